@@ -1,0 +1,51 @@
+# collector — every chore is one command; CI runs the same ones.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app collector
+PG_URL ?= postgresql://postgres@127.0.0.1:5432
+TEST_DB ?= collector_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-postgres test-sqlite lint format worker migrate bench clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create the virtualenv and install (with dev tools)
+
+migrate: install ## apply database migrations (DATABASE_URL, default SQLite)
+	$(FLASK) db upgrade
+
+run: migrate ## set everything up and start the demo on http://127.0.0.1:5000
+	$(FLASK) demo-setup
+	$(FLASK) serve
+
+worker: install ## run an rq worker (needs Redis)
+	$(BIN)/python worker.py
+
+test: install ## the whole suite on PostgreSQL and Redis, then the portable part on SQLite
+	@$(BIN)/python -m tests.support.services --database $(PG_URL)/$(TEST_DB) --redis $(TEST_REDIS_URL)
+	DATABASE_URL=$(PG_URL)/$(TEST_DB) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+	DATABASE_URL= REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres and not browser" -q
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""collector: payment collections for Teamleader Focus invoices."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from collector import config as config_module
+from collector.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; nothing connects until a request or job needs it."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    settings = config_module.load(config)
+    app.config.update(settings)
+    _derive_settings(app)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from collector import models  # noqa: F401  (registers the models)
+    from collector.api import bp as api_bp
+    from collector.cli import register_commands
+    from collector.queue import init_jobs
+    from collector.web import register_web
+
+    init_jobs(app)
+    register_web(app)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    register_commands(app)
+    return app
+
+
+def _derive_settings(app: Flask) -> None:
+    """Fill in what follows from the documented keys, and refuse unsafe production."""
+    cfg = app.config
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'collector.sqlite3'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(cfg["DATABASE_URL"])
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if not cfg["DOCUMENT_STORAGE"]:
+        cfg["DOCUMENT_STORAGE"] = str(Path(app.instance_path) / "documents")
+    production = cfg["ENV"] == "production"
+    if production:
+        cfg["SESSION_COOKIE_SECURE"] = True
+        if cfg["SECRET_KEY"] == config_module.DEV_SECRET or not cfg["TOKEN_ENCRYPTION_KEY"]:
+            raise RuntimeError("SECRET_KEY and TOKEN_ENCRYPTION_KEY must be set in production")
+    cfg.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=cfg["SESSION_COOKIE_SECURE"],
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        TESTING=cfg["ENV"] == "test",
+    )
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # Accept the common postgres:// and postgresql:// spellings; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,90 @@
+"""The JSON API under /api/v1, authenticated by API key (``Authorization: Bearer``).
+
+Every answer is JSON, errors included: ``{"message": ..., "errors": {field: [...]}}``.
+"""
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from collector.extensions import db
+from collector.services import accounts
+from collector.services.errors import Conflict, Invalid, NotFound
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error(message: str, status: int, errors: dict | None = None):
+    return jsonify(message=message, errors=errors or {}), status
+
+
+@bp.before_request
+def _authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
+    api_key = accounts.key_for(key.strip())
+    if api_key is None:
+        return _unauthorized("Unknown or revoked API key.")
+    g.api_key = api_key
+    return None
+
+
+def _unauthorized(message: str):
+    response, status = error(message, 401)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="collector"'
+    return response, status
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 with a clear message."""
+    if not request.is_json:
+        raise BadRequest("Send a JSON body with 'Content-Type: application/json'.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("The body is not a JSON object.")
+    return data
+
+
+@bp.errorhandler(ValidationError)
+def _schema_error(exc: ValidationError):
+    return error("The request has invalid fields.", 400, exc.messages)
+
+
+@bp.errorhandler(Invalid)
+def _invalid(exc: Invalid):
+    db.session.rollback()
+    return error(str(exc), 400, exc.errors)
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict):
+    return error(str(exc), 409)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound):
+    return error(str(exc), 404)
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException):
+    return error(exc.description or exc.name, exc.code)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    # Never a stack trace or an HTML page: log it, answer a plain JSON 500.
+    bp_logger().exception("API error")
+    db.session.rollback()
+    return error("Internal error; it has been logged.", 500)
+
+
+def bp_logger():
+    from flask import current_app
+
+    return current_app.logger
+
+
+from collector.api import profiles  # noqa: E402,F401  (registers the routes)

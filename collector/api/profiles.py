@@ -1,0 +1,31 @@
+"""/api/v1/profiles: list, get, create."""
+
+from flask import jsonify, url_for
+
+from collector.api import bp, json_body
+from collector.api.schemas import ProfileSchema
+from collector.extensions import db
+from collector.models import Profile
+from collector.services import profiles
+
+schema = ProfileSchema()
+
+
+@bp.get("/profiles")
+def list_profiles():
+    return jsonify(data=schema.dump(profiles.list_profiles(), many=True))
+
+
+@bp.get("/profiles/<int:profile_id>")
+def get_profile(profile_id: int):
+    profile = db.get_or_404(Profile, profile_id, description="No profile with this id.")
+    return jsonify(data=schema.dump(profile))
+
+
+@bp.post("/profiles")
+def create_profile():
+    data = schema.load(json_body())
+    profile = profiles.create_profile(data)
+    response = jsonify(data=schema.dump(profile))
+    response.headers["Location"] = url_for("api.get_profile", profile_id=profile.id)
+    return response, 201

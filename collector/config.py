@@ -1,0 +1,108 @@
+"""Configuration: the only module that reads the environment.
+
+Every key the service understands is listed in ``KEYS`` with its default and a
+one-line description; ``README.md`` shows the same table. Values come from, in
+order of precedence: the ``config`` mapping given to ``create_app``, the process
+environment, a ``.env`` file in the working directory (development only), the
+defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-not-secret"  # noqa: S105  (refused in production)
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    default: object
+    help: str
+    kind: type = str
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "ENV", "development", "development | production | test; production refuses unsafe defaults"
+    ),
+    Key("SECRET_KEY", DEV_SECRET, "Signs sessions and CSRF tokens. Required in production."),
+    Key(
+        "TOKEN_ENCRYPTION_KEY",
+        "",
+        "Fernet key(s), comma-separated, newest first, that encrypt OAuth tokens at rest. "
+        "Required in production; derived from SECRET_KEY in development.",
+    ),
+    Key(
+        "DATABASE_URL",
+        "",
+        "SQLAlchemy URL. Default: SQLite file collector.sqlite3 in the instance folder. "
+        "PostgreSQL in production: postgresql+psycopg://user@host/db",
+    ),
+    Key(
+        "REDIS_URL",
+        "redis://127.0.0.1:6379/0",
+        "Redis for rq jobs, locks and rate limits. Empty: jobs run in-process.",
+    ),
+    Key(
+        "JOBS_INLINE", False, "Run jobs in the web process instead of rq (demo without Redis)", bool
+    ),
+    Key(
+        "SESSION_COOKIE_SECURE",
+        False,
+        "Send the session cookie over HTTPS only (on in production)",
+        bool,
+    ),
+    Key("MAIL_HOST", "", "SMTP host; empty: mail goes to the demo mail sink"),
+    Key("MAIL_PORT", 587, "SMTP port", int),
+    Key("MAIL_SECURITY", "starttls", "none | starttls | ssl"),
+    Key("MAIL_USERNAME", "", "SMTP user"),
+    Key("MAIL_PASSWORD", "", "SMTP password"),
+    Key("MAIL_FROM", "collector@localhost", "Sender address of every email"),
+    Key("TEAMLEADER_AUTH_URL", "https://focus.teamleader.eu", "Teamleader OAuth2 host"),
+    Key("TEAMLEADER_API_URL", "https://api.focus.teamleader.eu", "Teamleader API base URL"),
+    Key("TEAMLEADER_CLIENT_ID", "", "OAuth2 client id of the Teamleader integration"),
+    Key("TEAMLEADER_CLIENT_SECRET", "", "OAuth2 client secret of the Teamleader integration"),
+    Key("EXACT_BASE_URL", "https://start.exactonline.be", "Exact Online host (per country)"),
+    Key("EXACT_CLIENT_ID", "", "OAuth2 client id of the Exact Online app"),
+    Key("EXACT_CLIENT_SECRET", "", "OAuth2 client secret of the Exact Online app"),
+    Key("PAYMENT_PROVIDER_URL", "https://api.mollie.com/v2", "Payment provider API base URL"),
+    Key("PAYMENT_PROVIDER_API_KEY", "", "Payment provider API key"),
+    Key("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Public URL of this service (links, webhooks)"),
+    Key("DOCUMENT_STORAGE", "", "Folder for PDFs. Default: documents/ in the instance folder"),
+    Key("LOG_LEVEL", "INFO", "Python log level"),
+)
+
+_DEFAULTS = {key.name: key.default for key in KEYS}
+_KINDS = {key.name: key.kind for key in KEYS}
+
+
+def _coerce(name: str, value: object) -> object:
+    kind = _KINDS.get(name, str)
+    if kind is bool:
+        return _bool(value)
+    if kind is int:
+        return int(value)
+    return value
+
+
+def load(overrides: dict | None = None, *, env_file: Path | None = None) -> dict:
+    """Return the settings as a dict: defaults < .env < environment < overrides."""
+    settings: dict[str, object] = dict(_DEFAULTS)
+    env_file = env_file if env_file is not None else Path.cwd() / ".env"
+    layers = [dotenv_values(env_file) if env_file.is_file() else {}, os.environ]
+    for layer in layers:
+        settings.update({k: v for k, v in layer.items() if k in _DEFAULTS})
+    settings.update(overrides or {})
+    return {name: _coerce(name, value) for name, value in settings.items()}

@@ -1,0 +1,38 @@
+"""The demo server behind ``make run``: the web app plus whatever runs jobs.
+
+With Redis: an rq worker (``worker.py``) and ``rq cron`` as child processes.
+Without: jobs in a thread pool and the schedule in a thread, in this process.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from collector.queue import InlineScheduler
+from collector.schedule import SCHEDULE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(app, host: str, port: int) -> None:
+    """Serve ``app`` until interrupted, with its job runners alongside."""
+    children: list[subprocess.Popen] = []
+    if app.extensions["jobs"].backend.name == "rq":
+        bin_dir = Path(sys.executable).parent
+        url = app.config["REDIS_URL"]
+        # Fixed argv, no shell: nothing here comes from a user.
+        worker = [sys.executable, str(ROOT / "worker.py")]
+        cron = [str(bin_dir / "rq"), "cron", "collector.cron", "--url", url]
+        children.append(subprocess.Popen(worker))  # noqa: S603
+        children.append(subprocess.Popen(cron))  # noqa: S603
+        print(f" * Jobs: rq worker and rq cron on {url}")
+    else:
+        InlineScheduler(app, SCHEDULE).start()
+        print(" * Jobs: Redis does not answer; jobs and the schedule run in this process")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=10)

@@ -1,0 +1,79 @@
+"""An invoice or a credit note imported from Teamleader (one table for both)."""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.extensions import db
+from collector.models.types import Money, UTCDateTime, enum_type, utcnow
+
+
+class DocumentKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceState(enum.StrEnum):
+    """Twikey's states (see reference/twikey-and-peers.md)."""
+
+    BOOKED = "BOOKED"  # open, waiting for payment
+    PENDING = "PENDING"  # a collection is under way
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"  # past its due date, unpaid
+    ARCHIVED = "ARCHIVED"  # closed without payment, or fully credited
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        sa.Index("ix_invoice_state_due_date", "state", "due_date"),
+        sa.Index("ix_invoice_kind_invoice_date", "kind", "invoice_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_type(DocumentKind))
+    # Credit notes carry "CN" + their Teamleader number. Numbers may repeat
+    # across departments in Teamleader, so the Teamleader UUID is the key.
+    number: Mapped[str] = mapped_column(sa.String(64))
+    teamleader_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    department_id: Mapped[str | None] = mapped_column(sa.String(64))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    profile_id: Mapped[int | None] = mapped_column(sa.ForeignKey("profile.id"), index=True)
+    credited_invoice_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invoice.id", ondelete="SET NULL"), index=True
+    )
+    invoice_date: Mapped[date] = mapped_column(sa.Date)
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    total_excl_vat: Mapped[Decimal] = mapped_column(Money())
+    total_vat: Mapped[Decimal] = mapped_column(Money())
+    total_incl_vat: Mapped[Decimal] = mapped_column(Money())
+    # What is still to be collected: the total less payments and credit notes.
+    amount_due: Mapped[Decimal] = mapped_column(Money())
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    state: Mapped[InvoiceState] = mapped_column(
+        enum_type(InvoiceState), default=InvoiceState.BOOKED
+    )
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    customer = relationship("Customer")
+    profile = relationship("Profile")
+    credited_invoice = relationship("Invoice", remote_side=[id])
+    events = relationship(
+        "InvoiceEvent",
+        back_populates="invoice",
+        order_by="InvoiceEvent.occurred_at",
+        passive_deletes=True,
+    )
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == DocumentKind.CREDIT_NOTE
+
+    def __repr__(self) -> str:
+        return f"<Invoice {self.kind.value} {self.number} {self.state.value}>"

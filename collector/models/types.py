@@ -1,0 +1,78 @@
+"""Column types shared by the models: aware UTC datetimes and money."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+CENT = Decimal("0.01")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    PostgreSQL keeps the offset (``timestamptz``); SQLite drops it, so values are
+    normalised to UTC on the way in and tagged as UTC on the way out. Naive
+    datetimes are refused: their meaning depends on the machine that made them.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Money(sa.types.TypeDecorator):
+    """An amount with two decimals: NUMERIC(14, 2) in, ``Decimal`` out, floats refused.
+
+    PostgreSQL stores it exactly. SQLite (the demo database) keeps numerics as
+    doubles; 14 significant digits survive that, and the value is re-quantised to
+    cents on the way out so callers always see an exact ``Decimal``.
+    """
+
+    impl = sa.Numeric(14, 2, asdecimal=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, not float")
+        return Decimal(value).quantize(CENT)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(CENT)
+
+
+def enum_type(enum_cls) -> sa.Enum:
+    """A string enum stored by value in a VARCHAR with a CHECK constraint.
+
+    ``native_enum=False`` keeps PostgreSQL and SQLite alike and makes adding a
+    value a plain migration instead of an ``ALTER TYPE``.
+    """
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -1,0 +1,18 @@
+"""The periodic work, as data: read by ``cron.py`` (rq's cron scheduler) and by
+the in-process scheduler that ``make run`` uses when Redis is not there."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from collector import jobs
+
+
+@dataclass(frozen=True)
+class Periodic:
+    func: Callable
+    queue: str
+    interval: int | None = None  # seconds
+    cron: str | None = None  # crontab expression, UTC
+
+
+SCHEDULE: tuple[Periodic, ...] = (Periodic(jobs.prune_job_runs, "low", cron="17 3 * * *"),)

@@ -1,0 +1,81 @@
+"""The finance UI: blueprints, login wiring, template filters and error pages."""
+
+import functools
+
+from flask import Blueprint, Flask, abort, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from collector.extensions import db, login_manager
+from collector.models import User
+from collector.web import filters
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def protect(bp: Blueprint) -> Blueprint:
+    """Every route of ``bp`` needs a login; changing anything needs the admin role."""
+
+    @bp.before_request
+    def _guard():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if request.method not in SAFE_METHODS and not current_user.is_admin:
+            abort(403, "Your role (viewer) can look but not change anything.")
+        return None
+
+    return bp
+
+
+def admin_required(view):
+    """For pages that exist only to change something (a "new" form): admins only."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403, "Your role (viewer) can look but not change anything.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def register_web(app: Flask) -> None:
+    from collector.web import auth, home, job_runs, profiles
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+
+    app.register_blueprint(auth.bp)
+    for module in (home, profiles, job_runs):
+        app.register_blueprint(protect(module.bp))
+    filters.register(app)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_security_headers)
+
+
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _http_error(exc: HTTPException):
+    if request.path.startswith("/api/"):
+        response = jsonify(message=exc.description or exc.name, errors={})
+        return response, exc.code
+    return render_template("errors/error.html", error=exc), exc.code
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    return response

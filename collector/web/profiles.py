@@ -1,0 +1,75 @@
+"""Payment profiles: list, create, edit, delete."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from collector.extensions import db
+from collector.models import Profile
+from collector.services import profiles
+from collector.services.errors import Conflict, Invalid
+from collector.web import admin_required
+from collector.web.forms import ConfirmForm, ProfileForm
+
+bp = Blueprint("profiles", __name__, url_prefix="/profiles")
+
+
+@bp.get("/")
+def index():
+    rows = [(p, profiles.profile_usage(p)) for p in profiles.list_profiles()]
+    return render_template("profiles/index.html", rows=rows, confirm=ConfirmForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def create():
+    form = ProfileForm()
+    if not form.is_submitted():
+        form.allow_bank_transfer.data = True
+    if form.validate_on_submit() and _saved(form, lambda data: profiles.create_profile(data)):
+        flash(f"Profile “{form.name.data}” created.", "success")
+        return redirect(url_for("profiles.index"))
+    return _render_form(form, None)
+
+
+@bp.route("/<int:profile_id>", methods=["GET", "POST"])
+def edit(profile_id: int):
+    profile = db.get_or_404(Profile, profile_id)
+    form = ProfileForm()
+    if not form.is_submitted():
+        form.load(profile)
+    if form.validate_on_submit() and _saved(form, lambda d: profiles.update_profile(profile, d)):
+        flash(f"Profile “{profile.name}” saved.", "success")
+        return redirect(url_for("profiles.index"))
+    return _render_form(form, profile)
+
+
+@bp.post("/<int:profile_id>/delete")
+def delete(profile_id: int):
+    profile = db.get_or_404(Profile, profile_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("profiles.index"))
+    try:
+        profiles.delete_profile(profile)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return index(), 409
+    flash(f"Profile “{profile.name}” deleted.", "success")
+    return redirect(url_for("profiles.index"))
+
+
+def _saved(form: ProfileForm, save) -> bool:
+    """Run ``save`` and copy any business-rule errors onto the form fields."""
+    try:
+        save(form.to_data())
+    except Invalid as exc:
+        db.session.rollback()
+        for name, messages in exc.errors.items():
+            target = form[name] if name in form else form.name  # noqa: SIM401 (Form has no .get)
+            target.errors = list(target.errors) + messages
+        return False
+    return True
+
+
+def _render_form(form: ProfileForm, profile: Profile | None):
+    status = 400 if form.errors else 200
+    return render_template("profiles/form.html", form=form, profile=profile), status

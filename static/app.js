@@ -1,0 +1,35 @@
+// Small progressive enhancements; every page works without them.
+document.addEventListener("DOMContentLoaded", () => {
+  // Ask before destructive actions (CSP forbids inline handlers, hence data-confirm).
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+  // Poll a job's progress until it is done.
+  const job = document.querySelector("[data-progress-url]");
+  if (job) pollJob(job);
+});
+
+async function pollJob(section) {
+  const set = (name, fn) => { const el = section.querySelector(`[data-job="${name}"]`); if (el) fn(el); };
+  for (;;) {
+    const response = await fetch(section.dataset.progressUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const run = await response.json();
+    set("status", (el) => { el.innerHTML = ""; const b = document.createElement("span"); b.className = `badge badge-${run.status}`; b.textContent = run.status; el.append(b); });
+    set("bar", (el) => { if (run.percent !== null) el.value = run.percent; });
+    set("message", (el) => { el.textContent = run.message || ""; });
+    set("error", (el) => { el.textContent = run.error || ""; });
+    set("counts", (el) => {
+      el.innerHTML = "";
+      for (const [name, n] of Object.entries(run.counts || {})) {
+        const dt = document.createElement("dt"); dt.textContent = name;
+        const dd = document.createElement("dd"); dd.textContent = n;
+        el.append(dt, dd);
+      }
+    });
+    if (run.done) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
