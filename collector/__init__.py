@@ -15,13 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; nothing connects until a request or job needs it."""
+    settings = config_module.load(config)
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(settings["INSTANCE_PATH"] or ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    settings = config_module.load(config)
     app.config.update(settings)
     _derive_settings(app)
     logging.basicConfig(level=app.config["LOG_LEVEL"])

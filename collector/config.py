@@ -81,6 +81,7 @@ KEYS: tuple[Key, ...] = (
     Key("PAYMENT_PROVIDER_API_KEY", "", "Payment provider API key"),
     Key("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Public URL of this service (links, webhooks)"),
     Key("DOCUMENT_STORAGE", "", "Folder for PDFs. Default: documents/ in the instance folder"),
+    Key("INSTANCE_PATH", "", "Folder for the SQLite file and demo files. Default: instance/"),
     Key("LOG_LEVEL", "INFO", "Python log level"),
 )
 

@@ -30,7 +30,7 @@ def _test_database_url(tmp_root: Path) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
 
 
-def test_config(tmp_root: Path, **overrides) -> dict:
+def app_config(tmp_root: Path, **overrides) -> dict:
     """The configuration every test app starts from."""
     config = {
         "ENV": "test",
@@ -40,6 +40,7 @@ def test_config(tmp_root: Path, **overrides) -> dict:
         "REDIS_URL": TEST_REDIS_URL,
         "JOBS_INLINE": False,
         "DOCUMENT_STORAGE": str(tmp_root / "documents"),
+        "INSTANCE_PATH": str(tmp_root / "instance"),
         "LOG_LEVEL": "WARNING",
     }
     config.update(overrides)
@@ -73,7 +74,7 @@ def tmp_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def _app(tmp_root):
-    app = create_app(test_config(tmp_root))
+    app = create_app(app_config(tmp_root))
     with app.app_context():
         reset_schema()
         flask_migrate.upgrade()

@@ -42,8 +42,10 @@ def json_body() -> dict:
     if not request.is_json:
         raise BadRequest("Send a JSON body with 'Content-Type: application/json'.")
     data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body is not valid JSON.")
     if not isinstance(data, dict):
-        raise BadRequest("The body is not a JSON object.")
+        raise BadRequest("The body must be a JSON object.")
     return data
 
 

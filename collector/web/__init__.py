@@ -49,7 +49,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     for module in (home, profiles, job_runs):
-        app.register_blueprint(protect(module.bp))
+        app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)

@@ -4,8 +4,9 @@ from flask import Blueprint, render_template
 
 from collector.extensions import db
 from collector.models import Customer, Invoice, JobRun, Profile
+from collector.web import protect
 
-bp = Blueprint("home", __name__)
+bp = protect(Blueprint("home", __name__))
 
 
 @bp.get("/")

@@ -6,9 +6,10 @@ from flask_login import current_user
 from collector import jobs
 from collector.extensions import db
 from collector.models import JobRun
+from collector.web import protect
 from collector.web.forms import ConfirmForm
 
-bp = Blueprint("job_runs", __name__, url_prefix="/jobs")
+bp = protect(Blueprint("job_runs", __name__, url_prefix="/jobs"))
 
 
 @bp.get("/")

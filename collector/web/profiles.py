@@ -6,10 +6,10 @@ from collector.extensions import db
 from collector.models import Profile
 from collector.services import profiles
 from collector.services.errors import Conflict, Invalid
-from collector.web import admin_required
+from collector.web import admin_required, protect
 from collector.web.forms import ConfirmForm, ProfileForm
 
-bp = Blueprint("profiles", __name__, url_prefix="/profiles")
+bp = protect(Blueprint("profiles", __name__, url_prefix="/profiles"))
 
 
 @bp.get("/")

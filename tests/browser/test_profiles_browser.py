@@ -1,0 +1,52 @@
+"""A finance user logs in and creates a profile, in a real browser."""
+
+import pytest
+from playwright.sync_api import expect
+
+from collector.extensions import db
+from collector.models import Profile
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, base_url, email):
+    page.goto(f"{base_url}/profiles/")
+    expect(page).to_have_url(f"{base_url}/login?next=%2Fprofiles%2F")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_admin_logs_in_and_creates_a_profile(page, live_server, admin):
+    log_in(page, live_server, admin.email)
+    expect(page.get_by_role("heading", name="Payment profiles")).to_be_visible()
+
+    page.get_by_role("link", name="New profile").click()
+    page.get_by_label("Name").fill("Direct debit")
+    page.get_by_label("SEPA direct debit (signed mandate)").check()
+    page.get_by_label("Send the invitation when the document is imported").check()
+    page.get_by_label("Reminders, days after the due date").fill("7, 21")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Profile “Direct debit” created.")
+    row = page.get_by_role("row", name="Direct debit")
+    expect(row).to_contain_text("direct debit")
+    expect(row).to_contain_text("7, 21 days after due")
+    profile = db.session.scalars(db.select(Profile)).one()
+    assert profile.allow_direct_debit and profile.reminder_days == [7, 21]
+
+
+def test_invalid_profile_shows_errors_in_the_browser(page, live_server, admin):
+    log_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/profiles/new")
+    page.get_by_label("Bank transfer with structured reference").uncheck()
+    page.get_by_label("Name").fill("Nothing allowed")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error")).to_contain_text("Allow at least one way to pay.")
+    assert db.session.scalars(db.select(Profile)).all() == []
+
+
+def test_viewer_sees_no_change_buttons(page, live_server, viewer):
+    log_in(page, live_server, viewer.email)
+    expect(page.get_by_role("heading", name="Payment profiles")).to_be_visible()
+    expect(page.get_by_role("link", name="New profile")).to_have_count(0)
