@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from werkzeug.serving import run_simple
+
 from collector.queue import InlineScheduler
 from collector.schedule import SCHEDULE
 
@@ -30,7 +32,8 @@ def run(app, host: str, port: int) -> None:
         InlineScheduler(app, SCHEDULE).start()
         print(" * Jobs: Redis does not answer; jobs and the schedule run in this process")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        # Not app.run(): Flask refuses it inside a ``flask`` command.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         for child in children:
             child.terminate()
