@@ -4,6 +4,7 @@ With Redis: an rq worker (``worker.py``) and ``rq cron`` as child processes.
 Without: jobs in a thread pool and the schedule in a thread, in this process.
 """
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(app, host: str, port: int) -> None:
     """Serve ``app`` until interrupted, with its job runners alongside."""
+    # SIGTERM must also run the ``finally`` below, or the children outlive us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     children: list[subprocess.Popen] = []
     if app.extensions["jobs"].backend.name == "rq":
         bin_dir = Path(sys.executable).parent
