@@ -7,9 +7,8 @@ from collector.services import accounts
 
 def test_create_user(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=["create-user", "Finance@Example.com", "--password", "long enough pw", "--role", "admin"]
-    )
+    args = ["create-user", "Finance@Example.com", "--password", "long enough pw", "--role", "admin"]
+    result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     user = db.session.scalars(db.select(User)).one()
     assert user.email == "finance@example.com" and user.role == Role.ADMIN

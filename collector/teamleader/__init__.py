@@ -1,0 +1,45 @@
+"""Teamleader Focus API client: OAuth, a rate-limited client returning records, typed errors.
+
+No Flask, no environment, no database: callers pass a session, base URLs, credentials and a
+token source. Facts cited as §N come from ``reference/teamleader-api.md``.
+"""
+
+from collector.teamleader.auth import StaticTokenSource, TeamleaderOAuth, TokenPair, TokenSource
+from collector.teamleader.client import TeamleaderClient
+from collector.teamleader.errors import (
+    AuthError,
+    Forbidden,
+    MalformedResponse,
+    NotFound,
+    OAuthError,
+    RateLimited,
+    TeamleaderError,
+    Unavailable,
+    ValidationFailed,
+    error_from_response,
+    is_invalid_grant,
+)
+from collector.teamleader.ratelimit import RateLimiter, RedisRateLimiter
+from collector.teamleader.transport import build_session
+
+__all__ = [
+    "AuthError",
+    "Forbidden",
+    "MalformedResponse",
+    "NotFound",
+    "OAuthError",
+    "RateLimited",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "StaticTokenSource",
+    "TeamleaderClient",
+    "TeamleaderError",
+    "TeamleaderOAuth",
+    "TokenPair",
+    "TokenSource",
+    "Unavailable",
+    "ValidationFailed",
+    "build_session",
+    "error_from_response",
+    "is_invalid_grant",
+]

@@ -1,0 +1,123 @@
+"""Marshmallow fields for Teamleader's value shapes: Money, links, UTC datetimes, options.
+
+Bodies are decoded with ``parse_float=Decimal`` (see ``transport.decode_json``), so amounts arrive
+as ``Decimal`` or ``int`` and never pass through a float.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import fields
+
+
+def nullable(field_cls: type[fields.Field], *args, **kwargs) -> fields.Field:
+    """A field that may be null or absent (Teamleader sends empty scalars as null, §2)."""
+    kwargs.setdefault("load_default", None)
+    return field_cls(*args, allow_none=True, **kwargs)
+
+
+def listing(inner: fields.Field, **kwargs) -> fields.List:
+    """A list field that loads a missing or null list as ``[]`` (the API sends ``[]``, §2)."""
+    return EmptyList(inner, load_default=list, allow_none=True, **kwargs)
+
+
+class EmptyList(fields.List):
+    """A list where null loads as ``[]``, so callers can always iterate."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if value is None:
+            return []
+        return super().deserialize(value, attr, data, **kwargs)
+
+
+def to_decimal(value: object) -> Decimal:
+    """Convert a JSON number (Decimal/int, or a numeric string) to Decimal; reject floats/bools."""
+    if isinstance(value, bool | float):
+        raise ValueError("not an exact number")
+    try:
+        result = Decimal(str(value)) if isinstance(value, int | str) else Decimal(value)
+    except (InvalidOperation, TypeError):
+        raise ValueError("not a number") from None
+    if not result.is_finite():
+        raise ValueError("not a finite number")
+    return result
+
+
+class UtcDateTime(fields.Field):
+    """ISO 8601 datetime → aware ``datetime`` in UTC (a missing offset is read as UTC, §2)."""
+
+    default_error_messages = {"invalid": "Not a valid ISO 8601 datetime."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+
+
+class Money(fields.Field):
+    """A Money object ``{amount, currency}`` → its amount as ``Decimal``.
+
+    The currency is read once per total by ``TotalSchema`` (all Money of one document share it).
+    """
+
+    default_error_messages = {"invalid": "Not a valid Money object."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        try:
+            return to_decimal(value.get("amount"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+
+class Number(fields.Field):
+    """A JSON number (rate, quantity, discount value) → ``Decimal``."""
+
+    default_error_messages = {"invalid": "Not a valid number."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        try:
+            return to_decimal(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+
+class Ref(fields.Field):
+    """A link ``{type, id}`` → the id string."""
+
+    default_error_messages = {"invalid": "Not a valid {type, id} link."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+            raise self.make_error("invalid")
+        return value["id"]
+
+
+class Option(fields.Field):
+    """A custom field option → ``{"id", "value"}``.
+
+    Options are ``{id, value}`` objects since API version 2023-09-26 and plain strings before
+    (reference §9); a string loads as ``{"id": None, "value": <string>}``.
+    """
+
+    default_error_messages = {"invalid": "Not a valid custom field option."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict:
+        if isinstance(value, str):
+            return {"id": None, "value": value}
+        if isinstance(value, dict) and isinstance(value.get("value"), str):
+            option_id = value.get("id")
+            return {
+                "id": option_id if isinstance(option_id, str) else None,
+                "value": value["value"],
+            }
+        raise self.make_error("invalid")

@@ -1,0 +1,38 @@
+"""Helpers shared by the Teamleader client tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "teamleader"
+API = "https://api.teamleader.test"
+AUTH = "https://focus.teamleader.test"
+TOKEN = "access-token-1"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def payload(name: str) -> dict:
+    """A recorded Teamleader payload from tests/fixtures/teamleader/ (see its README)."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+def url(endpoint: str) -> str:
+    """The URL of one API method on the test host."""
+    return f"{API}/{endpoint}"
+
+
+class FakeTime:
+    """A clock that only moves when something sleeps; records every sleep."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.current += timedelta(seconds=seconds)

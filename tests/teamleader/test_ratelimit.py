@@ -1,0 +1,139 @@
+"""The Redis sliding-window limiter, against the real Redis (database 15)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import UTC, datetime
+
+import pytest
+import redis
+
+from collector.teamleader import RedisRateLimiter
+
+from .support import REDIS_URL
+
+KEY = "collector:tl-rate:account-1"
+
+
+class FakeClock:
+    """Epoch seconds that only move when the limiter sleeps."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def busiest_window(times: list[float], window: float) -> int:
+    """The most timestamps that fall within any span shorter than ``window``."""
+    times = sorted(times)
+    return max(
+        sum(1 for later in times[i:] if later - start < window) for i, start in enumerate(times)
+    )
+
+
+def test_for_account_uses_the_shared_key_and_the_safety_margin(tl_redis):
+    limiter = RedisRateLimiter.for_account(tl_redis, "account-1")
+
+    assert limiter.key == KEY
+    assert limiter.limit == 190  # of Teamleader's 200
+    assert limiter.window_ms == 60_000
+
+
+def test_waits_until_the_oldest_call_leaves_the_window(tl_redis):
+    clock = FakeClock()
+    limiter = RedisRateLimiter(tl_redis, KEY, limit=3, window=10, clock=clock, sleep=clock.sleep)
+
+    for _ in range(3):
+        assert limiter.acquire() == 0
+        clock.now += 1
+    clock.now += 1  # 4 s after the first call
+    waited = limiter.acquire()
+
+    assert waited == pytest.approx(6.0)  # the first call leaves the window 10 s after it
+    assert clock.sleeps == [pytest.approx(6.0)]
+    assert tl_redis.zcard(KEY) == 3  # the second, the third and this one
+
+
+def test_keys_expire(tl_redis):
+    limiter = RedisRateLimiter(tl_redis, KEY, limit=3, window=2)
+
+    limiter.acquire()
+
+    assert 0 < tl_redis.pttl(KEY) <= 3000
+
+
+def test_remaining_zero_pauses_every_process_until_reset(tl_redis):
+    clock = FakeClock()
+    limiter = RedisRateLimiter(tl_redis, KEY, limit=100, window=60, clock=clock, sleep=clock.sleep)
+    other = RedisRateLimiter(tl_redis, KEY, limit=100, window=60, clock=clock, sleep=clock.sleep)
+    reset_at = datetime.fromtimestamp(clock.now + 2.5, tz=UTC)
+
+    limiter.update_from_headers(5, reset_at)  # something left: no pause
+    assert other.try_acquire() == 0
+    limiter.update_from_headers(0, reset_at)
+    waited = other.acquire()
+
+    assert waited == pytest.approx(2.5)
+    assert 0 < tl_redis.pttl(limiter.pause_key) <= 2500
+
+
+def test_a_reset_far_away_is_capped_to_one_window(tl_redis):
+    clock = FakeClock()
+    limiter = RedisRateLimiter(tl_redis, KEY, limit=10, window=1, clock=clock, sleep=clock.sleep)
+
+    limiter.update_from_headers(0, datetime.fromtimestamp(clock.now + 3600, tz=UTC))
+
+    assert limiter.try_acquire() <= 2000
+    limiter.update_from_headers(0, None)  # no Reset: nothing to go on
+    limiter.update_from_headers(None, datetime.fromtimestamp(clock.now + 1, tz=UTC))
+
+
+def test_real_time_never_more_than_the_limit_per_window(tl_redis):
+    limiter = RedisRateLimiter(tl_redis, KEY, limit=5, window=0.3)
+    times = []
+
+    started = time.monotonic()
+    for _ in range(12):
+        limiter.acquire()
+        times.append(time.time())
+    elapsed = time.monotonic() - started
+
+    assert busiest_window(times, 0.3 - 0.02) <= 5
+    assert 0.55 <= elapsed < 1.5  # 12 calls at 5 per 0.3 s need two full windows of waiting
+
+
+def _acquire_many(key: str, count: int, results) -> None:
+    """Run in a child process: its own connection, its own limiter, the same key."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    limiter = RedisRateLimiter(connection, key, limit=5, window=0.3)
+    stamps = []
+    for _ in range(count):
+        limiter.acquire()
+        stamps.append(time.time())
+    results.put(stamps)
+    connection.close()
+
+
+def test_two_processes_share_one_budget(tl_redis):
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_acquire_many, args=(KEY, 8, results)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    times = results.get(timeout=10) + results.get(timeout=10)
+    for worker in workers:
+        worker.join(timeout=10)
+
+    assert len(times) == 16
+    assert all(worker.exitcode == 0 for worker in workers)
+    # Timestamps are taken just after acquire returns: allow a few ms of scheduling noise.
+    assert busiest_window(times, 0.3 - 0.02) <= 5
+    assert max(times) - min(times) >= 0.55  # 16 calls at 5 per 0.3 s need three windows
