@@ -74,6 +74,13 @@ KEYS: tuple[Key, ...] = (
     Key("TEAMLEADER_API_URL", "https://api.focus.teamleader.eu", "Teamleader API base URL"),
     Key("TEAMLEADER_CLIENT_ID", "", "OAuth2 client id of the Teamleader integration"),
     Key("TEAMLEADER_CLIENT_SECRET", "", "OAuth2 client secret of the Teamleader integration"),
+    Key(
+        "TEAMLEADER_RATE_LIMIT",
+        190,
+        "Calls per window we allow ourselves per account (Teamleader allows 200/min)",
+        int,
+    ),
+    Key("TEAMLEADER_RATE_WINDOW", 60, "Length of Teamleader's sliding window, seconds", int),
     Key("EXACT_BASE_URL", "https://start.exactonline.be", "Exact Online host (per country)"),
     Key("EXACT_CLIENT_ID", "", "OAuth2 client id of the Exact Online app"),
     Key("EXACT_CLIENT_SECRET", "", "OAuth2 client secret of the Exact Online app"),

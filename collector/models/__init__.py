@@ -6,10 +6,12 @@ from collector.models.invoice import DocumentKind, Invoice, InvoiceState
 from collector.models.invoice_event import InvoiceEvent
 from collector.models.job_run import JobRun, JobStatus
 from collector.models.profile import Profile
+from collector.models.teamleader_connection import ConnectionStatus, TeamleaderConnection
 from collector.models.user import Role, User
 
 __all__ = [
     "ApiKey",
+    "ConnectionStatus",
     "Customer",
     "CustomerKind",
     "DocumentKind",
@@ -20,5 +22,6 @@ __all__ = [
     "JobStatus",
     "Profile",
     "Role",
+    "TeamleaderConnection",
     "User",
 ]

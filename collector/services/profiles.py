@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from collector.extensions import db
-from collector.models import Customer, Invoice, Profile
+from collector.models import Customer, Invoice, Profile, TeamleaderConnection
 from collector.services.errors import Conflict, Invalid
 
 FIELDS = (
@@ -57,6 +57,13 @@ def profile_usage(profile: Profile) -> Usage:
 
 def delete_profile(profile: Profile) -> None:
     """Delete ``profile``, refused while customers or documents use it."""
+    if db.session.scalar(
+        db.select(sa.func.count()).where(TeamleaderConnection.default_profile_id == profile.id)
+    ):
+        raise Conflict(
+            f"Profile “{profile.name}” is the default for new customers; "
+            "choose another default in the Teamleader settings first."
+        )
     usage = profile_usage(profile)
     if usage.in_use:
         raise Conflict(

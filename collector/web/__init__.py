@@ -40,7 +40,7 @@ def admin_required(view):
 
 
 def register_web(app: Flask) -> None:
-    from collector.web import auth, home, job_runs, profiles
+    from collector.web import auth, home, integrations, job_runs, profiles
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
@@ -48,7 +48,7 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.register_blueprint(auth.bp)
-    for module in (home, profiles, job_runs):
+    for module in (home, profiles, integrations, job_runs):
         app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)

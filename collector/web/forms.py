@@ -1,8 +1,23 @@
 """WTForms forms: they parse and carry the CSRF token; business rules live in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class LoginForm(FlaskForm):
@@ -45,3 +60,59 @@ class ProfileForm(FlaskForm):
             if name not in ("csrf_token", "reminder_days"):
                 self[name].data = getattr(profile, name)
         self.reminder_days.data = ", ".join(str(d) for d in profile.reminder_days or [])
+
+
+NONE = ""
+
+
+class TeamleaderSettingsForm(FlaskForm):
+    import_department_ids = MultiCheckboxField("Company entities (departments) to import")
+    default_profile_id = SelectField("Default profile for new customers")
+    auto_import = BooleanField("Import invoices and update customers automatically")
+    invoice_profile_field_id = SelectField("Custom field (invoice context) with the profile")
+    subscription_profile_field_id = SelectField(
+        "Custom field (subscription context) with the profile"
+    )
+    strict_mode_confirmed = BooleanField(
+        "Strict mode is on in Teamleader (“booked invoices can't be edited”)"
+    )
+
+    def offer(self, connection, profiles) -> None:
+        """The choices, as read from Teamleader and from our profiles."""
+        self.import_department_ids.choices = [
+            (d["id"], d["name"]) for d in connection.departments or []
+        ]
+        self.default_profile_id.choices = [(NONE, "— none —")] + [
+            (str(p.id), p.name) for p in profiles
+        ]
+        for field, context in (
+            (self.invoice_profile_field_id, "invoice"),
+            (self.subscription_profile_field_id, "subscription"),
+        ):
+            field.choices = [(NONE, "— not used —")] + [
+                (f["id"], f["label"]) for f in connection.custom_fields_for(context)
+            ]
+
+    def load(self, connection) -> None:
+        self.import_department_ids.data = list(connection.import_department_ids or [])
+        self.default_profile_id.data = str(connection.default_profile_id or NONE)
+        self.auto_import.data = connection.auto_import
+        self.invoice_profile_field_id.data = connection.invoice_profile_field_id or NONE
+        self.subscription_profile_field_id.data = connection.subscription_profile_field_id or NONE
+        self.strict_mode_confirmed.data = connection.strict_mode_confirmed
+
+    def to_data(self) -> dict:
+        profile = self.default_profile_id.data
+        return {
+            "import_department_ids": list(self.import_department_ids.data or []),
+            "default_profile_id": int(profile) if profile else None,
+            "auto_import": self.auto_import.data,
+            "invoice_profile_field_id": self.invoice_profile_field_id.data or None,
+            "subscription_profile_field_id": self.subscription_profile_field_id.data or None,
+            "strict_mode_confirmed": self.strict_mode_confirmed.data,
+        }
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            field = self[name] if name in self else self.import_department_ids  # noqa: SIM401
+            field.errors = list(field.errors) + messages

@@ -1,0 +1,71 @@
+"""Builds the third-party clients from the app's configuration.
+
+Adapters (views, jobs, CLI) call these and hand the clients to services; the
+services never see the configuration.
+"""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, url_for
+
+from collector.crypto import TokenCipher
+from collector.models import TeamleaderConnection
+from collector.services.teamleader_connection import DbTokenSource
+from collector.teamleader import (
+    RedisRateLimiter,
+    TeamleaderClient,
+    TeamleaderOAuth,
+    TokenSource,
+    build_session,
+)
+
+
+def cipher(app: Flask) -> TokenCipher:
+    return TokenCipher.from_config(app.config["TOKEN_ENCRYPTION_KEY"], app.config["SECRET_KEY"])
+
+
+def teamleader_redirect_uri(app: Flask) -> str:
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    with app.test_request_context():
+        return base + url_for("integrations.teamleader_callback")
+
+
+def teamleader_oauth(app: Flask) -> TeamleaderOAuth:
+    return TeamleaderOAuth(
+        build_session(),
+        app.config["TEAMLEADER_AUTH_URL"],
+        app.config["TEAMLEADER_CLIENT_ID"],
+        app.config["TEAMLEADER_CLIENT_SECRET"],
+        teamleader_redirect_uri(app),
+    )
+
+
+def teamleader_client_factory(app: Flask):
+    """A function ``(token_source, account_id) -> TeamleaderClient``.
+
+    With an account id and Redis, the client shares that account's rate budget
+    with every other worker.
+    """
+
+    def make(token_source: TokenSource, account_id: str | None) -> TeamleaderClient:
+        limiter = None
+        if account_id and app.extensions["jobs"].backend.name == "rq":
+            connection = redis.Redis.from_url(app.config["REDIS_URL"])
+            limiter = RedisRateLimiter.for_account(
+                connection,
+                account_id,
+                limit=app.config["TEAMLEADER_RATE_LIMIT"],
+                window=float(app.config["TEAMLEADER_RATE_WINDOW"]),
+            )
+        return TeamleaderClient(
+            build_session(), app.config["TEAMLEADER_API_URL"], token_source, limiter=limiter
+        )
+
+    return make
+
+
+def teamleader_client(app: Flask, connection: TeamleaderConnection) -> TeamleaderClient:
+    """A client for a stored connection, refreshing its tokens through the database."""
+    source = DbTokenSource(connection.id, teamleader_oauth(app), cipher(app))
+    return teamleader_client_factory(app)(source, connection.account_id)
