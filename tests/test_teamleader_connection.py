@@ -87,7 +87,9 @@ def test_connect_stores_encrypted_tokens_and_registers_webhooks(tl_app, admin_cl
     assert connection.departments and connection.import_department_ids
     register = [c for c in rsps.calls if c.request.url.endswith("webhooks.register")][0]
     body = json.loads(register.request.body)
-    assert body["url"] == f"https://collector.example/webhooks/teamleader/{connection.webhook_token}"
+    assert (
+        body["url"] == f"https://collector.example/webhooks/teamleader/{connection.webhook_token}"
+    )
     assert set(body["types"]) == set(tl.WEBHOOK_TYPES)
     page = admin_client.get("/integrations/teamleader").get_data(as_text=True)
     assert "Connected" in page and connection.account_id in page

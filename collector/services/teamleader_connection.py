@@ -215,13 +215,12 @@ class DbTokenSource:
             else:
                 store_tokens(row, pair, self.cipher)
         if refused is not None:
-            raise AuthError("the Teamleader connection must be reconnected", status=401) from refused
+            message = "the Teamleader connection must be reconnected"
+            raise AuthError(message, status=401) from refused
         return pair.access_token
 
     def _row(self, session: Session, *, lock: bool) -> TeamleaderConnection:
-        query = db.select(TeamleaderConnection).where(
-            TeamleaderConnection.id == self.connection_id
-        )
+        query = db.select(TeamleaderConnection).where(TeamleaderConnection.id == self.connection_id)
         if lock:
             query = query.with_for_update()
         row = session.scalars(query).one_or_none()
