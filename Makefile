@@ -27,9 +27,15 @@ install: $(VENV)/.installed ## create the virtualenv and install (with dev tools
 migrate: install ## apply database migrations (DATABASE_URL, default SQLite)
 	$(FLASK) db upgrade
 
+# The demo talks to the emulators in sandbox/ instead of the real services.
+SANDBOX_PORT ?= 5001
+SANDBOX := http://127.0.0.1:$(SANDBOX_PORT)
+DEMO_ENV := TEAMLEADER_AUTH_URL=$(SANDBOX)/teamleader TEAMLEADER_API_URL=$(SANDBOX)/teamleader \
+	TEAMLEADER_CLIENT_ID=collector-sandbox TEAMLEADER_CLIENT_SECRET=sandbox-secret
+
 run: migrate ## set everything up and start the demo on http://127.0.0.1:5000
 	$(FLASK) demo-setup
-	$(FLASK) serve
+	env $(DEMO_ENV) $(FLASK) serve --sandbox-port $(SANDBOX_PORT)
 
 worker: install ## run an rq worker (needs Redis)
 	$(BIN)/python worker.py

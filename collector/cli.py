@@ -98,11 +98,12 @@ def demo_setup() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def serve(host: str, port: int) -> None:
+@click.option("--sandbox-port", type=int, default=None, help="also run the sandbox emulators")
+def serve(host: str, port: int, sandbox_port: int | None) -> None:
     """Run the demo: web app, plus an rq worker and rq cron when Redis answers,
     else jobs and the schedule in-process."""
     from flask import current_app
 
     from collector.devserver import run
 
-    run(current_app._get_current_object(), host, port)
+    run(current_app._get_current_object(), host, port, sandbox_port)

@@ -17,11 +17,15 @@ from collector.schedule import SCHEDULE
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(app, host: str, port: int) -> None:
-    """Serve ``app`` until interrupted, with its job runners alongside."""
+def run(app, host: str, port: int, sandbox_port: int | None = None) -> None:
+    """Serve ``app`` until interrupted, with its job runners (and the sandbox) alongside."""
     # SIGTERM must also run the ``finally`` below, or the children outlive us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     children: list[subprocess.Popen] = []
+    if sandbox_port:
+        sandbox = [sys.executable, "-m", "sandbox", "--host", host, "--port", str(sandbox_port)]
+        children.append(subprocess.Popen(sandbox, cwd=ROOT))  # noqa: S603
+        print(f" * Sandbox emulators on http://{host}:{sandbox_port}/")
     if app.extensions["jobs"].backend.name == "rq":
         bin_dir = Path(sys.executable).parent
         url = app.config["REDIS_URL"]

@@ -1,8 +1,9 @@
 """The finance UI: blueprints, login wiring, template filters and error pages."""
 
 import functools
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, jsonify, render_template, request
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -73,9 +74,17 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Browsers apply form-action to the redirect after a POST too, so the OAuth
+    # hosts we send a "Connect" form on to must be listed.
+    oauth_hosts = " ".join(_origin(current_app.config[k]) for k in ("TEAMLEADER_AUTH_URL",))
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'",
+        f"frame-ancestors 'none'; form-action 'self' {oauth_hosts}",
     )
     return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -48,6 +48,8 @@ def call(name: str) -> Response:
         return _error(ApiError(injection.status, title), verdict)
     verdict = em.limiter.hit(bucket)
     if not verdict.allowed:
+        with em.store.lock:
+            em.store.calls["rate_limited"] += 1  # so tests and benchmarks can count refusals
         # The real 429 body is undocumented (reference §4 [?]); we use the errors shape.
         return _error(ApiError(429, "Too Many Requests: rate limit exceeded"), verdict)
     try:

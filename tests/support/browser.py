@@ -1,4 +1,4 @@
-"""Real browser tests: Playwright driving Debian's Chromium against a live server."""
+"""Real browser fixtures: Playwright driving Debian's Chromium against a live server."""
 
 import threading
 from pathlib import Path

@@ -1,0 +1,99 @@
+"""End-to-end fixtures: the sandbox emulators on a real port, and a connection
+made through their real OAuth pages."""
+
+import re
+import threading
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from collector import clients
+from collector.services import teamleader_connection as tl
+from sandbox import teamleader as tl_sandbox
+
+
+class Sandbox:
+    """A running Teamleader emulator and its control API."""
+
+    def __init__(self, base_url: str):
+        self.url = base_url
+        self.http = requests.Session()
+
+    def control(self, method: str, path: str, **kwargs):
+        response = self.http.request(method, f"{self.url}/_control/{path}", timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def calls(self) -> dict:
+        return self.control("GET", "calls")["data"]
+
+    def reset_calls(self) -> None:
+        self.control("DELETE", "calls")
+
+
+def serve(wsgi_app):
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.fixture
+def sandbox_config():
+    """Override in a test module to change the emulator's configuration."""
+    return {"SEED": 7, "INVOICE_COUNT": 20}
+
+
+@pytest.fixture
+def sandbox(sandbox_config):
+    server, thread = serve(tl_sandbox.create_app(sandbox_config))
+    yield Sandbox(f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def tl_app(app, sandbox):
+    """The app pointed at the sandbox (its config is restored afterwards)."""
+    saved = dict(app.config)
+    app.config.update(
+        TEAMLEADER_AUTH_URL=sandbox.url,
+        TEAMLEADER_API_URL=sandbox.url,
+        TEAMLEADER_CLIENT_ID="collector-sandbox",
+        TEAMLEADER_CLIENT_SECRET="sandbox-secret",
+    )
+    yield app
+    app.config.clear()
+    app.config.update(saved)
+
+
+def grant_code(app, state: str = "s") -> str:
+    """Walk the sandbox's authorize page as a user pressing "Grant access"."""
+    oauth = clients.teamleader_oauth(app)
+    http = requests.Session()
+    form = http.get(oauth.authorize_url(state), timeout=10)
+    form.raise_for_status()
+    action = re.search(r'<form method="post" action="([^"]+)"', form.text).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text))
+    answer = http.post(
+        requests.compat.urljoin(form.url, action.replace("&amp;", "&")),
+        data={**fields, "decision": "grant"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code in (302, 303), answer.text
+    return re.search(r"[?&]code=([^&]+)", answer.headers["Location"]).group(1)
+
+
+@pytest.fixture
+def connection(tl_app, admin):
+    """A Teamleader connection made through the sandbox's real OAuth flow."""
+    return tl.complete_connect(
+        clients.teamleader_oauth(tl_app),
+        clients.teamleader_client_factory(tl_app),
+        clients.cipher(tl_app),
+        grant_code(tl_app),
+        admin,
+        tl_app.config["PUBLIC_BASE_URL"],
+    )
