@@ -53,5 +53,8 @@ format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: install ## measure: the Teamleader rate budget shared by two worker processes
+	$(BIN)/python bench/teamleader_rate.py
+
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
