@@ -12,7 +12,6 @@ import argparse
 import logging
 import math
 import multiprocessing
-import re
 import threading
 import time
 
@@ -28,6 +27,7 @@ from collector.teamleader import (
     build_session,
 )
 from sandbox import teamleader as tl_sandbox
+from sandbox.teamleader.consent import authorization_code
 
 SERVER_LIMIT = 200
 OUR_LIMIT = 190  # collector's default TEAMLEADER_RATE_LIMIT
@@ -49,18 +49,7 @@ def token_for(base_url):
     oauth = TeamleaderOAuth(
         build_session(), base_url, "collector-sandbox", "sandbox-secret", "http://localhost/cb"
     )
-    http = requests.Session()
-    form = http.get(oauth.authorize_url("bench"), timeout=10)
-    action = re.search(r'<form method="post" action="([^"]+)"', form.text).group(1)
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text))
-    answer = http.post(
-        requests.compat.urljoin(form.url, action.replace("&amp;", "&")),
-        data={**fields, "decision": "grant"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    code = re.search(r"[?&]code=([^&]+)", answer.headers["Location"]).group(1)
-    return oauth.exchange_code(code).access_token
+    return oauth.exchange_code(authorization_code(oauth.authorize_url("bench"))).access_token
 
 
 def main():

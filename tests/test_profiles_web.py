@@ -117,3 +117,18 @@ def test_viewer_can_look_but_not_change(viewer_client):
 
 def test_unknown_profile_is_404(admin_client):
     assert admin_client.get("/profiles/999").status_code == 404
+
+
+def test_delete_is_refused_while_it_is_the_default_for_new_customers(admin_client):
+    from collector.models import TeamleaderConnection
+
+    post_form(admin_client, "/profiles/new", VALID)
+    [profile] = profiles()
+    db.session.add(
+        TeamleaderConnection(account_id="acc-1", webhook_token="t", default_profile=profile)
+    )
+    db.session.commit()
+    response = post_form(admin_client, f"/profiles/{profile.id}/delete", {}, "/profiles/")
+    assert response.status_code == 409
+    assert "default for new customers" in response.get_data(as_text=True)
+    assert len(profiles()) == 1

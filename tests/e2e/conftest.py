@@ -1,7 +1,6 @@
 """End-to-end fixtures: the sandbox emulators on a real port, and a connection
 made through their real OAuth pages."""
 
-import re
 import threading
 
 import pytest
@@ -11,6 +10,7 @@ from werkzeug.serving import make_server
 from collector import clients
 from collector.services import teamleader_connection as tl
 from sandbox import teamleader as tl_sandbox
+from sandbox.teamleader.consent import authorization_code
 
 
 class Sandbox:
@@ -69,21 +69,8 @@ def tl_app(app, sandbox):
 
 
 def grant_code(app, state: str = "s") -> str:
-    """Walk the sandbox's authorize page as a user pressing "Grant access"."""
-    oauth = clients.teamleader_oauth(app)
-    http = requests.Session()
-    form = http.get(oauth.authorize_url(state), timeout=10)
-    form.raise_for_status()
-    action = re.search(r'<form method="post" action="([^"]+)"', form.text).group(1)
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text))
-    answer = http.post(
-        requests.compat.urljoin(form.url, action.replace("&amp;", "&")),
-        data={**fields, "decision": "grant"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code in (302, 303), answer.text
-    return re.search(r"[?&]code=([^&]+)", answer.headers["Location"]).group(1)
+    """A code from the sandbox's authorize page, "Grant access" pressed."""
+    return authorization_code(clients.teamleader_oauth(app).authorize_url(state))
 
 
 @pytest.fixture
