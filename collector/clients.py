@@ -6,7 +6,6 @@ services never see the configuration.
 
 from __future__ import annotations
 
-import redis
 from flask import Flask, url_for
 
 from collector.crypto import TokenCipher
@@ -50,10 +49,11 @@ def teamleader_client_factory(app: Flask):
 
     def make(token_source: TokenSource, account_id: str | None) -> TeamleaderClient:
         limiter = None
-        if account_id and app.extensions["jobs"].backend.name == "rq":
-            connection = redis.Redis.from_url(app.config["REDIS_URL"])
+        backend = app.extensions["jobs"].backend
+        if account_id and backend.name == "rq":
+            # The jobs' Redis connection pool, not a new one per client.
             limiter = RedisRateLimiter.for_account(
-                connection,
+                backend.connection,
                 account_id,
                 limit=app.config["TEAMLEADER_RATE_LIMIT"],
                 window=float(app.config["TEAMLEADER_RATE_WINDOW"]),

@@ -1,6 +1,7 @@
 """Users and API keys."""
 
 import secrets
+from datetime import timedelta
 
 from collector.extensions import db
 from collector.models import ApiKey, Role, User
@@ -9,6 +10,7 @@ from collector.models.types import utcnow
 from collector.services.errors import Invalid
 
 MIN_PASSWORD = 10
+LAST_USED_STEP = timedelta(minutes=1)
 
 
 def create_user(email: str, password: str, role: str = "viewer") -> User:
@@ -64,7 +66,9 @@ def key_for(plain: str) -> ApiKey | None:
     key = db.session.execute(
         db.select(ApiKey).filter_by(key_hash=hash_key(plain), revoked_at=None)
     ).scalar_one_or_none()
-    if key is not None:
-        key.last_used_at = utcnow()
+    # Recorded to the minute: a write per API call would only add load.
+    now = utcnow()
+    if key is not None and (key.last_used_at is None or now - key.last_used_at > LAST_USED_STEP):
+        key.last_used_at = now
         db.session.commit()
     return key

@@ -186,23 +186,32 @@ class DbTokenSource:
         self.oauth = oauth
         self.cipher = cipher
         self.clock = clock
+        self._cached: tuple[str, datetime] | None = None  # (token, expires at)
 
     def access_token(self) -> str:
+        # Every API call asks; a token still valid is kept in memory instead of
+        # costing a database read per call, until it expires or is refused.
+        if self._cached and self._cached[1] > self.clock():
+            return self._cached[0]
         with Session(db.engine) as session:
             row = self._row(session, lock=False)
             token = self.cipher.decrypt(row.access_token_enc)
             if row.access_expires_at and row.access_expires_at > self.clock():
+                self._cached = (token, row.access_expires_at)
                 return token
         return self.refresh(token)
 
     def refresh(self, stale_token: str) -> str:
         refused: OAuthError | None = None
+        self._cached = None
         with Session(db.engine) as session, session.begin():
             row = self._row(session, lock=True)
             current = self.cipher.decrypt(row.access_token_enc)
             fresh = row.access_expires_at and row.access_expires_at > self.clock()
             if current != stale_token and fresh:
-                return current  # another worker refreshed while we waited for the lock
+                # Another worker refreshed while we waited for the lock.
+                self._cached = (current, row.access_expires_at)
+                return current
             try:
                 pair = self.oauth.refresh(self.cipher.decrypt(row.refresh_token_enc))
             except OAuthError as exc:
@@ -214,6 +223,7 @@ class DbTokenSource:
                 refused = exc
             else:
                 store_tokens(row, pair, self.cipher)
+                self._cached = (pair.access_token, pair.expires_at)
         if refused is not None:
             message = "the Teamleader connection must be reconnected"
             raise AuthError(message, status=401) from refused
