@@ -171,3 +171,23 @@ def test_viewer_cannot_connect(tl_app, viewer_client, rsps):
     response = viewer_client.post("/integrations/teamleader/connect", data={"csrf_token": token})
     assert response.status_code == 403
     assert viewer_client.get("/integrations/teamleader/callback?code=a&state=b").status_code == 403
+
+
+def test_invalid_settings_show_field_errors_and_change_nothing(tl_app, admin_client, rsps):
+    mock_account(rsps)
+    rsps.post(f"{API}/webhooks.register", status=204)
+    state = start(admin_client)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={state}")
+    [connection] = connections()
+    before = list(connection.import_department_ids)
+    token = csrf_token(admin_client, "/integrations/teamleader")
+    response = admin_client.post(
+        "/integrations/teamleader/settings",
+        data={"csrf_token": token, "auto_import": "y", "default_profile_id": ""},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose at least one department to import." in page
+    assert "Automatic import needs a default profile." in page
+    db.session.refresh(connection)
+    assert connection.import_department_ids == before and not connection.auto_import

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from collector.extensions import db, login_manager
 from collector.models import User
+from collector.services.errors import Invalid
 from collector.web import filters
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -38,6 +39,21 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def saved(form, save) -> bool:
+    """Run ``save(form.to_data())``; on a business-rule refusal, roll back and put
+    each message on its field (or the first field) and return False."""
+    try:
+        save(form.to_data())
+    except Invalid as exc:
+        db.session.rollback()
+        first = next(f for f in form if f.name != "csrf_token")
+        for name, messages in exc.errors.items():
+            field = form[name] if name in form else first  # noqa: SIM401 (Form has no .get)
+            field.errors = list(field.errors) + messages
+        return False
+    return True
 
 
 def register_web(app: Flask) -> None:

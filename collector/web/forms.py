@@ -111,8 +111,3 @@ class TeamleaderSettingsForm(FlaskForm):
             "subscription_profile_field_id": self.subscription_profile_field_id.data or None,
             "strict_mode_confirmed": self.strict_mode_confirmed.data,
         }
-
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        for name, messages in errors.items():
-            field = self[name] if name in self else self.import_department_ids  # noqa: SIM401
-            field.errors = list(field.errors) + messages

@@ -21,8 +21,7 @@ from collector.extensions import db
 from collector.models import ConnectionStatus
 from collector.services import profiles
 from collector.services import teamleader_connection as tl
-from collector.services.errors import Invalid
-from collector.web import admin_required, protect
+from collector.web import admin_required, protect, saved
 from collector.web.forms import ConfirmForm, TeamleaderSettingsForm
 
 bp = protect(Blueprint("integrations", __name__, url_prefix="/integrations"))
@@ -127,13 +126,7 @@ def teamleader_settings():
         return redirect(url_for("integrations.teamleader"))
     form = TeamleaderSettingsForm()
     form.offer(connection, profiles.list_profiles())
-    if form.validate_on_submit():
-        try:
-            tl.update_settings(connection, form.to_data())
-        except Invalid as exc:
-            db.session.rollback()
-            form.add_errors(exc.errors)
-        else:
-            flash("Teamleader settings saved.", "success")
-            return redirect(url_for("integrations.teamleader"))
+    if form.validate_on_submit() and saved(form, lambda d: tl.update_settings(connection, d)):
+        flash("Teamleader settings saved.", "success")
+        return redirect(url_for("integrations.teamleader"))
     return _page(connection, form, 400)

@@ -5,8 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from collector.extensions import db
 from collector.models import Profile
 from collector.services import profiles
-from collector.services.errors import Conflict, Invalid
-from collector.web import admin_required, protect
+from collector.services.errors import Conflict
+from collector.web import admin_required, protect, saved
 from collector.web.forms import ConfirmForm, ProfileForm
 
 bp = protect(Blueprint("profiles", __name__, url_prefix="/profiles"))
@@ -24,7 +24,7 @@ def create():
     form = ProfileForm()
     if not form.is_submitted():
         form.allow_bank_transfer.data = True
-    if form.validate_on_submit() and _saved(form, lambda data: profiles.create_profile(data)):
+    if form.validate_on_submit() and saved(form, profiles.create_profile):
         flash(f"Profile “{form.name.data}” created.", "success")
         return redirect(url_for("profiles.index"))
     return _render_form(form, None)
@@ -36,7 +36,7 @@ def edit(profile_id: int):
     form = ProfileForm()
     if not form.is_submitted():
         form.load(profile)
-    if form.validate_on_submit() and _saved(form, lambda d: profiles.update_profile(profile, d)):
+    if form.validate_on_submit() and saved(form, lambda d: profiles.update_profile(profile, d)):
         flash(f"Profile “{profile.name}” saved.", "success")
         return redirect(url_for("profiles.index"))
     return _render_form(form, profile)
@@ -55,19 +55,6 @@ def delete(profile_id: int):
         return index(), 409
     flash(f"Profile “{profile.name}” deleted.", "success")
     return redirect(url_for("profiles.index"))
-
-
-def _saved(form: ProfileForm, save) -> bool:
-    """Run ``save`` and copy any business-rule errors onto the form fields."""
-    try:
-        save(form.to_data())
-    except Invalid as exc:
-        db.session.rollback()
-        for name, messages in exc.errors.items():
-            target = form[name] if name in form else form.name  # noqa: SIM401 (Form has no .get)
-            target.errors = list(target.errors) + messages
-        return False
-    return True
 
 
 def _render_form(form: ProfileForm, profile: Profile | None):
