@@ -183,7 +183,13 @@ def test_invalid_settings_show_field_errors_and_change_nothing(tl_app, admin_cli
     token = csrf_token(admin_client, "/integrations/teamleader")
     response = admin_client.post(
         "/integrations/teamleader/settings",
-        data={"csrf_token": token, "auto_import": "y", "default_profile_id": ""},
+        data={  # as a browser posts it: no department ticked, selects on "none"
+            "csrf_token": token,
+            "auto_import": "y",
+            "default_profile_id": "",
+            "invoice_profile_field_id": "",
+            "subscription_profile_field_id": "",
+        },
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
