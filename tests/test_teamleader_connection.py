@@ -1,7 +1,6 @@
 """Connecting Teamleader: OAuth state, failures leave nothing behind, tokens at rest."""
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,14 +11,10 @@ from collector.extensions import db
 from collector.models import ConnectionStatus, TeamleaderConnection
 from collector.services import teamleader_connection as tl
 from tests.conftest import csrf_token
+from tests.support.payloads import teamleader_payload as fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "teamleader"
 AUTH = "https://focus.teamleader.eu"
 API = "https://api.focus.teamleader.eu"
-
-
-def fixture(name):
-    return json.loads((FIXTURES / name).read_text())
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ caller and the reference fixtures (copied into ``tests/fixtures/teamleader``).""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,16 +10,10 @@ import pytest
 from sandbox.teamleader import create_app
 from sandbox.teamleader.emulator import EXTENSION
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "teamleader"
 CLIENT_ID = "collector-sandbox"
 CLIENT_SECRET = "sandbox-secret"
 REDIRECT_URI = "https://collector.example/teamleader/callback"
 CLOCK_START = "2026-03-15T10:00:00+00:00"
-
-
-def load_fixture(name: str) -> dict:
-    """A reference payload from ``tests/fixtures/teamleader``."""
-    return json.loads((FIXTURES / name).read_text())
 
 
 def make_emulator(**config):

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, authorization_code, load_fixture
+from tests.support.payloads import teamleader_payload as load_fixture
+
+from .conftest import CLIENT_ID, CLIENT_SECRET, authorization_code
 
 JSON_TYPES = {bool: "boolean", int: "number", float: "number", str: "string"}
 

@@ -8,13 +8,14 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
+from tests.support.payloads import teamleader_payload as load_fixture
+
 from .conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
     REDIRECT_URI,
     authorization_code,
     exchange,
-    load_fixture,
     make_emulator,
 )
 

@@ -9,7 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .conftest import authorization_code, exchange, load_fixture, make_emulator
+from tests.support.payloads import teamleader_payload as load_fixture
+
+from .conftest import authorization_code, exchange, make_emulator
 
 
 class Receiver:

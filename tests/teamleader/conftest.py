@@ -9,8 +9,9 @@ import redis
 import responses
 
 from collector.teamleader import StaticTokenSource, TeamleaderClient, build_session
+from tests.conftest import TEST_REDIS_URL as REDIS_URL
 
-from .support import API, REDIS_URL, TOKEN, FakeTime
+from .support import API, TOKEN, FakeTime
 
 
 @pytest.fixture

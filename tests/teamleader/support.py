@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "teamleader"
 API = "https://api.teamleader.test"
 AUTH = "https://focus.teamleader.test"
 TOKEN = "access-token-1"
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def payload(name: str) -> dict:
-    """A recorded Teamleader payload from tests/fixtures/teamleader/ (see its README)."""
-    return json.loads((FIXTURES / name).read_text())
 
 
 def url(endpoint: str) -> str:

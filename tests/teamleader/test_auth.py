@@ -19,8 +19,9 @@ from collector.teamleader import (
     build_session,
     is_invalid_grant,
 )
+from tests.support.payloads import teamleader_payload as payload
 
-from .support import AUTH, payload
+from .support import AUTH
 
 TOKEN_URL = f"{AUTH}/oauth2/access_token"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

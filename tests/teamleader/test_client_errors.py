@@ -22,8 +22,9 @@ from collector.teamleader import (
     build_session,
 )
 from collector.teamleader.errors import error_titles, parse_reset
+from tests.support.payloads import teamleader_payload as payload
 
-from .support import API, TOKEN, payload, url
+from .support import API, TOKEN, url
 
 ME = payload("users.me.response.json")
 ERROR = payload("error.response.json")

@@ -9,8 +9,9 @@ import pytest
 from responses import matchers
 
 from collector.teamleader import MalformedResponse, NotFound
+from tests.support.payloads import teamleader_payload as payload
 
-from .support import TOKEN, payload, url
+from .support import TOKEN, url
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Api-Version": "2023-09-26"}
 PAGE_1 = {"page": {"size": 100, "number": 1}}

@@ -10,8 +10,7 @@ import pytest
 import redis
 
 from collector.teamleader import RedisRateLimiter
-
-from .support import REDIS_URL
+from tests.conftest import TEST_REDIS_URL as REDIS_URL
 
 KEY = "collector:tl-rate:account-1"
 
