@@ -4,7 +4,7 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from collector.extensions import db
 from collector.models import Profile, User
@@ -77,8 +77,6 @@ def demo_setup() -> None:
     Demo only: the generated password is kept in the instance folder (mode 600)
     so ``make run`` can print it again on every start.
     """
-    from flask import current_app
-
     login_file = Path(current_app.instance_path) / "demo-login.txt"
     user = db.session.execute(db.select(User).filter_by(email=DEMO_EMAIL)).scalar_one_or_none()
     if user is None or not login_file.exists():
@@ -102,8 +100,6 @@ def demo_setup() -> None:
 def serve(host: str, port: int, sandbox_port: int | None) -> None:
     """Run the demo: web app, plus an rq worker and rq cron when Redis answers,
     else jobs and the schedule in-process."""
-    from flask import current_app
-
     from collector.devserver import run
 
     run(current_app._get_current_object(), host, port, sandbox_port)

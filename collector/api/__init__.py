@@ -3,7 +3,7 @@
 Every answer is JSON, errors included: ``{"message": ..., "errors": {field: [...]}}``.
 """
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -78,15 +78,9 @@ def _http(exc: HTTPException):
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
     # Never a stack trace or an HTML page: log it, answer a plain JSON 500.
-    bp_logger().exception("API error")
+    current_app.logger.exception("API error")
     db.session.rollback()
     return error("Internal error; it has been logged.", 500)
-
-
-def bp_logger():
-    from flask import current_app
-
-    return current_app.logger
 
 
 from collector.api import profiles  # noqa: E402,F401  (registers the routes)

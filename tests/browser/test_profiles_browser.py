@@ -5,16 +5,9 @@ from playwright.sync_api import expect
 
 from collector.extensions import db
 from collector.models import Profile
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, base_url, email):
-    page.goto(f"{base_url}/profiles/")
-    expect(page).to_have_url(f"{base_url}/login?next=%2Fprofiles%2F")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_admin_logs_in_and_creates_a_profile(page, live_server, admin):

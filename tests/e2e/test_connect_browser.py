@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from collector.extensions import db
 from collector.models import ConnectionStatus, TeamleaderConnection
-from tests.browser.test_profiles_browser import log_in
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 

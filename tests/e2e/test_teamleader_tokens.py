@@ -9,7 +9,9 @@ from collector import clients
 from collector.extensions import db
 from collector.models import ConnectionStatus, TeamleaderConnection
 from collector.models.types import utcnow
+from collector.services import teamleader_connection as tl
 from collector.teamleader import AuthError, OAuthError
+from tests.conftest import login
 
 WORKERS = 8
 
@@ -74,8 +76,6 @@ def test_revoked_access_marks_the_connection_for_reconnect(tl_app, sandbox, conn
     db.session.expire_all()
     row = db.session.get(TeamleaderConnection, connection.id)
     assert row.status == ConnectionStatus.RECONNECT_NEEDED
-    from tests.conftest import login
-
     login(client, "admin@example.com")
     page = client.get("/integrations/teamleader").get_data(as_text=True)
     assert "Reconnect needed" in page and "Reconnect Teamleader" in page
@@ -83,8 +83,6 @@ def test_revoked_access_marks_the_connection_for_reconnect(tl_app, sandbox, conn
 
 def test_disconnect_unregisters_webhooks_and_forgets_tokens(tl_app, sandbox, connection):
     assert sandbox.control("GET", "webhooks")["data"]
-    from collector.services import teamleader_connection as tl
-
     tl.disconnect(connection, clients.teamleader_client(tl_app, connection))
     assert sandbox.control("GET", "webhooks")["data"] == []
     db.session.expire_all()
