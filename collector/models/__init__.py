@@ -2,26 +2,36 @@
 
 from collector.models.api_key import ApiKey
 from collector.models.customer import Customer, CustomerKind
+from collector.models.document_import import DocumentImport, ImportSource, ImportStatus
 from collector.models.invoice import DocumentKind, Invoice, InvoiceState
 from collector.models.invoice_event import InvoiceEvent
 from collector.models.job_run import JobRun, JobStatus
+from collector.models.mail_message import MailMessage, MailStatus
 from collector.models.profile import Profile
 from collector.models.teamleader_connection import ConnectionStatus, TeamleaderConnection
 from collector.models.user import Role, User
+from collector.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 
 __all__ = [
     "ApiKey",
     "ConnectionStatus",
     "Customer",
     "CustomerKind",
+    "DeliveryStatus",
+    "DocumentImport",
     "DocumentKind",
     "Invoice",
     "InvoiceEvent",
+    "ImportSource",
+    "ImportStatus",
     "InvoiceState",
     "JobRun",
     "JobStatus",
+    "MailMessage",
+    "MailStatus",
     "Profile",
     "Role",
     "TeamleaderConnection",
     "User",
+    "WebhookDelivery",
 ]

@@ -31,6 +31,9 @@ class Invoice(db.Model):
     __table_args__ = (
         sa.Index("ix_invoice_state_due_date", "state", "due_date"),
         sa.Index("ix_invoice_kind_invoice_date", "kind", "invoice_date"),
+        # The overview's default order, and its paging.
+        sa.Index("ix_invoice_invoice_date_id", "invoice_date", "id"),
+        sa.Index("ix_invoice_number", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +48,13 @@ class Invoice(db.Model):
     credited_invoice_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="SET NULL"), index=True
     )
+    # A credit note's invoice in Teamleader, kept even while that invoice is not
+    # here, so it can be linked when it arrives.
+    credited_teamleader_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    subscription_teamleader_id: Mapped[str | None] = mapped_column(sa.String(64))
+    import_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("document_import.id", ondelete="SET NULL"), index=True
+    )
     invoice_date: Mapped[date] = mapped_column(sa.Date)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
@@ -54,6 +64,16 @@ class Invoice(db.Model):
     # What is still to be collected: the total less payments and credit notes.
     amount_due: Mapped[Decimal] = mapped_column(Money())
     payment_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    # What Teamleader said last (list shape: status, total.due, paid_at, updated_at):
+    # the import decides from it, change detection compares against it, and the
+    # payments work reads the payment state recorded here.
+    teamleader_status: Mapped[str | None] = mapped_column(sa.String(16))
+    teamleader_due: Mapped[Decimal | None] = mapped_column(Money())
+    teamleader_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    teamleader_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    teamleader_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # Where the stored PDF is (the documents issue fills it); None: not fetched yet.
+    pdf_key: Mapped[str | None] = mapped_column(sa.String(128))
     state: Mapped[InvoiceState] = mapped_column(
         enum_type(InvoiceState), default=InvoiceState.BOOKED
     )
@@ -64,6 +84,7 @@ class Invoice(db.Model):
     customer = relationship("Customer")
     profile = relationship("Profile")
     credited_invoice = relationship("Invoice", remote_side=[id])
+    document_import = relationship("DocumentImport")
     events = relationship(
         "InvoiceEvent",
         back_populates="invoice",
@@ -74,6 +95,10 @@ class Invoice(db.Model):
     @property
     def is_credit_note(self) -> bool:
         return self.kind == DocumentKind.CREDIT_NOTE
+
+    @property
+    def pdf_available(self) -> bool:
+        return self.pdf_key is not None
 
     def __repr__(self) -> str:
         return f"<Invoice {self.kind.value} {self.number} {self.state.value}>"

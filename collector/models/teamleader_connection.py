@@ -54,6 +54,8 @@ class TeamleaderConnection(db.Model):
     invoice_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
     subscription_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
     strict_mode_confirmed: Mapped[bool] = mapped_column(default=False)
+    # The updated_since sweep asks for changes after this moment (less a margin).
+    last_swept_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     default_profile = relationship("Profile")
