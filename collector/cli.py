@@ -1,15 +1,20 @@
 """``flask --app collector <command>``: accounts, demo data and the demo server."""
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
+from collector import clients
 from collector.extensions import db
-from collector.models import Profile, User
-from collector.services import accounts, profiles
-from collector.services.errors import Invalid
+from collector.models import ImportSource, Profile, User
+from collector.models.types import utcnow
+from collector.services import accounts, imports, profiles
+from collector.services.errors import Conflict, Invalid
+from collector.services.importer import Progress
+from collector.services.teamleader_connection import current_connection, ensure_connected
 
 DEMO_EMAIL = "admin@demo.local"
 
@@ -19,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_api_key)
     app.cli.add_command(demo_setup)
     app.cli.add_command(serve)
+    app.cli.add_command(import_documents)
 
 
 def _fail(exc: Invalid) -> None:
@@ -103,3 +109,47 @@ def serve(host: str, port: int, sandbox_port: int | None) -> None:
     from collector.devserver import run
 
     run(current_app._get_current_object(), host, port, sandbox_port)
+
+
+class _EchoProgress(Progress):
+    """Progress for a terminal: a line per chunk."""
+
+    def __init__(self) -> None:
+        self.done, self.of = 0, 0
+
+    def total(self, total: int) -> None:
+        self.of = total
+
+    def advance(self, step: int = 1, **counts: int) -> None:
+        self.done += step
+        click.echo(f"  {self.done}/{self.of} documents", err=True)
+
+    def say(self, message: str) -> None:
+        if message:
+            click.echo(message, err=True)
+
+
+@click.command("import-documents")
+@click.option("--days", type=int, default=30, show_default=True, help="the last N days")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="first day")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="last day, included")
+def import_documents(days: int, date_from, date_to) -> None:
+    """Import booked invoices and credit notes from Teamleader; wait and print the summary."""
+    today = utcnow().date()
+    first = date_from.date() if date_from else today - timedelta(days=days)
+    last = date_to.date() if date_to else today
+    try:
+        connection = ensure_connected(current_connection())
+        imp = imports.create_import(ImportSource.CLI, date_from=first, date_to=last)
+    except (Invalid, Conflict) as exc:
+        messages = [m for ms in getattr(exc, "errors", {}).values() for m in ms]
+        raise click.ClickException(" ".join(messages) or str(exc)) from exc
+    client = clients.teamleader_client(current_app, connection)
+    failed = None
+    try:
+        imports.run_import(client, connection, imp, progress=_EchoProgress())
+    except Exception as exc:  # recorded on the import; the summary says why
+        failed = exc
+    click.echo(imports.summary(imp)[1])
+    if failed is not None:
+        raise SystemExit(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, url_for
 
 from collector.crypto import TokenCipher
+from collector.mail import Mailer, SinkMailer, SmtpMailer
 from collector.models import TeamleaderConnection
 from collector.services.teamleader_connection import DbTokenSource
 from collector.teamleader import (
@@ -47,7 +48,7 @@ def teamleader_client_factory(app: Flask):
     with every other worker.
     """
 
-    def make(token_source: TokenSource, account_id: str | None) -> TeamleaderClient:
+    def make(token_source: TokenSource, account_id: str | None, **options) -> TeamleaderClient:
         limiter = None
         backend = app.extensions["jobs"].backend
         if account_id and backend.name == "rq":
@@ -59,13 +60,38 @@ def teamleader_client_factory(app: Flask):
                 window=float(app.config["TEAMLEADER_RATE_WINDOW"]),
             )
         return TeamleaderClient(
-            build_session(), app.config["TEAMLEADER_API_URL"], token_source, limiter=limiter
+            build_session(),
+            app.config["TEAMLEADER_API_URL"],
+            token_source,
+            limiter=limiter,
+            **options,
         )
 
     return make
 
 
-def teamleader_client(app: Flask, connection: TeamleaderConnection) -> TeamleaderClient:
-    """A client for a stored connection, refreshing its tokens through the database."""
+def teamleader_client(app: Flask, connection: TeamleaderConnection, **options) -> TeamleaderClient:
+    """A client for a stored connection, refreshing its tokens through the database.
+
+    ``options`` go to ``TeamleaderClient`` (e.g. ``max_retries``)."""
     source = DbTokenSource(connection.id, teamleader_oauth(app), cipher(app))
-    return teamleader_client_factory(app)(source, connection.account_id)
+    return teamleader_client_factory(app)(source, connection.account_id, **options)
+
+
+def mailer(app: Flask) -> Mailer:
+    """The SMTP mailer from the MAIL_* settings, or the demo mail sink when MAIL_HOST is empty."""
+    cfg = app.config
+    if not cfg["MAIL_HOST"]:
+        return SinkMailer()
+    return SmtpMailer(
+        cfg["MAIL_HOST"],
+        cfg["MAIL_PORT"],
+        cfg["MAIL_SECURITY"],
+        cfg["MAIL_USERNAME"],
+        cfg["MAIL_PASSWORD"],
+    )
+
+
+def mail_sender(app: Flask) -> str:
+    """The From address of every email the service sends."""
+    return app.config["MAIL_FROM"]

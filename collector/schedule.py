@@ -15,4 +15,8 @@ class Periodic:
     cron: str | None = None  # crontab expression, UTC
 
 
-SCHEDULE: tuple[Periodic, ...] = (Periodic(jobs.prune_job_runs, "low", cron="17 3 * * *"),)
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic(jobs.prune_job_runs, "low", cron="17 3 * * *"),
+    # The safety net behind Teamleader's webhooks (DESIGN §1.3).
+    Periodic(jobs.sweep_teamleader, "default", interval=10 * 60),
+)

@@ -29,7 +29,11 @@ async function pollJob(section) {
         el.append(dt, dd);
       }
     });
-    if (run.done) return;
+    if (run.done) {
+      // A page that shows the finished result (e.g. an import) asks to be reloaded.
+      if (section.hasAttribute("data-reload-when-done")) window.location.reload();
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

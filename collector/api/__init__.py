@@ -83,4 +83,9 @@ def _unexpected(exc: Exception):
     return error("Internal error; it has been logged.", 500)
 
 
-from collector.api import profiles  # noqa: E402,F401  (registers the routes)
+from collector.api import (  # noqa: E402,F401  (registers the routes)
+    customers,
+    imports,  # noqa: E402,F401
+    invoices,
+    profiles,
+)

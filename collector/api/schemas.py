@@ -2,6 +2,8 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from collector.models import CustomerKind, DocumentKind, InvoiceState
+
 
 class ProfileSchema(Schema):
     class Meta:
@@ -22,3 +24,45 @@ class ProfileSchema(Schema):
     payment_methods = fields.List(fields.String(), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class InvoiceSchema(Schema):
+    """A document in lists: money as strings (exact), dates as ISO 8601."""
+
+    id = fields.Integer()
+    kind = fields.Enum(DocumentKind, by_value=True)
+    number = fields.String()
+    state = fields.Enum(InvoiceState, by_value=True)
+    amount = fields.Decimal(as_string=True, attribute="total_incl_vat")
+    amount_due = fields.Decimal(as_string=True)
+    currency = fields.String()
+    invoice_date = fields.Date()
+    due_date = fields.Date()
+    customer_number = fields.String(attribute="customer.customer_number")
+    profile_id = fields.Integer()
+    pdf_available = fields.Boolean()
+    teamleader_id = fields.String()
+
+
+class InvoiceEventSchema(Schema):
+    kind = fields.String()
+    occurred_at = fields.AwareDateTime()
+    actor = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer()
+    customer_number = fields.String()
+    teamleader_id = fields.String()
+    kind = fields.Enum(CustomerKind, by_value=True)
+    name = fields.String()
+    email = fields.String()
+    language = fields.String()
+    address_line = fields.String()
+    postal_code = fields.String()
+    city = fields.String()
+    country = fields.String()
+    vat_number = fields.String()
+    profile_id = fields.Integer()

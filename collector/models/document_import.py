@@ -40,9 +40,7 @@ class DocumentImport(db.Model):
     date_to: Mapped[date | None] = mapped_column(sa.Date)
     teamleader_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    job_run_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("job_run.id", ondelete="SET NULL")
-    )
+    job_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_run.id", ondelete="SET NULL"))
     # {"imported": n, "not_collected": n, "skipped": n, "failed": n,
     #  "customers_created": n, "customers_updated": n}
     counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -56,9 +54,7 @@ class DocumentImport(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    deleted_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    deleted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     deleted_documents: Mapped[int | None] = mapped_column()
     kept_documents: Mapped[int | None] = mapped_column()
 

@@ -89,6 +89,8 @@ class Invoice(db.Model):
         "InvoiceEvent",
         back_populates="invoice",
         order_by="InvoiceEvent.occurred_at",
+        # Events go with their document (deleting an import): deleted, never orphaned.
+        cascade="all, delete-orphan",
         passive_deletes=True,
     )
 

@@ -93,7 +93,14 @@ def complete_connect(
             for d in client.departments_list()
         ]
         custom_fields = [
-            {"id": f["id"], "label": f["label"], "context": f["context"], "type": f["type"]}
+            {
+                "id": f["id"],
+                "label": f["label"],
+                "context": f["context"],
+                "type": f["type"],
+                # To read a value that is an option id rather than its label (§9 [?]).
+                "options": f["options"],
+            }
             for f in client.custom_field_definitions_list()
             if f.get("context") in PROFILE_FIELD_CONTEXTS
         ]

@@ -56,8 +56,23 @@ def saved(form, save) -> bool:
     return True
 
 
+def list_args() -> dict[str, str]:
+    """The filled-in query arguments but the page: what a page link must carry."""
+    return {k: v for k, v in request.args.items() if k != "page" and v.strip()}
+
+
 def register_web(app: Flask) -> None:
-    from collector.web import auth, home, integrations, job_runs, profiles
+    from collector.web import (
+        auth,
+        customers,
+        home,
+        imports,
+        integrations,
+        invoices,
+        job_runs,
+        profiles,
+        webhooks,
+    )
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
@@ -65,7 +80,7 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.register_blueprint(auth.bp)
-    for module in (home, profiles, integrations, job_runs):
+    for module in (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks):
         app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
@@ -32,7 +33,16 @@ def status_badge(state) -> Markup:
     return Markup(f'<span class="badge badge-{escape(css)}">{escape(name)}</span>')  # noqa: S704
 
 
+def external_url(value: str | None) -> str | None:
+    """``value`` if it is an http(s) address, else None: a link taken from upstream
+    data (Teamleader's ``web_url``) must never become a ``javascript:`` URL."""
+    if value and urlsplit(value).scheme in ("http", "https"):
+        return value
+    return None
+
+
 def register(app) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(status_badge, "status_badge")
+    app.add_template_filter(external_url, "external_url")

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     PasswordField,
     SelectField,
@@ -65,6 +66,10 @@ class ProfileForm(FlaskForm):
 NONE = ""
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class TeamleaderSettingsForm(FlaskForm):
     import_department_ids = MultiCheckboxField("Company entities (departments) to import")
     default_profile_id = SelectField("Default profile for new customers")
@@ -111,3 +116,34 @@ class TeamleaderSettingsForm(FlaskForm):
             "subscription_profile_field_id": self.subscription_profile_field_id.data or None,
             "strict_mode_confirmed": self.strict_mode_confirmed.data,
         }
+
+
+class CustomerForm(FlaskForm):
+    """What an admin may change on a customer; the rest comes from Teamleader."""
+
+    profile_id = SelectField("Payment profile")
+    customer_number = StringField(
+        "Customer number", validators=[DataRequired(), Length(max=64)], filters=[_strip]
+    )
+
+    def offer(self, profiles) -> None:
+        self.profile_id.choices = [(NONE, "— none —")] + [(str(p.id), p.name) for p in profiles]
+
+    def load(self, customer) -> None:
+        self.profile_id.data = str(customer.profile_id or NONE)
+        self.customer_number.data = customer.customer_number
+
+    def to_data(self) -> dict:
+        profile = self.profile_id.data
+        return {
+            "profile_id": int(profile) if profile else None,
+            "customer_number": self.customer_number.data,
+        }
+
+
+class ImportForm(FlaskForm):
+    date_from = DateField("From (invoice date)", validators=[DataRequired()])
+    date_to = DateField("To, included", validators=[DataRequired()])
+
+    def to_data(self) -> dict:
+        return {"date_from": self.date_from.data, "date_to": self.date_to.data}

@@ -16,9 +16,15 @@ from sandbox.teamleader.consent import authorization_code
 class Sandbox:
     """A running Teamleader emulator and its control API."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, app=None):
         self.url = base_url
+        self.app = app
         self.http = requests.Session()
+
+    @property
+    def data(self):
+        """The emulator's dataset, read directly: the ground truth tests compare with."""
+        return self.app.extensions["teamleader_emulator"].store.data
 
     def control(self, method: str, path: str, **kwargs):
         response = self.http.request(method, f"{self.url}/_control/{path}", timeout=10, **kwargs)
@@ -47,8 +53,9 @@ def sandbox_config():
 
 @pytest.fixture
 def sandbox(sandbox_config):
-    server, thread = serve(tl_sandbox.create_app(sandbox_config))
-    yield Sandbox(f"http://127.0.0.1:{server.server_port}")
+    sandbox_app = tl_sandbox.create_app(sandbox_config)
+    server, thread = serve(sandbox_app)
+    yield Sandbox(f"http://127.0.0.1:{server.server_port}", sandbox_app)
     server.shutdown()
     thread.join(timeout=5)
 
