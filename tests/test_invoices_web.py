@@ -89,6 +89,12 @@ def test_each_filter_narrows_the_overview(admin_client, docs, args, expected):
     assert set(shown(response)) == {docs[name].id for name in expected}
 
 
+def test_a_teamleader_uuid_finds_its_document(admin_client, docs):
+    wanted = make_invoice(teamleader_id="6c1f3b1e-2d4a-4e7b-9f0a-1b2c3d4e5f60")
+    response = admin_client.get("/invoices/", query_string={"q": wanted.teamleader_id})
+    assert shown(response) == [wanted.id]
+
+
 def test_newest_invoice_date_first_then_newest_id(admin_client, docs):
     same_day = make_invoice(invoice_date=date(2026, 12, 31))
     response = admin_client.get("/invoices/")

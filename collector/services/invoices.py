@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,8 @@ from collector.services.listing import (
     load_args,
     paginate,
 )
+
+UUID_LENGTH = 36  # the hyphenated form; uuid.UUID() also takes other spellings
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,27 @@ def _conditions(criteria: InvoiceFilter) -> list:
         conditions.append(Invoice.invoice_date >= c.date_from)
     if c.date_to is not None:
         conditions.append(Invoice.invoice_date <= c.date_to)
-    if c.q:
-        q = c.q.strip()
-        conditions.append(
-            sa.or_(Invoice.number.ilike(contains(q), escape="\\"), Invoice.teamleader_id == q)
-        )
+    if c.q and c.q.strip():
+        conditions.append(_number_or_teamleader_id(c.q.strip()))
     if c.pdf is not None:
         conditions.append(Invoice.pdf_key.is_not(None) if c.pdf else Invoice.pdf_key.is_(None))
     return conditions
+
+
+def _number_or_teamleader_id(q: str):
+    if _is_uuid(q):
+        # Teamleader ids are UUIDs and no document number looks like one: the unique
+        # index answers at once, where a substring search reads every number.
+        return Invoice.teamleader_id == q
+    return sa.or_(Invoice.number.ilike(contains(q), escape="\\"), Invoice.teamleader_id == q)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == UUID_LENGTH
 
 
 def get_invoice(invoice_id: int) -> Invoice:

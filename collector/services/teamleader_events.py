@@ -216,8 +216,10 @@ def check_invoices(
 
 def _compare(invoice: Invoice, record: dict) -> str:
     seen = invoice.teamleader_updated_at
-    if seen is not None and record.get("updated_at") is not None and record["updated_at"] <= seen:
-        return "no change since last seen"
+    # Strictly older only: Teamleader's times have whole seconds, and two edits can
+    # share one.
+    if seen is not None and record.get("updated_at") is not None and record["updated_at"] < seen:
+        return "older than what was seen already"
     outcome = []
     changes = {}
     for label, name, read in WATCHED:
@@ -229,7 +231,7 @@ def _compare(invoice: Invoice, record: dict) -> str:
         there = read(record)
         if there is not None and here != there:
             changes[label] = [_plain(here), _plain(there)]
-    if changes:
+    if changes and changes != _last_recorded_changes(invoice):
         listed = ", ".join(f"{k} {v[0]} → {v[1]}" for k, v in changes.items())
         events.record(
             invoice,
@@ -244,6 +246,12 @@ def _compare(invoice: Invoice, record: dict) -> str:
         outcome.append(payment)
     invoice.teamleader_updated_at = record.get("updated_at") or invoice.teamleader_updated_at
     return ", ".join(outcome) or "no change"
+
+
+def _last_recorded_changes(invoice: Invoice) -> dict | None:
+    """Changes are recorded, not applied, so a repeated delivery finds them again."""
+    recorded = [e for e in invoice.events if e.kind == events.CHANGED_IN_TEAMLEADER]
+    return recorded[-1].details.get("changes") if recorded else None
 
 
 def _payment_state(invoice: Invoice, record: dict) -> str | None:

@@ -1,0 +1,148 @@
+"""The Teamleader webhook receiver: authenticated by its path token, quick, and
+nothing written for a delivery it refuses."""
+
+import pytest
+from rq import Queue
+
+from collector.extensions import db
+from collector.models import (
+    ConnectionStatus,
+    DeliveryStatus,
+    JobRun,
+    TeamleaderConnection,
+    WebhookDelivery,
+)
+
+TOKEN = "t0ken-" + "x" * 38
+ACCOUNT = "3afabe9e-52b6-530c-bc5a-22a889638e1e"
+INVOICE = "5b16f6ee-e302-0079-901b-50c2c4b5d1b4"
+
+
+@pytest.fixture
+def connection(app):
+    row = TeamleaderConnection(
+        account_id=ACCOUNT,
+        webhook_token=TOKEN,
+        status=ConnectionStatus.CONNECTED,
+        auto_import=True,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def body(kind="invoice.booked", subject_id=INVOICE, account=ACCOUNT):
+    return {
+        "type": kind,
+        "subject": {"type": kind.split(".")[0], "id": subject_id},
+        "account": {"type": "account", "id": account},
+    }
+
+
+def written():
+    return (
+        db.session.scalar(db.select(db.func.count(WebhookDelivery.id))),
+        db.session.scalar(db.select(db.func.count(JobRun.id))),
+    )
+
+
+def test_a_delivery_is_stored_and_a_job_queued_on_the_high_queue(client, connection, redis_conn):
+    response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body())
+
+    assert response.status_code == 202
+    delivery = db.session.get(WebhookDelivery, response.json["received"])
+    assert (delivery.event_type, delivery.subject_type, delivery.subject_id) == (
+        "invoice.booked",
+        "invoice",
+        INVOICE,
+    )
+    assert delivery.status == DeliveryStatus.RECEIVED
+    assert delivery.payload == body()
+    run = db.session.scalars(db.select(JobRun)).one()
+    assert (run.name, run.queue, run.args) == ("handle_teamleader_delivery", "high", [delivery.id])
+    assert Queue("high", connection=redis_conn).job_ids == [run.job_id]
+
+
+def test_an_unknown_token_is_a_404_and_writes_nothing(client, connection):
+    for token in ("nope", TOKEN[:-1] + "y", "x" * 200):
+        response = client.post(f"/webhooks/teamleader/{token}", json=body())
+        assert response.status_code == 404
+    assert written() == (0, 0)
+
+
+def test_a_disconnected_connection_no_longer_receives(client, connection):
+    connection.status = ConnectionStatus.DISCONNECTED
+    db.session.commit()
+
+    assert client.post(f"/webhooks/teamleader/{TOKEN}", json=body()).status_code == 404
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"subject": {"type": "invoice", "id": "x"}}',
+        b'{"type": "invoice.booked"}',
+        b'{"type": "invoice.booked", "subject": {"type": "invoice", "id": 12}}',
+        b'{"type": "invoice.booked", "subject": "abc"}',
+        b'{"type": 5, "subject": {"type": "invoice", "id": "x"}}',
+    ],
+)
+def test_a_malformed_delivery_is_a_400_and_writes_nothing(client, connection, payload):
+    response = client.post(
+        f"/webhooks/teamleader/{TOKEN}", data=payload, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json["message"] == "Malformed delivery."
+    assert written() == (0, 0)
+
+
+def test_a_delivery_for_another_account_is_refused(client, connection):
+    response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body(account="other"))
+
+    assert response.status_code == 403
+    assert written() == (0, 0)
+
+
+def test_an_oversized_body_is_refused(client, connection):
+    payload = body()
+    payload["padding"] = "x" * 70_000
+
+    assert client.post(f"/webhooks/teamleader/{TOKEN}", json=payload).status_code == 413
+    assert written() == (0, 0)
+
+
+def test_other_body_shapes_seen_in_the_wild_are_read(client, connection):
+    # Third parties read data.id or id (reference §12); the event name gives the type.
+    for payload in (
+        {"type": "contact.updated", "data": {"id": "c-1"}},
+        {"type": "company.updated", "id": "c-2"},
+    ):
+        assert client.post(f"/webhooks/teamleader/{TOKEN}", json=payload).status_code == 202
+    rows = db.session.scalars(db.select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [(r.subject_type, r.subject_id) for r in rows] == [
+        ("contact", "c-1"),
+        ("company", "c-2"),
+    ]
+
+
+def test_an_event_we_do_not_subscribe_to_is_kept_but_not_acted_on(client, connection):
+    response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body("deal.won"))
+
+    assert response.status_code == 202
+    delivery = db.session.scalars(db.select(WebhookDelivery)).one()
+    assert delivery.status == DeliveryStatus.IGNORED
+    assert written() == (1, 0)
+
+
+def test_no_login_and_no_csrf_token_are_needed(client, connection):
+    # The app enforces CSRF on forms; Teamleader cannot send a token, the path token stands in.
+    response = client.post(
+        f"/webhooks/teamleader/{TOKEN}",
+        data=b'{"type": "invoice.booked", "subject": {"type": "invoice", "id": "i-1"}}',
+        content_type="application/json",
+    )
+    assert response.status_code == 202
