@@ -18,7 +18,12 @@ from collector.models import (
 
 
 def make_invoice(**overrides) -> Invoice:
-    customer = Customer(customer_number="tl-contact-1", kind=CustomerKind.CONTACT, name="An")
+    customer = Customer(
+        teamleader_id="tl-contact-1",
+        customer_number="tl-contact-1",
+        kind=CustomerKind.CONTACT,
+        name="An",
+    )
     values = dict(
         kind=DocumentKind.INVOICE,
         number="2026 / 7",

@@ -89,7 +89,13 @@ def test_delete_is_refused_while_a_customer_uses_the_profile(admin_client):
     post_form(admin_client, "/profiles/new", VALID)
     [profile] = profiles()
     db.session.add(
-        Customer(customer_number="c-1", kind=CustomerKind.COMPANY, name="Acme", profile=profile)
+        Customer(
+            teamleader_id="c-1",
+            customer_number="c-1",
+            kind=CustomerKind.COMPANY,
+            name="Acme",
+            profile=profile,
+        )
     )
     db.session.commit()
     response = post_form(admin_client, f"/profiles/{profile.id}/delete", {}, "/profiles/")
