@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -142,8 +142,9 @@ class CustomerForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    date_from = DateField("From (invoice date)", validators=[DataRequired()])
-    date_to = DateField("To, included", validators=[DataRequired()])
+    # InputRequired, not DataRequired: an unreadable date should say so, not "required".
+    date_from = DateField("From (invoice date)", validators=[InputRequired()])
+    date_to = DateField("To, included", validators=[InputRequired()])
 
     def to_data(self) -> dict:
         return {"date_from": self.date_from.data, "date_to": self.date_to.data}
