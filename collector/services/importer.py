@@ -30,7 +30,7 @@ from collector.models.types import utcnow
 from collector.services import events
 from collector.services.customer_sync import CustomerSync, refs_of, sync_customers
 from collector.services.profile_choice import Choice, ProfileChooser
-from collector.teamleader import TeamleaderClient
+from collector.teamleader import NotFound, TeamleaderClient
 
 BOOKED = ("outstanding", "matched")  # "booked" in Teamleader's UI (reference §6.1)
 CHUNK = 100
@@ -173,6 +173,9 @@ class Importer:
                 drafts.append(self._invoice_draft(record, _customer(record, customers)))
             except DocumentError as exc:
                 self._problem(record, "invoice", "failed", str(exc))
+            except NotFound:
+                # Deleted in Teamleader between the list and invoices.info.
+                self._problem(record, "invoice", "failed", "no longer in Teamleader")
         inserted = self._insert(drafts, "invoice")
         orphans = _orphan_credit_notes([d.values["teamleader_id"] for d in inserted])
         if orphans:
