@@ -53,8 +53,9 @@ format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## measure: the shared Teamleader rate budget; the overview at 100,000 invoices
+bench: install ## measure: the shared Teamleader rate budget; import calls and pace; the overview at 100,000 invoices
 	$(BIN)/python bench/teamleader_rate.py
+	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/overview.py --server $(PG_URL)
 
 clean: ## remove the virtualenv and caches

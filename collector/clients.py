@@ -57,7 +57,7 @@ def teamleader_client_factory(app: Flask):
                 backend.connection,
                 account_id,
                 limit=app.config["TEAMLEADER_RATE_LIMIT"],
-                window=float(app.config["TEAMLEADER_RATE_WINDOW"]),
+                window=app.config["TEAMLEADER_RATE_WINDOW"],
             )
         return TeamleaderClient(
             build_session(),

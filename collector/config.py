@@ -80,7 +80,7 @@ KEYS: tuple[Key, ...] = (
         "Calls per window we allow ourselves per account (Teamleader allows 200/min)",
         int,
     ),
-    Key("TEAMLEADER_RATE_WINDOW", 60, "Length of Teamleader's sliding window, seconds", int),
+    Key("TEAMLEADER_RATE_WINDOW", 60.0, "Length of Teamleader's sliding window, seconds", float),
     Key("EXACT_BASE_URL", "https://start.exactonline.be", "Exact Online host (per country)"),
     Key("EXACT_CLIENT_ID", "", "OAuth2 client id of the Exact Online app"),
     Key("EXACT_CLIENT_SECRET", "", "OAuth2 client secret of the Exact Online app"),
@@ -100,8 +100,8 @@ def _coerce(name: str, value: object) -> object:
     kind = _KINDS.get(name, str)
     if kind is bool:
         return _bool(value)
-    if kind is int:
-        return int(value)
+    if kind in (int, float):
+        return kind(value)
     return value
 
 

@@ -50,9 +50,7 @@ def sync_customers(
     ``fetched`` holds records already read (list shape), which are not read again.
     """
     result = CustomerSync()
-    ordered = sorted(ref for ref in refs if ref[0] in ("contact", "company") and ref[1])
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    for chunk in _chunks_per_kind(refs):
         records = fetched if fetched is not None else _fetch(client, chunk)
         for ref in chunk:
             record = records.get(ref)
@@ -65,6 +63,14 @@ def sync_customers(
             result.updated += not created
         db.session.commit()
     return result
+
+
+def _chunks_per_kind(refs: Iterable[Ref]) -> Iterable[list[Ref]]:
+    """Hundreds of one kind: a chunk mixing kinds would cost a call of each."""
+    for kind in ("company", "contact"):
+        ids = sorted(ref for ref in refs if ref[0] == kind and ref[1])
+        for start in range(0, len(ids), CHUNK):
+            yield ids[start : start + CHUNK]
 
 
 def _fetch(client: TeamleaderClient, refs: list[Ref]) -> dict[Ref, dict]:
