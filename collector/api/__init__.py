@@ -37,6 +37,16 @@ def _unauthorized(message: str):
     return response, status
 
 
+def paged(result, schema):
+    """The JSON of one page of a list: ``{items, page, per_page, total}``."""
+    return jsonify(
+        items=schema.dump(result.items, many=True),
+        page=result.page,
+        per_page=result.per_page,
+        total=result.total,
+    )
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 with a clear message."""
     if not request.is_json:

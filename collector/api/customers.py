@@ -1,8 +1,8 @@
 """/api/v1/customers: search customers by name, email or number, and by profile."""
 
-from flask import jsonify, request
+from flask import request
 
-from collector.api import bp
+from collector.api import bp, paged
 from collector.api.schemas import CustomerSchema
 from collector.services import customers
 
@@ -12,9 +12,4 @@ schema = CustomerSchema()
 @bp.get("/customers")
 def list_customers():
     result = customers.search_customers(**customers.parse_query(request.args))
-    return jsonify(
-        items=schema.dump(result.items, many=True),
-        page=result.page,
-        per_page=result.per_page,
-        total=result.total,
-    )
+    return paged(result, schema)

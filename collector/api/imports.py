@@ -1,38 +1,13 @@
 """/api/v1/imports: start an import of a date range, follow it."""
 
 from flask import current_app, jsonify, url_for
-from marshmallow import RAISE, Schema, fields
 
 from collector import jobs
 from collector.api import bp, json_body
+from collector.api.schemas import ImportRequestSchema, ImportSchema
 from collector.extensions import db
 from collector.models import DocumentImport, ImportSource
 from collector.services import imports
-
-
-class ImportRequestSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
-
-
-class ImportSchema(Schema):
-    id = fields.Integer()
-    source = fields.Function(lambda imp: imp.source.value)
-    status = fields.Function(lambda imp: imp.status.value)
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
-    counts = fields.Dict()
-    problems = fields.List(fields.Dict())
-    api_calls = fields.Dict()
-    error = fields.String()
-    created_at = fields.AwareDateTime()
-    started_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime()
-    deleted_at = fields.AwareDateTime()
-
 
 request_schema = ImportRequestSchema()
 schema = ImportSchema()

@@ -2,7 +2,7 @@
 
 from flask import jsonify, request
 
-from collector.api import bp
+from collector.api import bp, paged
 from collector.api.schemas import InvoiceEventSchema, InvoiceSchema
 from collector.services import invoices
 
@@ -13,12 +13,7 @@ event_schema = InvoiceEventSchema()
 @bp.get("/invoices")
 def list_invoices():
     result = invoices.search_invoices(**invoices.parse_query(request.args))
-    return jsonify(
-        items=schema.dump(result.items, many=True),
-        page=result.page,
-        per_page=result.per_page,
-        total=result.total,
-    )
+    return paged(result, schema)
 
 
 @bp.get("/invoices/<int:invoice_id>")

@@ -66,3 +66,27 @@ class CustomerSchema(Schema):
     country = fields.String()
     vat_number = fields.String()
     profile_id = fields.Integer()
+
+
+class ImportRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+
+
+class ImportSchema(Schema):
+    id = fields.Integer()
+    source = fields.Function(lambda imp: imp.source.value)
+    status = fields.Function(lambda imp: imp.status.value)
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    counts = fields.Dict()
+    problems = fields.List(fields.Dict())
+    api_calls = fields.Dict()
+    error = fields.String()
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime()
+    deleted_at = fields.AwareDateTime()

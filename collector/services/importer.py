@@ -163,12 +163,8 @@ class Importer:
     # -- invoices ------------------------------------------------------------------------
 
     def _invoices(self, records: list[dict], customers: CustomerSync) -> None:
-        existing = _existing(r["id"] for r in records)
         drafts = []
-        for record in records:
-            if record["id"] in existing:
-                self._count(skipped=1)
-                continue
+        for record in self._new(records):
             try:
                 drafts.append(self._invoice_draft(record, _customer(record, customers)))
             except DocumentError as exc:
@@ -241,13 +237,9 @@ class Importer:
     # -- credit notes --------------------------------------------------------------------
 
     def _credit_notes(self, records: list[dict], customers: CustomerSync) -> None:
-        existing = _existing(r["id"] for r in records)
         credited = _by_teamleader_id(r["invoice_id"] for r in records if r.get("invoice_id"))
         drafts = []
-        for record in records:
-            if record["id"] in existing:
-                self._count(skipped=1)
-                continue
+        for record in self._new(records):
             try:
                 invoice = credited.get(record.get("invoice_id"))
                 customer = _customer(record, customers)
@@ -327,6 +319,12 @@ class Importer:
             apply_credit(invoice, fresh.get(invoice.teamleader_id), self.actor, self.imp.id)
 
     # -- shared --------------------------------------------------------------------------
+
+    def _new(self, records: list[dict]) -> list[dict]:
+        """The records not imported yet; the others are counted as skipped."""
+        existing = _existing(r["id"] for r in records)
+        self._count(skipped=sum(r["id"] in existing for r in records))
+        return [r for r in records if r["id"] not in existing]
 
     def _common(self, record: dict, customer: Customer, choice: Choice, total: dict) -> dict:
         incl = _amount(total, "tax_inclusive", "payable")

@@ -99,6 +99,19 @@ def expected(sandbox, first, last, departments=None):
     return invoices, notes
 
 
+def zero_term_warnings(sandbox):
+    """(invoices with the 0-day warning, invoices from a 0-day subscription)."""
+    warned, expected_ = set(), set()
+    for invoice in db.session.scalars(db.select(Invoice).where(Invoice.kind == "invoice")):
+        if any(e.kind == "payment_term_zero" for e in invoice.events):
+            warned.add(invoice.teamleader_id)
+        record = sandbox.data.invoices[invoice.teamleader_id]
+        subscription = sandbox.data.subscriptions.get((record.get("subscription") or {}).get("id"))
+        if subscription and subscription["payment_term"]["days"] == 0:
+            expected_.add(invoice.teamleader_id)
+    return warned, expected_
+
+
 def imported_ids(kind):
     return set(db.session.scalars(db.select(Invoice.teamleader_id).where(Invoice.kind == kind)))
 
@@ -167,6 +180,9 @@ def test_a_thirty_day_import_takes_exactly_the_booked_documents_in_range(
     customers = db.session.scalars(db.select(Customer)).all()
     assert sorted(c.teamleader_id for c in customers) == sorted(refs)
     assert all(c.customer_number == c.teamleader_id for c in customers)
+    # The generator's first subscription has a 0-day payment term (read via subscriptions.info).
+    warned, zero_term = zero_term_warnings(sandbox)
+    assert zero_term and warned == zero_term
 
 
 def test_profile_choice_uses_the_custom_fields_and_notes_unknown_profiles(
@@ -309,6 +325,9 @@ def test_customer_number_is_reset_and_the_chosen_profile_kept(tl_app, sandbox, s
     db.session.refresh(customer)
     assert customer.customer_number == uuid
     assert customer.profile_id == profiles["Bank transfer"]
+    # Without the subscription field no subscriptions.info is read; the due date tells.
+    warned, zero_term = zero_term_warnings(sandbox)
+    assert zero_term and warned == zero_term
 
 
 def test_an_invoice_credited_after_import_is_offset_and_archived_when_fully_credited(
