@@ -9,7 +9,13 @@ from flask import current_app
 
 from collector import clients
 from collector.extensions import db
-from collector.models import DocumentImport, TeamleaderConnection, WebhookDelivery
+from collector.models import (
+    DocumentImport,
+    JobRun,
+    MailStatus,
+    TeamleaderConnection,
+    WebhookDelivery,
+)
 from collector.models.types import utcnow
 from collector.queue import Progress, tracked
 from collector.services import housekeeping, imports, teamleader_events
@@ -51,6 +57,14 @@ def run_import(import_id: int, *, progress: Progress) -> str:
     return imports.summary(imp)[0]
 
 
+def start_import(document_import: DocumentImport, user=None) -> JobRun:
+    """Queue the job that runs ``document_import`` and note it on the import."""
+    run = current_app.extensions["jobs"].enqueue(run_import, document_import.id, user=user)
+    document_import.job_run_id = run.id
+    db.session.commit()
+    return run
+
+
 def _send_summary(imp: DocumentImport) -> None:
     """The summary goes to the user who started the import; automatic ones have none."""
     if imp.user is None or imp.summary_sent_at is not None:
@@ -64,7 +78,7 @@ def _send_summary(imp: DocumentImport) -> None:
         subject=subject,
         text=text,
     )
-    if message.status.value != "failed":
+    if message.status != MailStatus.FAILED:
         imports.mark_summary_sent(imp)
 
 

@@ -1,6 +1,6 @@
 """/api/v1/imports: start an import of a date range, follow it."""
 
-from flask import current_app, jsonify, url_for
+from flask import jsonify, url_for
 
 from collector import jobs
 from collector.api import bp, json_body
@@ -17,9 +17,7 @@ schema = ImportSchema()
 def start_import():
     data = request_schema.load(json_body())
     imp = imports.create_import(ImportSource.API, **data)
-    run = current_app.extensions["jobs"].enqueue(jobs.run_import, imp.id)
-    imp.job_run_id = run.id
-    db.session.commit()
+    jobs.start_import(imp)
     response = jsonify(data=schema.dump(imp))
     response.headers["Location"] = url_for("api.get_import", import_id=imp.id)
     return response, 202

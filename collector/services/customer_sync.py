@@ -52,12 +52,13 @@ def sync_customers(
     result = CustomerSync()
     for chunk in _chunks_per_kind(refs):
         records = fetched if fetched is not None else _fetch(client, chunk)
+        known = _linked_many([ident for _, ident in chunk])
         for ref in chunk:
             record = records.get(ref)
             if record is None:
                 result.missing.append(ref)
                 record = _from_invoicee(refs.get(ref))
-            customer, created = _upsert(ref, record, default_profile_id)
+            customer, created = _upsert(ref, record, default_profile_id, known.get(ref[1]))
             result.customers[ref] = customer
             result.created += created
             result.updated += not created
@@ -84,9 +85,11 @@ def _fetch(client: TeamleaderClient, refs: list[Ref]) -> dict[Ref, dict]:
     return found
 
 
-def _upsert(ref: Ref, record: dict | None, default_profile_id: int | None) -> tuple[Customer, bool]:
-    """Update the customer linked to ``ref`` or create it; a concurrent creator wins."""
-    customer = _linked(ref[1])
+def _upsert(
+    ref: Ref, record: dict | None, default_profile_id: int | None, customer: Customer | None
+) -> tuple[Customer, bool]:
+    """Update ``customer`` (the one linked to ``ref``) or create it; a concurrent
+    creator wins."""
     if customer is not None:
         _apply(customer, record)
         return customer, False
@@ -108,6 +111,11 @@ def _upsert(ref: Ref, record: dict | None, default_profile_id: int | None) -> tu
         _apply(customer, record)
         return customer, False
     return customer, True
+
+
+def _linked_many(teamleader_ids: list[str]) -> dict[str, Customer]:
+    query = db.select(Customer).where(Customer.teamleader_id.in_(teamleader_ids))
+    return {c.teamleader_id: c for c in db.session.scalars(query)}
 
 
 def _linked(teamleader_id: str) -> Customer | None:

@@ -223,10 +223,8 @@ def delete_import(imp: DocumentImport, user: User | None) -> DocumentImport:
                 actor=actor,
                 credit_note=note.number,
             )
-    # Credit notes first: they point at invoices that may go too.
-    for document in sorted(doomed, key=lambda d: d.kind != DocumentKind.CREDIT_NOTE):
+    for document in doomed:
         db.session.delete(document)
-        db.session.flush()
     imp.status = ImportStatus.DELETED
     imp.deleted_at = utcnow()
     imp.deleted_by_id = getattr(user, "id", None)

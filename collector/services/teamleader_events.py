@@ -34,12 +34,12 @@ from collector.teamleader import TeamleaderClient
 
 SWEEP_MARGIN = timedelta(minutes=5)  # clocks differ; re-reading a little twice is harmless
 FIRST_SWEEP = timedelta(days=1)
-# What a change detector compares: (label, field here, Teamleader value from a list record)
+# What change detection compares: (label, value here, value in a Teamleader list record)
 WATCHED = (
-    ("number", "number", lambda r: r.get("invoice_number")),
-    ("amount", "total_incl_vat", lambda r: (r.get("total") or {}).get("tax_inclusive")),
-    ("due date", "due_date", lambda r: r.get("due_on")),
-    ("customer", "customer_teamleader_id", lambda r: r.get("customer_id")),
+    ("number", lambda i: i.number, lambda r: r.get("invoice_number")),
+    ("amount", lambda i: i.total_incl_vat, lambda r: (r.get("total") or {}).get("tax_inclusive")),
+    ("due date", lambda i: i.due_date, lambda r: r.get("due_on")),
+    ("customer", lambda i: i.customer.teamleader_id, lambda r: r.get("customer_id")),
 )
 
 
@@ -222,13 +222,8 @@ def _compare(invoice: Invoice, record: dict) -> str:
         return "older than what was seen already"
     outcome = []
     changes = {}
-    for label, name, read in WATCHED:
-        here = (
-            invoice.customer.teamleader_id
-            if name == "customer_teamleader_id"
-            else getattr(invoice, name)
-        )
-        there = read(record)
+    for label, ours, theirs in WATCHED:
+        here, there = ours(invoice), theirs(record)
         if there is not None and here != there:
             changes[label] = [_plain(here), _plain(there)]
     if changes and changes != _last_recorded_changes(invoice):

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from collector import jobs
@@ -43,9 +43,7 @@ def _start(data: dict) -> DocumentImport:
     imp = imports.create_import(
         ImportSource.MANUAL, user=current_user, date_from=data["date_from"], date_to=data["date_to"]
     )
-    run = current_app.extensions["jobs"].enqueue(jobs.run_import, imp.id, user=current_user)
-    imp.job_run_id = run.id
-    db.session.commit()
+    jobs.start_import(imp, current_user)
     return imp
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from collector import jobs
 from collector.extensions import csrf
+from collector.models import DeliveryStatus
 from collector.services import teamleader_events
 from collector.services.errors import Invalid, NotFound
 
@@ -27,7 +28,7 @@ def teamleader(token: str):
         return _error(str(exc), 403)
     except Invalid as exc:
         return _error("Malformed delivery.", 400, exc.errors)
-    if delivery.status.value == "received":
+    if delivery.status == DeliveryStatus.RECEIVED:
         current_app.extensions["jobs"].enqueue(
             jobs.handle_teamleader_delivery, delivery.id, queue="high"
         )
