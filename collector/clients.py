@@ -6,14 +6,20 @@ services never see the configuration.
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from flask import Flask, url_for
 
 from collector.crypto import TokenCipher
 from collector.mail import Mailer, SinkMailer, SmtpMailer
 from collector.models import TeamleaderConnection
 from collector.services.teamleader_connection import DbTokenSource
+from collector.storage import DocumentStore, FolderStore
 from collector.teamleader import (
+    FileFetcher,
     RedisRateLimiter,
+    ShareLimiter,
     TeamleaderClient,
     TeamleaderOAuth,
     TokenSource,
@@ -41,24 +47,44 @@ def teamleader_oauth(app: Flask) -> TeamleaderOAuth:
     )
 
 
+# Background work that may only use part of the account's rate budget, by name.
+SHARES = {"pdf": lambda config: config["TEAMLEADER_PDF_SHARE"]}
+
+
 def teamleader_client_factory(app: Flask):
-    """A function ``(token_source, account_id) -> TeamleaderClient``.
+    """A function ``(token_source, account_id, share=None) -> TeamleaderClient``.
 
     With an account id and Redis, the client shares that account's rate budget
-    with every other worker.
+    with every other worker; with a ``share`` (a name in ``SHARES``) it also stays
+    within that part of it.
     """
 
-    def make(token_source: TokenSource, account_id: str | None, **options) -> TeamleaderClient:
+    def make(
+        token_source: TokenSource,
+        account_id: str | None,
+        *,
+        share: str | None = None,
+        **options,
+    ) -> TeamleaderClient:
         limiter = None
         backend = app.extensions["jobs"].backend
         if account_id and backend.name == "rq":
             # The jobs' Redis connection pool, not a new one per client.
-            limiter = RedisRateLimiter.for_account(
-                backend.connection,
-                account_id,
-                limit=app.config["TEAMLEADER_RATE_LIMIT"],
-                window=app.config["TEAMLEADER_RATE_WINDOW"],
+            limit, window = (
+                app.config["TEAMLEADER_RATE_LIMIT"],
+                app.config["TEAMLEADER_RATE_WINDOW"],
             )
+            limiter = RedisRateLimiter.for_account(
+                backend.connection, account_id, limit=limit, window=window
+            )
+            if share is not None:
+                part = RedisRateLimiter.for_account(
+                    backend.connection,
+                    f"{account_id}:{share}",
+                    limit=max(1, int(limit * SHARES[share](app.config))),
+                    window=window,
+                )
+                limiter = ShareLimiter(part, limiter)
         return TeamleaderClient(
             build_session(),
             app.config["TEAMLEADER_API_URL"],
@@ -95,3 +121,28 @@ def mailer(app: Flask) -> Mailer:
 def mail_sender(app: Flask) -> str:
     """The From address of every email the service sends."""
     return app.config["MAIL_FROM"]
+
+
+def document_store(app: Flask) -> DocumentStore:
+    """Where PDFs are kept: the DOCUMENT_STORAGE folder (create_app fills in its default)."""
+    return FolderStore(Path(app.config["DOCUMENT_STORAGE"]))
+
+
+def file_fetcher(app: Flask) -> FileFetcher:
+    """Fetches the short-lived file locations of ``invoices.download``.
+
+    Plain http is accepted only from the hosts in TEAMLEADER_FILES_HTTP_HOSTS and from
+    TEAMLEADER_API_URL's own host when that is http: only an emulator is reached that way.
+    """
+    hosts = [h.strip() for h in app.config["TEAMLEADER_FILES_HTTP_HOSTS"].split(",") if h.strip()]
+    api = urlsplit(app.config["TEAMLEADER_API_URL"])
+    if api.scheme == "http":
+        hosts.append(api.netloc)
+    return FileFetcher(
+        build_session(), plain_http_hosts=hosts, max_bytes=app.config["PDF_MAX_BYTES"]
+    )
+
+
+def payment_base_url(app: Flask) -> str:
+    """The address payment links start with: PUBLIC_BASE_URL + /pay/."""
+    return app.config["PUBLIC_BASE_URL"].rstrip("/") + "/pay/"

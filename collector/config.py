@@ -81,13 +81,31 @@ KEYS: tuple[Key, ...] = (
         int,
     ),
     Key("TEAMLEADER_RATE_WINDOW", 60.0, "Length of Teamleader's sliding window, seconds", float),
+    Key(
+        "TEAMLEADER_PDF_SHARE",
+        0.5,
+        "Part of that budget PDF retrieval may use, so imports and webhooks always find room",
+        float,
+    ),
+    Key(
+        "TEAMLEADER_FILES_HTTP_HOSTS",
+        "",
+        "host:port list whose download locations may be plain http (an emulator); "
+        "TEAMLEADER_API_URL's host is included when it is http",
+    ),
+    Key("PDF_BATCH_SIZE", 100, "Most PDFs the schedule fetches per run (every 5 minutes)", int),
+    Key("PDF_MAX_BYTES", 20 * 1024 * 1024, "Largest PDF accepted from Teamleader, bytes", int),
     Key("EXACT_BASE_URL", "https://start.exactonline.be", "Exact Online host (per country)"),
     Key("EXACT_CLIENT_ID", "", "OAuth2 client id of the Exact Online app"),
     Key("EXACT_CLIENT_SECRET", "", "OAuth2 client secret of the Exact Online app"),
     Key("PAYMENT_PROVIDER_URL", "https://api.mollie.com/v2", "Payment provider API base URL"),
     Key("PAYMENT_PROVIDER_API_KEY", "", "Payment provider API key"),
     Key("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Public URL of this service (links, webhooks)"),
-    Key("DOCUMENT_STORAGE", "", "Folder for PDFs. Default: documents/ in the instance folder"),
+    Key(
+        "DOCUMENT_STORAGE",
+        "",
+        "Folder for PDFs (content-addressed). Default: documents/ in the instance folder",
+    ),
     Key("INSTANCE_PATH", "", "Folder for the SQLite file and demo files. Default: instance/"),
     Key("LOG_LEVEL", "INFO", "Python log level"),
 )

@@ -10,7 +10,9 @@ from flask import current_app
 from collector import clients
 from collector.extensions import db
 from collector.models import (
+    ConnectionStatus,
     DocumentImport,
+    DocumentMailStatus,
     JobRun,
     MailStatus,
     TeamleaderConnection,
@@ -18,7 +20,7 @@ from collector.models import (
 )
 from collector.models.types import utcnow
 from collector.queue import Progress, tracked
-from collector.services import housekeeping, imports, teamleader_events
+from collector.services import customer_mail, documents, housekeeping, imports, teamleader_events
 from collector.services.mail import send_mail
 from collector.services.teamleader_connection import current_connection, ensure_connected
 
@@ -54,6 +56,7 @@ def run_import(import_id: int, *, progress: Progress) -> str:
         raise
     finally:
         _send_summary(imp)
+        _deliver_soon()
     return imports.summary(imp)[0]
 
 
@@ -90,7 +93,10 @@ def handle_teamleader_delivery(delivery_id: int, *, progress: Progress) -> str:
         raise ValueError(f"no webhook delivery {delivery_id}")
     connection = db.session.get(TeamleaderConnection, delivery.connection_id)
     client = clients.teamleader_client(current_app, connection)
-    return teamleader_events.handle_delivery(client, delivery)
+    try:
+        return teamleader_events.handle_delivery(client, delivery)
+    finally:
+        _deliver_soon()
 
 
 @tracked
@@ -101,4 +107,125 @@ def sweep_teamleader(*, progress: Progress) -> str:
         return "Automatic import is off."
     ensure_connected(connection)
     client = clients.teamleader_client(current_app, connection)
-    return teamleader_events.sweep(client, connection, utcnow())
+    try:
+        return teamleader_events.sweep(client, connection, utcnow())
+    finally:
+        _deliver_soon()
+
+
+# -- PDFs -------------------------------------------------------------------------------
+
+
+@tracked
+def fetch_scheduled_pdfs(*, progress: Progress) -> str:
+    """Fetch the PDFs of the documents lacking one, oldest first, a bounded number per run."""
+    connection = current_connection()
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        return "Not connected to Teamleader."
+    ids = documents.due_for_pdf(current_app.config["PDF_BATCH_SIZE"], utcnow())
+    return _fetch_pdfs(connection, ids, "job:fetch_pdfs", progress)
+
+
+@tracked
+def fetch_pdfs(invoice_ids: list[int], actor: str, *, progress: Progress) -> str:
+    """Fetch the PDFs of the documents a user chose (those that still lack one)."""
+    connection = ensure_connected(current_connection())
+    return _fetch_pdfs(connection, _ids(invoice_ids), actor, progress)
+
+
+def _fetch_pdfs(connection, ids: list[int], actor: str, progress: Progress) -> str:
+    progress.total(len(ids))
+    if not ids:
+        return "No PDFs to fetch."
+    # The PDF schedule uses a share of the account's rate budget, never all of it.
+    client = clients.teamleader_client(current_app, connection, share="pdf")
+    store = clients.document_store(current_app)
+    result = documents.fetch_pdfs(
+        client, clients.file_fetcher(current_app), store, ids, actor=actor, progress=progress
+    )
+    # Invitations that waited for these PDFs go out now, not at the next mail run.
+    sent = _deliver(customer_mail.deliverable(utcnow(), invoice_ids=result.fetched))
+    return f"{result.summary()}; {sent} email(s) sent"
+
+
+# -- invitations and reminders ----------------------------------------------------------
+
+
+@tracked
+def send_invitations(
+    invoice_ids: list[int], actor: str, again: bool = False, *, progress: Progress
+) -> str:
+    """A user's "send invitation": fetch missing PDFs first, then send what is owed."""
+    ids = _ids(invoice_ids)
+    owed = customer_mail.request_invitations(ids, actor=actor, again=bool(again))
+    missing = documents.missing_pdf(ids)
+    connection = current_connection()
+    if missing and connection is not None and connection.status == ConnectionStatus.CONNECTED:
+        progress.say(f"Fetching {len(missing)} PDF(s) first…")
+        _fetch_pdfs(connection, missing, actor, progress)
+    ready = set(customer_mail.deliverable(utcnow(), invoice_ids=ids))
+    sent = _deliver([mail_id for mail_id in owed if mail_id in ready])
+    waiting = len(owed) - len([m for m in owed if m in ready])
+    text = f"{sent} invitation(s) sent, {len(ids) - len(owed)} already sent before"
+    return text + (f", {waiting} waiting for their PDF" if waiting else "")
+
+
+@tracked
+def deliver_mail(*, progress: Progress) -> str:
+    """Send every owed invitation and reminder whose time has come; retry failed ones."""
+    now = utcnow()
+    stalled = customer_mail.mark_stalled(now)
+    ids = customer_mail.deliverable(now)
+    progress.total(len(ids))
+    sent = _deliver(ids, progress)
+    return f"{sent} email(s) sent" + (f", {stalled} marked uncertain" if stalled else "")
+
+
+@tracked
+def send_reminders(*, progress: Progress) -> str:
+    """The daily reminder run: owe each reminder its day has reached, then send them."""
+    queued = customer_mail.queue_reminders(utcnow().date())
+    ids = customer_mail.deliverable(utcnow())
+    progress.total(len(ids))
+    sent = _deliver(ids, progress)
+    return f"{queued} reminder(s) due, {sent} email(s) sent"
+
+
+def _deliver(mail_ids: list[int], progress: Progress | None = None) -> int:
+    postman = _postman()
+    sent = 0
+    for mail_id in mail_ids:
+        row = customer_mail.deliver(mail_id, postman)
+        sent += row is not None and row.status == DocumentMailStatus.SENT
+        if progress is not None:
+            progress.advance()
+    return sent
+
+
+def _deliver_soon() -> None:
+    """After an import: send what it made owed in a job of its own, if anything."""
+    if customer_mail.deliverable(utcnow(), limit=1):
+        current_app.extensions["jobs"].enqueue(deliver_mail)
+
+
+def _postman() -> customer_mail.Postman:
+    connection = current_connection()
+    departments = connection.departments if connection is not None else []
+    creditors = {d["id"]: d["name"] for d in departments}
+    return customer_mail.Postman(
+        mailer=clients.mailer(current_app),
+        sender=clients.mail_sender(current_app),
+        store=clients.document_store(current_app),
+        payment_base_url=clients.payment_base_url(current_app),
+        creditors=creditors,
+        default_creditor=next(iter(creditors.values()), ""),
+    )
+
+
+def _ids(values) -> list[int]:
+    """Job arguments come from outside: a list of positive whole numbers, or a clear error."""
+    if not isinstance(values, list | tuple) or not values:
+        raise ValueError("give a non-empty list of document ids")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"document ids must be positive whole numbers: {values!r}")
+    return list(dict.fromkeys(values))

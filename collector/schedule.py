@@ -19,4 +19,11 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(jobs.prune_job_runs, "low", cron="17 3 * * *"),
     # The safety net behind Teamleader's webhooks (DESIGN §1.3).
     Periodic(jobs.sweep_teamleader, "default", interval=10 * 60),
+    # PDFs for documents lacking one, a bounded batch each time (DESIGN §1.6).
+    Periodic(jobs.fetch_scheduled_pdfs, "default", interval=5 * 60),
+    # Owed invitations and retries of failed ones; the jobs that make mail owed also
+    # start this at once, so this is the safety net.
+    Periodic(jobs.deliver_mail, "default", interval=60),
+    # Reminders, once a day, early morning in Belgium and the Netherlands.
+    Periodic(jobs.send_reminders, "default", cron="0 6 * * *"),
 )

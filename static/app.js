@@ -37,3 +37,12 @@ async function pollJob(section) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
+
+// "Select all on this page" for a table of documents.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const box of document.querySelectorAll("input[data-select-all]")) {
+    box.addEventListener("change", () => {
+      for (const item of box.closest("form").querySelectorAll('input[name="ids"]')) item.checked = box.checked;
+    });
+  }
+});

@@ -3,6 +3,7 @@
 from collector.models.api_key import ApiKey
 from collector.models.customer import Customer, CustomerKind
 from collector.models.document_import import DocumentImport, ImportSource, ImportStatus
+from collector.models.document_mail import DocumentMail, DocumentMailKind, DocumentMailStatus
 from collector.models.invoice import DocumentKind, Invoice, InvoiceState
 from collector.models.invoice_event import InvoiceEvent
 from collector.models.job_run import JobRun, JobStatus
@@ -19,6 +20,9 @@ __all__ = [
     "CustomerKind",
     "DeliveryStatus",
     "DocumentImport",
+    "DocumentMail",
+    "DocumentMailKind",
+    "DocumentMailStatus",
     "DocumentKind",
     "Invoice",
     "InvoiceEvent",

@@ -1,6 +1,7 @@
 """An invoice or a credit note imported from Teamleader (one table for both)."""
 
 import enum
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -26,6 +27,11 @@ class InvoiceState(enum.StrEnum):
     ARCHIVED = "ARCHIVED"  # closed without payment, or fully credited
 
 
+def new_payment_token() -> str:
+    """256 random bits, URL-safe: the only key to a document's payment page."""
+    return secrets.token_urlsafe(32)
+
+
 class Invoice(db.Model):
     __tablename__ = "invoice"
     __table_args__ = (
@@ -34,6 +40,14 @@ class Invoice(db.Model):
         # The overview's default order, and its paging.
         sa.Index("ix_invoice_invoice_date_id", "invoice_date", "id"),
         sa.Index("ix_invoice_number", "number"),
+        # The PDF schedule's queue: documents without a PDF, oldest first.
+        sa.Index(
+            "ix_invoice_missing_pdf",
+            "invoice_date",
+            "id",
+            postgresql_where=sa.text("pdf_key IS NULL"),
+            sqlite_where=sa.text("pdf_key IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,8 +86,16 @@ class Invoice(db.Model):
     teamleader_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     teamleader_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     teamleader_url: Mapped[str | None] = mapped_column(sa.String(500))
-    # Where the stored PDF is (the documents issue fills it); None: not fetched yet.
+    # The stored PDF's key in the document store; None: not fetched yet.
     pdf_key: Mapped[str | None] = mapped_column(sa.String(128))
+    pdf_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Failed fetches in a row, and when the schedule may try again (backoff).
+    pdf_failures: Mapped[int] = mapped_column(default=0)
+    pdf_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The secret in the payment page's address (/pay/<token>): unguessable, one per document.
+    payment_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=lambda: new_payment_token()
+    )
     state: Mapped[InvoiceState] = mapped_column(
         enum_type(InvoiceState), default=InvoiceState.BOOKED
     )
@@ -90,6 +112,13 @@ class Invoice(db.Model):
         back_populates="invoice",
         order_by="InvoiceEvent.occurred_at",
         # Events go with their document (deleting an import): deleted, never orphaned.
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    mails = relationship(
+        "DocumentMail",
+        back_populates="invoice",
+        order_by="DocumentMail.id",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )

@@ -30,6 +30,8 @@ class MailMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(255))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
+    # What was attached, for the record: [{filename, mimetype, size}] (not the bytes).
+    attachments: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
     status: Mapped[MailStatus] = mapped_column(enum_type(MailStatus), default=MailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.String(500))

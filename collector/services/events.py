@@ -20,9 +20,27 @@ CREDITED_INVOICE_MISSING = "credited_invoice_missing"
 CREDIT_NOTE_REMOVED = "credit_note_removed"  # its import was deleted
 CHANGED_IN_TEAMLEADER = "changed_in_teamleader"
 TEAMLEADER_PAYMENT = "teamleader_payment"  # the payment state Teamleader shows changed
+PDF_FETCHED = "pdf_fetched"
+PDF_REFUSED = "pdf_refused"  # the download was refused; the schedule tries again later
+INVITATION_SENT = "invitation_sent"
+REMINDER_SENT = "reminder_sent"
+MAIL_FAILED = "mail_failed"  # the mail server refused an invitation or reminder; retried
+MAIL_UNCERTAIN = "mail_uncertain"  # a worker stopped mid-send: maybe delivered, not resent
+MAIL_CANCELLED = "mail_cancelled"  # no longer owed: paid, archived, no address…
 
 # Events that say nothing happened *to* the document: deleting its import may remove it.
-PASSIVE = frozenset({IMPORTED, PROFILE_NOT_FOUND, PAYMENT_TERM_ZERO, CREDITED_INVOICE_MISSING})
+# Fetching a PDF is housekeeping; an email to the customer is not.
+PASSIVE = frozenset(
+    {
+        IMPORTED,
+        PROFILE_NOT_FOUND,
+        PAYMENT_TERM_ZERO,
+        CREDITED_INVOICE_MISSING,
+        PDF_FETCHED,
+        PDF_REFUSED,
+        MAIL_CANCELLED,
+    }
+)
 
 
 def record(

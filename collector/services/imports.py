@@ -22,7 +22,7 @@ from collector.models import (
     User,
 )
 from collector.models.types import utcnow
-from collector.services import events
+from collector.services import customer_mail, events
 from collector.services.errors import Conflict, Invalid
 from collector.services.importer import BOOKED, Importer, Progress, apply_credit
 from collector.teamleader import TeamleaderClient, TeamleaderError
@@ -115,10 +115,19 @@ def run_import(
         importer.run(*listed, progress)
     except Exception as exc:
         mark_failed(imp, exc, client, before)
+        _queue_invitations(imp)
         raise
     imp.status = ImportStatus.FINISHED
     _finish(imp, client, before)
+    _queue_invitations(imp)
     return imp
+
+
+def _queue_invitations(imp: DocumentImport) -> None:
+    # Also after a failure: what was imported stays, and a rerun skips it, so this is
+    # the one chance those documents have to be invited on import.
+    new = db.session.scalars(db.select(Invoice.id).where(Invoice.import_id == imp.id)).all()
+    customer_mail.queue_on_import(list(new), actor=actor_of(imp))
 
 
 def mark_failed(

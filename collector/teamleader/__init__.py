@@ -1,4 +1,5 @@
-"""Teamleader Focus API client: OAuth, a rate-limited client returning records, typed errors.
+"""Teamleader Focus API client: OAuth, a rate-limited client returning records, typed errors,
+and a guarded fetcher for the short-lived download locations.
 
 No Flask, no environment, no database: callers pass a session, base URLs, credentials and a
 token source. Facts cited as §N come from ``reference/teamleader-api.md``.
@@ -19,11 +20,14 @@ from collector.teamleader.errors import (
     error_from_response,
     is_invalid_grant,
 )
-from collector.teamleader.ratelimit import RateLimiter, RedisRateLimiter
+from collector.teamleader.files import FileFetcher, FileRefused
+from collector.teamleader.ratelimit import RateLimiter, RedisRateLimiter, ShareLimiter
 from collector.teamleader.transport import build_session
 
 __all__ = [
     "AuthError",
+    "FileFetcher",
+    "FileRefused",
     "Forbidden",
     "MalformedResponse",
     "NotFound",
@@ -31,6 +35,7 @@ __all__ = [
     "RateLimited",
     "RateLimiter",
     "RedisRateLimiter",
+    "ShareLimiter",
     "StaticTokenSource",
     "TeamleaderClient",
     "TeamleaderError",

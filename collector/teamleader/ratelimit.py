@@ -125,3 +125,24 @@ class RedisRateLimiter:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+
+class ShareLimiter:
+    """A part of the account's budget for one kind of background work.
+
+    A call waits first for a slot of the share (its own, smaller window counter), then for
+    a slot of the whole account, so work that uses a share can never take the budget that
+    imports and webhooks need; Teamleader's headers still pause everyone.
+    """
+
+    def __init__(self, share: RateLimiter, account: RateLimiter) -> None:
+        self.share = share
+        self.account = account
+
+    def acquire(self) -> float:
+        """Block until both the share and the account allow one call; return seconds waited."""
+        return self.share.acquire() + self.account.acquire()
+
+    def update_from_headers(self, remaining: int | None, reset_at: datetime | None) -> None:
+        """Teamleader's own count is the account's, not the share's."""
+        self.account.update_from_headers(remaining, reset_at)

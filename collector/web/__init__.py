@@ -70,6 +70,7 @@ def register_web(app: Flask) -> None:
         integrations,
         invoices,
         job_runs,
+        pay,
         profiles,
         webhooks,
     )
@@ -80,7 +81,8 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.register_blueprint(auth.bp)
-    for module in (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks):
+    blueprints = (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks)
+    for module in (*blueprints, pay):
         app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,19 +1,34 @@
 """Invoices and credit notes: the overview with its filters, and one document."""
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
 
+from collector import clients, jobs
 from collector.extensions import db
 from collector.models import Customer, DocumentKind, Invoice, InvoiceState
-from collector.services import invoices, profiles
+from collector.services import customer_mail, documents, invoices, profiles
 from collector.services import teamleader_connection as tl
 from collector.services.errors import Invalid, NotFound
 from collector.web import list_args, protect
+from collector.web.forms import ConfirmForm
 
 bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 
 # The imports screen is its own blueprint; a document links to its import when
 # that screen is there.
 IMPORT_ENDPOINT = "imports.detail"
+MAX_SELECTED = 500
+ACTIONS = ("fetch_pdfs", "send_invitations")
 
 
 @bp.get("/")
@@ -28,6 +43,7 @@ def index():
 
 
 def _overview(result, errors: dict, customer: Customer | None = None) -> str:
+    shown = [d.id for d in result.items] if result else []
     return render_template(
         "invoices/index.html",
         result=result,
@@ -39,6 +55,8 @@ def _overview(result, errors: dict, customer: Customer | None = None) -> str:
         profiles=profiles.list_profiles(),
         departments=_departments(),
         customer=customer,
+        invitations=customer_mail.invitations_of(shown),
+        actions=ConfirmForm(),
     )
 
 
@@ -56,7 +74,88 @@ def detail(invoice_id: int):
         credit_notes=found.credit_notes,
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),
+        mails=invoice.mails,
+        actions=ConfirmForm(),
     )
+
+
+@bp.get("/<int:invoice_id>/pdf")
+def pdf(invoice_id: int):
+    invoice = db.get_or_404(Invoice, invoice_id)
+    content = documents.read_pdf(clients.document_store(current_app), invoice)
+    if content is None:
+        abort(404, "This document's PDF has not been fetched yet.")
+    return pdf_response(content, documents.pdf_filename(invoice))
+
+
+def pdf_response(content: bytes, filename: str) -> Response:
+    """A stored PDF, shown inline; the detail and payment pages may frame it."""
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.post("/actions")
+def actions():
+    """The overview's and the detail page's buttons: fetch PDFs, send invitations."""
+    back = request.form.get("back") or url_for("invoices.index")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("invoices.index")
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(back)
+    action, ids, problem = _selection()
+    if problem:
+        flash(problem, "error")
+        return redirect(back)
+    actor = f"user:{current_user.email}"
+    if action == "fetch_pdfs":
+        run = current_app.extensions["jobs"].enqueue(jobs.fetch_pdfs, ids, actor, user=current_user)
+        return redirect(url_for("job_runs.show", job_id=run.job_id))
+    again = request.form.get("again")
+    invited = _already_invited(ids)
+    if invited and again is None:
+        return render_template(
+            "invoices/confirm_invitations.html",
+            ids=ids,
+            invited=invited,
+            back=back,
+            actions=ConfirmForm(),
+        )
+    run = current_app.extensions["jobs"].enqueue(
+        jobs.send_invitations, ids, actor, again == "1", user=current_user
+    )
+    return redirect(url_for("job_runs.show", job_id=run.job_id))
+
+
+def _selection() -> tuple[str, list[int], str | None]:
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        return action, [], "Choose what to do with the selected documents."
+    raw = request.form.getlist("ids")
+    if not raw:
+        return action, [], "Select at least one document."
+    if len(raw) > MAX_SELECTED or not all(v.isdigit() and len(v) < 12 for v in raw):
+        return action, [], f"Select between 1 and {MAX_SELECTED} documents."
+    ids = list(dict.fromkeys(int(v) for v in raw))
+    found = db.session.scalars(db.select(Invoice.id).where(Invoice.id.in_(ids))).all()
+    if len(found) != len(ids):
+        return action, [], "Some of the selected documents no longer exist; reload the page."
+    return action, ids, None
+
+
+def _already_invited(ids: list[int]) -> list[tuple[Invoice, object]]:
+    """(document, its last invitation) for those that received one, or may have."""
+    history = customer_mail.invitations_of(ids)
+    received = []
+    for invoice_id, rows in history.items():
+        sent = [r for r in rows if r.status in customer_mail.RECEIVED]
+        if sent:
+            received.append((db.session.get(Invoice, invoice_id), sent[-1]))
+    return sorted(received, key=lambda pair: pair[0].id)
 
 
 def _departments() -> dict[str, str]:

@@ -1,0 +1,114 @@
+"""Document storage for PDFs, content-addressed: the key of a document is the SHA-256 of its
+bytes, so storing the same PDF twice costs nothing and a key says nothing about its owner.
+
+``DocumentStore`` is the interface the services use; ``FolderStore`` keeps documents on a
+local (or mounted) folder. An object store can take its place by implementing the protocol.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+# Exactly what ``hashlib.sha256().hexdigest()`` produces: the key becomes a file path, so
+# nothing else (separators, dots, upper case) may pass.
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+class StoredDocumentMissing(KeyError):
+    """No document is stored under this key."""
+
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """Where downloaded documents live, addressed by the SHA-256 of their content."""
+
+    def put(self, content: bytes) -> str:
+        """Store ``content`` and return its key."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """Return the document stored under ``key``; raise StoredDocumentMissing if absent."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether a document is stored under ``key``."""
+        ...
+
+    def size(self, key: str) -> int:
+        """Length in bytes of the document under ``key``; raise StoredDocumentMissing."""
+        ...
+
+
+def document_key(content: bytes) -> str:
+    """The key of ``content``: its SHA-256 as 64 lowercase hex characters."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it is a well-formed key, else raise ValueError."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError("a document key is 64 lowercase hex characters")
+    return key
+
+
+class FolderStore:
+    """Documents as files under ``root/<k[:2]>/<k[2:4]>/<k>``."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """The file a key maps to (whether or not it exists); raise ValueError on a bad key."""
+        check_key(key)
+        # Two levels of 256 folders keep any one folder small at millions of documents.
+        return self.root / key[:2] / key[2:4] / key
+
+    def put(self, content: bytes) -> str:
+        """Store ``content`` (a no-op if it is already stored) and return its key."""
+        key = document_key(content)
+        target = self.path(key)
+        if target.exists():
+            return key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomically(target, content)
+        return key
+
+    def get(self, key: str) -> bytes:
+        """Return the document under ``key``; raise StoredDocumentMissing if absent."""
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise StoredDocumentMissing(key) from None
+
+    def exists(self, key: str) -> bool:
+        """Whether a document is stored under ``key``."""
+        return self.path(key).is_file()
+
+    def size(self, key: str) -> int:
+        """Length in bytes of the document under ``key``; raise StoredDocumentMissing."""
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            raise StoredDocumentMissing(key) from None
+
+    @staticmethod
+    def _write_atomically(target: Path, content: bytes) -> None:
+        """Write to a temporary file beside ``target``, then rename it into place."""
+        # Readers see the whole file or none: a crash or a concurrent put (web and worker
+        # storing the same PDF) never leaves a half-written document under a valid key. The
+        # temporary name starts with a dot and is never a valid key, so it cannot be read.
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
