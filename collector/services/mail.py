@@ -38,6 +38,10 @@ def send_mail(
         subject=subject,
         body_text=text,
         body_html=html,
+        attachments=[
+            {"filename": name, "mimetype": mimetype, "size": len(content)}
+            for name, content, mimetype in attachments
+        ],
         status=MailStatus.QUEUED,
         attempts=0,
     )

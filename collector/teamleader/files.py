@@ -86,7 +86,7 @@ class FileFetcher:
         target = _Target.parse(url, prefix)
         if target.userinfo:
             raise FileRefused(f"{prefix}location {target.origin} carries credentials")
-        if target.scheme == "http":
+        if self._is_sandbox(target):
             return target.origin
         if target.scheme != "https":
             raise FileRefused(f"{prefix}plain http to {target.origin} is not allowed")

@@ -26,8 +26,10 @@ CLOCK_START            None — ISO datetime to start the emulator clock at (Non
 
 Routes: ``GET/POST /oauth2/authorize``, ``POST /oauth2/access_token``,
 ``POST /<resource>.<action>``, ``GET /_files/<token>`` and ``/_control/…`` (emulator only,
-see ``control.py``). All URLs it hands out are built with ``url_for(_external=True)``, so
-the app can be mounted under a prefix.
+see ``control.py``; ``/_control/faults`` spoils API answers, ``/_control/files/faults`` the
+next download links: ``expired``, ``not_pdf``, ``oversized``, ``foreign_host``). All URLs
+it hands out are built with ``url_for(_external=True)``, so the app can be mounted under a
+prefix.
 """
 
 from .app import create_app

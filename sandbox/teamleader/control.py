@@ -4,6 +4,12 @@ JSON in and out, no OAuth. It lets demos and tests act as a Teamleader user (boo
 invoice or credit note, edit a customer, register a payment in the UI: each fires its
 webhook), inject faults, read call counters and webhook deliveries, move the clock and
 reseed everything. Errors use the same ``errors[].title`` shape as the API.
+
+``/_control/faults`` spoils API answers (latency, 5xx, 429); ``/_control/files/faults``
+spoils the next download links ``invoices.download`` / ``creditNotes.download`` issue:
+``POST {kind: expired|not_pdf|oversized|foreign_host, count? = 1, bytes? = 25 MiB}`` → 201
+with the fault (``bytes`` only matters for ``oversized``); ``GET`` lists, ``DELETE`` clears;
+``/_control/reset`` clears both kinds.
 """
 
 from __future__ import annotations
@@ -216,6 +222,24 @@ def manage_faults() -> Response | tuple[Response, int]:
     if status > 599:
         raise errors.invalid("status", "status must be a 5xx code")
     return _created(faults.add(em.store, kind, endpoint, count, ms, status))
+
+
+@bp.route("/files/faults", methods=["GET", "POST", "DELETE"])
+def manage_file_faults() -> Response | tuple[Response, int]:
+    """POST ``{kind: expired|not_pdf|oversized|foreign_host, count?, bytes?}``: the next
+    ``count`` download links misbehave (see ``files.py``); GET lists; DELETE clears."""
+    em = current()
+    with em.store.lock:
+        if request.method == "DELETE":
+            em.store.file_faults.clear()
+            return Response(status=204)
+        if request.method == "GET":
+            return jsonify({"data": [dict(f) for f in em.store.file_faults]})
+    body = _body()
+    kind = errors.as_enum(body.get("kind"), "kind", faults.FILE_KINDS)
+    count = errors.as_int(body.get("count", 1), "count")
+    size = errors.as_int(body.get("bytes", faults.OVERSIZED_BYTES), "bytes")
+    return _created(faults.add_file(em.store, kind, count, size))
 
 
 @bp.route("/calls", methods=["GET", "DELETE"])

@@ -5,21 +5,36 @@ no auth header is implied. Our locations point at ``/_files/<token>`` on the emu
 itself (built with ``url_for(..., _external=True)`` so they work when mounted under a
 prefix); after ``expires`` (emulator clock, ``DOWNLOAD_TTL`` seconds) they answer 403 like
 an expired pre-signed URL.
+
+File faults (``POST /_control/files/faults``) spoil the next links issued:
+
+- ``expired``: the link expires as it is issued, so fetching it answers 403;
+- ``not_pdf``: the file answers 200 with an HTML page, as a login or error page would;
+- ``oversized``: the document is padded to ``bytes`` bytes, produced while it is sent;
+- ``foreign_host``: the location is ``http://files.invalid/<token>``, a host that never
+  resolves (``.invalid`` is reserved, RFC 2606).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from flask import Blueprint, Response
 
-from . import pdf
+from . import faults, pdf
 from .clock import iso_datetime
 from .emulator import Emulator, current
 
 bp = Blueprint("files", __name__)
+FOREIGN_HOST = "http://files.invalid"
+NOT_PDF_PAGE = (
+    b"<!doctype html>\n<html><head><title>Teamleader Focus</title></head>\n"
+    b"<body><h1>Sign in</h1><p>Please sign in to view this document.</p></body></html>\n"
+)
+PAD_LINE = 64  # bytes per padding line
+PAD_BLOCK = 1024  # lines per chunk sent: 64 KiB
 
 
 def issue(
@@ -27,15 +42,22 @@ def issue(
 ) -> dict:
     """Create a link to one document and return ``{location, expires}``."""
     token = secrets.token_urlsafe(24)
-    expires_at = em.clock.now() + timedelta(seconds=em.settings["DOWNLOAD_TTL"])
+    now = em.clock.now()
     with em.store.lock:
+        fault = faults.take_file(em.store) or {"kind": None, "bytes": None}
+        expired = fault["kind"] == "expired"
+        expires_at = now if expired else now + timedelta(seconds=em.settings["DOWNLOAD_TTL"])
         em.store.downloads[token] = {
             "kind": kind,
             "id": ident,
             "format": fmt,
             "expires_at": expires_at,
+            "fault": fault["kind"],
+            "bytes": fault["bytes"],
         }
-    return {"location": url_for_token(token), "expires": iso_datetime(expires_at)}
+    foreign = fault["kind"] == "foreign_host"
+    location = f"{FOREIGN_HOST}/{token}" if foreign else url_for_token(token)
+    return {"location": location, "expires": iso_datetime(expires_at)}
 
 
 @bp.get("/_files/<token>")
@@ -49,9 +71,43 @@ def download(token: str) -> Response:
             return Response("Not found\n", 404, mimetype="text/plain")
         if link["expires_at"] <= em.clock.now():
             return Response("Request has expired\n", 403, mimetype="text/plain")
+        if link["fault"] == "not_pdf":
+            return Response(NOT_PDF_PAGE, 200, mimetype="text/html")
         body, mimetype, filename = _render(em, link)
     headers = {"Content-Disposition": f'inline; filename="{filename}"'}
+    if link["fault"] == "oversized":
+        chunks, size = _padded(body, mimetype, link["bytes"])
+        headers["Content-Length"] = str(size)
+        return Response(chunks, 200, mimetype=mimetype, headers=headers)
     return Response(body, 200, mimetype=mimetype, headers=headers)
+
+
+def _padded(body: bytes, mimetype: str, size: int) -> tuple[Iterator[bytes], int]:
+    """``body`` grown to ``size`` bytes as it is sent (not held in memory), and its length.
+
+    A reader finds a PDF's cross-reference table through the last ``startxref … %%EOF``, so
+    the padding (comment lines) is followed by a copy of the trailer, as after an
+    incremental update; XML allows whitespace after its root element.
+    """
+    is_pdf = mimetype == "application/pdf"
+    tail = body[body.rindex(b"startxref") :] if is_pdf else b""
+    padding = size - len(body) - len(tail)
+    if padding <= 0:
+        return iter([body]), len(body)
+    line = (b"%" if is_pdf else b" ") + b" " * (PAD_LINE - 2) + b"\n"
+
+    def chunks() -> Iterator[bytes]:
+        yield body
+        full, rest = divmod(padding, PAD_LINE * PAD_BLOCK)
+        block = line * PAD_BLOCK
+        for _ in range(full):
+            yield block
+        # The last (partial) chunk still ends in whole lines, then one shorter line.
+        lines, short = divmod(rest, PAD_LINE)
+        yield line * lines + (line[: short - 1] + b"\n" if short else b"")
+        yield tail
+
+    return chunks(), size
 
 
 def _render(em: Emulator, link: dict) -> tuple[bytes, str, str]:

@@ -1,5 +1,5 @@
 """The emulator's state: the dataset plus OAuth grants, download links, webhook
-registrations and deliveries, injected faults and call counters.
+registrations and deliveries, injected faults (API and download) and call counters.
 
 One ``threading.RLock`` guards all of it; every reader and writer holds ``store.lock``.
 """
@@ -29,6 +29,7 @@ class Store:
     webhooks: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     deliveries: list[dict] = field(default_factory=list)
     faults: list[dict] = field(default_factory=list)
+    file_faults: list[dict] = field(default_factory=list)  # applied to the next links issued
     calls: Counter = field(default_factory=Counter)
 
     def reseed(
@@ -40,6 +41,7 @@ class Store:
             self.downloads.clear()
             self.deliveries.clear()
             self.faults.clear()
+            self.file_faults.clear()
             self.calls.clear()
             if not keep_auth:
                 self.codes.clear()

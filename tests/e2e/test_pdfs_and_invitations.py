@@ -1,0 +1,193 @@
+"""PDFs fetched from the sandbox on schedule and by hand, refused when they are not what
+they should be, and invitations that wait for them: counted at a real SMTP server."""
+
+from datetime import timedelta
+
+import pytest
+
+from collector import clients, jobs
+from collector.extensions import db
+from collector.models import (
+    DocumentKind,
+    DocumentMail,
+    DocumentMailStatus,
+    ImportSource,
+    Invoice,
+    InvoiceEvent,
+    InvoiceState,
+)
+from collector.models.types import utcnow
+from collector.services import customer_mail, documents, events, imports
+from collector.services.profiles import create_profile
+
+PDF_MAX = 64 * 1024
+
+
+@pytest.fixture
+def sandbox_config():
+    return {"SEED": 5, "INVOICE_COUNT": 30, "RATE_LIMIT": 100_000}
+
+
+def setup(tl_app, connection, smtp_server, **profile):
+    tl_app.config.update(
+        TEAMLEADER_RATE_LIMIT=100_000,
+        MAIL_HOST=smtp_server.host,
+        MAIL_PORT=smtp_server.port,
+        MAIL_SECURITY="none",
+        MAIL_FROM="billing@collector.example",
+        PDF_MAX_BYTES=PDF_MAX,
+        PUBLIC_BASE_URL="https://pay.collector.example",
+    )
+    chosen = create_profile({"name": "Invited", "allow_bank_transfer": True, **profile})
+    connection.default_profile_id = chosen.id
+    db.session.commit()
+    return chosen
+
+
+def import_last_30_days():
+    today = utcnow().date()
+    imp = imports.create_import(
+        ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
+    )
+    jobs.run_import(imp.id)
+    return imp
+
+
+def invitable() -> list[Invoice]:
+    return list(
+        db.session.scalars(
+            db.select(Invoice)
+            .where(Invoice.kind == DocumentKind.INVOICE, Invoice.amount_due > 0)
+            .where(Invoice.state.in_([InvoiceState.BOOKED, InvoiceState.EXPIRED]))
+            .order_by(Invoice.id)
+        )
+    )
+
+
+def with_email(invoices: list[Invoice]) -> list[Invoice]:
+    return [i for i in invoices if i.customer.email]
+
+
+def test_invitations_that_need_the_pdf_go_out_when_the_schedule_fetches_it(
+    tl_app, connection, smtp_server
+):
+    setup(tl_app, connection, smtp_server, send_invitation_on_import=True,
+          invitation_requires_pdf=True)
+    import_last_30_days()
+    owed = with_email(invitable())
+    assert owed, "the sandbox data should hold open invoices"
+
+    jobs.deliver_mail()
+    assert smtp_server.messages == []  # nothing at import: the PDFs are not there yet
+
+    tl_app.config["PDF_BATCH_SIZE"] = 1000
+    jobs.fetch_scheduled_pdfs()
+
+    assert db.session.scalar(db.select(db.func.count()).where(Invoice.pdf_key.is_(None))) == 0
+    received = sorted(m["To"] for m in smtp_server.messages)
+    assert received == sorted(i.customer.email for i in owed)
+    for message in smtp_server.messages:
+        [pdf] = list(message.iter_attachments())
+        assert pdf.get_content().startswith(b"%PDF-")
+
+    jobs.fetch_scheduled_pdfs()
+    jobs.deliver_mail()
+    assert len(smtp_server.messages) == len(owed)
+
+
+def test_a_pdf_fetched_by_hand_sends_its_waiting_invitation_once(
+    tl_app, connection, smtp_server, admin
+):
+    setup(tl_app, connection, smtp_server, send_invitation_on_import=True,
+          invitation_requires_pdf=True)
+    import_last_30_days()
+    first = with_email(invitable())[0]
+
+    jobs.fetch_pdfs([first.id], f"user:{admin.email}")
+    jobs.fetch_pdfs([first.id], f"user:{admin.email}")
+
+    [message] = smtp_server.messages
+    assert message["To"] == first.customer.email
+    body = message.get_body(("plain",)).get_content()
+    assert f"https://pay.collector.example/pay/{first.payment_token}" in body
+    sent = db.session.scalars(db.select(DocumentMail).filter_by(invoice_id=first.id)).one()
+    assert sent.status == DocumentMailStatus.SENT
+
+
+def test_without_the_pdf_condition_the_invitation_goes_at_import(
+    tl_app, connection, smtp_server
+):
+    setup(tl_app, connection, smtp_server, send_invitation_on_import=True)
+    import_last_30_days()
+    owed = with_email(invitable())
+
+    jobs.deliver_mail()
+
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(i.customer.email for i in owed)
+    assert all(not list(m.iter_attachments()) for m in smtp_server.messages)
+    jobs.deliver_mail()
+    jobs.fetch_scheduled_pdfs()
+    assert len(smtp_server.messages) == len(owed)
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ({"kind": "expired"}, "expired or refused (HTTP 403)"),
+        ({"kind": "not_pdf"}, "not a PDF"),
+        ({"kind": "oversized", "bytes": PDF_MAX * 2}, f"larger than {PDF_MAX}"),
+        ({"kind": "foreign_host"}, "files.invalid"),
+    ],
+)
+def test_a_spoiled_download_is_refused_with_an_event_and_retried_later(
+    tl_app, connection, smtp_server, sandbox, fault, reason
+):
+    setup(tl_app, connection, smtp_server)
+    import_last_30_days()
+    oldest = documents.due_for_pdf(1, utcnow())
+    sandbox.control("POST", "files/faults", json={**fault, "count": 1})
+
+    jobs.fetch_pdfs(oldest, "test")
+
+    invoice = db.session.get(Invoice, oldest[0])
+    db.session.refresh(invoice)
+    assert invoice.pdf_key is None and invoice.pdf_failures == 1
+    [event] = db.session.scalars(
+        db.select(InvoiceEvent).filter_by(invoice_id=invoice.id, kind=events.PDF_REFUSED)
+    )
+    assert reason in event.message
+    assert "_files" not in event.message  # the location's path is never written down
+    # Not again on the next scheduled run, but once its back-off has passed.
+    assert oldest[0] not in documents.due_for_pdf(1000, utcnow())
+    later = invoice.pdf_retry_at + timedelta(seconds=1)
+    assert documents.due_for_pdf(1, later) == oldest
+
+    client = clients.teamleader_client(tl_app, connection)
+    result = documents.fetch_pdfs(
+        client,
+        clients.file_fetcher(tl_app),
+        clients.document_store(tl_app),
+        documents.due_for_pdf(1, later),
+        actor="test",
+    )
+    assert result.fetched == oldest
+    db.session.refresh(invoice)
+    assert invoice.pdf_key and invoice.pdf_failures == 0 and invoice.pdf_retry_at is None
+
+
+def test_an_outage_stops_the_run_without_blaming_the_documents(
+    tl_app, connection, smtp_server, sandbox
+):
+    setup(tl_app, connection, smtp_server)
+    import_last_30_days()
+    sandbox.control("POST", "faults", json={"kind": "error", "status": 503, "count": 50})
+    client = clients.teamleader_client(tl_app, connection, max_retries=0)
+    ids = documents.due_for_pdf(5, utcnow())
+
+    result = documents.fetch_pdfs(
+        client, clients.file_fetcher(tl_app), clients.document_store(tl_app), ids, actor="t"
+    )
+
+    assert result.fetched == [] and result.refused == {} and "Unavailable" in result.stopped
+    assert documents.due_for_pdf(5, utcnow()) == ids
+    assert customer_mail.deliverable(utcnow()) == []
