@@ -87,7 +87,11 @@ def test_an_invitation_on_import_goes_out_once_with_the_pdf_and_the_payment_link
     assert row.status == DocumentMailStatus.SENT and row.attempts == 1
     assert row.mail_message.status == MailStatus.SENT
     assert row.mail_message.attachments == [
-        {"filename": documents.pdf_filename(invoice), "mimetype": "application/pdf", "size": len(PDF)}
+        {
+            "filename": documents.pdf_filename(invoice),
+            "mimetype": "application/pdf",
+            "size": len(PDF),
+        }
     ]
     assert kinds(invoice).count(events.INVITATION_SENT) == 1
 
@@ -121,9 +125,7 @@ def test_only_invoices_still_to_pay_are_invited_on_import(app, postman):
 
 
 @pytest.mark.postgres
-def test_ten_concurrent_attempts_to_invite_one_document_send_one_email(
-    app, postman, smtp_server
-):
+def test_ten_concurrent_attempts_to_invite_one_document_send_one_email(app, postman, smtp_server):
     invoice_id = invited_document().id  # read here: the threads do not share our session
     barrier = threading.Barrier(10)
     errors: list[BaseException] = []
@@ -190,9 +192,7 @@ def test_a_failure_then_success_sends_once(app, store, smtp_server, closed_port)
     assert len(smtp_server.messages) == 1
 
 
-def test_a_worker_that_died_mid_send_leaves_an_uncertain_mail_not_resent(
-    app, postman, smtp_server
-):
+def test_a_worker_that_died_mid_send_leaves_an_uncertain_mail_not_resent(app, postman, smtp_server):
     invoice = invited_document()
     customer_mail.queue_on_import([invoice.id], actor="import")
     [mail_id] = customer_mail.deliverable(NOW)

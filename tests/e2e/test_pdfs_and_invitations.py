@@ -71,8 +71,13 @@ def with_email(invoices: list[Invoice]) -> list[Invoice]:
 def test_invitations_that_need_the_pdf_go_out_when_the_schedule_fetches_it(
     tl_app, connection, smtp_server
 ):
-    setup(tl_app, connection, smtp_server, send_invitation_on_import=True,
-          invitation_requires_pdf=True)
+    setup(
+        tl_app,
+        connection,
+        smtp_server,
+        send_invitation_on_import=True,
+        invitation_requires_pdf=True,
+    )
     import_last_30_days()
     owed = with_email(invitable())
     assert owed, "the sandbox data should hold open invoices"
@@ -98,8 +103,13 @@ def test_invitations_that_need_the_pdf_go_out_when_the_schedule_fetches_it(
 def test_a_pdf_fetched_by_hand_sends_its_waiting_invitation_once(
     tl_app, connection, smtp_server, admin
 ):
-    setup(tl_app, connection, smtp_server, send_invitation_on_import=True,
-          invitation_requires_pdf=True)
+    setup(
+        tl_app,
+        connection,
+        smtp_server,
+        send_invitation_on_import=True,
+        invitation_requires_pdf=True,
+    )
     import_last_30_days()
     first = with_email(invitable())[0]
 
@@ -114,9 +124,7 @@ def test_a_pdf_fetched_by_hand_sends_its_waiting_invitation_once(
     assert sent.status == DocumentMailStatus.SENT
 
 
-def test_without_the_pdf_condition_the_invitation_goes_at_import(
-    tl_app, connection, smtp_server
-):
+def test_without_the_pdf_condition_the_invitation_goes_at_import(tl_app, connection, smtp_server):
     setup(tl_app, connection, smtp_server, send_invitation_on_import=True)
     import_last_30_days()
     owed = with_email(invitable())
