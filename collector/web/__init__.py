@@ -70,6 +70,7 @@ def register_web(app: Flask) -> None:
         integrations,
         invoices,
         job_runs,
+        outbox,
         pay,
         profiles,
         webhooks,
@@ -82,7 +83,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     blueprints = (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks)
-    for module in (*blueprints, pay):
+    for module in (*blueprints, outbox, pay):
         app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from collector.teamleader import RedisRateLimiter
+from collector.teamleader import RedisRateLimiter, ShareLimiter
 from tests.conftest import TEST_REDIS_URL as REDIS_URL
 
 KEY = "collector:tl-rate:account-1"
@@ -136,3 +136,30 @@ def test_two_processes_share_one_budget(tl_redis):
     # Timestamps are taken just after acquire returns: allow a few ms of scheduling noise.
     assert busiest_window(times, 0.3 - 0.02) <= 5
     assert max(times) - min(times) >= 0.55  # 16 calls at 5 per 0.3 s need three windows
+
+
+def test_a_share_takes_only_its_part_and_leaves_the_rest_to_others(tl_redis):
+    clock = FakeClock()
+    kwargs = {"window": 10, "clock": clock, "sleep": clock.sleep}
+    account = RedisRateLimiter(tl_redis, KEY, limit=4, **kwargs)
+    pdfs = ShareLimiter(RedisRateLimiter(tl_redis, f"{KEY}:pdf", limit=2, **kwargs), account)
+
+    assert pdfs.acquire() == 0 and pdfs.acquire() == 0
+    assert pdfs.share.try_acquire() > 0  # the share is spent…
+    assert account.acquire() == 0 and account.acquire() == 0  # …the account is not
+    assert account.try_acquire() > 0
+    clock.now += 10
+    assert pdfs.acquire() == 0  # a new window for both
+
+
+def test_a_share_waits_for_the_account_too_and_obeys_teamleaders_pause(tl_redis):
+    clock = FakeClock()
+    kwargs = {"window": 10, "clock": clock, "sleep": clock.sleep}
+    account = RedisRateLimiter(tl_redis, KEY, limit=1, **kwargs)
+    pdfs = ShareLimiter(RedisRateLimiter(tl_redis, f"{KEY}:pdf", limit=5, **kwargs), account)
+
+    account.acquire()  # an import took the last slot
+    assert pdfs.acquire() == pytest.approx(10.0)
+
+    pdfs.update_from_headers(0, datetime.fromtimestamp(clock.now + 3, tz=UTC))
+    assert account.try_acquire() > 0  # Teamleader's "nothing left" pauses the whole account
