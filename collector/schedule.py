@@ -23,7 +23,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(jobs.fetch_scheduled_pdfs, "default", interval=5 * 60),
     # Owed invitations and retries of failed ones; the jobs that make mail owed also
     # start this at once, so this is the safety net.
-    Periodic(jobs.deliver_mail, "default", interval=60),
+    Periodic(jobs.deliver_mail, "default", interval=5 * 60),
     # Reminders, once a day, early morning in Belgium and the Netherlands.
     Periodic(jobs.send_reminders, "default", cron="0 6 * * *"),
 )
