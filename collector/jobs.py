@@ -12,6 +12,7 @@ from collector.extensions import db
 from collector.models import (
     ConnectionStatus,
     DocumentImport,
+    DocumentMail,
     DocumentMailStatus,
     JobRun,
     MailStatus,
@@ -129,8 +130,8 @@ def fetch_scheduled_pdfs(*, progress: Progress) -> str:
 @tracked
 def fetch_pdfs(invoice_ids: list[int], actor: str, *, progress: Progress) -> str:
     """Fetch the PDFs of the documents a user chose (those that still lack one)."""
-    connection = ensure_connected(current_connection())
-    return _fetch_pdfs(connection, _ids(invoice_ids), actor, progress)
+    ids, actor = _ids(invoice_ids), _actor(actor)
+    return _fetch_pdfs(ensure_connected(current_connection()), ids, actor, progress)
 
 
 def _fetch_pdfs(connection, ids: list[int], actor: str, progress: Progress) -> str:
@@ -157,16 +158,18 @@ def send_invitations(
 ) -> str:
     """A user's "send invitation": fetch missing PDFs first, then send what is owed."""
     ids = _ids(invoice_ids)
-    owed = customer_mail.request_invitations(ids, actor=actor, again=bool(again))
+    owed = customer_mail.request_invitations(ids, actor=_actor(actor), again=bool(again))
     missing = documents.missing_pdf(ids)
     connection = current_connection()
     if missing and connection is not None and connection.status == ConnectionStatus.CONNECTED:
         progress.say(f"Fetching {len(missing)} PDF(s) first…")
-        _fetch_pdfs(connection, missing, actor, progress)
+        _fetch_pdfs(connection, missing, actor, progress)  # sends those that waited for them
     ready = set(customer_mail.deliverable(utcnow(), invoice_ids=ids))
-    sent = _deliver([mail_id for mail_id in owed if mail_id in ready])
-    waiting = len(owed) - len([m for m in owed if m in ready])
-    text = f"{sent} invitation(s) sent, {len(ids) - len(owed)} already sent before"
+    _deliver([mail_id for mail_id in owed if mail_id in ready])
+    statuses = [db.session.get(DocumentMail, mail_id).status for mail_id in owed]
+    sent = statuses.count(DocumentMailStatus.SENT)
+    waiting = statuses.count(DocumentMailStatus.WAITING)
+    text = f"{sent} invitation(s) sent, {len(ids) - len(owed)} sent before and not again"
     return text + (f", {waiting} waiting for their PDF" if waiting else "")
 
 
@@ -220,6 +223,12 @@ def _postman() -> customer_mail.Postman:
         creditors=creditors,
         default_creditor=next(iter(creditors.values()), ""),
     )
+
+
+def _actor(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"actor must be a non-empty string: {value!r}")
+    return value
 
 
 def _ids(values) -> list[int]:

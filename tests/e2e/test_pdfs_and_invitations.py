@@ -199,3 +199,38 @@ def test_an_outage_stops_the_run_without_blaming_the_documents(
     assert result.fetched == [] and result.refused == {} and "Unavailable" in result.stopped
     assert documents.due_for_pdf(5, utcnow()) == ids
     assert customer_mail.deliverable(utcnow()) == []
+
+
+def test_send_invitation_by_hand_fetches_the_pdf_first_and_asks_before_twice(
+    tl_app, connection, smtp_server, admin
+):
+    setup(tl_app, connection, smtp_server, invitation_requires_pdf=False)
+    import_last_30_days()
+    first = with_email(invitable())[0]
+    actor = f"user:{admin.email}"
+
+    assert (
+        jobs.send_invitations([first.id], actor)
+        == "1 invitation(s) sent, 0 sent before and not again"
+    )
+    assert (
+        jobs.send_invitations([first.id], actor)
+        == "0 invitation(s) sent, 1 sent before and not again"
+    )
+    assert jobs.send_invitations([first.id], actor, True).startswith("1 invitation(s) sent")
+
+    assert [m["To"] for m in smtp_server.messages] == [first.customer.email] * 2
+    assert all(len(list(m.iter_attachments())) == 1 for m in smtp_server.messages)
+    keys = db.session.scalars(db.select(DocumentMail.key).filter_by(invoice_id=first.id)).all()
+    assert sorted(keys) == ["invitation", "invitation:again:2"]
+
+
+@pytest.mark.parametrize(
+    "args", [([], "u"), (["1"], "u"), ([0], "u"), ([True], "u"), ("1", "u"), ([1], ""), ([1], None)]
+)
+def test_bad_job_arguments_are_refused_before_anything_is_written(app, args):
+    with pytest.raises(ValueError):
+        jobs.send_invitations(*args)
+    with pytest.raises(ValueError):
+        jobs.fetch_pdfs(*args)
+    assert db.session.scalar(db.select(db.func.count()).select_from(DocumentMail)) == 0
