@@ -47,8 +47,9 @@ def teamleader_oauth(app: Flask) -> TeamleaderOAuth:
     )
 
 
-# Background work that may only use part of the account's rate budget, by name.
-SHARES = {"pdf": lambda config: config["TEAMLEADER_PDF_SHARE"]}
+# Background work that may only use part of the account's rate budget: its name → the
+# setting that says how large a part.
+SHARES = {"pdf": "TEAMLEADER_PDF_SHARE"}
 
 
 def teamleader_client_factory(app: Flask):
@@ -81,7 +82,7 @@ def teamleader_client_factory(app: Flask):
                 part = RedisRateLimiter.for_account(
                     backend.connection,
                     f"{account_id}:{share}",
-                    limit=max(1, int(limit * SHARES[share](app.config))),
+                    limit=max(1, int(limit * app.config[SHARES[share]])),
                     window=window,
                 )
                 limiter = ShareLimiter(part, limiter)
@@ -104,10 +105,15 @@ def teamleader_client(app: Flask, connection: TeamleaderConnection, **options) -
     return teamleader_client_factory(app)(source, connection.account_id, **options)
 
 
+def mail_sink(app: Flask) -> bool:
+    """True in the demo: no MAIL_HOST, so mail is kept as rows instead of sent."""
+    return not app.config["MAIL_HOST"]
+
+
 def mailer(app: Flask) -> Mailer:
     """The SMTP mailer from the MAIL_* settings, or the demo mail sink when MAIL_HOST is empty."""
     cfg = app.config
-    if not cfg["MAIL_HOST"]:
+    if mail_sink(app):
         return SinkMailer()
     return SmtpMailer(
         cfg["MAIL_HOST"],

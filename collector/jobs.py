@@ -23,7 +23,11 @@ from collector.models.types import utcnow
 from collector.queue import Progress, tracked
 from collector.services import customer_mail, documents, housekeeping, imports, teamleader_events
 from collector.services.mail import send_mail
-from collector.services.teamleader_connection import current_connection, ensure_connected
+from collector.services.teamleader_connection import (
+    current_connection,
+    department_names,
+    ensure_connected,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +124,8 @@ def sweep_teamleader(*, progress: Progress) -> str:
 @tracked
 def fetch_scheduled_pdfs(*, progress: Progress) -> str:
     """Fetch the PDFs of the documents lacking one, oldest first, a bounded number per run."""
-    connection = current_connection()
-    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+    connection = _connected()
+    if connection is None:
         return "Not connected to Teamleader."
     ids = documents.due_for_pdf(current_app.config["PDF_BATCH_SIZE"], utcnow())
     return _fetch_pdfs(connection, ids, "job:fetch_pdfs", progress)
@@ -160,8 +164,8 @@ def send_invitations(
     ids = _ids(invoice_ids)
     owed = customer_mail.request_invitations(ids, actor=_actor(actor), again=bool(again))
     missing = documents.missing_pdf(ids)
-    connection = current_connection()
-    if missing and connection is not None and connection.status == ConnectionStatus.CONNECTED:
+    connection = _connected()
+    if missing and connection is not None:
         progress.say(f"Fetching {len(missing)} PDF(s) first…")
         _fetch_pdfs(connection, missing, actor, progress)  # sends those that waited for them
     ready = set(customer_mail.deliverable(utcnow(), invoice_ids=ids))
@@ -212,17 +216,19 @@ def _deliver_soon() -> None:
 
 
 def _postman() -> customer_mail.Postman:
-    connection = current_connection()
-    departments = connection.departments if connection is not None else []
-    creditors = {d["id"]: d["name"] for d in departments}
     return customer_mail.Postman(
         mailer=clients.mailer(current_app),
         sender=clients.mail_sender(current_app),
         store=clients.document_store(current_app),
         payment_base_url=clients.payment_base_url(current_app),
-        creditors=creditors,
-        default_creditor=next(iter(creditors.values()), ""),
+        creditors=department_names(),
     )
+
+
+def _connected() -> TeamleaderConnection | None:
+    """The connection when it can be used now; background work without it just waits."""
+    connection = current_connection()
+    return connection if connection and connection.status == ConnectionStatus.CONNECTED else None
 
 
 def _actor(value) -> str:

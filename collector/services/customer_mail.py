@@ -34,6 +34,7 @@ from collector.models import (
 from collector.models.types import utcnow
 from collector.services import documents, events
 from collector.services.mail import send_mail
+from collector.services.teamleader_connection import creditor_name
 from collector.storage import DocumentStore
 
 INVITATION = "invitation"
@@ -58,7 +59,6 @@ class Postman:
     store: DocumentStore
     payment_base_url: str  # ends with "/pay/"
     creditors: dict[str, str]  # Teamleader department id → the company's name
-    default_creditor: str = ""
 
 
 # -- queueing ---------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = Fal
         if open_rows:
             owed.append(open_rows[-1].id)
             continue
-        if any(r.status in RECEIVED for r in rows) and not again:
+        if _received(rows) and not again:
             continue
         row = queue_invitation(invoice, actor=actor, again=bool(rows))
         if row is not None:
@@ -210,7 +210,7 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
     invoice = row.invoice
     reason = _not_owed(row, invoice, now.date())
     if reason:
-        return _finish(row, DocumentMailStatus.CANCELLED, events.MAIL_CANCELLED, reason, now)
+        return _cancel(row, reason, now)
     row.recipient = invoice.customer.email
     try:
         letter, attachments = _compose(row, invoice, postman, now.date())
@@ -227,7 +227,7 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
     except ValueError as exc:
         # A malformed address (or subject) will not get better by retrying.
         db.session.rollback()
-        return _finish(row, DocumentMailStatus.CANCELLED, events.MAIL_CANCELLED, str(exc), now)
+        return _cancel(row, str(exc), now)
     except Exception as exc:
         # Nothing reached the mail server: a certain failure, retried like one.
         db.session.rollback()
@@ -280,7 +280,7 @@ def _compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date)
     customer: Customer = invoice.customer
     facts = emails.DocumentFacts(
         number=invoice.number,
-        creditor=postman.creditors.get(invoice.department_id or "", postman.default_creditor),
+        creditor=creditor_name(postman.creditors, invoice.department_id),
         customer_name=customer.name,
         amount_due=invoice.amount_due,
         currency=invoice.currency,
@@ -319,14 +319,17 @@ def _failed(row: DocumentMail, error: str, now: datetime) -> DocumentMail:
     return _finish(row, DocumentMailStatus.FAILED, events.MAIL_FAILED, text, now)
 
 
+def _cancel(row: DocumentMail, reason: str, now: datetime) -> DocumentMail:
+    row.error = reason[:500]
+    text = f"{row.kind.value.capitalize()} not sent: {reason}."
+    return _finish(row, DocumentMailStatus.CANCELLED, events.MAIL_CANCELLED, text, now)
+
+
 def _finish(
     row: DocumentMail, status: DocumentMailStatus, kind: str, text: str, now: datetime
 ) -> DocumentMail:
     row.status = status
     row.updated_at = now
-    if status == DocumentMailStatus.CANCELLED:
-        row.error = text[:500]
-        text = f"{row.kind.value.capitalize()} not sent: {text}."
     events.record(row.invoice, kind, text, actor=row.actor, mail=row.key, attempt=row.attempts)
     db.session.commit()
     return row
@@ -349,6 +352,21 @@ def mark_stalled(now: datetime) -> int:
 
 
 # -- reading ----------------------------------------------------------------------------
+
+
+def already_invited(invoice_ids: list[int]) -> list[tuple[Invoice, DocumentMail]]:
+    """(document, its last invitation) for those that received one, or may have: the
+    ones a person is asked about before inviting again."""
+    history = invitations_of(invoice_ids)
+    received = [(invoice_id, _received(rows)) for invoice_id, rows in history.items()]
+    found = {i: last for i, last in received if last is not None}
+    invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(found))).all()
+    return [(invoice, found[invoice.id]) for invoice in sorted(invoices, key=lambda i: i.id)]
+
+
+def _received(rows: list[DocumentMail]) -> DocumentMail | None:
+    sent = [r for r in rows if r.status in RECEIVED]
+    return sent[-1] if sent else None
 
 
 def invitations_of(invoice_ids: list[int]) -> dict[int, list[DocumentMail]]:

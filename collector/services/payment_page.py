@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from collector.extensions import db
 from collector.models import DocumentKind, Invoice, InvoiceState
-from collector.services.teamleader_connection import current_connection
+from collector.services.teamleader_connection import creditor_name, department_names
 
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -41,10 +41,8 @@ def find(token: str) -> Invoice | None:
 
 def view(invoice: Invoice) -> PaymentView:
     """The page's facts for ``invoice``."""
-    connection = current_connection()
-    names = {d["id"]: d["name"] for d in (connection.departments if connection else [])}
     return PaymentView(
-        creditor=names.get(invoice.department_id or "", next(iter(names.values()), "")),
+        creditor=creditor_name(department_names(), invoice.department_id),
         number=invoice.number,
         is_credit_note=invoice.kind == DocumentKind.CREDIT_NOTE,
         invoice_date=invoice.invoice_date,

@@ -62,6 +62,17 @@ def current_connection() -> TeamleaderConnection | None:
     ).first()
 
 
+def department_names() -> dict[str, str]:
+    """Teamleader department ids to their names, as read when connecting (none if not)."""
+    connection = current_connection()
+    return {d["id"]: d["name"] for d in (connection.departments if connection else [])}
+
+
+def creditor_name(names: dict[str, str], department_id: str | None) -> str:
+    """Who issued a document: its department's name, else the first department's."""
+    return names.get(department_id or "", next(iter(names.values()), ""))
+
+
 def webhook_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/webhooks/teamleader/{token}"
 

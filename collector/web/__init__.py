@@ -108,15 +108,20 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    return response
+
+
+def content_security_policy(*, inline_styles: bool = False) -> str:
+    """The app's policy; a view that shows styled email may allow inline styles."""
     # Browsers apply form-action to the redirect after a POST too, so the OAuth
     # hosts we send a "Connect" form on to must be listed.
     oauth_hosts = " ".join(_origin(current_app.config[k]) for k in ("TEAMLEADER_AUTH_URL",))
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        f"frame-ancestors 'none'; form-action 'self' {oauth_hosts}",
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
+    return (
+        f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
+        f"frame-ancestors 'none'; form-action 'self' {oauth_hosts}"
     )
-    return response
 
 
 def _origin(url: str) -> str:

@@ -116,7 +116,7 @@ def actions():
         run = current_app.extensions["jobs"].enqueue(jobs.fetch_pdfs, ids, actor, user=current_user)
         return redirect(url_for("job_runs.show", job_id=run.job_id))
     again = request.form.get("again")
-    invited = _already_invited(ids)
+    invited = customer_mail.already_invited(ids)
     if invited and again is None:
         return render_template(
             "invoices/confirm_invitations.html",
@@ -147,21 +147,8 @@ def _selection() -> tuple[str, list[int], str | None]:
     return action, ids, None
 
 
-def _already_invited(ids: list[int]) -> list[tuple[Invoice, object]]:
-    """(document, its last invitation) for those that received one, or may have."""
-    history = customer_mail.invitations_of(ids)
-    received = []
-    for invoice_id, rows in history.items():
-        sent = [r for r in rows if r.status in customer_mail.RECEIVED]
-        if sent:
-            received.append((db.session.get(Invoice, invoice_id), sent[-1]))
-    return sorted(received, key=lambda pair: pair[0].id)
-
-
 def _departments() -> dict[str, str]:
-    """Teamleader department ids to their names, as read when connecting."""
-    connection = tl.current_connection()
-    return {d["id"]: d["name"] for d in (connection.departments if connection else [])}
+    return tl.department_names()
 
 
 def _import_url(invoice: Invoice) -> str | None:

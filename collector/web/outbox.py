@@ -5,18 +5,9 @@ from flask import Blueprint, abort, current_app, render_template, request
 from collector import clients
 from collector.services import outbox
 from collector.services.errors import Invalid, NotFound
-from collector.web import list_args, protect
+from collector.web import content_security_policy, list_args, protect
 
 bp = protect(Blueprint("outbox", __name__, url_prefix="/outbox"))
-
-# The detail page's policy: the app's own, but with inline styles. The email is shown in a
-# sandboxed srcdoc frame, which inherits this page's policy, and emails are styled inline
-# (style="..."); without this they render unstyled. Scripts stay off (the sandbox has no
-# allow-scripts, script-src is 'self') and nothing loads from elsewhere (img-src, default-src).
-DETAIL_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
-)
 
 
 @bp.before_request
@@ -24,14 +15,13 @@ def _sink_only():
     # With an SMTP server the mail went out and that server's log is the record; what the
     # service sent to customers is then not something to browse here. Only the demo's sink,
     # whose rows are the only delivery there is, gets a screen.
-    if clients.mailer(current_app).delivers:
+    if not clients.mail_sink(current_app):
         abort(404)
 
 
 @bp.app_context_processor
 def _mail_sink() -> dict:
-    # Every page's nav asks, so this reads the setting rather than building a mailer.
-    return {"mail_sink": not current_app.config["MAIL_HOST"]}
+    return {"mail_sink": clients.mail_sink(current_app)}
 
 
 @bp.get("/")
@@ -58,5 +48,8 @@ def detail(message_id: int):
     except NotFound as exc:
         abort(404, str(exc))
     page = render_template("outbox/detail.html", message=message)
-    # The app's after_request only sets the policy when the view has not.
-    return page, 200, {"Content-Security-Policy": DETAIL_POLICY}
+    # The email is shown in a sandboxed srcdoc frame, which inherits this page's policy, and
+    # emails are styled inline: allow inline styles here only. Scripts stay off (no
+    # allow-scripts, script-src 'self'). The app's after_request keeps a policy a view set.
+    policy = content_security_policy(inline_styles=True)
+    return page, 200, {"Content-Security-Policy": policy}
