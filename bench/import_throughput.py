@@ -185,11 +185,11 @@ def configure(connection, custom_fields: bool) -> None:
 # -- the parent: sandbox, scratch database, figures ------------------------------------------
 
 
-def run_scenario(name: str, custom_fields: bool, args, sizes: dict) -> Result:
-    """One import on a fresh sandbox, database and rate budget."""
-    window = 60 / args.time_scale
+def run_in_worker(window: float, sandbox: dict, args, custom_fields: bool, work, *extra):
+    """``work(job, *extra)`` in a worker process against a fresh sandbox (``sandbox`` its
+    settings), database and rate budget: (its outcome, the call counters, the sandbox app)."""
     sandbox_app = tl_sandbox.create_app(
-        {"SEED": 7, "RATE_LIMIT": SERVER_LIMIT, "RATE_WINDOW_SECONDS": window, **sizes}
+        {"SEED": 7, "RATE_LIMIT": SERVER_LIMIT, "RATE_WINDOW_SECONDS": window, **sandbox}
     )
     server = make_server("127.0.0.1", 0, sandbox_app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -199,10 +199,18 @@ def run_scenario(name: str, custom_fields: bool, args, sizes: dict) -> Result:
         with scratch_database(args.server) as (url, tmp):
             job = Job(base, url, tmp, window, custom_fields)
             with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-                outcome = pool.submit(import_in_worker, job).result()
+                outcome = pool.submit(work, job, *extra).result()
         calls = Counter(requests.get(f"{base}/_control/calls", timeout=10).json()["data"])
     finally:
         server.shutdown()
+    return outcome, calls, sandbox_app
+
+
+def run_scenario(name: str, custom_fields: bool, args, sizes: dict) -> Result:
+    """One import on a fresh sandbox, database and rate budget."""
+    outcome, calls, sandbox_app = run_in_worker(
+        60 / args.time_scale, sizes, args, custom_fields, import_in_worker
+    )
     rate_limited = calls.pop("rate_limited", 0)
     return Result(
         scenario=name,

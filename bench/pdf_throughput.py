@@ -24,35 +24,28 @@ well below 1 means our own processing, scaled along, set the pace: a smaller
 import argparse
 import logging
 import resource
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from multiprocessing import get_context
 
 import flask_migrate
-import redis
 import requests
 from import_throughput import (
     OUR_LIMIT,
-    REDIS_URL,
     SERVER_LIMIT,
     Job,
     app_config,
     configure,
     connect,
-    scratch_database,
+    run_in_worker,
 )
-from werkzeug.serving import make_server
 
 from collector import clients, create_app
 from collector.extensions import db
 from collector.models import ImportSource
 from collector.models.types import utcnow
 from collector.services import documents, imports
-from sandbox import teamleader as tl_sandbox
 
 SHARES = (0.5, 1.0)
 DOWNLOADS = ("invoices.download", "creditNotes.download")
@@ -123,28 +116,10 @@ def fetch_in_worker(job: Job, share: float, pdfs: int) -> dict:
 
 
 def run(share: float, args) -> Result:
-    window = 60 / args.time_scale
-    sandbox_app = tl_sandbox.create_app(
-        {
-            "SEED": 7,
-            "RATE_LIMIT": SERVER_LIMIT,
-            "RATE_WINDOW_SECONDS": window,
-            "INVOICE_COUNT": args.invoices,
-            "DOWNLOAD_TTL": 3600,
-        }
+    sandbox = {"INVOICE_COUNT": args.invoices, "DOWNLOAD_TTL": 3600}
+    outcome, calls, _ = run_in_worker(
+        60 / args.time_scale, sandbox, args, False, fetch_in_worker, share, args.pdfs
     )
-    server = make_server("127.0.0.1", 0, sandbox_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    try:
-        with scratch_database(args.server) as (url, tmp):
-            job = Job(base, url, tmp, window, False)
-            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-                outcome = pool.submit(fetch_in_worker, job, share, args.pdfs).result()
-        calls = Counter(requests.get(f"{base}/_control/calls", timeout=10).json()["data"])
-    finally:
-        server.shutdown()
     return Result(
         share=share,
         fetched=outcome["fetched"],
