@@ -34,10 +34,12 @@ def create_app(config: dict | None = None) -> Flask:
     from collector import models  # noqa: F401  (registers the models)
     from collector.api import bp as api_bp
     from collector.cli import register_commands
+    from collector.jobs import install_outbox_doorbell
     from collector.queue import init_jobs
     from collector.web import register_web
 
     init_jobs(app)
+    install_outbox_doorbell()
     register_web(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from collector import clients
 from collector.extensions import db
@@ -21,7 +22,14 @@ from collector.models import (
 )
 from collector.models.types import utcnow
 from collector.queue import Progress, tracked
-from collector.services import customer_mail, documents, housekeeping, imports, teamleader_events
+from collector.services import (
+    customer_mail,
+    documents,
+    housekeeping,
+    imports,
+    outbox,
+    teamleader_events,
+)
 from collector.services.mail import send_mail
 from collector.services.teamleader_connection import (
     current_connection,
@@ -30,6 +38,9 @@ from collector.services.teamleader_connection import (
 )
 
 log = logging.getLogger(__name__)
+
+# The delivery job of each outbox channel (filled in below, next to the jobs).
+DELIVERERS: dict = {}
 
 
 @tracked
@@ -244,3 +255,30 @@ def _ids(values) -> list[int]:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
         raise ValueError(f"document ids must be positive whole numbers: {values!r}")
     return list(dict.fromkeys(values))
+
+
+# -- the outbox's doorbell --------------------------------------------------------------
+
+
+def _ring_after_commit(session) -> None:
+    """Start a delivery job for each outbox channel the committed transaction rang."""
+    channels = outbox.take_wakeups(session)
+    if not channels or not has_app_context():
+        return
+    for channel in sorted(channels):
+        try:
+            current_app.extensions["jobs"].start(DELIVERERS[channel])
+        except Exception:
+            # The rows are committed: the periodic sweep delivers them.
+            log.warning("could not start the %s delivery job; the sweep will", channel)
+
+
+def _forget_wakeups(session, *args) -> None:
+    outbox.take_wakeups(session)
+
+
+def install_outbox_doorbell() -> None:
+    """Listen for commits (once per process: the session class is shared by apps)."""
+    if not sa.event.contains(db.session, "after_commit", _ring_after_commit):
+        sa.event.listen(db.session, "after_commit", _ring_after_commit)
+        sa.event.listen(db.session, "after_soft_rollback", _forget_wakeups)

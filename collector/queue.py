@@ -140,9 +140,9 @@ class RQBackend:
     def __init__(self, connection: redis.Redis):
         self.connection = connection
 
-    def submit(self, app, run: JobRun, func: Callable, args: tuple) -> None:
-        queue = Queue(run.queue, connection=self.connection, job_class=AppJob)
-        queue.enqueue(func, *args, job_id=run.job_id, job_timeout=JOB_TIMEOUT)
+    def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
+        rq_queue = Queue(queue, connection=self.connection, job_class=AppJob)
+        rq_queue.enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT)
 
 
 class InlineBackend:
@@ -153,8 +153,8 @@ class InlineBackend:
     def __init__(self, workers: int = 2):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
 
-    def submit(self, app, run: JobRun, func: Callable, args: tuple) -> None:
-        self.pool.submit(run_inline, app, run.job_id, func, args)
+    def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
+        self.pool.submit(run_inline, app, job_id, func, args)
 
 
 def run_inline(app, job_id: str, func: Callable, args: tuple) -> None:
@@ -204,8 +204,17 @@ class Jobs:
         )
         db.session.add(run)
         db.session.commit()
-        self.backend.submit(self.app, run, func, args)
+        self.backend.submit(self.app, run.job_id, queue, func, args)
         return run
+
+    def start(self, func: Callable, *args, queue: str = "default") -> str:
+        """Start a ``tracked`` job without writing first: its JobRun is made when it runs
+        (as for cron jobs), so this is safe where SQL is not, e.g. after a commit."""
+        if queue not in QUEUES:
+            raise ValueError(f"unknown queue {queue!r}")
+        job_id = uuid.uuid4().hex
+        self.backend.submit(self.app, job_id, queue, func, args)
+        return job_id
 
 
 def init_jobs(app) -> Jobs:

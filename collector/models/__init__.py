@@ -1,6 +1,7 @@
 """The data model, one model per module. Importing this package registers them all."""
 
 from collector.models.api_key import ApiKey
+from collector.models.creditor import Creditor
 from collector.models.customer import Customer, CustomerKind
 from collector.models.document_import import DocumentImport, ImportSource, ImportStatus
 from collector.models.document_mail import DocumentMail, DocumentMailKind, DocumentMailStatus
@@ -8,34 +9,48 @@ from collector.models.invoice import DocumentKind, Invoice, InvoiceState
 from collector.models.invoice_event import InvoiceEvent
 from collector.models.job_run import JobRun, JobStatus
 from collector.models.mail_message import MailMessage, MailStatus
+from collector.models.online_payment import OnlinePayment
+from collector.models.payment import Payment, PaymentKind, PaymentSource
 from collector.models.profile import Profile
+from collector.models.status_callback import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.models.teamleader_connection import ConnectionStatus, TeamleaderConnection
+from collector.models.teamleader_sync import SyncStatus, TeamleaderSync
 from collector.models.user import Role, User
 from collector.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 
 __all__ = [
     "ApiKey",
+    "CallbackDelivery",
+    "CallbackEndpoint",
+    "CallbackStatus",
     "ConnectionStatus",
+    "Creditor",
     "Customer",
     "CustomerKind",
     "DeliveryStatus",
     "DocumentImport",
+    "DocumentKind",
     "DocumentMail",
     "DocumentMailKind",
     "DocumentMailStatus",
-    "DocumentKind",
-    "Invoice",
-    "InvoiceEvent",
     "ImportSource",
     "ImportStatus",
+    "Invoice",
+    "InvoiceEvent",
     "InvoiceState",
     "JobRun",
     "JobStatus",
     "MailMessage",
     "MailStatus",
+    "OnlinePayment",
+    "Payment",
+    "PaymentKind",
+    "PaymentSource",
     "Profile",
     "Role",
+    "SyncStatus",
     "TeamleaderConnection",
+    "TeamleaderSync",
     "User",
     "WebhookDelivery",
 ]

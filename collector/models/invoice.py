@@ -75,6 +75,9 @@ class Invoice(db.Model):
     total_excl_vat: Mapped[Decimal] = mapped_column(Money())
     total_vat: Mapped[Decimal] = mapped_column(Money())
     total_incl_vat: Mapped[Decimal] = mapped_column(Money())
+    # Teamleader's total.payable: what the customer owes before payments and credit
+    # notes (the total with VAT less withheld taxes).
+    payable: Mapped[Decimal | None] = mapped_column(Money())
     # What is still to be collected: the total less payments and credit notes.
     amount_due: Mapped[Decimal] = mapped_column(Money())
     payment_reference: Mapped[str | None] = mapped_column(sa.String(64))
@@ -119,6 +122,21 @@ class Invoice(db.Model):
         "DocumentMail",
         back_populates="invoice",
         order_by="DocumentMail.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    payments = relationship(
+        "Payment",
+        back_populates="invoice",
+        order_by="Payment.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    teamleader_sync = relationship(
+        "TeamleaderSync",
+        back_populates="invoice",
+        uselist=False,
         cascade="all, delete-orphan",
         passive_deletes=True,
     )

@@ -44,6 +44,7 @@ class TeamleaderConnection(db.Model):
     # What Teamleader told us on connect, to offer as choices.
     departments: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, name, currency}]
     custom_fields: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, label, context}]
+    payment_methods: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, name, status}]
 
     # Integration settings.
     import_department_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -54,6 +55,8 @@ class TeamleaderConnection(db.Model):
     invoice_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
     subscription_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
     strict_mode_confirmed: Mapped[bool] = mapped_column(default=False)
+    # The Teamleader payment method our payments are registered with (paymentMethods.list).
+    payment_method_id: Mapped[str | None] = mapped_column(sa.String(64))
     # The updated_since sweep asks for changes after this moment (less a margin).
     last_swept_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

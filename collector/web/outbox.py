@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, render_template, request
 
 from collector import clients
-from collector.services import outbox
+from collector.services import sent_mail
 from collector.services.errors import Invalid, NotFound
 from collector.web import content_security_policy, list_args, protect
 
@@ -27,7 +27,7 @@ def _mail_sink() -> dict:
 @bp.get("/")
 def index():
     try:
-        result, errors = outbox.search_messages(**outbox.parse_query(request.args)), {}
+        result, errors = sent_mail.search_messages(**sent_mail.parse_query(request.args)), {}
     except Invalid as exc:
         result, errors = None, exc.errors
     page = render_template(
@@ -36,7 +36,7 @@ def index():
         errors=errors,
         values=request.args,
         query=list_args(),
-        kinds=outbox.message_kinds(),
+        kinds=sent_mail.message_kinds(),
     )
     return page, 400 if errors else 200
 
@@ -44,7 +44,7 @@ def index():
 @bp.get("/<int:message_id>")
 def detail(message_id: int):
     try:
-        message = outbox.get_message(message_id)
+        message = sent_mail.get_message(message_id)
     except NotFound as exc:
         abort(404, str(exc))
     page = render_template("outbox/detail.html", message=message)
