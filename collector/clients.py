@@ -6,6 +6,8 @@ services never see the configuration.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +16,7 @@ from flask import Flask, url_for
 from collector.crypto import TokenCipher
 from collector.mail import Mailer, SinkMailer, SmtpMailer
 from collector.models import TeamleaderConnection
+from collector.payments import ProviderClient
 from collector.services.teamleader_connection import DbTokenSource
 from collector.storage import DocumentStore, FolderStore
 from collector.teamleader import (
@@ -152,3 +155,28 @@ def file_fetcher(app: Flask) -> FileFetcher:
 def payment_base_url(app: Flask) -> str:
     """The address payment links start with: PUBLIC_BASE_URL + /pay/."""
     return app.config["PUBLIC_BASE_URL"].rstrip("/") + "/pay/"
+
+
+def payment_provider(app: Flask) -> ProviderClient | None:
+    """The payment provider's client, or None when no API key is configured (then the
+    payment page offers no online payment)."""
+    key = app.config["PAYMENT_PROVIDER_API_KEY"]
+    if not key:
+        return None
+    return ProviderClient(build_session(), app.config["PAYMENT_PROVIDER_URL"], key)
+
+
+def provider_webhook_token(app: Flask) -> str:
+    """The secret path segment of the provider's webhook URL.
+
+    Mollie-style webhooks are not signed and carry only an id that is fetched back, so
+    a forged call can at most make us re-read a payment; the token keeps even that to
+    the provider. Derived from SECRET_KEY so it needs no setting of its own.
+    """
+    digest = hmac.new(app.config["SECRET_KEY"].encode(), b"provider-webhook", hashlib.sha256)
+    return digest.hexdigest()[:40]
+
+
+def provider_webhook_url(app: Flask) -> str:
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/webhooks/provider/{provider_webhook_token(app)}"

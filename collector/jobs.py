@@ -11,6 +11,7 @@ from flask import current_app, has_app_context
 from collector import clients
 from collector.extensions import db
 from collector.models import (
+    CallbackStatus,
     ConnectionStatus,
     DocumentImport,
     DocumentMail,
@@ -18,17 +19,23 @@ from collector.models import (
     JobRun,
     MailStatus,
     TeamleaderConnection,
+    TeamleaderSync,
     WebhookDelivery,
 )
 from collector.models.types import utcnow
 from collector.queue import Progress, tracked
 from collector.services import (
+    accounts,
     customer_mail,
     documents,
     housekeeping,
     imports,
+    lifecycle,
+    online_payments,
     outbox,
+    status_callbacks,
     teamleader_events,
+    teamleader_payments,
 )
 from collector.services.mail import send_mail
 from collector.services.teamleader_connection import (
@@ -36,6 +43,7 @@ from collector.services.teamleader_connection import (
     department_names,
     ensure_connected,
 )
+from collector.teamleader import build_session
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +265,104 @@ def _ids(values) -> list[int]:
     return list(dict.fromkeys(values))
 
 
+# -- status callbacks -------------------------------------------------------------------
+
+
+@tracked
+def deliver_callbacks(*, progress: Progress) -> str:
+    """POST every status callback whose time has come, oldest first."""
+    ids = status_callbacks.due(utcnow())
+    progress.total(len(ids))
+    session = build_session(status_callbacks.USER_AGENT)
+    cipher = clients.cipher(current_app)
+    outcomes = []
+    for delivery_id in ids:
+        row = status_callbacks.deliver(session, cipher, delivery_id, utcnow())
+        outcomes.append(row.status if row is not None else None)
+        progress.advance()
+    failed = outcomes.count(CallbackStatus.FAILED)
+    text = (
+        f"{outcomes.count(CallbackStatus.DELIVERED)} delivered, "
+        f"{outcomes.count(CallbackStatus.RETRYING)} to retry"
+    )
+    return text + (f", {failed} given up" if failed else "")
+
+
+DELIVERERS[outbox.CALLBACKS] = deliver_callbacks
+
+
+# -- payments and Teamleader's view of them ------------------------------------------------
+
+
+@tracked
+def push_teamleader(*, progress: Progress) -> str:
+    """Deliver every document whose payments Teamleader must be brought in line with."""
+    now = utcnow()
+    ids = teamleader_payments.due(now)
+    progress.total(len(ids))
+    if not ids:
+        return "Teamleader is in line."
+    connection = current_connection()
+    client = None
+    if connection is not None and connection.status == ConnectionStatus.CONNECTED:
+        client = clients.teamleader_client(current_app, connection)
+    counts = {"synced": 0, "waiting": 0, "refused": 0}
+    for sync_id in ids:
+        delivery = teamleader_payments.deliver(client, connection, sync_id, utcnow())
+        if delivery is not None:
+            kind = "synced" if delivery.synced else "waiting"
+            counts["refused" if delivery.problem else kind] += 1
+            if delivery.problem:
+                _report_sync_problem(sync_id, delivery.problem)
+        progress.advance()
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+DELIVERERS[outbox.TEAMLEADER] = push_teamleader
+
+
+def _report_sync_problem(sync_id: int, problem: str) -> None:
+    """Teamleader refused a document: tell the admins once (the sync problems list
+    keeps it until someone acts)."""
+    sync = db.session.get(TeamleaderSync, sync_id)
+    invoice = sync.invoice
+    text = (
+        f"Teamleader refused the payment status of invoice {invoice.number}:\n\n  {problem}\n\n"
+        "Nothing will be sent for it until someone looks. The sync problems page lists it:\n"
+        f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/sync-problems\n"
+    )
+    for email in accounts.admin_emails():
+        send_mail(
+            clients.mailer(current_app),
+            clients.mail_sender(current_app),
+            kind="sync_problem",
+            recipient=email,
+            subject=f"Teamleader refused the payment status of {invoice.number}",
+            text=text,
+        )
+
+
+@tracked
+def handle_provider_webhook(provider_id: str, *, progress: Progress) -> str:
+    """The provider says a payment changed: fetch it and apply what the fetch says."""
+    if not isinstance(provider_id, str):
+        raise ValueError("give the provider's payment id")
+    provider = clients.payment_provider(current_app)
+    if provider is None:
+        return "No payment provider is configured; ignored."
+    online = online_payments.refresh(provider, provider_id)
+    if online is None:
+        return f"{provider_id[:64]} is not a payment of ours; ignored."
+    return f"{online.provider_id} is {online.status}; the document is {online.invoice.state.value}."
+
+
+@tracked
+def expire_overdue(*, progress: Progress) -> str:
+    """The daily run: BOOKED documents past their due date become EXPIRED."""
+    count = lifecycle.expire_overdue(utcnow().date())
+    return f"{count} document(s) expired"
+
+
 # -- the outbox's doorbell --------------------------------------------------------------
 
 
@@ -267,7 +373,7 @@ def _ring_after_commit(session) -> None:
         return
     for channel in sorted(channels):
         try:
-            current_app.extensions["jobs"].start(DELIVERERS[channel])
+            current_app.extensions["jobs"].start(DELIVERERS[channel], queue="high")
         except Exception:
             # The rows are committed: the periodic sweep delivers them.
             log.warning("could not start the %s delivery job; the sweep will", channel)

@@ -24,6 +24,14 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Owed invitations and retries of failed ones; the jobs that make mail owed also
     # start this at once, so this is the safety net.
     Periodic(jobs.deliver_mail, "default", interval=5 * 60),
+    # The outbox's safety net: status to Teamleader that the doorbell did not start
+    # (Redis was away, a worker died mid-delivery and its lease ran out), and retries.
+    Periodic(jobs.push_teamleader, "high", interval=60),
+    # Due dates passed: BOOKED → EXPIRED, once a day just after midnight UTC.
+    Periodic(jobs.expire_overdue, "default", cron="5 0 * * *"),
     # Reminders, once a day, early morning in Belgium and the Netherlands.
     Periodic(jobs.send_reminders, "default", cron="0 6 * * *"),
+    # Status callbacks: the commit that owes one starts their delivery at once, so this
+    # is the safety net for a lost doorbell, a dead worker's lease and the retries.
+    Periodic(jobs.deliver_callbacks, "default", interval=60),
 )

@@ -1,16 +1,17 @@
 """Emulators of the third-party services, for the demo, end-to-end tests and benchmarks.
 
 ``create_app()`` mounts every emulator under its own prefix in one WSGI app:
-``/teamleader`` (Teamleader Focus: OAuth host and API host alike). Run it with
+``/teamleader`` (Teamleader Focus: OAuth host and API host alike) and ``/provider`` (the
+Mollie-style payment provider: API under ``/provider/v2``, checkout, control). Run it with
 ``python -m sandbox --port 5001``; ``make run`` starts it beside the service.
 """
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
 
-from sandbox import teamleader
+from sandbox import provider, teamleader
 
-PREFIXES = {"teamleader": "/teamleader"}
+PREFIXES = {"teamleader": "/teamleader", "provider": "/provider"}
 
 
 def _index(environ, start_response):
@@ -24,7 +25,10 @@ def _index(environ, start_response):
 def create_app(config: dict | None = None):
     """All emulators in one WSGI app; ``config`` maps an emulator name to its config."""
     config = config or {}
-    apps = {"/teamleader": teamleader.create_app(config.get("teamleader"))}
+    apps = {
+        "/teamleader": teamleader.create_app(config.get("teamleader")),
+        "/provider": provider.create_app(config.get("provider")),
+    }
     combined = DispatcherMiddleware(_index, apps)
-    combined.emulators = {"teamleader": apps["/teamleader"]}
+    combined.emulators = {"teamleader": apps["/teamleader"], "provider": apps["/provider"]}
     return combined

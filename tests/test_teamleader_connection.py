@@ -61,6 +61,7 @@ def mock_account(rsps, token_status=200):
         f"{API}/customFieldDefinitions.list",
         json=fixture("customFieldDefinitions.list.response.json"),
     )
+    rsps.post(f"{API}/paymentMethods.list", json=fixture("paymentMethods.list.response.json"))
     rsps.post(f"{API}/webhooks.list", json={"data": []})
     return token_body
 
@@ -80,6 +81,9 @@ def test_connect_stores_encrypted_tokens_and_registers_webhooks(tl_app, admin_cl
     cipher = clients.cipher(tl_app)
     assert cipher.decrypt(connection.refresh_token_enc) == token_body["refresh_token"]
     assert connection.departments and connection.import_department_ids
+    assert connection.payment_methods == [
+        {"id": "49b403be-a32e-0901-9b1c-25214f9027c6", "name": "Coupons", "status": "active"}
+    ]
     register = [c for c in rsps.calls if c.request.url.endswith("webhooks.register")][0]
     body = json.loads(register.request.body)
     assert (

@@ -50,6 +50,10 @@ class TeamleaderSync(db.Model):
     # What Teamleader held of our payments at the last read; with invoice.teamleader_due
     # (read at the same moment) it tells what Teamleader counts that we count too.
     held: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    # Set (and committed) before ``removePayments``, cleared once every standing payment
+    # is registered again: a crash in between must finish the job, and must not take
+    # the payments made in Teamleader by hand, removed by us, for removed by a person.
+    restoring: Mapped[bool] = mapped_column(default=False)
     # Admins are emailed once per failure, not once per retry.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -72,3 +72,9 @@ def key_for(plain: str) -> ApiKey | None:
         key.last_used_at = now
         db.session.commit()
     return key
+
+
+def admin_emails() -> list[str]:
+    """Where problems a person must fix are reported."""
+    query = db.select(User.email).where(User.role == Role.ADMIN).order_by(User.id)
+    return list(db.session.scalars(query))

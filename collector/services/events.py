@@ -27,6 +27,13 @@ REMINDER_SENT = "reminder_sent"
 MAIL_FAILED = "mail_failed"  # the mail server refused an invitation or reminder; retried
 MAIL_UNCERTAIN = "mail_uncertain"  # a worker stopped mid-send: maybe delivered, not resent
 MAIL_CANCELLED = "mail_cancelled"  # no longer owed: paid, archived, no address…
+PAYMENT_RECEIVED = "payment_received"
+PAYMENT_REVERSED = "payment_reversed"  # refunded, charged back, returned by the bank
+PAYMENT_CANCELLED = "payment_cancelled"  # a ledger row stopped counting (chargeback reversed…)
+ONLINE_PAYMENT = "online_payment"  # a checkout started, failed, was cancelled or expired
+TEAMLEADER_SYNCED = "teamleader_synced"  # Teamleader's payments now match ours
+TEAMLEADER_SYNC_FAILED = "teamleader_sync_failed"  # Teamleader refused: a sync problem
+TEAMLEADER_SYNC_SKIPPED = "teamleader_sync_skipped"  # not sent, and why (strict mode off…)
 
 # Events that say nothing happened *to* the document: deleting its import may remove it.
 # Fetching a PDF is housekeeping; an email to the customer is not.

@@ -27,7 +27,7 @@ from collector.models import (
     TeamleaderConnection,
 )
 from collector.models.types import utcnow
-from collector.services import events
+from collector.services import events, lifecycle
 from collector.services.customer_sync import CustomerSync, refs_of, sync_customers
 from collector.services.profile_choice import Choice, ProfileChooser
 from collector.teamleader import NotFound, TeamleaderClient
@@ -200,6 +200,7 @@ class Importer:
                 "invoice_date": record["invoice_date"],
                 "due_date": record.get("due_on"),
                 "amount_due": amount_due,
+                "payable": payable,
                 "payment_reference": record.get("payment_reference"),
                 "state": state,
                 "subscription_teamleader_id": record.get("subscription_id"),
@@ -422,20 +423,19 @@ def apply_credit(
     """Recompute what is still due on ``invoice`` from its credit notes here and, when
     given, Teamleader's current view of it (list shape). Fully credited, an open invoice
     is archived; an invoice archived that way opens again when a credit note goes."""
-    credited = _credited(invoice)
+    credited = credited_total(invoice)
     total = (fresh or {}).get("total") or {}
-    payable = _amount(total, "payable", "tax_inclusive") if total else invoice.total_incl_vat
-    due = total.get("due") if total else None
-    due = invoice.teamleader_due if due is None else due
-    due = payable if due is None else due
     if fresh is not None:
-        invoice.teamleader_due = due
+        if total:
+            invoice.payable = _amount(total, "payable", "tax_inclusive")
+        if total.get("due") is not None:
+            invoice.teamleader_due = total["due"]
         invoice.teamleader_status = fresh.get("status")
         invoice.teamleader_updated_at = fresh.get("updated_at")
     before = invoice.amount_due
     reopens = invoice.state == InvoiceState.ARCHIVED and _archived_by_credit(invoice)
     if invoice.state in OPEN or reopens:
-        invoice.amount_due = collectable(payable, due, credited)
+        lifecycle.recompute_due(invoice, credited)
     events.record(
         invoice,
         events.CREDITED,
@@ -447,12 +447,18 @@ def apply_credit(
         import_id=import_id,
     )
     if invoice.state in OPEN and invoice.amount_due <= 0:
-        _set_state(invoice, InvoiceState.ARCHIVED, ARCHIVED_BY_CREDIT, actor, import_id)
+        lifecycle.transition(
+            invoice, InvoiceState.ARCHIVED, ARCHIVED_BY_CREDIT, actor=actor, import_id=import_id
+        )
     elif reopens and invoice.amount_due > 0:
-        today = today or utcnow().date()
-        expired = invoice.due_date is not None and invoice.due_date < today
-        state = InvoiceState.EXPIRED if expired else InvoiceState.BOOKED
-        _set_state(invoice, state, "Open again: a credit note was removed.", actor, import_id)
+        state = lifecycle.open_state(invoice, today or utcnow().date())
+        lifecycle.transition(
+            invoice,
+            state,
+            "Open again: a credit note was removed.",
+            actor=actor,
+            import_id=import_id,
+        )
 
 
 def _archived_by_credit(invoice: Invoice) -> bool:
@@ -461,22 +467,8 @@ def _archived_by_credit(invoice: Invoice) -> bool:
     return bool(changes) and changes[-1].message == ARCHIVED_BY_CREDIT
 
 
-def _set_state(
-    invoice: Invoice, state: InvoiceState, message: str, actor: str, import_id: int | None
-) -> None:
-    invoice.state = state
-    invoice.state_changed_at = utcnow()
-    events.record(
-        invoice,
-        events.STATE_CHANGED,
-        message,
-        actor=actor,
-        state=state.value,
-        import_id=import_id,
-    )
-
-
-def _credited(invoice: Invoice) -> Decimal:
+def credited_total(invoice: Invoice) -> Decimal:
+    """What the credit notes held here credit on ``invoice``."""
     total = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(Invoice.total_incl_vat), 0)).where(
             Invoice.credited_invoice_id == invoice.id,

@@ -115,6 +115,11 @@ def complete_connect(
             for f in client.custom_field_definitions_list()
             if f.get("context") in PROFILE_FIELD_CONTEXTS
         ]
+        # Our payments are registered with one of these (§6.5), chosen in the settings.
+        payment_methods = [
+            {"id": m["id"], "name": m["name"], "status": m.get("status")}
+            for m in client.payment_methods_list()
+        ]
     except TeamleaderError as exc:
         raise ConnectFailed(f"Reading the Teamleader account failed: {exc}") from exc
     connection = _connection_for(me["account_id"])
@@ -131,6 +136,7 @@ def complete_connect(
     connection.user_email = me.get("email")
     connection.departments = departments
     connection.custom_fields = custom_fields
+    connection.payment_methods = payment_methods
     connection.connected_at = utcnow()
     connection.connected_by_id = getattr(user, "id", None)
     connection.status = ConnectionStatus.CONNECTED
@@ -276,6 +282,9 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
         value = data.get(name) or None
         if value and value not in {f["id"] for f in connection.custom_fields_for(context)}:
             errors[name] = [f"Choose a custom field of the {context} context."]
+    method_id = data.get("payment_method_id") or None
+    if method_id and method_id not in {m["id"] for m in active_payment_methods(connection)}:
+        errors["payment_method_id"] = ["Choose an active payment method of the account."]
     if data.get("auto_import") and profile_id is None:
         errors["default_profile_id"] = ["Automatic import needs a default profile."]
     if errors:
@@ -286,8 +295,14 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
     connection.invoice_profile_field_id = data.get("invoice_profile_field_id") or None
     connection.subscription_profile_field_id = data.get("subscription_profile_field_id") or None
     connection.strict_mode_confirmed = bool(data.get("strict_mode_confirmed"))
+    connection.payment_method_id = method_id
     db.session.commit()
     return connection
+
+
+def active_payment_methods(connection: TeamleaderConnection) -> list[dict]:
+    """The account's payment methods our payments may be registered with."""
+    return [m for m in connection.payment_methods or [] if m.get("status") != "archived"]
 
 
 def ensure_connected(connection: TeamleaderConnection | None) -> TeamleaderConnection:

@@ -25,13 +25,14 @@ from collector.models import (
     WebhookDelivery,
 )
 from collector.models.types import utcnow
-from collector.services import events, imports
+from collector.services import events, imports, teamleader_payments
 from collector.services.customer_sync import sync_customers
 from collector.services.errors import Invalid, NotFound
 from collector.services.importer import BOOKED
 from collector.services.teamleader_connection import WEBHOOK_TYPES
 from collector.teamleader import TeamleaderClient
 
+PAYMENT_EVENTS = ("invoice.paymentRegistered", "invoice.paymentRemoved")
 SWEEP_MARGIN = timedelta(minutes=5)  # clocks differ; re-reading a little twice is harmless
 FIRST_SWEEP = timedelta(days=1)
 # What change detection compares: (label, value here, value in a Teamleader list record)
@@ -141,6 +142,8 @@ def _dispatch(
     if kind in ("contact.updated", "company.updated"):
         return refresh_customer(client, connection, kind.split(".")[0], subject_id)
     held = _held(subject_id)
+    if kind in PAYMENT_EVENTS and held is not None:
+        return DeliveryStatus.PROCESSED, teamleader_payments.refresh(client, held)
     if kind.startswith("invoice.") and held is not None:
         return DeliveryStatus.PROCESSED, check_invoices(client, [held])
     if kind in ("invoice.booked", "invoice.updated", "creditNote.booked") and held is None:
@@ -209,17 +212,21 @@ def check_invoices(
         if record is None:
             notes.append(f"{invoice.number}: not found in Teamleader")
             continue
-        notes.append(f"{invoice.number}: {_compare(invoice, record)}")
+        outcome, paid_changed = _compare(invoice, record)
+        if paid_changed and invoice.kind == DocumentKind.INVOICE:
+            # Who paid what is only in invoices.info: read it when the state moved.
+            outcome += "; " + teamleader_payments.reconcile(client, invoice, push=False)
+        notes.append(f"{invoice.number}: {outcome}")
     db.session.commit()
     return "; ".join(notes)
 
 
-def _compare(invoice: Invoice, record: dict) -> str:
+def _compare(invoice: Invoice, record: dict) -> tuple[str, bool]:
     seen = invoice.teamleader_updated_at
     # Strictly older only: Teamleader's times have whole seconds, and two edits can
     # share one.
     if seen is not None and record.get("updated_at") is not None and record["updated_at"] < seen:
-        return "older than what was seen already"
+        return "older than what was seen already", False
     outcome = []
     changes = {}
     for label, ours, theirs in WATCHED:
@@ -240,7 +247,7 @@ def _compare(invoice: Invoice, record: dict) -> str:
     if payment:
         outcome.append(payment)
     invoice.teamleader_updated_at = record.get("updated_at") or invoice.teamleader_updated_at
-    return ", ".join(outcome) or "no change"
+    return ", ".join(outcome) or "no change", payment is not None
 
 
 def _last_recorded_changes(invoice: Invoice) -> dict | None:

@@ -64,6 +64,7 @@ def list_args() -> dict[str, str]:
 def register_web(app: Flask) -> None:
     from collector.web import (
         auth,
+        callbacks,
         customers,
         home,
         imports,
@@ -73,6 +74,7 @@ def register_web(app: Flask) -> None:
         outbox,
         pay,
         profiles,
+        settings,
         webhooks,
     )
 
@@ -83,7 +85,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     blueprints = (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks)
-    for module in (*blueprints, outbox, pay):
+    for module in (*blueprints, callbacks, settings, outbox, pay):
         app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)
@@ -112,15 +114,17 @@ def _security_headers(response):
     return response
 
 
-def content_security_policy(*, inline_styles: bool = False) -> str:
-    """The app's policy; a view that shows styled email may allow inline styles."""
+def content_security_policy(*, inline_styles: bool = False, form_targets: str = "") -> str:
+    """The app's policy; a view that shows styled email may allow inline styles, one
+    whose form redirects elsewhere names the sources in ``form_targets``."""
     # Browsers apply form-action to the redirect after a POST too, so the OAuth
     # hosts we send a "Connect" form on to must be listed.
     oauth_hosts = " ".join(_origin(current_app.config[k]) for k in ("TEAMLEADER_AUTH_URL",))
+    targets = f"{oauth_hosts} {form_targets}".strip()
     styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return (
         f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
-        f"frame-ancestors 'none'; form-action 'self' {oauth_hosts}"
+        f"frame-ancestors 'none'; form-action 'self' {targets}"
     )
 
 

@@ -13,6 +13,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from collector.services.creditor import grouped
+from collector.services.teamleader_connection import active_payment_methods
+
 
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice shown as checkboxes."""
@@ -81,6 +84,7 @@ class TeamleaderSettingsForm(FlaskForm):
     strict_mode_confirmed = BooleanField(
         "Strict mode is on in Teamleader (“booked invoices can't be edited”)"
     )
+    payment_method_id = SelectField("Payment method of the payments written to Teamleader")
 
     def offer(self, connection, profiles) -> None:
         """The choices, as read from Teamleader and from our profiles."""
@@ -97,6 +101,9 @@ class TeamleaderSettingsForm(FlaskForm):
             field.choices = [(NONE, "— not used —")] + [
                 (f["id"], f["label"]) for f in connection.custom_fields_for(context)
             ]
+        self.payment_method_id.choices = [(NONE, "— none —")] + [
+            (m["id"], m["name"]) for m in active_payment_methods(connection)
+        ]
 
     def load(self, connection) -> None:
         self.import_department_ids.data = list(connection.import_department_ids or [])
@@ -105,6 +112,7 @@ class TeamleaderSettingsForm(FlaskForm):
         self.invoice_profile_field_id.data = connection.invoice_profile_field_id or NONE
         self.subscription_profile_field_id.data = connection.subscription_profile_field_id or NONE
         self.strict_mode_confirmed.data = connection.strict_mode_confirmed
+        self.payment_method_id.data = connection.payment_method_id or NONE
 
     def to_data(self) -> dict:
         profile = self.default_profile_id.data
@@ -115,6 +123,7 @@ class TeamleaderSettingsForm(FlaskForm):
             "invoice_profile_field_id": self.invoice_profile_field_id.data or None,
             "subscription_profile_field_id": self.subscription_profile_field_id.data or None,
             "strict_mode_confirmed": self.strict_mode_confirmed.data,
+            "payment_method_id": self.payment_method_id.data or None,
         }
 
 
@@ -148,3 +157,23 @@ class ImportForm(FlaskForm):
 
     def to_data(self) -> dict:
         return {"date_from": self.date_from.data, "date_to": self.date_to.data}
+
+
+class CreditorForm(FlaskForm):
+    """The creditor's name and account; the service checks the IBAN and BIC."""
+
+    name = StringField("Name (beneficiary)", validators=[Length(max=140)], filters=[_strip])
+    iban = StringField("IBAN", validators=[Length(max=64)], filters=[_strip])
+    bic = StringField("BIC", validators=[Length(max=32)], filters=[_strip])
+
+    def load(self, creditor) -> None:
+        self.name.data = creditor.name
+        self.iban.data = grouped(creditor.iban or "")
+        self.bic.data = creditor.bic or ""
+
+    def to_data(self) -> dict:
+        return {
+            "name": self.name.data or "",
+            "iban": self.iban.data or "",
+            "bic": self.bic.data or "",
+        }

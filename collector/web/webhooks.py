@@ -1,15 +1,20 @@
-"""Webhook receivers. Teamleader signs nothing (reference §12): the per-connection
-token in the path authenticates, and the body is only a hint the job re-checks."""
+"""Webhook receivers. Neither Teamleader (reference §12) nor a Mollie-style provider
+signs its calls: a secret token in the path authenticates, and the body is only a hint
+that a job re-checks through the API."""
+
+import hmac
+import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from collector import jobs
+from collector import clients, jobs
 from collector.extensions import csrf
 from collector.models import DeliveryStatus
-from collector.services import teamleader_events
+from collector.services import online_payments, teamleader_events
 from collector.services.errors import Invalid, NotFound
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # a delivery names an event and a record; anything big is not one
 
 
@@ -33,6 +38,26 @@ def teamleader(token: str):
             jobs.handle_teamleader_delivery, delivery.id, queue="high"
         )
     return jsonify(received=delivery.id), 202
+
+
+@bp.post("/provider/<token>")
+@csrf.exempt
+def provider(token: str):
+    """The payment provider says payment ``id`` changed. Only the id is used: a job
+    fetches the payment and applies what the fetch says. An id that is not ours is
+    logged and ignored, with the same answer, so probing learns nothing."""
+    if not hmac.compare_digest(token, clients.provider_webhook_token(current_app)):
+        return _error("No such webhook.", 404)
+    if (request.content_length or 0) > MAX_BODY:
+        return _error("The body is too large.", 413)
+    provider_id = request.form.get("id", "")
+    if online_payments.known(provider_id):
+        current_app.extensions["jobs"].enqueue(
+            jobs.handle_provider_webhook, provider_id, queue="high"
+        )
+    else:
+        log.warning("provider webhook for an unknown payment id ignored: %.64r", provider_id)
+    return "", 200
 
 
 def _error(message: str, status: int, errors: dict | None = None):

@@ -126,6 +126,7 @@ def upgrade():
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('synced_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('held', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('restoring', sa.Boolean(), nullable=False),
     sa.Column('notified_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,29 @@
+"""Payments: the payment provider client (Mollie's Payments API v2 shape).
+
+No Flask, no environment, no database: callers pass a session, the base URL (the real API
+or ``sandbox/provider``) and the API key.
+"""
+
+from collector.payments.provider import ProviderClient
+from collector.payments.provider_errors import (
+    AuthError,
+    MalformedResponse,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    ValidationFailed,
+    error_from_response,
+)
+
+__all__ = [
+    "AuthError",
+    "MalformedResponse",
+    "NotFound",
+    "ProviderClient",
+    "ProviderError",
+    "RateLimited",
+    "Unavailable",
+    "ValidationFailed",
+    "error_from_response",
+]

@@ -1,0 +1,88 @@
+"""Who is paid: the creditor's name and bank account, one row, checked with schwifty."""
+
+from __future__ import annotations
+
+from schwifty import BIC, IBAN
+from schwifty import exceptions as bank
+
+from collector.extensions import db
+from collector.models import Creditor
+from collector.services.errors import Invalid
+
+MAX_NAME = 140
+
+IBAN_PROBLEMS = {
+    bank.InvalidCountryCode: "An IBAN starts with a known country code, such as BE or NL.",
+    bank.InvalidLength: "This IBAN does not have the number of characters its country uses.",
+    bank.InvalidChecksumDigits: (
+        "The IBAN's check digits do not match the rest: please look for a typing error."
+    ),
+    bank.InvalidBBANChecksum: (
+        "The account number's own check digits do not match: please look for a typing error."
+    ),
+}
+IBAN_PROBLEM = "This is not a valid IBAN: the account part is not in its country's form."
+
+BIC_PROBLEMS = {
+    bank.InvalidLength: "A BIC has 8 or 11 characters.",
+    bank.InvalidCountryCode: "Letters 5 and 6 of a BIC are a country code, such as BE.",
+}
+BIC_PROBLEM = (
+    "A BIC is 4 letters for the bank, 2 for the country, 2 letters or digits for the "
+    "location and optionally 3 for the branch."
+)
+
+
+def current() -> Creditor:
+    """The creditor row, created empty on first use."""
+    found = db.session.scalars(db.select(Creditor).order_by(Creditor.id).limit(1)).first()
+    if found is not None:
+        return found
+    creditor = Creditor(name="")
+    db.session.add(creditor)
+    db.session.commit()
+    return creditor
+
+
+def update(name: str, iban: str, bic: str) -> Creditor:
+    """Store the creditor's name and account; an invalid IBAN or BIC stores nothing."""
+    name = (name or "").strip()
+    account, bic_code, errors = _check_account(iban, bic)
+    if len(name) > MAX_NAME:
+        errors["name"] = [f"At most {MAX_NAME} characters."]
+    if errors:
+        raise Invalid(errors)
+    creditor = current()
+    creditor.name, creditor.iban, creditor.bic = name, account, bic_code
+    db.session.commit()
+    return creditor
+
+
+def grouped(iban: str) -> str:
+    """``BE68539007547034`` → ``BE68 5390 0754 7034``, as IBANs are printed."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _check_account(iban: str, bic: str) -> tuple[str | None, str | None, dict[str, list[str]]]:
+    """The compact IBAN and BIC to store, and the problems found, per field."""
+    errors: dict[str, list[str]] = {}
+    account = bic_code = None
+    if (iban or "").strip():
+        try:
+            account = IBAN(iban)
+        except bank.SchwiftyException as exc:
+            errors["iban"] = [_reason(exc, IBAN_PROBLEMS, IBAN_PROBLEM)]
+    if (bic or "").strip():
+        try:
+            bic_code = BIC(bic).compact
+        except bank.SchwiftyException as exc:
+            errors["bic"] = [_reason(exc, BIC_PROBLEMS, BIC_PROBLEM)]
+    elif account is not None and account.bic is not None:
+        # schwifty knows the banks of several countries (BE, NL, DE…) by their bank code;
+        # for the others the BIC stays empty, which SEPA allows.
+        bic_code = account.bic.compact
+    return (account.compact if account else None), bic_code, errors
+
+
+def _reason(exc: Exception, reasons: dict[type, str], fallback: str) -> str:
+    return next((text for kind, text in reasons.items() if isinstance(exc, kind)), fallback)

@@ -1,0 +1,30 @@
+"""Payment provider emulator in the shape of Mollie's Payments API v2, plus a hosted
+checkout page and a control API.
+
+Amounts are ``{currency, value}`` with the value a string of two decimals; errors are
+``application/hal+json`` ``{status, title, detail, field?}``; webhooks POST the form body
+``id=tr_…`` and nothing else, so the receiver fetches the payment. Everything lives in
+memory behind one lock.
+
+``create_app(config)`` keys (defaults in ``emulator.DEFAULTS``):
+
+=================  ====================================================================
+API_KEY            "test_sandbox" — the only key ``Authorization: Bearer`` accepts
+PUBLIC_URL         None — base of the links a browser follows (checkout, dashboard);
+                   None: the host and prefix the API was called on
+EXPIRY_MINUTES     15 — ``expiresAt`` of a new payment (expiry itself: control API only)
+WEBHOOK_TIMEOUT    10 — seconds per webhook POST
+PAYMENT_METHOD     "ideal" — the ``method`` a payment gets when paid or failed
+=================  ====================================================================
+
+Routes: ``POST /v2/payments``, ``GET /v2/payments/<id>``, ``GET /v2/payments/<id>/refunds``,
+``GET /v2/payments/<id>/chargebacks`` (see ``api.py``); ``GET/POST /checkout/<id>`` (see
+``checkout.py``); ``/_control/…`` (emulator only, see ``control.py``).
+
+Not emulated: automatic expiry, other resources (orders, customers, mandates), creating
+refunds through the API, real rate limits (inject 429s with ``/_control/faults``).
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]

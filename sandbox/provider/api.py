@@ -1,0 +1,106 @@
+"""The Payments API under ``/v2``: create and read payments, list refunds and chargebacks.
+
+Order per request: count the call (``METHOD /v2/path-template``); answer an injected fault
+if one is due; 401 unless ``Authorization: Bearer <API_KEY>``; then the view.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from flask import Blueprint, Response, request
+
+from . import errors, faults, payments, resources
+from .emulator import current
+from .errors import ApiError
+
+bp = Blueprint("api", __name__, url_prefix="/v2")
+DEFAULT_LIMIT = 50  # Mollie's page size unless ``limit`` says otherwise
+MAX_LIMIT = 250
+
+
+@bp.before_request
+def _gate() -> None:
+    em = current()
+    rule = request.url_rule.rule if request.url_rule else request.path
+    with em.store.lock:
+        em.store.calls[f"{request.method} {rule}"] += 1
+    fault = faults.take(em.store)
+    if fault is not None:
+        headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] else {}
+        raise ApiError(fault["status"], "Injected fault (sandbox).", headers=headers)
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    expected = str(em.settings["API_KEY"])
+    if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip(), expected):
+        raise ApiError(401, "Missing authentication, or failed to authenticate")
+
+
+@bp.post("/payments")
+def create_payment() -> Response:
+    """Create a payment; the same Idempotency-Key and body return the same payment."""
+    em, body = current(), _json_body()
+    fields = errors.payment_request(body)
+    key = request.headers.get("Idempotency-Key") or None
+    payment, _ = payments.create(
+        em.store, fields, key, payments.fingerprint(body), int(em.settings["EXPIRY_MINUTES"])
+    )
+    return resources.hal(resources.payment(payment, em.mode), 201)
+
+
+@bp.get("/payments/<payment_id>")
+def payment(payment_id: str) -> Response:
+    """One payment."""
+    em = current()
+    return resources.hal(resources.payment(payments.get(em.store, payment_id), em.mode))
+
+
+@bp.get("/payments/<payment_id>/refunds")
+def refunds(payment_id: str) -> Response:
+    """A payment's refunds, oldest first, paged with ``from`` and ``limit``."""
+    record = payments.get(current().store, payment_id)
+    items, following = _window(record["refunds"])
+    body = [resources.refund(r, record["currency"]) for r in items]
+    return resources.hal(resources.page(body, "refunds", "api.refunds", payment_id, following))
+
+
+@bp.get("/payments/<payment_id>/chargebacks")
+def chargebacks(payment_id: str) -> Response:
+    """A payment's chargebacks, oldest first, paged with ``from`` and ``limit``."""
+    record = payments.get(current().store, payment_id)
+    items, following = _window(record["chargebacks"])
+    body = [resources.chargeback(c, record["currency"]) for c in items]
+    return resources.hal(
+        resources.page(body, "chargebacks", "api.chargebacks", payment_id, following)
+    )
+
+
+def _window(records: list[dict]) -> tuple[list[dict], str | None]:
+    """The page asked for, and the id the next page starts from (None: last page)."""
+    try:
+        limit = int(request.args.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise ApiError(400, "The limit must be a number.", "limit") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, f"The limit must be between 1 and {MAX_LIMIT}.", "limit")
+    start = 0
+    if request.args.get("from"):
+        ids = [r["id"] for r in records]
+        if request.args["from"] not in ids:
+            raise ApiError(400, "The from parameter is not a known id.", "from")
+        start = ids.index(request.args["from"])
+    window = records[start : start + limit]
+    following = records[start + limit]["id"] if len(records) > start + limit else None
+    return window, following
+
+
+def _json_body() -> dict:
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return body

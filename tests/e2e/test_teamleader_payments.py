@@ -1,0 +1,259 @@
+"""Payments written back to the Teamleader sandbox through the outbox, and payments made
+in Teamleader by hand read back: outages, a worker dying mid-delivery, no echo."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from collector import clients, jobs
+from collector.extensions import db
+from collector.models import (
+    DocumentKind,
+    ImportSource,
+    Invoice,
+    InvoiceState,
+    PaymentKind,
+    PaymentSource,
+    SyncStatus,
+)
+from collector.models.types import utcnow
+from collector.services import events, imports, lifecycle, teamleader_payments
+from collector.services.profiles import create_profile
+from collector.services.teamleader_connection import DbTokenSource
+from collector.teamleader import TeamleaderClient, build_session
+
+
+@pytest.fixture
+def sandbox_config():
+    return {"SEED": 11, "INVOICE_COUNT": 12, "RATE_LIMIT": 100_000}
+
+
+@pytest.fixture
+def open_invoice(tl_app, connection, sandbox):
+    """An imported, unpaid invoice, with strict mode confirmed and a payment method."""
+    tl_app.config.update(TEAMLEADER_RATE_LIMIT=100_000, TEAMLEADER_RATE_WINDOW=60.0)
+    profile = create_profile({"name": "Online", "allow_payment_link": True})
+    connection.default_profile_id = profile.id
+    connection.strict_mode_confirmed = True
+    connection.payment_method_id = connection.payment_methods[0]["id"]
+    db.session.commit()
+    today = utcnow().date()
+    imp = imports.create_import(
+        ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
+    )
+    jobs.run_import(imp.id)
+    invoice = db.session.scalars(
+        db.select(Invoice)
+        .where(
+            Invoice.kind == DocumentKind.INVOICE,
+            Invoice.state.in_(lifecycle.OPEN),
+            Invoice.amount_due > 0,
+        )
+        .order_by(Invoice.id)
+    ).first()
+    assert invoice is not None, "the sandbox seed should give an open invoice"
+    assert sandbox_payments(sandbox, invoice) == []
+    return invoice
+
+
+def sandbox_payments(sandbox, invoice) -> list[dict]:
+    return list(sandbox.data.invoices[invoice.teamleader_id]["payments"])
+
+
+def pay(invoice, amount=None, key="provider:tr_test1"):
+    payment = lifecycle.record_payment(
+        invoice,
+        key=key,
+        amount=amount or invoice.amount_due,
+        occurred_at=utcnow(),
+        source=PaymentSource.PROVIDER,
+        actor="provider",
+    )
+    db.session.commit()
+    return payment
+
+
+def push():
+    return jobs.push_teamleader()
+
+
+def test_a_payment_reaches_teamleader_once(open_invoice, sandbox):
+    amount = open_invoice.amount_due
+    pay(open_invoice)
+    assert open_invoice.state == InvoiceState.PAID
+    assert open_invoice.teamleader_sync.outstanding
+
+    push()
+    push()  # a second run finds nothing to do
+
+    entries = sandbox_payments(sandbox, open_invoice)
+    assert [e["payment"]["amount"] for e in entries] == [amount]
+    assert entries[0]["payment"]["currency"] == open_invoice.currency
+    sync = open_invoice.teamleader_sync
+    db.session.refresh(sync)
+    assert sync.status == SyncStatus.SYNCED and not sync.outstanding
+    assert sandbox.calls().get("invoices.registerPayment") == 1
+    assert open_invoice.teamleader_status == "matched"
+    assert open_invoice.amount_due == 0  # Teamleader's due and ours are not counted twice
+
+
+def test_the_delivery_is_repeated_safely_after_a_crash(open_invoice, sandbox, tl_app):
+    """The worker dies after Teamleader registered the payment, before our commit."""
+    pay(open_invoice)
+    sync_id = open_invoice.teamleader_sync.id
+
+    class Died(BaseException):
+        """Stands for the process being killed: nothing after it runs."""
+
+    def die_after_register(response, *args, **kwargs):
+        if response.request.url.endswith("invoices.registerPayment"):
+            raise Died
+
+    session = build_session()
+    session.hooks["response"].append(die_after_register)
+    connection = _connection()
+    source = DbTokenSource(connection.id, clients.teamleader_oauth(tl_app), clients.cipher(tl_app))
+    client = TeamleaderClient(session, tl_app.config["TEAMLEADER_API_URL"], source)
+    with pytest.raises(Died):
+        teamleader_payments.deliver(client, _connection(), sync_id, utcnow())
+    db.session.rollback()
+    assert len(sandbox_payments(sandbox, open_invoice)) == 1
+
+    # Within the lease nobody takes the row again; after it, the sweep does.
+    assert teamleader_payments.deliver(None, _connection(), sync_id, utcnow()) is None
+    later = utcnow() + timedelta(seconds=teamleader_payments.LEASE_SECONDS + 1)
+    fresh = clients.teamleader_client(tl_app, _connection())
+    delivery = teamleader_payments.deliver(fresh, _connection(), sync_id, later)
+
+    assert delivery.synced
+    assert len(sandbox_payments(sandbox, open_invoice)) == 1
+    assert sandbox.calls().get("invoices.registerPayment") == 1
+
+
+def _connection():
+    from collector.services.teamleader_connection import current_connection
+
+    return current_connection()
+
+
+def test_outages_delay_the_status_until_teamleader_recovers(open_invoice, sandbox, tl_app):
+    pay(open_invoice)
+    sandbox.control("POST", "faults", json={"kind": "error", "status": 503, "count": 8})
+    sandbox.control("POST", "faults", json={"kind": "rate_limit", "count": 8})
+    # The shared rate budget honours the 429's reset; a one-second window keeps it short.
+    tl_app.config["TEAMLEADER_RATE_WINDOW"] = 1.0
+    waits = []  # the client's own pauses, recorded instead of slept
+    client = clients.teamleader_client(tl_app, _connection(), max_retries=1, sleep=waits.append)
+    sync_id = open_invoice.teamleader_sync.id
+    now = utcnow()
+    attempts = 0
+    while True:
+        delivery = teamleader_payments.deliver(client, _connection(), sync_id, now)
+        attempts += 1
+        sync = db.session.get(type(open_invoice.teamleader_sync), sync_id)
+        if delivery.synced:
+            break
+        assert sync.status == SyncStatus.RETRYING and sync.last_error
+        assert sync.next_attempt_at > now  # backing off, not hammering
+        now = sync.next_attempt_at
+        assert attempts < 100
+    assert attempts > 1 and waits
+    assert len(sandbox_payments(sandbox, open_invoice)) == 1
+
+
+def test_strict_mode_off_sends_nothing_and_says_why(open_invoice, sandbox):
+    _connection().strict_mode_confirmed = False
+    db.session.commit()
+    pay(open_invoice)
+    push()
+    sync = open_invoice.teamleader_sync
+    db.session.refresh(sync)
+    assert sync.status == SyncStatus.SKIPPED and "Strict mode" in sync.last_error
+    assert sandbox_payments(sandbox, open_invoice) == []
+    kinds = [e.kind for e in open_invoice.events]
+    assert events.TEAMLEADER_SYNC_SKIPPED in kinds
+
+
+def test_a_refusal_is_a_visible_problem_and_mails_the_admins(open_invoice, sandbox, admin):
+    # Teamleader refuses the payment method (a 400): no retry helps, a person must look.
+    _connection().payment_method_id = "0f0f0f0f-dead-beef-0000-000000000000"
+    db.session.commit()
+    pay(open_invoice)
+    push()
+    sync = open_invoice.teamleader_sync
+    db.session.refresh(sync)
+    assert sync.status == SyncStatus.FAILED and "payment_method_id" in sync.last_error
+    assert sync in teamleader_payments.problems()
+    from collector.models import MailMessage
+
+    mails = db.session.scalars(db.select(MailMessage).where(MailMessage.kind == "sync_problem"))
+    assert [m.recipient for m in mails] == [admin.email]
+    push()  # not retried on its own, and no second email
+    assert db.session.query(MailMessage).filter_by(kind="sync_problem").count() == 1
+
+
+def test_a_chargeback_removes_it_and_keeps_the_rest(open_invoice, sandbox, tl_app):
+    """Two partial payments here and one made in Teamleader by hand; the first is
+    charged back: Teamleader keeps the other two."""
+    due = open_invoice.amount_due
+    first = pay(open_invoice, Decimal("10.00"), key="provider:tr_a")
+    push()
+    sandbox.control(
+        "POST",
+        f"invoices/{open_invoice.teamleader_id}/payments",
+        json={"amount": 5},
+    )
+    teamleader_payments.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    mirrored = [p for p in open_invoice.payments if p.source == PaymentSource.TEAMLEADER]
+    assert [p.amount for p in mirrored] == [Decimal("5.00")]
+    assert not open_invoice.teamleader_sync.outstanding  # not echoed back
+    pay(open_invoice, Decimal("20.00"), key="provider:tr_b")
+    push()
+    assert sorted(e["payment"]["amount"] for e in sandbox_payments(sandbox, open_invoice)) == [
+        Decimal("5.00"),
+        Decimal("10.00"),
+        Decimal("20.00"),
+    ]
+    assert open_invoice.amount_due == due - Decimal("35.00")
+
+    lifecycle.record_reversal(
+        first,
+        key="provider:chb_1",
+        kind=PaymentKind.CHARGEBACK,
+        amount=Decimal("10.00"),
+        occurred_at=utcnow(),
+        actor="provider",
+        reason_code="MD06",
+        reason="Refund requested by the customer",
+    )
+    db.session.commit()
+    push()
+
+    assert sorted(e["payment"]["amount"] for e in sandbox_payments(sandbox, open_invoice)) == [
+        Decimal("5.00"),
+        Decimal("20.00"),
+    ]
+    assert open_invoice.amount_due == due - Decimal("25.00")
+    mirrored = [p for p in open_invoice.payments if p.source == PaymentSource.TEAMLEADER]
+    assert [p.counts for p in mirrored] == [True]  # our remove-all did not cancel it
+
+
+def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
+    open_invoice, sandbox, tl_app
+):
+    sandbox.control("POST", f"invoices/{open_invoice.teamleader_id}/payments", json={})
+    teamleader_payments.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    db.session.refresh(open_invoice)
+    assert open_invoice.state == InvoiceState.PAID
+    assert [p.source for p in open_invoice.payments] == [PaymentSource.TEAMLEADER]
+    assert open_invoice.teamleader_sync is None or not open_invoice.teamleader_sync.outstanding
+    calls_before = sandbox.calls().get("invoices.registerPayment", 0)
+    push()
+    assert sandbox.calls().get("invoices.registerPayment", 0) == calls_before
+
+    sandbox.control("DELETE", f"invoices/{open_invoice.teamleader_id}/payments")
+    teamleader_payments.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    db.session.refresh(open_invoice)
+    assert open_invoice.state in lifecycle.OPEN
+    assert open_invoice.amount_due > 0
