@@ -1,19 +1,35 @@
-"""The documents overview: filter, page and read invoices and credit notes."""
+"""The documents overview: filter, page and read invoices and credit notes; an admin's
+"mark as paid" and "archive" of one."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import joinedload, selectinload
 
 from collector.extensions import db
-from collector.models import DocumentKind, Invoice, InvoiceEvent, InvoiceState
-from collector.services.errors import NotFound
+from collector.models import (
+    DocumentKind,
+    Invoice,
+    InvoiceEvent,
+    InvoiceState,
+    OnlinePayment,
+    Payment,
+    PaymentKind,
+    PaymentSource,
+    SyncStatus,
+    TeamleaderSync,
+)
+from collector.models.types import utcnow
+from collector.services import lifecycle
+from collector.services.errors import Invalid, NotFound, ServiceError
 from collector.services.listing import (
     DEFAULT_PER_PAGE,
     ROW_ID,
@@ -26,6 +42,22 @@ from collector.services.listing import (
 )
 
 UUID_LENGTH = 36  # the hyphenated form; uuid.UUID() also takes other spellings
+SYNC_PROBLEMS = "problems"  # the overview's filter: Teamleader refused it, or it was not sent
+SOURCE_LABELS = {
+    PaymentSource.PROVIDER: "online",
+    PaymentSource.TEAMLEADER: "Teamleader",
+    PaymentSource.MANUAL: "marked as paid",
+    PaymentSource.BANK: "bank",
+    PaymentSource.EXACT: "Exact",
+}
+SYNC_BADGES = {
+    SyncStatus.SYNCED: "synced",
+    SyncStatus.PENDING: "waiting",
+    SyncStatus.RETRYING: "retrying",
+    SyncStatus.FAILED: "refused",
+    SyncStatus.SKIPPED: "not sent",
+}
+NOT_OWED = "—"
 
 
 @dataclass(frozen=True)
@@ -41,6 +73,7 @@ class InvoiceFilter:
     date_to: date | None = None  # invoice date, inclusive
     q: str | None = None  # part of the number, or a whole Teamleader id
     pdf: bool | None = None
+    teamleader: str | None = None  # SYNC_PROBLEMS: refused by Teamleader or not sent
 
 
 class InvoiceFilterSchema(QueryArgsSchema):
@@ -53,6 +86,7 @@ class InvoiceFilterSchema(QueryArgsSchema):
     date_to = fields.Date()
     q = fields.String(validate=validate.Length(max=64))
     pdf = fields.Boolean()
+    teamleader = fields.String(validate=validate.OneOf([SYNC_PROBLEMS]))
 
     @validates_schema
     def _dates_in_order(self, data, **_kwargs):
@@ -79,7 +113,7 @@ def search_invoices(
     criteria: InvoiceFilter, page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page:
     """One page of the documents matching ``criteria``, newest invoice date first,
-    with their customer and profile loaded."""
+    with their customer, profile and Teamleader sync loaded."""
     conditions = _conditions(criteria)
     query = (
         sa.select(Invoice)
@@ -87,7 +121,11 @@ def search_invoices(
         .order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
         # selectin: one extra query per page for each, however deep the page
         # (a join would be made for every row the OFFSET skips).
-        .options(selectinload(Invoice.customer), selectinload(Invoice.profile))
+        .options(
+            selectinload(Invoice.customer),
+            selectinload(Invoice.profile),
+            selectinload(Invoice.teamleader_sync),
+        )
     )
     count = sa.select(sa.func.count()).select_from(Invoice).where(*conditions)
     return paginate(query, count, page, per_page)
@@ -111,6 +149,12 @@ def _conditions(criteria: InvoiceFilter) -> list:
         conditions.append(_number_or_teamleader_id(c.q.strip()))
     if c.pdf is not None:
         conditions.append(Invoice.pdf_key.is_not(None) if c.pdf else Invoice.pdf_key.is_(None))
+    if c.teamleader == SYNC_PROBLEMS:
+        # Few rows, found through the (status, next_attempt_at) index.
+        refused = sa.select(TeamleaderSync.invoice_id).where(
+            TeamleaderSync.status.in_((SyncStatus.FAILED, SyncStatus.SKIPPED))
+        )
+        conditions.append(Invoice.id.in_(refused))
     return conditions
 
 
@@ -148,14 +192,49 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 
 @dataclass(frozen=True)
+class PaymentLine:
+    """One row of a document's payment ledger, as people read it."""
+
+    id: int
+    occurred_at: datetime
+    source: PaymentSource
+    kind: PaymentKind
+    amount: Decimal  # signed: a refund, chargeback or return is negative
+    currency: str
+    reference: str | None
+    reason: str | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+    @property
+    def kind_label(self) -> str:
+        return self.kind.value
+
+    @property
+    def counts(self) -> bool:
+        return self.cancelled_at is None
+
+
+@dataclass(frozen=True)
 class InvoiceDetail:
     invoice: Invoice
     events: list[InvoiceEvent]  # newest first
     credit_notes: list[Invoice]  # the credit notes offset against this invoice
+    payments: list[PaymentLine] = field(default_factory=list)  # newest last
+    online_payments: list[OnlinePayment] = field(default_factory=list)  # newest last
+    teamleader_sync: str = NOT_OWED  # ``teamleader_sync_state``
+    may_mark_paid: bool = False
+    may_archive: bool = False
+    may_resend: bool = False  # Teamleader refused it, or it was not sent
 
 
 def invoice_detail(invoice_id: int) -> InvoiceDetail:
-    """A document with its timeline (newest first) and the credit notes against it."""
+    """A document with its timeline (newest first), the credit notes against it, its
+    payments and where Teamleader stands with them."""
     invoice = get_invoice(invoice_id)
     events = db.session.scalars(
         sa.select(InvoiceEvent)
@@ -167,4 +246,115 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
         .where(Invoice.credited_invoice_id == invoice.id)
         .order_by(Invoice.invoice_date, Invoice.id)
     )
-    return InvoiceDetail(invoice=invoice, events=list(events), credit_notes=list(credit_notes))
+    online = db.session.scalars(
+        sa.select(OnlinePayment)
+        .where(OnlinePayment.invoice_id == invoice.id)
+        .order_by(OnlinePayment.created_at, OnlinePayment.id)
+    )
+    sync = invoice.teamleader_sync
+    return InvoiceDetail(
+        invoice=invoice,
+        events=list(events),
+        credit_notes=list(credit_notes),
+        payments=payments_of(invoice),
+        online_payments=list(online),
+        teamleader_sync=teamleader_sync_state(invoice),
+        may_mark_paid=may_mark_paid(invoice),
+        may_archive=invoice.state != InvoiceState.ARCHIVED,
+        may_resend=sync is not None and sync.status in (SyncStatus.FAILED, SyncStatus.SKIPPED),
+    )
+
+
+def payments_of(invoice: Invoice) -> list[PaymentLine]:
+    """The document's ledger, oldest first, cancelled rows included."""
+    rows = sorted(invoice.payments, key=lambda p: (p.occurred_at, p.id))
+    return [_line(p) for p in rows]
+
+
+def _line(payment: Payment) -> PaymentLine:
+    reason = payment.reason
+    if payment.reason_code:
+        reason = f"{reason} ({payment.reason_code})" if reason else payment.reason_code
+    return PaymentLine(
+        id=payment.id,
+        occurred_at=payment.occurred_at,
+        source=payment.source,
+        kind=payment.kind,
+        amount=payment.amount,
+        currency=payment.currency,
+        reference=payment.reference,
+        reason=reason,
+        cancelled_at=payment.cancelled_at,
+        cancel_reason=payment.cancel_reason,
+    )
+
+
+def may_mark_paid(invoice: Invoice) -> bool:
+    """Whether "mark as paid" applies: an open invoice with something due."""
+    return (
+        invoice.kind == DocumentKind.INVOICE
+        and invoice.state in lifecycle.PAYABLE
+        and invoice.amount_due > lifecycle.ZERO
+    )
+
+
+def teamleader_sync_state(invoice: Invoice) -> str:
+    """Where Teamleader stands with the document's payments, in a few words: "in line",
+    "waiting", "retrying (why)", "refused (why)", "not sent (why)", or "—" when
+    Teamleader was never owed anything (credit notes, no payments yet)."""
+    sync = invoice.teamleader_sync
+    if invoice.kind != DocumentKind.INVOICE or sync is None:
+        return NOT_OWED
+    if sync.status == SyncStatus.SYNCED:
+        return "in line"
+    label = SYNC_BADGES[sync.status]
+    if sync.status == SyncStatus.PENDING or not sync.last_error:
+        return label
+    return f"{label} ({sync.last_error})"
+
+
+def sync_badges(documents: list[Invoice]) -> dict[int, str]:
+    """The overview's one-word Teamleader state per document id; documents Teamleader
+    was never owed anything for are left out. Reads the sync rows ``search_invoices``
+    loaded with the page."""
+    return {
+        d.id: SYNC_BADGES[d.teamleader_sync.status]
+        for d in documents
+        if d.kind == DocumentKind.INVOICE and d.teamleader_sync is not None
+    }
+
+
+# -- an admin's changes ---------------------------------------------------------------------
+
+
+def mark_paid(invoice_id: int, reason: str, actor: str, paid_at: datetime | None = None) -> Invoice:
+    """An admin says the rest of the document was paid (``paid_at``, an aware datetime,
+    or now), with a reason; Teamleader is owed the payment. Commits."""
+    with _changing(invoice_id) as invoice:
+        if paid_at is not None and paid_at > utcnow():
+            raise Invalid({"paid_at": ["A payment cannot be dated in the future."]})
+        lifecycle.mark_paid(invoice, reason, actor=actor, paid_at=paid_at)
+    return invoice
+
+
+def archive(invoice_id: int, reason: str, actor: str) -> Invoice:
+    """An admin closes the document without (further) payment, with a reason. Commits."""
+    with _changing(invoice_id) as invoice:
+        lifecycle.archive(invoice, reason, actor=actor)
+    return invoice
+
+
+@contextmanager
+def _changing(invoice_id: int) -> Iterator[Invoice]:
+    """The document locked for a change that is committed at the end of the block."""
+    invoice = lifecycle.lock(invoice_id)
+    if invoice is None:
+        db.session.rollback()
+        raise NotFound(f"No invoice or credit note with id {invoice_id}.")
+    try:
+        yield invoice
+    except ServiceError:
+        # A refusal has written nothing; ending the transaction frees the row lock at once.
+        db.session.rollback()
+        raise
+    db.session.commit()

@@ -258,27 +258,9 @@ def _last_recorded_changes(invoice: Invoice) -> dict | None:
 
 def _payment_state(invoice: Invoice, record: dict) -> str | None:
     due = (record.get("total") or {}).get("due")
-    status, paid_at = record.get("status"), record.get("paid_at")
-    if (status, due, paid_at) == (
-        invoice.teamleader_status,
-        invoice.teamleader_due,
-        invoice.teamleader_paid_at,
-    ):
-        return None
-    invoice.teamleader_status, invoice.teamleader_paid_at = status, paid_at
-    if due is not None:
-        invoice.teamleader_due = due
-    message = f"Teamleader shows it {status}, {due} {invoice.currency} due."
-    events.record(
-        invoice,
-        events.TEAMLEADER_PAYMENT,
-        message,
-        actor="teamleader",
-        status=status,
-        due=None if due is None else str(due),
-        paid_at=paid_at.isoformat() if paid_at else None,
+    return teamleader_payments.note_payment_state(
+        invoice, record.get("status"), due, record.get("paid_at")
     )
-    return message
 
 
 def _plain(value: object) -> object:

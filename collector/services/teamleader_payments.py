@@ -220,11 +220,35 @@ def _mirror(invoice: Invoice, foreign: list[tuple[Decimal, date]], *, cancel_mis
 
 def _note_teamleader_view(invoice: Invoice, info: dict, comparison: Comparison) -> None:
     total = info.get("total") or {}
-    if total.get("due") is not None:
-        invoice.teamleader_due = Decimal(str(total["due"]))
-    invoice.teamleader_status = info.get("status") or invoice.teamleader_status
-    invoice.teamleader_paid_at = info.get("paid_at")
+    due = total.get("due")
+    note_payment_state(invoice, info.get("status"), due, info.get("paid_at"))
     _sync_row(invoice).held = comparison.held
+
+
+def note_payment_state(invoice: Invoice, status, due, paid_at) -> str | None:
+    """Keep what Teamleader shows (status, due, paid at) on the document, and record a
+    change on its timeline; returns the message when something changed."""
+    if (status, due, paid_at) == (
+        invoice.teamleader_status,
+        invoice.teamleader_due,
+        invoice.teamleader_paid_at,
+    ):
+        return None
+    invoice.teamleader_status = status or invoice.teamleader_status
+    invoice.teamleader_paid_at = paid_at
+    if due is not None:
+        invoice.teamleader_due = Decimal(str(due))
+    message = f"Teamleader shows it {status}, {due} {invoice.currency} due."
+    events.record(
+        invoice,
+        events.TEAMLEADER_PAYMENT,
+        message,
+        actor="teamleader",
+        status=status,
+        due=None if due is None else str(due),
+        paid_at=paid_at.isoformat() if paid_at else None,
+    )
+    return message
 
 
 def refresh(client: TeamleaderClient, invoice: Invoice) -> str:

@@ -73,6 +73,7 @@ def register_web(app: Flask) -> None:
         job_runs,
         outbox,
         pay,
+        problems,
         profiles,
         settings,
         webhooks,
@@ -85,7 +86,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     blueprints = (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks)
-    for module in (*blueprints, callbacks, settings, outbox, pay):
+    for module in (*blueprints, callbacks, problems, settings, outbox, pay):
         app.register_blueprint(module.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)

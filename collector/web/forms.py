@@ -1,5 +1,7 @@
 """WTForms forms: they parse and carry the CSRF token; business rules live in services."""
 
+from datetime import UTC, datetime, time
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,7 +13,7 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from collector.services.creditor import grouped
 from collector.services.teamleader_connection import active_payment_methods
@@ -177,3 +179,24 @@ class CreditorForm(FlaskForm):
             "iban": self.iban.data or "",
             "bic": self.bic.data or "",
         }
+
+
+class ArchiveForm(FlaskForm):
+    """Close a document, with the reason kept on its history."""
+
+    # No "required" validator: the service owns the rule, so the API gives the same message.
+    reason = StringField("Reason", filters=[_strip])
+
+    def to_data(self) -> dict:
+        return {"reason": self.reason.data or ""}
+
+
+class MarkPaidForm(ArchiveForm):
+    paid_at = DateField("Paid on (empty: today)", validators=[Optional()])
+
+    def to_data(self) -> dict:
+        day = self.paid_at.data
+        # Noon UTC is the same day in every European time zone, and the day is what
+        # Teamleader is told.
+        paid_at = datetime.combine(day, time(12), UTC) if day else None
+        return {**super().to_data(), "paid_at": paid_at}

@@ -1,4 +1,5 @@
-"""Invoices and credit notes: the overview with its filters, and one document."""
+"""Invoices and credit notes: the overview with its filters, one document, and an
+admin's "mark as paid" and "archive" of it."""
 
 from flask import (
     Blueprint,
@@ -18,9 +19,9 @@ from collector.extensions import db
 from collector.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.services import customer_mail, documents, invoices, profiles
 from collector.services import teamleader_connection as tl
-from collector.services.errors import Invalid, NotFound
-from collector.web import list_args, protect
-from collector.web.forms import ConfirmForm
+from collector.services.errors import Conflict, Invalid, NotFound
+from collector.web import list_args, protect, saved
+from collector.web.forms import ArchiveForm, ConfirmForm, MarkPaidForm
 
 bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 
@@ -29,6 +30,9 @@ bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 IMPORT_ENDPOINT = "imports.detail"
 MAX_SELECTED = 500
 ACTIONS = ("fetch_pdfs", "send_invitations")
+# Both forms sit on the detail page: prefixes keep their fields' names and ids apart.
+MARK_PAID = "paid"
+ARCHIVE = "archive"
 
 
 @bp.get("/")
@@ -56,27 +60,66 @@ def _overview(result, errors: dict, customer: Customer | None = None) -> str:
         departments=_departments(),
         customer=customer,
         invitations=customer_mail.invitations_of(shown),
+        teamleader=invoices.sync_badges(result.items) if result else {},
         actions=ConfirmForm(),
     )
 
 
 @bp.get("/<int:invoice_id>")
 def detail(invoice_id: int):
+    return _detail_page(invoice_id)
+
+
+def _detail_page(invoice_id: int, status: int = 200, **forms):
     try:
         found = invoices.invoice_detail(invoice_id)
     except NotFound as exc:
         abort(404, str(exc))
     invoice = found.invoice
+    forms.setdefault("mark_paid_form", MarkPaidForm(prefix=MARK_PAID, formdata=None))
+    forms.setdefault("archive_form", ArchiveForm(prefix=ARCHIVE, formdata=None))
     return render_template(
         "invoices/detail.html",
         invoice=invoice,
+        found=found,
         events=found.events,
         credit_notes=found.credit_notes,
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),
         mails=invoice.mails,
         actions=ConfirmForm(),
-    )
+        **forms,
+    ), status
+
+
+@bp.post("/<int:invoice_id>/mark-paid")
+def mark_paid(invoice_id: int):
+    form = MarkPaidForm(prefix=MARK_PAID)
+    return _change(invoice_id, form, "mark_paid_form", invoices.mark_paid, "Marked as paid.")
+
+
+@bp.post("/<int:invoice_id>/archive")
+def archive(invoice_id: int):
+    form = ArchiveForm(prefix=ARCHIVE)
+    return _change(invoice_id, form, "archive_form", invoices.archive, "Archived.")
+
+
+def _change(invoice_id: int, form, name: str, verb, done: str):
+    """Run ``verb`` with the form's data: back to the page when done; the page with the
+    form's errors (400) or with the refusal (409) when not."""
+    actor = f"user:{current_user.email}"
+    try:
+        if form.validate_on_submit() and saved(
+            form, lambda data: verb(invoice_id, actor=actor, **data)
+        ):
+            flash(done, "success")
+            return redirect(url_for("invoices.detail", invoice_id=invoice_id))
+    except NotFound as exc:
+        abort(404, str(exc))
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return _detail_page(invoice_id, 409)
+    return _detail_page(invoice_id, 400, **{name: form})
 
 
 @bp.get("/<int:invoice_id>/pdf")

@@ -254,6 +254,19 @@ def calls() -> Response:
         return jsonify({"data": dict(sorted(em.store.calls.items()))})
 
 
+@bp.route("/registrations", methods=["GET", "DELETE"])
+def registrations() -> Response:
+    """Every ``invoices.registerPayment`` the API accepted, in order: ``invoice_id``,
+    ``amount`` and ``received_at`` (unix seconds, wall clock, not the emulator's clock);
+    DELETE clears the list."""
+    em = current()
+    with em.store.lock:
+        if request.method == "DELETE":
+            em.store.registrations.clear()
+            return Response(status=204)
+        return jsonify({"data": [dict(r) for r in em.store.registrations]})
+
+
 @bp.get("/webhooks")
 def webhooks() -> Response:
     """Registrations of every integration."""

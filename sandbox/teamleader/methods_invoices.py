@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import time
 
 from . import errors, files, operations, views
 from .listing import (
@@ -119,6 +120,7 @@ def invoices_download(call: Call) -> dict:
 @method("invoices.registerPayment")
 def invoices_register_payment(call: Call) -> None:
     """Body ``{id, payment: {amount, currency}, paid_at, payment_method_id?}`` → 204."""
+    received_at = time.time()
     body = call.body
     ident = errors.as_string(errors.require(body, "id"), "id")
     payment = errors.as_object(errors.require(body, "payment"), "payment")
@@ -129,6 +131,10 @@ def invoices_register_payment(call: Call) -> None:
     if method_id is not None:
         errors.as_string(method_id, "payment_method_id")
     operations.register_payment(call.emulator, ident, amount, currency, paid_at, method_id)
+    with call.store.lock:
+        call.store.registrations.append(
+            {"invoice_id": ident, "amount": str(amount), "received_at": received_at}
+        )
 
 
 @method("invoices.removePayments")

@@ -31,6 +31,9 @@ class Store:
     faults: list[dict] = field(default_factory=list)
     file_faults: list[dict] = field(default_factory=list)  # applied to the next links issued
     calls: Counter = field(default_factory=Counter)
+    # Accepted invoices.registerPayment calls with their wall-clock arrival (unix seconds),
+    # so a benchmark can time a payment's way to Teamleader.
+    registrations: list[dict] = field(default_factory=list)
 
     def reseed(
         self, seed: int, now: datetime, sizes: Sizes, options: list[str], keep_auth: bool
@@ -43,6 +46,7 @@ class Store:
             self.faults.clear()
             self.file_faults.clear()
             self.calls.clear()
+            self.registrations.clear()
             if not keep_auth:
                 self.codes.clear()
                 self.access_tokens.clear()

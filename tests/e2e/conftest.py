@@ -2,13 +2,19 @@
 made through their real OAuth pages."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 import requests
 from werkzeug.serving import make_server
 
-from collector import clients
+from collector import clients, jobs
+from collector.extensions import db
+from collector.models import DocumentKind, ImportSource, Invoice
+from collector.models.types import utcnow
+from collector.services import imports, lifecycle
 from collector.services import teamleader_connection as tl
+from collector.services.profiles import create_profile
 from sandbox import teamleader as tl_sandbox
 from sandbox.teamleader.consent import authorization_code
 
@@ -91,3 +97,34 @@ def connection(tl_app, admin):
         admin,
         tl_app.config["PUBLIC_BASE_URL"],
     )
+
+
+@pytest.fixture
+def open_invoice(tl_app, connection, sandbox):
+    """An imported, unpaid invoice on a profile that may pay online, with strict mode
+    confirmed and a Teamleader payment method chosen."""
+    tl_app.config.update(TEAMLEADER_RATE_LIMIT=100_000, TEAMLEADER_RATE_WINDOW=60.0)
+    profile = create_profile(
+        {"name": "Online", "allow_payment_link": True, "allow_bank_transfer": True}
+    )
+    connection.default_profile_id = profile.id
+    connection.strict_mode_confirmed = True
+    connection.payment_method_id = connection.payment_methods[0]["id"]
+    db.session.commit()
+    today = utcnow().date()
+    imp = imports.create_import(
+        ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
+    )
+    jobs.run_import(imp.id)
+    invoice = db.session.scalars(
+        db.select(Invoice)
+        .where(
+            Invoice.kind == DocumentKind.INVOICE,
+            Invoice.state.in_(lifecycle.OPEN),
+            Invoice.amount_due > 0,
+        )
+        .order_by(Invoice.id)
+    ).first()
+    assert invoice is not None, "the sandbox seed should give an open invoice"
+    assert sandbox.data.invoices[invoice.teamleader_id]["payments"] == []
+    return invoice

@@ -181,13 +181,17 @@ def test_a_payment_registered_in_teamleader_is_recorded(tl_app, sandbox, auto):
     assert invoice.teamleader_status == "matched" and invoice.teamleader_due == 0
     event = [e for e in invoice.events if e.kind == "teamleader_payment"][-1]
     assert event.details["status"] == "matched"
-    # Acting on it (PAID, the outbox) is the payments work; the state is untouched here.
-    assert invoice.state in (InvoiceState.BOOKED, InvoiceState.EXPIRED)
+    # Paid here too, by a payment whose source is Teamleader, and nothing owed back.
+    assert invoice.state == InvoiceState.PAID
+    assert [(p.source.value, p.amount) for p in invoice.payments] == [("teamleader", 80)]
+    assert invoice.teamleader_sync is None or not invoice.teamleader_sync.outstanding
 
     sandbox.control("DELETE", f"invoices/{booked['id']}/payments")
     deliver(tl_app, auto, "invoice.paymentRemoved", booked["id"])
     db.session.refresh(invoice)
     assert invoice.teamleader_status == "outstanding" and invoice.teamleader_due > 0
+    assert invoice.state in (InvoiceState.BOOKED, InvoiceState.EXPIRED)
+    assert [p.counts for p in invoice.payments] == [False]
 
 
 def test_the_sweep_catches_what_no_webhook_announced(tl_app, sandbox, auto):

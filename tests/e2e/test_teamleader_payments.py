@@ -9,17 +9,13 @@ import pytest
 from collector import clients, jobs
 from collector.extensions import db
 from collector.models import (
-    DocumentKind,
-    ImportSource,
-    Invoice,
     InvoiceState,
     PaymentKind,
     PaymentSource,
     SyncStatus,
 )
 from collector.models.types import utcnow
-from collector.services import events, imports, lifecycle, teamleader_payments
-from collector.services.profiles import create_profile
+from collector.services import events, lifecycle, teamleader_payments
 from collector.services.teamleader_connection import DbTokenSource
 from collector.teamleader import TeamleaderClient, build_session
 
@@ -27,34 +23,6 @@ from collector.teamleader import TeamleaderClient, build_session
 @pytest.fixture
 def sandbox_config():
     return {"SEED": 11, "INVOICE_COUNT": 12, "RATE_LIMIT": 100_000}
-
-
-@pytest.fixture
-def open_invoice(tl_app, connection, sandbox):
-    """An imported, unpaid invoice, with strict mode confirmed and a payment method."""
-    tl_app.config.update(TEAMLEADER_RATE_LIMIT=100_000, TEAMLEADER_RATE_WINDOW=60.0)
-    profile = create_profile({"name": "Online", "allow_payment_link": True})
-    connection.default_profile_id = profile.id
-    connection.strict_mode_confirmed = True
-    connection.payment_method_id = connection.payment_methods[0]["id"]
-    db.session.commit()
-    today = utcnow().date()
-    imp = imports.create_import(
-        ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
-    )
-    jobs.run_import(imp.id)
-    invoice = db.session.scalars(
-        db.select(Invoice)
-        .where(
-            Invoice.kind == DocumentKind.INVOICE,
-            Invoice.state.in_(lifecycle.OPEN),
-            Invoice.amount_due > 0,
-        )
-        .order_by(Invoice.id)
-    ).first()
-    assert invoice is not None, "the sandbox seed should give an open invoice"
-    assert sandbox_payments(sandbox, invoice) == []
-    return invoice
 
 
 def sandbox_payments(sandbox, invoice) -> list[dict]:

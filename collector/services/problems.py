@@ -1,0 +1,69 @@
+"""What a person must look at: documents Teamleader refused or that were not sent to it,
+status callbacks given up on, and emails to customers that failed or may not have gone
+out. Each outbox keeps trying on its own; these are the ones it stopped on or cannot
+judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from collector.extensions import db
+from collector.models import (
+    CallbackDelivery,
+    DocumentMail,
+    DocumentMailStatus,
+    Invoice,
+    TeamleaderSync,
+)
+from collector.services import status_callbacks, teamleader_payments
+
+LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Problems:
+    teamleader: list[TeamleaderSync]  # refused (failed) or not sent (skipped), newest first
+    callbacks: list[CallbackDelivery]  # given up, newest first
+    mails: list[DocumentMail]  # failed or uncertain, newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.teamleader) + len(self.callbacks) + len(self.mails)
+
+
+def find_problems(limit: int = LIMIT) -> Problems:
+    """The three lists of the sync problems page, each with its documents loaded."""
+    syncs = teamleader_payments.problems(limit)
+    _attach_invoices(syncs)
+    return Problems(
+        teamleader=syncs,
+        callbacks=status_callbacks.failed_deliveries(limit),
+        mails=failed_mails(limit),
+    )
+
+
+def failed_mails(limit: int = LIMIT) -> list[DocumentMail]:
+    """Emails to customers the mail server refused, or that a worker stopped sending
+    (maybe delivered), newest first."""
+    query = (
+        sa.select(DocumentMail)
+        .options(joinedload(DocumentMail.invoice).joinedload(Invoice.customer))
+        .where(DocumentMail.status.in_((DocumentMailStatus.FAILED, DocumentMailStatus.UNCERTAIN)))
+        .order_by(DocumentMail.updated_at.desc(), DocumentMail.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def _attach_invoices(syncs: list[TeamleaderSync]) -> None:
+    # One query for all their documents instead of one lazy load per row.
+    ids = {s.invoice_id for s in syncs}
+    if not ids:
+        return
+    found = {i.id: i for i in db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(ids)))}
+    for sync in syncs:
+        set_committed_value(sync, "invoice", found.get(sync.invoice_id))

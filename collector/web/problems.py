@@ -1,0 +1,42 @@
+"""Sync problems: what Teamleader refused or was not sent, status callbacks given up on,
+emails to customers that failed. Everyone logged in may read; only admins send again."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from collector.services import problems, status_callbacks, teamleader_payments
+from collector.services.errors import Conflict, NotFound
+from collector.web import protect
+
+bp = protect(Blueprint("problems", __name__, url_prefix="/sync-problems"))
+# The document's page sends this as ``back`` to come back to it after "Send again".
+BACK_TO_INVOICE = "invoice"
+
+
+@bp.get("/")
+def index():
+    return render_template("problems/index.html", problems=problems.find_problems())
+
+
+@bp.post("/teamleader/<int:sync_id>/retry")
+def retry_teamleader(sync_id: int):
+    try:
+        sync = teamleader_payments.retry(sync_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+    flash(f"{sync.invoice.number} is sent to Teamleader again.", "success")
+    if request.form.get("back") == BACK_TO_INVOICE:
+        return redirect(url_for("invoices.detail", invoice_id=sync.invoice_id))
+    return redirect(url_for("problems.index"))
+
+
+@bp.post("/callbacks/<int:delivery_id>/retry")
+def retry_callback(delivery_id: int):
+    try:
+        status_callbacks.retry_now(delivery_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+    except Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Callback delivery #{delivery_id} is sent again now.", "success")
+    return redirect(url_for("problems.index"))

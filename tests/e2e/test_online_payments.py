@@ -1,0 +1,187 @@
+"""Paying online end to end: the payment page, the provider emulator's checkout and its
+webhooks into the running app, real rq jobs, and Teamleader's sandbox at the other end."""
+
+import logging
+import re
+import threading
+from decimal import Decimal
+
+import pytest
+from rq import SimpleWorker
+
+from collector import clients
+from collector.extensions import db
+from collector.models import Invoice, InvoiceState, JobRun, OnlinePayment, Payment, PaymentKind
+from collector.queue import QUEUES, bind_job_class
+from collector.services import online_payments
+from sandbox import provider as provider_sandbox
+from tests.e2e.conftest import Sandbox, serve
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def sandbox_config():
+    return {"SEED": 11, "INVOICE_COUNT": 12, "RATE_LIMIT": 100_000}
+
+
+@pytest.fixture
+def provider():
+    app = provider_sandbox.create_app()
+    server, thread = serve(app)
+    yield Sandbox(f"http://127.0.0.1:{server.server_port}", app)
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def paying_app(tl_app, provider, live_server):
+    """The app served on a real port (the provider calls its webhook there)."""
+    tl_app.config.update(
+        PUBLIC_BASE_URL=live_server,
+        PAYMENT_PROVIDER_URL=f"{provider.url}/v2",
+        PAYMENT_PROVIDER_API_KEY="test_sandbox",
+    )
+    return tl_app
+
+
+def run_jobs(app, redis_conn):
+    SimpleWorker(QUEUES, connection=redis_conn, job_class=bind_job_class(app)).work(burst=True)
+
+
+def start_checkout(client, invoice) -> str:
+    page = client.get(f"/pay/{invoice.payment_token}")
+    assert page.status_code == 200
+    token = CSRF.search(page.get_data(as_text=True)).group(1)
+    response = client.post(f"/pay/{invoice.payment_token}/online", data={"csrf_token": token})
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def provider_id_of(invoice) -> str:
+    return db.session.scalars(
+        db.select(OnlinePayment.provider_id).where(OnlinePayment.invoice_id == invoice.id)
+    ).one()
+
+
+def teamleader_payments_of(sandbox, invoice) -> list:
+    return list(sandbox.data.invoices[invoice.teamleader_id]["payments"])
+
+
+def refreshed(invoice) -> Invoice:
+    db.session.expire_all()
+    return db.session.get(Invoice, invoice.id)
+
+
+def test_paid_at_the_provider_then_charged_back(
+    paying_app, open_invoice, provider, sandbox, client, redis_conn
+):
+    amount = open_invoice.amount_due
+    checkout = start_checkout(client, open_invoice)
+    assert checkout.startswith(f"{provider.url}/checkout/tr_")
+
+    # The customer presses "Pay" on the hosted checkout; the provider calls our webhook.
+    answer = provider.http.post(checkout, data={"action": "paid"}, allow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/pay/{open_invoice.payment_token}/return")
+    run_jobs(paying_app, redis_conn)  # the webhook's job, then the doorbell's push
+
+    invoice = refreshed(open_invoice)
+    assert invoice.state == InvoiceState.PAID and invoice.amount_due == 0
+    entries = teamleader_payments_of(sandbox, invoice)
+    assert [e["payment"]["amount"] for e in entries] == [amount]
+    assert invoice.teamleader_status == "matched"
+
+    provider_id = provider_id_of(invoice)
+    provider.control("POST", f"payments/{provider_id}/chargeback", json={"reason_code": "MD06"})
+    run_jobs(paying_app, redis_conn)
+
+    invoice = refreshed(open_invoice)
+    assert invoice.state in (InvoiceState.BOOKED, InvoiceState.EXPIRED)
+    assert invoice.amount_due == amount
+    chargeback = [p for p in invoice.payments if p.kind == PaymentKind.CHARGEBACK]
+    assert [(c.amount, c.reason_code) for c in chargeback] == [(-amount, "MD06")]
+    assert teamleader_payments_of(sandbox, invoice) == []
+    assert invoice.teamleader_status == "outstanding"
+    reasons = [e.message for e in invoice.events if e.kind == "state_changed"]
+    assert "Charged back (MD06)" in reasons[-1]
+
+
+def test_fifty_concurrent_webhooks_make_one_payment(
+    paying_app, open_invoice, provider, client, redis_conn
+):
+    amount = open_invoice.amount_due
+    start_checkout(client, open_invoice)
+    provider_id = provider_id_of(open_invoice)
+    # Paid without a webhook first, then the same webhook 50 times at once.
+    provider.control("POST", f"payments/{provider_id}/status", json={"status": "paid"})
+    db.session.query(JobRun).delete()
+    db.session.commit()
+    redis_conn.flushdb()
+    provider.control(
+        "POST", f"payments/{provider_id}/webhook", json={"times": 50, "concurrent": True}
+    )
+    received = db.session.query(JobRun).filter_by(name="handle_provider_webhook").count()
+    assert received == 50
+
+    # Their jobs run concurrently too: eight threads fetch and apply at once.
+    errors = []
+
+    def apply():
+        with paying_app.app_context():
+            try:
+                online_payments.refresh(clients.payment_provider(paying_app), provider_id)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=apply) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    run_jobs(paying_app, redis_conn)
+
+    assert errors == []
+    payments = db.session.scalars(
+        db.select(Payment).where(Payment.invoice_id == open_invoice.id)
+    ).all()
+    assert [(p.kind, p.amount) for p in payments] == [(PaymentKind.PAYMENT, amount)]
+    assert refreshed(open_invoice).state == InvoiceState.PAID
+    received = [e for e in refreshed(open_invoice).events if e.kind == "payment_received"]
+    assert len(received) == 1
+
+
+def test_a_webhook_for_an_unknown_payment_is_ignored_and_logged(
+    paying_app, client, redis_conn, caplog
+):
+    token = clients.provider_webhook_token(paying_app)
+    with caplog.at_level(logging.WARNING, logger="collector.web.webhooks"):
+        response = client.post(f"/webhooks/provider/{token}", data={"id": "tr_unknown123"})
+    assert response.status_code == 200
+    assert "unknown payment id ignored" in caplog.text
+    assert db.session.query(JobRun).count() == 0 and redis_conn.dbsize() == 0
+
+
+def test_a_webhook_with_a_wrong_token_is_refused(paying_app, client):
+    response = client.post("/webhooks/provider/not-the-token", data={"id": "tr_x"})
+    assert response.status_code == 404
+
+
+def test_a_partial_refund_leaves_it_open_for_the_rest(
+    paying_app, open_invoice, provider, sandbox, client, redis_conn
+):
+    amount = open_invoice.amount_due
+    start_checkout(client, open_invoice)
+    provider_id = provider_id_of(open_invoice)
+    provider.control("POST", f"payments/{provider_id}/status", json={"status": "paid"})
+    run_jobs(paying_app, redis_conn)
+    provider.control("POST", f"payments/{provider_id}/refund", json={"amount": "10.00"})
+    run_jobs(paying_app, redis_conn)
+
+    invoice = refreshed(open_invoice)
+    assert invoice.amount_due == Decimal("10.00")
+    assert invoice.state in (InvoiceState.BOOKED, InvoiceState.EXPIRED)
+    entries = teamleader_payments_of(sandbox, invoice)
+    assert [e["payment"]["amount"] for e in entries] == [amount - Decimal("10.00")]
