@@ -11,7 +11,7 @@ from collector import clients
 from collector.extensions import db
 from collector.models import ImportSource, Profile, User
 from collector.models.types import utcnow
-from collector.services import accounts, imports, profiles
+from collector.services import accounts, creditor, imports, profiles
 from collector.services.errors import Conflict, Invalid
 from collector.services.importer import Progress
 from collector.services.teamleader_connection import current_connection, ensure_connected
@@ -56,6 +56,7 @@ def create_api_key(name: str) -> None:
     click.echo(plain)
 
 
+DEMO_IBAN = "BE71 0961 2345 6769"
 DEMO_PROFILES = (
     {
         "name": "Direct debit",
@@ -96,6 +97,9 @@ def demo_setup() -> None:
     for data in DEMO_PROFILES:
         if not db.session.execute(db.select(Profile).filter_by(name=data["name"])).first():
             profiles.create_profile(data)
+    if not creditor.current().iban:
+        # A valid Belgian test IBAN, so the payment page's bank transfer shows something.
+        creditor.update("Demo Company BV", DEMO_IBAN, "")
     click.echo(f"Demo login: {login_file.read_text().strip()}")
 
 
