@@ -17,7 +17,7 @@ from collector.extensions import db
 from collector.models import Invoice, OnlinePayment, PaymentKind, PaymentSource
 from collector.models.types import utcnow
 from collector.payments import NotFound as ProviderNotFound
-from collector.payments import ProviderClient, ProviderError, Unavailable
+from collector.payments import ProviderClient, ProviderError
 from collector.services import events, lifecycle
 from collector.services.lifecycle import PAYABLE, ZERO
 
@@ -116,7 +116,9 @@ def refresh_latest(provider: ProviderClient, invoice: Invoice) -> OnlinePayment 
         return None
     try:
         return refresh(provider, online.provider_id)
-    except Unavailable as exc:
+    except ProviderError as exc:
+        # The webhook's job will apply it; the customer just sees the page as it is.
+        log.warning("fetching payment %s on return failed: %s", online.provider_id, exc)
         raise CheckoutRefused("The payment provider does not answer.", status=503) from exc
 
 

@@ -114,6 +114,8 @@ def reconcile(
     sync = _sync_row(invoice)
     info = client.invoices_info(invoice.teamleader_id)
     comparison = compare(invoice, _entries(info))
+    # Teamleader's due first: the payments mirrored next are already counted in it.
+    _note_teamleader_view(invoice, info, comparison)
     # While a remove-all is being undone, what is missing was removed by us.
     _mirror(invoice, comparison.foreign, cancel_missing=not sync.restoring)
     done = "nothing to change"
@@ -133,7 +135,7 @@ def reconcile(
             done = f"{count} payment(s) registered"
         info = client.invoices_info(invoice.teamleader_id)
         comparison = compare(invoice, _entries(info))
-    _note_teamleader_view(invoice, info, comparison)
+        _note_teamleader_view(invoice, info, comparison)
     lifecycle.settle(invoice, "Teamleader's payments changed.", actor="teamleader")
     if not push and not comparison.in_line:
         return done + "; Teamleader lacks payments received here"
