@@ -184,8 +184,9 @@ def test_one_document_with_its_events_newest_first(api, docs):
     response = api(f"/invoices/{a.id}")
     assert response.status_code == 200
     data = response.json["data"]
-    assert set(data) == INVOICE_KEYS | {"events", "credited_invoice_id"}
+    assert set(data) == INVOICE_KEYS | {"events", "credited_invoice_id", "teamleader_sync"}
     assert data["credited_invoice_id"] is None
+    assert data["teamleader_sync"] is None  # no payment yet: Teamleader is owed nothing
     assert data["events"] == [
         {
             "kind": "state_changed",

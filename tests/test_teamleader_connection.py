@@ -188,6 +188,7 @@ def test_invalid_settings_show_field_errors_and_change_nothing(tl_app, admin_cli
             "default_profile_id": "",
             "invoice_profile_field_id": "",
             "subscription_profile_field_id": "",
+            "payment_method_id": "",
         },
     )
     page = response.get_data(as_text=True)

@@ -1,8 +1,17 @@
 """marshmallow schemas of the API's resources."""
 
+from datetime import UTC
+
 from marshmallow import RAISE, Schema, fields, validate
 
-from collector.models import CustomerKind, DocumentKind, InvoiceState
+from collector.models import (
+    CustomerKind,
+    DocumentKind,
+    InvoiceState,
+    PaymentKind,
+    PaymentSource,
+    SyncStatus,
+)
 
 
 class ProfileSchema(Schema):
@@ -50,6 +59,40 @@ class InvoiceEventSchema(Schema):
     actor = fields.String()
     message = fields.String()
     details = fields.Dict()
+
+
+class PaymentSchema(Schema):
+    """A ledger row (``invoices.PaymentLine``): reversals have a negative amount."""
+
+    id = fields.Integer()
+    occurred_at = fields.AwareDateTime()
+    source = fields.Enum(PaymentSource, by_value=True)
+    kind = fields.Enum(PaymentKind, by_value=True)
+    amount = fields.Decimal(as_string=True)
+    currency = fields.String()
+    reference = fields.String()
+    reason = fields.String()
+    counts = fields.Boolean()
+    cancelled_at = fields.AwareDateTime()
+    cancel_reason = fields.String()
+
+
+class TeamleaderSyncSchema(Schema):
+    status = fields.Enum(SyncStatus, by_value=True)
+    last_error = fields.String()
+    synced_at = fields.AwareDateTime()
+
+
+class ArchiveSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    # Blank or too long is the service's rule (one message for the web and the API).
+    reason = fields.String(required=True)
+
+
+class MarkPaidSchema(ArchiveSchema):
+    paid_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
 class CustomerSchema(Schema):

@@ -3,7 +3,7 @@ emails to customers that failed. Everyone logged in may read; only admins send a
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from collector.services import problems, status_callbacks, teamleader_payments
+from collector.services import invoices, problems, status_callbacks, teamleader_payments
 from collector.services.errors import Conflict, NotFound
 from collector.web import protect
 
@@ -14,7 +14,9 @@ BACK_TO_INVOICE = "invoice"
 
 @bp.get("/")
 def index():
-    return render_template("problems/index.html", problems=problems.find_problems())
+    return render_template(
+        "problems/index.html", problems=problems.find_problems(), labels=invoices.SYNC_BADGES
+    )
 
 
 @bp.post("/teamleader/<int:sync_id>/retry")

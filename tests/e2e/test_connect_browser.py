@@ -38,10 +38,15 @@ def test_connect_grant_and_land_back_connected(page, base, sandbox, admin):
         label="Payment profile"
     )
     page.get_by_label("Strict mode is on in Teamleader").check()
+    method = connection.payment_methods[0]
+    page.get_by_label("Payment method of the payments written to Teamleader").select_option(
+        label=method["name"]
+    )
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status")).to_contain_text("Teamleader settings saved.")
     db.session.refresh(connection)
     assert connection.invoice_profile_field_id and connection.strict_mode_confirmed
+    assert connection.payment_method_id == method["id"]
 
 
 def test_deny_lands_back_with_a_message_and_nothing_stored(page, base, sandbox, admin):
