@@ -15,6 +15,7 @@ from collector.models.types import utcnow
 from collector.services import imports, lifecycle
 from collector.services import teamleader_connection as tl
 from collector.services.profiles import create_profile
+from sandbox import provider as provider_sandbox
 from sandbox import teamleader as tl_sandbox
 from sandbox.teamleader.consent import authorization_code
 
@@ -62,6 +63,16 @@ def sandbox(sandbox_config):
     sandbox_app = tl_sandbox.create_app(sandbox_config)
     server, thread = serve(sandbox_app)
     yield Sandbox(f"http://127.0.0.1:{server.server_port}", sandbox_app)
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def provider():
+    """The payment provider's emulator on a real port (its control API via ``control``)."""
+    app = provider_sandbox.create_app()
+    server, thread = serve(app)
+    yield Sandbox(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()
     thread.join(timeout=5)
 

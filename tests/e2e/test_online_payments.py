@@ -14,8 +14,6 @@ from collector.extensions import db
 from collector.models import Invoice, InvoiceState, JobRun, OnlinePayment, Payment, PaymentKind
 from collector.queue import QUEUES, bind_job_class
 from collector.services import online_payments
-from sandbox import provider as provider_sandbox
-from tests.e2e.conftest import Sandbox, serve
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -23,15 +21,6 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 @pytest.fixture
 def sandbox_config():
     return {"SEED": 11, "INVOICE_COUNT": 12, "RATE_LIMIT": 100_000}
-
-
-@pytest.fixture
-def provider():
-    app = provider_sandbox.create_app()
-    server, thread = serve(app)
-    yield Sandbox(f"http://127.0.0.1:{server.server_port}", app)
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

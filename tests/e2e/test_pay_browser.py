@@ -11,8 +11,6 @@ from collector import jobs
 from collector.extensions import db
 from collector.models import Invoice, InvoiceState
 from collector.queue import InlineBackend
-from sandbox import provider as provider_sandbox
-from tests.e2e.conftest import Sandbox, serve
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +20,6 @@ LINK = re.compile(r"https?://\S+/pay/[A-Za-z0-9_-]{43}")
 @pytest.fixture
 def sandbox_config():
     return {"SEED": 11, "INVOICE_COUNT": 12, "RATE_LIMIT": 100_000}
-
-
-@pytest.fixture
-def provider():
-    app = provider_sandbox.create_app()
-    server, thread = serve(app)
-    yield Sandbox(f"http://127.0.0.1:{server.server_port}", app)
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
