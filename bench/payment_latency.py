@@ -16,14 +16,19 @@ says seconds. This measures it end to end, on a real rq worker with the real doo
 
 Scenarios, each on invoices of its own:
 
-  paced    one payment every --interval seconds: latency, not a queue made on purpose
-  burst    all --payments at once (BURST_THREADS calls in flight): how a queue drains
+  paced    one payment every --interval seconds (0.5): latency, not a queue made on
+           purpose. A payment costs one worker three jobs (the provider's webhook,
+           push_teamleader, Teamleader's paymentRegistered echo), about 0.2 s of job
+           time plus rq's pickup and fork per job, so one worker falls behind at 0.1 s
+           apart; Teamleader's own limit allows under one payment a second anyway.
+  burst    all --payments marked paid at once (BURST_THREADS calls in flight): how long
+           the queue takes to drain.
 
 Rate limits are raised out of the way (RATE_LIMIT calls per minute, sandbox and ours):
-the figure is our path, not Teamleader's budget. Calls per payment are printed, so what
-Teamleader's 200 per minute allows follows from them.
+the figure is our path, not Teamleader's budget. Calls per payment are printed, and
+what Teamleader's 200 per minute allows at that many.
 
-    python bench/payment_latency.py [--payments 200] [--interval 0.1] [--workers 1]
+    python bench/payment_latency.py [--payments 200] [--interval 0.5] [--workers 1]
                                     [--no-burst] [--quick]
                                     [--server postgresql://postgres@127.0.0.1:5432]
 """
@@ -48,7 +53,15 @@ from pathlib import Path
 import flask_migrate
 import redis
 import requests
-from import_throughput import RANGE_DAYS, Job, app_config, configure, connect, scratch_database
+from import_throughput import (
+    OUR_LIMIT,
+    RANGE_DAYS,
+    Job,
+    app_config,
+    configure,
+    connect,
+    scratch_database,
+)
 from rq import Queue, Worker
 from werkzeug.serving import make_server
 
@@ -117,6 +130,7 @@ class Result:
     stages: dict[str, float]  # median seconds after t0
     jobs: Counter = field(default_factory=Counter)
     idle_pushes: int = 0
+    job_seconds: float = 0.0  # started → finished, summed over the scenario's jobs
     failed: Counter = field(default_factory=Counter)
     first_error: str | None = None
     syncs: Counter = field(default_factory=Counter)
@@ -327,9 +341,9 @@ def send_burst(provider_url: str, pairs) -> list[Sent]:
         return list(pool.map(lambda pair: mark_paid(provider_url, *pair), pairs))
 
 
-def wait_for_arrivals(sandbox_url: str, sent: list[Sent], timeout: float) -> Counter:
-    """Fill in ``received`` from the sandbox's registerPayment log; accepted calls per
-    invoice. Arrival times are the sandbox's; polling only decides when to stop."""
+def wait_for_arrivals(sandbox_url: str, sent: list[Sent], timeout: float) -> None:
+    """Fill in ``received`` from the sandbox's registerPayment log. Arrival times are the
+    sandbox's; polling only decides when to stop."""
     deadline = time.monotonic() + timeout
     wanted = {s.target.teamleader_id: s for s in sent}
     while True:
@@ -339,7 +353,7 @@ def wait_for_arrivals(sandbox_url: str, sent: list[Sent], timeout: float) -> Cou
             if payment is not None and payment.received is None:
                 payment.received = row["received_at"]
         if all(s.received for s in sent) or time.monotonic() > deadline:
-            return Counter(row["invoice_id"] for row in rows)
+            return
         time.sleep(POLL_SECONDS)
 
 
@@ -357,14 +371,15 @@ def run_scenario(name: str, env: dict, targets: list[Target], args) -> Result:
         sent = send_paced(provider_url, pairs, args.interval)
     else:
         sent = send_burst(provider_url, pairs)
-    registrations = wait_for_arrivals(sandbox_url, sent, args.timeout)
+    wait_for_arrivals(sandbox_url, sent, args.timeout)
     settle(connection)  # a late second registerPayment would show in the counts
+    registrations = get_data(f"{sandbox_url}/teamleader/_control/registrations")
     result = Result(
         scenario=name,
         sent=sent,
         calls=Counter(get_data(f"{sandbox_url}/teamleader/_control/calls")),
         provider_calls=Counter(get_data(f"{sandbox_url}/provider/_control/calls")),
-        registrations=registrations,
+        registrations=Counter(row["invoice_id"] for row in registrations),
         stages={},
     )
     with app.app_context():
@@ -383,17 +398,21 @@ def read_jobs(result: Result, started) -> None:
     """The job history of the scenario: the webhook jobs' stages, pushes, failures, syncs."""
     runs = db.session.scalars(db.select(JobRun).where(JobRun.created_at >= started)).all()
     by_payment = {r.args[0]: r for r in runs if r.name == "handle_provider_webhook" and r.args}
-    stages = {"webhook answered": [], "fetch job queued": [], "started": [], "finished": []}
+    stages = {"fetch job queued": [], "webhook answered": [], "fetch job started": []}
+    stages["fetch job done"] = []
     for s in result.sent:
         run = by_payment.get(s.provider_id)
         stages["webhook answered"].append(s.answered - s.t0)
         if run is not None and run.finished_at is not None:
             stages["fetch job queued"].append(run.created_at.timestamp() - s.t0)
-            stages["started"].append(run.started_at.timestamp() - s.t0)
-            stages["finished"].append(run.finished_at.timestamp() - s.t0)
+            stages["fetch job started"].append(run.started_at.timestamp() - s.t0)
+            stages["fetch job done"].append(run.finished_at.timestamp() - s.t0)
     stages["registerPayment received"] = result.latencies
     result.stages = {k: statistics.median(v) for k, v in stages.items() if v}
     result.jobs = Counter(r.name for r in runs)
+    result.job_seconds = sum(
+        (r.finished_at - r.started_at).total_seconds() for r in runs if r.finished_at
+    )
     result.idle_pushes = sum(r.name == "push_teamleader" and "in line" in r.message for r in runs)
     failed = [r for r in runs if r.status == JobStatus.FAILED]
     result.failed = Counter(r.name for r in failed)
@@ -464,14 +483,18 @@ def _details(r: Result) -> None:
     print(f"  Teamleader calls per payment: {calls}")
     print(f"  provider calls per payment: {provider}")
     if r.calls:
-        payments_per_minute = 190 / (sum(r.calls.values()) / per)
+        payments_per_minute = OUR_LIMIT / (sum(r.calls.values()) / per)
         print(
-            f"  at Teamleader's limit (our 190 of 200 per minute) these calls allow"
+            f"  at Teamleader's limit (our {OUR_LIMIT} of 200 per minute) these calls allow"
             f" {payments_per_minute:.0f} payments a minute before the limit, not our path,"
             " sets the pace"
         )
     jobs = "  ".join(f"{k} {v}" for k, v in sorted(r.jobs.items()))
     print(f"  jobs: {jobs} ({r.idle_pushes} push_teamleader runs found Teamleader in line)")
+    print(
+        f"  job time per payment: {r.job_seconds / per:.3f} s (started → finished; rq's pickup"
+        " and fork per job come on top)"
+    )
     print(f"  Teamleader sync rows: {dict(r.syncs)}")
     _warnings(r)
     if r.latencies:
@@ -486,8 +509,8 @@ def _details(r: Result) -> None:
 def _warnings(r: Result) -> None:
     for s in r.missing:
         print(
-            f"  ! {s.provider_id} (invoice {s.target.id}) did not reach Teamleader;"
-            f" webhook answered HTTP {s.webhook_status}"
+            f"  ! {s.provider_id} (invoice {s.target.id}) did not reach Teamleader within"
+            f" --timeout; the provider's webhook was answered HTTP {s.webhook_status}"
         )
     twice = {k: v for k, v in r.registrations.items() if v > 1}
     if twice:
@@ -505,7 +528,7 @@ def _warnings(r: Result) -> None:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=200, help="payments per scenario")
-    parser.add_argument("--interval", type=float, default=0.1, help="paced: seconds apart")
+    parser.add_argument("--interval", type=float, default=0.5, help="paced: seconds apart")
     parser.add_argument("--workers", type=int, default=1, help="rq worker processes")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for all")
     parser.add_argument("--no-burst", action="store_true", help="the paced scenario only")

@@ -62,6 +62,9 @@ def test_a_payment_reaches_teamleader_once(open_invoice, sandbox):
     db.session.refresh(sync)
     assert sync.status == SyncStatus.SYNCED and not sync.outstanding
     assert sandbox.calls().get("invoices.registerPayment") == 1
+    [registered] = sandbox.control("GET", "registrations")["data"]
+    assert registered["invoice_id"] == open_invoice.teamleader_id
+    assert Decimal(str(registered["amount"])) == amount and registered["received_at"] > 0
     assert open_invoice.teamleader_status == "matched"
     assert open_invoice.amount_due == 0  # Teamleader's due and ours are not counted twice
 
