@@ -8,10 +8,11 @@ UTC datetimes, absent nullable keys as None, absent refunded/charged-back totals
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+
+from collector.fields import UtcDateTime, nullable
 
 PAYMENT_STATUSES = ("open", "pending", "authorized", "paid", "canceled", "expired", "failed")
 REFUND_STATUSES = ("queued", "pending", "processing", "refunded", "failed", "canceled")
@@ -19,34 +20,11 @@ REFUND_STATUSES = ("queued", "pending", "processing", "refunded", "failed", "can
 Str = fields.String
 
 
-def nullable(field_cls: type[fields.Field], *args, **kwargs) -> fields.Field:
-    """A field that may be null or absent."""
-    kwargs.setdefault("load_default", None)
-    return field_cls(*args, allow_none=True, **kwargs)
-
-
 class Base(Schema):
     """Ignore keys we do not know."""
 
     class Meta:
         unknown = EXCLUDE
-
-
-class UtcDateTime(fields.Field):
-    """ISO 8601 timestamp (Mollie: ``2024-03-20T09:13:37+00:00``) → aware UTC ``datetime``."""
-
-    default_error_messages = {"invalid": "Not a valid ISO 8601 datetime."}
-
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
 
 
 class AmountValue(fields.Field):

@@ -6,16 +6,12 @@ as ``Decimal`` or ``int`` and never pass through a float.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import fields
 
-
-def nullable(field_cls: type[fields.Field], *args, **kwargs) -> fields.Field:
-    """A field that may be null or absent (Teamleader sends empty scalars as null, §2)."""
-    kwargs.setdefault("load_default", None)
-    return field_cls(*args, allow_none=True, **kwargs)
+# Teamleader sends empty scalars as null and times with or without an offset (§2).
+from collector.fields import UtcDateTime, nullable  # noqa: F401  (re-exported)
 
 
 def listing(inner: fields.Field, **kwargs) -> fields.List:
@@ -43,23 +39,6 @@ def to_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise ValueError("not a finite number")
     return result
-
-
-class UtcDateTime(fields.Field):
-    """ISO 8601 datetime → aware ``datetime`` in UTC (a missing offset is read as UTC, §2)."""
-
-    default_error_messages = {"invalid": "Not a valid ISO 8601 datetime."}
-
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
 
 
 class Money(fields.Field):
