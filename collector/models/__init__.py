@@ -14,11 +14,12 @@ from collector.models.payment import Payment, PaymentKind, PaymentSource
 from collector.models.profile import Profile
 from collector.models.status_callback import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.models.teamleader_connection import ConnectionStatus, TeamleaderConnection
-from collector.models.teamleader_sync import SyncStatus, TeamleaderSync
+from collector.models.teamleader_sync import NEEDS_A_PERSON, SyncStatus, TeamleaderSync
 from collector.models.user import Role, User
 from collector.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 
 __all__ = [
+    "NEEDS_A_PERSON",
     "ApiKey",
     "CallbackDelivery",
     "CallbackEndpoint",

@@ -30,6 +30,10 @@ class SyncStatus(enum.StrEnum):
     SKIPPED = "skipped"  # not sent, and why is in ``last_error`` (strict mode off…)
 
 
+# Statuses the sweep leaves alone: someone must send the document again.
+NEEDS_A_PERSON = (SyncStatus.FAILED, SyncStatus.SKIPPED)
+
+
 class TeamleaderSync(db.Model):
     __tablename__ = "teamleader_sync"
     __table_args__ = (sa.Index("ix_teamleader_sync_status_next", "status", "next_attempt_at"),)

@@ -29,6 +29,7 @@ from collector.models import (
 from collector.models.types import utcnow
 from collector.services import events, lifecycle
 from collector.services.customer_sync import CustomerSync, refs_of, sync_customers
+from collector.services.lifecycle import collectable, credited_total
 from collector.services.profile_choice import Choice, ProfileChooser
 from collector.teamleader import NotFound, TeamleaderClient
 
@@ -69,17 +70,6 @@ class Draft:
         for kind, message, details in self.events:
             InvoiceEvent(invoice=invoice, kind=kind, message=message, actor=actor, details=details)
         return invoice
-
-
-def collectable(payable: Decimal, teamleader_due: Decimal, credited: Decimal) -> Decimal:
-    """What is still to collect on an invoice.
-
-    Teamleader's blueprint says a credit note lowers the invoice's ``total.due``; its
-    support centre says a partial one does not (reference §7 [?]). Taking the lower of
-    Teamleader's due and "payable less what our credit notes credit" is right in the
-    first reading and never asks for too much in the second.
-    """
-    return max(ZERO, min(teamleader_due, payable - credited))
 
 
 def state_for(
@@ -465,17 +455,6 @@ def _archived_by_credit(invoice: Invoice) -> bool:
     """Whether the invoice's last state change was archiving it as fully credited."""
     changes = [e for e in invoice.events if e.kind == events.STATE_CHANGED]
     return bool(changes) and changes[-1].message == ARCHIVED_BY_CREDIT
-
-
-def credited_total(invoice: Invoice) -> Decimal:
-    """What the credit notes held here credit on ``invoice``."""
-    total = db.session.scalar(
-        db.select(db.func.coalesce(db.func.sum(Invoice.total_incl_vat), 0)).where(
-            Invoice.credited_invoice_id == invoice.id,
-            Invoice.kind == DocumentKind.CREDIT_NOTE,
-        )
-    )
-    return Decimal(total).quantize(Decimal("0.01"))
 
 
 def _amount(total: dict, *keys: str) -> Decimal:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from collector.extensions import db
 from collector.models import (
+    NEEDS_A_PERSON,
     DocumentKind,
     Invoice,
     InvoiceEvent,
@@ -152,7 +153,7 @@ def _conditions(criteria: InvoiceFilter) -> list:
     if c.teamleader == SYNC_PROBLEMS:
         # Few rows, found through the (status, next_attempt_at) index.
         refused = sa.select(TeamleaderSync.invoice_id).where(
-            TeamleaderSync.status.in_((SyncStatus.FAILED, SyncStatus.SKIPPED))
+            TeamleaderSync.status.in_(NEEDS_A_PERSON)
         )
         conditions.append(Invoice.id.in_(refused))
     return conditions
@@ -261,7 +262,7 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
         teamleader_sync=teamleader_sync_state(invoice),
         may_mark_paid=may_mark_paid(invoice),
         may_archive=invoice.state != InvoiceState.ARCHIVED,
-        may_resend=sync is not None and sync.status in (SyncStatus.FAILED, SyncStatus.SKIPPED),
+        may_resend=sync is not None and sync.status in NEEDS_A_PERSON,
     )
 
 

@@ -107,16 +107,36 @@ def paid_here(invoice: Invoice) -> Decimal:
     return sum((net(p) for p in ours(invoice)), ZERO)
 
 
+def collectable(payable: Decimal, teamleader_due: Decimal, credited: Decimal) -> Decimal:
+    """What is still to collect on an invoice.
+
+    Teamleader's blueprint says a credit note lowers the invoice's ``total.due``; its
+    support centre says a partial one does not (reference §7 [?]). Taking the lower of
+    Teamleader's due and "payable less what our credit notes credit" is right in the
+    first reading and never asks for too much in the second.
+    """
+    return max(ZERO, min(teamleader_due, payable - credited))
+
+
+def credited_total(invoice: Invoice) -> Decimal:
+    """What the credit notes held here credit on ``invoice``."""
+    total = db.session.scalar(
+        db.select(db.func.coalesce(db.func.sum(Invoice.total_incl_vat), 0)).where(
+            Invoice.credited_invoice_id == invoice.id,
+            Invoice.kind == DocumentKind.CREDIT_NOTE,
+        )
+    )
+    return Decimal(total).quantize(Decimal("0.01"))
+
+
 def recompute_due(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
     """Set and return what is still due.
 
     Teamleader's due (``teamleader_due``) already counts what Teamleader holds,
     including our payments it held at the same read (``TeamleaderSync.held``); those
     are added back and all of ours taken off, so none is counted twice. The result
-    never exceeds the payable less our credit notes (see ``importer.collectable``).
+    never exceeds the payable less our credit notes (see ``collectable``).
     """
-    from collector.services.importer import collectable, credited_total
-
     payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
     credited = credited_total(invoice) if credited is None else credited
     teamleader_due = payable if invoice.teamleader_due is None else invoice.teamleader_due
@@ -399,17 +419,22 @@ def _owe_teamleader(invoice: Invoice, entry: Payment) -> None:
         owe_teamleader(invoice)
 
 
+def sync_row(invoice: Invoice) -> TeamleaderSync:
+    """The document's Teamleader sync row, made (owing nothing) on first use."""
+    if invoice.teamleader_sync is None:
+        sync = TeamleaderSync(wanted=0, done=0, held=ZERO)
+        db.session.add(sync)
+        sync.invoice = invoice
+    return invoice.teamleader_sync
+
+
 def owe_teamleader(invoice: Invoice) -> None:
     """Teamleader must be brought in line with our payments of ``invoice``: bump the
     wanted version of its sync row, in the caller's transaction."""
     if invoice.kind != DocumentKind.INVOICE:
         return
-    sync = invoice.teamleader_sync
-    if sync is None:
-        sync = TeamleaderSync(wanted=0, done=0, held=ZERO)
-        db.session.add(sync)
-        sync.invoice = invoice
-        db.session.flush()
+    sync = sync_row(invoice)
+    db.session.flush()
     # Atomic in SQL: two transactions owing the same document both count.
     db.session.execute(
         sa.update(TeamleaderSync)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from collector.extensions import db
 from collector.models import (
@@ -37,10 +36,8 @@ class Problems:
 
 def find_problems(limit: int = LIMIT) -> Problems:
     """The three lists of the sync problems page, each with its documents loaded."""
-    syncs = teamleader_payments.problems(limit)
-    _attach_invoices(syncs)
     return Problems(
-        teamleader=syncs,
+        teamleader=teamleader_payments.problems(limit),
         callbacks=status_callbacks.failed_deliveries(limit),
         mails=failed_mails(limit),
     )
@@ -57,13 +54,3 @@ def failed_mails(limit: int = LIMIT) -> list[DocumentMail]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
-
-
-def _attach_invoices(syncs: list[TeamleaderSync]) -> None:
-    # One query for all their documents instead of one lazy load per row.
-    ids = {s.invoice_id for s in syncs}
-    if not ids:
-        return
-    found = {i.id: i for i in db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(ids)))}
-    for sync in syncs:
-        set_committed_value(sync, "invoice", found.get(sync.invoice_id))

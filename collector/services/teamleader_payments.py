@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+
+from sqlalchemy.orm import joinedload
 
 from collector.extensions import db
 from collector.models import (
+    NEEDS_A_PERSON,
     ConnectionStatus,
     Invoice,
     Payment,
@@ -30,16 +33,13 @@ from collector.models import (
     TeamleaderConnection,
     TeamleaderSync,
 )
-from collector.services import events, lifecycle, outbox
+from collector.services import errors, events, lifecycle, outbox
 from collector.teamleader import (
     AuthError,
-    Forbidden,
-    NotFound,
     RateLimited,
     TeamleaderClient,
     TeamleaderError,
     Unavailable,
-    ValidationFailed,
 )
 
 CENT = Decimal("0.01")
@@ -111,7 +111,7 @@ def reconcile(
     """Bring the document and (with ``push``) Teamleader in line; returns what was done.
 
     Raises the client's errors; the caller decides whether to retry."""
-    sync = _sync_row(invoice)
+    sync = lifecycle.sync_row(invoice)
     info = client.invoices_info(invoice.teamleader_id)
     comparison = compare(invoice, _entries(info))
     # Teamleader's due first: the payments mirrored next are already counted in it.
@@ -156,12 +156,6 @@ def _register_missing(client, invoice, wanted, info: dict, method_id: str | None
         )
         count += 1
     return count
-
-
-def _sync_row(invoice: Invoice) -> TeamleaderSync:
-    if invoice.teamleader_sync is None:
-        db.session.add(TeamleaderSync(invoice=invoice, wanted=0, done=0, held=Decimal("0.00")))
-    return invoice.teamleader_sync
 
 
 def _entries(info: dict) -> list[tuple[Decimal, date]]:
@@ -224,7 +218,7 @@ def _note_teamleader_view(invoice: Invoice, info: dict, comparison: Comparison) 
     total = info.get("total") or {}
     due = total.get("due")
     note_payment_state(invoice, info.get("status"), due, info.get("paid_at"))
-    _sync_row(invoice).held = comparison.held
+    lifecycle.sync_row(invoice).held = comparison.held
 
 
 def note_payment_state(invoice: Invoice, status, due, paid_at) -> str | None:
@@ -286,7 +280,6 @@ def due(now: datetime, limit: int = 200) -> list[int]:
 def claim(sync_id: int, now: datetime) -> int | None:
     """Take the row with one conditional UPDATE; returns the version to deliver, or None
     when another worker holds it or there is nothing to do."""
-    lease = now.timestamp() + LEASE_SECONDS
     result = db.session.execute(
         db.update(TeamleaderSync)
         .where(
@@ -296,7 +289,7 @@ def claim(sync_id: int, now: datetime) -> int | None:
             db.or_(TeamleaderSync.lease_until.is_(None), TeamleaderSync.lease_until < now),
         )
         .values(
-            lease_until=datetime.fromtimestamp(lease, UTC),
+            lease_until=now + timedelta(seconds=LEASE_SECONDS),
             last_attempt_at=now,
             attempts=TeamleaderSync.attempts + 1,
         )
@@ -342,7 +335,7 @@ def deliver(
     except (Unavailable, RateLimited, AuthError) as exc:
         db.session.rollback()
         return _retry(db.session.get(TeamleaderSync, sync_id), _safe(exc), now)
-    except (ValidationFailed, NotFound, Forbidden, TeamleaderError) as exc:
+    except TeamleaderError as exc:  # a 4xx, or an answer we cannot read: a person must look
         db.session.rollback()
         return _fail(db.session.get(TeamleaderSync, sync_id), _safe(exc), now)
     return _done(sync, version, outcome, now)
@@ -387,7 +380,7 @@ def _retry(sync: TeamleaderSync, error: str, now: datetime) -> Delivery:
     step = sync.attempts - 1
     wait = BACKOFF[step] if step < len(BACKOFF) else HOURLY
     sync.status = SyncStatus.RETRYING
-    sync.next_attempt_at = datetime.fromtimestamp(now.timestamp() + wait, UTC)
+    sync.next_attempt_at = now + timedelta(seconds=wait)
     sync.lease_until = None
     sync.last_error = error
     db.session.commit()
@@ -429,9 +422,7 @@ def retry(sync_id: int) -> TeamleaderSync:
     """An admin asks to send a failed or skipped document again."""
     sync = db.session.get(TeamleaderSync, sync_id)
     if sync is None:
-        from collector.services.errors import NotFound as Missing
-
-        raise Missing("There is no such Teamleader sync.")
+        raise errors.NotFound("There is no such Teamleader sync.")
     lifecycle.owe_teamleader(sync.invoice)
     db.session.commit()
     return sync
@@ -441,7 +432,8 @@ def problems(limit: int = 200) -> list[TeamleaderSync]:
     """Documents Teamleader refused, or that were not sent and why, newest first."""
     query = (
         db.select(TeamleaderSync)
-        .where(TeamleaderSync.status.in_((SyncStatus.FAILED, SyncStatus.SKIPPED)))
+        .options(joinedload(TeamleaderSync.invoice))
+        .where(TeamleaderSync.status.in_(NEEDS_A_PERSON))
         .order_by(TeamleaderSync.updated_at.desc())
         .limit(limit)
     )
