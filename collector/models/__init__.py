@@ -1,6 +1,19 @@
 """The data model, one model per module. Importing this package registers them all."""
 
 from collector.models.api_key import ApiKey
+from collector.models.bank_file import (
+    BankFile,
+    BankFileKind,
+    BankTransaction,
+    BankTransactionKind,
+    BankTransactionStatus,
+)
+from collector.models.collection_run import (
+    Collection,
+    CollectionRun,
+    CollectionRunStatus,
+    CollectionStatus,
+)
 from collector.models.creditor import Creditor
 from collector.models.customer import Customer, CustomerKind
 from collector.models.document_import import DocumentImport, ImportSource, ImportStatus
@@ -9,6 +22,8 @@ from collector.models.invoice import DocumentKind, Invoice, InvoiceState
 from collector.models.invoice_event import InvoiceEvent
 from collector.models.job_run import JobRun, JobStatus
 from collector.models.mail_message import MailMessage, MailStatus
+from collector.models.mandate import Mandate, MandateScheme, MandateStatus
+from collector.models.mandate_upload import MandateUpload, MandateUploadStatus
 from collector.models.online_payment import OnlinePayment
 from collector.models.payment import Payment, PaymentKind, PaymentSource
 from collector.models.profile import Profile
@@ -21,9 +36,18 @@ from collector.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 __all__ = [
     "NEEDS_A_PERSON",
     "ApiKey",
+    "BankFile",
+    "BankFileKind",
+    "BankTransaction",
+    "BankTransactionKind",
+    "BankTransactionStatus",
     "CallbackDelivery",
     "CallbackEndpoint",
     "CallbackStatus",
+    "Collection",
+    "CollectionRun",
+    "CollectionRunStatus",
+    "CollectionStatus",
     "ConnectionStatus",
     "Creditor",
     "Customer",
@@ -43,6 +67,11 @@ __all__ = [
     "JobStatus",
     "MailMessage",
     "MailStatus",
+    "Mandate",
+    "MandateScheme",
+    "MandateStatus",
+    "MandateUpload",
+    "MandateUploadStatus",
     "OnlinePayment",
     "Payment",
     "PaymentKind",

@@ -7,7 +7,7 @@ the only one who sends it. The ``MailMessage`` it produced says what went out.
 """
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,6 +55,12 @@ class DocumentMail(db.Model):
     recipient: Mapped[str | None] = mapped_column(sa.String(254))
     mail_message_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("mail_message.id", ondelete="SET NULL")
+    )
+    # The direct debit this mail announced (the SEPA pre-notification): the day and
+    # the mandate. A collection run never collects before the announced day.
+    direct_debit_on: Mapped[date | None] = mapped_column(sa.Date)
+    direct_debit_mandate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("mandate.id", ondelete="SET NULL")
     )
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
