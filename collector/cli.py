@@ -57,6 +57,8 @@ def create_api_key(name: str) -> None:
 
 
 DEMO_IBAN = "BE71 0961 2345 6769"
+# The Belgian example identifier (valid check digits), so collection runs can be tried.
+DEMO_CREDITOR_IDENTIFIER = "BE69ZZZ050D000000008"
 DEMO_PROFILES = (
     {
         "name": "Direct debit",
@@ -98,8 +100,9 @@ def demo_setup() -> None:
         if not db.session.execute(db.select(Profile).filter_by(name=data["name"])).first():
             profiles.create_profile(data)
     if not creditor.current().iban:
-        # A valid Belgian test IBAN, so the payment page's bank transfer shows something.
-        creditor.update("Demo Company BV", DEMO_IBAN, "")
+        # A valid Belgian test IBAN, so the payment page's bank transfer shows something,
+        # and a valid creditor identifier, so direct debits can be collected.
+        creditor.update("Demo Company BV", DEMO_IBAN, "", DEMO_CREDITOR_IDENTIFIER)
     click.echo(f"Demo login: {login_file.read_text().strip()}")
 
 

@@ -84,7 +84,14 @@ def test_an_empty_iban_clears_the_account(app):
 
 
 def post(client, **data):
-    values = {"name": "Acme BV", "iban": "", "bic": ""} | data
+    values = {
+        "name": "Acme BV",
+        "iban": "",
+        "bic": "",
+        "creditor_identifier": "",
+        "prenotification_days": "14",
+        "pain_version": "pain.008.001.02",
+    } | data
     return client.post(PAGE, data={**values, "csrf_token": csrf_token(client, PAGE)})
 
 
@@ -128,3 +135,59 @@ def test_the_form_needs_its_csrf_token(app, admin_client):
     response = admin_client.post(PAGE, data={"name": "Acme", "iban": "", "bic": ""})
     assert response.status_code == 400
     assert creditor.current().name == ""
+
+
+# -- direct-debit settings ------------------------------------------------------------------
+
+
+def test_the_creditor_identifier_is_checked_by_its_check_digits_and_stored_compact(app):
+    saved = creditor.update("Acme", "BE71 0961 2345 6769", "", "be69 zzz 050d000000008")
+    assert saved.creditor_identifier == "BE69ZZZ050D000000008"
+    assert saved.can_collect
+    with pytest.raises(Invalid) as refused:
+        creditor.update("Other", "", "", "BE68ZZZ050D000000008")
+    assert "check digits" in refused.value.errors["creditor_identifier"][0]
+    kept = rows()[0]
+    assert (kept.name, kept.creditor_identifier) == ("Acme", "BE69ZZZ050D000000008")
+
+
+def test_a_creditor_without_identifier_cannot_collect(app):
+    saved = creditor.update("Acme", "BE71 0961 2345 6769", "")
+    assert saved.creditor_identifier is None and not saved.can_collect
+    assert (saved.prenotification_days, saved.pain_version) == (14, "pain.008.001.02")
+
+
+@pytest.mark.parametrize("days", [0, 61, None])
+def test_pre_notification_days_stay_within_reason(app, days):
+    with pytest.raises(Invalid) as refused:
+        creditor.update("Acme", "", "", "", days)
+    assert "prenotification_days" in refused.value.errors
+    assert rows() == [] or rows()[0].name == ""
+
+
+def test_an_unknown_pain_version_is_refused(app):
+    with pytest.raises(Invalid) as refused:
+        creditor.update("Acme", "", "", "", 14, "pain.008.003.02")
+    assert "pain_version" in refused.value.errors
+
+
+def test_admins_save_the_direct_debit_settings(app, admin_client):
+    response = post(
+        admin_client,
+        creditor_identifier="BE69 ZZZ 050D000000008",
+        prenotification_days="5",
+        pain_version="pain.008.001.08",
+    )
+    assert response.status_code == 302
+    saved = rows()[0]
+    assert saved.creditor_identifier == "BE69ZZZ050D000000008"
+    assert (saved.prenotification_days, saved.pain_version) == (5, "pain.008.001.08")
+    page = admin_client.get(PAGE).get_data(as_text=True)
+    assert 'value="BE69ZZZ050D000000008"' in page and 'value="5"' in page
+
+
+def test_a_bad_creditor_identifier_is_a_400_under_its_field(app, admin_client):
+    response = post(admin_client, creditor_identifier="BE68ZZZ050D000000008")
+    assert response.status_code == 400
+    assert "check digits" in response.get_data(as_text=True)
+    assert rows() == [] or rows()[0].creditor_identifier is None

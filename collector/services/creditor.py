@@ -1,15 +1,33 @@
-"""Who is paid: the creditor's name and bank account, one row, checked with schwifty."""
+"""Who is paid: the creditor's name and bank account (checked with schwifty), its SEPA
+creditor identifier (python-stdnum's ``eu.at_02``) and its direct-debit settings. One row."""
 
 from __future__ import annotations
 
 from schwifty import BIC, IBAN
 from schwifty import exceptions as bank
+from stdnum import exceptions as stdnum_errors
+from stdnum.eu import at_02
 
 from collector.extensions import db
 from collector.models import Creditor
+from collector.models.creditor import DEFAULT_PRENOTIFICATION_DAYS, PAIN_VERSIONS
 from collector.services.errors import Invalid
 
 MAX_NAME = 140
+# The rulebook's 14 calendar days unless agreed otherwise with the debtor (reference §2.5);
+# a shorter agreed period is common, a longer one than two months is not.
+PRENOTIFICATION_RANGE = (1, 60)
+
+IDENTIFIER_PROBLEMS = {
+    stdnum_errors.InvalidChecksum: (
+        "The check digits (characters 3 and 4) do not match the rest: please look for a "
+        "typing error."
+    ),
+}
+IDENTIFIER_PROBLEM = (
+    "A creditor identifier is a country code, two check digits, a three-character "
+    "business code (often ZZZ) and the national identifier, e.g. BE69ZZZ050D000000008."
+)
 
 IBAN_PROBLEMS = {
     bank.InvalidCountryCode: "An IBAN starts with a known country code, such as BE or NL.",
@@ -44,18 +62,46 @@ def current() -> Creditor:
     return creditor
 
 
-def update(name: str, iban: str, bic: str) -> Creditor:
-    """Store the creditor's name and account; an invalid IBAN or BIC stores nothing."""
+def update(
+    name: str,
+    iban: str,
+    bic: str,
+    creditor_identifier: str = "",
+    prenotification_days: int | None = DEFAULT_PRENOTIFICATION_DAYS,
+    pain_version: str = PAIN_VERSIONS[0],
+) -> Creditor:
+    """Store the creditor's details; anything invalid stores nothing."""
     name = (name or "").strip()
     account, bic_code, errors = _check_account(iban, bic)
     if len(name) > MAX_NAME:
         errors["name"] = [f"At most {MAX_NAME} characters."]
+    identifier = _check_identifier(creditor_identifier, errors)
+    low, high = PRENOTIFICATION_RANGE
+    if prenotification_days is None or not low <= prenotification_days <= high:
+        errors["prenotification_days"] = [f"A number of days from {low} to {high}."]
+    if pain_version not in PAIN_VERSIONS:
+        errors["pain_version"] = [f"One of {', '.join(PAIN_VERSIONS)}."]
     if errors:
         raise Invalid(errors)
     creditor = current()
     creditor.name, creditor.iban, creditor.bic = name, account, bic_code
+    creditor.creditor_identifier = identifier
+    creditor.prenotification_days = prenotification_days
+    creditor.pain_version = pain_version
     db.session.commit()
     return creditor
+
+
+def _check_identifier(value: str, errors: dict[str, list[str]]) -> str | None:
+    """The compact creditor identifier (AT-02), or None when empty; a fault goes in
+    ``errors``."""
+    if not (value or "").strip():
+        return None
+    try:
+        return at_02.validate(value)
+    except stdnum_errors.ValidationError as exc:
+        errors["creditor_identifier"] = [_reason(exc, IDENTIFIER_PROBLEMS, IDENTIFIER_PROBLEM)]
+        return None
 
 
 def grouped(iban: str) -> str:

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -15,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from collector.models.creditor import PAIN_VERSIONS
 from collector.services.creditor import grouped
 from collector.services.teamleader_connection import active_payment_methods
 
@@ -162,22 +164,35 @@ class ImportForm(FlaskForm):
 
 
 class CreditorForm(FlaskForm):
-    """The creditor's name and account; the service checks the IBAN and BIC."""
+    """The creditor's name, account and direct-debit settings; the service checks them."""
 
     name = StringField("Name (beneficiary)", validators=[Length(max=140)], filters=[_strip])
     iban = StringField("IBAN", validators=[Length(max=64)], filters=[_strip])
     bic = StringField("BIC", validators=[Length(max=32)], filters=[_strip])
+    creditor_identifier = StringField(
+        "SEPA creditor identifier", validators=[Length(max=64)], filters=[_strip]
+    )
+    prenotification_days = IntegerField(
+        "Days of pre-notification", validators=[Optional()], default=14
+    )
+    pain_version = SelectField("pain.008 version your bank takes", choices=list(PAIN_VERSIONS))
 
     def load(self, creditor) -> None:
         self.name.data = creditor.name
         self.iban.data = grouped(creditor.iban or "")
         self.bic.data = creditor.bic or ""
+        self.creditor_identifier.data = creditor.creditor_identifier or ""
+        self.prenotification_days.data = creditor.prenotification_days
+        self.pain_version.data = creditor.pain_version
 
     def to_data(self) -> dict:
         return {
             "name": self.name.data or "",
             "iban": self.iban.data or "",
             "bic": self.bic.data or "",
+            "creditor_identifier": self.creditor_identifier.data or "",
+            "prenotification_days": self.prenotification_days.data,
+            "pain_version": self.pain_version.data,
         }
 
 
