@@ -95,6 +95,13 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("PDF_BATCH_SIZE", 100, "Most PDFs the schedule fetches per run (every 5 minutes)", int),
     Key("PDF_MAX_BYTES", 20 * 1024 * 1024, "Largest PDF accepted from Teamleader, bytes", int),
+    Key(
+        "MAX_CONTENT_LENGTH",
+        64 * 1024 * 1024,
+        "Largest request body, bytes: uploads (a 100,000-row mandates CSV is about 10 MB) "
+        "are refused with 413 above it before anything reads them",
+        int,
+    ),
     Key("EXACT_BASE_URL", "https://start.exactonline.be", "Exact Online host (per country)"),
     Key("EXACT_CLIENT_ID", "", "OAuth2 client id of the Exact Online app"),
     Key("EXACT_CLIENT_SECRET", "", "OAuth2 client secret of the Exact Online app"),

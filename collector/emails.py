@@ -57,6 +57,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "reminder_outstanding": "Het openstaande bedrag is {amount}.",
         "reminder_request": "Wij vragen u vriendelijk dit bedrag zo snel mogelijk te betalen.",
         "already_paid": "Hebt u intussen al betaald, dan mag u dit bericht negeren.",
+        "direct_debit": (
+            "Wij innen {debit_amount} via SEPA-domiciliëring op {debit_date} van uw rekening "
+            "{debit_account}, volgens mandaat {mandate_reference} (ons identificatienummer als "
+            "schuldeiser: {creditor_identifier}). U hoeft niets te doen."
+        ),
+        "view_online": "U kunt de factuur ook online bekijken:",
+        "view_button": "Bekijk de factuur",
         "sign_off": "Met vriendelijke groeten,",
     },
     "fr": {
@@ -95,6 +102,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "Si vous avez effectué le paiement entre-temps, "
             "nous vous prions de ne pas tenir compte de ce message."
         ),
+        "direct_debit": (
+            "Nous prélèverons {debit_amount} par domiciliation SEPA le {debit_date} sur votre "
+            "compte {debit_account}, en vertu du mandat {mandate_reference} (notre identifiant "
+            "de créancier\u00a0: {creditor_identifier}). Vous n’avez rien à faire."
+        ),
+        "view_online": "Vous pouvez aussi consulter la facture en ligne\u00a0:",
+        "view_button": "Voir la facture",
         "sign_off": "Cordialement,",
     },
     "en": {
@@ -123,6 +137,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "reminder_outstanding": "The amount outstanding is {amount}.",
         "reminder_request": "We would be grateful if you could settle it as soon as possible.",
         "already_paid": "If you have paid in the meantime, please ignore this message.",
+        "direct_debit": (
+            "We will collect {debit_amount} by SEPA direct debit on {debit_date} from your "
+            "account {debit_account}, under mandate {mandate_reference} (our creditor "
+            "identifier: {creditor_identifier}). There is nothing you need to do."
+        ),
+        "view_online": "You can also view the invoice online:",
+        "view_button": "View the invoice",
         "sign_off": "Kind regards,",
     },
 }
@@ -135,6 +156,18 @@ class Letter:
     subject: str
     text: str
     html: str
+
+
+@dataclass(frozen=True)
+class DirectDebitFacts:
+    """The SEPA pre-notification: what will be collected, when, on which mandate, from
+    which account (masked) and by whom (the creditor identifier)."""
+
+    amount: Decimal
+    on: date
+    mandate_reference: str
+    account: str
+    creditor_identifier: str
 
 
 @dataclass(frozen=True)
@@ -151,6 +184,8 @@ class DocumentFacts:
     payment_url: str
     payment_reference: str | None
     has_pdf: bool
+    # Set when the document will be collected by direct debit: the mail announces it.
+    direct_debit: DirectDebitFacts | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.amount_due, Decimal):
@@ -204,6 +239,19 @@ def _values(facts: DocumentFacts, language: str, days_overdue: int | None) -> di
         "due_date": _long_date(facts.due_date, language) if facts.due_date else None,
         "payment_reference": facts.payment_reference,
         "days_overdue": days,
+        **_debit_values(facts.direct_debit, facts.currency, language),
+    }
+
+
+def _debit_values(debit: DirectDebitFacts | None, currency: str, language: str) -> dict:
+    if debit is None:
+        return {}
+    return {
+        "debit_amount": format_currency(debit.amount, currency, locale=LOCALES[language]),
+        "debit_date": _long_date(debit.on, language),
+        "debit_account": debit.account,
+        "mandate_reference": debit.mandate_reference,
+        "creditor_identifier": debit.creditor_identifier,
     }
 
 

@@ -31,12 +31,15 @@ from collector.services import (
     housekeeping,
     imports,
     lifecycle,
+    mandate_upload,
+    mandates,
     online_payments,
     outbox,
     status_callbacks,
     teamleader_events,
     teamleader_payments,
 )
+from collector.services.errors import Conflict
 from collector.services.mail import send_mail
 from collector.services.teamleader_connection import (
     current_connection,
@@ -361,6 +364,43 @@ def expire_overdue(*, progress: Progress) -> str:
     """The daily run: BOOKED documents past their due date become EXPIRED."""
     count = lifecycle.expire_overdue(utcnow().date())
     return f"{count} document(s) expired"
+
+
+# -- mandates ---------------------------------------------------------------------------
+
+
+@tracked
+def check_mandate_upload(upload_id: int, *, progress: Progress) -> str:
+    """Check an uploaded mandates CSV into its preview."""
+    store = clients.document_store(current_app)
+    today = mandates.latest_today(utcnow())
+    upload = mandate_upload.check(upload_id, store, today=today, progress=progress)
+    return mandate_upload.summary(upload)
+
+
+@tracked
+def commit_mandate_upload(upload_id: int, actor: str, *, progress: Progress) -> str:
+    """Store a checked upload's new mandates, all or none."""
+    progress.say("Checking the file again and storing its mandates…")
+    store = clients.document_store(current_app)
+    today = mandates.latest_today(utcnow())
+    try:
+        upload = mandate_upload.commit(upload_id, store, today=today, actor=_actor(actor))
+    except Conflict as exc:
+        return str(exc)  # a second click: the first commit has it, nothing went wrong
+    return mandate_upload.summary(upload)
+
+
+def start_mandate_job(func, upload_id: int, *args, user=None) -> JobRun:
+    """Queue the check or the commit of a mandates upload."""
+    return current_app.extensions["jobs"].enqueue(func, upload_id, *args, user=user)
+
+
+@tracked
+def lapse_mandates(*, progress: Progress) -> str:
+    """The daily run: mandates unused for 36 months lapse."""
+    count = mandates.lapse_unused(utcnow().date())
+    return f"{count} mandate(s) lapsed"
 
 
 # -- the outbox's doorbell --------------------------------------------------------------

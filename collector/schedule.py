@@ -29,6 +29,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(jobs.push_teamleader, "high", interval=60),
     # Due dates passed: BOOKED → EXPIRED, once a day just after midnight UTC.
     Periodic(jobs.expire_overdue, "default", cron="5 0 * * *"),
+    # Mandates unused for 36 months lapse (reference §2.3), once a day.
+    Periodic(jobs.lapse_mandates, "low", cron="20 0 * * *"),
     # Reminders, once a day, early morning in Belgium and the Netherlands.
     Periodic(jobs.send_reminders, "default", cron="0 6 * * *"),
     # Status callbacks: the commit that owes one starts their delivery at once, so this

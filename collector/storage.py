@@ -12,15 +12,25 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 # Exactly what ``hashlib.sha256().hexdigest()`` produces: the key becomes a file path, so
 # nothing else (separators, dots, upper case) may pass.
 _KEY = re.compile(r"[0-9a-f]{64}")
+# How much of a streamed upload is read at a time.
+STREAM_CHUNK = 1024 * 1024
 
 
 class StoredDocumentMissing(KeyError):
     """No document is stored under this key."""
+
+
+class ContentTooLarge(ValueError):
+    """A streamed document passed the size limit it was stored with; nothing was kept."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit
 
 
 @runtime_checkable
@@ -41,6 +51,16 @@ class DocumentStore(Protocol):
 
     def size(self, key: str) -> int:
         """Length in bytes of the document under ``key``; raise StoredDocumentMissing."""
+        ...
+
+    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> tuple[str, int]:
+        """Store what ``stream`` yields without holding it in memory; return (key, size).
+        Raise ContentTooLarge, keeping nothing, past ``max_bytes``."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The document under ``key`` as a binary file to read from; the caller closes it.
+        Raise StoredDocumentMissing if absent."""
         ...
 
 
@@ -95,6 +115,49 @@ class FolderStore:
             return self.path(key).stat().st_size
         except FileNotFoundError:
             raise StoredDocumentMissing(key) from None
+
+    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> tuple[str, int]:
+        """Store what ``stream`` yields, read in chunks and hashed on the way, so a large
+        upload never sits in memory; return (key, size). Past ``max_bytes`` raise
+        ContentTooLarge and keep nothing."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        # The key is only known at the end, so the bytes go to a temporary file beside
+        # the folders first (a dot name: never a valid key), then move into place.
+        fd, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming.")
+        try:
+            digest, size = self._copy_hashing(stream, fd, max_bytes)
+            key = digest.hexdigest()
+            target = self.path(key)
+            if target.exists():
+                Path(temporary).unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return key, size
+
+    def open(self, key: str) -> BinaryIO:
+        """The document under ``key`` opened for reading; raise StoredDocumentMissing."""
+        try:
+            return self.path(key).open("rb")
+        except FileNotFoundError:
+            raise StoredDocumentMissing(key) from None
+
+    @staticmethod
+    def _copy_hashing(stream: BinaryIO, fd: int, max_bytes: int | None):
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as file:
+            while chunk := stream.read(STREAM_CHUNK):
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise ContentTooLarge(max_bytes)
+                digest.update(chunk)
+                file.write(chunk)
+            file.flush()
+            os.fsync(file.fileno())
+        return digest, size
 
     @staticmethod
     def _write_atomically(target: Path, content: bytes) -> None:

@@ -8,12 +8,13 @@ the only one who sends it. The ``MailMessage`` it produced says what went out.
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.extensions import db
-from collector.models.types import UTCDateTime, enum_type, utcnow
+from collector.models.types import Money, UTCDateTime, enum_type, utcnow
 
 
 class DocumentMailKind(enum.StrEnum):
@@ -62,6 +63,8 @@ class DocumentMail(db.Model):
     direct_debit_mandate_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("mandate.id", ondelete="SET NULL")
     )
+    # The amount announced: a run never collects more than the debtor was told.
+    direct_debit_amount: Mapped[Decimal | None] = mapped_column(Money())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -109,20 +109,41 @@ def grouped(iban: str) -> str:
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
+class BankDetailError(ValueError):
+    """An IBAN or BIC schwifty refuses; the message says why, for the user."""
+
+
+def read_iban(text: str) -> IBAN:
+    """schwifty's IBAN of ``text`` (spaces and lower case are fine); raises
+    ``BankDetailError`` with a friendly reason."""
+    try:
+        return IBAN(text)
+    except bank.SchwiftyException as exc:
+        raise BankDetailError(_reason(exc, IBAN_PROBLEMS, IBAN_PROBLEM)) from exc
+
+
+def read_bic(text: str) -> BIC:
+    """schwifty's BIC of ``text``; raises ``BankDetailError`` with a friendly reason."""
+    try:
+        return BIC(text)
+    except bank.SchwiftyException as exc:
+        raise BankDetailError(_reason(exc, BIC_PROBLEMS, BIC_PROBLEM)) from exc
+
+
 def _check_account(iban: str, bic: str) -> tuple[str | None, str | None, dict[str, list[str]]]:
     """The compact IBAN and BIC to store, and the problems found, per field."""
     errors: dict[str, list[str]] = {}
     account = bic_code = None
     if (iban or "").strip():
         try:
-            account = IBAN(iban)
-        except bank.SchwiftyException as exc:
-            errors["iban"] = [_reason(exc, IBAN_PROBLEMS, IBAN_PROBLEM)]
+            account = read_iban(iban)
+        except BankDetailError as exc:
+            errors["iban"] = [str(exc)]
     if (bic or "").strip():
         try:
-            bic_code = BIC(bic).compact
-        except bank.SchwiftyException as exc:
-            errors["bic"] = [_reason(exc, BIC_PROBLEMS, BIC_PROBLEM)]
+            bic_code = read_bic(bic).compact
+        except BankDetailError as exc:
+            errors["bic"] = [str(exc)]
     elif account is not None and account.bic is not None:
         # schwifty knows the banks of several countries (BE, NL, DE…) by their bank code;
         # for the others the BIC stays empty, which SEPA allows.

@@ -32,7 +32,7 @@ from collector.models import (
     Profile,
 )
 from collector.models.types import utcnow
-from collector.services import documents, events
+from collector.services import direct_debit, documents, events
 from collector.services.mail import send_mail
 from collector.services.teamleader_connection import creditor_name
 from collector.storage import DocumentStore
@@ -289,6 +289,7 @@ def _compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date)
         payment_url=postman.payment_base_url + invoice.payment_token,
         payment_reference=invoice.payment_reference,
         has_pdf=pdf is not None,
+        direct_debit=_announce(row, invoice, today),
     )
     if row.kind == DocumentMailKind.INVITATION:
         letter = emails.invitation(facts, customer.language)
@@ -298,12 +299,34 @@ def _compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date)
     return letter, attachments
 
 
+def _announce(row: DocumentMail, invoice: Invoice, today: date) -> emails.DirectDebitFacts | None:
+    """The SEPA pre-notification the mail carries, if the document is to be debited;
+    the row records it, and a collection run never collects before the day it names."""
+    debit = direct_debit.planned_debit(invoice, today)
+    creditor = direct_debit.current_creditor()
+    if debit is None or creditor is None or not creditor.creditor_identifier:
+        row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None
+        return None
+    row.direct_debit_on, row.direct_debit_mandate_id = debit.on, debit.mandate.id
+    row.direct_debit_amount = debit.amount
+    return emails.DirectDebitFacts(
+        amount=debit.amount,
+        on=debit.on,
+        mandate_reference=debit.mandate.reference,
+        account=direct_debit.masked_iban(debit.mandate.iban),
+        creditor_identifier=creditor.creditor_identifier,
+    )
+
+
 def _sent_text(row: DocumentMail, attachments: list) -> str:
     what = "Invitation" if row.kind == DocumentMailKind.INVITATION else "Reminder"
     if row.kind == DocumentMailKind.REMINDER:
         what += f" ({row.days_overdue} days after the due date)"
     pdf = "with the PDF" if attachments else "without a PDF"
-    return f"{what} sent to {row.recipient}, {pdf}."
+    text = f"{what} sent to {row.recipient}, {pdf}."
+    if row.direct_debit_on is not None:
+        text += f" It announces the direct debit on {row.direct_debit_on.isoformat()}."
+    return text
 
 
 def _failed(row: DocumentMail, error: str, now: datetime) -> DocumentMail:

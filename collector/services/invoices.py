@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from collector.extensions import db
 from collector.models import (
     NEEDS_A_PERSON,
+    Collection,
     DocumentKind,
     Invoice,
     InvoiceEvent,
@@ -227,6 +228,7 @@ class InvoiceDetail:
     credit_notes: list[Invoice]  # the credit notes offset against this invoice
     payments: list[PaymentLine] = field(default_factory=list)  # newest last
     online_payments: list[OnlinePayment] = field(default_factory=list)  # newest last
+    collections: list[Collection] = field(default_factory=list)  # direct debits, newest last
     teamleader_sync: str = NOT_OWED  # ``teamleader_sync_state``
     may_mark_paid: bool = False
     may_archive: bool = False
@@ -252,6 +254,12 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
         .where(OnlinePayment.invoice_id == invoice.id)
         .order_by(OnlinePayment.created_at, OnlinePayment.id)
     )
+    collections = db.session.scalars(
+        sa.select(Collection)
+        .where(Collection.invoice_id == invoice.id)
+        .options(joinedload(Collection.mandate))
+        .order_by(Collection.id)
+    )
     sync = invoice.teamleader_sync
     return InvoiceDetail(
         invoice=invoice,
@@ -259,6 +267,7 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
         credit_notes=list(credit_notes),
         payments=payments_of(invoice),
         online_payments=list(online),
+        collections=list(collections),
         teamleader_sync=teamleader_sync_state(invoice),
         may_mark_paid=may_mark_paid(invoice),
         may_archive=invoice.state != InvoiceState.ARCHIVED,

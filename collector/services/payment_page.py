@@ -10,7 +10,9 @@ from decimal import Decimal
 
 from collector.extensions import db
 from collector.models import Invoice, InvoiceState, OnlinePayment
+from collector.models.types import utcnow
 from collector.services import creditor, online_payments
+from collector.services.direct_debit import announcement, earliest_collection, pending_collection
 from collector.services.references import structured_reference
 from collector.services.teamleader_connection import creditor_name, department_names
 
@@ -78,11 +80,17 @@ def find(token: str) -> Invoice | None:
     return db.session.scalars(db.select(Invoice).where(Invoice.payment_token == token)).first()
 
 
-def direct_debit_date(invoice: Invoice) -> date | None:
-    """The day a direct debit will collect ``invoice``, or None if none is scheduled."""
-    # Mandates and collection runs come with the direct-debit issue, which fills this in
-    # (a signed mandate of the customer on the document's profile → the run's date).
-    return None
+def direct_debit_date(invoice: Invoice, today: date | None = None) -> date | None:
+    """The day a direct debit collects ``invoice``: the collection's under way, else the
+    day the latest mail announced (its mandate still active); None if none is scheduled."""
+    pending = pending_collection(invoice)
+    if pending is not None:
+        return pending.collection_date
+    found = announcement(invoice)
+    if found is None or found.mandate.profile_id != invoice.profile_id:
+        return None
+    # Announced, but no run took it by that day: the next run collects it as soon as it can.
+    return max(found.on, earliest_collection(today or utcnow().date()))
 
 
 def view(
@@ -98,7 +106,9 @@ def view(
     standing, paid_on = _standing(invoice, online)
     profile = invoice.profile
     due = standing == DUE and profile is not None
-    debit_on = direct_debit(invoice) if due and profile.allow_direct_debit else None
+    # A collection under way is shown whatever the profile says now.
+    debits = standing == PENDING or (due and profile.allow_direct_debit)
+    debit_on = direct_debit(invoice) if debits else None
     offers = due and debit_on is None
     payee = creditor.current()
     name = payee.name or creditor_name(department_names(), invoice.department_id)

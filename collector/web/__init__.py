@@ -64,13 +64,16 @@ def list_args() -> dict[str, str]:
 def register_web(app: Flask) -> None:
     from collector.web import (
         auth,
+        bank_files,
         callbacks,
+        collections,
         customers,
         home,
         imports,
         integrations,
         invoices,
         job_runs,
+        mandates,
         outbox,
         pay,
         problems,
@@ -88,6 +91,9 @@ def register_web(app: Flask) -> None:
     blueprints = (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks)
     for module in (*blueprints, callbacks, problems, settings, outbox, pay):
         app.register_blueprint(module.bp)
+    app.register_blueprint(mandates.bp)
+    app.register_blueprint(collections.bp)
+    app.register_blueprint(bank_files.bp)
     filters.register(app)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)

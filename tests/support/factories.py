@@ -9,12 +9,19 @@ from decimal import Decimal
 
 from collector.extensions import db
 from collector.models import (
+    Collection,
+    CollectionRun,
+    CollectionRunStatus,
+    CollectionStatus,
     Customer,
     CustomerKind,
     DocumentKind,
     Invoice,
     InvoiceEvent,
     InvoiceState,
+    Mandate,
+    MandateScheme,
+    MandateStatus,
     Profile,
 )
 
@@ -80,3 +87,59 @@ def make_event(invoice: Invoice, **overrides) -> InvoiceEvent:
     """An "imported" event on ``invoice``'s timeline, by the system, now."""
     values = {"kind": "imported", "actor": "system", "message": "Imported from Teamleader."}
     return _save(InvoiceEvent(invoice=invoice, **{**values, **overrides}))
+
+
+def make_mandate(**overrides) -> Mandate:
+    """An active CORE mandate on a valid Belgian IBAN, signed 2025-01-15, with a new
+    customer and a new direct-debit profile unless they are given."""
+    n = _next()
+    if "customer" not in overrides and "customer_id" not in overrides:
+        overrides["customer"] = make_customer()
+    if "profile" not in overrides and "profile_id" not in overrides:
+        overrides["profile"] = make_profile(allow_direct_debit=True)
+    reference = overrides.pop("reference", f"MANDATE-{n:06d}")
+    values = {
+        "reference": reference,
+        "reference_key": reference.upper(),
+        "iban": "BE68539007547034",
+        "bic": None,
+        "debtor_name": f"Debtor {n}",
+        "signed_on": date(2025, 1, 15),
+        "scheme": MandateScheme.CORE,
+        "status": MandateStatus.ACTIVE,
+    }
+    return _save(Mandate(**{**values, **overrides}))
+
+
+def make_collection(**overrides) -> Collection:
+    """A pending FRST collection of € 121.00 due 2026-12-03, in a run marked sent: on a
+    new mandate and a new PENDING invoice of its customer and profile, unless ``mandate``,
+    ``invoice`` or ``run`` is given."""
+    n = _next()
+    mandate = overrides.pop("mandate", None) or make_mandate()
+    invoice = overrides.pop("invoice", None) or make_invoice(
+        customer=mandate.customer, profile=mandate.profile, state=InvoiceState.PENDING
+    )
+    run = overrides.pop("run", None) or _save(
+        CollectionRun(
+            scheme=mandate.scheme,
+            status=CollectionRunStatus.SENT,
+            message_id=f"RUN-{n:06d}",
+            pain_version="pain.008.001.02",
+            count=1,
+            total=invoice.amount_due,
+            collect_until=date(2026, 12, 3),
+        )
+    )
+    values = {
+        "run": run,
+        "invoice": invoice,
+        "mandate": mandate,
+        "amount": invoice.amount_due,
+        "sequence_type": mandate.sequence_type,
+        "collection_date": date(2026, 12, 3),
+        "end_to_end_id": f"E2E-{n:06d}",
+        "payment_info_id": f"PMTINF-{run.id}-{mandate.sequence_type}",
+        "status": CollectionStatus.PENDING,
+    }
+    return _save(Collection(**{**values, **overrides}))

@@ -1,0 +1,251 @@
+"""How long do a check and a commit of a 100,000-row mandates CSV take, and in how much memory?
+
+Builds a scratch PostgreSQL database (``collector_bench_mandates``, dropped afterwards)
+with --rows customers on a direct-debit profile, writes a --rows mandates CSV for them
+(comma-separated, UTF-8, every fourth BIC left empty, about 10 MB), then runs the real
+job functions one phase at a time, each in a fresh child process so its peak memory is
+its own:
+
+  upload    ``mandate_upload.receive``: the file streamed into the document store
+  check     the ``check_mandate_upload`` job: every row checked, the preview recorded
+  commit    the ``commit_mandate_upload`` job: checked again, --rows mandates inserted
+            in one transaction
+  again     the same file uploaded, checked and committed once more: all unchanged,
+            nothing inserted
+
+Seconds, rows per second and the child's peak resident set (ru_maxrss, interpreter and
+app included) come from that pass. tracemalloc slows Python down five to ten times, so
+the peak of Python allocations is measured in a second pass: a second file (other
+references, the same customers) checked and committed under tracemalloc. A peak that
+does not grow with --rows is what streaming means.
+
+    python bench/mandates_csv.py [--rows 100000] [--no-tracemalloc] [--keep]
+                                 [--server postgresql://postgres@127.0.0.1:5432]
+"""
+
+import argparse
+import csv
+import logging
+import resource
+import tempfile
+import time
+import tracemalloc
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from collector import clients, create_app, jobs
+from collector.extensions import db
+from collector.models import Customer, CustomerKind, Mandate, MandateUpload, Profile
+from collector.services import mandate_upload
+
+DATABASE = "collector_bench_mandates"
+CHUNK = 5_000
+# Belgian bank codes and their BICs; 539 is one schwifty does not know (left empty).
+BICS = {"096": "GKCCBEBB", "001": "GEBABEBB", "539": "", "363": "BBRUBEBB"}
+BANKS = tuple(BICS)
+ACTOR = "user:bench@example.com"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a child process needs to run one phase."""
+
+    name: str
+    database_url: str
+    folder: str
+    csv_path: str
+    trace: bool
+
+
+# -- the parent: database, file, report ----------------------------------------------------
+
+
+def recreate_database(server: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        name = sql.Identifier(DATABASE)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def drop_database(server: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DATABASE)))
+
+
+def app_config(database_url: str, folder: str) -> dict:
+    return {
+        "ENV": "test",
+        "SECRET_KEY": "bench-secret",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "",  # the job functions are called here, in this process
+        "INSTANCE_PATH": folder,
+        "DOCUMENT_STORAGE": f"{folder}/documents",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def seed(rows: int) -> list[str]:
+    """A direct-debit profile and ``rows`` customers on it; their numbers."""
+    profile = Profile(name="Direct debit", allow_direct_debit=True)
+    db.session.add(profile)
+    db.session.commit()
+    numbers = [str(uuid.UUID(int=i + 1)) for i in range(rows)]
+    for first in range(0, rows, CHUNK):
+        batch = [
+            {
+                "teamleader_id": number,
+                "customer_number": number,
+                "kind": CustomerKind.COMPANY,
+                "name": f"Customer {first + i:06d}",
+                "profile_id": profile.id,
+            }
+            for i, number in enumerate(numbers[first : first + CHUNK])
+        ]
+        db.session.execute(sa.insert(Customer), batch)
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    return numbers
+
+
+def belgian_iban(n: int) -> str:
+    """A valid Belgian IBAN: bank code, account number, national and IBAN check digits."""
+    bank, account = BANKS[n % len(BANKS)], f"{n:07d}"
+    national = int(bank + account) % 97 or 97
+    bban = f"{bank}{account}{national:02d}"
+    check = 98 - int(f"{bban}111400") % 97  # B=11, E=14, then "00"
+    return f"BE{check:02d}{bban}"
+
+
+def write_csv(path: Path, numbers: list[str], prefix: str = "MD") -> int:
+    """The mandates CSV for ``numbers``; returns its size in bytes."""
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["customerNumber", "mandateNumber", "iban", "bic", "signDate", "name"])
+        for n, number in enumerate(numbers):
+            iban = belgian_iban(n)
+            bic = "" if n % 4 == 0 else BICS[iban[4:7]]
+            signed = f"{1 + n % 28:02d}/{1 + n % 12:02d}/20{15 + n % 10}"
+            writer.writerow([number, f"{prefix}-{n:08d}", iban, bic, signed, f"Debtor {n}"])
+    return path.stat().st_size
+
+
+def run_phases(names, url: str, folder: str, csv_path: Path, trace: bool) -> dict[str, dict]:
+    results = {}
+    for name in names:
+        phase = Phase(name, url, folder, str(csv_path), trace)
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            results[name] = pool.submit(run_phase, phase).result()
+    return results
+
+
+def report(rows: int, size: int, timed: dict, traced: dict) -> None:
+    print(f"{rows:,} rows, {size / 1e6:.1f} MB")
+    print(
+        f"  {'phase':<8} {'seconds':>8} {'rows/s':>9} {'max RSS':>9} {'tracemalloc':>12}  outcome"
+    )
+    for name, r in timed.items():
+        peak = traced.get(name, {}).get("peak_mb")
+        peak = f"{peak:.1f} MB" if peak is not None else "—"
+        print(
+            f"  {name:<8} {r['seconds']:8.2f} {rows / r['seconds']:9,.0f} "
+            f"{r['rss_mb']:6.1f} MB {peak:>12}  {r['outcome']}"
+        )
+    for name, r in traced.items():
+        print(f"  traced {name}: {r['seconds']:.1f} s, {r['outcome']}")
+
+
+# -- the child: one phase ----------------------------------------------------------------------
+
+
+def run_phase(phase: Phase) -> dict:
+    logging.disable(logging.INFO)
+    app = create_app(app_config(phase.database_url, phase.folder))
+    with app.app_context():
+        if phase.trace:
+            tracemalloc.start()
+        started = time.perf_counter()
+        outcome = PHASES[phase.name](app, phase)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if phase.trace else None
+        tracemalloc.stop()
+        db.engine.dispose()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"name": phase.name, "seconds": seconds, "peak_mb": peak, "rss_mb": rss, **outcome}
+
+
+def _upload(app, phase: Phase) -> dict:
+    with open(phase.csv_path, "rb") as file:
+        upload = mandate_upload.receive(
+            file, "mandates.csv", clients.document_store(app), actor=ACTOR
+        )
+    return {"outcome": f"upload #{upload.id}, {upload.size:,} bytes stored"}
+
+
+def _latest() -> MandateUpload:
+    return db.session.scalars(sa.select(MandateUpload).order_by(MandateUpload.id.desc())).first()
+
+
+def _check(app, phase: Phase) -> dict:
+    message = jobs.check_mandate_upload(_latest().id)
+    return {"outcome": message}
+
+
+def _commit(app, phase: Phase) -> dict:
+    message = jobs.commit_mandate_upload(_latest().id, ACTOR)
+    stored = db.session.scalar(sa.select(sa.func.count(Mandate.id)))
+    return {"outcome": f"{message}; {stored:,} mandates in the database"}
+
+
+def _again(app, phase: Phase) -> dict:
+    _upload(app, phase)
+    checked = _check(app, phase)["outcome"]
+    committed = _commit(app, phase)["outcome"]
+    return {"outcome": f"{checked} → {committed}"}
+
+
+PHASES = {"upload": _upload, "check": _check, "commit": _commit, "again": _again}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracing")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database")
+    args = parser.parse_args()
+    logging.disable(logging.INFO)  # alembic's migration chatter
+    recreate_database(args.server)
+    url = f"{args.server}/{DATABASE}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="collector-bench-mandates-") as folder:
+            app = create_app(app_config(url, folder))
+            with app.app_context():
+                flask_migrate.upgrade()
+                numbers = seed(args.rows)
+                db.engine.dispose()
+            csv_path = Path(folder) / "mandates.csv"
+            size = write_csv(csv_path, numbers)
+            timed = run_phases(PHASES, url, folder, csv_path, trace=False)
+            traced = {}
+            if not args.no_tracemalloc:
+                second = Path(folder) / "second.csv"
+                write_csv(second, numbers, prefix="MD2")
+                run_phases(["upload"], url, folder, second, trace=False)
+                traced = run_phases(["check", "commit"], url, folder, second, trace=True)
+            report(args.rows, size, timed, traced)
+    finally:
+        if not args.keep:
+            drop_database(args.server)
+
+
+if __name__ == "__main__":
+    main()
