@@ -145,12 +145,25 @@ def _debit_day(invoice: Invoice, mandate: Mandate, notice_days: int, notice_day:
     # A day announced before on the same mandate still stands while a run can collect on
     # it: each mail then tells the customer the same day, and a reminder never pushes the
     # debit back by another notice period.
+    # A collection that came back (rejected, returned, refunded) used up the day it was
+    # announced for: collecting again needs a new notice period.
+    came_back = came_back_on(invoice) or date.min
     previous = announcement(invoice)
-    standing = previous and previous.mandate.id == mandate.id
+    standing = previous and previous.mandate.id == mandate.id and previous.on > came_back
     if standing and previous.on >= earliest_collection(notice_day):
         return previous.on
-    not_before = notice_day + timedelta(days=notice_days)
+    not_before = max(notice_day + timedelta(days=notice_days), came_back + timedelta(days=1))
     return next_business_day(max(invoice.due_date or invoice.invoice_date, not_before))
+
+
+def came_back_on(invoice: Invoice) -> date | None:
+    """The day of the document's last collection that came back from the bank, if any."""
+    return db.session.scalar(
+        sa.select(sa.func.max(Collection.collection_date)).where(
+            Collection.invoice_id == invoice.id,
+            Collection.status.in_([CollectionStatus.REJECTED, CollectionStatus.RETURNED]),
+        )
+    )
 
 
 def announcements(invoice_ids) -> dict[int, Announcement]:
