@@ -5,12 +5,8 @@ that validates against the ISO schema — FRST on each mandate's first use, RCUR
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import sepaxml
-import xmlschema
-from defusedxml import ElementTree
 
 from collector import clients, jobs
 from collector.extensions import db
@@ -19,28 +15,20 @@ from collector.models.types import utcnow
 from collector.services import collection_runs, creditor, customer_mail, imports
 from collector.services.profiles import create_profile
 from tests.e2e import conftest as e2e
+from tests.support import sepa
 from tests.support.factories import make_invoice, make_mandate
+from tests.support.sepa import sequence_types
 
 # The end-to-end fixtures (their conftest serves only tests/e2e): the emulator on a real
 # port, the app pointed at it, a connection made through its OAuth pages.
 sandbox, tl_app, connection = e2e.sandbox, e2e.tl_app, e2e.connection
 
-SCHEMA = xmlschema.XMLSchema(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")
-NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
+SCHEMA = sepa.schema()
 
 
 @pytest.fixture
 def sandbox_config():
     return {"SEED": 5, "INVOICE_COUNT": 30, "RATE_LIMIT": 100_000}
-
-
-def sequence_types(content: bytes) -> dict[str, str]:
-    root = ElementTree.fromstring(content)
-    return {
-        e2e.text: batch.findtext("p:PmtTpInf/p:SeqTp", namespaces=NS)
-        for batch in root.iterfind("p:CstmrDrctDbtInitn/p:PmtInf", NS)
-        for e2e in batch.iterfind("p:DrctDbtTxInf/p:PmtId/p:EndToEndId", NS)
-    }
 
 
 def invite(invoice_ids: list[int]) -> None:

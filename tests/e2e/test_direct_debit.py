@@ -10,12 +10,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import sepaxml
-import xmlschema
-from defusedxml import ElementTree
 
 from collector import clients, jobs
 from collector.extensions import db
@@ -44,9 +40,10 @@ from collector.services import (
 )
 from collector.services.profiles import create_profile
 from sandbox import bank
+from tests.support import sepa
+from tests.support.sepa import sequence_types
 
-SCHEMA = xmlschema.XMLSchema(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")
-NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
+SCHEMA = sepa.schema()
 # Valid Belgian test accounts (bpost bank): schwifty derives their BIC.
 IBANS = ["BE71 0961 2345 6769", "BE68 5390 0754 7034", "BE62 5100 0754 7061"]
 
@@ -54,15 +51,6 @@ IBANS = ["BE71 0961 2345 6769", "BE68 5390 0754 7034", "BE62 5100 0754 7061"]
 @pytest.fixture
 def sandbox_config():
     return {"SEED": 5, "INVOICE_COUNT": 30, "RATE_LIMIT": 100_000}
-
-
-def sequence_types(content: bytes) -> dict[str, str]:
-    root = ElementTree.fromstring(content)
-    return {
-        e2e.text: batch.findtext("p:PmtTpInf/p:SeqTp", namespaces=NS)
-        for batch in root.iterfind("p:CstmrDrctDbtInitn/p:PmtInf", NS)
-        for e2e in batch.iterfind("p:DrctDbtTxInf/p:PmtId/p:EndToEndId", NS)
-    }
 
 
 def filled_customers_csv(wanted: list[Customer], today) -> bytes:
