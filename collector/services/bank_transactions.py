@@ -21,7 +21,7 @@ from collector.models import (
 from collector.models.types import utcnow
 from collector.services import lifecycle, references
 from collector.services.collection_outcomes import booked_at
-from collector.services.errors import Conflict, Invalid
+from collector.services.errors import Conflict, Invalid, required_reason
 
 MAX_REASON = 300
 MAX_ID = 2**31
@@ -115,11 +115,7 @@ def match(tx: BankTransaction, invoice: Invoice, actor: str) -> Payment:
 
 def dismiss(tx: BankTransaction, reason: str, actor: str) -> None:
     """An admin says an unmatched credit is not for a document here, and why."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid({"reason": ["Say why: it is kept with the transaction."]})
-    if len(reason) > MAX_REASON:
-        raise Invalid({"reason": [f"Keep the reason under {MAX_REASON} characters."]})
+    reason = required_reason(reason, "Say why: it is kept with the transaction.")
     _still_unmatched(tx)
     tx.status, tx.note = BankTransactionStatus.DISMISSED, reason
     _resolved(tx, actor)

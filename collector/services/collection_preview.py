@@ -20,8 +20,6 @@ from sqlalchemy.orm import joinedload
 
 from collector.extensions import db
 from collector.models import (
-    Collection,
-    CollectionStatus,
     Creditor,
     DocumentKind,
     Invoice,
@@ -165,7 +163,7 @@ def preview(today: date, until: date, scheme: MandateScheme | str) -> Preview:
         _open_documents().with_only_columns(Invoice.id).order_by(None)
     )
     signed = _active_mandates()
-    failed = _came_back()
+    failed = direct_debit.came_back(_open_documents().with_only_columns(Invoice.id).order_by(None))
     earliest = direct_debit.earliest_collection(today)
     left_out: dict[str, list[Invoice]] = defaultdict(list)
     for invoice in documents:
@@ -198,20 +196,6 @@ def _open_documents() -> sa.Select:
         .where(Invoice.amount_due > 0)
         .order_by(Invoice.id)
     )
-
-
-def _came_back() -> dict[int, date]:
-    """The day of each open document's last collection that came back. A debit announced
-    for that day or before was that collection's: collecting again, after a refusal or a
-    refund the debtor asked for, needs a new pre-notification."""
-    ids = _open_documents().with_only_columns(Invoice.id).order_by(None)
-    rows = db.session.execute(
-        sa.select(Collection.invoice_id, sa.func.max(Collection.collection_date))
-        .where(Collection.invoice_id.in_(ids))
-        .where(Collection.status.in_([CollectionStatus.REJECTED, CollectionStatus.RETURNED]))
-        .group_by(Collection.invoice_id)
-    )
-    return dict(rows.all())
 
 
 def _active_mandates() -> dict[tuple[int, int], list[Mandate]]:

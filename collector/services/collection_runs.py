@@ -37,7 +37,7 @@ from collector.models.types import utcnow
 from collector.payments import sepa_debit
 from collector.services import direct_debit, lifecycle
 from collector.services.collection_preview import Candidate, creditor_problem, preview
-from collector.services.errors import Conflict, Invalid, NotFound
+from collector.services.errors import Conflict, NotFound, required_reason
 from collector.services.references import structured_reference
 from collector.storage import DocumentStore
 
@@ -222,7 +222,7 @@ def mark_sent(run: CollectionRun, actor: str) -> CollectionRun:
 def cancel(run: CollectionRun, reason: str, actor: str, today: date) -> CollectionRun:
     """Withdraw a run whose file was not sent: its collections cancelled, its documents
     open again, its mandates as if it never was. Commits."""
-    reason = _reason(reason)
+    reason = required_reason(reason, "Give a reason: it is kept on the run and its documents.")
     run = _lock_run(run.id)
     if run.status != CollectionRunStatus.CREATED:
         raise Conflict(f"Run #{run.id} is {run.status.value}: only a created run can be cancelled.")
@@ -241,15 +241,6 @@ def cancel(run: CollectionRun, reason: str, actor: str, today: date) -> Collecti
     run.cancelled_at, run.cancelled_by, run.cancel_reason = utcnow(), actor[:128], reason
     db.session.commit()
     return run
-
-
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid({"reason": ["Give a reason: it is kept on the run and its documents."]})
-    if len(reason) > MAX_REASON:
-        raise Invalid({"reason": [f"Keep the reason under {MAX_REASON} characters."]})
-    return reason
 
 
 def _lock_run(run_id: int) -> CollectionRun:

@@ -147,23 +147,26 @@ def _debit_day(invoice: Invoice, mandate: Mandate, notice_days: int, notice_day:
     # debit back by another notice period.
     # A collection that came back (rejected, returned, refunded) used up the day it was
     # announced for: collecting again needs a new notice period.
-    came_back = came_back_on(invoice) or date.min
+    came_back_day = came_back([invoice.id]).get(invoice.id, date.min)
     previous = announcement(invoice)
-    standing = previous and previous.mandate.id == mandate.id and previous.on > came_back
+    standing = previous and previous.mandate.id == mandate.id and previous.on > came_back_day
     if standing and previous.on >= earliest_collection(notice_day):
         return previous.on
-    not_before = max(notice_day + timedelta(days=notice_days), came_back + timedelta(days=1))
+    not_before = max(notice_day + timedelta(days=notice_days), came_back_day + timedelta(days=1))
     return next_business_day(max(invoice.due_date or invoice.invoice_date, not_before))
 
 
-def came_back_on(invoice: Invoice) -> date | None:
-    """The day of the document's last collection that came back from the bank, if any."""
-    return db.session.scalar(
-        sa.select(sa.func.max(Collection.collection_date)).where(
-            Collection.invoice_id == invoice.id,
-            Collection.status.in_([CollectionStatus.REJECTED, CollectionStatus.RETURNED]),
-        )
+def came_back(invoice_ids) -> dict[int, date]:
+    """The day of each document's last collection that came back from the bank (rejected,
+    returned, refunded); ``invoice_ids`` is a list or a SELECT of ids. A debit announced
+    for that day or before was that collection's: collecting again needs a new notice."""
+    rows = db.session.execute(
+        sa.select(Collection.invoice_id, sa.func.max(Collection.collection_date))
+        .where(Collection.invoice_id.in_(invoice_ids))
+        .where(Collection.status.in_([CollectionStatus.REJECTED, CollectionStatus.RETURNED]))
+        .group_by(Collection.invoice_id)
     )
+    return dict(rows.all())
 
 
 def announcements(invoice_ids) -> dict[int, Announcement]:

@@ -13,6 +13,22 @@ class Invalid(ServiceError):
         self.errors = errors
 
 
+REASON_LIMIT = 300
+TOO_LONG = f"Keep the reason under {REASON_LIMIT} characters."
+
+
+def required_reason(text: str | None, missing: str, too_long: str = TOO_LONG) -> str:
+    """``text`` stripped: the reason a person gives for a change that is kept with it.
+    Invalid on the ``reason`` field when empty (``missing``) or past REASON_LIMIT
+    (``too_long``)."""
+    reason = (text or "").strip()
+    if not reason:
+        raise Invalid({"reason": [missing]})
+    if len(reason) > REASON_LIMIT:
+        raise Invalid({"reason": [too_long]})
+    return reason
+
+
 class Conflict(ServiceError):
     """The request is valid but the current state forbids it (e.g. a profile in use)."""
 

@@ -39,7 +39,7 @@ from collector.models import (
 )
 from collector.models.types import utcnow
 from collector.services import events, outbox, status_callbacks
-from collector.services.errors import Conflict, Invalid
+from collector.services.errors import Conflict, required_reason
 
 ZERO = Decimal("0.00")
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
@@ -230,7 +230,7 @@ def collection_failed(invoice: Invoice, reason: str, *, actor: str, today: date)
 
 def archive(invoice: Invoice, reason: str, *, actor: str) -> None:
     """Close a document without (further) payment, with the admin's reason."""
-    reason = _reason(reason)
+    reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
     if invoice.state == InvoiceState.ARCHIVED:
         raise Conflict(f"{invoice.number} is archived already.")
     transition(invoice, InvoiceState.ARCHIVED, f"Archived: {reason}", actor=actor)
@@ -239,7 +239,7 @@ def archive(invoice: Invoice, reason: str, *, actor: str) -> None:
 def mark_paid(invoice: Invoice, reason: str, *, actor: str, paid_at: datetime | None = None):
     """An admin says the rest was paid (cash, a transfer we cannot see): a manual payment
     of what is due, which also goes to Teamleader."""
-    reason = _reason(reason)
+    reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
     if invoice.kind == DocumentKind.CREDIT_NOTE:
         raise Conflict("A credit note is not paid: it is offset against its invoice.")
     if invoice.state not in PAYABLE or invoice.amount_due <= ZERO:
@@ -253,15 +253,6 @@ def mark_paid(invoice: Invoice, reason: str, *, actor: str, paid_at: datetime | 
         actor=actor,
         reason=reason,
     )
-
-
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid({"reason": ["Give a reason: it is kept on the document's history."]})
-    if len(reason) > 300:
-        raise Invalid({"reason": ["Keep the reason under 300 characters."]})
-    return reason
 
 
 # -- the ledger ----------------------------------------------------------------------------

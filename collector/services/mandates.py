@@ -29,7 +29,7 @@ from collector.models import (
 )
 from collector.models.types import utcnow
 from collector.services.creditor import BankDetailError, read_bic, read_iban
-from collector.services.errors import Conflict, Invalid, NotFound
+from collector.services.errors import Conflict, NotFound, required_reason
 from collector.services.listing import (
     DEFAULT_PER_PAGE,
     Page,
@@ -175,11 +175,9 @@ def active_mandate(customer_id: int, profile_id: int) -> Mandate | None:
 def revoke(mandate_id: int, reason: str, actor: str) -> Mandate:
     """End an active mandate for good, with the reason (the debtor cancelled it, the
     account closed…); its reference is never used again. Commits."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid({"reason": ["Say why the mandate is revoked."]})
-    if len(reason) > REASON_LENGTH:
-        raise Invalid({"reason": [f"At most {REASON_LENGTH} characters."]})
+    reason = required_reason(
+        reason, "Say why the mandate is revoked.", f"At most {REASON_LENGTH} characters."
+    )
     query = sa.select(Mandate).where(Mandate.id == mandate_id).with_for_update()
     mandate = db.session.scalars(query).first()
     if mandate is None:
