@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 
+from collector import exact
 from collector.crypto import TokenCipher
 from collector.mail import Mailer, SinkMailer, SmtpMailer
-from collector.models import TeamleaderConnection
+from collector.models import ExactConnection, TeamleaderConnection
 from collector.payments import ProviderClient
+from collector.services.exact_connection import ExactTokenSource
 from collector.services.teamleader_connection import DbTokenSource
 from collector.storage import DocumentStore, FolderStore
 from collector.teamleader import (
@@ -180,3 +182,59 @@ def provider_webhook_token(app: Flask) -> str:
 def provider_webhook_url(app: Flask) -> str:
     base = app.config["PUBLIC_BASE_URL"].rstrip("/")
     return f"{base}/webhooks/provider/{provider_webhook_token(app)}"
+
+
+def exact_host(app: Flask, country: str) -> str:
+    """The Exact Online host of ``country`` (EXACT_BASE_URL with ``{country}`` filled in)."""
+    return exact.host_for(app.config["EXACT_BASE_URL"], country)
+
+
+def exact_redirect_uri(app: Flask) -> str:
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    with app.test_request_context():
+        return base + url_for("exact.callback")
+
+
+def exact_oauth(app: Flask, host: str) -> exact.ExactOAuth:
+    return exact.ExactOAuth(
+        build_session(),
+        host,
+        app.config["EXACT_CLIENT_ID"],
+        app.config["EXACT_CLIENT_SECRET"],
+        exact_redirect_uri(app),
+    )
+
+
+def exact_client_factory(app: Flask):
+    """A function ``(token_source, host, division, **options) -> ExactClient``.
+
+    With a division and Redis, the client paces itself within that administration's
+    minutely and daily budget together with every other worker (reference §3).
+    """
+
+    def make(token_source, host: str, division: int | None, **options) -> exact.ExactClient:
+        backend = app.extensions["jobs"].backend
+        limiter = None
+        if division and backend.name == "rq":
+            limiter = exact.ExactRateLimiter.for_division(
+                backend.connection,
+                division,
+                minute_limit=app.config["EXACT_RATE_LIMIT"],
+                minute_window=app.config["EXACT_RATE_WINDOW"],
+                daily_limit=app.config["EXACT_DAILY_LIMIT"],
+            )
+        return exact.ExactClient(
+            build_session(), host, token_source, division, limiter=limiter, **options
+        )
+
+    return make
+
+
+def exact_token_source(app: Flask, connection: ExactConnection) -> ExactTokenSource:
+    return ExactTokenSource(connection.id, exact_oauth(app, connection.host), cipher(app))
+
+
+def exact_client(app: Flask, connection: ExactConnection, **options) -> exact.ExactClient:
+    """A client for the stored connection's administration, refreshing through the database."""
+    source = exact_token_source(app, connection)
+    return exact_client_factory(app)(source, connection.host, connection.division, **options)

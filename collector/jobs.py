@@ -18,6 +18,7 @@ from collector.models import (
     DocumentMailStatus,
     JobRun,
     MailStatus,
+    SyncTrigger,
     TeamleaderConnection,
     TeamleaderSync,
     WebhookDelivery,
@@ -28,6 +29,9 @@ from collector.services import (
     accounts,
     customer_mail,
     documents,
+    exact_connection,
+    exact_forwarding,
+    exact_payments,
     housekeeping,
     imports,
     lifecycle,
@@ -84,6 +88,7 @@ def run_import(import_id: int, *, progress: Progress) -> str:
     finally:
         _send_summary(imp)
         _deliver_soon()
+        _forward_soon()
     return imports.summary(imp)[0]
 
 
@@ -172,7 +177,76 @@ def _fetch_pdfs(connection, ids: list[int], actor: str, progress: Progress) -> s
     )
     # Invitations that waited for these PDFs go out now, not at the next mail run.
     sent = _deliver(customer_mail.deliverable(utcnow(), invoice_ids=result.fetched))
+    if result.fetched:
+        _forward_soon()  # the PDF was what their Exact booking waited for
     return f"{result.summary()}; {sent} email(s) sent"
+
+
+# -- Exact Online -------------------------------------------------------------------------
+
+
+@tracked
+def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
+    """Book in Exact what is due there; then, if asked, read payment status back."""
+    trigger = SyncTrigger(trigger)
+    now = utcnow()
+    exact_forwarding.prune_history(now)
+    connection = exact_connection.current_exact()
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        return "Exact Online is not connected."
+    exact_client = clients.exact_client(current_app, connection)
+    if not connection.forwarding or not connection.division:
+        # Not configured yet; still use the refresh token now and then so it never dies.
+        clients.exact_token_source(current_app, connection).keep_alive()
+        return "Exact Online settings are not saved yet."
+    teamleader = ensure_connected(current_connection())
+    try:
+        run = exact_forwarding.forward(
+            connection,
+            exact_client,
+            clients.teamleader_client(current_app, teamleader),
+            clients.document_store(current_app),
+            trigger=trigger,
+            limit=current_app.config["EXACT_BATCH_SIZE"],
+            alert=_alert_exact_failures,
+        )
+    except exact_forwarding.RunBusy:
+        return "Another Exact Online run is in progress."
+    if connection.read_payments and run.problem is None:
+        before = sum(exact_client.calls.values())
+        run.paid = exact_payments.read_payments(connection, exact_client)
+        run.calls += sum(exact_client.calls.values()) - before
+        db.session.commit()
+    progress.advance(booked=run.booked, failed=run.failed)
+    summary = f"{run.booked} booked, {run.found} found, {run.failed} failed, {run.waiting} waiting"
+    return summary + (f"; {run.problem}" if run.problem else "")
+
+
+def _forward_soon() -> None:
+    """New documents or PDFs: book them in Exact now rather than at the next sweep."""
+    connection = exact_connection.current_exact()
+    if connection is not None and connection.forwarding:
+        current_app.extensions["jobs"].enqueue(forward_to_exact, SyncTrigger.EVENT.value)
+
+
+def _alert_exact_failures(bookings) -> None:
+    """Documents that failed ``alert_after`` runs in a row: one email to the admins."""
+    listing = "\n".join(f"  {b.invoice.number}: {b.reason}" for b in bookings)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    text = (
+        f"These documents could not be booked in Exact Online, run after run:\n\n{listing}\n\n"
+        "They are tried again at every run. The sync history shows each attempt:\n"
+        f"{base}/integrations/exact\n"
+    )
+    for email in accounts.admin_emails():
+        send_mail(
+            clients.mailer(current_app),
+            clients.mail_sender(current_app),
+            kind="exact_failures",
+            recipient=email,
+            subject=f"{len(bookings)} document(s) keep failing in Exact Online",
+            text=text,
+        )
 
 
 # -- invitations and reminders ----------------------------------------------------------

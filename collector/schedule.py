@@ -36,4 +36,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Status callbacks: the commit that owes one starts their delivery at once, so this
     # is the safety net for a lost doorbell, a dead worker's lease and the retries.
     Periodic(jobs.deliver_callbacks, "default", interval=60),
+    # Exact Online: documents are booked on events (imported, PDF arrived); this sweep every
+    # 15 minutes books what the events missed and retries what failed (DESIGN §1.12).
+    Periodic(jobs.forward_to_exact, "default", interval=15 * 60),
 )

@@ -18,6 +18,14 @@ from collector.models.creditor import Creditor
 from collector.models.customer import Customer, CustomerKind
 from collector.models.document_import import DocumentImport, ImportSource, ImportStatus
 from collector.models.document_mail import DocumentMail, DocumentMailKind, DocumentMailStatus
+from collector.models.exact_booking import (
+    BookingStatus,
+    ExactAccount,
+    ExactBooking,
+    ExactSyncRun,
+    SyncTrigger,
+)
+from collector.models.exact_connection import EntryNumbering, ExactConnection
 from collector.models.invoice import DocumentKind, Invoice, InvoiceState
 from collector.models.invoice_event import InvoiceEvent
 from collector.models.job_run import JobRun, JobStatus
@@ -36,6 +44,7 @@ from collector.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 __all__ = [
     "NEEDS_A_PERSON",
     "ApiKey",
+    "BookingStatus",
     "BankFile",
     "BankFileKind",
     "BankTransaction",
@@ -58,6 +67,11 @@ __all__ = [
     "DocumentMail",
     "DocumentMailKind",
     "DocumentMailStatus",
+    "EntryNumbering",
+    "ExactAccount",
+    "ExactBooking",
+    "ExactConnection",
+    "ExactSyncRun",
     "ImportSource",
     "ImportStatus",
     "Invoice",
@@ -79,6 +93,7 @@ __all__ = [
     "Profile",
     "Role",
     "SyncStatus",
+    "SyncTrigger",
     "TeamleaderConnection",
     "TeamleaderSync",
     "User",

@@ -43,6 +43,7 @@ COMPANIES_INFO = "companies.info"
 SUBSCRIPTIONS_LIST = "subscriptions.list"
 SUBSCRIPTIONS_INFO = "subscriptions.info"
 PAYMENT_METHODS_LIST = "paymentMethods.list"
+TAX_RATES_LIST = "taxRates.list"
 WEBHOOKS_REGISTER = "webhooks.register"
 WEBHOOKS_LIST = "webhooks.list"
 WEBHOOKS_UNREGISTER = "webhooks.unregister"
@@ -281,6 +282,10 @@ class TeamleaderClient:
     def payment_methods_list(self) -> Iterator[dict]:
         """Iterate payment methods (their ids go into ``invoices_register_payment``)."""
         return self._api.pages(PAYMENT_METHODS_LIST, {}, schemas.PaymentMethodSchema)
+
+    def tax_rates_list(self) -> Iterator[dict]:
+        """Iterate the tax rates of every department (a line's ``tax`` links to one)."""
+        return self._api.pages(TAX_RATES_LIST, {}, schemas.TaxRateSchema)
 
     def webhooks_register(self, url: str, types: Iterable[str]) -> None:
         """Ask Teamleader to POST events of ``types`` to ``url``."""

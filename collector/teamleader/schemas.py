@@ -29,7 +29,7 @@ from collector.teamleader.components import (
     TotalSchema,
     TypedAddressSchema,
 )
-from collector.teamleader.fields import Option, Ref, UtcDateTime, listing, nullable
+from collector.teamleader.fields import Number, Option, Ref, UtcDateTime, listing, nullable
 
 Str = fields.String
 
@@ -273,6 +273,17 @@ class PaymentMethodSchema(Base):
     id = Str(required=True)
     name = nullable(Str)
     status = nullable(Str)
+
+
+class TaxRateSchema(Base):
+    """``{id, description, rate (0.21), department: {type, id}}``. Not in our reference: the
+    shape is the one Teamleader's API docs and SDKs show; ``rate`` is read as a number or a
+    numeric string, and a missing department is tolerated."""
+
+    id = Str(required=True)
+    description = nullable(Str)
+    rate = Number(required=True)
+    department_id = nullable(Ref, data_key="department")
 
 
 class WebhookSchema(Base):

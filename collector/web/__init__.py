@@ -68,6 +68,7 @@ def register_web(app: Flask) -> None:
         callbacks,
         collections,
         customers,
+        exact,
         home,
         imports,
         integrations,
@@ -89,7 +90,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     blueprints = (home, profiles, integrations, job_runs, invoices, customers, imports, webhooks)
-    for module in (*blueprints, callbacks, problems, settings, outbox, pay):
+    for module in (*blueprints, exact, callbacks, problems, settings, outbox, pay):
         app.register_blueprint(module.bp)
     app.register_blueprint(mandates.bp)
     app.register_blueprint(collections.bp)

@@ -61,6 +61,7 @@ def _overview(result, errors: dict, customer: Customer | None = None) -> str:
         customer=customer,
         invitations=customer_mail.invitations_of(shown),
         teamleader=invoices.sync_badges(result.items) if result else {},
+        exact=invoices.exact_bookings(result.items) if result else {},
         actions=ConfirmForm(),
     )
 

@@ -101,6 +101,24 @@ def payment_methods_list(call: Call) -> dict:
         return {"data": [views.public(r) for r in paginate(rows, call.body)]}
 
 
+@method("taxRates.list")
+def tax_rates_list(call: Call) -> dict:
+    """Tax rates per department: ``{id, description, rate, department: {type, id}}``."""
+    spec = {"department_id": link_filter("department")}
+    with call.store.lock:
+        rows = [
+            {
+                "id": ident,
+                "description": f"{tax['rate'] * 100:g}%",
+                "rate": tax["rate"],
+                "department": {"type": "department", "id": tax["department_id"]},
+            }
+            for ident, tax in call.store.data.tax_rates.items()
+        ]
+        rows = apply_filters(rows, call.body, spec)
+        return {"data": list(paginate(rows, call.body))}
+
+
 def _subscription_filters(invoices: dict) -> dict[str, Filter]:
     def generated(record: dict, invoice_id: str) -> bool:
         link = (invoices.get(invoice_id) or {}).get("subscription") or {}

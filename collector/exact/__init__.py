@@ -1,0 +1,55 @@
+"""Exact Online API client: OAuth per country host, a paced client returning records, typed
+errors, and the per-division pacing shared through Redis.
+
+No Flask, no environment, no database: callers pass a session, the host, credentials and a
+token source. Facts cited as §N come from ``reference/exact-online-api.md``.
+"""
+
+from collector.exact.auth import (
+    COUNTRIES,
+    REFRESH_BEFORE_EXPIRY,
+    ExactOAuth,
+    StaticTokenSource,
+    TokenPair,
+    TokenSource,
+    host_for,
+)
+from collector.exact.client import ExactClient
+from collector.exact.errors import (
+    AuthError,
+    ExactError,
+    Forbidden,
+    MalformedResponse,
+    NotFound,
+    OAuthError,
+    RateLimited,
+    Unavailable,
+    ValidationFailed,
+    error_from_response,
+)
+from collector.exact.ratelimit import ExactRateLimiter, Pacer
+from collector.exact.transport import build_session
+
+__all__ = [
+    "COUNTRIES",
+    "REFRESH_BEFORE_EXPIRY",
+    "AuthError",
+    "ExactClient",
+    "ExactError",
+    "ExactOAuth",
+    "ExactRateLimiter",
+    "Forbidden",
+    "MalformedResponse",
+    "NotFound",
+    "OAuthError",
+    "Pacer",
+    "RateLimited",
+    "StaticTokenSource",
+    "TokenPair",
+    "TokenSource",
+    "Unavailable",
+    "ValidationFailed",
+    "build_session",
+    "error_from_response",
+    "host_for",
+]

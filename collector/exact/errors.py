@@ -1,0 +1,236 @@
+"""Typed errors of the Exact Online client, and the one function that maps a response to them.
+
+Exact's error body is ``{"error": {"code": "", "message": {"lang": "", "value": "<text>"}}}``;
+several messages are joined with ``\\r\\n`` and the text is in the user's language (reference
+§2.6). Business validation errors arrive as **HTTP 500**; only Exact's generic "A problem has
+occurred…" 500 is an outage (§11.16). Messages carry the endpoint, the status and Exact's text —
+never a request header, so never a token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import requests
+
+# Exact's generic 500 text (fixture rest-error-500-generic.json): an outage, not our data.
+GENERIC_PROBLEM = "a problem has occurred"
+MESSAGE_CAP = 500  # an error page echoed into a message must not flood the logs
+
+
+class ExactError(Exception):
+    """Base class: an Exact call failed. ``status`` is the HTTP status (None: no response).
+
+    ``transient`` says whether the same request may succeed later unchanged.
+    """
+
+    transient = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        endpoint: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.endpoint = endpoint
+        self.reason = reason
+
+
+class AuthError(ExactError):
+    """401: the access token is missing, expired or revoked (and a refresh did not help)."""
+
+
+class Forbidden(ExactError):
+    """403: not allowed; ``reason`` is Exact's ``Reason`` header (``NoDivisionAccess``,
+    ``BlockedUser``, ``LicenseExpired``, ``DivisionBlocked``, …)."""
+
+
+class NotFound(ExactError):
+    """404: the entity or endpoint does not exist."""
+
+
+class ValidationFailed(ExactError):
+    """Exact refused the request data (a 400, or a 500 carrying a business message).
+
+    ``messages`` holds Exact's messages, split on ``\\r\\n``, in the user's language. Never
+    retried: repeating the same body fails again and counts towards Exact's error block (more
+    than 10 errors per endpoint per hour block the app, §3).
+    """
+
+    def __init__(self, message: str, *, messages: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.messages = messages
+
+
+class RateLimited(ExactError):
+    """429: over the minutely or daily budget; ``reset_at`` is when it resets (or None)."""
+
+    transient = True
+
+    def __init__(self, message: str, *, reset_at: datetime | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.reset_at = reset_at
+
+
+class Unavailable(ExactError):
+    """A connection error, a timeout, 502/503/504 or Exact's generic 500: try again later.
+
+    ``maybe_applied`` is True when a write may have reached Exact before the answer was lost
+    (a POST that timed out while reading): Exact has no uniqueness check (§5.6), so look the
+    record up before posting it again.
+    """
+
+    transient = True
+
+    def __init__(self, message: str, *, maybe_applied: bool = False, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_applied = maybe_applied
+
+
+class MalformedResponse(ExactError):
+    """Exact answered 2xx with a body that is not JSON or not the documented shape."""
+
+
+class OAuthError(ExactError):
+    """The token endpoint refused a code or refresh token.
+
+    ``error``/``description`` are the OAuth fields of the body (absent ones are None); the
+    properties name the cases the service has to tell apart (reference §1.4–§1.5).
+    """
+
+    def __init__(
+        self,
+        error: str | None,
+        description: str | None,
+        *,
+        status: int | None = None,
+        endpoint: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        message = f"{endpoint or 'token'}: HTTP {status}"
+        if error:
+            message += f": {error}"
+        if description:
+            message += f" ({description[:200]})"
+        super().__init__(message, status=status, endpoint=endpoint, reason=reason)
+        self.error = error
+        self.description = description
+
+    @property
+    def old_refresh_token(self) -> bool:
+        """The refresh token was already used (rotated away): only a new consent helps —
+        unless another worker refreshed first, so re-read the stored tokens before giving up."""
+        return "old refresh token" in (self.description or "").lower()
+
+    @property
+    def too_early(self) -> bool:
+        """Refreshed while the access token was younger than ~570 s; the refresh token is
+        still valid, so keep using the current access token."""
+        return self.reason == "TooEarlyToRefreshTokens" or (
+            "access_token not expired" in (self.description or "")
+        )
+
+    @property
+    def expired_refresh_token(self) -> bool:
+        """The refresh token passed its 30 days: the user must authorise again."""
+        return bool(re.search(r"refresh token expired", self.description or "", re.IGNORECASE))
+
+    @property
+    def needs_consent(self) -> bool:
+        """True when no retry can help and the user must connect again."""
+        return self.old_refresh_token or self.expired_refresh_token
+
+
+def error_from_response(response: requests.Response, endpoint: str | None = None) -> ExactError:
+    """Return the typed error for a non-2xx ``response`` (the caller raises it)."""
+    status = response.status_code
+    text = error_message(response.content)
+    reason = response.headers.get("Reason")
+    message = f"{endpoint or 'exact'}: HTTP {status}"
+    if text:
+        message += f": {text}"
+    kwargs = {"status": status, "endpoint": endpoint, "reason": reason}
+    if status == 400:
+        return ValidationFailed(message, messages=split_messages(text), **kwargs)
+    if status == 500 and text and not text.lower().startswith(GENERIC_PROBLEM):
+        return ValidationFailed(message, messages=split_messages(text), **kwargs)
+    if status >= 500:
+        return Unavailable(message, **kwargs)
+    if status == 429:
+        return RateLimited(message, reset_at=reset_from_headers(response.headers), **kwargs)
+    error_type = {401: AuthError, 403: Forbidden, 404: NotFound}.get(status, ExactError)
+    return error_type(message, **kwargs)
+
+
+_VALUE = re.compile(r'"value"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+def error_message(content: bytes | str | None) -> str:
+    """Exact's ``error.message.value`` from a body ('' when there is none).
+
+    Bodies are parsed defensively: a truncated body (fixture
+    rest-error-400-binding-new-entities-truncated.txt) still yields the text it has.
+    """
+    if not content:
+        return ""
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", errors="replace")
+    try:
+        body = json.loads(content)
+    except ValueError:
+        match = _VALUE.search(content)
+        return _unescape(match.group(1))[:MESSAGE_CAP] if match else ""
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    if isinstance(message, dict):
+        message = message.get("value")
+    return message.strip()[:MESSAGE_CAP] if isinstance(message, str) else ""
+
+
+def _unescape(fragment: str) -> str:
+    try:
+        return json.loads(f'"{fragment}"')
+    except ValueError:
+        return fragment
+
+
+def split_messages(text: str) -> tuple[str, ...]:
+    """Exact joins several messages with ``\\r\\n``: one entry per message."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def parse_epoch_ms(value: str | None) -> datetime | None:
+    """An ``X-RateLimit-*-Reset`` value (epoch milliseconds, §3) as an aware UTC datetime.
+
+    Tolerant: values below 1e11 are read as seconds (a proxy in front of Exact — Nango's
+    recordings — sends seconds; Exact itself sends milliseconds); junk yields None.
+    """
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if number <= 0:
+        return None
+    seconds = number if number < 100_000_000_000 else number / 1000
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def reset_from_headers(headers) -> datetime | None:
+    """When a 429 ends: the daily reset when the daily budget is spent, else the minutely one.
+
+    On a minutely 429 Exact sends only the minutely headers; sometimes none at all (§3).
+    """
+    if str(headers.get("X-RateLimit-Remaining", "")).strip() == "0":
+        daily = parse_epoch_ms(headers.get("X-RateLimit-Reset"))
+        if daily is not None:
+            return daily
+    return parse_epoch_ms(headers.get("X-RateLimit-Minutely-Reset"))

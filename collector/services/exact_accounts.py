@@ -1,0 +1,83 @@
+"""The customer's account in Exact Online: the stored link, else found, else created.
+
+Order (issue 8, reference §4): the link stored when the customer was first booked; else an
+account with the customer's e-mail (unless that match is switched off); else one with its VAT
+number; else a new account with customer status (without it Exact refuses sales documents).
+"""
+
+from __future__ import annotations
+
+from collector.exact import ExactClient
+from collector.extensions import db
+from collector.models import Customer, ExactAccount, ExactConnection
+
+CUSTOMER = "C"
+
+
+def account_for(customer: Customer, connection: ExactConnection, exact: ExactClient) -> str:
+    """The Exact account id of ``customer`` in the connection's administration."""
+    link = db.session.scalars(
+        db.select(ExactAccount).filter_by(customer_id=customer.id, division=connection.division)
+    ).first()
+    if link is not None:
+        return link.account_id
+    account, matched_by = _find(customer, connection, exact)
+    if account is None:
+        account, matched_by = exact.create_account(account_fields(customer)), "created"
+    code = (account.get("Code") or "").strip() or None
+    db.session.add(
+        ExactAccount(
+            customer_id=customer.id,
+            division=connection.division,
+            account_id=str(account["ID"]),
+            code=code,
+            matched_by=matched_by,
+        )
+    )
+    db.session.commit()
+    return str(account["ID"])
+
+
+def forget(customer: Customer, connection: ExactConnection) -> None:
+    """Drop the stored link (the account was deleted in Exact): the next booking finds again."""
+    db.session.execute(
+        db.delete(ExactAccount).filter_by(customer_id=customer.id, division=connection.division)
+    )
+    db.session.commit()
+
+
+def account_fields(customer: Customer) -> dict:
+    """A new account: the customer's name and details, customer status, allowed for sales."""
+    fields = {
+        "Name": customer.name[:50],
+        "Status": CUSTOMER,
+        "IsSales": True,
+        "Email": customer.email,
+        "VATNumber": customer.vat_number,
+        "AddressLine1": customer.address_line,
+        "Postcode": customer.postal_code,
+        "City": customer.city,
+        "Country": customer.country,
+    }
+    return {key: value for key, value in fields.items() if value not in (None, "")}
+
+
+def _find(customer: Customer, connection: ExactConnection, exact: ExactClient):
+    if customer.email and not connection.skip_email_match:
+        # E-mail is not unique in Exact: prefer a customer, then the oldest (lowest code).
+        account = _best(exact.find_accounts(email=customer.email))
+        if account is not None:
+            return account, "email"
+    if customer.vat_number:
+        account = _best(exact.find_accounts(vat_number=customer.vat_number))
+        if account is not None:
+            return account, "vat"
+    return None, None
+
+
+def _best(accounts: list[dict]) -> dict | None:
+    usable = [a for a in accounts if not a.get("Blocked")]
+    usable.sort(
+        key=lambda a: (a.get("Status") != CUSTOMER, (a.get("Code") or "").strip().zfill(18))
+    )
+    return usable[0] if usable else None

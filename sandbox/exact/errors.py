@@ -1,0 +1,46 @@
+"""Errors the REST API answers, in Exact's envelope.
+
+``{"error":{"code":"","message":{"lang":"","value":"…"}}}``; several business messages are
+joined with ``\\r\\n`` and come back as HTTP 500 (reference §2.6, pitfall 16).
+"""
+
+from __future__ import annotations
+
+STREAM = "Error processing request stream. "
+
+
+class ExactError(Exception):
+    """An error response of the REST API."""
+
+    def __init__(self, status: int, messages: str | list[str], headers: dict | None = None) -> None:
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\r\n".join(self.messages))
+        self.status = status
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict:
+        """The JSON error envelope."""
+        return {"error": {"code": "", "message": {"lang": "", "value": str(self)}}}
+
+
+def validation(messages: list[str]) -> ExactError:
+    """Business validation failures: HTTP 500, messages joined with CRLF."""
+    return ExactError(500, messages)
+
+
+def bad_stream(detail: str) -> ExactError:
+    """A body that could not be read into the entity (HTTP 400)."""
+    return ExactError(400, STREAM + detail)
+
+
+def conversion(name: str, edm_type: str) -> ExactError:
+    """A property value of the wrong type (e.g. raw text for a binary ``Attachment``)."""
+    return bad_stream(
+        f"Error encountered in converting the value from request payload for property "
+        f"'{name}' to type '{edm_type}'"
+    )
+
+
+def not_found() -> ExactError:
+    """An unknown entity set or key."""
+    return ExactError(404, "Not found")

@@ -1,0 +1,218 @@
+"""Property lists and types of the emulated entity sets, in Exact's order.
+
+Names come from the fixtures (Account, Journal, GLAccount, Document, DocumentAttachment,
+Me) and from the REST reference as recorded in picqer/exact-php-client's models (the rest).
+Every property not listed in a ``*_TYPES`` map is an ``Edm.String``.
+"""
+
+from __future__ import annotations
+
+GUID, INT, DOUBLE, BOOL, DATE, BINARY, DEFERRED = (
+    "Guid",
+    "Int32",
+    "Double",
+    "Boolean",
+    "DateTime",
+    "Byte[]",
+    "deferred",
+)
+
+
+def words(text: str) -> list[str]:
+    """Property names from a space-separated list (keeps the long lists readable)."""
+    return text.split()
+
+
+AUDIT = {"Created": DATE, "Creator": GUID, "Modified": DATE, "Modifier": GUID, "Division": INT}
+READ_ONLY = frozenset(
+    {"Created", "Creator", "CreatorFullName", "Modified", "Modifier", "ModifierFullName"}
+    | {"Division"}
+)
+
+ACCOUNT = words(
+    "ID Accountant AccountManager AccountManagerFullName AccountManagerHID ActivitySector "
+    "ActivitySubSector AddressLine1 AddressLine2 AddressLine3 BankAccounts Blocked BRIN BSN "
+    "BusinessType CanDropShip ChamberOfCommerce City Classification Classification1 "
+    "Classification2 Classification3 Classification4 Classification5 Classification6 "
+    "Classification7 Classification8 ClassificationDescription ClientGroup "
+    "ClientGroupDescription Code CodeAtSupplier CompanySize ConsolidationScenario "
+    "ControlledDate Costcenter CostcenterDescription CostPaid Country CountryName Created "
+    "Creator CreatorFullName CreditLinePurchase CreditLineSales Currency CustomField "
+    "CustomerSince DatevCreditorCode DatevDebtorCode DeliveryAdvice DiscountPurchase "
+    "DiscountSales Division Document DunsNumber Email EnableSalesPaymentLink EndDate "
+    "EstablishedDate Fax GLAccountPurchase GLAccountSales GLAP GLAR GlnNumber "
+    "HasWithholdingTaxSales IgnoreDatevWarningMessage IncotermAddressPurchase "
+    "IncotermCodePurchase IncotermVersionPurchase IncotermAddressSales IncotermCodeSales "
+    "IncotermVersionSales IntraStatArea IntraStatDeliveryTerm IntraStatSystem "
+    "IntraStatTransactionA IntraStatTransactionB IntraStatTransportMethod InvoiceAccount "
+    "InvoiceAccountCode InvoiceAccountName InvoiceAttachmentType InvoicingMethod "
+    "AutomaticProcessProposedEntry IsAccountant IsAgency IsAnonymised IsBank IsCompetitor "
+    "IsExtraDuty IsMailing IsMember IsPilot IsPurchase IsReseller IsSales IsSupplier Language "
+    "LanguageDescription Latitude LeadSource LeadPurpose LogoFileName LogoThumbnailUrl LogoUrl "
+    "Logo Longitude MainContact Modified Modifier ModifierFullName Name OINNumber Parent "
+    "PaymentConditionPurchase PaymentConditionPurchaseDescription PaymentConditionSales "
+    "PaymentConditionSalesDescription PayAsYouEarn Phone PhoneExtension Postcode PriceList "
+    "PurchaseCurrency PurchaseCurrencyDescription PurchaseLeadDays PurchaseVATCode "
+    "PurchaseVATCodeDescription Remarks RecepientOfCommissions Reseller ResellerCode "
+    "ResellerName RSIN SalesCurrency SalesCurrencyDescription SalesVATCode "
+    "SalesVATCodeDescription SearchCode SecurityLevel SeparateInvPerProject "
+    "SeparateInvPerSubscription ShippingLeadDays ShippingMethod ShowRemarkForSales StartDate "
+    "State StateName Status StatusSince SalesTaxSchedule SalesTaxScheduleCode "
+    "SalesTaxScheduleDescription TradeName Type UniqueTaxpayerReference VATLiability VATNumber "
+    "Website EORINumber AddressSource Source PeppolIdentifierType PeppolIdentifier"
+)
+ACCOUNT_TYPES = {
+    **AUDIT,
+    **dict.fromkeys(
+        words(
+            "ID Accountant AccountManager Document GLAccountPurchase GLAccountSales GLAP GLAR "
+            "InvoiceAccount MainContact Parent Reseller Costcenter"
+        ),
+        GUID,
+    ),
+    **dict.fromkeys(
+        words(
+            "Blocked CanDropShip IsBank IsMember IsPilot IsPurchase IsReseller IsSales IsSupplier "
+            "IsExtraDuty ShowRemarkForSales RecepientOfCommissions"
+        ),
+        BOOL,
+    ),
+    **dict.fromkeys(
+        words(
+            "CostPaid CreditLinePurchase CreditLineSales DiscountPurchase DiscountSales Latitude "
+            "Longitude"
+        ),
+        DOUBLE,
+    ),
+    **dict.fromkeys(
+        words(
+            "AccountManagerHID ConsolidationScenario InvoiceAttachmentType InvoicingMethod "
+            "IsAccountant IsAgency IsAnonymised IsCompetitor IsMailing PurchaseLeadDays "
+            "SecurityLevel SeparateInvPerProject SeparateInvPerSubscription ShippingLeadDays"
+        ),
+        INT,
+    ),
+    **dict.fromkeys(words("ControlledDate CustomerSince EndDate EstablishedDate StartDate"), DATE),
+    "StatusSince": DATE,
+    "Logo": BINARY,
+    "BankAccounts": DEFERRED,
+}
+
+SALES_ENTRY = words(
+    "EntryID AmountDC AmountFC BatchNumber Created Creator CreatorFullName Currency Customer "
+    "CustomerName Description Division Document DocumentNumber DocumentSubject DueDate "
+    "EntryDate EntryNumber ExternalLinkDescription ExternalLinkReference GAccountAmountFC "
+    "InvoiceNumber IsExtraDuty Journal JournalDescription Modified Modifier ModifierFullName "
+    "OrderNumber PaymentCondition PaymentConditionDescription PaymentReference ProcessNumber "
+    "Rate ReportingPeriod ReportingYear Reversal SalesEntryLines Status StatusDescription Type "
+    "TypeDescription VATAmountDC VATAmountFC YourRef"
+)
+SALES_ENTRY_TYPES = {
+    **AUDIT,
+    **dict.fromkeys(words("EntryID Customer Document"), GUID),
+    **dict.fromkeys(
+        words("AmountDC AmountFC GAccountAmountFC Rate VATAmountDC VATAmountFC"), DOUBLE
+    ),
+    **dict.fromkeys(
+        words(
+            "BatchNumber DocumentNumber EntryNumber InvoiceNumber OrderNumber ProcessNumber "
+            "ReportingPeriod ReportingYear Status Type"
+        ),
+        INT,
+    ),
+    **dict.fromkeys(words("DueDate EntryDate"), DATE),
+    **dict.fromkeys(words("IsExtraDuty Reversal"), BOOL),
+    "SalesEntryLines": DEFERRED,
+}
+SALES_ENTRY_READ_ONLY = READ_ONLY | frozenset(
+    words(
+        "EntryID AmountDC AmountFC BatchNumber CustomerName DocumentNumber DocumentSubject "
+        "JournalDescription PaymentConditionDescription ProcessNumber Status StatusDescription "
+        "Type TypeDescription VATAmountDC ExternalLinkDescription"
+    )
+)
+
+SALES_ENTRY_LINE = words(
+    "ID AmountDC AmountFC Asset AssetDescription CostCenter CostCenterDescription CostUnit "
+    "CostUnitDescription Description Division EntryID ExtraDutyAmountFC ExtraDutyPercentage "
+    "From GLAccount GLAccountCode GLAccountDescription IntraStatArea IntraStatCountry "
+    "IntraStatDeliveryTerm IntraStatTransactionA IntraStatTransportMethod LineNumber Notes "
+    "Project ProjectDescription Quantity StatisticalNetWeight StatisticalValue Subscription "
+    "SubscriptionDescription TaxAmount To TrackingNumber TrackingNumberDescription Type "
+    "VATAmountDC VATAmountFC VATBaseAmountDC VATBaseAmountFC VATCode VATCodeDescription "
+    "VATPercentage"
+)
+SALES_ENTRY_LINE_TYPES = {
+    "Division": INT,
+    **dict.fromkeys(words("ID Asset EntryID GLAccount Project Subscription"), GUID),
+    **dict.fromkeys(
+        words(
+            "AmountDC AmountFC ExtraDutyAmountFC ExtraDutyPercentage Quantity StatisticalNetWeight "
+            "StatisticalValue TaxAmount VATAmountDC VATAmountFC VATBaseAmountDC VATBaseAmountFC "
+            "VATPercentage"
+        ),
+        DOUBLE,
+    ),
+    **dict.fromkeys(words("LineNumber Type"), INT),
+    **dict.fromkeys(words("From To"), DATE),
+}
+SALES_ENTRY_LINE_READ_ONLY = frozenset(
+    words(
+        "ID AmountDC AssetDescription CostCenterDescription CostUnitDescription Division "
+        "GLAccountCode GLAccountDescription LineNumber ProjectDescription SubscriptionDescription "
+        "TrackingNumberDescription Type VATAmountDC VATBaseAmountDC VATCodeDescription "
+        "VATPercentage"
+    )
+)
+
+RECEIVABLE = words(
+    "ID Account AccountBankAccountID AccountBankAccountNumber AccountCode AccountContact "
+    "AccountContactName AccountName AmountDC AmountDiscountDC AmountDiscountFC AmountFC "
+    "BankAccountID BankAccountNumber CashflowTransactionBatchCode Created Creator "
+    "CreatorFullName Currency Description DirectDebitMandate DirectDebitMandateDescription "
+    "DirectDebitMandatePaymentType DirectDebitMandateReference DirectDebitMandateType "
+    "DiscountDueDate Division Document DocumentNumber DocumentSubject DueDate EndDate EndPeriod "
+    "EndToEndID EndYear EntryDate EntryID EntryNumber GLAccount GLAccountCode "
+    "GLAccountDescription InvoiceDate InvoiceNumber IsBatchBooking IsFullyPaid Journal "
+    "JournalDescription LastPaymentDate Modified Modifier ModifierFullName PaymentCondition "
+    "PaymentConditionDescription PaymentDays PaymentDaysDiscount PaymentDiscountPercentage "
+    "PaymentInformationID PaymentMethod PaymentReference RateFC ReceivableBatchNumber "
+    "ReceivableSelected ReceivableSelector ReceivableSelectorFullName Source Status "
+    "TransactionAmountDC TransactionAmountFC TransactionDueDate TransactionEntryID "
+    "TransactionID TransactionIsReversal TransactionReportingPeriod TransactionReportingYear "
+    "TransactionStatus TransactionType YourRef"
+)
+RECEIVABLE_TYPES = {
+    **AUDIT,
+    **dict.fromkeys(
+        words(
+            "ID Account AccountBankAccountID AccountContact BankAccountID DirectDebitMandate "
+            "Document EntryID GLAccount ReceivableSelector TransactionEntryID TransactionID"
+        ),
+        GUID,
+    ),
+    **dict.fromkeys(
+        words(
+            "AmountDC AmountDiscountDC AmountDiscountFC AmountFC PaymentDiscountPercentage RateFC "
+            "TransactionAmountDC TransactionAmountFC"
+        ),
+        DOUBLE,
+    ),
+    **dict.fromkeys(
+        words(
+            "DirectDebitMandatePaymentType DirectDebitMandateType DocumentNumber EndPeriod EndYear "
+            "EntryNumber InvoiceNumber IsBatchBooking PaymentDays PaymentDaysDiscount "
+            "ReceivableBatchNumber Source Status TransactionReportingPeriod "
+            "TransactionReportingYear TransactionStatus TransactionType"
+        ),
+        INT,
+    ),
+    **dict.fromkeys(
+        words(
+            "DiscountDueDate DueDate EndDate EntryDate InvoiceDate LastPaymentDate "
+            "ReceivableSelected TransactionDueDate"
+        ),
+        DATE,
+    ),
+    **dict.fromkeys(words("IsFullyPaid TransactionIsReversal"), BOOL),
+}
