@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from collector.exact import AuthError, ExactClient, ExactError, ValidationFailed
+from collector.exact import ExactClient, ExactError, ValidationFailed
 from collector.extensions import db
 from collector.models import (
     BookingStatus,
@@ -37,6 +37,8 @@ from collector.services.exact_entries import Unmapped, entry_body, journal_for
 from collector.services.exact_settings import note_term, term_key
 from collector.storage import DocumentStore
 from collector.teamleader import TeamleaderClient, TeamleaderError
+from collector.teamleader.errors import NotFound as TeamleaderNotFound
+from collector.teamleader.errors import ValidationFailed as TeamleaderRefused
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +101,8 @@ def forward(
                 if booking.failures >= connection.alert_after and not booking.alerted:
                     newly_failing.append(booking)
                 db.session.commit()
-    except (AuthError, ExactError) as exc:
-        # Not this document's fault: Exact is down, or the token is gone. Stop here.
+    except (ExactError, TeamleaderError) as exc:
+        # Not this document's fault: Exact or Teamleader is down, or a token is gone.
         db.session.rollback()
         run.problem = _cut(f"The run stopped: {exc}", 500)
         log.warning("Exact Online run %s stopped: %s", run.id, exc)
@@ -137,7 +139,9 @@ def forward_one(
         return _settle(booking, Outcome(BookingStatus.WAITING, reason=waiting), clock)
     try:
         document = _teamleader_document(teamleader, invoice)
-    except TeamleaderError as exc:
+    except (TeamleaderNotFound, TeamleaderRefused) as exc:
+        # This document's problem (deleted in Teamleader, refused); an outage or a lost
+        # Teamleader token is everyone's and stops the run like Exact's would.
         return _settle(booking, _failed(f"Teamleader: {exc}"), clock)
     _remember_term(connection, document)
     if connection.only_sent and not invoice.is_credit_note and not document.get("sent"):
