@@ -1,10 +1,42 @@
-"""Marshmallow fields every API client here shares (Teamleader, the payment provider)."""
+"""Marshmallow fields and loading every API client here shares (Teamleader, Exact Online,
+the payment provider)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from marshmallow import fields
+from marshmallow import Schema, ValidationError, fields
+
+_SCHEMAS: dict[type[Schema], Schema] = {}
+
+
+def load_with(
+    schema: type[Schema],
+    data: Any,
+    endpoint: str,
+    malformed: Callable[..., Exception],
+    *,
+    many: bool = False,
+) -> Any:
+    """Load ``data`` through ``schema`` (one instance per class); a shape we cannot read
+    raises ``malformed(message, endpoint=endpoint)`` naming the paths, never the values."""
+    instance = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
+    try:
+        return instance.load(data, many=many)
+    except ValidationError as exc:
+        paths = sorted(_error_paths(exc.messages))[:10]
+        raise malformed(f"{endpoint}: unexpected shape at {paths}", endpoint=endpoint) from None
+
+
+def _error_paths(messages: Any, prefix: str = "") -> Iterator[str]:
+    """Flatten marshmallow's nested error dict into dotted paths (values are not echoed)."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _error_paths(value, f"{prefix}{key}.")
+    else:
+        yield prefix.rstrip(".") or "<root>"
 
 
 def nullable(field_cls: type[fields.Field], *args, **kwargs) -> fields.Field:

@@ -20,8 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
+from collector.fields import load_with
 from collector.teamleader import bodies
 from collector.teamleader.auth import TokenSource
 from collector.teamleader.errors import (
@@ -244,25 +245,6 @@ class Transport:
         return found
 
 
-_SCHEMAS: dict[type[Schema], Schema] = {}
-
-
 def load(schema: type[Schema], data: Any, endpoint: str, *, many: bool = False) -> Any:
     """Load ``data`` through ``schema``; a shape we cannot read is a MalformedResponse."""
-    instance = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
-    try:
-        return instance.load(data, many=many)
-    except ValidationError as exc:
-        paths = sorted(_error_paths(exc.messages))[:10]
-        raise MalformedResponse(
-            f"{endpoint}: unexpected shape at {paths}", endpoint=endpoint
-        ) from None
-
-
-def _error_paths(messages: Any, prefix: str = "") -> Iterator[str]:
-    """Flatten marshmallow's nested error dict into dotted paths (values are not echoed)."""
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            yield from _error_paths(value, f"{prefix}{key}.")
-    else:
-        yield prefix.rstrip(".") or "<root>"
+    return load_with(schema, data, endpoint, MalformedResponse, many=many)
