@@ -56,13 +56,14 @@ format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## measure: the shared Teamleader rate budget; import calls and pace; PDFs per minute; the overview at 100,000 invoices; payment → Teamleader latency; a 100,000-row mandates CSV checked and committed
+bench: install ## measure: the shared Teamleader rate budget; import calls and pace; PDFs per minute; the overview at 100,000 invoices; payment → Teamleader latency; a 100,000-row mandates CSV checked and committed; documents booked per Exact Online minute against its limit
 	$(BIN)/python bench/teamleader_rate.py
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/pdf_throughput.py --server $(PG_URL)
 	$(BIN)/python bench/overview.py --server $(PG_URL)
 	$(BIN)/python bench/payment_latency.py --server $(PG_URL)
 	$(BIN)/python bench/mandates_csv.py --server $(PG_URL)
+	$(BIN)/python bench/exact_forwarding.py --server $(PG_URL)
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
+from collector.fields import load_with
 from collector.payments import provider_schemas as schemas
 from collector.payments.provider_errors import (
     MalformedResponse,
@@ -189,23 +190,6 @@ def _decode(response: requests.Response, label: str) -> Any:
         ) from None
 
 
-_SCHEMAS: dict[type[Schema], Schema] = {}
-
-
 def _load(schema: type[Schema], data: Any, label: str, *, many: bool = False) -> Any:
     """Load ``data`` through ``schema``; a shape we cannot read is a MalformedResponse."""
-    instance = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
-    try:
-        return instance.load(data, many=many)
-    except ValidationError as exc:
-        # Name the paths only: values could be personal data.
-        paths = sorted(_error_paths(exc.messages))[:10]
-        raise MalformedResponse(f"{label}: unexpected shape at {paths}", endpoint=label) from None
-
-
-def _error_paths(messages: Any, prefix: str = "") -> list[str]:
-    if not isinstance(messages, dict):
-        return [prefix.rstrip(".") or "<root>"]
-    return [
-        path for key, value in messages.items() for path in _error_paths(value, f"{prefix}{key}.")
-    ]
+    return load_with(schema, data, label, MalformedResponse, many=many)
