@@ -194,11 +194,11 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
     connection = exact_connection.current_exact()
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
         return "Exact Online is not connected."
-    exact_client = clients.exact_client(current_app, connection)
     if not connection.forwarding or not connection.division:
         # Not configured yet; still use the refresh token now and then so it never dies.
         clients.exact_token_source(current_app, connection).keep_alive()
         return "Exact Online settings are not saved yet."
+    exact_client = clients.exact_client(current_app, connection)
     teamleader = ensure_connected(current_connection())
     try:
         run = exact_forwarding.forward(

@@ -11,7 +11,6 @@ from collector.exact.auth import (
     ExactOAuth,
     StaticTokenSource,
     TokenPair,
-    TokenSource,
     host_for,
 )
 from collector.exact.client import ExactClient
@@ -29,6 +28,7 @@ from collector.exact.errors import (
 )
 from collector.exact.ratelimit import ExactRateLimiter, Pacer
 from collector.exact.transport import build_session
+from collector.tokens import TokenSource
 
 __all__ = [
     "COUNTRIES",

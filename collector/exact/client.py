@@ -19,7 +19,7 @@ import requests
 from marshmallow import Schema
 
 from collector.exact import schemas
-from collector.exact.auth import TokenSource, utcnow
+from collector.exact.auth import utcnow
 from collector.exact.errors import MalformedResponse, NotFound
 from collector.exact.odata import (
     any_of,
@@ -36,6 +36,7 @@ from collector.exact.odata import (
 )
 from collector.exact.ratelimit import Pacer
 from collector.exact.transport import Transport
+from collector.tokens import TokenSource
 
 ME = "current/Me"
 DIVISIONS = "system/Divisions"

@@ -38,14 +38,16 @@ def entry_body(
     document: dict,
     connection: ExactConnection,
     *,
-    account_id: str,
-    document_id: str | None,
+    account_id: str | None = None,
+    document_id: str | None = None,
 ) -> dict:
-    """The SalesEntries POST body for ``invoice`` as Teamleader returned it (``.info``)."""
+    """The SalesEntries POST body for ``invoice`` as Teamleader returned it (``.info``).
+
+    Raises ``Unmapped`` before anything is sent. The customer's account and the PDF's
+    document may be given later (``with_links``): they cost calls to Exact."""
     sign = _sign(invoice, document)
     body = {
         "Journal": journal_for(invoice, connection),
-        "Customer": account_id,
         "EntryDate": invoice.invoice_date.isoformat(),
         "YourRef": invoice.number,
         "Description": _cut(f"Teamleader {_kind(invoice)} {invoice.number}"),
@@ -68,11 +70,16 @@ def entry_body(
     condition = connection.payment_conditions.get(term_key(document.get("payment_term")) or "")
     if condition:
         body["PaymentCondition"] = condition
-    if document_id:
-        body["Document"] = document_id
+    body = with_links(body, account_id, document_id)
     if connection.entry_numbers == EntryNumbering.INVOICE:
         body["EntryNumber"] = entry_number(invoice.number)
     return body
+
+
+def with_links(body: dict, account_id: str | None, document_id: str | None) -> dict:
+    """``body`` booked on the customer's account, with the PDF's document linked."""
+    links = {"Customer": account_id, "Document": document_id}
+    return {**body, **{key: value for key, value in links.items() if value}}
 
 
 def journal_for(invoice: Invoice, connection: ExactConnection) -> str:

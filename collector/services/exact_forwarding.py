@@ -33,7 +33,7 @@ from collector.models import (
 )
 from collector.models.types import utcnow
 from collector.services import exact_accounts
-from collector.services.exact_entries import Unmapped, entry_body, journal_for
+from collector.services.exact_entries import Unmapped, entry_body, journal_for, with_links
 from collector.services.exact_settings import note_term, term_key
 from collector.storage import DocumentStore
 from collector.teamleader import TeamleaderClient, TeamleaderError
@@ -150,17 +150,15 @@ def forward_one(
         )
     try:
         journal = journal_for(invoice, connection)
-        # Check the mappings before spending a single call to Exact on this document.
-        entry_body(invoice, document, connection, account_id="", document_id=None)
+        # Built (and the mappings checked) before spending a single call to Exact on it.
+        body = entry_body(invoice, document, connection)
         account_id = exact_accounts.account_for(invoice.customer, connection, exact)
         match = _already_booked(existing.get((journal, invoice.number)) or [], invoice, account_id)
         if match is not None:
             _booked(booking, match, journal, account_id, clock)
             return Outcome(BookingStatus.BOOKED, found=True)
         document_id = _attach_pdf(invoice, booking, connection, exact, store, account_id)
-        body = entry_body(
-            invoice, document, connection, account_id=account_id, document_id=document_id
-        )
+        body = with_links(body, account_id, document_id)
         # Record the attempt before posting: from here on, a lost answer means "search first".
         booking.journal, booking.account_id, booking.last_attempt_at = journal, account_id, clock()
         db.session.commit()

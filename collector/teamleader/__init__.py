@@ -5,7 +5,7 @@ No Flask, no environment, no database: callers pass a session, base URLs, creden
 token source. Facts cited as §N come from ``reference/teamleader-api.md``.
 """
 
-from collector.teamleader.auth import StaticTokenSource, TeamleaderOAuth, TokenPair, TokenSource
+from collector.teamleader.auth import StaticTokenSource, TeamleaderOAuth, TokenPair
 from collector.teamleader.client import TeamleaderClient
 from collector.teamleader.errors import (
     AuthError,
@@ -23,6 +23,7 @@ from collector.teamleader.errors import (
 from collector.teamleader.files import FileFetcher, FileRefused
 from collector.teamleader.ratelimit import RateLimiter, RedisRateLimiter, ShareLimiter
 from collector.teamleader.transport import build_session
+from collector.tokens import TokenSource
 
 __all__ = [
     "AuthError",

@@ -13,12 +13,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 from urllib.parse import urlencode
 
 import requests
 
 from collector.teamleader.errors import AuthError, MalformedResponse, OAuthError, Unavailable
+from collector.tokens import StaticTokenSource as BaseStaticTokenSource
 
 AUTHORIZE_PATH = "/oauth2/authorize"
 TOKEN_PATH = "/oauth2/access_token"  # noqa: S105 (a URL path, not a secret)
@@ -28,36 +28,10 @@ TOKEN_PATH = "/oauth2/access_token"  # noqa: S105 (a URL path, not a secret)
 EXPIRY_MARGIN = timedelta(seconds=60)
 
 
-class TokenSource(Protocol):
-    """Where the client gets access tokens. ``refresh`` is called after a 401 with the token
-    that was refused; an implementation shared by several workers should return the newer
-    token if someone else already refreshed it, and refresh only once per stale token."""
-
-    def access_token(self) -> str:
-        """Return a current access token."""
-        ...
-
-    def refresh(self, stale_token: str) -> str:
-        """Return a fresh access token replacing ``stale_token``."""
-        ...
-
-
-class StaticTokenSource:
+class StaticTokenSource(BaseStaticTokenSource):
     """A fixed access token, for scripts and tests; it cannot refresh."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def access_token(self) -> str:
-        """Return the token given at construction."""
-        return self._token
-
-    def refresh(self, stale_token: str) -> str:
-        """Fail: a static token has no refresh token behind it."""
-        raise AuthError("access token refused and a static token cannot be refreshed", status=401)
-
-    def __repr__(self) -> str:
-        return "StaticTokenSource(<token>)"
+    refused = AuthError
 
 
 @dataclass(frozen=True)
