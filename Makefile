@@ -9,7 +9,7 @@ TEST_DB ?= collector_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres test-sqlite lint format worker migrate bench clean
+.PHONY: help install run test test-moved-clock lint format worker migrate bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ test: install ## the whole suite on PostgreSQL and Redis, then the portable part
 	@$(BIN)/python -m tests.support.services --database $(PG_URL)/$(TEST_DB) --redis $(TEST_REDIS_URL)
 	DATABASE_URL=$(PG_URL)/$(TEST_DB) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 	DATABASE_URL= REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres and not browser" -q
+
+# The same suite with the machine's clock moved (libfaketime) a year ahead, to just before
+# local midnight on a month end: proof that no test depends on the day it was written.
+test-moved-clock: install ## the PostgreSQL suite again, with the clock moved a year ahead to a local midnight
+	@$(BIN)/python -m tests.support.services --database $(PG_URL)/$(TEST_DB) --redis $(TEST_REDIS_URL)
+	DATABASE_URL=$(PG_URL)/$(TEST_DB) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m tests.support.moved_clock -- $(BIN)/pytest -q
 
 lint: install ## ruff check and format check
 	$(BIN)/ruff check .

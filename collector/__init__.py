@@ -34,10 +34,14 @@ def create_app(config: dict | None = None) -> Flask:
     from collector import models  # noqa: F401  (registers the models)
     from collector.api import bp as api_bp
     from collector.cli import register_commands
+    from collector.core import clock
     from collector.jobs import install_outbox_doorbell
     from collector.queue import init_jobs
+    from collector.services import company
     from collector.web import register_web
 
+    # Business dates are the company's local dates (its zone lives in the database).
+    clock.use_zone_lookup(company.time_zone)
     init_jobs(app)
     install_outbox_doorbell()
     register_web(app)

@@ -8,9 +8,9 @@ import click
 from flask import Flask, current_app
 
 from collector import clients
+from collector.core import clock
 from collector.extensions import db
 from collector.models import ImportSource, Profile, User
-from collector.models.types import utcnow
 from collector.services import accounts, creditor, imports, profiles
 from collector.services.errors import Conflict, Invalid
 from collector.services.importer import Progress
@@ -142,7 +142,7 @@ class _EchoProgress(Progress):
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="last day, included")
 def import_documents(days: int, date_from, date_to) -> None:
     """Import booked invoices and credit notes from Teamleader; wait and print the summary."""
-    today = utcnow().date()
+    today = clock.local_today()
     first = date_from.date() if date_from else today - timedelta(days=days)
     last = date_to.date() if date_to else today
     try:

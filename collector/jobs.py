@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from collector import clients
+from collector.core import clock
 from collector.extensions import db
 from collector.models import (
     CallbackStatus,
@@ -287,7 +288,7 @@ def deliver_mail(*, progress: Progress) -> str:
 @tracked
 def send_reminders(*, progress: Progress) -> str:
     """The daily reminder run: owe each reminder its day has reached, then send them."""
-    queued = customer_mail.queue_reminders(utcnow().date())
+    queued = customer_mail.queue_reminders(clock.local_today())
     ids = customer_mail.deliverable(utcnow())
     progress.total(len(ids))
     sent = _deliver(ids, progress)
@@ -436,7 +437,7 @@ def handle_provider_webhook(provider_id: str, *, progress: Progress) -> str:
 @tracked
 def expire_overdue(*, progress: Progress) -> str:
     """The daily run: BOOKED documents past their due date become EXPIRED."""
-    count = lifecycle.expire_overdue(utcnow().date())
+    count = lifecycle.expire_overdue(clock.local_today())
     return f"{count} document(s) expired"
 
 
@@ -473,7 +474,7 @@ def start_mandate_job(func, upload_id: int, *args, user=None) -> JobRun:
 @tracked
 def lapse_mandates(*, progress: Progress) -> str:
     """The daily run: mandates unused for 36 months lapse."""
-    count = mandates.lapse_unused(utcnow().date())
+    count = mandates.lapse_unused(clock.local_today())
     return f"{count} mandate(s) lapsed"
 
 

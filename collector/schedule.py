@@ -27,8 +27,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     # The outbox's safety net: status to Teamleader that the doorbell did not start
     # (Redis was away, a worker died mid-delivery and its lease ran out), and retries.
     Periodic(jobs.push_teamleader, "high", interval=60),
-    # Due dates passed: BOOKED → EXPIRED, once a day just after midnight UTC.
-    Periodic(jobs.expire_overdue, "default", cron="5 0 * * *"),
+    # Due dates passed: BOOKED → EXPIRED. Hourly, because the day turns at the company's
+    # local midnight (any zone), not UTC's; a run with nothing to expire is one query.
+    Periodic(jobs.expire_overdue, "default", cron="5 * * * *"),
     # Mandates unused for 36 months lapse (reference §2.3), once a day.
     Periodic(jobs.lapse_mandates, "low", cron="20 0 * * *"),
     # Reminders, once a day, early morning in Belgium and the Netherlands.

@@ -23,7 +23,12 @@ from collector import create_app
 from collector.extensions import db
 from collector.services import accounts
 
-pytest_plugins = ["tests.support.browser", "tests.support.smtp"]
+pytest_plugins = [
+    "tests.support.browser",
+    "tests.support.clock",
+    "tests.support.markers",
+    "tests.support.smtp",
+]
 
 TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -37,6 +37,8 @@ CUSTOMER_KEYS = {
     "city",
     "country",
     "vat_number",
+    "vat_compact",
+    "vat_warning",
     "profile_id",
 }
 
@@ -240,9 +242,24 @@ def test_customer_item_has_exactly_the_documented_fields(api, docs):
         "city": None,
         "country": "BE",
         "vat_number": None,
+        "vat_compact": None,
+        "vat_warning": None,
         "profile_id": docs["sepa"].id,
     }
     assert set(item) == CUSTOMER_KEYS
+
+
+def test_customer_item_has_the_compact_vat_number_or_why_it_is_not_valid(api, docs):
+    make_customer(name="Valid", vat_number="be 0477.472.701")
+    make_customer(name="Typo", vat_number="BE 0477.472.702")
+
+    items = {i["name"]: i for i in api("/customers", q="", per_page=50).json["items"]}
+
+    assert items["Valid"]["vat_compact"] == "BE0477472701"
+    assert items["Valid"]["vat_warning"] is None
+    assert items["Typo"]["vat_number"] == "BE 0477.472.702"
+    assert items["Typo"]["vat_compact"] is None
+    assert "check digits" in items["Typo"]["vat_warning"]
 
 
 def test_customers_filter_and_page(api, docs):

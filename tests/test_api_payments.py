@@ -18,6 +18,7 @@ from collector.models import (
     SyncStatus,
     TeamleaderSync,
 )
+from collector.models.types import utcnow
 from collector.services import accounts, lifecycle
 from tests.support.factories import make_invoice
 
@@ -134,7 +135,7 @@ def test_mark_paid_without_a_date_is_paid_now(api, invoice):
     response = api("POST", f"/invoices/{invoice.id}/mark-paid", {"reason": "cash"})
     assert response.status_code == 200
     [payment] = reload(invoice).payments
-    assert abs(payment.occurred_at - datetime.now(UTC)) < timedelta(minutes=1)
+    assert abs(payment.occurred_at - utcnow()) < timedelta(minutes=1)
 
 
 @pytest.mark.parametrize(

@@ -373,8 +373,9 @@ def test_unmatched_money_is_listed_then_matched_or_dismissed_by_hand(app, credit
     assert [t.amount for t in listed] == [Decimal("121.00"), Decimal("9.99")]
     assert listed[0].note == "The transfer carries no structured reference."
 
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as refused:
         bank_transactions.find_document("2026 / 78")
+    assert refused.value.errors == {"document": ["No invoice is numbered or referenced 2026 / 78."]}
     found = bank_transactions.find_document(" 2026 / 77 ")
     payment = bank_transactions.match(listed[0], found, "admin@example.com")
     assert payment.key == f"bank:{listed[0].key}"
@@ -384,8 +385,9 @@ def test_unmatched_money_is_listed_then_matched_or_dismissed_by_hand(app, credit
     with pytest.raises(Conflict, match="matched already"):
         bank_transactions.match(listed[0], found, "admin@example.com")
 
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as refused:
         bank_transactions.dismiss(listed[1], "  ", "admin@example.com")
+    assert refused.value.errors == {"reason": ["Say why: it is kept with the transaction."]}
     bank_transactions.dismiss(listed[1], "Paid to us by mistake; sent back.", "admin@example.com")
     assert listed[1].status == BankTransactionStatus.DISMISSED
     assert bank_transactions.unmatched() == []

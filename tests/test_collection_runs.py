@@ -387,15 +387,18 @@ def test_cancelling_opens_the_documents_and_the_mandate_is_first_again(app, paye
 def test_a_run_cannot_be_cancelled_without_a_reason_or_once_sent(app, payee, store):
     invoice = announced()
     run = collection_runs.create_run(store, TODAY, UNTIL, "CORE", "test")
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as refused:
         collection_runs.cancel(run, "  ", "test", TODAY)
+    assert refused.value.errors == {
+        "reason": ["Give a reason: it is kept on the run and its documents."]
+    }
 
     collection_runs.mark_sent(run, "user:admin@example.com")
     run = reload(run)
     assert (run.status, run.sent_by) == (CollectionRunStatus.SENT, "user:admin@example.com")
     with pytest.raises(Conflict, match="only a created run"):
         collection_runs.cancel(run, "Too late", "test", TODAY)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="it cannot be marked as sent"):
         collection_runs.mark_sent(run, "test")
     assert reload(invoice).state == InvoiceState.PENDING
 

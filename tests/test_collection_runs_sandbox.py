@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import DocumentKind, ImportSource, Invoice, InvoiceState
-from collector.models.types import utcnow
 from collector.services import collection_runs, creditor, customer_mail, imports
 from collector.services.profiles import create_profile
 from tests.e2e import conftest as e2e
@@ -49,7 +49,7 @@ def test_a_run_over_sandbox_data_is_frst_first_and_rcur_after(tl_app, connection
     profile = create_profile({"name": "Direct debit", "allow_direct_debit": True})
     connection.default_profile_id = profile.id
     db.session.commit()
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )

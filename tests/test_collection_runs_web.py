@@ -4,13 +4,14 @@ download, "mark as sent" and "cancel" — for admins, with CSRF; viewers only lo
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from collector import clients
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     CollectionRun,
@@ -40,14 +41,14 @@ def announced(amount="121.00", days=3) -> Invoice:
     invoice = make_invoice(
         customer=mandate.customer, profile=mandate.profile, amount_due=Decimal(amount)
     )
-    on = direct_debit.next_business_day(utcnow().date() + timedelta(days=days))
+    on = direct_debit.next_business_day(local_today() + timedelta(days=days))
     db.session.add(
         DocumentMail(
             invoice_id=invoice.id,
             kind=DocumentMailKind.INVITATION,
             key="invitation",
             status=DocumentMailStatus.SENT,
-            sent_at=datetime.now(UTC),
+            sent_at=utcnow(),
             direct_debit_on=on,
             direct_debit_mandate_id=mandate.id,
         )
@@ -57,7 +58,7 @@ def announced(amount="121.00", days=3) -> Invoice:
 
 
 def until(days=7) -> str:
-    return (utcnow().date() + timedelta(days=days)).isoformat()
+    return (local_today() + timedelta(days=days)).isoformat()
 
 
 def runs() -> list[CollectionRun]:
@@ -85,7 +86,7 @@ def create(client, **data):
 
 
 def made_run(app) -> CollectionRun:
-    today = utcnow().date()
+    today = local_today()
     store = clients.document_store(app)
     return collection_runs.create_run(store, today, today + timedelta(days=7), "CORE", "test")
 

@@ -7,7 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from collector.models import InvoiceState, TeamleaderConnection
-from collector.services.importer import collectable, state_for
+from collector.services.importer import state_for
+from collector.services.lifecycle import still_due
 from collector.services.profile_choice import ProfileChooser
 from tests.support.factories import make_profile
 
@@ -15,19 +16,28 @@ TODAY = date(2026, 11, 21)
 
 
 @pytest.mark.parametrize(
-    ("payable", "due", "credited", "expected"),
+    ("payable", "credited", "ours", "by_hand", "teamleader_due", "held", "expected"),
     [
-        (D("121.00"), D("121.00"), D("0"), D("121.00")),
-        (D("121.00"), D("21.00"), D("0"), D("21.00")),  # partly paid in Teamleader
+        (D("121.00"), D("0"), D("0"), D("0"), D("121.00"), D("0"), D("121.00")),
+        (D("121.00"), D("0"), D("0"), D("100.00"), D("21.00"), D("0"), D("21.00")),
+        (D("121.00"), D("0"), D("0"), D("0"), None, D("0"), D("121.00")),  # due unknown
         # Teamleader lowered its due for the credit note (its blueprint's reading)…
-        (D("121.00"), D("100.00"), D("21.00"), D("100.00")),
+        (D("121.00"), D("21.00"), D("0"), D("0"), D("100.00"), D("0"), D("100.00")),
         # …or did not (its support centre's): ours lowers it all the same.
-        (D("121.00"), D("121.00"), D("21.00"), D("100.00")),
-        (D("121.00"), D("121.00"), D("150.00"), D("0.00")),  # never below zero
+        (D("121.00"), D("21.00"), D("0"), D("0"), D("121.00"), D("0"), D("100.00")),
+        (D("121.00"), D("150.00"), D("0"), D("0"), D("121.00"), D("0"), D("0.00")),  # ≥ 0
+        # Part credited, the rest registered in Teamleader by hand: settled either way.
+        (D("121.00"), D("60.50"), D("0"), D("60.50"), D("0.00"), D("0"), D("0.00")),
+        (D("121.00"), D("60.50"), D("0"), D("60.50"), D("60.50"), D("0"), D("0.00")),
+        # Part credited, the rest paid here, not yet in Teamleader, then held there.
+        (D("121.00"), D("60.50"), D("60.50"), D("0"), D("121.00"), D("0"), D("0.00")),
+        (D("121.00"), D("60.50"), D("60.50"), D("0"), D("60.50"), D("60.50"), D("0.00")),
+        # Ours held in Teamleader is taken off once, not twice.
+        (D("121.00"), D("0"), D("21.00"), D("0"), D("100.00"), D("21.00"), D("100.00")),
     ],
 )
-def test_what_is_still_to_collect(payable, due, credited, expected):
-    assert collectable(payable, due, credited) == expected
+def test_what_is_still_to_collect(payable, credited, ours, by_hand, teamleader_due, held, expected):
+    assert still_due(payable, credited, ours, by_hand, teamleader_due, held) == expected
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 from rq import Queue
 
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import DocumentImport, ImportSource, ImportStatus, Invoice, JobRun
-from collector.models.types import utcnow
 from collector.services import accounts, events, imports
 from tests.conftest import csrf_token
 from tests.support.factories import make_event, make_invoice
@@ -23,7 +23,7 @@ def counts():
 def test_the_dialog_defaults_to_the_last_30_days(admin_client):
     html = admin_client.get("/imports/").get_data(as_text=True)
 
-    today = utcnow().date()
+    today = local_today()
     assert f'value="{(today - timedelta(days=30)).isoformat()}"' in html
     assert f'value="{today.isoformat()}"' in html
     assert "No imports yet." in html

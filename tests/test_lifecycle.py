@@ -106,7 +106,7 @@ def test_teamleader_payments_are_not_owed_back(app):
 
 def test_credit_notes_are_never_owed_to_teamleader_nor_paid(app):
     note = make_invoice(kind=DocumentKind.CREDIT_NOTE, number="CN2026 / 1")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="A credit note is not paid"):
         lifecycle.mark_paid(note, "cash", actor="admin")
     lifecycle.owe_teamleader(note)
     assert note.teamleader_sync is None
@@ -136,12 +136,12 @@ def test_mark_paid_and_archive_need_a_reason_and_a_state_that_allows_them(app):
     db.session.commit()
     assert payment.source == PaymentSource.MANUAL and payment.amount == Decimal("121.00")
     assert invoice.state == InvoiceState.PAID and invoice.teamleader_sync.outstanding
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="is PAID: nothing to mark as paid"):
         lifecycle.mark_paid(invoice, "again", actor="admin")
     lifecycle.archive(invoice, "Written off", actor="admin")
     db.session.commit()
     assert invoice.state == InvoiceState.ARCHIVED
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="is archived already"):
         lifecycle.archive(invoice, "again", actor="admin")
 
 
@@ -149,7 +149,7 @@ def test_collections_go_pending_and_back_when_they_fail(app):
     invoice = make_invoice(due_date=date(2020, 1, 1), state=InvoiceState.EXPIRED)
     lifecycle.start_collection(invoice, "Collection run #1", actor="system")
     assert invoice.state == InvoiceState.PENDING
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="is PENDING: it cannot be collected"):
         lifecycle.start_collection(invoice, "again", actor="system")
     lifecycle.collection_failed(invoice, "Rejected (AC04)", actor="bank", today=date(2026, 12, 1))
     assert invoice.state == InvoiceState.EXPIRED

@@ -133,20 +133,32 @@ def test_silent_server_times_out():
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "reason"),
     [
-        ("subject", "Invoice\r\nBcc: everyone@evil.example"),
-        ("subject", "Invoice\nX-Injected: 1"),
-        ("recipient", "finance@customer.example\r\nBcc: everyone@evil.example"),
-        ("recipient", "finance@customer.example, everyone@evil.example"),
-        ("recipient", "not an address"),
-        ("sender", "collector@example.com\nReply-To: thief@evil.example"),
+        ("subject", "Invoice\r\nBcc: everyone@evil.example", "line break in subject refused"),
+        ("subject", "Invoice\nX-Injected: 1", "line break in subject refused"),
+        (
+            "recipient",
+            "finance@customer.example\r\nBcc: everyone@evil.example",
+            "line break in address refused",
+        ),
+        (
+            "recipient",
+            "finance@customer.example, everyone@evil.example",
+            "exactly one email address expected",
+        ),
+        ("recipient", "not an address", "not a valid email address"),
+        (
+            "sender",
+            "collector@example.com\nReply-To: thief@evil.example",
+            "line break in address refused",
+        ),
     ],
 )
-def test_header_injection_and_bad_addresses_refused(field, value):
+def test_header_injection_and_bad_addresses_refused(field, value, reason):
     args = {"sender": SENDER, "recipient": RECIPIENT, "subject": "Invoice", "text": "t"}
     args[field] = value
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=reason):
         build_message(**args)
 
 
@@ -156,7 +168,7 @@ def test_injected_attachment_filename_refused():
 
 
 def test_bad_address_raises_and_writes_no_row(app, smtp_server):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="line break in address refused"):
         send(plain_mailer(smtp_server), recipient="finance@customer.example\nBcc: x@evil.example")
 
     assert stored_rows() == []

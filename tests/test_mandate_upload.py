@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from rq import SimpleWorker
 
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     Customer,
@@ -22,7 +23,6 @@ from collector.models import (
     MandateUpload,
     MandateUploadStatus,
 )
-from collector.models.types import utcnow
 from collector.queue import QUEUES, bind_job_class
 from collector.services import customers
 from tests.conftest import csrf_token
@@ -114,8 +114,12 @@ def number(book, name: str) -> str:
     return book[name].customer_number
 
 
-TODAY = utcnow().date()
-FUTURE = (TODAY + timedelta(days=30)).isoformat()
+def today():
+    return local_today()
+
+
+def future() -> str:
+    return (today() + timedelta(days=30)).isoformat()
 
 
 def error_rows(book) -> list[tuple]:
@@ -127,7 +131,7 @@ def error_rows(book) -> list[tuple]:
         (n("cafe"), "MD-03", "BE71096123456769", "GEBAXXBB", "2024-03-01", "", "", ""),  # BIC
         (n("dora"), "M" * 36, "BE71096123456769", "", "2024-03-01", "", "", ""),  # too long
         (n("eddy"), "MD_04#", "BE71096123456769", "", "2024-03-01", "", "", ""),  # characters
-        (n("fien"), "MD-05", "BE71096123456769", "", FUTURE, "", "", ""),  # future
+        (n("fien"), "MD-05", "BE71096123456769", "", future(), "", "", ""),  # future
         (n("gust"), "MD-06", "BE71096123456769", "", "31/02/2024", "", "", ""),  # unreadable
         (n("hugo"), "md-03", "BE71096123456769", "", "2024-03-01", "", "", ""),  # dup of row 4
         (n("ines"), "taken-1", "BE71096123456769", "", "2024-03-01", "", "", ""),  # brol's
@@ -170,7 +174,7 @@ def corrected_rows(book) -> list[tuple]:
         (n("cafe"), "MD-03", "BE71096123456769", "GKCCBEBB", "2024-03-01", "", "", ""),
         (n("dora"), "M" * 35, "BE71096123456769", "", "2024-03-01", "", "", ""),
         (n("eddy"), "MD/04 (x)", "BE71096123456769", "", "2024-03-01", "", "", ""),
-        (n("fien"), "MD-05", "BE71096123456769", "", TODAY.isoformat(), "", "", ""),
+        (n("fien"), "MD-05", "BE71096123456769", "", today().isoformat(), "", "", ""),
         (n("gust"), "MD-06", "BE71096123456769", "", "28/02/2024", "", "", ""),
         (n("hugo"), "md-03b", "BE71096123456769", "", "2024-03-01", "", "", ""),
         (n("ines"), "taken-2", "BE71096123456769", "", "2024-03-01", "", "", ""),
@@ -199,7 +203,7 @@ def test_every_error_is_listed_by_row_and_nothing_is_stored(admin_client, app, r
     assert "Letters 5 and 6 of a BIC are a country code" in said[4]
     assert "at most 35 characters; this one has 36" in said[5]
     assert "Not allowed in a mandate reference: _#" in said[6]
-    assert f"{FUTURE} is in the future" in said[7]
+    assert f"{future()} is in the future" in said[7]
     assert "“31/02/2024” is not a date" in said[8]
     assert "The reference md-03 is on row 4 too" in said[9]
     assert "TAKEN-1 belongs to a mandate of another customer" in said[10]

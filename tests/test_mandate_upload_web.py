@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import JobRun, Mandate, MandateUpload, MandateUploadStatus
-from collector.models.types import utcnow
 from collector.services import mandate_upload
 from collector.services.errors import Conflict, Invalid
 from collector.storage import ContentTooLarge, FolderStore, StoredDocumentMissing, document_key
@@ -22,7 +22,9 @@ from tests.conftest import csrf_token, login
 from tests.support.factories import make_customer, make_profile
 from tests.test_mandate_upload import NEW, csv_bytes, drain, send
 
-TODAY = utcnow().date()
+
+def today():
+    return local_today()
 
 
 def uploads() -> int:
@@ -207,7 +209,7 @@ def test_two_commits_at_the_same_moment_store_the_mandates_once(
         with app.app_context():
             start.wait()
             try:
-                mandate_upload.commit(upload_id, store, today=TODAY, actor="user:a")
+                mandate_upload.commit(upload_id, store, today=today(), actor="user:a")
                 outcomes.append("committed")
             except Conflict:
                 outcomes.append("conflict")

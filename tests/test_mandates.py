@@ -11,6 +11,7 @@ from dateutil.relativedelta import relativedelta
 from rq import SimpleWorker
 
 from collector import jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import JobRun, JobStatus, Mandate, MandateStatus
 from collector.models.types import utcnow
@@ -199,7 +200,7 @@ def test_only_an_active_mandate_is_revoked(app):
 
     with pytest.raises(Conflict, match="is lapsed already"):
         mandates.revoke(mandate.id, "Closed", "user:a")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=f"No mandate with id {mandate.id + 1000}"):
         mandates.revoke(mandate.id + 1000, "Closed", "user:a")
     assert reload(mandate).status_reason == "Not used for 36 months."
 
@@ -232,7 +233,7 @@ def test_mandates_unused_for_36_months_lapse(app):
 
 
 def test_the_daily_lapse_job_runs_on_rq(app, redis_conn):
-    today = utcnow().date()
+    today = local_today()
     old = make_mandate(signed_on=today - relativedelta(months=37))
     young = make_mandate(signed_on=today - relativedelta(months=35))
 

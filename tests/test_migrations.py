@@ -2,6 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from collector.extensions import db
 
@@ -16,7 +17,10 @@ def test_upgrade_from_empty_database_leaves_no_drift(app):
     assert diff == []
 
 
-def test_head_is_recorded(app):
+def test_the_database_is_at_the_one_head_of_the_migration_scripts(app):
+    config = app.extensions["migrate"].migrate.get_config()
+    script_heads = ScriptDirectory.from_config(config).get_heads()
     with db.engine.connect() as conn:
-        heads = MigrationContext.configure(conn).get_current_heads()
-    assert len(heads) == 1
+        recorded = MigrationContext.configure(conn).get_current_heads()
+    assert len(script_heads) == 1, f"the migration chain has forked: {script_heads}"
+    assert set(recorded) == set(script_heads)

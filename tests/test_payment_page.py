@@ -17,6 +17,7 @@ from flask import render_template
 from collector import clients
 from collector.extensions import db
 from collector.models import DocumentKind, InvoiceState, OnlinePayment
+from collector.models.types import utcnow
 from collector.services import creditor, documents, payment_page
 from collector.services.references import reference_for_id
 from tests.conftest import csrf_token
@@ -271,7 +272,7 @@ def test_the_page_lets_pay_online_redirect_to_the_checkout(app, client, provider
 def test_the_pdf_keeps_its_own_policy(app, client):
     invoice = make_invoice()
     documents.store_pdf(
-        invoice, clients.document_store(app).put(PDF), len(PDF), "test", datetime.now(UTC)
+        invoice, clients.document_store(app).put(PDF), len(PDF), "test", utcnow()
     )
     db.session.commit()
     response = client.get(f"/pay/{invoice.payment_token}/document.pdf")

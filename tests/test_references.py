@@ -55,9 +55,10 @@ def test_every_generated_reference_is_valid_and_reads_back():
 
 def test_the_largest_id_fits_and_larger_ones_are_refused():
     assert invoice_id_from_reference(reference_for_id(MAX_ID)) == MAX_ID
-    with pytest.raises(ValueError):
+    refused = f"a structured reference holds ids 1 to {MAX_ID}"
+    with pytest.raises(ValueError, match=refused):
         reference_for_id(MAX_ID + 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=refused):
         reference_for_id(0)
 
 

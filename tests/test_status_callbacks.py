@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from collector import clients, jobs
 from collector.extensions import db
 from collector.models import CallbackDelivery, CallbackEndpoint, CallbackStatus, JobRun
+from collector.models.types import utcnow
 from collector.queue import QUEUES, bind_job_class
 from collector.schedule import SCHEDULE
 from collector.services import outbox
@@ -212,7 +213,7 @@ def test_a_test_event_is_a_ping_and_needs_an_active_endpoint(app, erp):
     row = callbacks.queue_test_event(endpoint, NOW)
     assert (row.event, row.payload["type"], row.invoice_id) == ("ping", "ping", None)
     callbacks.update_endpoint(endpoint, active=False)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="This callback URL is disabled"):
         callbacks.queue_test_event(endpoint, NOW)
 
 
@@ -484,7 +485,7 @@ def test_retry_now_gives_a_failed_delivery_one_more_attempt(app, cipher, erp):
     db.session.commit()
     with pytest.raises(Conflict, match="delivered already"):
         callbacks.retry_now(row.id, NOW)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=f"No callback delivery {row.id + 1000}"):
         callbacks.retry_now(row.id + 1000, NOW)
 
 
@@ -512,7 +513,7 @@ def live_receiver(app):
             request.headers.get("X-Collector-Timestamp", ""),
             body,
             request.headers.get("X-Collector-Signature", ""),
-            datetime.now(UTC),
+            utcnow(),
         )
         received.append((ok, request.headers.get("X-Collector-Event"), json.loads(body)))
         return Response("thanks", status=200 if ok else 401)
@@ -531,7 +532,7 @@ def test_the_doorbell_job_delivers_through_rq(app, redis_conn, cipher, live_rece
     invoice = make_invoice()
     redis_conn.flushdb()
 
-    state_change(invoice, occurred_at=datetime.now(UTC))
+    state_change(invoice, occurred_at=utcnow())
     assert sum(redis_conn.llen(f"rq:queue:{q}") for q in QUEUES) == 1  # rung by the commit
     SimpleWorker(QUEUES, connection=redis_conn, job_class=bind_job_class(app)).work(burst=True)
 

@@ -11,6 +11,7 @@ from collector.storage import DocumentStore, FolderStore, StoredDocumentMissing
 
 PDF = b"%PDF-1.4\n% a small document\n%%EOF\n"
 KEY = hashlib.sha256(PDF).hexdigest()
+BAD_KEY = "a document key is 64 lowercase hex characters"
 
 
 @pytest.fixture
@@ -108,11 +109,11 @@ def test_a_missing_document_raises_stored_document_missing(store):
 def test_a_malformed_key_is_refused_before_touching_the_disk(store, key):
     store.put(PDF)
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=BAD_KEY):
         store.get(key)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=BAD_KEY):
         store.exists(key)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=BAD_KEY):
         store.size(key)
 
 
@@ -121,5 +122,5 @@ def test_a_key_cannot_reach_outside_the_root(tmp_path):
     secret.write_bytes(b"not yours")
     store = FolderStore(tmp_path / "documents")
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=BAD_KEY):
         store.get("../../../secret")

@@ -107,7 +107,9 @@ class CustomerSchema(Schema):
     postal_code = fields.String()
     city = fields.String()
     country = fields.String()
-    vat_number = fields.String()
+    vat_number = fields.String()  # as typed in Teamleader
+    vat_compact = fields.String()  # checked and compact; null when blank or not valid
+    vat_warning = fields.String()  # why the VAT number is not valid, else null
     profile_id = fields.Integer()
 
 

@@ -170,19 +170,21 @@ class ExactClient:
         self,
         *,
         email: str | None = None,
-        vat_number: str | None = None,
+        vat_numbers: Iterable[str] = (),
         code: str | None = None,
     ) -> list[dict]:
-        """Return the accounts matching every criterion given (e-mail is not unique)."""
+        """Return the accounts matching every criterion given (e-mail is not unique);
+        ``vat_numbers`` are spellings of one number, any of which may match."""
         terms = []
         if email:
             terms.append(f"Email eq {literal(email)}")
-        if vat_number:
-            terms.append(f"VATNumber eq {literal(vat_number)}")
+        spellings = list(dict.fromkeys(v for v in vat_numbers if v))
+        if spellings:
+            terms.append(any_of("VATNumber", (literal(v) for v in spellings)))
         if code:
             terms.append(f"Code eq {literal(padded_code(code))}")
         if not terms:
-            raise ValueError("find_accounts needs email, vat_number or code")
+            raise ValueError("find_accounts needs email, vat_numbers or code")
         params = {"$filter": " and ".join(terms), "$select": select(schemas.AccountSchema)}
         return list(
             self._api.pages(ACCOUNTS, self._url(ACCOUNTS, params), None, schemas.AccountSchema)

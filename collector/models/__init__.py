@@ -14,6 +14,7 @@ from collector.models.collection_run import (
     CollectionRunStatus,
     CollectionStatus,
 )
+from collector.models.company import Company
 from collector.models.creditor import Creditor
 from collector.models.customer import Customer, CustomerKind
 from collector.models.document_import import DocumentImport, ImportSource, ImportStatus
@@ -33,6 +34,7 @@ from collector.models.mail_message import MailMessage, MailStatus
 from collector.models.mandate import Mandate, MandateScheme, MandateStatus
 from collector.models.mandate_upload import MandateUpload, MandateUploadStatus
 from collector.models.online_payment import OnlinePayment
+from collector.models.overpayment import Overpayment, OverpaymentStatus
 from collector.models.payment import Payment, PaymentKind, PaymentSource
 from collector.models.profile import Profile
 from collector.models.status_callback import CallbackDelivery, CallbackEndpoint, CallbackStatus
@@ -57,6 +59,7 @@ __all__ = [
     "CollectionRun",
     "CollectionRunStatus",
     "CollectionStatus",
+    "Company",
     "ConnectionStatus",
     "Creditor",
     "Customer",
@@ -87,6 +90,8 @@ __all__ = [
     "MandateUpload",
     "MandateUploadStatus",
     "OnlinePayment",
+    "Overpayment",
+    "OverpaymentStatus",
     "Payment",
     "PaymentKind",
     "PaymentSource",

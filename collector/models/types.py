@@ -5,12 +5,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-CENT = Decimal("0.01")
+from collector.core import clock
+from collector.core.money import CENT, cents  # noqa: F401  (CENT re-exported)
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware, in UTC: the one clock (``core.clock.now``)."""
+    return clock.now()
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -40,11 +41,13 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 
 class Money(sa.types.TypeDecorator):
-    """An amount with two decimals: NUMERIC(14, 2) in, ``Decimal`` out, floats refused.
+    """An amount in whole cents: NUMERIC(14, 2) in, ``Decimal`` out.
 
-    PostgreSQL stores it exactly. SQLite (the demo database) keeps numerics as
-    doubles; 14 significant digits survive that, and the value is re-quantised to
-    cents on the way out so callers always see an exact ``Decimal``.
+    Floats and fractions of a cent are refused, never rounded here: whoever computed
+    one must round it on purpose (``core.money.round_cents``). PostgreSQL stores the
+    value exactly. SQLite (the demo database) keeps numerics as doubles; 14
+    significant digits survive that, and the value is read back to the nearest cent
+    so callers always see an exact ``Decimal``.
     """
 
     impl = sa.Numeric(14, 2, asdecimal=True)
@@ -53,9 +56,7 @@ class Money(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if isinstance(value, float):
-            raise TypeError("money must be Decimal, not float")
-        return Decimal(value).quantize(CENT)
+        return cents(value)
 
     def process_result_value(self, value, dialect):
         if value is None:

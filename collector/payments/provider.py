@@ -1,8 +1,10 @@
 """The payment provider client (Mollie's Payments API v2 shape): records in, typed errors out.
 
 One request per call and no retries: whether to try again is the calling job's decision
-(``create_payment`` is only safe to repeat with the same ``idempotency_key``). Refunds and
-chargebacks are read into the payment record, pages unwrapped, so a caller reads one record.
+(``create_payment`` and ``create_refund`` are only safe to repeat with the same
+``idempotency_key``: Mollie then answers the first request's answer again, for a limited
+time). Refunds and chargebacks are read into the payment record, pages unwrapped, so a
+caller reads one record.
 """
 
 from __future__ import annotations
@@ -87,6 +89,24 @@ class ProviderClient:
         if payment["amount_charged_back"] > 0:
             payment["chargebacks"] = self.chargebacks(payment_id)
         return payment
+
+    def create_refund(
+        self,
+        payment_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict:
+        """Refund ``amount`` of a paid payment; returns the refund record (``pending`` at
+        first: the provider pays it out later)."""
+        endpoint = PAYMENT_REFUNDS.format(id=payment_identifier(payment_id))
+        body: dict[str, Any] = {"amount": money(amount, currency)}
+        if description:
+            body["description"] = description
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        payload = self._request("POST", endpoint, self._url(endpoint), body=body, headers=headers)
+        return _load(schemas.RefundSchema, payload, f"POST {endpoint}")
 
     def refunds(self, payment_id: str) -> list[dict]:
         """Return every refund of a payment, oldest first, across pages."""

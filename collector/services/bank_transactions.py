@@ -9,6 +9,7 @@ import re
 import sqlalchemy as sa
 from stdnum.be import ogm_vcs
 
+from collector.core import clock
 from collector.extensions import db
 from collector.models import (
     BankTransaction,
@@ -98,7 +99,7 @@ def match(tx: BankTransaction, invoice: Invoice, actor: str) -> Payment:
         invoice,
         key=f"bank:{tx.key}",
         amount=tx.amount,
-        occurred_at=booked_at(tx.booked_on or tx.created_at.date()),
+        occurred_at=booked_at(tx.booked_on or clock.local_date(tx.created_at)),
         source=PaymentSource.BANK,
         actor=actor,
         reference=tx.reference or tx.end_to_end_id or tx.bank_reference,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from collector import emails
+from collector.core import clock
 from collector.extensions import db
 from collector.mail import Mailer
 from collector.models import (
@@ -208,12 +209,12 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
         return None
     row = db.session.get(DocumentMail, mail_id)
     invoice = row.invoice
-    reason = _not_owed(row, invoice, now.date())
+    reason = _not_owed(row, invoice, clock.local_date(now))
     if reason:
         return _cancel(row, reason, now)
     row.recipient = invoice.customer.email
     try:
-        letter, attachments = _compose(row, invoice, postman, now.date())
+        letter, attachments = _compose(row, invoice, postman, clock.local_date(now))
         message = send_mail(
             postman.mailer,
             postman.sender,

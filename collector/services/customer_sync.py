@@ -140,6 +140,9 @@ def _apply(customer: Customer, record: dict | None) -> None:
         "postal_code": address.get("postal_code"),
         "city": address.get("city"),
         "country": (address.get("country") or "")[:2].upper() or None,
+        # As typed; setting it (and the country) reads its compact, checked form onto
+        # the customer (``Customer._read_vat``). A number that is not valid is a warning on
+        # the customer, never a failed import.
         "vat_number": record.get("vat_number"),
         "teamleader_url": record.get("web_url"),
         "teamleader_updated_at": record.get("updated_at"),

@@ -3,10 +3,14 @@
 Order (issue 8, reference §4): the link stored when the customer was first booked; else an
 account with the customer's e-mail (unless that match is switched off); else one with its VAT
 number; else a new account with customer status (without it Exact refuses sales documents).
+
+Only the customer's checked, compact VAT number (``vat_compact``) is matched or sent: a number
+that is not valid finds nothing and is left off a new account (the customer shows a warning).
 """
 
 from __future__ import annotations
 
+from collector.core.vat import read_vat, without_prefix
 from collector.exact import ExactClient
 from collector.extensions import db
 from collector.models import Customer, ExactAccount, ExactConnection
@@ -53,7 +57,7 @@ def account_fields(customer: Customer) -> dict:
         "Status": CUSTOMER,
         "IsSales": True,
         "Email": customer.email,
-        "VATNumber": customer.vat_number,
+        "VATNumber": customer.vat_compact,
         "AddressLine1": customer.address_line,
         "Postcode": customer.postal_code,
         "City": customer.city,
@@ -68,11 +72,36 @@ def _find(customer: Customer, connection: ExactConnection, exact: ExactClient):
         account = _best(exact.find_accounts(email=customer.email))
         if account is not None:
             return account, "email"
-    if customer.vat_number:
-        account = _best(exact.find_accounts(vat_number=customer.vat_number))
+    if customer.vat_compact:
+        found = exact.find_accounts(vat_numbers=vat_spellings(customer))
+        account = _best([a for a in found if _same_vat(a, customer)])
         if account is not None:
             return account, "vat"
     return None, None
+
+
+def vat_spellings(customer: Customer) -> list[str]:
+    """The ways an account in Exact may hold the customer's VAT number.
+
+    Exact's filter compares the stored text as it is (ignoring case only), and how Exact
+    stores a VAT number typed in its own screens is not verified (reference §4 gives only
+    ``VATNumber eq 'NL…'``). So besides the compact form we and other integrations write,
+    ask for the number without its prefix and as the customer typed it; every hit is then
+    checked by reading its number back (``_same_vat``). Still one call.
+    """
+    compact = customer.vat_compact or ""
+    bare = without_prefix(compact)
+    spellings = [compact, bare, (customer.vat_number or "").strip()]
+    if compact.startswith("BE"):  # how Belgian numbers are printed: BE 0477.472.701
+        dotted = f"{bare[:4]}.{bare[4:7]}.{bare[7:]}"
+        spellings += [f"BE {dotted}", dotted]
+    return list(dict.fromkeys(s for s in spellings if s))
+
+
+def _same_vat(account: dict, customer: Customer) -> bool:
+    """Whether the account's VAT number, however written, is the customer's."""
+    country = (account.get("Country") or "").strip() or customer.country
+    return read_vat(account.get("VATNumber"), country).compact == customer.vat_compact
 
 
 def _best(accounts: list[dict]) -> dict | None:

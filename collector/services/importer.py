@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
+from collector.core import clock
 from collector.extensions import db
 from collector.models import (
     Customer,
@@ -29,7 +30,7 @@ from collector.models import (
 from collector.models.types import utcnow
 from collector.services import events, lifecycle
 from collector.services.customer_sync import CustomerSync, refs_of, sync_customers
-from collector.services.lifecycle import collectable, credited_total
+from collector.services.lifecycle import credited_total
 from collector.services.profile_choice import Choice, ProfileChooser
 from collector.teamleader import NotFound, TeamleaderClient
 
@@ -39,6 +40,7 @@ MAX_PROBLEMS = 500
 ZERO = Decimal("0.00")
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 ARCHIVED_BY_CREDIT = "Archived: fully credited."
+PAID_WITH_CREDIT = "Paid: payments and credit notes cover it."
 
 
 class Progress:
@@ -176,7 +178,9 @@ class Importer:
             due = ZERO  # settled, whatever the totals say (reference §15.6)
         if record.get("invoice_date") is None:
             raise DocumentError("booked invoice without an invoice date")
-        amount_due = collectable(payable, due, ZERO)
+        # Nothing is paid or credited here yet: what Teamleader says is due, never more
+        # than the payable.
+        amount_due = max(ZERO, min(due, payable))
         state, not_collected = state_for(
             payable, amount_due, ZERO, record.get("due_on"), self.today
         )
@@ -436,12 +440,18 @@ def apply_credit(
         amount_due=str(invoice.amount_due),
         import_id=import_id,
     )
-    if invoice.state in OPEN and invoice.amount_due <= 0:
+    payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
+    if invoice.state in OPEN and invoice.amount_due <= 0 and credited >= payable:
         lifecycle.transition(
             invoice, InvoiceState.ARCHIVED, ARCHIVED_BY_CREDIT, actor=actor, import_id=import_id
         )
+    elif invoice.state in OPEN and invoice.amount_due <= 0:
+        # Part credited, the rest paid: settled, not closed without payment.
+        lifecycle.transition(
+            invoice, InvoiceState.PAID, PAID_WITH_CREDIT, actor=actor, import_id=import_id
+        )
     elif reopens and invoice.amount_due > 0:
-        state = lifecycle.open_state(invoice, today or utcnow().date())
+        state = lifecycle.open_state(invoice, today or clock.local_today())
         lifecycle.transition(
             invoice,
             state,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from collector.core import clock
 from collector.extensions import db
 from collector.models import (
     DocumentImport,
@@ -65,7 +66,7 @@ def create_import(
     """Record an import of a date range (both days included) or of ``subjects``
     (``[{type: invoice|creditNote, id}]``); a job runs it."""
     if subjects is None:
-        validate_range(date_from, date_to, today or utcnow().date())
+        validate_range(date_from, date_to, today or clock.local_today())
     elif not subjects or any(
         s.get("type") not in SUBJECT_TYPES or not s.get("id") for s in subjects
     ):
@@ -106,7 +107,7 @@ def run_import(
     db.session.commit()
     before = Counter(client.calls)
     importer = Importer(
-        client, connection, imp, today=today or utcnow().date(), actor=actor_of(imp)
+        client, connection, imp, today=today or clock.local_today(), actor=actor_of(imp)
     )
     try:
         if listed is None:

@@ -26,6 +26,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from collector.core import clock
+from collector.core.money import ZERO, round_cents
 from collector.extensions import db
 from collector.models import (
     DocumentKind,
@@ -41,7 +43,6 @@ from collector.models.types import utcnow
 from collector.services import events, outbox, status_callbacks
 from collector.services.errors import Conflict, required_reason
 
-ZERO = Decimal("0.00")
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 PAYABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 SOURCE_LABELS = {
@@ -93,6 +94,15 @@ def ours(invoice: Invoice) -> list[Payment]:
     ]
 
 
+def mirrored(invoice: Invoice) -> list[Payment]:
+    """Payments registered in Teamleader by hand, mirrored here, still counting."""
+    return [
+        p
+        for p in invoice.payments
+        if p.kind == PaymentKind.PAYMENT and p.source == PaymentSource.TEAMLEADER and p.counts
+    ]
+
+
 def net(payment: Payment) -> Decimal:
     """What still stands of a payment once its counting reversals are taken off."""
     taken = sum(
@@ -102,20 +112,18 @@ def net(payment: Payment) -> Decimal:
     return max(ZERO, payment.amount + taken)
 
 
+def last_paid_at(invoice: Invoice) -> datetime | None:
+    """When the payment that settled the document was made, as its source says (the
+    provider's ``paidAt``, the bank's booking date), not when we heard of it."""
+    standing = [
+        p.occurred_at for p in invoice.payments if p.kind == PaymentKind.PAYMENT and p.counts
+    ]
+    return max(standing, default=None)
+
+
 def paid_here(invoice: Invoice) -> Decimal:
     """The money we hold for the document, Teamleader's own payments left out."""
     return sum((net(p) for p in ours(invoice)), ZERO)
-
-
-def collectable(payable: Decimal, teamleader_due: Decimal, credited: Decimal) -> Decimal:
-    """What is still to collect on an invoice.
-
-    Teamleader's blueprint says a credit note lowers the invoice's ``total.due``; its
-    support centre says a partial one does not (reference §7 [?]). Taking the lower of
-    Teamleader's due and "payable less what our credit notes credit" is right in the
-    first reading and never asks for too much in the second.
-    """
-    return max(ZERO, min(teamleader_due, payable - credited))
 
 
 def credited_total(invoice: Invoice) -> Decimal:
@@ -126,23 +134,47 @@ def credited_total(invoice: Invoice) -> Decimal:
             Invoice.kind == DocumentKind.CREDIT_NOTE,
         )
     )
-    return Decimal(total).quantize(Decimal("0.01"))
+    # A sum of whole cents; SQLite adds them as doubles, hence the rounding back.
+    return round_cents(total)
+
+
+def still_due(
+    payable: Decimal,
+    credited: Decimal,
+    paid_ours: Decimal,
+    paid_in_teamleader: Decimal,
+    teamleader_due: Decimal | None,
+    held: Decimal,
+) -> Decimal:
+    """What is still to collect: the lower of two readings, so nothing is asked twice
+    and nothing paid is forgotten.
+
+    - Our ledger: the payable, less what our credit notes credit, less every payment
+      that stands — ours and those registered in Teamleader by hand (mirrored here).
+    - Teamleader's ``total.due`` (the payable when unknown), which counts the payments
+      Teamleader holds: its own, and ours it held at the same read (``held``) — added
+      back, so that all of ours are taken off once. It may also count credit notes we
+      have not imported yet.
+
+    Whether a *partial* credit note lowers Teamleader's due is unverified (reference §7
+    [?]: the API blueprint says it does, the support centre says it does not); in both
+    readings a document whose payments and credit notes cover it comes to zero.
+    """
+    ledger = payable - credited - paid_ours - paid_in_teamleader
+    teamleader = (payable if teamleader_due is None else teamleader_due) + held - paid_ours
+    return max(ZERO, min(ledger, teamleader))
 
 
 def recompute_due(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
-    """Set and return what is still due.
-
-    Teamleader's due (``teamleader_due``) already counts what Teamleader holds,
-    including our payments it held at the same read (``TeamleaderSync.held``); those
-    are added back and all of ours taken off, so none is counted twice. The result
-    never exceeds the payable less our credit notes (see ``collectable``).
-    """
-    payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
-    credited = credited_total(invoice) if credited is None else credited
-    teamleader_due = payable if invoice.teamleader_due is None else invoice.teamleader_due
-    held = invoice.teamleader_sync.held if invoice.teamleader_sync is not None else ZERO
-    base = collectable(payable, teamleader_due + held, credited)
-    invoice.amount_due = max(ZERO, base - paid_here(invoice))
+    """Set and return what is still due on ``invoice`` (see ``still_due``)."""
+    invoice.amount_due = still_due(
+        invoice.payable if invoice.payable is not None else invoice.total_incl_vat,
+        credited_total(invoice) if credited is None else credited,
+        paid_here(invoice),
+        sum((net(p) for p in mirrored(invoice)), ZERO),
+        invoice.teamleader_due,
+        invoice.teamleader_sync.held if invoice.teamleader_sync is not None else ZERO,
+    )
     return invoice.amount_due
 
 
@@ -188,7 +220,7 @@ def settle(invoice: Invoice, reason: str, *, actor: str, today: date | None = No
     if invoice.amount_due <= ZERO:
         transition(invoice, InvoiceState.PAID, reason, actor=actor)
     elif invoice.state == InvoiceState.PAID:
-        transition(invoice, open_state(invoice, today or utcnow().date()), reason, actor=actor)
+        transition(invoice, open_state(invoice, today or clock.local_today()), reason, actor=actor)
 
 
 def expire_overdue(today: date, batch: int = 500) -> int:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from collector.core import clock
 from collector.extensions import db
 from collector.models import Invoice, InvoiceState, OnlinePayment
-from collector.models.types import utcnow
-from collector.services import creditor, online_payments
+from collector.services import creditor, lifecycle, online_payments
 from collector.services.direct_debit import announcement, earliest_collection, pending_collection
 from collector.services.references import structured_reference
 from collector.services.teamleader_connection import creditor_name, department_names
@@ -90,7 +90,7 @@ def direct_debit_date(invoice: Invoice, today: date | None = None) -> date | Non
     if found is None or found.mandate.profile_id != invoice.profile_id:
         return None
     # Announced, but no run took it by that day: the next run collects it as soon as it can.
-    return max(found.on, earliest_collection(today or utcnow().date()))
+    return max(found.on, earliest_collection(today or clock.local_today()))
 
 
 def view(
@@ -147,11 +147,12 @@ def online_refusal(page: PaymentView) -> str | None:
 def _standing(invoice: Invoice, online: OnlinePayment | None) -> tuple[str, date | None]:
     """Where the document stands for the customer, and the day it was paid if known."""
     if invoice.state == InvoiceState.PAID:
-        return PAID, invoice.state_changed_at.date()
+        paid_at = lifecycle.last_paid_at(invoice) or invoice.state_changed_at
+        return PAID, clock.local_date(paid_at)
     # The provider's fetched record, not the browser, says the payment went through;
     # the ledger may settle the document a moment later.
     if online is not None and online.status == "paid":
-        return PAID, online.paid_at.date() if online.paid_at else None
+        return PAID, clock.local_date(online.paid_at) if online.paid_at else None
     closed = invoice.state == InvoiceState.ARCHIVED or invoice.is_credit_note
     if closed or invoice.amount_due <= 0:
         return NOTHING_DUE, None

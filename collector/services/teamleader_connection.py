@@ -19,6 +19,7 @@ from collector.crypto import TokenCipher
 from collector.extensions import db
 from collector.models import ConnectionStatus, Profile, TeamleaderConnection, User
 from collector.models.types import utcnow
+from collector.services import company
 from collector.services.errors import Conflict, Invalid, ServiceError
 from collector.teamleader import (
     AuthError,
@@ -146,6 +147,7 @@ def complete_connect(
     store_tokens(connection, pair, cipher)
     db.session.add(connection)
     db.session.commit()
+    company.adopt_teamleader_zone(me.get("time_zone"))
     return connection
 
 

@@ -19,9 +19,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
 from collector import clients
+from collector.core import clock
 from collector.extensions import db
 from collector.models import BankFile, BankTransaction
-from collector.models.types import utcnow
 from collector.payments import reason_codes
 from collector.payments.bank_files import MAX_BYTES
 from collector.services import bank_files, bank_transactions
@@ -76,7 +76,7 @@ def _upload(form: BankFileForm) -> BankFile | None:
             upload.filename or "",
             content,
             f"user:{current_user.email}",
-            utcnow().date(),
+            clock.local_today(),
         )
     except bank_files.BankFileRefused as exc:
         form.file.errors = [str(exc)]

@@ -20,9 +20,9 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, StringFi
 from wtforms.validators import InputRequired
 
 from collector import clients
+from collector.core import clock
 from collector.extensions import db
 from collector.models import CollectionRun, CollectionRunStatus, MandateScheme
-from collector.models.types import utcnow
 from collector.services import collection_runs
 from collector.services.errors import Conflict, Invalid, NotFound
 from collector.storage import StoredDocumentMissing
@@ -162,7 +162,7 @@ def cancel(run_id: int):
 
 
 def _today():
-    return utcnow().date()
+    return clock.local_today()
 
 
 def _actor() -> str:

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from collector.core import clock
+
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
 
@@ -19,10 +21,11 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
 
 
 def format_date(value: date | datetime | None) -> str:
+    """A date as is; an instant (stored in UTC) as the company's wall-clock time."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return clock.local(value).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

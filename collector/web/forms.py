@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from collector.core import clock
 from collector.models.creditor import PAIN_VERSIONS
 from collector.services.creditor import grouped
 from collector.services.teamleader_connection import active_payment_methods
@@ -194,6 +195,22 @@ class CreditorForm(FlaskForm):
             "prenotification_days": self.prenotification_days.data,
             "pain_version": self.pain_version.data,
         }
+
+
+class CompanyForm(FlaskForm):
+    """The company's time zone; the service checks the name."""
+
+    time_zone = SelectField("Time zone", choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = [(name, name) for name in clock.zone_names()]
+
+    def load(self, company) -> None:
+        self.time_zone.data = company.time_zone
+
+    def to_data(self) -> dict:
+        return {"name": self.time_zone.data or ""}
 
 
 class ArchiveForm(FlaskForm):

@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from collector import jobs
+from collector.core import clock
 from collector.extensions import db
 from collector.models import DocumentImport, ImportSource
-from collector.models.types import utcnow
 from collector.services import imports
 from collector.services.errors import Conflict
 from collector.services.teamleader_connection import current_connection
@@ -23,7 +23,7 @@ DEFAULT_DAYS = 30
 def index():
     form = ImportForm()
     if not form.is_submitted():
-        today = utcnow().date()
+        today = clock.local_today()
         form.date_from.data, form.date_to.data = today - timedelta(days=DEFAULT_DAYS), today
     started: list[DocumentImport] = []
     if form.validate_on_submit() and saved(form, lambda d: started.append(_start(d))):

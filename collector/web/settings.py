@@ -1,10 +1,11 @@
-"""Settings: who is paid (the creditor's name and bank account)."""
+"""Settings: who is paid (the creditor's name and bank account), the company's time zone."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from collector.services import creditor
+from collector.core import clock
+from collector.services import company, creditor
 from collector.web import protect, saved
-from collector.web.forms import CreditorForm
+from collector.web.forms import CompanyForm, CreditorForm
 
 bp = protect(Blueprint("settings", __name__, url_prefix="/settings"))
 
@@ -19,3 +20,17 @@ def creditor_settings():
         return redirect(url_for("settings.creditor_settings"))
     status = 400 if form.errors else 200
     return render_template("settings/creditor.html", form=form), status
+
+
+@bp.route("/company", methods=["GET", "POST"])
+def company_settings():
+    form = CompanyForm()
+    row = company.current()
+    if not form.is_submitted():
+        form.load(row)
+    if form.validate_on_submit() and saved(form, lambda data: company.set_time_zone(**data)):
+        flash("Time zone saved.", "success")
+        return redirect(url_for("settings.company_settings"))
+    status = 400 if form.errors else 200
+    local_now = clock.local(clock.now())
+    return render_template("settings/company.html", form=form, company=row, now=local_now), status

@@ -21,7 +21,8 @@ MINUTE_LIMIT        60 — calls per window per client per division
 MINUTE_WINDOW       60.0 — seconds (fixed windows on the emulator clock; tests scale it)
 DAILY_LIMIT         5000 — calls per UTC day per client per division
 PAGE_SIZE           60 — rows per page of a list
-ACCOUNT_COUNT       8 — seeded accounts per division (account 6 is a prospect)
+ACCOUNT_COUNT       8 — seeded accounts per division (account 6 is a prospect; accounts
+                    4 and 5 hold their VAT number as typed: ``BE 0xxx.xxx.xxx``, no prefix)
 CLOCK_START         None — ISO datetime to start the emulator clock at (None: now)
 ==================  ==================================================================
 

@@ -2,7 +2,9 @@
 
 ``Name`` is mandatory; ``Code`` is right-aligned in 18 characters and, when absent, the
 highest numeric code + 1; ``Status`` defaults to ``A`` (none), and only ``C`` makes the
-account usable as a sales customer. Failures are business errors (HTTP 500).
+account usable as a sales customer. ``VATNumber`` is kept as given, not normalised (how
+Exact stores it is not documented; the strict reading). Failures are business errors (HTTP
+500).
 """
 
 from __future__ import annotations

@@ -273,7 +273,7 @@ def _account(seed: int, division: int, number: int, glar: uuid.UUID, audit: dict
         Code=pad_left(number),
         Name=name,
         Email=f"billing@{slug}.example",
-        VATNumber=f"BE0{(seed * 7919 + division + number * 104729) % 10**9:09d}",
+        VATNumber=_vat_number(seed, division, number),
         AddressLine1=f"Kerkstraat {number}",
         City=city,
         Postcode=postcode,
@@ -293,3 +293,20 @@ def _account(seed: int, division: int, number: int, glar: uuid.UUID, audit: dict
         SalesCurrency="EUR",
         CostPaid=Decimal(0),
     )
+
+
+def _vat_number(seed: int, division: int, number: int) -> str:
+    """A valid Belgian VAT number (eight digits, then 97 minus their remainder mod 97).
+
+    Exact keeps ``VATNumber`` as it was given and its filter compares that text (ignoring
+    case): accounts made by integrations hold the compact form, but one a person typed in
+    Exact's own screens may not. Accounts 4 and 5 are such: printed the Belgian way, and
+    without the country prefix.
+    """
+    base = 10**6 + (seed * 7919 + division + number * 104729) % (9 * 10**6)
+    digits = f"{base:08d}{97 - base % 97:02d}"
+    if number == 4:
+        return f"BE {digits[:4]}.{digits[4:7]}.{digits[7:]}"
+    if number == 5:
+        return digits
+    return f"BE{digits}"

@@ -13,16 +13,19 @@ API_KEY            "test_sandbox" — the only key ``Authorization: Bearer`` acc
 PUBLIC_URL         None — base of the links a browser follows (checkout, dashboard);
                    None: the host and prefix the API was called on
 EXPIRY_MINUTES     15 — ``expiresAt`` of a new payment (expiry itself: control API only)
+IDEMPOTENCY_MINUTES 60 — how long an ``Idempotency-Key`` and its answer are kept
 WEBHOOK_TIMEOUT    10 — seconds per webhook POST
 PAYMENT_METHOD     "ideal" — the ``method`` a payment gets when paid or failed
 =================  ====================================================================
 
-Routes: ``POST /v2/payments``, ``GET /v2/payments/<id>``, ``GET /v2/payments/<id>/refunds``,
-``GET /v2/payments/<id>/chargebacks`` (see ``api.py``); ``GET/POST /checkout/<id>`` (see
+Routes: ``POST /v2/payments``, ``GET /v2/payments/<id>``, ``GET/POST
+/v2/payments/<id>/refunds``, ``GET /v2/payments/<id>/chargebacks`` (see ``api.py``); POSTs
+honour ``Idempotency-Key`` (see ``idempotency.py``); ``GET/POST /checkout/<id>`` (see
 ``checkout.py``); ``/_control/…`` (emulator only, see ``control.py``).
 
-Not emulated: automatic expiry, other resources (orders, customers, mandates), creating
-refunds through the API, real rate limits (inject 429s with ``/_control/faults``).
+Not emulated: automatic expiry, a refund's later progress (it stays ``pending``), other
+resources (orders, customers, mandates), real rate limits (inject 429s with
+``/_control/faults``).
 """
 
 from .app import create_app

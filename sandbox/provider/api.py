@@ -1,7 +1,10 @@
-"""The Payments API under ``/v2``: create and read payments, list refunds and chargebacks.
+"""The Payments API under ``/v2``: create and read payments, create and list refunds, list
+chargebacks.
 
 Order per request: count the call (``METHOD /v2/path-template``); answer an injected fault
-if one is due; 401 unless ``Authorization: Bearer <API_KEY>``; then the view.
+if one is due; 401 unless ``Authorization: Bearer <API_KEY>``; then the view. POSTs honour
+``Idempotency-Key`` (see ``idempotency``). A ``lost`` fault lets the view do its work and
+then answers a 5xx instead, as when a response is lost on the way back.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 import hmac
 import json
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
-from . import errors, faults, payments, resources
+from . import errors, faults, idempotency, payments, resources
 from .emulator import current
 from .errors import ApiError
 
@@ -27,7 +30,9 @@ def _gate() -> None:
     with em.store.lock:
         em.store.calls[f"{request.method} {rule}"] += 1
     fault = faults.take(em.store)
-    if fault is not None:
+    if fault is not None and fault["kind"] == "lost":
+        g.lost_fault = fault
+    elif fault is not None:
         headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] else {}
         raise ApiError(fault["status"], "Injected fault (sandbox).", headers=headers)
     header = request.headers.get("Authorization", "")
@@ -37,16 +42,62 @@ def _gate() -> None:
         raise ApiError(401, "Missing authentication, or failed to authenticate")
 
 
+@bp.after_request
+def _lose_the_answer(response: Response) -> Response:
+    fault = g.pop("lost_fault", None)
+    if fault is None:
+        return response
+    lost = ApiError(fault["status"], "Injected fault (sandbox): the answer was lost.")
+    return resources.hal(lost.body(), lost.status)
+
+
 @bp.post("/payments")
 def create_payment() -> Response:
-    """Create a payment; the same Idempotency-Key and body return the same payment."""
+    """Create a payment; the same Idempotency-Key and body answer as the first time."""
     em, body = current(), _json_body()
     fields = errors.payment_request(body)
+
+    def create() -> dict:
+        expiry = int(em.settings["EXPIRY_MINUTES"])
+        return resources.payment(payments.create(em.store, fields, expiry), em.mode)
+
+    return _idempotent(em, body, create)
+
+
+@bp.post("/payments/<payment_id>/refunds")
+def create_refund(payment_id: str) -> Response:
+    """Refund (part of) a paid payment: ``{amount, description?}``, idempotent like payments.
+    Mollie has it ``pending`` at first and pays it out later; the webhook is not called."""
+    em, body = current(), _json_body()
+    fields = errors.refund_request(body)
+
+    def create() -> dict:
+        record = payments.refund(
+            em.store,
+            payment_id,
+            fields["amount"],
+            "pending",
+            fields["description"],
+            fields["currency"],
+        )
+        return resources.refund(record, fields["currency"])
+
+    return _idempotent(em, body, create)
+
+
+def _idempotent(em, body: dict, create) -> Response:
+    """Answer a create as the first request with its Idempotency-Key was answered, or run
+    ``create`` (which renders the new resource) and keep its answer for that key."""
     key = request.headers.get("Idempotency-Key") or None
-    payment, _ = payments.create(
-        em.store, fields, key, payments.fingerprint(body), int(em.settings["EXPIRY_MINUTES"])
-    )
-    return resources.hal(resources.payment(payment, em.mode), 201)
+    request_print = idempotency.fingerprint(request.method, request.path, body)
+    with em.store.lock:
+        kept = idempotency.replay(em.store, key, request_print)
+        if kept is not None:
+            return resources.hal(kept[1], kept[0])
+        rendered = create()
+        minutes = float(em.settings["IDEMPOTENCY_MINUTES"])
+        idempotency.remember(em.store, key, request_print, 201, rendered, minutes)
+    return resources.hal(rendered, 201)
 
 
 @bp.get("/payments/<payment_id>")

@@ -4,8 +4,8 @@ JSON in and out, no auth: it is a test tool. It acts as the payer (``status``, l
 checkout buttons), as the merchant's dashboard (``refund``) and as the payer's bank
 (``chargeback``, ``reverse``) — each calls the payment's webhook, as Mollie would — and it
 re-sends webhooks (``{times, concurrent}`` for duplicate-delivery tests), injects faults,
-reads call counters and the delivery log, and resets everything. Errors use the API's
-hal+json shape.
+forgets idempotency keys, reads call counters and the delivery log, and resets everything.
+Errors use the API's hal+json shape.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 
 from flask import Blueprint, Response, jsonify, render_template_string, request
 
-from . import errors, faults, payments, resources, webhooks
+from . import errors, faults, idempotency, payments, resources, webhooks
 from .emulator import Emulator, current
 
 bp = Blueprint("control", __name__, url_prefix="/_control")
@@ -186,10 +186,17 @@ def deliveries() -> Response | tuple[Response, int]:
         return _data([dict(d) for d in em.store.deliveries])
 
 
+@bp.delete("/idempotency-keys")
+def forget_idempotency_keys() -> tuple[Response, int]:
+    """Forget every Idempotency-Key, as when their retention has passed."""
+    return _data({"forgotten": idempotency.forget(current().store)})
+
+
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
 def manage_faults() -> Response | tuple[Response, int]:
-    """POST ``{kind: error|rate_limit, count? = 1, status? = 503, retry_after?}``: the next
-    ``count`` API calls answer ``status`` (error) or 429; GET lists; DELETE clears."""
+    """POST ``{kind: error|rate_limit|lost, count? = 1, status? = 503, retry_after?}``: the
+    next ``count`` API calls answer ``status`` (error; lost: after doing their work) or 429;
+    GET lists; DELETE clears."""
     em = current()
     with em.store.lock:
         if request.method == "DELETE":

@@ -14,6 +14,7 @@ DEFAULTS: dict[str, object] = {
     "API_KEY": "test_sandbox",
     "PUBLIC_URL": None,
     "EXPIRY_MINUTES": 15,
+    "IDEMPOTENCY_MINUTES": 60,
     "WEBHOOK_TIMEOUT": 10.0,
     "PAYMENT_METHOD": "ideal",
 }

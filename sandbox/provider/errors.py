@@ -83,6 +83,16 @@ def payment_request(body: dict) -> dict:
     }
 
 
+def refund_request(body: dict) -> dict:
+    """Check a create-refund body; return ``{amount, currency, description}`` or raise the
+    422 Mollie would (the amount is required here: the control API's refund is not)."""
+    amount, currency = amount_object(body.get("amount"))
+    text = body.get("description")
+    if text is not None and (not isinstance(text, str) or len(text) > MAX_DESCRIPTION):
+        raise invalid("description", "The description is invalid.")
+    return {"amount": amount, "currency": currency, "description": text}
+
+
 def amount_object(value: object) -> tuple[Decimal, str]:
     """``{currency, value}`` with value a string of exactly two decimals, above zero."""
     if not isinstance(value, dict):

@@ -1,4 +1,5 @@
-"""Injected faults: the next ``count`` API calls answer a 5xx or a 429 instead.
+"""Injected faults: the next ``count`` API calls answer a 5xx or a 429 instead; a ``lost``
+fault answers the 5xx only after the call did its work (the answer lost on the way back).
 
 Only the ``/v2`` API is spoiled; the checkout page and the control API keep working, so a
 test can break the API and still drive the payer's side.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from .state import Store
 
-KINDS = ("error", "rate_limit")
+KINDS = ("error", "rate_limit", "lost")
 
 
 def add(store: Store, kind: str, count: int, status: int, retry_after: int | None) -> dict:

@@ -1,4 +1,4 @@
-"""What happens to payments: creation (idempotent), status changes, refunds, chargebacks.
+"""What happens to payments: creation, status changes, refunds, chargebacks.
 
 Pure state operations under ``store.lock``; they return copies, so callers can render or
 send webhooks after letting go of the lock. Rendering to Mollie's JSON is in ``resources``.
@@ -7,7 +7,6 @@ send webhooks after letting go of the lock. Rendering to Mollie's JSON is in ``r
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 import string
 from datetime import timedelta
@@ -42,23 +41,9 @@ def new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(ALPHABET) for _ in range(10))
 
 
-def fingerprint(body: dict) -> str:
-    """The request body in a canonical form, to tell a retry from a different request."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))
-
-
-def create(
-    store: Store, request: dict, key: str | None, body_print: str, expiry: int
-) -> tuple[dict, bool]:
-    """Create a payment, or return the one this Idempotency-Key created: ``(payment, new)``."""
+def create(store: Store, request: dict, expiry: int) -> dict:
+    """Create an open payment (the Idempotency-Key is the caller's: see ``idempotency``)."""
     with store.lock:
-        if key is not None and key in store.idempotency:
-            seen_print, payment_id = store.idempotency[key]
-            if seen_print != body_print:
-                raise errors.invalid(
-                    None, "The Idempotency-Key was already used for a different request."
-                )
-            return copy.deepcopy(store.payments[payment_id]), False
         created = now()
         payment = {
             **request,
@@ -72,9 +57,7 @@ def create(
             "chargebacks": [],
         }
         store.payments[payment["id"]] = payment
-        if key is not None:
-            store.idempotency[key] = (body_print, payment["id"])
-        return copy.deepcopy(payment), True
+        return copy.deepcopy(payment)
 
 
 def get(store: Store, payment_id: str) -> dict:
@@ -107,12 +90,22 @@ def transition(
         return copy.deepcopy(payment)
 
 
-def refund(store: Store, payment_id: str, amount: Decimal | None, status: str) -> dict:
-    """Refund (part of) a paid payment; ``amount`` defaults to all that is left."""
+def refund(
+    store: Store,
+    payment_id: str,
+    amount: Decimal | None,
+    status: str,
+    description: str | None = None,
+    currency: str | None = None,
+) -> dict:
+    """Refund (part of) a paid payment; ``amount`` defaults to all that is left, and when
+    ``currency`` is given it must be the payment's."""
     with store.lock:
         payment = _payment(store, payment_id)
         if payment["status"] != "paid":
             raise errors.invalid(None, "Only paid payments can be refunded.")
+        if currency is not None and currency != payment["currency"]:
+            raise errors.invalid("amount.currency", "The currency must be the payment's.")
         left = remaining(payment)
         amount = left if amount is None else amount
         if amount <= 0 or amount > left:
@@ -122,6 +115,7 @@ def refund(store: Store, payment_id: str, amount: Decimal | None, status: str) -
             "payment_id": payment_id,
             "amount": amount,
             "status": status,
+            "description": description,
             "created_at": now(),
         }
         payment["refunds"].append(record)

@@ -106,6 +106,7 @@ def refund(record: dict, currency: str) -> dict:
         "id": record["id"],
         "amount": money(record["amount"], currency),
         "status": record["status"],
+        "description": record.get("description") or "",
         "createdAt": stamp(record["created_at"]),
         "paymentId": record["payment_id"],
     }

@@ -18,8 +18,8 @@ class Store:
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     payments: dict[str, dict] = field(default_factory=dict)  # by id, in creation order
-    # Idempotency-Key -> (fingerprint of the request body, payment id)
-    idempotency: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Idempotency-Key -> {request (fingerprint), status, body, expires_at}: see idempotency.py
+    idempotency: dict[str, dict] = field(default_factory=dict)
     deliveries: list[dict] = field(default_factory=list)
     faults: list[dict] = field(default_factory=list)
     calls: Counter = field(default_factory=Counter)

@@ -94,6 +94,22 @@ def clock() -> Response:
     return jsonify({"data": {"now": iso_datetime(em.clock.now())}})
 
 
+@bp.route("/quirks", methods=["GET", "POST"])
+def quirks() -> Response:
+    """Read or choose how this account answers where the reference is unsure:
+    ``{partial_credit_lowers_due: bool}`` (reference §7 [?]; default true)."""
+    em, body = current(), _body()
+    with em.store.lock:
+        if "partial_credit_lowers_due" in body:
+            value = body["partial_credit_lowers_due"]
+            if not isinstance(value, bool):
+                raise errors.invalid("partial_credit_lowers_due", "must be true or false")
+            em.store.data.partial_credit_lowers_due = value
+        return jsonify(
+            {"data": {"partial_credit_lowers_due": em.store.data.partial_credit_lowers_due}}
+        )
+
+
 def _term(value: object, field: str) -> dict:
     term = errors.as_object(value, field)
     kind = errors.as_enum(term.get("type"), f"{field}.type", TERM_TYPES)

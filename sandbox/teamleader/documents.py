@@ -143,13 +143,15 @@ def invoicee(customer: dict, kind: str, attention: dict | None) -> dict:
     }
 
 
-def settle_invoice(invoice: dict) -> None:
+def settle_invoice(invoice: dict, partial_credit_lowers_due: bool = True) -> None:
     """Recompute ``total.due``, ``status``, ``paid`` and ``paid_at`` of a booked invoice.
 
     Settled (``matched``) when nothing is due any more after payments and credit notes.
-    Reference §7 leaves the credit-note effect open ([?]): we follow the Blueprint ("reduces
-    the due amount of the credited invoice"), so a partial credit note lowers ``due`` but
-    leaves the invoice ``outstanding`` (as support describes), a full one settles it.
+    Reference §7 leaves the credit-note effect open ([?]). By default we follow the
+    Blueprint ("reduces the due amount of the credited invoice"), so a partial credit
+    note lowers ``due`` but leaves the invoice ``outstanding`` (as support describes), a
+    full one settles it. With ``partial_credit_lowers_due`` off (the support centre's
+    reading, ``POST /control/quirks``) a partial credit note leaves ``due`` as it was.
     Over-payment is accepted (undocumented) and ``due`` never goes below zero.
     A zero-amount invoice with nothing registered stays ``outstanding`` with ``due`` 0.
     """
@@ -158,7 +160,10 @@ def settle_invoice(invoice: dict) -> None:
     currency = invoice["currency"]
     paid = sum((p["payment"]["amount"] for p in invoice["payments"]), ZERO)
     payable = invoice["total"]["payable"]["amount"]
-    due = max(payable - paid - invoice["_credited"], ZERO)
+    credited = invoice["_credited"]
+    if not partial_credit_lowers_due and credited < payable:
+        credited = ZERO
+    due = max(payable - paid - credited, ZERO)
     invoice["total"]["due"] = money(due, currency)
     settled = due == ZERO and (paid > ZERO or invoice["_credited"] > ZERO)
     invoice["status"] = "matched" if settled else "outstanding"

@@ -48,6 +48,8 @@ class Dataset:
     invoices: dict[str, dict] = field(default_factory=dict)
     credit_notes: dict[str, dict] = field(default_factory=dict)
     numbers: dict[tuple, int] = field(default_factory=dict)
+    # Which reading of reference §7 [?] this account follows (see ``settle_invoice``).
+    partial_credit_lowers_due: bool = True
 
     def customer(self, kind: str, ident: str) -> dict | None:
         """A contact or company by ``{type, id}`` parts."""
@@ -199,14 +201,14 @@ class Factory:
         invoice["status"] = "outstanding"
         invoice["sent"] = True
         invoice["updated_at"] = at
-        docs.settle_invoice(invoice)
+        docs.settle_invoice(invoice, self.data.partial_credit_lowers_due)
 
     def pay(self, invoice: dict, amount: Decimal, paid_at: datetime) -> None:
         """Add one payment and recompute the balance."""
         payment = {"paid_at": paid_at, "payment": docs.money(amount, invoice["currency"])}
         invoice["payments"].append(payment)
         invoice["updated_at"] = max(invoice["updated_at"], paid_at)
-        docs.settle_invoice(invoice)
+        docs.settle_invoice(invoice, self.data.partial_credit_lowers_due)
 
     def credit_note(self, invoice: dict, lines: list[dict], on: date, at: datetime) -> dict:
         """Book a credit note on ``invoice`` and take its amount off the invoice's due."""
@@ -238,7 +240,7 @@ class Factory:
         invoice["_credited"] += docs.credited_amount(note)
         invoice["_credited_at"].append(at)
         invoice["updated_at"] = max(invoice["updated_at"], at)
-        docs.settle_invoice(invoice)
+        docs.settle_invoice(invoice, self.data.partial_credit_lowers_due)
         return note
 
     def _attention(self, kind: str, record: dict) -> dict | None:

@@ -64,7 +64,7 @@ def remove_payments(em: Emulator, invoice_id: str) -> dict:
     with em.store.lock:
         invoice = _invoice(em, invoice_id)
         invoice["payments"] = []
-        docs.settle_invoice(invoice)
+        docs.settle_invoice(invoice, em.store.data.partial_credit_lowers_due)
         invoice["updated_at"] = em.clock.now()
         result = invoice_info(invoice, set())
     em.fire("invoice.paymentRemoved", "invoice", invoice_id)
@@ -178,7 +178,7 @@ def _reprice(em: Emulator, invoice: dict, amount: Decimal) -> None:
     )
     total = docs.document_total(invoice["grouped_lines"], invoice["currency"])
     invoice["total"] = {**total, "due": dict(total["payable"])}
-    docs.settle_invoice(invoice)
+    docs.settle_invoice(invoice, em.store.data.partial_credit_lowers_due)
 
 
 def _set_email(record: dict, kind: str, address: str) -> None:

@@ -9,9 +9,9 @@ import requests
 from werkzeug.serving import make_server
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import DocumentKind, ImportSource, Invoice
-from collector.models.types import utcnow
 from collector.services import imports, lifecycle
 from collector.services import teamleader_connection as tl
 from collector.services.profiles import create_profile
@@ -122,7 +122,7 @@ def open_invoice(tl_app, connection, sandbox):
     connection.strict_mode_confirmed = True
     connection.payment_method_id = connection.payment_methods[0]["id"]
     db.session.commit()
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )

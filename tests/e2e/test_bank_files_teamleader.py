@@ -5,9 +5,9 @@ and Teamleader's payment is removed."""
 import pytest
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import InvoiceState, SyncStatus
-from collector.models.types import utcnow
 from collector.services import bank_files, lifecycle
 from sandbox import bank
 from tests.support.bank import make_creditor, pain008_for
@@ -30,7 +30,7 @@ def test_a_settled_collection_reaches_teamleader_and_its_refund_removes_it(
     collection = make_collection(invoice=invoice, mandate=mandate, amount=amount)
     pain008 = pain008_for(collection.run)
     store = clients.document_store(tl_app)
-    today = utcnow().date()  # the sandbox Teamleader keeps real time
+    today = local_today()  # the sandbox Teamleader keeps real time
 
     bank_files.upload(store, "settled.xml", bank.settle(pain008, today), "test", today)
     assert invoice.state == InvoiceState.PAID

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     CollectionStatus,
@@ -27,7 +28,6 @@ from collector.models import (
     PaymentKind,
     PaymentSource,
 )
-from collector.models.types import utcnow
 from collector.services import (
     bank_files,
     collection_runs,
@@ -107,7 +107,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     connection.strict_mode_confirmed = True
     connection.payment_method_id = connection.payment_methods[0]["id"]
     db.session.commit()
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )

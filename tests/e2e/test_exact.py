@@ -21,16 +21,17 @@ from pathlib import Path
 import pytest
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     BookingStatus,
     DocumentKind,
     ExactBooking,
+    ExactConnection,
     ExactSyncRun,
     ImportSource,
     Invoice,
 )
-from collector.models.types import utcnow
 from collector.services import exact_forwarding, exact_settings, imports
 from tests.e2e.conftest import Sandbox, serve
 from tests.support import exact as support
@@ -60,7 +61,7 @@ def imported(tl_app, connection, sandbox, belgian):
     """30 days of documents imported from the Teamleader sandbox, with their PDFs (of the
     Belgian department: the other one is not forwarded)."""
     tl_app.config.update(TEAMLEADER_RATE_LIMIT=100_000)
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
@@ -172,7 +173,9 @@ def test_killed_between_exacts_answer_and_our_commit_books_nothing_twice(
     )
 
     # The dead run's lease runs out; the next run finds the fifth entry instead of posting it.
-    later = utcnow() + exact_forwarding.LEASE + timedelta(seconds=1)
+    # (The dead process kept real time, the test's clock is frozen: go past its lease.)
+    dead_lease = db.session.scalar(db.select(ExactConnection.run_lease_until))
+    later = dead_lease + timedelta(seconds=1)
     run = _forward(exact_app, clock=lambda: later)
     assert run.found == 1
     refs = Counter(e["YourRef"] for e in entries(exact_sandbox))

@@ -19,6 +19,7 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     BookingStatus,
@@ -38,7 +39,6 @@ from collector.models import (
     SyncTrigger,
     TeamleaderSync,
 )
-from collector.models.types import utcnow
 from collector.queue import QUEUES, bind_job_class
 from collector.services import exact_entries, imports, lifecycle
 from collector.services.teamleader_connection import current_connection
@@ -453,7 +453,7 @@ def without_pdfs(tl_app, connection, belgian):
 
     def run_import() -> list[Invoice]:
         tl_app.config.update(TEAMLEADER_RATE_LIMIT=100_000)
-        today = utcnow().date()
+        today = local_today()
         imp = imports.create_import(
             ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
         )
@@ -493,10 +493,12 @@ def test_no_forwarding_run_while_forwarding_is_off(
     exact = support.connect(exact_app, admin)
     support.choose(exact_app, exact, connection)
     assert exact.status == ConnectionStatus.CONNECTED and not exact.forwarding
-    without_pdfs()
+    documents = without_pdfs()
     jobs.fetch_scheduled_pdfs()
     db.session.expire_all()
-    assert all(d.pdf_key for d in db.session.scalars(db.select(Invoice)))
+    held = db.session.scalars(db.select(Invoice)).all()
+    assert held and len(held) == len(documents)
+    assert all(d.pdf_key for d in held)
     assert forward_jobs() == []
     queued = [j.func_name for q in QUEUES for j in Queue(q, connection=redis_conn).jobs]
     assert "collector.jobs.forward_to_exact" not in queued

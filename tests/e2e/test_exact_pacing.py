@@ -20,9 +20,9 @@ from datetime import timedelta
 import pytest
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import BookingStatus, ExactBooking, ImportSource, Invoice, SyncTrigger
-from collector.models.types import utcnow
 from collector.services import exact_forwarding, imports
 from collector.services.exact_connection import current_exact
 from collector.services.teamleader_connection import current_connection
@@ -68,7 +68,7 @@ def paced_app(exact_app, exact_sandbox):
 def documents(paced_app, connection, belgian) -> list[Invoice]:
     """The first 500 Belgian documents (in the order a run takes them), imported from the
     Teamleader sandbox, each with a stored PDF."""
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=90), date_to=today
     )

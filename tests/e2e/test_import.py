@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from collector import clients
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     Customer,
@@ -18,11 +19,10 @@ from collector.models import (
     Invoice,
     InvoiceState,
 )
-from collector.models.types import utcnow
 from collector.services import events, imports
 from collector.services.importer import Progress
 from collector.services.profiles import create_profile
-from collector.teamleader import TeamleaderError
+from collector.teamleader import Unavailable
 
 OPTIONS = ("Direct debit", "Payment link", "Bank transfer")
 
@@ -140,7 +140,7 @@ def expected_profile(sandbox, settings, record, profiles):
 def test_a_thirty_day_import_takes_exactly_the_booked_documents_in_range(
     tl_app, sandbox, settings, profiles
 ):
-    today = utcnow().date()
+    today = local_today()
     first, last = today - timedelta(days=30), today
     want_invoices, want_notes = expected(sandbox, first, last)
     assert want_invoices and want_notes  # the seed gives both, or the test proves nothing
@@ -192,7 +192,7 @@ def test_profile_choice_uses_the_custom_fields_and_notes_unknown_profiles(
         sandbox.control("POST", "invoices", json={"amount": 100, "profile": label})["data"]
         for label in ("Payment link", "Cheque", None)
     ]
-    today = utcnow().date()
+    today = local_today()
     run(tl_app, settings, today, today)
 
     def invoice(ident):
@@ -207,7 +207,7 @@ def test_profile_choice_uses_the_custom_fields_and_notes_unknown_profiles(
 
 
 def test_running_it_again_adds_nothing(tl_app, sandbox, settings):
-    today = utcnow().date()
+    today = local_today()
     first = run(tl_app, settings, today - timedelta(days=30), today)
     count = db.session.scalar(db.select(db.func.count(Invoice.id)))
     second = run(tl_app, settings, today - timedelta(days=30), today)
@@ -219,7 +219,7 @@ def test_running_it_again_adds_nothing(tl_app, sandbox, settings):
 
 @pytest.mark.postgres  # SQLite serialises writers; the race needs a real database
 def test_three_imports_at_once_add_nothing_twice(tl_app, sandbox, settings):
-    today = utcnow().date()
+    today = local_today()
     first, last = today - timedelta(days=30), today
     ids = [
         imports.create_import(ImportSource.CLI, date_from=first, date_to=last).id for _ in range(3)
@@ -258,7 +258,7 @@ def test_only_the_chosen_departments(tl_app, sandbox, settings):
     belgian = [d["id"] for d in settings.departments if "Nederland" not in d["name"]]
     settings.import_department_ids = belgian
     db.session.commit()
-    today = utcnow().date()
+    today = local_today()
     first = today - timedelta(days=60)
     run(tl_app, settings, first, today)
 
@@ -286,14 +286,14 @@ class FailAfterFirstChunk(Progress):
 def test_a_teamleader_failure_mid_import_fails_it_cleanly_and_a_rerun_completes_it(
     tl_app, sandbox, settings
 ):
-    today = utcnow().date()
+    today = local_today()
     first = today - timedelta(days=90)
     want_invoices, _ = expected(sandbox, first, today)
     assert len(want_invoices) > 100  # more than one chunk
     imp = imports.create_import(ImportSource.CLI, date_from=first, date_to=today)
     client = client_for(tl_app, settings, max_retries=1)
 
-    with pytest.raises(TeamleaderError):
+    with pytest.raises(Unavailable, match="invoices.info: HTTP 500"):
         imports.run_import(client, settings, imp, progress=FailAfterFirstChunk(sandbox))
 
     db.session.refresh(imp)
@@ -312,7 +312,7 @@ def test_a_teamleader_failure_mid_import_fails_it_cleanly_and_a_rerun_completes_
 def test_customer_number_is_reset_and_the_chosen_profile_kept(tl_app, sandbox, settings, profiles):
     settings.invoice_profile_field_id = settings.subscription_profile_field_id = None
     db.session.commit()
-    today = utcnow().date()
+    today = local_today()
     run(tl_app, settings, today - timedelta(days=30), today)
     customer = db.session.scalars(db.select(Customer).order_by(Customer.id)).first()
     uuid = customer.teamleader_id
@@ -335,7 +335,7 @@ def test_an_invoice_credited_after_import_is_offset_and_archived_when_fully_cred
 ):
     partial = sandbox.control("POST", "invoices", json={"amount": 100})["data"]
     full = sandbox.control("POST", "invoices", json={"amount": 50})["data"]
-    today = utcnow().date()
+    today = local_today()
     run(tl_app, settings, today, today)
     sandbox.control("POST", "credit-notes", json={"invoice_id": partial["id"], "amount": 20})
     sandbox.control("POST", "credit-notes", json={"invoice_id": full["id"]})
@@ -361,7 +361,7 @@ def test_an_invoice_credited_after_import_is_offset_and_archived_when_fully_cred
 def test_deleting_an_import_removes_untouched_documents_and_keeps_customers(
     tl_app, sandbox, settings
 ):
-    today = utcnow().date()
+    today = local_today()
     imp = run(tl_app, settings, today - timedelta(days=30), today)
     touched = db.session.scalars(
         db.select(Invoice).where(Invoice.kind == DocumentKind.INVOICE).order_by(Invoice.id)
@@ -388,12 +388,17 @@ def test_a_reversed_or_absurd_range_is_refused(app):
     from collector.services.errors import Invalid
 
     today = date(2026, 11, 21)
-    for first, last in [
-        (today, today - timedelta(days=1)),
-        (date(1990, 1, 1), today),
-        (today - timedelta(days=1000), today),
-        (today + timedelta(days=5), today + timedelta(days=6)),
+    for first, last, reason in [
+        (today, today - timedelta(days=1), {"date_to": ["The range ends before it starts."]}),
+        (date(1990, 1, 1), today, {"date_from": ["Choose a day after 2000-01-01."]}),
+        (today - timedelta(days=1000), today, {"date_to": ["Import at most 731 days at once."]}),
+        (
+            today + timedelta(days=5),
+            today + timedelta(days=6),
+            {"date_from": ["The range starts in the future."]},
+        ),
     ]:
-        with pytest.raises(Invalid):
+        with pytest.raises(Invalid) as refused:
             imports.create_import(ImportSource.CLI, date_from=first, date_to=last, today=today)
+        assert refused.value.errors == reason
     assert db.session.scalar(db.select(db.func.count(DocumentImport.id))) == 0

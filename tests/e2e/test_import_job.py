@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from collector import jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     DocumentImport,
@@ -15,7 +16,6 @@ from collector.models import (
     JobStatus,
     MailMessage,
 )
-from collector.models.types import utcnow
 from collector.services import imports
 from collector.services.profiles import create_profile
 
@@ -43,7 +43,7 @@ def ready(tl_app, connection, smtp_server):
 def test_the_job_imports_and_emails_the_summary_to_whoever_started_it(
     tl_app, ready, admin, smtp_server
 ):
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.MANUAL, user=admin, date_from=today - timedelta(days=30), date_to=today
     )
@@ -73,7 +73,7 @@ def test_a_failed_import_is_recorded_and_its_summary_says_why(
     sandbox.control(
         "POST", "faults", json={"kind": "error", "endpoint": "invoices.list", "count": 20}
     )
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.MANUAL, user=admin, date_from=today - timedelta(days=30), date_to=today
     )
@@ -92,7 +92,7 @@ def test_a_failed_import_is_recorded_and_its_summary_says_why(
 
 def test_without_a_connection_the_import_fails_with_that_reason(app, admin):
     app.config.update(MAIL_HOST="", MAIL_FROM="collector@example.com")
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(ImportSource.MANUAL, user=admin, date_from=today, date_to=today)
 
     with pytest.raises(Exception, match="not connected"):

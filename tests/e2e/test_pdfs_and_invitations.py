@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from collector import clients, jobs
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     DocumentKind,
@@ -45,7 +46,7 @@ def setup(tl_app, connection, smtp_server, **profile):
 
 
 def import_last_30_days():
-    today = utcnow().date()
+    today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
@@ -128,6 +129,7 @@ def test_without_the_pdf_condition_the_invitation_goes_at_import(tl_app, connect
     setup(tl_app, connection, smtp_server, send_invitation_on_import=True)
     import_last_30_days()
     owed = with_email(invitable())
+    assert owed, "the sandbox data should hold open invoices to customers with an address"
 
     jobs.deliver_mail()
 
@@ -225,12 +227,26 @@ def test_send_invitation_by_hand_fetches_the_pdf_first_and_asks_before_twice(
     assert sorted(keys) == ["invitation", "invitation:again:2"]
 
 
+NO_IDS = "give a non-empty list of document ids"
+BAD_IDS = "document ids must be positive whole numbers"
+NO_ACTOR = "actor must be a non-empty string"
+
+
 @pytest.mark.parametrize(
-    "args", [([], "u"), (["1"], "u"), ([0], "u"), ([True], "u"), ("1", "u"), ([1], ""), ([1], None)]
+    ("args", "reason"),
+    [
+        (([], "u"), NO_IDS),
+        (("1", "u"), NO_IDS),
+        ((["1"], "u"), BAD_IDS),
+        (([0], "u"), BAD_IDS),
+        (([True], "u"), BAD_IDS),
+        (([1], ""), NO_ACTOR),
+        (([1], None), NO_ACTOR),
+    ],
 )
-def test_bad_job_arguments_are_refused_before_anything_is_written(app, args):
-    with pytest.raises(ValueError):
+def test_bad_job_arguments_are_refused_before_anything_is_written(app, args, reason):
+    with pytest.raises(ValueError, match=reason):
         jobs.send_invitations(*args)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=reason):
         jobs.fetch_pdfs(*args)
     assert db.session.scalar(db.select(db.func.count()).select_from(DocumentMail)) == 0

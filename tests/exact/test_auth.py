@@ -48,7 +48,7 @@ def test_host_for_every_country():
         "http://127.0.0.1:5000/exact/be"
     )
     assert set(COUNTRIES) == {"nl", "be", "de", "co.uk", "com", "es", "fr"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown Exact Online country 'xx'"):
         host_for("https://start.exactonline.{country}", "xx")
 
 

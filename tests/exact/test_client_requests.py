@@ -93,7 +93,7 @@ def test_divisions_without_a_chosen_division_go_through_the_current_one(rsps, ex
     divisions = ex_client.divisions()
 
     assert divisions[0]["Code"] == 124132 and divisions[0]["Description"] == "Nango"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the client has no division"):
         ex_client.journals()
 
 
@@ -155,10 +155,17 @@ def test_find_accounts_pads_the_code_to_18_characters(rsps, ex_client):
 def test_find_accounts_by_email_and_vat(rsps, ex_client):
     rsps.get(ACCOUNTS, json={"d": {"results": []}})
 
-    assert ex_client.find_accounts(email="o'neil@example.com", vat_number="BE0123") == []
-    expected = "Email eq 'o''neil@example.com' and VATNumber eq 'BE0123'"
+    found = ex_client.find_accounts(
+        email="o'neil@example.com", vat_numbers=["BE0477472701", "0477472701", "BE0477472701"]
+    )
+
+    assert found == []
+    expected = (
+        "Email eq 'o''neil@example.com'"
+        " and (VATNumber eq 'BE0477472701' or VATNumber eq '0477472701')"
+    )
     assert query(rsps.calls[0].request)["$filter"] == expected
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="find_accounts needs email, vat_numbers or code"):
         ex_client.find_accounts()
 
 
@@ -169,7 +176,7 @@ def test_account_by_id_and_unknown_account(rsps, ex_client):
 
     assert ex_client.account(ACCOUNT_ID)["ID"] == "40d4c49d-1790-4a13-b890-42909af24348"
     assert ex_client.account(ACCOUNT_ID) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="badly formed hexadecimal UUID string"):
         ex_client.account("x') or true or ('")
 
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 - parsing our own emulator's ou
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from stdnum.eu import vat as stdnum_vat
 from werkzeug.test import Client
 
 import sandbox
@@ -134,6 +135,23 @@ def test_filter_by_guid_vat_number_and_id(exact):
     (row,) = exact.results("crm/Accounts", {"$filter": f"ID eq guid'{ident}'"})
     by_vat = exact.results("crm/Accounts", {"$filter": f"VATNumber eq '{row['VATNumber']}'"})
     assert [r["ID"] for r in by_vat] == [ident]
+
+
+def test_vat_number_is_matched_as_stored_text_ignoring_case_only(exact):
+    # Account 4 holds its number as a person typed it in Exact: "BE 0xxx.xxx.xxx".
+    (typed,) = exact.results("crm/Accounts", {"$filter": f"ID eq guid'{seeded('account', 4)}'"})
+    stored = typed["VATNumber"]
+    compact = stored.replace(" ", "").replace(".", "")
+    assert stored != compact and stdnum_vat.is_valid(compact)
+
+    def found(text):
+        rows = exact.results("crm/Accounts", {"$filter": f"VATNumber eq '{text}'"})
+        return [r["ID"] for r in rows]
+
+    assert found(stored) == found(stored.lower()) == [typed["ID"]]
+    assert found(compact) == []  # no normalising on Exact's side
+    numbers = [r["VATNumber"] for r in exact.results("crm/Accounts", {"$select": "VATNumber"})]
+    assert all(stdnum_vat.is_valid(n) or stdnum_vat.is_valid("BE" + n) for n in numbers)
 
 
 def test_filter_errors_are_400(exact):

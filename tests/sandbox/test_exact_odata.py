@@ -104,7 +104,15 @@ def test_orderby_then_paging_with_skiptoken():
     assert last is None
 
 
-@pytest.mark.parametrize("options", [{"$top": "-1"}, {"$orderby": "Nope"}, {"$skiptoken": "x"}])
-def test_bad_options_are_400(options):
-    with pytest.raises(ExactError):
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"$top": "-1"}, r"Invalid value '-1' for \$top"),
+        ({"$orderby": "Nope"}, "No property 'Nope' exists"),
+        ({"$skiptoken": "x"}, r"Invalid \$skiptoken 'x'"),
+    ],
+)
+def test_bad_options_are_400(options, reason):
+    with pytest.raises(ExactError, match=reason) as error:
         Query.parse(options, ENTRIES)
+    assert error.value.status == 400

@@ -65,7 +65,7 @@ def test_comparator_catches_missing_keys_and_wrong_types():
         assert_same_shape({"a": {"b": 1}}, {"a": {}})
     with pytest.raises(AssertionError, match=r"\$\.a\[0\]"):
         assert_same_shape({"a": ["x"]}, {"a": [1]})
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=r"\$\.a: 1 vs True"):
         assert_same_shape({"a": True}, {"a": 1})
 
 

@@ -40,7 +40,7 @@ def test_headers_count_down_then_429_then_recover(limited):
     assert refused.headers["X-RateLimit-Remaining"] == "0"
     reset = _parse_reset(refused.headers["X-RateLimit-Reset"])
     assert reset.utcoffset() == timedelta(0)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # the emulator's own clock is the real one
     assert now - timedelta(seconds=1) < reset < now + timedelta(seconds=1)
 
     time.sleep(max((reset - datetime.now(UTC)).total_seconds(), 0) + 0.05)

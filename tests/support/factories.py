@@ -4,9 +4,10 @@ column can be given instead. Numbers and ids are unique per call."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from collector.core.clock import local_today
 from collector.extensions import db
 from collector.models import (
     Collection,
@@ -61,12 +62,13 @@ def make_customer(**overrides) -> Customer:
 
 
 def make_invoice(**overrides) -> Invoice:
-    """A booked invoice of € 121.00 (€ 100 + 21 % VAT) dated 2026-11-01, due a month
-    later, with a new customer unless ``customer`` or ``customer_id`` is given."""
+    """A booked invoice of € 121.00 (€ 100 + 21 % VAT) dated two weeks before the test
+    clock's today, due 30 days after its date (so still open), with a new customer
+    unless ``customer`` or ``customer_id`` is given."""
     n = _next()
     if "customer" not in overrides and "customer_id" not in overrides:
         overrides["customer"] = make_customer()
-    invoice_date = overrides.get("invoice_date", date(2026, 11, 1))
+    invoice_date = overrides.get("invoice_date", local_today() - timedelta(days=14))
     values = {
         "kind": DocumentKind.INVOICE,
         "number": f"2026 / {n}",
@@ -90,7 +92,8 @@ def make_event(invoice: Invoice, **overrides) -> InvoiceEvent:
 
 
 def make_mandate(**overrides) -> Mandate:
-    """An active CORE mandate on a valid Belgian IBAN, signed 2025-01-15, with a new
+    """An active CORE mandate on a valid Belgian IBAN, signed about ten months before
+    the test clock's today (far from lapsing), with a new
     customer and a new direct-debit profile unless they are given."""
     n = _next()
     if "customer" not in overrides and "customer_id" not in overrides:
@@ -104,7 +107,7 @@ def make_mandate(**overrides) -> Mandate:
         "iban": "BE68539007547034",
         "bic": None,
         "debtor_name": f"Debtor {n}",
-        "signed_on": date(2025, 1, 15),
+        "signed_on": local_today() - timedelta(days=300),
         "scheme": MandateScheme.CORE,
         "status": MandateStatus.ACTIVE,
     }
@@ -112,10 +115,11 @@ def make_mandate(**overrides) -> Mandate:
 
 
 def make_collection(**overrides) -> Collection:
-    """A pending FRST collection of € 121.00 due 2026-12-03, in a run marked sent: on a
+    """A pending FRST collection of € 121.00 due in three days, in a run marked sent: on a
     new mandate and a new PENDING invoice of its customer and profile, unless ``mandate``,
     ``invoice`` or ``run`` is given."""
     n = _next()
+    in_three_days = local_today() + timedelta(days=3)
     mandate = overrides.pop("mandate", None) or make_mandate()
     invoice = overrides.pop("invoice", None) or make_invoice(
         customer=mandate.customer, profile=mandate.profile, state=InvoiceState.PENDING
@@ -128,7 +132,7 @@ def make_collection(**overrides) -> Collection:
             pain_version="pain.008.001.02",
             count=1,
             total=invoice.amount_due,
-            collect_until=date(2026, 12, 3),
+            collect_until=in_three_days,
         )
     )
     values = {
@@ -137,7 +141,7 @@ def make_collection(**overrides) -> Collection:
         "mandate": mandate,
         "amount": invoice.amount_due,
         "sequence_type": mandate.sequence_type,
-        "collection_date": date(2026, 12, 3),
+        "collection_date": in_three_days,
         "end_to_end_id": f"E2E-{n:06d}",
         "payment_info_id": f"PMTINF-{run.id}-{mandate.sequence_type}",
         "status": CollectionStatus.PENDING,

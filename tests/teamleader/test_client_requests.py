@@ -298,7 +298,7 @@ def test_invoices_download(rsps, tl_client):
 
 
 def test_invoices_download_refuses_unknown_formats(tl_client):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="format: 'docx' not in"):
         tl_client.invoices_download("inv-1", format="docx")
 
 
@@ -329,17 +329,27 @@ def test_register_payment_body(rsps, tl_client):
 
 
 @pytest.mark.parametrize(
-    ("amount", "currency", "paid_at"),
+    ("amount", "currency", "paid_at", "reason"),
     [
-        (123.3, "EUR", datetime(2024, 1, 1, tzinfo=UTC)),  # a float
-        (Decimal("-5"), "EUR", datetime(2024, 1, 1, tzinfo=UTC)),
-        (Decimal("1234567890123.4567"), "EUR", datetime(2024, 1, 1, tzinfo=UTC)),  # not exact
-        (Decimal("10.00"), "eur", datetime(2024, 1, 1, tzinfo=UTC)),
-        (Decimal("10.00"), "EUR", datetime(2024, 1, 1)),  # noqa: DTZ001 (naive on purpose)
+        (123.3, "EUR", datetime(2024, 1, 1, tzinfo=UTC), "positive, finite Decimal"),  # a float
+        (Decimal("-5"), "EUR", datetime(2024, 1, 1, tzinfo=UTC), "positive, finite Decimal"),
+        (
+            Decimal("1234567890123.4567"),
+            "EUR",
+            datetime(2024, 1, 1, tzinfo=UTC),
+            "too many digits to send exactly",
+        ),
+        (Decimal("10.00"), "eur", datetime(2024, 1, 1, tzinfo=UTC), "ISO 4217"),
+        (
+            Decimal("10.00"),
+            "EUR",
+            datetime(2024, 1, 1),  # noqa: DTZ001 (naive on purpose)
+            "paid_at must be a timezone-aware datetime",
+        ),
     ],
 )
-def test_register_payment_refuses_bad_values(tl_client, amount, currency, paid_at):
-    with pytest.raises(ValueError):
+def test_register_payment_refuses_bad_values(tl_client, amount, currency, paid_at, reason):
+    with pytest.raises(ValueError, match=reason):
         tl_client.invoices_register_payment("inv-1", amount, currency, paid_at)
     assert tl_client.calls.total() == 0
 
@@ -542,5 +552,5 @@ def test_webhooks(rsps, tl_client):
 
 
 def test_webhooks_register_refuses_unknown_types(tl_client):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"types: \['invoice.paid'\] not in"):
         tl_client.webhooks_register("https://collector.test/h", ["invoice.paid"])  # no such event

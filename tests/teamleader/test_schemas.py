@@ -51,16 +51,18 @@ def test_money_from_a_float_is_refused():
     data = decode_json(DRAFT)
     data["total"]["payable"]["amount"] = 121.0  # json.loads without parse_float=Decimal
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         InvoiceSchema().load(data)
+    assert refused.value.messages == {"total": {"payable": ["Not a valid Money object."]}}
 
 
 def test_a_record_without_id_is_refused():
     data = decode_json(DRAFT)
     del data["id"]
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         InvoiceSchema().load(data)
+    assert refused.value.messages == {"id": ["Missing data for required field."]}
 
 
 def test_custom_field_options_old_and_new_formats():

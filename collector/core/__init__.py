@@ -1,0 +1,1 @@
+"""What every domain builds on and that knows nothing of Flask: the clock, money."""
