@@ -4,6 +4,8 @@ returned or refunded — each once, however often the answer arrives."""
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from collector.extensions import db
 from collector.models import (
     CollectionStatus,
@@ -17,6 +19,15 @@ from collector.services import collection_outcomes, direct_debit, events
 from tests.support.factories import make_collection, make_invoice, make_mandate
 
 BOOKED_ON = date(2026, 12, 3)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_day(clock):
+    """This module's dates are written for mid-November 2026: make_invoice's documents
+    are then dated 2026-11-01 and due 2026-12-01."""
+    clock.set("2026-11-15T10:00:00Z")
+
+
 BEFORE_DUE = date(2026, 11, 25)  # make_invoice's documents are due 2026-12-01
 AFTER_DUE = date(2026, 12, 10)
 

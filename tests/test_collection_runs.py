@@ -464,7 +464,9 @@ def test_an_invitation_sent_by_email_is_what_lets_a_run_collect(app, payee, stor
         creditors={},
     )
     mandate = make_mandate(customer=make_customer(language="en"))
-    invoice = make_invoice(customer=mandate.customer, profile=mandate.profile)
+    invoice = make_invoice(
+        customer=mandate.customer, profile=mandate.profile, invoice_date=date(2026, 11, 1)
+    )  # due 1 December
     assert collection_runs.preview(TODAY, UNTIL, "CORE").candidates == []
 
     sent_on = datetime(2026, 11, 2, 9, tzinfo=UTC)

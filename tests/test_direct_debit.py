@@ -48,9 +48,16 @@ def debited(mandate=None, **overrides):
     """An invoice of € 121.00 dated 2026-11-01, due 2026-12-01, on a direct-debit
     profile whose customer signed ``mandate`` there."""
     mandate = mandate or make_mandate()
+    overrides.setdefault("invoice_date", date(2026, 11, 1))
     return make_invoice(
         customer=mandate.customer, profile=mandate.profile, department_id="dept-1", **overrides
     )
+
+
+@pytest.fixture(autouse=True)
+def _fixed_day(clock):
+    """This module's dates are written for NOW, Monday 2 November 2026."""
+    clock.set(NOW)
 
 
 def invite(invoice, postman, now=NOW) -> DocumentMail:

@@ -41,7 +41,9 @@ def book(app):
     return {
         "acme": acme,
         "brol": brol,
-        "first": make_mandate(customer=acme, profile=sepa, reference="ACME-1"),
+        "first": make_mandate(
+            customer=acme, profile=sepa, reference="ACME-1", signed_on=date(2025, 1, 15)
+        ),
         "second": make_mandate(
             customer=brol, profile=sepa, reference="BROL-1", status=MandateStatus.REVOKED
         ),

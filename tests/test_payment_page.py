@@ -271,9 +271,7 @@ def test_the_page_lets_pay_online_redirect_to_the_checkout(app, client, provider
 
 def test_the_pdf_keeps_its_own_policy(app, client):
     invoice = make_invoice()
-    documents.store_pdf(
-        invoice, clients.document_store(app).put(PDF), len(PDF), "test", utcnow()
-    )
+    documents.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", utcnow())
     db.session.commit()
     response = client.get(f"/pay/{invoice.payment_token}/document.pdf")
     assert response.status_code == 200
@@ -316,6 +314,78 @@ def test_pay_online_while_the_provider_is_down_says_so(app, client, provider):
     html = response.get_data(as_text=True)
     assert "not possible right now" in text(html, "pay-problem")
     assert text(html, "pay-online") == "Pay online"
+
+
+def key_of(call) -> str:
+    return call.request.headers["Idempotency-Key"]
+
+
+def test_pay_online_sends_an_idempotency_key_of_the_document_and_amount(app, client, provider):
+    invoice = make_invoice(profile=profile("payment_link"))
+    provider.post(f"{API}/payments", status=201, json=provider_payment())
+
+    pay_online(client, invoice)
+
+    expected = f"checkout-{invoice.teamleader_id}-121.00EUR-after-0"
+    assert key_of(provider.calls[0]) == expected
+    assert db.session.scalar(db.select(OnlinePayment.idempotency_key)) == expected
+
+
+def test_a_retry_after_a_lost_answer_sends_the_same_key(app, client, provider):
+    invoice = make_invoice(profile=profile("payment_link"))
+    provider.post(f"{API}/payments", status=502, json={"status": 502, "title": "Bad Gateway"})
+    provider.post(f"{API}/payments", status=201, json=provider_payment())
+
+    assert pay_online(client, invoice).status_code == 503
+    assert pay_online(client, invoice).headers["Location"] == CHECKOUT
+
+    # The provider may have made the first payment: the same key gets it back, not a new one.
+    assert key_of(provider.calls[0]) == key_of(provider.calls[1])
+    assert db.session.scalar(db.select(db.func.count()).select_from(OnlinePayment)) == 1
+
+
+def test_an_open_checkout_for_the_amount_is_offered_again(app, client, provider):
+    invoice = make_invoice(profile=profile("payment_link"))
+    started(invoice)
+
+    response = pay_online(client, invoice)
+
+    assert response.status_code == 303 and response.headers["Location"] == CHECKOUT
+    assert len(provider.calls) == 0
+
+
+@pytest.mark.parametrize("status", ["failed", "canceled", "expired", "paid"])
+def test_after_a_checkout_that_did_not_stay_open_a_new_one_gets_a_new_key(
+    app, client, provider, status
+):
+    invoice = make_invoice(profile=profile("payment_link"))
+    before = started(invoice, status=status)
+    provider.post(f"{API}/payments", status=201, json=provider_payment(id="tr_new"))
+
+    pay_online(client, invoice)
+
+    assert (
+        key_of(provider.calls[0]) == f"checkout-{invoice.teamleader_id}-121.00EUR-after-{before.id}"
+    )
+
+
+def test_an_open_checkout_for_another_amount_or_too_old_is_not_offered(
+    app, client, provider, clock
+):
+    invoice = make_invoice(profile=profile("payment_link"))
+    older = started(invoice)
+    older.amount = Decimal("100.00")
+    db.session.commit()
+    provider.post(f"{API}/payments", status=201, json=provider_payment(id="tr_new"))
+    pay_online(client, invoice)
+    clock.advance(minutes=11)
+    provider.post(f"{API}/payments", status=201, json=provider_payment(id="tr_newer"))
+
+    pay_online(client, invoice)
+
+    keys = [key_of(call) for call in provider.calls]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert keys[0].endswith(f"-121.00EUR-after-{older.id}")
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ def test_the_ledger_with_a_cancelled_row_struck_through(viewer_client, invoice):
     assert paid, page
     assert "online" in paid.group(1) and "payment" in paid.group(1)
     assert "€ 21.00" in paid.group(1) and "<code>tr_1</code>" in paid.group(1)
-    assert "2026-11-05 10:30 UTC" in paid.group(1)
+    assert "2026-11-05 11:30" in paid.group(1)  # 10:30 UTC, shown in Brussels time
     cancelled = re.search(
         rf'<tr data-payment="{chargeback.id}" data-counts="no" class="cancelled">(.*?)</tr>',
         page,
@@ -309,10 +309,13 @@ def problems(app):
     )
     db.session.add(mail)
     db.session.commit()
+    overpaid = make_invoice(number="2026/0104")
+    pay(overpaid, "121.00", "provider:tr_a")
+    pay(overpaid, "121.00", "provider:tr_b")
     return {"sync": sync, "delivery": delivery, "mail": mail, "endpoint": endpoint}
 
 
-def test_the_sync_problems_page_lists_all_three(viewer_client, problems):
+def test_the_sync_problems_page_lists_all_four(viewer_client, problems):
     page = viewer_client.get(PROBLEMS).get_data(as_text=True)
 
     sync, delivery, mail = problems["sync"], problems["delivery"], problems["mail"]
@@ -325,6 +328,12 @@ def test_the_sync_problems_page_lists_all_three(viewer_client, problems):
     assert f'<tr data-mail="{mail.id}" data-status="failed">' in page
     assert f'href="/invoices/{mail.invoice_id}">2026/0103</a>' in page
     assert "550 mailbox unavailable" in page and "billing@customer.example" in page
+    assert re.search(
+        r'<tr data-overpayment="\d+">\s*<td><a href="/invoices/\d+#overpayment">'
+        r"2026/0104</a>",
+        page,
+    )
+    assert "€ 121.00" in page
     assert "Nothing here." not in page
     # Viewers read; only admins get the buttons.
     assert "Send again" not in page and ">Retry<" not in page
@@ -332,7 +341,7 @@ def test_the_sync_problems_page_lists_all_three(viewer_client, problems):
 
 def test_an_empty_page_says_so_and_the_nav_links_to_it(admin_client):
     page = admin_client.get(PROBLEMS).get_data(as_text=True)
-    assert page.count("Nothing here.") == 3
+    assert page.count("Nothing here.") == 4
     assert 'href="/sync-problems/">Sync problems</a>' in page
     # The link in the admins' email has no trailing slash.
     assert admin_client.get("/sync-problems").status_code in (301, 308)

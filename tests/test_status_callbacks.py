@@ -179,7 +179,7 @@ def test_a_state_change_is_owed_to_each_active_endpoint_only(app, cipher, erp):
                 "previous_state": "BOOKED",
                 "amount_due": "121.00",
                 "currency": "EUR",
-                "due_date": "2026-12-01",
+                "due_date": invoice.due_date.isoformat(),
             },
             "reason": "paid online",
             "actor": "u",

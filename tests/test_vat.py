@@ -90,8 +90,12 @@ def _company(ident, vat_number, country="BE"):
         "id": ident,
         "name": f"Company {ident[-1]}",
         "vat_number": vat_number,
-        "primary_address": {"line_1": "Kerkstraat 1", "postal_code": "9000", "city": "Gent",
-                            "country": country},
+        "primary_address": {
+            "line_1": "Kerkstraat 1",
+            "postal_code": "9000",
+            "city": "Gent",
+            "country": country,
+        },
         "emails": [{"type": "primary", "email": f"info{ident[-1]}@example.com"}],
     }
 

@@ -113,7 +113,8 @@ class Invoice(db.Model):
     events = relationship(
         "InvoiceEvent",
         back_populates="invoice",
-        order_by="InvoiceEvent.occurred_at",
+        # The id breaks ties: events of one transaction share their moment.
+        order_by="(InvoiceEvent.occurred_at, InvoiceEvent.id)",
         # Events go with their document (deleting an import): deleted, never orphaned.
         cascade="all, delete-orphan",
         passive_deletes=True,

@@ -88,10 +88,14 @@ def amount(element: Element | None, where: str) -> tuple[Decimal, str]:
         # ISO amounts have at most 18 digits; anything larger (1e400) is not one.
         if not value.is_finite() or not 0 <= value < MAX_AMOUNT:
             raise InvalidOperation
-        value = value.quantize(CENT)
+        exact = value.quantize(CENT)
     except InvalidOperation:
         raise BankFileError(f"'{raw[:40]}' is not an amount ({where}).") from None
-    return value, (element.get("Ccy") or "EUR").upper()
+    if exact != value:
+        # Euro amounts in ISO 20022 have at most two decimals; rounding one would book
+        # an amount the bank never moved.
+        raise BankFileError(f"'{raw[:40]}' has a fraction of a cent ({where}).")
+    return exact, (element.get("Ccy") or "EUR").upper()
 
 
 def day(parent: Element | None, path: str, where: str) -> date | None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from collector.core.money import round_cents
 from collector.models import EntryNumbering, ExactConnection, Invoice
 from collector.services.exact_settings import rate_key, rate_label, term_key
 
-CENT = Decimal("0.01")
 INT32_MAX = 2**31 - 1
 DESCRIPTION_MAX = 60  # Exact's description fields; longer text is cut, never refused
 
@@ -176,7 +176,7 @@ def _sign(invoice: Invoice, document: dict) -> Decimal:
 
 
 def _round(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_cents(amount)
 
 
 def _kind(invoice: Invoice) -> str:

@@ -28,7 +28,7 @@ from collector.models import (
     TeamleaderConnection,
 )
 from collector.models.types import utcnow
-from collector.services import events, lifecycle
+from collector.services import events, lifecycle, overpayments
 from collector.services.customer_sync import CustomerSync, refs_of, sync_customers
 from collector.services.lifecycle import credited_total
 from collector.services.profile_choice import Choice, ProfileChooser
@@ -450,6 +450,8 @@ def apply_credit(
         lifecycle.transition(
             invoice, InvoiceState.PAID, PAID_WITH_CREDIT, actor=actor, import_id=import_id
         )
+    # A credit note on a document paid already leaves money the customer may want back.
+    overpayments.track(invoice, lifecycle.overpaid(invoice), actor=actor)
     elif reopens and invoice.amount_due > 0:
         state = lifecycle.open_state(invoice, today or clock.local_today())
         lifecycle.transition(

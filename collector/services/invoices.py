@@ -1,5 +1,5 @@
 """The documents overview: filter, page and read invoices and credit notes; an admin's
-"mark as paid" and "archive" of one."""
+"mark as paid" and "archive" of one, and the refund or keep of its overpayment."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from collector.models import (
     InvoiceEvent,
     InvoiceState,
     OnlinePayment,
+    Overpayment,
+    OverpaymentStatus,
     Payment,
     PaymentKind,
     PaymentSource,
@@ -31,8 +33,9 @@ from collector.models import (
     TeamleaderSync,
 )
 from collector.models.types import utcnow
-from collector.services import lifecycle
-from collector.services.errors import Invalid, NotFound, ServiceError
+from collector.payments import ProviderClient
+from collector.services import lifecycle, online_payments, overpayments
+from collector.services.errors import Conflict, Invalid, NotFound, ServiceError
 from collector.services.listing import (
     DEFAULT_PER_PAGE,
     ROW_ID,
@@ -235,6 +238,9 @@ class InvoiceDetail:
     may_mark_paid: bool = False
     may_archive: bool = False
     may_resend: bool = False  # Teamleader refused it, or it was not sent
+    overpayments: list[Overpayment] = field(default_factory=list)  # oldest first
+    overpayment: Overpayment | None = None  # the one waiting for a decision
+    may_refund: bool = False  # an online payment can carry the waiting one back
 
 
 def invoice_detail(invoice_id: int) -> InvoiceDetail:
@@ -263,6 +269,8 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
         .order_by(Collection.id)
     )
     sync = invoice.teamleader_sync
+    surplus = overpayments.of(invoice)
+    waiting = next((r for r in surplus if r.status == OverpaymentStatus.OPEN), None)
     return InvoiceDetail(
         invoice=invoice,
         events=list(events),
@@ -274,6 +282,10 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
         may_mark_paid=may_mark_paid(invoice),
         may_archive=invoice.state != InvoiceState.ARCHIVED,
         may_resend=sync is not None and sync.status in NEEDS_A_PERSON,
+        overpayments=surplus,
+        overpayment=waiting,
+        may_refund=waiting is not None
+        and online_payments.refundable(invoice, waiting.amount) is not None,
     )
 
 
@@ -358,6 +370,23 @@ def archive(invoice_id: int, reason: str, actor: str) -> Invoice:
     """An admin closes the document without (further) payment, with a reason. Commits."""
     with _changing(invoice_id) as invoice:
         lifecycle.archive(invoice, reason, actor=actor)
+    return invoice
+
+
+def keep_overpayment(invoice_id: int, reason: str, actor: str) -> Invoice:
+    """An admin keeps the document's overpayment, with a reason. Commits."""
+    with _changing(invoice_id) as invoice:
+        overpayments.keep(invoice, reason, actor=actor)
+    return invoice
+
+
+def refund_overpayment(invoice_id: int, provider: ProviderClient | None, actor: str) -> Invoice:
+    """An admin gives the document's overpayment back through the payment provider.
+    Commits; the provider is only called under the document's lock."""
+    with _changing(invoice_id) as invoice:
+        if provider is None:
+            raise Conflict("No payment provider is configured: refund it by other means.")
+        online_payments.refund_overpayment(provider, invoice, actor=actor)
     return invoice
 
 

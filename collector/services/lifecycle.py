@@ -40,7 +40,7 @@ from collector.models import (
     TeamleaderSync,
 )
 from collector.models.types import utcnow
-from collector.services import events, outbox, status_callbacks
+from collector.services import events, outbox, overpayments, status_callbacks
 from collector.services.errors import Conflict, required_reason
 
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
@@ -178,6 +178,20 @@ def recompute_due(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
     return invoice.amount_due
 
 
+def overpaid(invoice: Invoice) -> Decimal:
+    """What the payments that stand (ours and those mirrored from Teamleader) exceed the
+    payable less our credit notes by: money the customer may want back. ``amount_due``
+    stops at zero; this is what lies beyond it. Zero for a credit note."""
+    if invoice.kind != DocumentKind.INVOICE:
+        return ZERO
+    payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
+    owed = max(ZERO, payable - credited_total(invoice))
+    standing = sum(
+        (net(p) for p in invoice.payments if p.kind == PaymentKind.PAYMENT and p.counts), ZERO
+    )
+    return max(ZERO, standing - owed)
+
+
 # -- the state machine --------------------------------------------------------------------
 
 
@@ -215,6 +229,7 @@ def settle(invoice: Invoice, reason: str, *, actor: str, today: date | None = No
     """Recompute what is due and move the state to match: PAID when nothing is left,
     back to open when a PAID document is owed money again."""
     recompute_due(invoice)
+    overpayments.track(invoice, overpaid(invoice), actor=actor)
     if invoice.state == InvoiceState.ARCHIVED or invoice.kind == DocumentKind.CREDIT_NOTE:
         return
     if invoice.amount_due <= ZERO:

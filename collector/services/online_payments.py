@@ -5,6 +5,11 @@ says is trusted: the payment is fetched from the provider and only that record i
 applied (``apply``) — to the ledger, through the state machine. Refunds and
 chargebacks arrive the same way (the provider calls the webhook again) and are read
 from the same fetch.
+
+A checkout is started under the document's lock and sent with an ``Idempotency-Key``
+(``checkout_key``), so a double click, a second tab or a retry after a lost answer makes
+one payment. Money paid beyond what was due is an overpayment (``overpayments``); an
+admin may give it back through the provider (``refund_overpayment``).
 """
 
 from __future__ import annotations
@@ -12,13 +17,22 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from collector.extensions import db
-from collector.models import Invoice, OnlinePayment, PaymentKind, PaymentSource
+from collector.models import (
+    Invoice,
+    OnlinePayment,
+    Overpayment,
+    Payment,
+    PaymentKind,
+    PaymentSource,
+)
 from collector.models.types import utcnow
 from collector.payments import NotFound as ProviderNotFound
 from collector.payments import ProviderClient, ProviderError
-from collector.services import events, lifecycle
+from collector.services import events, lifecycle, overpayments
+from collector.services.errors import Conflict
 from collector.services.lifecycle import PAYABLE, ZERO
 
 log = logging.getLogger(__name__)
@@ -58,20 +72,62 @@ def known(provider_id: str) -> bool:
 def start_checkout(
     provider: ProviderClient, invoice: Invoice, *, redirect_url: str, webhook_url: str
 ) -> str:
-    """Create a payment of what is due and return the provider's checkout URL."""
-    if invoice.is_credit_note or invoice.state not in PAYABLE or invoice.amount_due <= ZERO:
+    """Return the checkout URL for what is due: the document's open checkout for that
+    amount if there is one, else a new payment at the provider. Decided under the
+    document's lock, so two clicks at once make one checkout. Commits."""
+    locked = lifecycle.lock(invoice.id)
+    try:
+        _refuse_unless_payable(locked)
+        online = _reusable(locked) or _create(
+            provider, locked, redirect_url=redirect_url, webhook_url=webhook_url
+        )
+    except CheckoutRefused:
+        db.session.rollback()  # frees the lock at once
+        raise
+    db.session.commit()
+    if not online.checkout_url:
+        raise CheckoutRefused("The payment provider gave no checkout page.", status=503)
+    return online.checkout_url
+
+
+def checkout_key(invoice: Invoice, amount: Decimal, previous: OnlinePayment | None) -> str:
+    """The Idempotency-Key of a new checkout: the same for every try of one attempt (an
+    answer lost on the way back, a click while it was under way), a new one once that
+    attempt's payment is recorded — so after it failed, expired, was cancelled or was for
+    another amount. The Teamleader id, not our row id, names the document: ids repeat
+    across databases that may share one provider account."""
+    after = previous.id if previous is not None else 0
+    return f"checkout-{invoice.teamleader_id}-{amount:f}{invoice.currency}-after-{after}"
+
+
+def _reusable(invoice: Invoice) -> OnlinePayment | None:
+    """The latest checkout if the customer may still pay it for what is due now."""
+    online = latest(invoice)
+    if (
+        online is not None
+        and online.status == "open"
+        and online.amount == invoice.amount_due
+        and online.checkout_url
+        and utcnow() - online.created_at < REUSE_OPEN_FOR
+    ):
+        return online
+    return None
+
+
+def _refuse_unless_payable(invoice: Invoice | None) -> None:
+    if invoice is None or invoice.is_credit_note:
+        raise CheckoutRefused("Nothing is due on this document.")
+    if invoice.state not in PAYABLE or invoice.amount_due <= ZERO:
         raise CheckoutRefused("Nothing is due on this document.")
     if invoice.profile is None or not invoice.profile.allow_payment_link:
         raise CheckoutRefused("This document cannot be paid online.")
-    reusable = latest(invoice)
-    if (
-        reusable is not None
-        and reusable.status == "open"
-        and reusable.amount == invoice.amount_due
-        and reusable.checkout_url
-        and utcnow() - reusable.created_at < REUSE_OPEN_FOR
-    ):
-        return reusable.checkout_url
+
+
+def _create(
+    provider: ProviderClient, invoice: Invoice, *, redirect_url: str, webhook_url: str
+) -> OnlinePayment:
+    """A new payment of what is due at the provider, recorded with its key and an event."""
+    key = checkout_key(invoice, invoice.amount_due, latest(invoice))
     try:
         record = provider.create_payment(
             invoice.amount_due,
@@ -80,6 +136,7 @@ def start_checkout(
             redirect_url,
             webhook_url,
             metadata={"invoice_id": invoice.id},
+            idempotency_key=key,
         )
     except ProviderError as exc:
         log.warning("the payment provider refused a checkout for invoice %s: %s", invoice.id, exc)
@@ -90,6 +147,7 @@ def start_checkout(
     online = OnlinePayment(
         invoice=invoice,
         provider_id=record["id"],
+        idempotency_key=key,
         amount=record["amount"],
         currency=record["currency"],
         status=record["status"],
@@ -103,10 +161,7 @@ def start_checkout(
         actor="customer",
         provider_id=record["id"],
     )
-    db.session.commit()
-    if not online.checkout_url:
-        raise CheckoutRefused("The payment provider gave no checkout page.", status=503)
-    return online.checkout_url
+    return online
 
 
 def refresh_latest(provider: ProviderClient, invoice: Invoice) -> OnlinePayment | None:
@@ -218,3 +273,71 @@ def _apply_reversal(payment, key, kind, item: dict, *, stands: bool, reason: str
     elif existing is not None and not stands:
         what = "Chargeback reversed" if kind == PaymentKind.CHARGEBACK else "Refund cancelled"
         lifecycle.cancel_entry(existing, what, actor="provider")
+
+
+# -- giving an overpayment back ---------------------------------------------------------------
+
+
+def refund_overpayment(provider: ProviderClient, invoice: Invoice, *, actor: str) -> Overpayment:
+    """Refund the document's open overpayment through an online payment that can carry
+    it, and record the refund in the ledger. The caller holds the document's lock and
+    commits; a refusal (``Conflict``) has changed nothing here."""
+    row = overpayments.open_for(invoice)
+    if row is None:
+        raise Conflict(f"{invoice.number} has no overpayment waiting for a decision.")
+    found = refundable(invoice, row.amount)
+    if found is None:
+        raise Conflict(
+            f"No online payment of {invoice.number} can carry a refund of {row.amount} "
+            f"{row.currency}. Give it back by other means, then keep it with that reason."
+        )
+    online, payment = found
+    try:
+        refund = provider.create_refund(
+            online.provider_id,
+            row.amount,
+            row.currency,
+            f"Overpayment of invoice {invoice.number}",
+            idempotency_key=refund_key(invoice, row),
+        )
+    except ProviderError as exc:
+        log.warning("the payment provider refused a refund for invoice %s: %s", invoice.id, exc)
+        raise Conflict(
+            "The payment provider refused the refund or did not answer; nothing was refunded. "
+            "Try again in a few minutes."
+        ) from exc
+    if refund["status"] not in SETTLED_REFUND:
+        raise Conflict(f"The payment provider did not take the refund ({refund['status']}).")
+    overpayments.refunded(row, online, refund["id"], actor=actor)
+    lifecycle.record_reversal(
+        payment,
+        key=f"provider:{refund['id']}",
+        kind=PaymentKind.REFUND,
+        amount=refund["amount"],
+        occurred_at=refund["created_at"],
+        actor=actor,
+        reason="Overpayment refunded",
+        reference=refund["id"],
+    )
+    return row
+
+
+def refundable(invoice: Invoice, amount: Decimal) -> tuple[OnlinePayment, Payment] | None:
+    """The newest paid online payment of the document of which at least ``amount`` still
+    stands in the ledger, with its ledger row; None when there is none."""
+    paid = db.session.scalars(
+        db.select(OnlinePayment)
+        .where(OnlinePayment.invoice_id == invoice.id, OnlinePayment.status == "paid")
+        .order_by(OnlinePayment.id.desc())
+    )
+    for online in paid:
+        payment = lifecycle.by_key(f"provider:{online.provider_id}")
+        if payment is not None and payment.counts and lifecycle.net(payment) >= amount:
+            return online, payment
+    return None
+
+
+def refund_key(invoice: Invoice, row: Overpayment) -> str:
+    """The Idempotency-Key of an overpayment's refund: a retry after a lost answer gets
+    the refund the first try made, never a second one."""
+    return f"refund-{invoice.teamleader_id}-overpayment-{row.id}-{row.amount:f}{row.currency}"

@@ -1,7 +1,7 @@
 """What a person must look at: documents Teamleader refused or that were not sent to it,
-status callbacks given up on, and emails to customers that failed or may not have gone
-out. Each outbox keeps trying on its own; these are the ones it stopped on or cannot
-judge."""
+status callbacks given up on, emails to customers that failed or may not have gone
+out, and money paid beyond what a document asked for. Each outbox keeps trying on its
+own; these are the ones it stopped on or cannot judge."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from collector.models import (
     DocumentMail,
     DocumentMailStatus,
     Invoice,
+    Overpayment,
     TeamleaderSync,
 )
-from collector.services import status_callbacks, teamleader_payments
+from collector.services import overpayments, status_callbacks, teamleader_payments
 
 LIMIT = 200
 
@@ -28,18 +29,21 @@ class Problems:
     teamleader: list[TeamleaderSync]  # refused (failed) or not sent (skipped), newest first
     callbacks: list[CallbackDelivery]  # given up, newest first
     mails: list[DocumentMail]  # failed or uncertain, newest first
+    overpayments: list[Overpayment]  # waiting for a refund or a keep, newest first
 
     @property
     def count(self) -> int:
-        return len(self.teamleader) + len(self.callbacks) + len(self.mails)
+        lists = (self.teamleader, self.callbacks, self.mails, self.overpayments)
+        return sum(len(found) for found in lists)
 
 
 def find_problems(limit: int = LIMIT) -> Problems:
-    """The three lists of the sync problems page, each with its documents loaded."""
+    """The four lists of the sync problems page, each with its documents loaded."""
     return Problems(
         teamleader=teamleader_payments.problems(limit),
         callbacks=status_callbacks.failed_deliveries(limit),
         mails=failed_mails(limit),
+        overpayments=overpayments.waiting(limit),
     )
 
 

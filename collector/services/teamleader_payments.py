@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import joinedload
 
+from collector.core.money import round_cents
 from collector.extensions import db
 from collector.models import (
     NEEDS_A_PERSON,
@@ -42,7 +43,6 @@ from collector.teamleader import (
     Unavailable,
 )
 
-CENT = Decimal("0.01")
 LEASE_SECONDS = 120
 # Teamleader down or busy: try again after these many seconds, then hourly.
 BACKOFF = (10, 30, 60, 120, 300, 600, 1800)
@@ -58,7 +58,8 @@ def _day(when: datetime | date) -> date:
 
 
 def _entry(amount: Decimal, when: datetime | date) -> tuple[Decimal, date]:
-    return Decimal(amount).quantize(CENT), _day(when)
+    # Teamleader's amounts are compared with ours to the cent, by the one rounding rule.
+    return round_cents(amount), _day(when)
 
 
 @dataclass

@@ -6,8 +6,9 @@ conventions (Decimal money, UTC datetimes, null scalars as None, missing lists a
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load
+from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load
 
+from collector.core.money import round_cents
 from collector.teamleader.fields import Money, Number, Ref, UtcDateTime, listing, nullable
 
 Str = fields.String
@@ -110,6 +111,16 @@ class TotalSchema(Base):
                 return {**data, "currency": money["currency"]}
         return data
 
+    @post_load
+    def _to_the_cent(self, data, **kwargs):
+        # A document's totals are printed to the cent. Whether the API can send more
+        # digits is not documented [?]; if it does, read them as the invoice prints them
+        # (half-up), since our money columns refuse fractions of a cent.
+        for key in ("tax_exclusive", "tax_inclusive", "payable", "due"):
+            if data.get(key) is not None:
+                data[key] = round_cents(data[key])
+        return data
+
 
 class LineTotalSchema(Base):
     """Line totals as Decimals, before and after discount."""
@@ -187,6 +198,11 @@ class PaymentSchema(Base):
     def _currency(self, data, **kwargs):
         if isinstance(data, dict) and isinstance(data.get("payment"), dict):
             return {**data, "currency": data["payment"].get("currency")}
+        return data
+
+    @post_load
+    def _to_the_cent(self, data, **kwargs):
+        data["amount"] = round_cents(data["amount"])  # as TotalSchema's totals
         return data
 
 

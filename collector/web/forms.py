@@ -223,6 +223,17 @@ class ArchiveForm(FlaskForm):
         return {"reason": self.reason.data or ""}
 
 
+class KeepOverpaymentForm(ArchiveForm):
+    """Keep money paid beyond what was due, with the reason kept on the history."""
+
+
+class RefundOverpaymentForm(FlaskForm):
+    """Give the overpayment back through the payment provider: just the CSRF token."""
+
+    def to_data(self) -> dict:
+        return {}
+
+
 class MarkPaidForm(ArchiveForm):
     paid_at = DateField("Paid on (empty: today)", validators=[Optional()])
 

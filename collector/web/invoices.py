@@ -1,5 +1,5 @@
 """Invoices and credit notes: the overview with its filters, one document, and an
-admin's "mark as paid" and "archive" of it."""
+admin's "mark as paid" and "archive" of it, and the refund or keep of its overpayment."""
 
 from flask import (
     Blueprint,
@@ -21,7 +21,13 @@ from collector.services import customer_mail, documents, invoices, profiles
 from collector.services import teamleader_connection as tl
 from collector.services.errors import Conflict, Invalid, NotFound
 from collector.web import list_args, protect, saved
-from collector.web.forms import ArchiveForm, ConfirmForm, MarkPaidForm
+from collector.web.forms import (
+    ArchiveForm,
+    ConfirmForm,
+    KeepOverpaymentForm,
+    MarkPaidForm,
+    RefundOverpaymentForm,
+)
 
 bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 
@@ -33,6 +39,8 @@ ACTIONS = ("fetch_pdfs", "send_invitations")
 # Both forms sit on the detail page: prefixes keep their fields' names and ids apart.
 MARK_PAID = "paid"
 ARCHIVE = "archive"
+KEEP = "keep"
+REFUND = "refund"
 
 
 @bp.get("/")
@@ -79,6 +87,8 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
     invoice = found.invoice
     forms.setdefault("mark_paid_form", MarkPaidForm(prefix=MARK_PAID, formdata=None))
     forms.setdefault("archive_form", ArchiveForm(prefix=ARCHIVE, formdata=None))
+    forms.setdefault("keep_form", KeepOverpaymentForm(prefix=KEEP, formdata=None))
+    forms.setdefault("refund_form", RefundOverpaymentForm(prefix=REFUND, formdata=None))
     return render_template(
         "invoices/detail.html",
         invoice=invoice,
@@ -103,6 +113,25 @@ def mark_paid(invoice_id: int):
 def archive(invoice_id: int):
     form = ArchiveForm(prefix=ARCHIVE)
     return _change(invoice_id, form, "archive_form", invoices.archive, "Archived.")
+
+
+@bp.post("/<int:invoice_id>/overpayment/refund")
+def refund_overpayment(invoice_id: int):
+    provider = clients.payment_provider(current_app)
+
+    def refund(invoice_id: int, actor: str):
+        return invoices.refund_overpayment(invoice_id, provider, actor)
+
+    form = RefundOverpaymentForm(prefix=REFUND)
+    return _change(invoice_id, form, "refund_form", refund, "The overpayment is refunded.")
+
+
+@bp.post("/<int:invoice_id>/overpayment/keep")
+def keep_overpayment(invoice_id: int):
+    form = KeepOverpaymentForm(prefix=KEEP)
+    return _change(
+        invoice_id, form, "keep_form", invoices.keep_overpayment, "The overpayment is kept."
+    )
 
 
 def _change(invoice_id: int, form, name: str, verb, done: str):

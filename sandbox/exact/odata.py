@@ -7,8 +7,9 @@ parentheses, literals (``'it''s'``, ``guid'…'``, ``datetime'…'``, numbers, `
 property needs a ``guid'…'`` literal). String comparisons ignore case (Exact runs on SQL
 Server's case-insensitive collation) but not padding or separators: ``Code eq '25'`` does
 not find ``'                25'``, and ``VATNumber eq 'BE0477472701'`` does not find an
-account holding ``'BE 0477.472.701'`` (Exact keeps a VAT number as it was typed). ``$select``, ``$orderby``, ``$top``, ``$skiptoken`` and
-``$inlinecount`` are handled by ``Query``.
+account holding ``'BE 0477.472.701'`` (Exact keeps a VAT number as it was typed).
+``$select``, ``$orderby``, ``$top``, ``$skiptoken`` and ``$inlinecount`` are handled by
+``Query``.
 """
 
 from __future__ import annotations

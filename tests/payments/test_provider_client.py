@@ -193,6 +193,65 @@ def test_create_payment_without_idempotency_key_sends_no_header(rsps, client):
     assert b'"metadata": null' in sent.body
 
 
+# -- create_refund ------------------------------------------------------------------------
+
+
+def test_create_refund_sends_the_amount_and_the_idempotency_key(rsps, client):
+    expected = {"amount": {"currency": "EUR", "value": "4.50"}, "description": "Overpayment"}
+    headers = {"Authorization": f"Bearer {KEY}", "Idempotency-Key": "refund-42-1"}
+    rsps.post(
+        f"{PAYMENT_URL}/refunds",
+        json=refund("re_4qqhO89gsT", "4.50", status="pending"),
+        status=201,
+        content_type=HAL,
+        match=[matchers.json_params_matcher(expected), matchers.header_matcher(headers)],
+    )
+
+    created = client.create_refund(
+        PAYMENT_ID, Decimal("4.5"), "EUR", "Overpayment", idempotency_key="refund-42-1"
+    )
+
+    assert created == {
+        "id": "re_4qqhO89gsT",
+        "amount": Decimal("4.50"),
+        "status": "pending",
+        "created_at": datetime(2024, 3, 21, 8, tzinfo=UTC),
+    }
+
+
+def test_create_refund_without_key_or_description_sends_neither(rsps, client):
+    rsps.post(f"{PAYMENT_URL}/refunds", json=refund("re_1", "10.00", "queued"), status=201)
+
+    client.create_refund(PAYMENT_ID, Decimal("10.00"), "EUR")
+
+    sent = rsps.calls[0].request
+    assert "Idempotency-Key" not in sent.headers
+    assert sent.body == b'{"amount": {"currency": "EUR", "value": "10.00"}}'
+
+
+def test_create_refund_refuses_a_bad_id_or_amount_before_any_call(rsps, client):
+    with pytest.raises(ValueError, match="payment_id must look like tr_"):
+        client.create_refund("re_wrong", Decimal("1.00"), "EUR")
+    with pytest.raises(ValueError, match="amount must be positive"):
+        client.create_refund(PAYMENT_ID, Decimal("0.00"), "EUR")
+    assert len(rsps.calls) == 0
+
+
+def test_a_refused_refund_is_validation_failed(rsps, client):
+    detail = "The amount is higher than the amount remaining."
+    rsps.post(
+        f"{PAYMENT_URL}/refunds",
+        json=error_body(422, "Unprocessable Entity", detail, "amount.value"),
+        status=422,
+        content_type=HAL,
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        client.create_refund(PAYMENT_ID, Decimal("99.00"), "EUR")
+
+    assert refused.value.field == "amount.value" and detail in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("given", "sent"),
     [(Decimal("10"), "10.00"), (Decimal("7.5"), "7.50"), (Decimal("1234.56"), "1234.56")],

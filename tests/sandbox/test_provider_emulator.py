@@ -300,6 +300,143 @@ def test_the_same_idempotency_key_and_body_give_the_same_payment(provider, recei
     assert len(provider.data("GET", "payments")) == 2
     with pytest.raises(ValidationFailed, match="Idempotency-Key"):
         new_payment(provider, receiver.url, idempotency_key="invoice-42-1", description="Other")
+    assert len(provider.data("GET", "payments")) == 2
+
+
+def post_payment(provider, key: str | None, body: dict | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {KEY}"} | ({"Idempotency-Key": key} if key else {})
+    return provider.http.post(f"{provider.api}/payments", json=body or GOOD, headers=headers)
+
+
+def test_a_repeated_key_answers_the_first_answer_not_the_payment_as_it_is_now(provider):
+    first = post_payment(provider, "k-1")
+    provider.data("POST", f"payments/{first.json()['id']}/status", json={"status": "paid"})
+
+    again = post_payment(provider, "k-1")
+
+    # Mollie replays the original response: still open, with its checkout link.
+    assert again.status_code == first.status_code == 201
+    assert again.headers["Content-Type"] == "application/hal+json"
+    assert again.json() == first.json()
+    assert again.json()["status"] == "open"
+    assert provider.client().get_payment(first.json()["id"])["status"] == "paid"
+
+
+def test_the_same_key_for_another_request_is_a_422_in_mollies_shape(provider):
+    post_payment(provider, "k-1")
+    other_amount = {**GOOD, "amount": {"currency": "EUR", "value": "11.00"}}
+
+    refused = post_payment(provider, "k-1", other_amount)
+
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/hal+json"
+    problem = refused.json()
+    assert problem["status"] == 422 and problem["title"] == "Unprocessable Entity"
+    assert "Idempotency-Key" in problem["detail"]
+    assert problem["_links"]["documentation"]["type"] == "text/html"
+    assert len(provider.data("GET", "payments")) == 1
+
+
+def test_a_refused_request_keeps_no_key(provider):
+    bad = post_payment(provider, "k-1", {**GOOD, "description": " "})
+    unauthorised = provider.http.post(
+        f"{provider.api}/payments", json=GOOD, headers={"Idempotency-Key": "k-1"}
+    )
+    provider.data("POST", "faults", json={"kind": "error", "status": 503})
+    failed = post_payment(provider, "k-1")
+
+    good = post_payment(provider, "k-1")
+
+    assert (bad.status_code, unauthorised.status_code, failed.status_code) == (422, 401, 503)
+    assert good.status_code == 201
+    assert len(provider.data("GET", "payments")) == 1
+
+
+def test_an_answer_lost_on_the_way_back_is_found_again_with_the_same_key(provider, receiver):
+    provider.data("POST", "faults", json={"kind": "lost", "status": 502})
+    client = provider.client()
+
+    with pytest.raises(Unavailable):
+        new_payment(provider, receiver.url, idempotency_key="invoice-42-1")
+    # The payment was made although its answer was lost; the retry finds it.
+    (made,) = provider.data("GET", "payments")
+    retried = new_payment(provider, receiver.url, idempotency_key="invoice-42-1")
+
+    assert retried["id"] == made["id"]
+    assert len(provider.data("GET", "payments")) == 1
+    assert client.get_payment(made["id"])["status"] == "open"
+
+
+def test_keys_are_kept_for_a_limited_time():
+    app = create_app({"IDEMPOTENCY_MINUTES": 0})
+    http = app.test_client()
+    headers = {"Authorization": f"Bearer {KEY}", "Idempotency-Key": "k-1"}
+
+    first = http.post("/v2/payments", json=GOOD, headers=headers)
+    second = http.post("/v2/payments", json=GOOD, headers=headers)
+
+    # Past the retention the key is new again: a second payment.
+    assert first.status_code == second.status_code == 201
+    assert first.get_json()["id"] != second.get_json()["id"]
+
+
+def test_forgetting_the_keys_makes_them_new(provider, receiver):
+    first = new_payment(provider, receiver.url, idempotency_key="k-1")
+
+    assert provider.data("DELETE", "idempotency-keys") == {"forgotten": 1}
+
+    assert new_payment(provider, receiver.url, idempotency_key="k-1")["id"] != first["id"]
+
+
+def test_refunds_through_the_api(provider, receiver):
+    created = new_payment(provider, receiver.url)
+    provider.data("POST", f"payments/{created['id']}/status", json={"status": "paid"})
+    client = provider.client()
+
+    refund = client.create_refund(
+        created["id"], Decimal("4.00"), "EUR", "Overpayment", idempotency_key="r-1"
+    )
+    again = client.create_refund(
+        created["id"], Decimal("4.00"), "EUR", "Overpayment", idempotency_key="r-1"
+    )
+
+    assert refund == again
+    assert refund["status"] == "pending" and refund["amount"] == Decimal("4.00")
+    payment = client.get_payment(created["id"])
+    assert payment["amount_refunded"] == Decimal("4.00")
+    assert [r["id"] for r in payment["refunds"]] == [refund["id"]]
+    assert len(receiver.bodies) == 1  # paid; creating a refund calls no webhook
+    with pytest.raises(ValidationFailed) as too_much:
+        client.create_refund(created["id"], Decimal("6.01"), "EUR")
+    assert too_much.value.field == "amount"
+    with pytest.raises(ValidationFailed, match="Idempotency-Key"):
+        client.create_refund(created["id"], Decimal("5.00"), "EUR", idempotency_key="r-1")
+
+
+def test_a_key_from_one_endpoint_is_refused_on_another(provider, receiver):
+    created = new_payment(provider, receiver.url, idempotency_key="k-1")
+    provider.data("POST", f"payments/{created['id']}/status", json={"status": "paid"})
+
+    with pytest.raises(ValidationFailed, match="Idempotency-Key"):
+        provider.client().create_refund(
+            created["id"], Decimal("1.00"), "EUR", idempotency_key="k-1"
+        )
+
+
+def test_only_a_paid_payment_is_refunded_through_the_api(provider, receiver):
+    created = new_payment(provider, receiver.url)
+    client = provider.client()
+
+    with pytest.raises(ValidationFailed):
+        client.create_refund(created["id"], Decimal("1.00"), "EUR")
+    provider.data("POST", f"payments/{created['id']}/status", json={"status": "paid"})
+    with pytest.raises(ValidationFailed) as currency:
+        client.create_refund(created["id"], Decimal("1.00"), "USD")
+    with pytest.raises(NotFound):
+        client.create_refund("tr_doesnotexist", Decimal("1.00"), "EUR")
+
+    assert currency.value.field == "amount.currency"
+    assert client.get_payment(created["id"])["refunds"] == []
 
 
 def test_a_wrong_key_is_401(provider, receiver):

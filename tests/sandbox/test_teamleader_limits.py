@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.teamleader import faults
+
 from .conftest import authorization_code, exchange, make_emulator
 
 
@@ -110,15 +112,21 @@ def test_injected_503_and_429(tl, api):
     assert api("users.me").status_code == 200
 
 
-def test_injected_latency(tl, api):
+def test_injected_latency(tl, api, emulator):
     tl.post("/_control/faults", json={"kind": "latency", "ms": 80, "endpoint": "users.me"})
     started = time.monotonic()
     assert api("users.me").status_code == 200
-    assert time.monotonic() - started >= 0.08
+    assert time.monotonic() - started >= 0.08  # a floor only: a busy machine adds, never takes
+    # Latency holds until cleared, for its endpoint only. What a call would be delayed by is
+    # read from the emulator's own decision, not timed: a stopwatch flakes under load.
+    [fault] = tl.get("/_control/faults").get_json()["data"]
+    assert (fault["kind"], fault["ms"], fault["remaining"]) == ("latency", 80, None)
+    assert faults.take(emulator.store, "users.me").delay_ms == 80
+    assert faults.take(emulator.store, "invoices.list").delay_ms == 0
     assert tl.delete("/_control/faults").status_code == 204
-    started = time.monotonic()
-    api("users.me")
-    assert time.monotonic() - started < 0.08
+    assert tl.get("/_control/faults").get_json()["data"] == []
+    assert faults.take(emulator.store, "users.me") == faults.Injection()
+    assert api("users.me").status_code == 200
 
 
 def test_token_endpoint_fault(tl, tokens):

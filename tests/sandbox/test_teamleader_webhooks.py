@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,18 +14,31 @@ from .conftest import authorization_code, exchange, make_emulator
 
 
 class Receiver:
-    """A tiny HTTP server on 127.0.0.1 that records every POST body."""
+    """A tiny HTTP server on 127.0.0.1 that records every POST body.
 
-    def __init__(self, delay: float = 0.0) -> None:
+    With ``held``, it answers only once the test calls ``release()`` (or after ``HOLD_MAX``
+    seconds): a receiver exactly as slow as the test needs, with no timing to guess.
+    """
+
+    HOLD_MAX = 30.0
+
+    def __init__(self, held: bool = False) -> None:
         received = self.received = []
+        arrived, released = self.arrived, self.released = threading.Event(), threading.Event()
+        if not held:
+            released.set()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server naming
                 length = int(self.headers["Content-Length"])
                 received.append(json.loads(self.rfile.read(length)))
-                time.sleep(delay)
-                self.send_response(200)
-                self.end_headers()
+                arrived.set()
+                released.wait(Receiver.HOLD_MAX)
+                try:
+                    self.send_response(200)
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up waiting (its timeout): nobody to answer
 
             def log_message(self, *args):
                 pass
@@ -38,7 +50,11 @@ class Receiver:
         serve = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
         serve.start()
 
+    def release(self) -> None:
+        self.released.set()
+
     def close(self) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
 
@@ -161,24 +177,46 @@ def test_unreachable_receiver_is_recorded_as_an_error(tl, api):
     assert delivery["status"] is None and "ConnectionError" in delivery["error"]
 
 
-def test_slow_receiver_never_blocks_the_api_answer():
-    app = make_emulator(WEBHOOK_TIMEOUT=0.2)
+def _remove_payments_with_a_held_receiver(webhook_timeout: float):
+    """An emulator whose one webhook receiver holds every delivery until released; returns
+    the emulator app, its test client, the receiver and the answer to invoices.removePayments
+    (which fires invoice.paymentRemoved)."""
+    app = make_emulator(WEBHOOK_TIMEOUT=webhook_timeout)
     client = app.test_client()
     token = exchange(client, authorization_code(client)).get_json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    slow = Receiver(delay=0.5)
+    held = Receiver(held=True)
+    registered = client.post(
+        "/webhooks.register",
+        json={"url": held.url, "types": ["invoice.paymentRemoved"]},
+        headers=headers,
+    )
+    assert registered.status_code == 204
+    invoice_id = next(iter(app.extensions["teamleader_emulator"].store.data.invoices))
+    response = client.post("/invoices.removePayments", json={"id": invoice_id}, headers=headers)
+    return app, client, held, response
+
+
+def test_slow_receiver_never_blocks_the_api_answer():
+    # The receiver answers only when released, and the emulator would wait 30 s for it: had
+    # the API waited for the delivery, there would be no answer yet — or a delivery on record.
+    app, client, held, response = _remove_payments_with_a_held_receiver(webhook_timeout=30)
     try:
-        client.post(
-            "/webhooks.register",
-            json={"url": slow.url, "types": ["invoice.paymentRemoved"]},
-            headers=headers,
-        )
-        invoice_id = next(iter(app.extensions["teamleader_emulator"].store.data.invoices))
-        started = time.monotonic()
-        response = client.post("/invoices.removePayments", json={"id": invoice_id}, headers=headers)
         assert response.status_code == 204
-        assert time.monotonic() - started < 0.15
+        assert app.extensions["teamleader_emulator"].store.deliveries == []
+        assert held.arrived.wait(10)  # the delivery was under way while we had the answer
+        held.release()
         (delivery,) = _deliveries(client)
-        assert "Timeout" in delivery["error"]
+        assert (delivery["status"], delivery["error"]) == (200, None)
     finally:
-        slow.close()
+        held.close()
+
+
+def test_a_receiver_slower_than_the_timeout_is_recorded_as_a_timeout():
+    _, client, held, response = _remove_payments_with_a_held_receiver(webhook_timeout=0.2)
+    try:
+        assert response.status_code == 204
+        (delivery,) = _deliveries(client)  # waits until the emulator gave up on it
+        assert delivery["status"] is None and "Timeout" in delivery["error"]
+    finally:
+        held.close()

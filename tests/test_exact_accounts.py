@@ -1,0 +1,125 @@
+"""The customer's Exact account: matched and created with the compact VAT number only.
+
+HTTP through ``responses`` against the real client: a call not registered fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+
+from collector.exact import ExactClient, StaticTokenSource, build_session
+from collector.extensions import db
+from collector.models import ExactAccount, ExactConnection
+from collector.services import exact_accounts
+from tests.exact.support import DIVISION, HOST, TOKEN, url
+from tests.support.factories import make_customer
+
+ACCOUNTS = url("crm/Accounts")
+OURS = "11111111-1111-4111-8111-111111111111"
+DUTCH = "22222222-2222-4222-8222-222222222222"
+NEW = "33333333-3333-4333-8333-333333333333"
+
+
+@pytest.fixture
+def rsps():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def client(rsps) -> ExactClient:
+    return ExactClient(build_session(), HOST, StaticTokenSource(TOKEN), DIVISION, max_retries=0)
+
+
+@pytest.fixture
+def connection(app) -> ExactConnection:
+    row = ExactConnection(
+        country="be", host=HOST, exact_user_id="u", division=DIVISION, skip_email_match=True
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def listed(*accounts: dict) -> dict:
+    return {"d": {"results": list(accounts)}}
+
+
+def account(ident: str, vat_number: str | None, country: str = "BE ", **extra) -> dict:
+    return {
+        "ID": ident,
+        "Code": "                42",
+        "Name": "Acme",
+        "Status": "C",
+        "VATNumber": vat_number,
+        "Country": country,
+        **extra,
+    }
+
+
+def vat_filter(call) -> str:
+    return parse_qs(urlsplit(call.request.url).query)["$filter"][0]
+
+
+def test_the_look_up_asks_for_the_compact_number_and_its_spellings(rsps, client, connection):
+    customer = make_customer(country="BE", vat_number="0477.472.701")
+    # Exact compares text: a Dutch account holding the same digits comes back too, and an
+    # account holding the printed form; only the one whose number reads as ours is taken.
+    rsps.get(
+        ACCOUNTS,
+        json=listed(account(DUTCH, "0477472701", country="NL "), account(OURS, "be 0477.472.701")),
+    )
+
+    assert exact_accounts.account_for(customer, connection, client) == OURS
+
+    assert vat_filter(rsps.calls[0]) == (
+        "(VATNumber eq 'BE0477472701' or VATNumber eq '0477472701'"
+        " or VATNumber eq '0477.472.701' or VATNumber eq 'BE 0477.472.701')"
+    )
+    link = db.session.scalars(db.select(ExactAccount).filter_by(customer_id=customer.id)).one()
+    assert (link.account_id, link.matched_by) == (OURS, "vat")
+
+
+def test_not_found_creates_the_account_with_the_compact_number(rsps, client, connection):
+    customer = make_customer(name="Acme", country="BE", vat_number="BE 0477.472.701")
+    rsps.get(ACCOUNTS, json=listed(account(DUTCH, "0477472701", country="NL ")))
+    rsps.post(ACCOUNTS, json={"d": account(NEW, "BE0477472701")}, status=201)
+
+    assert exact_accounts.account_for(customer, connection, client) == NEW
+
+    body = json.loads(rsps.calls[1].request.body)
+    assert body["VATNumber"] == "BE0477472701"
+    assert body["Status"] == "C"
+    link = db.session.scalars(db.select(ExactAccount).filter_by(customer_id=customer.id)).one()
+    assert link.matched_by == "created"
+
+
+def test_an_invalid_number_is_neither_looked_up_nor_sent(rsps, client, connection):
+    customer = make_customer(name="Typo", country="BE", vat_number="BE 0477.472.702")
+    assert customer.vat_warning  # the customer shows why
+    rsps.post(ACCOUNTS, json={"d": account(NEW, None)}, status=201)
+
+    assert exact_accounts.account_for(customer, connection, client) == NEW
+
+    [call] = rsps.calls  # no GET by VAT number
+    assert "VATNumber" not in json.loads(call.request.body)
+
+
+def test_e_mail_first_then_the_vat_number(rsps, client, connection):
+    connection.skip_email_match = False
+    customer = make_customer(
+        email="billing@acme.example", country="NL", vat_number="NL004495445B01"
+    )
+    rsps.get(ACCOUNTS, json=listed())
+    rsps.get(ACCOUNTS, json=listed(account(OURS, "NL004495445B01", country="NL ")))
+
+    assert exact_accounts.account_for(customer, connection, client) == OURS
+
+    assert vat_filter(rsps.calls[0]) == "Email eq 'billing@acme.example'"
+    assert vat_filter(rsps.calls[1]) == (
+        "(VATNumber eq 'NL004495445B01' or VATNumber eq '004495445B01')"
+    )
