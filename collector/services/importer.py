@@ -450,8 +450,6 @@ def apply_credit(
         lifecycle.transition(
             invoice, InvoiceState.PAID, PAID_WITH_CREDIT, actor=actor, import_id=import_id
         )
-    # A credit note on a document paid already leaves money the customer may want back.
-    overpayments.track(invoice, lifecycle.overpaid(invoice), actor=actor)
     elif reopens and invoice.amount_due > 0:
         state = lifecycle.open_state(invoice, today or clock.local_today())
         lifecycle.transition(
@@ -461,6 +459,8 @@ def apply_credit(
             actor=actor,
             import_id=import_id,
         )
+    # A credit note on a document paid already leaves money the customer may want back.
+    overpayments.track(invoice, lifecycle.overpaid(invoice), actor=actor)
 
 
 def _archived_by_credit(invoice: Invoice) -> bool:
