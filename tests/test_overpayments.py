@@ -23,7 +23,7 @@ from collector.models import (
     PaymentKind,
     PaymentSource,
 )
-from collector.services import lifecycle
+from collector.services import importer, lifecycle
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
 
@@ -140,6 +140,27 @@ def test_credit_notes_and_teamleaders_own_payments_count(invoice):
 
     # Payable 121 less the credit note's 21: 100 was owed, 171 paid.
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("71.00"))]
+
+
+def test_a_credit_note_on_a_paid_invoice_opens_an_overpayment(invoice):
+    pay(invoice, "provider:tr_1")
+    assert invoice.state == InvoiceState.PAID and rows(invoice) == []
+    make_invoice(
+        kind=DocumentKind.CREDIT_NOTE,
+        number="CN2026/0002",
+        credited_invoice_id=invoice.id,
+        total_excl_vat=Decimal("25.00"),
+        total_vat=Decimal("5.25"),
+        total_incl_vat=Decimal("30.25"),
+        amount_due=Decimal("0.00"),
+    )
+
+    importer.apply_credit(invoice, None, "teamleader", None)
+    db.session.commit()
+
+    # Paid in full, then credited 30.25: that much is now the customer's.
+    assert invoice.state == InvoiceState.PAID
+    assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("30.25"))]
 
 
 def test_what_was_kept_is_not_asked_again_but_more_is(invoice, admin_client):
