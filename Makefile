@@ -48,8 +48,8 @@ test: install ## the whole suite on PostgreSQL and Redis, then the portable part
 	DATABASE_URL=$(PG_URL)/$(TEST_DB) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 	DATABASE_URL= REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres and not browser" -q
 
-# The same suite with the machine's clock moved (libfaketime) a year ahead, to just before
-# local midnight on a month end: proof that no test depends on the day it was written.
+# The same suite with every Python process's clock moved (time-machine) a year ahead, to just
+# before local midnight on a month end: proof that no test depends on the day it was written.
 test-moved-clock: install ## the PostgreSQL suite again, with the clock moved a year ahead to a local midnight
 	@$(BIN)/python -m tests.support.services --database $(PG_URL)/$(TEST_DB) --redis $(TEST_REDIS_URL)
 	DATABASE_URL=$(PG_URL)/$(TEST_DB) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m tests.support.moved_clock -- $(BIN)/pytest -q

@@ -15,14 +15,13 @@ from collector.core import clock as core_clock
 from collector.extensions import db
 from collector.models import (
     DocumentMail,
-    DocumentMailKind,
-    DocumentMailStatus,
     InvoiceState,
 )
 from collector.services import collection_runs, company, creditor, direct_debit
 from collector.services.errors import Invalid
 from collector.web.filters import format_date
-from tests.support.factories import make_invoice, make_mandate, make_profile
+from tests.conftest import csrf_token
+from tests.support.factories import make_announcement, make_invoice, make_mandate, make_profile
 
 WINTER_NEW_YEAR = "2026-12-31T23:30:00Z"  # 00:30 on 1 January in Brussels (CET)
 SUMMER_MONTH_END = "2027-06-30T22:30:00Z"  # 00:30 on 1 July in Brussels (CEST)
@@ -64,21 +63,16 @@ def test_the_zone_is_a_setting_and_teamleaders_is_taken_until_one_is_chosen(app,
 
 
 @pytest.mark.parametrize(
-    ("at", "expired"), [("2026-12-31T22:30:00Z", False), (WINTER_NEW_YEAR, True)]
+    ("due", "at", "expired"),
+    [
+        (date(2026, 12, 31), "2026-12-31T22:30:00Z", False),  # winter, 23:30 local
+        (date(2026, 12, 31), WINTER_NEW_YEAR, True),
+        (date(2027, 6, 30), "2027-06-30T21:30:00Z", False),  # summer, 23:30 local
+        (date(2027, 6, 30), SUMMER_MONTH_END, True),
+    ],
 )
-def test_a_due_date_passes_at_local_midnight_in_winter(app, clock, at, expired):
-    invoice = make_invoice(invoice_date=date(2026, 12, 1), due_date=date(2026, 12, 31))
-    clock.set(at)
-    jobs.expire_overdue()
-    db.session.refresh(invoice)
-    assert invoice.state == (InvoiceState.EXPIRED if expired else InvoiceState.BOOKED)
-
-
-@pytest.mark.parametrize(
-    ("at", "expired"), [("2027-06-30T21:30:00Z", False), (SUMMER_MONTH_END, True)]
-)
-def test_a_due_date_passes_at_local_midnight_in_summer(app, clock, at, expired):
-    invoice = make_invoice(invoice_date=date(2027, 6, 1), due_date=date(2027, 6, 30))
+def test_a_due_date_passes_at_local_midnight(app, clock, due, at, expired):
+    invoice = make_invoice(invoice_date=due - timedelta(days=30), due_date=due)
     clock.set(at)
     jobs.expire_overdue()
     db.session.refresh(invoice)
@@ -114,18 +108,8 @@ def test_a_run_made_half_past_midnight_collects_after_the_local_today(app, clock
         invoice_date=date(2026, 12, 20),
         due_date=date(2027, 1, 4),
     )
-    db.session.add(
-        DocumentMail(
-            invoice_id=invoice.id,
-            kind=DocumentMailKind.INVITATION,
-            key="invitation",
-            status=DocumentMailStatus.SENT,
-            sent_at=clock.now() - timedelta(days=15),
-            direct_debit_on=date(2027, 1, 5),  # announced for "today": a run collects it ASAP
-            direct_debit_mandate_id=mandate.id,
-        )
-    )
-    db.session.commit()
+    # Announced for "today": a run collects it as soon as it may.
+    make_announcement(invoice, mandate, date(2027, 1, 5), sent_at=clock.now() - timedelta(days=15))
 
     today = core_clock.local_today()
     run = collection_runs.create_run(
@@ -147,42 +131,25 @@ def test_times_on_pages_are_shown_in_the_company_zone(app, clock):
     assert format_date(date(2027, 1, 1)) == "2027-01-01"  # a date is a date
 
 
-def test_the_settings_page_changes_the_zone_for_admins_only(app, clock, admin_client):
-    from tests.conftest import csrf_token
+def choose_zone(client, name: str):
+    token = csrf_token(client, "/settings/company")
+    return client.post("/settings/company", data={"csrf_token": token, "time_zone": name})
 
+
+def test_the_settings_page_changes_the_zone_for_admins_only(app, clock, admin_client):
     page = admin_client.get("/settings/company")
     assert page.status_code == 200
     assert '<option selected value="Europe/Brussels">' in page.get_data(as_text=True)
-    bad = admin_client.post(
-        "/settings/company",
-        data={"csrf_token": csrf_token(admin_client, "/settings/company"), "time_zone": "Nowhere"},
-    )
+    bad = choose_zone(admin_client, "Nowhere")
     assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
     assert company.current().time_zone == "Europe/Brussels"
-    good = admin_client.post(
-        "/settings/company",
-        data={
-            "csrf_token": csrf_token(admin_client, "/settings/company"),
-            "time_zone": "Europe/Amsterdam",
-        },
-    )
-    assert good.status_code == 302
+
+    assert choose_zone(admin_client, "Europe/Amsterdam").status_code == 302
     db.session.expire_all()
-    assert (company.current().time_zone, company.current().time_zone_chosen) == (
-        "Europe/Amsterdam",
-        True,
-    )
+    chosen = company.current()
+    assert (chosen.time_zone, chosen.time_zone_chosen) == ("Europe/Amsterdam", True)
 
 
 def test_viewers_cannot_change_the_zone(app, clock, viewer_client):
-    from tests.conftest import csrf_token
-
-    response = viewer_client.post(
-        "/settings/company",
-        data={
-            "csrf_token": csrf_token(viewer_client, "/settings/company"),
-            "time_zone": "Europe/Amsterdam",
-        },
-    )
-    assert response.status_code == 403
+    assert choose_zone(viewer_client, "Europe/Amsterdam").status_code == 403
     assert company.current().time_zone == "Europe/Brussels"

@@ -23,9 +23,6 @@ from collector.models import (
     CollectionRunStatus,
     CollectionStatus,
     Creditor,
-    DocumentMail,
-    DocumentMailKind,
-    DocumentMailStatus,
     Invoice,
     InvoiceEvent,
     InvoiceState,
@@ -44,6 +41,7 @@ from collector.services.errors import Conflict, Invalid
 from collector.services.references import structured_reference
 from collector.storage import FolderStore
 from tests.support.factories import (
+    make_announcement,
     make_collection,
     make_customer,
     make_invoice,
@@ -76,19 +74,8 @@ def announced(mandate=None, on=ANNOUNCED, amount=None, **overrides) -> Invoice:
         customer=mandate.customer, profile=mandate.profile, **overrides
     )
     again = len(invoice.mails)
-    db.session.add(
-        DocumentMail(
-            invoice_id=invoice.id,
-            kind=DocumentMailKind.INVITATION,
-            key=f"invitation:again:{again}" if again else "invitation",
-            status=DocumentMailStatus.SENT,
-            sent_at=datetime(2026, 11, 2 + again, 9, tzinfo=UTC),
-            direct_debit_on=on,
-            direct_debit_mandate_id=mandate.id,
-            direct_debit_amount=amount,
-        )
-    )
-    db.session.commit()
+    sent_at = datetime(2026, 11, 2 + again, 9, tzinfo=UTC)
+    make_announcement(invoice, mandate, on, sent_at=sent_at, direct_debit_amount=amount)
     return invoice
 
 

@@ -16,16 +16,12 @@ from collector.extensions import db
 from collector.models import (
     CollectionRun,
     CollectionRunStatus,
-    DocumentMail,
-    DocumentMailKind,
-    DocumentMailStatus,
     Invoice,
     InvoiceState,
 )
-from collector.models.types import utcnow
 from collector.services import collection_runs, creditor, direct_debit
 from tests.conftest import csrf_token
-from tests.support.factories import make_invoice, make_mandate
+from tests.support.factories import make_announcement, make_invoice, make_mandate
 
 NEW = "/collections/new"
 
@@ -42,18 +38,7 @@ def announced(amount="121.00", days=3) -> Invoice:
         customer=mandate.customer, profile=mandate.profile, amount_due=Decimal(amount)
     )
     on = direct_debit.next_business_day(local_today() + timedelta(days=days))
-    db.session.add(
-        DocumentMail(
-            invoice_id=invoice.id,
-            kind=DocumentMailKind.INVITATION,
-            key="invitation",
-            status=DocumentMailStatus.SENT,
-            sent_at=utcnow(),
-            direct_debit_on=on,
-            direct_debit_mandate_id=mandate.id,
-        )
-    )
-    db.session.commit()
+    make_announcement(invoice, mandate, on)
     return invoice
 
 

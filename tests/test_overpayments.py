@@ -60,6 +60,18 @@ def paid_online(invoice: Invoice, provider_id: str, amount: str = "121.00") -> P
     return pay(invoice, f"provider:{provider_id}", amount)
 
 
+def credit(invoice: Invoice, excl: str, vat: str) -> Invoice:
+    """A credit note held here on ``invoice``."""
+    return make_invoice(
+        kind=DocumentKind.CREDIT_NOTE,
+        credited_invoice_id=invoice.id,
+        total_excl_vat=Decimal(excl),
+        total_vat=Decimal(vat),
+        total_incl_vat=Decimal(excl) + Decimal(vat),
+        amount_due=Decimal("0.00"),
+    )
+
+
 def rows(invoice: Invoice) -> list[tuple[OverpaymentStatus, Decimal]]:
     db.session.expire_all()
     found = db.session.scalars(
@@ -125,15 +137,7 @@ def test_the_open_overpayment_follows_the_amount_and_clears_on_its_own(invoice):
 
 
 def test_credit_notes_and_teamleaders_own_payments_count(invoice):
-    make_invoice(
-        kind=DocumentKind.CREDIT_NOTE,
-        number="CN2026/0001",
-        credited_invoice_id=invoice.id,
-        total_excl_vat=Decimal("17.36"),
-        total_vat=Decimal("3.64"),
-        total_incl_vat=Decimal("21.00"),
-        amount_due=Decimal("0.00"),
-    )
+    credit(invoice, "17.36", "3.64")
     pay(invoice, "teamleader:p-1", "50.00", PaymentSource.TEAMLEADER)
 
     pay(invoice, "provider:tr_1")
@@ -145,15 +149,7 @@ def test_credit_notes_and_teamleaders_own_payments_count(invoice):
 def test_a_credit_note_on_a_paid_invoice_opens_an_overpayment(invoice):
     pay(invoice, "provider:tr_1")
     assert invoice.state == InvoiceState.PAID and rows(invoice) == []
-    make_invoice(
-        kind=DocumentKind.CREDIT_NOTE,
-        number="CN2026/0002",
-        credited_invoice_id=invoice.id,
-        total_excl_vat=Decimal("25.00"),
-        total_vat=Decimal("5.25"),
-        total_incl_vat=Decimal("30.25"),
-        amount_due=Decimal("0.00"),
-    )
+    credit(invoice, "25.00", "5.25")
 
     importer.apply_credit(invoice, None, "teamleader", None)
     db.session.commit()

@@ -1,7 +1,5 @@
 """Real browser fixtures: Playwright driving Debian's Chromium against a live server."""
 
-import contextlib
-import os
 import threading
 from pathlib import Path
 
@@ -31,37 +29,18 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-@contextlib.contextmanager
-def _real_clock():
-    """Start Playwright's driver and Chromium on the machine's real clock.
-
-    Under libfaketime (``make test-moved-clock``) Chromium's timers spin and starve the
-    suite. What the browser tests check comes from the server, which stays moved; the
-    browser's own clock plays no part in it.
-    """
-    moved = {k: os.environ.pop(k) for k in ("LD_PRELOAD", "FAKETIME") if k in os.environ}
-    try:
-        yield
-    finally:
-        os.environ.update(moved)
-
-
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
-    with _real_clock():
-        manager = sync_playwright().start()
-        browser = manager.chromium.launch(
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-    try:
         yield browser
-    finally:
         browser.close()
-        manager.stop()
 
 
 @pytest.fixture

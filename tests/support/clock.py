@@ -6,8 +6,9 @@ A test that needs a particular moment says so: ``clock.set("2026-12-31T23:30:00Z
 ``clock.set_local(date(2027, 1, 1), time(0, 30))`` or ``clock.advance(days=3)``.
 
 The starting moment is the process's wall clock, read once per test: ``make
-test-moved-clock`` runs the suite under libfaketime a year ahead, on a month end just
-before local midnight, to prove nothing depends on the day the tests were written.
+test-moved-clock`` runs the suite with that clock moved a year ahead, on a month end just
+before local midnight (``tests/support/moved_clock.py``), to prove nothing depends on the
+day the tests were written.
 """
 
 from __future__ import annotations

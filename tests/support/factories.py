@@ -4,10 +4,10 @@ column can be given instead. Numbers and ids are unique per call."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from collector.core.clock import local_today
+from collector.core.clock import local_today, now
 from collector.extensions import db
 from collector.models import (
     Collection,
@@ -17,6 +17,9 @@ from collector.models import (
     Customer,
     CustomerKind,
     DocumentKind,
+    DocumentMail,
+    DocumentMailKind,
+    DocumentMailStatus,
     Invoice,
     InvoiceEvent,
     InvoiceState,
@@ -112,6 +115,24 @@ def make_mandate(**overrides) -> Mandate:
         "status": MandateStatus.ACTIVE,
     }
     return _save(Mandate(**{**values, **overrides}))
+
+
+def make_announcement(invoice: Invoice, mandate: Mandate, on: date, **overrides) -> DocumentMail:
+    """The invoice's invitation, sent a day ago, announcing its debit on ``mandate`` for
+    ``on`` (a second one is keyed as sent again)."""
+    again = len(invoice.mails)
+    values = {
+        "invoice_id": invoice.id,
+        "kind": DocumentMailKind.INVITATION,
+        "key": f"invitation:again:{again}" if again else "invitation",
+        "status": DocumentMailStatus.SENT,
+        "sent_at": now() - timedelta(days=1),
+        "direct_debit_on": on,
+        "direct_debit_mandate_id": mandate.id,
+    }
+    row = _save(DocumentMail(**{**values, **overrides}))
+    db.session.refresh(invoice)
+    return row
 
 
 def make_collection(**overrides) -> Collection:
