@@ -9,6 +9,7 @@ import responses
 from collector import clients
 from collector.extensions import db
 from collector.models import ConnectionStatus, TeamleaderConnection
+from collector.services import company
 from collector.services import teamleader_connection as tl
 from tests.conftest import csrf_token
 from tests.support.payloads import teamleader_payload as fixture
@@ -52,10 +53,10 @@ def connections():
     return db.session.scalars(db.select(TeamleaderConnection)).all()
 
 
-def mock_account(rsps, token_status=200):
+def mock_account(rsps, token_status=200, me=None):
     token_body = fixture("oauth2.access_token.response.json")
     rsps.post(f"{AUTH}/oauth2/access_token", json=token_body, status=token_status)
-    rsps.post(f"{API}/users.me", json=fixture("users.me.response.json"))
+    rsps.post(f"{API}/users.me", json=me or fixture("users.me.response.json"))
     rsps.post(f"{API}/departments.list", json=fixture("departments.list.response.json"))
     rsps.post(
         f"{API}/customFieldDefinitions.list",
@@ -92,6 +93,26 @@ def test_connect_stores_encrypted_tokens_and_registers_webhooks(tl_app, admin_cl
     assert set(body["types"]) == set(tl.WEBHOOK_TYPES)
     page = admin_client.get("/integrations/teamleader").get_data(as_text=True)
     assert "Connected" in page and connection.account_id in page
+
+
+def test_connect_takes_the_time_zone_of_teamleader_until_one_is_chosen(admin_client, rsps):
+    me = fixture("users.me.response.json")
+    me["data"]["time_zone"] = "Europe/Amsterdam"
+    mock_account(rsps, me=me)
+    rsps.post(f"{API}/webhooks.register", status=204)
+    state = start(admin_client)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={state}")
+    assert company.current().time_zone == "Europe/Amsterdam"
+
+    company.set_time_zone("Europe/Brussels")  # a person chose: a reconnect keeps it
+    mock_account(rsps, me=me)
+    state = start(admin_client)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={state}")
+    db.session.expire_all()
+    assert (company.current().time_zone, company.current().time_zone_chosen) == (
+        "Europe/Brussels",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
