@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,6 @@ from collector import clients
 from collector.exact import ExactOAuth, OAuthError, build_session
 from collector.extensions import db
 from collector.models import ConnectionStatus, ExactConnection
-from collector.models.types import utcnow
 from collector.services.exact_connection import ExactTokenSource
 from tests.e2e import test_exact as exact_e2e
 from tests.support import exact as support
@@ -47,8 +46,10 @@ class World:
         self.journals: int | None = None
 
     def clock(self) -> datetime:
-        """Our clock, agreeing with the sandbox's (which is real time plus an offset)."""
-        return utcnow() + self.offset
+        """The workers' clock, agreeing with the sandbox's: both tick in real time from
+        the same offset (the test clock is frozen, and would fall behind the sandbox's
+        while the OAuth pages are walked through)."""
+        return datetime.now(UTC) + self.offset
 
     def age_token(self, seconds: float) -> None:
         """Move both clocks so the stored access token is ``seconds`` old (give or take the
