@@ -9,7 +9,7 @@ TEST_DB ?= collector_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-moved-clock lint format worker migrate bench clean
+.PHONY: help install lock run test test-moved-clock lint format worker migrate bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -17,12 +17,21 @@ help: ## list the commands
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+# Installs the versions pinned in constraints.txt, so a new release of a library or of ruff
+# cannot turn main red by itself; `make lock` moves the pins on purpose.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed ## create the virtualenv and install (with dev tools)
+install: $(VENV)/.installed ## create the virtualenv and install (with dev tools) at the pinned versions
+
+lock: ## resolve pyproject.toml afresh and pin the result in constraints.txt
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 
 migrate: install ## apply database migrations (DATABASE_URL, default SQLite)
 	$(FLASK) db upgrade

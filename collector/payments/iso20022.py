@@ -17,7 +17,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml import ElementTree as SafeTree
 
-CENT = Decimal("0.01")
+from collector.core.money import CENT
+
 MAX_AMOUNT = Decimal(10) ** 18
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 from marshmallow import Schema
 
+from collector.core.money import CENT
 from collector.fields import load_with
 from collector.payments import provider_schemas as schemas
 from collector.payments.provider_errors import (
@@ -32,7 +33,6 @@ PAYMENT_CHARGEBACKS = "payments/{id}/chargebacks"
 
 PAYMENT_ID = re.compile(r"tr_[A-Za-z0-9]+")
 CURRENCY = re.compile(r"[A-Z]{3}")
-CENTS = Decimal("0.01")
 # Mollie answers HAL; asking for it keeps error bodies in the documented shape.
 ACCEPT = "application/hal+json, application/json;q=0.9"
 
@@ -184,12 +184,12 @@ def money(amount: Decimal, currency: str) -> dict:
         raise ValueError("amount must be a finite Decimal")
     if amount <= 0:
         raise ValueError("amount must be positive")
-    if amount != amount.quantize(CENTS):
+    if amount != amount.quantize(CENT):
         # Rounding here would charge a different sum than the caller asked for.
         raise ValueError("amount must not have more than two decimals")
     if not isinstance(currency, str) or not CURRENCY.fullmatch(currency):
         raise ValueError("currency must be an ISO 4217 code such as EUR")
-    return {"currency": currency, "value": f"{amount.quantize(CENTS):f}"}
+    return {"currency": currency, "value": f"{amount.quantize(CENT):f}"}
 
 
 def payment_identifier(payment_id: str) -> str:

@@ -21,6 +21,8 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml.validation import ValidationError
 from text_unidecode import unidecode
 
+from collector.core.money import CENT
+
 VERSIONS = ("pain.008.001.02", "pain.008.001.08")
 SCHEMES = ("CORE", "B2B")
 SEQUENCE_TYPES = ("FRST", "RCUR", "FNAL", "OOFF")
@@ -29,7 +31,6 @@ MAX_NAME = 70
 MAX_REMITTANCE = 140
 # What an InstdAmt of ActiveOrHistoricCurrencyAndAmount may hold in a SEPA file.
 MAX_AMOUNT = Decimal("999999999.99")
-CENT = Decimal("0.01")
 
 # The EPC's basic Latin set, the only characters every SEPA bank must accept.
 SEPA_TEXT = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]*")
