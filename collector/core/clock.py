@@ -13,9 +13,10 @@ this module needs no Flask and no database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_ZONE = "Europe/Brussels"
 
@@ -64,22 +65,20 @@ def local_today() -> date:
     return local_date(now())
 
 
-def start_of_day(day: date) -> datetime:
-    """The UTC instant the company's local ``day`` begins (00:00 local)."""
-    return datetime.combine(day, time.min, tzinfo=zone()).astimezone(UTC)
-
-
 def parse_zone(name: str) -> ZoneInfo:
     """An IANA zone by name (``Europe/Amsterdam``); ValueError naming it when unknown."""
     name = (name or "").strip()
-    if name not in zone_names():
+    if name not in _known_zones():
         raise ValueError(f"Unknown time zone: {name or '(empty)'}.")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"Unknown time zone: {name}.") from exc
+    return ZoneInfo(name)
 
 
 def zone_names() -> list[str]:
     """Every IANA zone name this machine knows, sorted (the settings' choices)."""
-    return sorted(available_timezones())
+    return sorted(_known_zones())
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk: once per process is enough.
+    return frozenset(available_timezones())

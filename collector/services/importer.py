@@ -460,7 +460,7 @@ def apply_credit(
             import_id=import_id,
         )
     # A credit note on a document paid already leaves money the customer may want back.
-    overpayments.track(invoice, lifecycle.overpaid(invoice), actor=actor)
+    overpayments.track(invoice, lifecycle.overpaid(invoice, credited), actor=actor)
 
 
 def _archived_by_credit(invoice: Invoice) -> bool:

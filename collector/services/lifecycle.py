@@ -126,6 +126,11 @@ def paid_here(invoice: Invoice) -> Decimal:
     return sum((net(p) for p in ours(invoice)), ZERO)
 
 
+def paid_in_teamleader(invoice: Invoice) -> Decimal:
+    """What the payments registered in Teamleader by hand add to ours."""
+    return sum((net(p) for p in mirrored(invoice)), ZERO)
+
+
 def credited_total(invoice: Invoice) -> Decimal:
     """What the credit notes held here credit on ``invoice``."""
     total = db.session.scalar(
@@ -171,25 +176,23 @@ def recompute_due(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
         invoice.payable if invoice.payable is not None else invoice.total_incl_vat,
         credited_total(invoice) if credited is None else credited,
         paid_here(invoice),
-        sum((net(p) for p in mirrored(invoice)), ZERO),
+        paid_in_teamleader(invoice),
         invoice.teamleader_due,
         invoice.teamleader_sync.held if invoice.teamleader_sync is not None else ZERO,
     )
     return invoice.amount_due
 
 
-def overpaid(invoice: Invoice) -> Decimal:
+def overpaid(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
     """What the payments that stand (ours and those mirrored from Teamleader) exceed the
     payable less our credit notes by: money the customer may want back. ``amount_due``
     stops at zero; this is what lies beyond it. Zero for a credit note."""
     if invoice.kind != DocumentKind.INVOICE:
         return ZERO
     payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
-    owed = max(ZERO, payable - credited_total(invoice))
-    standing = sum(
-        (net(p) for p in invoice.payments if p.kind == PaymentKind.PAYMENT and p.counts), ZERO
-    )
-    return max(ZERO, standing - owed)
+    credited = credited_total(invoice) if credited is None else credited
+    owed = max(ZERO, payable - credited)
+    return max(ZERO, paid_here(invoice) + paid_in_teamleader(invoice) - owed)
 
 
 # -- the state machine --------------------------------------------------------------------
@@ -228,9 +231,13 @@ def transition(
 def settle(invoice: Invoice, reason: str, *, actor: str, today: date | None = None) -> None:
     """Recompute what is due and move the state to match: PAID when nothing is left,
     back to open when a PAID document is owed money again."""
-    recompute_due(invoice)
-    overpayments.track(invoice, overpaid(invoice), actor=actor)
-    if invoice.state == InvoiceState.ARCHIVED or invoice.kind == DocumentKind.CREDIT_NOTE:
+    if invoice.kind == DocumentKind.CREDIT_NOTE:
+        recompute_due(invoice)
+        return
+    credited = credited_total(invoice)  # one query for both readings below
+    recompute_due(invoice, credited)
+    overpayments.track(invoice, overpaid(invoice, credited), actor=actor)
+    if invoice.state == InvoiceState.ARCHIVED:
         return
     if invoice.amount_due <= ZERO:
         transition(invoice, InvoiceState.PAID, reason, actor=actor)

@@ -282,9 +282,7 @@ def refund_overpayment(provider: ProviderClient, invoice: Invoice, *, actor: str
     """Refund the document's open overpayment through an online payment that can carry
     it, and record the refund in the ledger. The caller holds the document's lock and
     commits; a refusal (``Conflict``) has changed nothing here."""
-    row = overpayments.open_for(invoice)
-    if row is None:
-        raise Conflict(f"{invoice.number} has no overpayment waiting for a decision.")
+    row = overpayments.waiting_for(invoice)
     found = refundable(invoice, row.amount)
     if found is None:
         raise Conflict(

@@ -102,7 +102,7 @@ def keep(invoice: Invoice, reason: str, *, actor: str) -> Overpayment:
     """An admin keeps the open overpayment (a credit for the next invoice, refunded by
     other means…), with the reason on the document's history."""
     reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
-    row = _waiting(invoice)
+    row = waiting_for(invoice)
     _resolve(row, OverpaymentStatus.KEPT, actor, reason=reason)
     _event(
         invoice,
@@ -127,7 +127,8 @@ def refunded(row: Overpayment, online: OnlinePayment, refund_id: str, *, actor: 
     )
 
 
-def _waiting(invoice: Invoice) -> Overpayment:
+def waiting_for(invoice: Invoice) -> Overpayment:
+    """The document's open overpayment; ``Conflict`` when none waits for a decision."""
     row = open_for(invoice)
     if row is None:
         raise Conflict(f"{invoice.number} has no overpayment waiting for a decision.")
