@@ -1,7 +1,7 @@
 """rq worker for collector: ``python worker.py [queue ...]``.
 
 Listens on the high, default and low queues (in that order) unless told
-otherwise; every job runs in an app context of its own (``collector.queue.AppJob``).
+otherwise; every job runs in an app context of its own (``collector.runtime.queue.AppJob``).
 """
 
 import sys
@@ -10,7 +10,7 @@ import redis
 from rq import Worker
 
 from collector import create_app
-from collector.queue import QUEUES, bind_job_class
+from collector.runtime.queue import QUEUES, bind_job_class
 
 
 def main(argv: list[str]) -> None:

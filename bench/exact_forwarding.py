@@ -36,11 +36,16 @@ from psycopg import sql
 from werkzeug.serving import make_server
 
 from collector import clients, create_app
+from collector.core.columns import utcnow
+from collector.documents.models import Invoice
+from collector.exact import connection as exact_connection
+from collector.exact import forwarding as exact_forwarding
+from collector.exact import settings as exact_settings
+from collector.exact.models import SyncTrigger
 from collector.extensions import db
-from collector.models import ImportSource, Invoice, SyncTrigger
-from collector.models.types import utcnow
-from collector.services import exact_connection, exact_forwarding, exact_settings, imports
-from collector.services import teamleader_connection as tl
+from collector.teamleader import connection as tl
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 from sandbox import exact as exact_sandbox
 from sandbox import teamleader as tl_sandbox
 from sandbox.exact.consent import authorization_code as exact_code

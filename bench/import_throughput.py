@@ -43,11 +43,12 @@ from psycopg import sql
 from werkzeug.serving import make_server
 
 from collector import clients, create_app
+from collector.core.columns import utcnow
+from collector.documents import profiles
 from collector.extensions import db
-from collector.models import ImportSource
-from collector.models.types import utcnow
-from collector.services import imports, profiles
-from collector.services import teamleader_connection as tl
+from collector.teamleader import connection as tl
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 from sandbox import teamleader as tl_sandbox
 from sandbox.teamleader.consent import authorization_code
 

@@ -42,9 +42,10 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from collector import clients, create_app, jobs
+from collector.direct_debit import mandate_upload
+from collector.direct_debit.models import Mandate, MandateUpload
+from collector.documents.models import Customer, CustomerKind, Profile
 from collector.extensions import db
-from collector.models import Customer, CustomerKind, Mandate, MandateUpload, Profile
-from collector.services import mandate_upload
 
 DATABASE = "collector_bench_mandates"
 CHUNK = 5_000

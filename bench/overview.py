@@ -27,10 +27,17 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from collector import create_app
+from collector.accounts import users
+from collector.documents.models import (
+    Customer,
+    CustomerKind,
+    DocumentKind,
+    Invoice,
+    InvoiceState,
+    Profile,
+)
+from collector.documents.overview import InvoiceFilter, search_invoices
 from collector.extensions import db
-from collector.models import Customer, CustomerKind, DocumentKind, Invoice, InvoiceState, Profile
-from collector.services import accounts
-from collector.services.invoices import InvoiceFilter, search_invoices
 
 DATABASE = "collector_bench"
 START = date(2024, 1, 1)
@@ -242,7 +249,7 @@ def main():
             started = time.perf_counter()
             seed(args.invoices, args.customers, random.Random(7))
             analyze()
-            accounts.create_user("bench@example.com", PASSWORD, "viewer")
+            users.create_user("bench@example.com", PASSWORD, "viewer")
             seeded = time.perf_counter() - started
             print(f"seeded {args.invoices} documents, {args.customers} customers in {seeded:.1f} s")
             print(f"search_invoices, 50 per page, median of {args.runs}:")

@@ -68,21 +68,17 @@ from werkzeug.serving import make_server
 import sandbox
 from collector import clients, create_app
 from collector.config import KEYS
+from collector.core.columns import utcnow
+from collector.documents import profiles
+from collector.documents.ledger import PAYABLE
+from collector.documents.models import DocumentKind, Invoice, Profile
 from collector.extensions import db
-from collector.models import (
-    DocumentKind,
-    ImportSource,
-    Invoice,
-    JobRun,
-    JobStatus,
-    Profile,
-    TeamleaderSync,
-)
-from collector.models.types import utcnow
-from collector.queue import QUEUES
-from collector.services import imports, online_payments, profiles
-from collector.services import teamleader_connection as tl
-from collector.services.lifecycle import PAYABLE
+from collector.payments import checkout
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES
+from collector.teamleader import connection as tl
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource, TeamleaderSync
 from sandbox.provider.emulator import DEFAULTS as PROVIDER_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,7 +304,7 @@ def start_checkouts(app, app_url: str, targets: list[Target]) -> list[str]:
         if answer.status_code != 303:
             raise RuntimeError(f"Pay online for invoice {target.id}: HTTP {answer.status_code}")
     with app.app_context():
-        ids = [online_payments.latest(db.session.get(Invoice, t.id)).provider_id for t in targets]
+        ids = [checkout.latest(db.session.get(Invoice, t.id)).provider_id for t in targets]
         db.session.remove()
     return ids
 

@@ -42,10 +42,11 @@ from import_throughput import (
 )
 
 from collector import clients, create_app
+from collector.core.columns import utcnow
 from collector.extensions import db
-from collector.models import ImportSource
-from collector.models.types import utcnow
-from collector.services import documents, imports
+from collector.teamleader import imports
+from collector.teamleader import pdfs as documents
+from collector.teamleader.models import ImportSource
 
 SHARES = (0.5, 1.0)
 DOWNLOADS = ("invoices.download", "creditNotes.download")

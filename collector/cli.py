@@ -8,13 +8,17 @@ import click
 from flask import Flask, current_app
 
 from collector import clients
+from collector.accounts import creditor, users
+from collector.accounts.models import User
 from collector.core import clock
+from collector.core.errors import Conflict, Invalid
+from collector.documents import profiles
+from collector.documents.models import Profile
 from collector.extensions import db
-from collector.models import ImportSource, Profile, User
-from collector.services import accounts, creditor, imports, profiles
-from collector.services.errors import Conflict, Invalid
-from collector.services.importer import Progress
-from collector.services.teamleader_connection import current_connection, ensure_connected
+from collector.teamleader import imports
+from collector.teamleader.connection import current_connection, ensure_connected
+from collector.teamleader.importer import Progress
+from collector.teamleader.models import ImportSource
 
 DEMO_EMAIL = "admin@demo.local"
 
@@ -39,7 +43,7 @@ def _fail(exc: Invalid) -> None:
 def create_user(email: str, password: str, role: str) -> None:
     """Create a user who can log in to the UI."""
     try:
-        user = accounts.create_user(email, password, role)
+        user = users.create_user(email, password, role)
     except Invalid as exc:
         _fail(exc)
     click.echo(f"Created {user.role.value} {user.email}")
@@ -50,7 +54,7 @@ def create_user(email: str, password: str, role: str) -> None:
 def create_api_key(name: str) -> None:
     """Create an API key and print it (it is shown only this once)."""
     try:
-        _key, plain = accounts.create_api_key(name)
+        _key, plain = users.create_api_key(name)
     except Invalid as exc:
         _fail(exc)
     click.echo(plain)
@@ -91,7 +95,7 @@ def demo_setup() -> None:
     if user is None or not login_file.exists():
         password = secrets.token_urlsafe(9)
         if user is None:
-            user = accounts.create_user(DEMO_EMAIL, password, "admin")
+            user = users.create_user(DEMO_EMAIL, password, "admin")
         user.set_password(password)
         db.session.commit()
         login_file.write_text(f"{DEMO_EMAIL} / {password}\n")

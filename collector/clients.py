@@ -14,13 +14,12 @@ from urllib.parse import urlsplit
 from flask import Flask, url_for
 
 from collector import exact
-from collector.crypto import TokenCipher
-from collector.mail import Mailer, SinkMailer, SmtpMailer
-from collector.models import ExactConnection, TeamleaderConnection
+from collector.core.crypto import TokenCipher
+from collector.core.storage import DocumentStore, FolderStore
+from collector.exact.connection import ExactTokenSource
+from collector.exact.models import ExactConnection
+from collector.mail.smtp import Mailer, SinkMailer, SmtpMailer
 from collector.payments import ProviderClient
-from collector.services.exact_connection import ExactTokenSource
-from collector.services.teamleader_connection import DbTokenSource
-from collector.storage import DocumentStore, FolderStore
 from collector.teamleader import (
     FileFetcher,
     RedisRateLimiter,
@@ -30,6 +29,8 @@ from collector.teamleader import (
     TokenSource,
     build_session,
 )
+from collector.teamleader.connection import DbTokenSource
+from collector.teamleader.models import TeamleaderConnection
 
 
 def cipher(app: Flask) -> TokenCipher:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from werkzeug.serving import run_simple
 
-from collector.queue import InlineScheduler
+from collector.runtime.queue import InlineScheduler
 from collector.schedule import SCHEDULE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
 """rq entry points: thin, they take ids, build the clients, call one service and
-record the outcome on their JobRun (see ``collector.queue.tracked``)."""
+record the outcome on their JobRun (see ``collector.runtime.queue.tracked``)."""
 
 from __future__ import annotations
 
@@ -9,49 +9,39 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from collector import clients
+from collector.accounts import users
 from collector.core import clock
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict
+from collector.direct_debit import mandate_upload, mandates
+from collector.documents import callbacks as status_callbacks
+from collector.documents import ledger
+from collector.documents.models import CallbackStatus
+from collector.exact import connection as exact_connection
+from collector.exact import forwarding, payment_status
+from collector.exact.models import SyncTrigger
 from collector.extensions import db
-from collector.models import (
-    CallbackStatus,
-    ConnectionStatus,
-    DocumentImport,
-    DocumentMail,
-    DocumentMailStatus,
-    JobRun,
-    MailStatus,
-    SyncTrigger,
-    TeamleaderConnection,
-    TeamleaderSync,
-    WebhookDelivery,
-)
-from collector.models.types import utcnow
-from collector.queue import Progress, tracked
-from collector.services import (
-    accounts,
-    customer_mail,
-    documents,
-    exact_connection,
-    exact_forwarding,
-    exact_payments,
-    housekeeping,
-    imports,
-    lifecycle,
-    mandate_upload,
-    mandates,
-    online_payments,
-    outbox,
-    status_callbacks,
-    teamleader_events,
-    teamleader_payments,
-)
-from collector.services.errors import Conflict
-from collector.services.mail import send_mail
-from collector.services.teamleader_connection import (
+from collector.mail import invitations as customer_mail
+from collector.mail.models import DocumentMail, DocumentMailStatus, MailStatus
+from collector.mail.sending import send_mail
+from collector.payments import checkout
+from collector.runtime import doorbell as outbox
+from collector.runtime import housekeeping
+from collector.runtime.models import JobRun
+from collector.runtime.queue import Progress, tracked
+from collector.teamleader import build_session, imports, notifications, payment_sync, pdfs
+from collector.teamleader.connection import (
     current_connection,
     department_names,
     ensure_connected,
 )
-from collector.teamleader import build_session
+from collector.teamleader.models import (
+    ConnectionStatus,
+    DocumentImport,
+    TeamleaderConnection,
+    TeamleaderSync,
+    WebhookDelivery,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +117,7 @@ def handle_teamleader_delivery(delivery_id: int, *, progress: Progress) -> str:
     connection = db.session.get(TeamleaderConnection, delivery.connection_id)
     client = clients.teamleader_client(current_app, connection)
     try:
-        return teamleader_events.handle_delivery(client, delivery)
+        return notifications.handle_delivery(client, delivery)
     finally:
         _deliver_soon()
 
@@ -141,7 +131,7 @@ def sweep_teamleader(*, progress: Progress) -> str:
     ensure_connected(connection)
     client = clients.teamleader_client(current_app, connection)
     try:
-        return teamleader_events.sweep(client, connection, utcnow())
+        return notifications.sweep(client, connection, utcnow())
     finally:
         _deliver_soon()
 
@@ -155,7 +145,7 @@ def fetch_scheduled_pdfs(*, progress: Progress) -> str:
     connection = _connected()
     if connection is None:
         return "Not connected to Teamleader."
-    ids = documents.due_for_pdf(current_app.config["PDF_BATCH_SIZE"], utcnow())
+    ids = pdfs.due_for_pdf(current_app.config["PDF_BATCH_SIZE"], utcnow())
     return _fetch_pdfs(connection, ids, "job:fetch_pdfs", progress)
 
 
@@ -173,7 +163,7 @@ def _fetch_pdfs(connection, ids: list[int], actor: str, progress: Progress) -> s
     # The PDF schedule uses a share of the account's rate budget, never all of it.
     client = clients.teamleader_client(current_app, connection, share="pdf")
     store = clients.document_store(current_app)
-    result = documents.fetch_pdfs(
+    result = pdfs.fetch_pdfs(
         client, clients.file_fetcher(current_app), store, ids, actor=actor, progress=progress
     )
     # Invitations that waited for these PDFs go out now, not at the next mail run.
@@ -191,7 +181,7 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
     """Book in Exact what is due there; then, if asked, read payment status back."""
     trigger = SyncTrigger(trigger)
     now = utcnow()
-    exact_forwarding.prune_history(now)
+    forwarding.prune_history(now)
     connection = exact_connection.current_exact()
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
         return "Exact Online is not connected."
@@ -202,7 +192,7 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
     exact_client = clients.exact_client(current_app, connection)
     teamleader = ensure_connected(current_connection())
     try:
-        run = exact_forwarding.forward(
+        run = forwarding.forward(
             connection,
             exact_client,
             clients.teamleader_client(current_app, teamleader),
@@ -211,11 +201,11 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
             limit=current_app.config["EXACT_BATCH_SIZE"],
             alert=_alert_exact_failures,
         )
-    except exact_forwarding.RunBusy:
+    except forwarding.RunBusy:
         return "Another Exact Online run is in progress."
     if connection.read_payments and run.problem is None:
         before = sum(exact_client.calls.values())
-        run.paid = exact_payments.read_payments(connection, exact_client)
+        run.paid = payment_status.read_payments(connection, exact_client)
         run.calls += sum(exact_client.calls.values()) - before
         db.session.commit()
     progress.advance(booked=run.booked, failed=run.failed)
@@ -239,7 +229,7 @@ def _alert_exact_failures(bookings) -> None:
         "They are tried again at every run. The sync history shows each attempt:\n"
         f"{base}/integrations/exact\n"
     )
-    for email in accounts.admin_emails():
+    for email in users.admin_emails():
         send_mail(
             clients.mailer(current_app),
             clients.mail_sender(current_app),
@@ -260,7 +250,7 @@ def send_invitations(
     """A user's "send invitation": fetch missing PDFs first, then send what is owed."""
     ids = _ids(invoice_ids)
     owed = customer_mail.request_invitations(ids, actor=_actor(actor), again=bool(again))
-    missing = documents.missing_pdf(ids)
+    missing = pdfs.missing_pdf(ids)
     connection = _connected()
     if missing and connection is not None:
         progress.say(f"Fetching {len(missing)} PDF(s) first…")
@@ -376,7 +366,7 @@ DELIVERERS[outbox.CALLBACKS] = deliver_callbacks
 def push_teamleader(*, progress: Progress) -> str:
     """Deliver every document whose payments Teamleader must be brought in line with."""
     now = utcnow()
-    ids = teamleader_payments.due(now)
+    ids = payment_sync.due(now)
     progress.total(len(ids))
     if not ids:
         return "Teamleader is in line."
@@ -386,7 +376,7 @@ def push_teamleader(*, progress: Progress) -> str:
         client = clients.teamleader_client(current_app, connection)
     counts = {"synced": 0, "waiting": 0, "refused": 0}
     for sync_id in ids:
-        delivery = teamleader_payments.deliver(client, connection, sync_id, utcnow())
+        delivery = payment_sync.deliver(client, connection, sync_id, utcnow())
         if delivery is not None:
             kind = "synced" if delivery.synced else "waiting"
             counts["refused" if delivery.problem else kind] += 1
@@ -409,7 +399,7 @@ def _report_sync_problem(sync_id: int, problem: str) -> None:
         "Nothing will be sent for it until someone looks. The sync problems page lists it:\n"
         f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/sync-problems\n"
     )
-    for email in accounts.admin_emails():
+    for email in users.admin_emails():
         send_mail(
             clients.mailer(current_app),
             clients.mail_sender(current_app),
@@ -428,7 +418,7 @@ def handle_provider_webhook(provider_id: str, *, progress: Progress) -> str:
     provider = clients.payment_provider(current_app)
     if provider is None:
         return "No payment provider is configured; ignored."
-    online = online_payments.refresh(provider, provider_id)
+    online = checkout.refresh(provider, provider_id)
     if online is None:
         return f"{provider_id[:64]} is not a payment of ours; ignored."
     return f"{online.provider_id} is {online.status}; the document is {online.invoice.state.value}."
@@ -437,7 +427,7 @@ def handle_provider_webhook(provider_id: str, *, progress: Progress) -> str:
 @tracked
 def expire_overdue(*, progress: Progress) -> str:
     """The daily run: BOOKED documents past their due date become EXPIRED."""
-    count = lifecycle.expire_overdue(clock.local_today())
+    count = ledger.expire_overdue(clock.local_today())
     return f"{count} document(s) expired"
 
 

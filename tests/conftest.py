@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from collector import create_app
+from collector.accounts import users
 from collector.extensions import db
-from collector.services import accounts
 
 pytest_plugins = [
     "tests.support.browser",
@@ -123,12 +123,12 @@ def client(app):
 
 @pytest.fixture
 def admin(app):
-    return accounts.create_user("admin@example.com", "correct horse battery", "admin")
+    return users.create_user("admin@example.com", "correct horse battery", "admin")
 
 
 @pytest.fixture
 def viewer(app):
-    return accounts.create_user("viewer@example.com", "correct horse battery", "viewer")
+    return users.create_user("viewer@example.com", "correct horse battery", "viewer")
 
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

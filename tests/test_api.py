@@ -2,14 +2,15 @@
 
 import pytest
 
+from collector.accounts import users
+from collector.accounts.models import ApiKey
+from collector.documents.models import Profile
 from collector.extensions import db
-from collector.models import ApiKey, Profile
-from collector.services import accounts
 
 
 @pytest.fixture
 def api_key(app):
-    _key, plain = accounts.create_api_key("erp")
+    _key, plain = users.create_api_key("erp")
     return plain
 
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from collector.models import DocumentKind, InvoiceState
-from collector.services import accounts
+from collector.accounts import users
+from collector.documents.models import DocumentKind, InvoiceState
 from tests.support.factories import make_customer, make_event, make_invoice, make_profile
 
 INVOICE_KEYS = {
@@ -46,7 +46,7 @@ CUSTOMER_KEYS = {
 @pytest.fixture
 def api(client, app):
     """GET under /api/v1 with a valid key."""
-    _key, plain = accounts.create_api_key("erp")
+    _key, plain = users.create_api_key("erp")
 
     def get(path, **params):
         return client.get(

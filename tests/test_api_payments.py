@@ -8,18 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from collector.extensions import db
-from collector.models import (
+from collector.accounts import users
+from collector.core.columns import utcnow
+from collector.documents import ledger
+from collector.documents.models import (
     DocumentKind,
     Invoice,
     InvoiceState,
     PaymentKind,
     PaymentSource,
-    SyncStatus,
-    TeamleaderSync,
 )
-from collector.models.types import utcnow
-from collector.services import accounts, lifecycle
+from collector.extensions import db
+from collector.teamleader.models import SyncStatus, TeamleaderSync
 from tests.support.factories import make_invoice
 
 PAID_AT = datetime(2026, 11, 5, 10, 30, tzinfo=UTC)
@@ -41,7 +41,7 @@ PAYMENT_KEYS = {
 @pytest.fixture
 def api(client, app):
     """A call under /api/v1 with a valid key named "erp"."""
-    _key, plain = accounts.create_api_key("erp")
+    _key, plain = users.create_api_key("erp")
 
     def call(method, path, body=None, **kwargs):
         headers = {"Authorization": f"Bearer {plain}"}
@@ -61,7 +61,7 @@ def reload(invoice: Invoice) -> Invoice:
 
 
 def test_the_ledger_oldest_first_with_cancelled_rows(api, invoice):
-    payment = lifecycle.record_payment(
+    payment = ledger.record_payment(
         invoice,
         key="provider:tr_1",
         amount=Decimal("21.00"),
@@ -70,7 +70,7 @@ def test_the_ledger_oldest_first_with_cancelled_rows(api, invoice):
         actor="provider",
         reference="tr_1",
     )
-    refund = lifecycle.record_reversal(
+    refund = ledger.record_reversal(
         payment,
         key="provider:re_1",
         kind=PaymentKind.REFUND,
@@ -80,7 +80,7 @@ def test_the_ledger_oldest_first_with_cancelled_rows(api, invoice):
         reason="Goodwill",
         reference="re_1",
     )
-    lifecycle.cancel_entry(refund, "Refund failed at the provider", actor="provider")
+    ledger.cancel_entry(refund, "Refund failed at the provider", actor="provider")
     db.session.commit()
 
     response = api("GET", f"/invoices/{invoice.id}/payments")

@@ -10,25 +10,24 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from collector.extensions import db
-from collector.models import (
+from collector.core import references
+from collector.core.errors import Conflict, Invalid
+from collector.core.storage import FolderStore
+from collector.direct_debit import bank_files, bank_transactions
+from collector.direct_debit import debits as direct_debit
+from collector.direct_debit.files.reading import MAX_BYTES
+from collector.direct_debit.models import (
     BankFile,
     BankTransaction,
     BankTransactionKind,
     BankTransactionStatus,
     Collection,
     CollectionStatus,
-    InvoiceEvent,
-    InvoiceState,
-    Payment,
-    PaymentKind,
-    SyncStatus,
-    TeamleaderSync,
 )
-from collector.payments.bank_files import MAX_BYTES
-from collector.services import bank_files, bank_transactions, direct_debit, events, references
-from collector.services.errors import Conflict, Invalid
-from collector.storage import FolderStore
+from collector.documents import timeline
+from collector.documents.models import InvoiceEvent, InvoiceState, Payment, PaymentKind
+from collector.extensions import db
+from collector.teamleader.models import SyncStatus, TeamleaderSync
 from sandbox import bank
 from tests.payments.test_bank_files import BOMB
 from tests.support.bank import CREDITOR_IBAN, OTHER_IBAN, make_creditor, pain008_for
@@ -71,7 +70,7 @@ def rows() -> dict[str, int]:
 
 
 def last_state_change(invoice) -> str:
-    return [e.message for e in invoice.events if e.kind == events.STATE_CHANGED][-1]
+    return [e.message for e in invoice.events if e.kind == timeline.STATE_CHANGED][-1]
 
 
 # -- acceptance 3: settled, then a refund ----------------------------------------------------

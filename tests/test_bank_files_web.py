@@ -11,16 +11,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from collector import clients
-from collector.extensions import db
-from collector.models import (
+from collector.direct_debit import bank_files
+from collector.direct_debit.models import (
     BankFile,
     BankTransaction,
     BankTransactionStatus,
     CollectionStatus,
-    Invoice,
-    InvoiceState,
 )
-from collector.services import bank_files
+from collector.documents.models import Invoice, InvoiceState
+from collector.extensions import db
 from sandbox import bank
 from tests.conftest import csrf_token
 from tests.payments.test_bank_files import BOMB

@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collector import clients, jobs
+from collector.accounts import company, creditor
 from collector.core import clock as core_clock
+from collector.core.errors import Invalid
+from collector.direct_debit import collection_runs, debits
+from collector.documents.models import InvoiceState
 from collector.extensions import db
-from collector.models import (
-    DocumentMail,
-    InvoiceState,
-)
-from collector.services import collection_runs, company, creditor, direct_debit
-from collector.services.errors import Invalid
+from collector.mail.models import DocumentMail
 from collector.web.filters import format_date
 from tests.conftest import csrf_token
 from tests.support.factories import make_announcement, make_invoice, make_mandate, make_profile
@@ -120,7 +119,7 @@ def test_a_run_made_half_past_midnight_collects_after_the_local_today(app, clock
     # D-1: a debit made on Tuesday (local) reaches the debtor's bank Wednesday at the
     # earliest. The UTC date would have said Tuesday — the day itself, a day too early.
     assert collection.collection_date == date(2027, 1, 6)
-    assert collection.collection_date == direct_debit.earliest_collection(date(2027, 1, 5))
+    assert collection.collection_date == debits.earliest_collection(date(2027, 1, 5))
 
 
 def test_times_on_pages_are_shown_in_the_company_zone(app, clock):

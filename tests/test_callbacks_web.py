@@ -11,9 +11,9 @@ import requests
 import responses
 
 from collector import clients
+from collector.documents import callbacks
+from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
-from collector.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
-from collector.services import status_callbacks as callbacks
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
 

@@ -1,8 +1,9 @@
 """flask commands: users, API keys, demo data."""
 
+from collector.accounts import users as accounts
+from collector.accounts.models import ApiKey, Role, User
+from collector.documents.models import Profile
 from collector.extensions import db
-from collector.models import ApiKey, Profile, Role, User
-from collector.services import accounts
 
 
 def test_create_user(app):

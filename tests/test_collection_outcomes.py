@@ -6,16 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from collector.direct_debit import collection_outcomes, debits
+from collector.direct_debit.models import CollectionStatus
+from collector.documents import timeline
+from collector.documents.models import InvoiceState, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
-from collector.models import (
-    CollectionStatus,
-    InvoiceState,
-    Payment,
-    PaymentKind,
-    PaymentSource,
-    SyncStatus,
-)
-from collector.services import collection_outcomes, direct_debit, events
+from collector.teamleader.models import SyncStatus
 from tests.support.factories import make_collection, make_invoice, make_mandate
 
 BOOKED_ON = date(2026, 12, 3)
@@ -39,7 +35,7 @@ def settled(collection):
 
 
 def state_changes(invoice) -> list[str]:
-    return [e.message for e in invoice.events if e.kind == events.STATE_CHANGED]
+    return [e.message for e in invoice.events if e.kind == timeline.STATE_CHANGED]
 
 
 def test_a_settled_collection_pays_its_document_once(app):
@@ -64,7 +60,7 @@ def test_a_settled_collection_pays_its_document_once(app):
 def test_a_rejected_first_collection_reopens_the_document_and_frees_the_mandate(app):
     collection = make_collection()
     mandate, invoice = collection.mandate, collection.invoice
-    direct_debit.refresh_use(mandate)
+    debits.refresh_use(mandate)
     db.session.commit()
     assert mandate.used and mandate.sequence_type == "RCUR"
 

@@ -15,31 +15,25 @@ import sqlalchemy as sa
 import xmlschema
 from defusedxml import ElementTree
 
-from collector.extensions import db
-from collector.mail import SmtpMailer
-from collector.models import (
+from collector.accounts import creditor
+from collector.accounts.models import Creditor
+from collector.core.errors import Conflict, Invalid
+from collector.core.references import structured_reference
+from collector.core.storage import FolderStore
+from collector.direct_debit import collection_preview, collection_runs, debits
+from collector.direct_debit.models import (
     Collection,
     CollectionRun,
     CollectionRunStatus,
     CollectionStatus,
-    Creditor,
-    Invoice,
-    InvoiceEvent,
-    InvoiceState,
     Mandate,
     MandateScheme,
 )
-from collector.services import (
-    collection_preview,
-    collection_runs,
-    creditor,
-    customer_mail,
-    direct_debit,
-    payment_page,
-)
-from collector.services.errors import Conflict, Invalid
-from collector.services.references import structured_reference
-from collector.storage import FolderStore
+from collector.documents.models import Invoice, InvoiceEvent, InvoiceState
+from collector.extensions import db
+from collector.mail import invitations
+from collector.mail.smtp import SmtpMailer
+from collector.payments import page
 from tests.support.factories import (
     make_announcement,
     make_collection,
@@ -159,7 +153,7 @@ def test_a_collection_that_came_back_needs_a_new_pre_notification(app, payee):
         status=CollectionStatus.RETURNED,
         reason_code="MD06",
     )
-    direct_debit.refresh_use(mandate)  # as the bank file's return did
+    debits.refresh_use(mandate)  # as the bank file's return did
     refunded.state = InvoiceState.BOOKED
     db.session.commit()
     plan = collection_runs.preview(TODAY, UNTIL, "CORE")
@@ -335,7 +329,7 @@ def test_a_creditor_on_the_2019_format_may_leave_out_its_bic(app, store):
 def test_the_payment_page_shows_the_collection_under_way(app, payee, store, client):
     invoice = announced(on=date(2026, 11, 20))
     collection_runs.create_run(store, TODAY, UNTIL, "CORE", "test")
-    assert payment_page.direct_debit_date(reload(invoice)) == date(2026, 11, 26)
+    assert page.direct_debit_date(reload(invoice)) == date(2026, 11, 26)
     html = client.get(f"/pay/{invoice.payment_token}").get_data(as_text=True)
     assert 'id="pending-notice"' in html
     assert "Collected by direct debit on 2026-11-26." in html
@@ -443,7 +437,7 @@ def reload_state(invoice_id: int) -> InvoiceState:
 
 
 def test_an_invitation_sent_by_email_is_what_lets_a_run_collect(app, payee, store, smtp_server):
-    postman = customer_mail.Postman(
+    postman = invitations.Postman(
         mailer=SmtpMailer(smtp_server.host, smtp_server.port, "none"),
         sender="billing@acme.example",
         store=store,
@@ -457,8 +451,8 @@ def test_an_invitation_sent_by_email_is_what_lets_a_run_collect(app, payee, stor
     assert collection_runs.preview(TODAY, UNTIL, "CORE").candidates == []
 
     sent_on = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    row = customer_mail.queue_invitation(invoice, actor="test")
-    customer_mail.deliver(row.id, postman, sent_on)
+    row = invitations.queue_invitation(invoice, actor="test")
+    invitations.deliver(row.id, postman, sent_on)
     assert "on 1 December 2026" in smtp_server.messages[0].get_body(("plain",)).get_content()
 
     run = collection_runs.create_run(store, TODAY, UNTIL, "CORE", "test")

@@ -9,11 +9,15 @@ from datetime import timedelta
 import pytest
 
 from collector import clients, jobs
+from collector.accounts import creditor
 from collector.core.clock import local_today
+from collector.direct_debit import collection_runs
+from collector.documents.models import DocumentKind, Invoice, InvoiceState
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import DocumentKind, ImportSource, Invoice, InvoiceState
-from collector.services import collection_runs, creditor, customer_mail, imports
-from collector.services.profiles import create_profile
+from collector.mail import invitations as customer_mail
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 from tests.e2e import conftest as e2e
 from tests.support import sepa
 from tests.support.factories import make_invoice, make_mandate

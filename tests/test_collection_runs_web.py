@@ -11,15 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from collector import clients
+from collector.accounts import creditor
 from collector.core.clock import local_today
+from collector.direct_debit import collection_runs
+from collector.direct_debit import debits as direct_debit
+from collector.direct_debit.models import CollectionRun, CollectionRunStatus
+from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
-from collector.models import (
-    CollectionRun,
-    CollectionRunStatus,
-    Invoice,
-    InvoiceState,
-)
-from collector.services import collection_runs, creditor, direct_debit
 from tests.conftest import csrf_token
 from tests.support.factories import make_announcement, make_invoice, make_mandate
 

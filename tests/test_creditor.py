@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from collector.accounts import creditor
+from collector.accounts.models import Creditor
+from collector.core.errors import Invalid
 from collector.extensions import db
-from collector.models import Creditor
-from collector.services import creditor
-from collector.services.errors import Invalid
 from tests.conftest import csrf_token
 
 PAGE = "/settings/creditor"

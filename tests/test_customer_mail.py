@@ -9,19 +9,14 @@ from decimal import Decimal
 
 import pytest
 
+from collector.core.storage import FolderStore
+from collector.documents import timeline
+from collector.documents.models import DocumentKind, InvoiceEvent, InvoiceState
 from collector.extensions import db
-from collector.mail import SmtpMailer
-from collector.models import (
-    DocumentKind,
-    DocumentMail,
-    DocumentMailStatus,
-    InvoiceEvent,
-    InvoiceState,
-    MailMessage,
-    MailStatus,
-)
-from collector.services import customer_mail, documents, events
-from collector.storage import FolderStore
+from collector.mail import invitations
+from collector.mail.models import DocumentMail, DocumentMailStatus, MailMessage, MailStatus
+from collector.mail.smtp import SmtpMailer
+from collector.teamleader import pdfs
 from tests.support.factories import make_customer, make_invoice, make_profile
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -33,8 +28,8 @@ def store(tmp_path):
     return FolderStore(tmp_path / "documents")
 
 
-def postman_for(server, store, port=None) -> customer_mail.Postman:
-    return customer_mail.Postman(
+def postman_for(server, store, port=None) -> invitations.Postman:
+    return invitations.Postman(
         mailer=SmtpMailer(server.host if server else "127.0.0.1", port or server.port, "none"),
         sender="Acme billing <billing@acme.example>",
         store=store,
@@ -54,7 +49,7 @@ def invited_document(profile=None, **overrides):
 
 
 def deliver_all(postman, now=NOW) -> list[DocumentMail]:
-    return [customer_mail.deliver(i, postman, now) for i in customer_mail.deliverable(now)]
+    return [invitations.deliver(i, postman, now) for i in invitations.deliverable(now)]
 
 
 def kinds(invoice) -> list[str]:
@@ -66,11 +61,11 @@ def test_an_invitation_on_import_goes_out_once_with_the_pdf_and_the_payment_link
     app, postman, store, smtp_server
 ):
     invoice = invited_document(customer=make_customer(language="nl", name="Dupont & Fils"))
-    documents.store_pdf(invoice, store.put(PDF), len(PDF), "test", NOW)
+    pdfs.store_pdf(invoice, store.put(PDF), len(PDF), "test", NOW)
     db.session.commit()
 
-    assert customer_mail.queue_on_import([invoice.id], actor="import") == 1
-    assert customer_mail.queue_on_import([invoice.id], actor="import") == 0
+    assert invitations.queue_on_import([invoice.id], actor="import") == 1
+    assert invitations.queue_on_import([invoice.id], actor="import") == 0
     deliver_all(postman)
     deliver_all(postman)
 
@@ -88,24 +83,24 @@ def test_an_invitation_on_import_goes_out_once_with_the_pdf_and_the_payment_link
     assert row.mail_message.status == MailStatus.SENT
     assert row.mail_message.attachments == [
         {
-            "filename": documents.pdf_filename(invoice),
+            "filename": pdfs.pdf_filename(invoice),
             "mimetype": "application/pdf",
             "size": len(PDF),
         }
     ]
-    assert kinds(invoice).count(events.INVITATION_SENT) == 1
+    assert kinds(invoice).count(timeline.INVITATION_SENT) == 1
 
 
 def test_an_invitation_that_needs_the_pdf_waits_for_it(app, postman, store, smtp_server):
     profile = make_profile(send_invitation_on_import=True, invitation_requires_pdf=True)
     invoice = invited_document(profile)
-    customer_mail.queue_on_import([invoice.id], actor="import")
+    invitations.queue_on_import([invoice.id], actor="import")
 
-    assert customer_mail.deliverable(NOW) == []
+    assert invitations.deliverable(NOW) == []
     deliver_all(postman)
     assert smtp_server.messages == []
 
-    documents.store_pdf(invoice, store.put(PDF), len(PDF), "test", NOW)
+    pdfs.store_pdf(invoice, store.put(PDF), len(PDF), "test", NOW)
     db.session.commit()
     deliver_all(postman)
     assert len(smtp_server.messages) == 1
@@ -120,7 +115,7 @@ def test_only_invoices_still_to_pay_are_invited_on_import(app, postman):
     quiet = invited_document(make_profile(send_invitation_on_import=False))
 
     ids = [owed.id, paid.id, note.id, quiet.id]
-    assert customer_mail.queue_on_import(ids, actor="import") == 1
+    assert invitations.queue_on_import(ids, actor="import") == 1
     assert [r.invoice_id for r in db.session.scalars(db.select(DocumentMail))] == [owed.id]
 
 
@@ -134,8 +129,8 @@ def test_ten_concurrent_attempts_to_invite_one_document_send_one_email(app, post
         with app.app_context():
             try:
                 barrier.wait()
-                for mail_id in customer_mail.request_invitations([invoice_id], actor="t"):
-                    customer_mail.deliver(mail_id, postman)
+                for mail_id in invitations.request_invitations([invoice_id], actor="t"):
+                    invitations.deliver(mail_id, postman)
             except BaseException as exc:  # noqa: BLE001 — reported below
                 errors.append(exc)
             finally:
@@ -157,34 +152,34 @@ def test_a_refused_email_is_retried_with_backoff_then_given_up(
     app, store, smtp_server, closed_port
 ):
     invoice = invited_document()
-    customer_mail.queue_on_import([invoice.id], actor="import")
+    invitations.queue_on_import([invoice.id], actor="import")
     down = postman_for(None, store, port=closed_port)
 
     [row] = deliver_all(down)
     assert row.status == DocumentMailStatus.FAILED and row.retry_at == NOW + timedelta(minutes=5)
-    assert customer_mail.deliverable(NOW + timedelta(minutes=4)) == []
+    assert invitations.deliverable(NOW + timedelta(minutes=4)) == []
     assert "cannot connect" in row.error
 
     later = NOW
-    for _ in range(customer_mail.MAX_ATTEMPTS - 1):
+    for _ in range(invitations.MAX_ATTEMPTS - 1):
         later = row.retry_at
         [row] = deliver_all(down, later)
     assert row.status == DocumentMailStatus.FAILED and row.retry_at is None
-    assert row.attempts == customer_mail.MAX_ATTEMPTS
-    assert customer_mail.deliverable(later + timedelta(days=30)) == []
-    assert kinds(invoice).count(events.MAIL_FAILED) == customer_mail.MAX_ATTEMPTS
+    assert row.attempts == invitations.MAX_ATTEMPTS
+    assert invitations.deliverable(later + timedelta(days=30)) == []
+    assert kinds(invoice).count(timeline.MAIL_FAILED) == invitations.MAX_ATTEMPTS
 
     # A person asking again sends the given-up invitation at once, no confirmation needed:
     # it never reached the customer.
-    [mail_id] = customer_mail.request_invitations([invoice.id], actor="user:a@b.example")
+    [mail_id] = invitations.request_invitations([invoice.id], actor="user:a@b.example")
     assert mail_id == row.id
-    customer_mail.deliver(mail_id, postman_for(smtp_server, store), later)
+    invitations.deliver(mail_id, postman_for(smtp_server, store), later)
     assert len(smtp_server.messages) == 1
 
 
 def test_a_failure_then_success_sends_once(app, store, smtp_server, closed_port):
     invoice = invited_document()
-    customer_mail.queue_on_import([invoice.id], actor="import")
+    invitations.queue_on_import([invoice.id], actor="import")
     deliver_all(postman_for(None, store, port=closed_port))
     [row] = deliver_all(postman_for(smtp_server, store), NOW + timedelta(minutes=5))
     assert row.status == DocumentMailStatus.SENT and row.attempts == 2
@@ -194,31 +189,31 @@ def test_a_failure_then_success_sends_once(app, store, smtp_server, closed_port)
 
 def test_a_worker_that_died_mid_send_leaves_an_uncertain_mail_not_resent(app, postman, smtp_server):
     invoice = invited_document()
-    customer_mail.queue_on_import([invoice.id], actor="import")
-    [mail_id] = customer_mail.deliverable(NOW)
-    assert customer_mail._claim(mail_id, NOW)  # the worker claimed it, then vanished
+    invitations.queue_on_import([invoice.id], actor="import")
+    [mail_id] = invitations.deliverable(NOW)
+    assert invitations._claim(mail_id, NOW)  # the worker claimed it, then vanished
 
-    assert customer_mail.mark_stalled(NOW + timedelta(minutes=5)) == 0
-    assert customer_mail.mark_stalled(NOW + timedelta(minutes=11)) == 1
+    assert invitations.mark_stalled(NOW + timedelta(minutes=5)) == 0
+    assert invitations.mark_stalled(NOW + timedelta(minutes=11)) == 1
     row = db.session.get(DocumentMail, mail_id)
     assert row.status == DocumentMailStatus.UNCERTAIN
-    assert events.MAIL_UNCERTAIN in kinds(invoice)
-    assert customer_mail.deliverable(NOW + timedelta(days=1)) == []
-    assert customer_mail.request_invitations([invoice.id], actor="u") == []
+    assert timeline.MAIL_UNCERTAIN in kinds(invoice)
+    assert invitations.deliverable(NOW + timedelta(days=1)) == []
+    assert invitations.request_invitations([invoice.id], actor="u") == []
 
-    [again] = customer_mail.request_invitations([invoice.id], actor="u", again=True)
-    customer_mail.deliver(again, postman)
+    [again] = invitations.request_invitations([invoice.id], actor="u", again=True)
+    invitations.deliver(again, postman)
     assert len(smtp_server.messages) == 1
     assert db.session.get(DocumentMail, again).key == "invitation:again:2"
 
 
 def test_a_sent_invitation_is_sent_again_only_when_confirmed(app, postman, smtp_server):
     invoice = invited_document()
-    for mail_id in customer_mail.request_invitations([invoice.id], actor="u"):
-        customer_mail.deliver(mail_id, postman)
-    assert customer_mail.request_invitations([invoice.id], actor="u") == []
-    for mail_id in customer_mail.request_invitations([invoice.id], actor="u", again=True):
-        customer_mail.deliver(mail_id, postman)
+    for mail_id in invitations.request_invitations([invoice.id], actor="u"):
+        invitations.deliver(mail_id, postman)
+    assert invitations.request_invitations([invoice.id], actor="u") == []
+    for mail_id in invitations.request_invitations([invoice.id], actor="u", again=True):
+        invitations.deliver(mail_id, postman)
     assert len(smtp_server.messages) == 2
 
 
@@ -226,9 +221,7 @@ def test_an_owed_mail_is_cancelled_when_nothing_is_owed_any_more(app, postman, s
     paid_meanwhile = invited_document()
     no_address = invited_document(customer=make_customer(email=None))
     bad_address = invited_document(customer=make_customer(email="not an address"))
-    customer_mail.queue_on_import(
-        [paid_meanwhile.id, no_address.id, bad_address.id], actor="import"
-    )
+    invitations.queue_on_import([paid_meanwhile.id, no_address.id, bad_address.id], actor="import")
     paid_meanwhile.state, paid_meanwhile.amount_due = InvoiceState.PAID, Decimal("0.00")
     db.session.commit()
 
@@ -247,7 +240,7 @@ def test_an_owed_mail_is_cancelled_when_nothing_is_owed_any_more(app, postman, s
 
 
 def remind(postman, today: date) -> list[DocumentMail]:
-    customer_mail.queue_reminders(today)
+    invitations.queue_reminders(today)
     now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=6)
     return deliver_all(postman, now)
 
@@ -276,7 +269,7 @@ def test_each_reminder_goes_out_once_as_its_day_passes(app, postman, smtp_server
         (expired.id, "reminder:7"),
         (expired.id, "reminder:21"),
     }
-    assert kinds(booked).count(events.REMINDER_SENT) == 2
+    assert kinds(booked).count(timeline.REMINDER_SENT) == 2
 
 
 def test_a_late_run_sends_only_the_latest_reminder_and_none_when_long_overdue(
@@ -299,7 +292,7 @@ def test_a_late_run_sends_only_the_latest_reminder_and_none_when_long_overdue(
 def test_a_reminder_is_dropped_when_the_due_date_moved(app, postman, smtp_server):
     profile = make_profile(reminder_days=[7])
     invoice = make_invoice(profile=profile, due_date=date(2026, 12, 1))
-    customer_mail.queue_reminders(date(2026, 12, 8))
+    invitations.queue_reminders(date(2026, 12, 8))
     invoice.due_date = date(2027, 1, 31)  # Teamleader granted a delay meanwhile
     db.session.commit()
 

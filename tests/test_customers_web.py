@@ -6,10 +6,10 @@ import re
 
 import pytest
 
+from collector.core.errors import Invalid
+from collector.documents import customers
+from collector.documents.models import Customer
 from collector.extensions import db
-from collector.models import Customer
-from collector.services import customers
-from collector.services.errors import Invalid
 from tests.conftest import csrf_token
 from tests.support.factories import make_customer, make_invoice, make_profile
 

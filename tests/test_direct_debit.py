@@ -9,19 +9,16 @@ from decimal import Decimal
 
 import pytest
 
+from collector.accounts import creditor
+from collector.core.storage import FolderStore
+from collector.direct_debit import debits
+from collector.direct_debit.models import MandateScheme, MandateStatus
+from collector.documents.models import DocumentKind, InvoiceState
 from collector.extensions import db
-from collector.mail import SmtpMailer
-from collector.models import (
-    DocumentKind,
-    DocumentMail,
-    DocumentMailKind,
-    DocumentMailStatus,
-    InvoiceState,
-    MandateScheme,
-    MandateStatus,
-)
-from collector.services import creditor, customer_mail, direct_debit, payment_page
-from collector.storage import FolderStore
+from collector.mail import invitations
+from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus
+from collector.mail.smtp import SmtpMailer
+from collector.payments import page as payment_page
 from tests.support.factories import make_invoice, make_mandate, make_profile
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -35,7 +32,7 @@ def payee(app):
 
 @pytest.fixture
 def postman(smtp_server, tmp_path):
-    return customer_mail.Postman(
+    return invitations.Postman(
         mailer=SmtpMailer(smtp_server.host, smtp_server.port, "none"),
         sender="Acme billing <billing@acme.example>",
         store=FolderStore(tmp_path / "documents"),
@@ -61,8 +58,8 @@ def _fixed_day(clock):
 
 
 def invite(invoice, postman, now=NOW) -> DocumentMail:
-    row = customer_mail.queue_invitation(invoice, actor="test")
-    return customer_mail.deliver(row.id, postman, now)
+    row = invitations.queue_invitation(invoice, actor="test")
+    return invitations.deliver(row.id, postman, now)
 
 
 # -- the calendar ---------------------------------------------------------------------------
@@ -82,18 +79,18 @@ def invite(invoice, postman, now=NOW) -> DocumentMail:
     ],
 )
 def test_target2_business_days(day, business):
-    assert direct_debit.is_business_day(day) is business
+    assert debits.is_business_day(day) is business
 
 
 def test_the_earliest_collection_is_the_next_business_day():
-    assert direct_debit.earliest_collection(date(2026, 11, 2)) == date(2026, 11, 3)
-    assert direct_debit.earliest_collection(date(2026, 11, 6)) == date(2026, 11, 9)  # Fri → Mon
-    assert direct_debit.earliest_collection(date(2026, 12, 24)) == date(2026, 12, 28)
+    assert debits.earliest_collection(date(2026, 11, 2)) == date(2026, 11, 3)
+    assert debits.earliest_collection(date(2026, 11, 6)) == date(2026, 11, 9)  # Fri → Mon
+    assert debits.earliest_collection(date(2026, 12, 24)) == date(2026, 12, 28)
 
 
 def test_a_masked_iban_keeps_the_country_and_the_last_four():
-    assert direct_debit.masked_iban("BE68539007547034") == "BE** **** **** 7034"
-    assert direct_debit.masked_iban("NL91 ABNA 0417 1643 00") == "NL** **** **** **43 00"
+    assert debits.masked_iban("BE68539007547034") == "BE** **** **** 7034"
+    assert debits.masked_iban("NL91 ABNA 0417 1643 00") == "NL** **** **** **43 00"
 
 
 # -- which documents are to be debited, and when ----------------------------------------------
@@ -101,7 +98,7 @@ def test_a_masked_iban_keeps_the_country_and_the_last_four():
 
 def test_the_debit_is_announced_for_the_due_date_when_that_is_far_enough(app, payee):
     invoice = debited()
-    plan = direct_debit.planned_debit(invoice, NOW.date())
+    plan = debits.planned_debit(invoice, NOW.date())
     assert plan.on == date(2026, 12, 1)
     assert plan.mandate.customer_id == invoice.customer_id
     assert plan.amount == Decimal("121.00")
@@ -110,9 +107,9 @@ def test_the_debit_is_announced_for_the_due_date_when_that_is_far_enough(app, pa
 def test_the_debit_waits_the_creditors_notice_days_and_lands_on_a_business_day(app, payee):
     invoice = debited(due_date=date(2026, 11, 3))
     # 2026-11-07 (Saturday) + 14 days is Saturday 21 November: the Monday after.
-    assert direct_debit.planned_debit(invoice, date(2026, 11, 7)).on == date(2026, 11, 23)
+    assert debits.planned_debit(invoice, date(2026, 11, 7)).on == date(2026, 11, 23)
     creditor.update("Acme NV", "BE71 0961 2345 6769", "GKCCBEBB", IDENTIFIER, 5)
-    assert direct_debit.planned_debit(invoice, NOW.date()).on == date(2026, 11, 9)  # Sat → Mon
+    assert debits.planned_debit(invoice, NOW.date()).on == date(2026, 11, 9)  # Sat → Mon
 
 
 def test_the_latest_signed_active_mandate_on_the_profile_collects(app, payee):
@@ -120,7 +117,7 @@ def test_the_latest_signed_active_mandate_on_the_profile_collects(app, payee):
     newer = make_mandate(customer=older.customer, profile=older.profile, signed_on=date(2025, 6, 1))
     make_mandate(customer=older.customer, profile=make_profile(allow_direct_debit=True))
     invoice = debited(older)
-    assert direct_debit.planned_debit(invoice, NOW.date()).mandate.id == newer.id
+    assert debits.planned_debit(invoice, NOW.date()).mandate.id == newer.id
 
 
 @pytest.mark.parametrize(
@@ -145,7 +142,7 @@ def test_what_is_not_to_be_debited(app, payee, why):
     else:
         creditor.update("Acme NV", "BE71 0961 2345 6769", "GKCCBEBB", "")
     db.session.commit()
-    assert direct_debit.planned_debit(invoice, NOW.date()) is None
+    assert debits.planned_debit(invoice, NOW.date()) is None
 
 
 # -- the pre-notification in the mail ---------------------------------------------------------
@@ -202,19 +199,19 @@ def test_an_invitation_without_a_mandate_says_nothing_of_a_debit(app, payee, pos
     row = invite(invoice, postman)
     assert row.direct_debit_on is None and row.direct_debit_mandate_id is None
     assert "SEPA" not in smtp_server.messages[0].get_body(("plain",)).get_content()
-    assert direct_debit.announced(invoice) is None
+    assert debits.announced(invoice) is None
 
 
 def test_the_announced_day_holds_while_the_mandate_is_active(app, payee, postman):
     mandate = make_mandate()
     invoice = debited(mandate)
-    assert direct_debit.announced(invoice) is None
+    assert debits.announced(invoice) is None
     invite(invoice, postman)
-    assert direct_debit.announced(invoice) == date(2026, 12, 1)
+    assert debits.announced(invoice) == date(2026, 12, 1)
 
     mandate.status = MandateStatus.REVOKED
     db.session.commit()
-    assert direct_debit.announced(invoice) is None
+    assert debits.announced(invoice) is None
 
 
 def test_a_mail_that_did_not_go_out_announces_nothing(app, payee):
@@ -231,19 +228,19 @@ def test_a_mail_that_did_not_go_out_announces_nothing(app, payee):
         )
     )
     db.session.commit()
-    assert direct_debit.announced(invoice) is None
+    assert debits.announced(invoice) is None
 
 
 def test_a_reminder_repeats_the_day_already_announced(app, payee, postman, smtp_server):
     mandate = make_mandate(profile=make_profile(allow_direct_debit=True, reminder_days=[7]))
     invoice = debited(mandate, due_date=date(2026, 11, 2))
     invite(invoice, postman)  # Monday 2 November: 14 days' notice → Monday 16 November
-    assert direct_debit.announced(invoice) == date(2026, 11, 16)
+    assert debits.announced(invoice) == date(2026, 11, 16)
 
     reminder_day = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
-    assert customer_mail.queue_reminders(reminder_day.date()) == 1
-    [row_id] = customer_mail.deliverable(reminder_day)
-    row = customer_mail.deliver(row_id, postman, reminder_day)
+    assert invitations.queue_reminders(reminder_day.date()) == 1
+    [row_id] = invitations.deliverable(reminder_day)
+    row = invitations.deliver(row_id, postman, reminder_day)
 
     assert row.kind == DocumentMailKind.REMINDER and row.direct_debit_on == date(2026, 11, 16)
     text = one_line(smtp_server.messages[-1].get_body(("plain",)).get_content())
@@ -255,14 +252,14 @@ def test_a_reminder_after_the_announced_day_announces_a_new_one(app, payee, post
     mandate = make_mandate(profile=make_profile(allow_direct_debit=True, reminder_days=[7]))
     invoice = debited(mandate, due_date=date(2026, 11, 16))
     invite(invoice, postman)
-    assert direct_debit.announced(invoice) == date(2026, 11, 16)
+    assert debits.announced(invoice) == date(2026, 11, 16)
 
     # No run collected it; on 23 November the notice period starts again.
     reminder_day = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    customer_mail.queue_reminders(reminder_day.date())
-    [row_id] = customer_mail.deliverable(reminder_day)
-    customer_mail.deliver(row_id, postman, reminder_day)
-    assert direct_debit.announced(invoice) == date(2026, 12, 7)
+    invitations.queue_reminders(reminder_day.date())
+    [row_id] = invitations.deliverable(reminder_day)
+    invitations.deliver(row_id, postman, reminder_day)
+    assert debits.announced(invoice) == date(2026, 12, 7)
 
 
 # -- the payment page ---------------------------------------------------------------------------
@@ -288,4 +285,4 @@ def test_once_the_announced_day_passed_the_page_shows_the_next_possible_one(app,
 def test_a_b2b_mandate_is_announced_like_a_core_one(app, payee, postman):
     invoice = debited(make_mandate(scheme=MandateScheme.B2B))
     invite(invoice, postman)
-    assert direct_debit.announced(invoice) == date(2026, 12, 1)
+    assert debits.announced(invoice) == date(2026, 12, 1)

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from collector import clients
+from collector.documents.models import InvoiceState
 from collector.extensions import db
-from collector.models import DocumentMail, DocumentMailStatus, InvoiceState, JobRun
-from collector.services import documents
+from collector.mail.models import DocumentMail, DocumentMailStatus
+from collector.runtime.models import JobRun
+from collector.teamleader import pdfs
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice, make_profile
 
@@ -20,7 +22,7 @@ AT = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 def with_pdf(app, invoice):
-    documents.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", AT)
+    pdfs.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", AT)
     db.session.commit()
     return invoice
 

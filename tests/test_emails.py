@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from collector.emails import DocumentFacts, Letter, invitation, language_of, reminder
-from collector.mail import build_message
+from collector.mail.letters import DocumentFacts, Letter, invitation, language_of, reminder
+from collector.mail.smtp import build_message
 
 URL = "https://pay.example/p/7f3a?lang=nl&src=mail"
 URL_IN_HTML = 'href="https://pay.example/p/7f3a?lang=nl&amp;src=mail"'

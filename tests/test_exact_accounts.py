@@ -12,9 +12,9 @@ import pytest
 import responses
 
 from collector.exact import ExactClient, StaticTokenSource, build_session
+from collector.exact import accounts as exact_accounts
+from collector.exact.models import ExactAccount, ExactConnection
 from collector.extensions import db
-from collector.models import ExactAccount, ExactConnection
-from collector.services import exact_accounts
 from tests.exact.support import DIVISION, HOST, TOKEN, url
 from tests.support.factories import make_customer
 

@@ -4,8 +4,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from collector.models import DocumentKind, EntryNumbering, ExactConnection
-from collector.services.exact_entries import Unmapped, entry_body, entry_number
+from collector.documents.models import DocumentKind
+from collector.exact.entries import Unmapped, entry_body, entry_number
+from collector.exact.models import EntryNumbering, ExactConnection
 from tests.support.factories import make_invoice
 
 RATE_21, RATE_6 = "tax-21", "tax-6"

@@ -12,19 +12,18 @@ import responses
 import sqlalchemy as sa
 
 from collector import clients
-from collector.extensions import db
-from collector.models import (
+from collector.core.columns import utcnow
+from collector.exact.models import (
     BookingStatus,
-    ConnectionStatus,
     EntryNumbering,
     ExactBooking,
     ExactConnection,
     ExactSyncRun,
-    JobRun,
     SyncTrigger,
-    TeamleaderConnection,
 )
-from collector.models.types import utcnow
+from collector.extensions import db
+from collector.runtime.models import JobRun
+from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import csrf_token
 from tests.exact.support import payload
 from tests.support.factories import make_invoice

@@ -6,10 +6,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from collector.models import InvoiceState, TeamleaderConnection
-from collector.services.importer import state_for
-from collector.services.lifecycle import still_due
-from collector.services.profile_choice import ProfileChooser
+from collector.documents.ledger import still_due
+from collector.documents.models import InvoiceState
+from collector.teamleader.importer import state_for
+from collector.teamleader.models import TeamleaderConnection
+from collector.teamleader.profile_choice import ProfileChooser
 from tests.support.factories import make_profile
 
 TODAY = date(2026, 11, 21)

@@ -5,10 +5,14 @@ from datetime import date, timedelta
 import pytest
 from rq import Queue
 
+from collector.accounts import users
 from collector.core.clock import local_today
+from collector.documents import timeline
+from collector.documents.models import Invoice
 from collector.extensions import db
-from collector.models import DocumentImport, ImportSource, ImportStatus, Invoice, JobRun
-from collector.services import accounts, events, imports
+from collector.runtime.models import JobRun
+from collector.teamleader import imports
+from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 from tests.conftest import csrf_token
 from tests.support.factories import make_event, make_invoice
 
@@ -131,7 +135,7 @@ def test_deleting_an_import_through_the_page(admin_client):
     make_event(untouched, details={"import_id": imp.id})
     invited = make_invoice(import_id=imp.id)
     make_event(invited, details={"import_id": imp.id})
-    events.record(invited, "invitation_sent", "Invitation sent.", actor="test")
+    timeline.record(invited, "invitation_sent", "Invitation sent.", actor="test")
     db.session.commit()
     token = csrf_token(admin_client, f"/imports/{imp.id}")
 
@@ -164,7 +168,7 @@ def test_a_running_import_cannot_be_deleted(admin_client):
 
 @pytest.fixture
 def api_key(app):
-    return accounts.create_api_key("erp")[1]
+    return users.create_api_key("erp")[1]
 
 
 def test_the_api_starts_an_import_and_reports_it(client, api_key, redis_conn):

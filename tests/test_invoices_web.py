@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from flask import url_for
 
+from collector.documents.models import DocumentKind, InvoiceState
 from collector.extensions import db
-from collector.models import DocumentImport, DocumentKind, ImportSource, InvoiceState
-from collector.models import TeamleaderConnection as Connection
+from collector.teamleader.models import DocumentImport, ImportSource
+from collector.teamleader.models import TeamleaderConnection as Connection
 from tests.support.factories import make_customer, make_event, make_invoice, make_profile
 
 ROW = re.compile(r'<tr data-invoice="(\d+)"')

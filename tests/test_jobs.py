@@ -7,10 +7,10 @@ import pytest
 from rq import SimpleWorker
 
 from collector import create_app, jobs
+from collector.core.columns import utcnow
 from collector.extensions import db
-from collector.models import JobRun, JobStatus
-from collector.models.types import utcnow
-from collector.queue import QUEUES, InlineScheduler, bind_job_class, tracked
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES, InlineScheduler, bind_job_class, tracked
 from collector.schedule import Periodic
 from tests.conftest import app_config
 

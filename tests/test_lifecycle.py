@@ -5,17 +5,18 @@ from decimal import Decimal
 
 import pytest
 
-from collector.extensions import db
-from collector.models import (
+from collector.core.errors import Conflict, Invalid
+from collector.documents import callbacks, timeline
+from collector.documents import ledger as lifecycle
+from collector.documents.models import (
     CallbackDelivery,
     DocumentKind,
     InvoiceState,
     PaymentKind,
     PaymentSource,
-    SyncStatus,
 )
-from collector.services import events, lifecycle, status_callbacks
-from collector.services.errors import Conflict, Invalid
+from collector.extensions import db
+from collector.teamleader.models import SyncStatus
 from tests.support.factories import make_invoice
 
 PAID_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -33,7 +34,7 @@ def states(invoice) -> list[tuple[str, str]]:
     return [
         (e.details["previous"], e.details["state"])
         for e in invoice.events
-        if e.kind == events.STATE_CHANGED
+        if e.kind == timeline.STATE_CHANGED
     ]
 
 
@@ -53,7 +54,7 @@ def test_the_same_key_twice_is_one_payment(app):
     assert pay(invoice, "121.00") is not None
     assert pay(invoice, "121.00") is None
     assert len(invoice.payments) == 1
-    assert [e.kind for e in invoice.events].count(events.PAYMENT_RECEIVED) == 1
+    assert [e.kind for e in invoice.events].count(timeline.PAYMENT_RECEIVED) == 1
 
 
 def test_a_chargeback_after_paid_reopens_with_the_reason(app):
@@ -72,7 +73,7 @@ def test_a_chargeback_after_paid_reopens_with_the_reason(app):
     )
     db.session.commit()
     assert invoice.state == InvoiceState.EXPIRED and invoice.amount_due == Decimal("121.00")
-    last = [e for e in invoice.events if e.kind == events.STATE_CHANGED][-1]
+    last = [e for e in invoice.events if e.kind == timeline.STATE_CHANGED][-1]
     assert last.message == "Charged back (AM04): Insufficient funds."
 
 
@@ -158,7 +159,7 @@ def test_collections_go_pending_and_back_when_they_fail(app):
 def test_every_state_change_owes_each_callback_url_one_delivery(app, admin):
     from collector import clients
 
-    status_callbacks.add_endpoint("https://erp.example/hooks", "ERP", admin, clients.cipher(app))
+    callbacks.add_endpoint("https://erp.example/hooks", "ERP", admin, clients.cipher(app))
     invoice = make_invoice()
     pay(invoice, "121.00")
     [delivery] = db.session.scalars(db.select(CallbackDelivery)).all()

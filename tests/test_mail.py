@@ -8,9 +8,9 @@ import pytest
 
 from collector import clients
 from collector.extensions import db
-from collector.mail import MailError, SinkMailer, SmtpMailer, build_message
-from collector.models import MailMessage, MailStatus
-from collector.services.mail import send_mail
+from collector.mail.models import MailMessage, MailStatus
+from collector.mail.sending import send_mail
+from collector.mail.smtp import MailError, SinkMailer, SmtpMailer, build_message
 from tests.support.smtp import HOST, SMTP_PASSWORD, SMTP_USER
 
 SENDER = "Collector <collector@example.com>"

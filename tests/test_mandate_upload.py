@@ -12,19 +12,18 @@ import sqlalchemy as sa
 from rq import SimpleWorker
 
 from collector.core.clock import local_today
-from collector.extensions import db
-from collector.models import (
-    Customer,
-    JobRun,
-    JobStatus,
+from collector.direct_debit.models import (
     Mandate,
     MandateScheme,
     MandateStatus,
     MandateUpload,
     MandateUploadStatus,
 )
-from collector.queue import QUEUES, bind_job_class
-from collector.services import customers
+from collector.documents import customers
+from collector.documents.models import Customer
+from collector.extensions import db
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES, bind_job_class
 from tests.conftest import csrf_token
 from tests.support.factories import make_customer, make_mandate, make_profile
 

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from rq import Queue
 
 from collector.core.clock import local_today
+from collector.core.errors import Conflict, Invalid
+from collector.core.storage import ContentTooLarge, FolderStore, StoredDocumentMissing, document_key
+from collector.direct_debit import mandate_upload
+from collector.direct_debit.models import Mandate, MandateUpload, MandateUploadStatus
 from collector.extensions import db
-from collector.models import JobRun, Mandate, MandateUpload, MandateUploadStatus
-from collector.services import mandate_upload
-from collector.services.errors import Conflict, Invalid
-from collector.storage import ContentTooLarge, FolderStore, StoredDocumentMissing, document_key
+from collector.runtime.models import JobRun
 from tests.conftest import csrf_token, login
 from tests.support.factories import make_customer, make_profile
 from tests.test_mandate_upload import NEW, csv_bytes, drain, send

@@ -12,14 +12,15 @@ from rq import SimpleWorker
 
 from collector import jobs
 from collector.core.clock import local_today
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict, Invalid, NotFound
+from collector.direct_debit import mandates
+from collector.direct_debit.mandate_csv import clean_cell, parse_date
+from collector.direct_debit.models import Mandate, MandateStatus
 from collector.extensions import db
-from collector.models import JobRun, JobStatus, Mandate, MandateStatus
-from collector.models.types import utcnow
-from collector.queue import QUEUES, bind_job_class
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES, bind_job_class
 from collector.schedule import SCHEDULE
-from collector.services import mandates
-from collector.services.errors import Conflict, Invalid, NotFound
-from collector.services.mandate_csv import clean_cell, parse_date
 from tests.support.factories import make_customer, make_mandate, make_profile
 
 

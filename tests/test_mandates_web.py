@@ -9,8 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from collector.extensions import db
-from collector.models import (
+from collector.direct_debit.models import (
     Collection,
     CollectionRun,
     CollectionStatus,
@@ -18,6 +17,7 @@ from collector.models import (
     MandateScheme,
     MandateStatus,
 )
+from collector.extensions import db
 from tests.conftest import csrf_token
 from tests.support.factories import make_customer, make_invoice, make_mandate, make_profile
 

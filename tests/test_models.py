@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import StatementError
 
-from collector.extensions import db
-from collector.models import (
+from collector.documents.models import (
     Customer,
     CustomerKind,
     DocumentKind,
@@ -15,6 +14,7 @@ from collector.models import (
     InvoiceEvent,
     InvoiceState,
 )
+from collector.extensions import db
 
 
 def make_invoice(**overrides) -> Invoice:

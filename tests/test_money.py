@@ -93,7 +93,7 @@ def test_teamleaders_totals_and_payments_are_read_to_the_cent():
 def test_a_bank_file_amount_with_a_fraction_of_a_cent_is_refused():
     from xml.etree.ElementTree import Element  # noqa: S405 (built here, not parsed)
 
-    from collector.payments.iso20022 import BankFileError, amount
+    from collector.direct_debit.files.iso20022 import BankFileError, amount
 
     element = Element("Amt", Ccy="EUR")
     element.text = "60.50"

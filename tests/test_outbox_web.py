@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from collector.extensions import db
-from collector.models import MailMessage, MailStatus
+from collector.mail.models import MailMessage, MailStatus
 from tests.support.browser import log_in
 
 ROW = re.compile(r'<tr data-message="(\d+)"')

@@ -11,19 +11,20 @@ from decimal import Decimal
 import pytest
 import responses
 
-from collector.extensions import db
-from collector.models import (
+from collector.documents import ledger as lifecycle
+from collector.documents.models import (
     DocumentKind,
     Invoice,
     InvoiceState,
-    OnlinePayment,
     Overpayment,
     OverpaymentStatus,
     Payment,
     PaymentKind,
     PaymentSource,
 )
-from collector.services import importer, lifecycle
+from collector.extensions import db
+from collector.payments.models import OnlinePayment
+from collector.teamleader import importer
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
 

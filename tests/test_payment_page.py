@@ -15,11 +15,14 @@ import responses
 from flask import render_template
 
 from collector import clients
+from collector.accounts import creditor
+from collector.core.columns import utcnow
+from collector.core.references import reference_for_id
+from collector.documents.models import DocumentKind, InvoiceState
 from collector.extensions import db
-from collector.models import DocumentKind, InvoiceState, OnlinePayment
-from collector.models.types import utcnow
-from collector.services import creditor, documents, payment_page
-from collector.services.references import reference_for_id
+from collector.payments import page as payment_page
+from collector.payments.models import OnlinePayment
+from collector.teamleader import pdfs
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice, make_profile
 
@@ -271,7 +274,7 @@ def test_the_page_lets_pay_online_redirect_to_the_checkout(app, client, provider
 
 def test_the_pdf_keeps_its_own_policy(app, client):
     invoice = make_invoice()
-    documents.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", utcnow())
+    pdfs.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", utcnow())
     db.session.commit()
     response = client.get(f"/pay/{invoice.payment_token}/document.pdf")
     assert response.status_code == 200

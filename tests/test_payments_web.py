@@ -11,26 +11,22 @@ import pytest
 import sqlalchemy as sa
 
 from collector import clients
-from collector.extensions import db
-from collector.models import (
+from collector.core.columns import utcnow
+from collector.documents import callbacks, ledger
+from collector.documents.models import (
     CallbackDelivery,
     CallbackStatus,
     DocumentKind,
-    DocumentMail,
-    DocumentMailKind,
-    DocumentMailStatus,
     Invoice,
     InvoiceState,
-    OnlinePayment,
     Payment,
     PaymentKind,
     PaymentSource,
-    SyncStatus,
-    TeamleaderSync,
 )
-from collector.models.types import utcnow
-from collector.services import lifecycle
-from collector.services import status_callbacks as callbacks
+from collector.extensions import db
+from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus
+from collector.payments.models import OnlinePayment
+from collector.teamleader.models import SyncStatus, TeamleaderSync
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
 
@@ -41,7 +37,7 @@ ROW = re.compile(r'<tr data-invoice="(\d+)"')
 
 
 def pay(invoice: Invoice, amount: str = "21.00", key: str = "provider:tr_1") -> Payment:
-    payment = lifecycle.record_payment(
+    payment = ledger.record_payment(
         invoice,
         key=key,
         amount=Decimal(amount),
@@ -87,7 +83,7 @@ def invoice(app):
 
 def test_the_ledger_with_a_cancelled_row_struck_through(viewer_client, invoice):
     payment = pay(invoice)
-    chargeback = lifecycle.record_reversal(
+    chargeback = ledger.record_reversal(
         payment,
         key="provider:chb_1",
         kind=PaymentKind.CHARGEBACK,
@@ -98,7 +94,7 @@ def test_the_ledger_with_a_cancelled_row_struck_through(viewer_client, invoice):
         reason="Insufficient funds",
         reference="chb_1",
     )
-    lifecycle.cancel_entry(chargeback, "Chargeback reversed by the bank", actor="provider")
+    ledger.cancel_entry(chargeback, "Chargeback reversed by the bank", actor="provider")
     db.session.add(
         OnlinePayment(
             invoice=invoice,

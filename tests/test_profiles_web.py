@@ -1,7 +1,7 @@
 """The profiles screen: login required, CSRF on every form, viewers read only."""
 
+from collector.documents.models import Customer, CustomerKind, Profile
 from collector.extensions import db
-from collector.models import Customer, CustomerKind, Profile
 from tests.conftest import csrf_token
 
 VALID = {
@@ -126,7 +126,7 @@ def test_unknown_profile_is_404(admin_client):
 
 
 def test_delete_is_refused_while_it_is_the_default_for_new_customers(admin_client):
-    from collector.models import TeamleaderConnection
+    from collector.teamleader.models import TeamleaderConnection
 
     post_form(admin_client, "/profiles/new", VALID)
     [profile] = profiles()

@@ -19,14 +19,15 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from collector import clients, jobs
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict, Invalid, NotFound
+from collector.documents import callbacks
+from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
-from collector.models import CallbackDelivery, CallbackEndpoint, CallbackStatus, JobRun
-from collector.models.types import utcnow
-from collector.queue import QUEUES, bind_job_class
+from collector.runtime import doorbell
+from collector.runtime.models import JobRun
+from collector.runtime.queue import QUEUES, bind_job_class
 from collector.schedule import SCHEDULE
-from collector.services import outbox
-from collector.services import status_callbacks as callbacks
-from collector.services.errors import Conflict, Invalid, NotFound
 from tests.support.factories import make_invoice
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -158,7 +159,7 @@ def test_a_state_change_is_owed_to_each_active_endpoint_only(app, cipher, erp):
         invoice, previous="BOOKED", state="PAID", reason="paid online", actor="u", occurred_at=NOW
     )
     assert count == 2
-    assert outbox.take_wakeups(db.session) == {outbox.CALLBACKS}
+    assert doorbell.take_wakeups(db.session) == {doorbell.CALLBACKS}
     db.session.commit()
 
     rows = db.session.scalars(db.select(CallbackDelivery).order_by(CallbackDelivery.id)).all()
@@ -194,7 +195,7 @@ def test_queueing_leaves_the_commit_to_the_caller(app, erp):
     )
     db.session.rollback()  # the state change failed: nothing is owed
     assert db.session.scalars(db.select(CallbackDelivery)).all() == []
-    assert outbox.take_wakeups(db.session) == set()
+    assert doorbell.take_wakeups(db.session) == set()
 
 
 def test_without_active_endpoints_nothing_is_owed_and_no_bell_rings(app):
@@ -205,7 +206,7 @@ def test_without_active_endpoints_nothing_is_owed_and_no_bell_rings(app):
         )
         == 0
     )
-    assert outbox.take_wakeups(db.session) == set()
+    assert doorbell.take_wakeups(db.session) == set()
 
 
 def test_a_test_event_is_a_ping_and_needs_an_active_endpoint(app, erp):
@@ -549,4 +550,4 @@ def test_the_doorbell_job_delivers_through_rq(app, redis_conn, cipher, live_rece
 def test_the_sweep_runs_every_minute(app):
     [sweep] = [p for p in SCHEDULE if p.func is jobs.deliver_callbacks]
     assert (sweep.queue, sweep.interval) == ("default", 60)
-    assert jobs.DELIVERERS[outbox.CALLBACKS] is jobs.deliver_callbacks
+    assert jobs.DELIVERERS[doorbell.CALLBACKS] is jobs.deliver_callbacks

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from collector.storage import DocumentStore, FolderStore, StoredDocumentMissing
+from collector.core.storage import DocumentStore, FolderStore, StoredDocumentMissing
 
 PDF = b"%PDF-1.4\n% a small document\n%%EOF\n"
 KEY = hashlib.sha256(PDF).hexdigest()

@@ -7,10 +7,10 @@ import pytest
 import responses
 
 from collector import clients
+from collector.accounts import company
 from collector.extensions import db
-from collector.models import ConnectionStatus, TeamleaderConnection
-from collector.services import company
-from collector.services import teamleader_connection as tl
+from collector.teamleader import connection as tl
+from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import csrf_token
 from tests.support.payloads import teamleader_payload as fixture
 

@@ -3,9 +3,9 @@
 import pytest
 
 from collector.core.vat import Vat, read_vat, vat_prefix
+from collector.documents.models import Customer
 from collector.extensions import db
-from collector.models import Customer
-from collector.services.customer_sync import sync_customers
+from collector.teamleader.customer_sync import sync_customers
 from tests.support.factories import make_customer
 
 

@@ -5,10 +5,10 @@ import pytest
 from rq import Queue
 
 from collector.extensions import db
-from collector.models import (
+from collector.runtime.models import JobRun
+from collector.teamleader.models import (
     ConnectionStatus,
     DeliveryStatus,
-    JobRun,
     TeamleaderConnection,
     WebhookDelivery,
 )

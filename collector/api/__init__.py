@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from collector.accounts import users
+from collector.core.errors import Conflict, Invalid, NotFound
 from collector.extensions import db
-from collector.services import accounts
-from collector.services.errors import Conflict, Invalid, NotFound
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -24,7 +24,7 @@ def _authenticate():
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
-    api_key = accounts.key_for(key.strip())
+    api_key = users.key_for(key.strip())
     if api_key is None:
         return _unauthorized("Unknown or revoked API key.")
     g.api_key = api_key

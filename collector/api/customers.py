@@ -4,7 +4,7 @@ from flask import request
 
 from collector.api import bp, paged
 from collector.api.schemas import CustomerSchema
-from collector.services import customers
+from collector.documents import customers
 
 schema = CustomerSchema()
 

@@ -6,8 +6,8 @@ from collector import jobs
 from collector.api import bp, json_body
 from collector.api.schemas import ImportRequestSchema, ImportSchema
 from collector.extensions import db
-from collector.models import DocumentImport, ImportSource
-from collector.services import imports
+from collector.teamleader import imports
+from collector.teamleader.models import DocumentImport, ImportSource
 
 request_schema = ImportRequestSchema()
 schema = ImportSchema()

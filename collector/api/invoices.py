@@ -13,9 +13,9 @@ from collector.api.schemas import (
     PaymentSchema,
     TeamleaderSyncSchema,
 )
+from collector.core.errors import Invalid
+from collector.documents import overview as invoices
 from collector.extensions import db
-from collector.services import invoices
-from collector.services.errors import Invalid
 
 schema = InvoiceSchema()
 event_schema = InvoiceEventSchema()

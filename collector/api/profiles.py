@@ -4,9 +4,9 @@ from flask import jsonify, url_for
 
 from collector.api import bp, json_body
 from collector.api.schemas import ProfileSchema
+from collector.documents import profiles
+from collector.documents.models import Profile
 from collector.extensions import db
-from collector.models import Profile
-from collector.services import profiles
 
 schema = ProfileSchema()
 

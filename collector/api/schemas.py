@@ -4,14 +4,14 @@ from datetime import UTC
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from collector.models import (
+from collector.documents.models import (
     CustomerKind,
     DocumentKind,
     InvoiceState,
     PaymentKind,
     PaymentSource,
-    SyncStatus,
 )
+from collector.teamleader.models import SyncStatus
 
 
 class ProfileSchema(Schema):

@@ -5,6 +5,7 @@ No Flask, no environment, no database: callers pass a session, the host, credent
 token source. Facts cited as §N come from ``reference/exact-online-api.md``.
 """
 
+from collector.core.tokens import TokenSource
 from collector.exact.auth import (
     COUNTRIES,
     REFRESH_BEFORE_EXPIRY,
@@ -28,7 +29,6 @@ from collector.exact.errors import (
 )
 from collector.exact.ratelimit import ExactRateLimiter, Pacer
 from collector.exact.transport import build_session
-from collector.tokens import TokenSource
 
 __all__ = [
     "COUNTRIES",

@@ -18,8 +18,8 @@ from urllib.parse import unquote, urlencode
 
 import requests
 
+from collector.core.tokens import StaticTokenSource as BaseStaticTokenSource
 from collector.exact.errors import AuthError, MalformedResponse, OAuthError, Unavailable
-from collector.tokens import StaticTokenSource as BaseStaticTokenSource
 
 COUNTRIES = {
     "nl": "Netherlands",

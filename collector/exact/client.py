@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from marshmallow import Schema
 
+from collector.core.tokens import TokenSource
 from collector.exact import schemas
 from collector.exact.auth import utcnow
 from collector.exact.errors import MalformedResponse, NotFound
@@ -36,7 +37,6 @@ from collector.exact.odata import (
 )
 from collector.exact.ratelimit import Pacer
 from collector.exact.transport import Transport
-from collector.tokens import TokenSource
 
 ME = "current/Me"
 DIVISIONS = "system/Divisions"

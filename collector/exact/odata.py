@@ -15,9 +15,9 @@ from urllib.parse import quote, urlencode
 
 from marshmallow import Schema
 
+from collector.core.fields import load_with
 from collector.exact.errors import MalformedResponse
 from collector.exact.schemas import parse_exact_date
-from collector.fields import load_with
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Exact allows 60 calls per minute and 5 000 per day per app and division (reference §3) and
 answers 429 beyond either. Several rq workers call the same division, so both budgets are
-sliding windows in Redis (``collector.ratelimit``) under ``collector:exact-rate:<division>…``,
+sliding windows in Redis (``collector.core.ratelimit``) under ``collector:exact-rate:<division>…``,
 spent with a small safety margin below Exact's limits: a worker may have sent a call it has
 not counted yet, and our clock is not Exact's. Exact's own count wins when it knows better:
 its ``X-RateLimit-*`` headers (resets in epoch milliseconds) pause every process until the
@@ -18,8 +18,8 @@ from typing import Protocol
 
 import redis as redis_lib
 
+from collector.core.ratelimit import RedisRateLimiter
 from collector.exact.errors import parse_epoch_ms
-from collector.ratelimit import RedisRateLimiter
 
 KEY_PREFIX = "collector:exact-rate:"
 EXACT_MINUTE_LIMIT = 60

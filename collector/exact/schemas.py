@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load
 
-from collector.fields import nullable
+from collector.core.fields import nullable
 
 Str = fields.String
 Int = fields.Integer

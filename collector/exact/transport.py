@@ -27,6 +27,7 @@ import requests
 import urllib3
 from marshmallow import Schema
 
+from collector.core.tokens import TokenSource
 from collector.exact.errors import (
     AuthError,
     ExactError,
@@ -37,7 +38,6 @@ from collector.exact.errors import (
 )
 from collector.exact.odata import decode_body, encode_json, load, page_of, row_identity, unwrap
 from collector.exact.ratelimit import Pacer
-from collector.tokens import TokenSource
 
 USER_AGENT = "collector/0.1"
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubles each time

@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from marshmallow import Schema
 
+from collector.core.fields import load_with
 from collector.core.money import CENT
-from collector.fields import load_with
 from collector.payments import provider_schemas as schemas
 from collector.payments.provider_errors import (
     MalformedResponse,

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
-from collector.fields import UtcDateTime, nullable
+from collector.core.fields import UtcDateTime, nullable
 
 PAYMENT_STATUSES = ("open", "pending", "authorized", "paid", "canceled", "expired", "failed")
 REFUND_STATUSES = ("queued", "pending", "processing", "refunded", "failed", "canceled")

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 import requests
 
+from collector.core.tokens import StaticTokenSource as BaseStaticTokenSource
 from collector.teamleader.errors import AuthError, MalformedResponse, OAuthError, Unavailable
-from collector.tokens import StaticTokenSource as BaseStaticTokenSource
 
 AUTHORIZE_PATH = "/oauth2/authorize"
 TOKEN_PATH = "/oauth2/access_token"  # noqa: S105 (a URL path, not a secret)

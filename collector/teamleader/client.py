@@ -17,11 +17,11 @@ from typing import Any
 import requests
 from marshmallow import Schema
 
+from collector.core.tokens import TokenSource
 from collector.teamleader import bodies, schemas
 from collector.teamleader.errors import MalformedResponse, NotFound
 from collector.teamleader.ratelimit import RateLimiter
 from collector.teamleader.transport import API_VERSION, Transport, load, utcnow
-from collector.tokens import TokenSource
 
 USERS_ME = "users.me"
 DEPARTMENTS_LIST = "departments.list"

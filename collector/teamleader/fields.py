@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import fields
 
 # Teamleader sends empty scalars as null and times with or without an offset (§2).
-from collector.fields import UtcDateTime, nullable  # noqa: F401  (re-exported)
+from collector.core.fields import UtcDateTime, nullable  # noqa: F401  (re-exported)
 
 
 def listing(inner: fields.Field, **kwargs) -> fields.List:

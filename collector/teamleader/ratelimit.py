@@ -2,7 +2,7 @@
 
 Teamleader allows 200 calls per sliding minute per integration per account (reference §4) and
 answers 429 beyond that. Several rq workers import for the same account at once, so the budget
-lives in Redis: the sliding-window limiter of ``collector.ratelimit``, keyed per account. We
+lives in Redis: the sliding-window limiter of ``collector.core.ratelimit``, keyed per account. We
 spend a little less than 200 — a worker may have sent a call it has not counted yet, and our
 clock is not Teamleader's — and, when a response says ``X-RateLimit-Remaining: 0``, every
 process pauses until ``X-RateLimit-Reset``.
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import redis as redis_lib
 
-from collector import ratelimit as shared
+from collector.core import ratelimit as shared
 
 KEY_PREFIX = "collector:tl-rate:"
 TEAMLEADER_LIMIT = 200  # calls per sliding minute (it was 100 before 2023-03)
@@ -37,7 +37,7 @@ class RateLimiter(Protocol):
 
 
 class RedisRateLimiter(shared.RedisRateLimiter):
-    """The shared sliding-window limiter (``collector.ratelimit``) with Teamleader's budget as
+    """The shared sliding-window limiter (``collector.core.ratelimit``) with Teamleader's budget as
     its defaults; one ``key`` per Teamleader account."""
 
     def __init__(

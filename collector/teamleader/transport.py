@@ -22,7 +22,8 @@ from typing import Any
 import requests
 from marshmallow import Schema
 
-from collector.fields import load_with
+from collector.core.fields import load_with
+from collector.core.tokens import TokenSource
 from collector.teamleader import bodies
 from collector.teamleader.errors import (
     AuthError,
@@ -34,7 +35,6 @@ from collector.teamleader.errors import (
     parse_reset,
 )
 from collector.teamleader.ratelimit import RateLimiter
-from collector.tokens import TokenSource
 
 # Pin the dated API version: otherwise behaviour depends on when the integration was
 # registered (reference §2). 2023-09-26 turned custom field options into {id, value}.

@@ -2,9 +2,10 @@
 
 from flask import Blueprint, render_template
 
+from collector.documents.models import Customer, Invoice, Profile
 from collector.extensions import db
-from collector.models import Customer, Invoice, JobRun, Profile
-from collector.web import protect
+from collector.runtime.models import JobRun
+from collector.runtime.views import protect
 
 bp = protect(Blueprint("home", __name__))
 

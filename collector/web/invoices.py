@@ -1,9 +1,10 @@
 """Invoices and credit notes: the overview with its filters, one document, and an
 admin's "mark as paid" and "archive" of it, and the refund or keep of its overpayment."""
 
+from __future__ import annotations
+
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -15,15 +16,18 @@ from flask import (
 from flask_login import current_user
 
 from collector import clients, jobs
+from collector.core.errors import Conflict, Invalid, NotFound
+from collector.documents import overview as invoices
+from collector.documents import profiles
+from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.extensions import db
-from collector.models import Customer, DocumentKind, Invoice, InvoiceState
-from collector.services import customer_mail, documents, invoices, profiles
-from collector.services import teamleader_connection as tl
-from collector.services.errors import Conflict, Invalid, NotFound
-from collector.web import list_args, protect, saved
+from collector.mail import invitations as customer_mail
+from collector.runtime.forms import ConfirmForm
+from collector.runtime.views import list_args, pdf_response, protect, saved
+from collector.teamleader import connection as tl
+from collector.teamleader import pdfs
 from collector.web.forms import (
     ArchiveForm,
-    ConfirmForm,
     KeepOverpaymentForm,
     MarkPaidForm,
     RefundOverpaymentForm,
@@ -31,15 +35,28 @@ from collector.web.forms import (
 
 bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 
+
 # The imports screen is its own blueprint; a document links to its import when
 # that screen is there.
 IMPORT_ENDPOINT = "imports.detail"
+
+
 MAX_SELECTED = 500
+
+
 ACTIONS = ("fetch_pdfs", "send_invitations")
+
+
 # Both forms sit on the detail page: prefixes keep their fields' names and ids apart.
 MARK_PAID = "paid"
+
+
 ARCHIVE = "archive"
+
+
 KEEP = "keep"
+
+
 REFUND = "refund"
 
 
@@ -155,20 +172,10 @@ def _change(invoice_id: int, form, name: str, verb, done: str):
 @bp.get("/<int:invoice_id>/pdf")
 def pdf(invoice_id: int):
     invoice = db.get_or_404(Invoice, invoice_id)
-    content = documents.read_pdf(clients.document_store(current_app), invoice)
+    content = pdfs.read_pdf(clients.document_store(current_app), invoice)
     if content is None:
         abort(404, "This document's PDF has not been fetched yet.")
-    return pdf_response(content, documents.pdf_filename(invoice))
-
-
-def pdf_response(content: bytes, filename: str) -> Response:
-    """A stored PDF, shown inline; the detail and payment pages may frame it."""
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return pdf_response(content, pdfs.pdf_filename(invoice))
 
 
 @bp.post("/actions")

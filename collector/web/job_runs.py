@@ -5,9 +5,9 @@ from flask_login import current_user
 
 from collector import jobs
 from collector.extensions import db
-from collector.models import JobRun
-from collector.web import protect
-from collector.web.forms import ConfirmForm
+from collector.runtime.forms import ConfirmForm
+from collector.runtime.models import JobRun
+from collector.runtime.views import protect
 
 bp = protect(Blueprint("job_runs", __name__, url_prefix="/jobs"))
 

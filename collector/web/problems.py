@@ -3,9 +3,12 @@ emails to customers that failed. Everyone logged in may read; only admins send a
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from collector.services import invoices, problems, status_callbacks, teamleader_payments
-from collector.services.errors import Conflict, NotFound
-from collector.web import protect
+from collector.core.errors import Conflict, NotFound
+from collector.documents import callbacks as status_callbacks
+from collector.documents import overview
+from collector.runtime.views import protect
+from collector.teamleader import payment_sync
+from collector.web import attention
 
 bp = protect(Blueprint("problems", __name__, url_prefix="/sync-problems"))
 # The document's page sends this as ``back`` to come back to it after "Send again".
@@ -15,14 +18,14 @@ BACK_TO_INVOICE = "invoice"
 @bp.get("/")
 def index():
     return render_template(
-        "problems/index.html", problems=problems.find_problems(), labels=invoices.SYNC_BADGES
+        "problems/index.html", problems=attention.find_problems(), labels=overview.SYNC_BADGES
     )
 
 
 @bp.post("/teamleader/<int:sync_id>/retry")
 def retry_teamleader(sync_id: int):
     try:
-        sync = teamleader_payments.retry(sync_id)
+        sync = payment_sync.retry(sync_id)
     except NotFound as exc:
         abort(404, str(exc))
     flash(f"{sync.invoice.number} is sent to Teamleader again.", "success")

@@ -8,10 +8,11 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from collector import clients, jobs
+from collector.core.errors import Invalid, NotFound
 from collector.extensions import csrf
-from collector.models import DeliveryStatus
-from collector.services import online_payments, teamleader_events
-from collector.services.errors import Invalid, NotFound
+from collector.payments import checkout
+from collector.teamleader import notifications
+from collector.teamleader.models import DeliveryStatus
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
@@ -26,10 +27,10 @@ def teamleader(token: str):
         return _error("The body is too large.", 413)
     try:
         body = request.get_json(force=True, silent=True)
-        delivery = teamleader_events.receive(token, body)
+        delivery = notifications.receive(token, body)
     except NotFound:
         return _error("No such webhook.", 404)
-    except teamleader_events.Forbidden as exc:
+    except notifications.Forbidden as exc:
         return _error(str(exc), 403)
     except Invalid as exc:
         return _error("Malformed delivery.", 400, exc.errors)
@@ -51,7 +52,7 @@ def provider(token: str):
     if (request.content_length or 0) > MAX_BODY:
         return _error("The body is too large.", 413)
     provider_id = request.form.get("id", "")
-    if online_payments.known(provider_id):
+    if checkout.known(provider_id):
         current_app.extensions["jobs"].enqueue(
             jobs.handle_provider_webhook, provider_id, queue="high"
         )

@@ -8,7 +8,7 @@ Create Date: 2026-11-21 01:43:03.644699
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -25,9 +25,9 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_api_key_key_hash'))
     )
@@ -40,8 +40,8 @@ def upgrade():
     sa.Column('send_invitation_on_import', sa.Boolean(), nullable=False),
     sa.Column('invitation_requires_pdf', sa.Boolean(), nullable=False),
     sa.Column('reminder_days', sa.JSON(), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_profile')),
     sa.UniqueConstraint('name', name=op.f('uq_profile_name'))
     )
@@ -51,8 +51,8 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.Enum('admin', 'viewer', name='role', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
@@ -69,8 +69,8 @@ def upgrade():
     sa.Column('country', sa.String(length=2), nullable=True),
     sa.Column('vat_number', sa.String(length=32), nullable=True),
     sa.Column('profile_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['profile_id'], ['profile.id'], name=op.f('fk_customer_profile_id_profile')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
     sa.UniqueConstraint('customer_number', name=op.f('uq_customer_customer_number'))
@@ -91,9 +91,9 @@ def upgrade():
     sa.Column('message', sa.String(length=500), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_job_run_user_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_run')),
     sa.UniqueConstraint('job_id', name=op.f('uq_job_run_job_id'))
@@ -114,15 +114,15 @@ def upgrade():
     sa.Column('invoice_date', sa.Date(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('total_excl_vat', collector.models.types.Money(precision=14, scale=2), nullable=False),
-    sa.Column('total_vat', collector.models.types.Money(precision=14, scale=2), nullable=False),
-    sa.Column('total_incl_vat', collector.models.types.Money(precision=14, scale=2), nullable=False),
-    sa.Column('amount_due', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('total_excl_vat', collector.core.columns.Money(precision=14, scale=2), nullable=False),
+    sa.Column('total_vat', collector.core.columns.Money(precision=14, scale=2), nullable=False),
+    sa.Column('total_incl_vat', collector.core.columns.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount_due', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('payment_reference', sa.String(length=64), nullable=True),
     sa.Column('state', sa.Enum('BOOKED', 'PENDING', 'PAID', 'EXPIRED', 'ARCHIVED', name='invoicestate', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('state_changed_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state_changed_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['credited_invoice_id'], ['invoice.id'], name=op.f('fk_invoice_credited_invoice_id_invoice'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_invoice_customer_id_customer')),
     sa.ForeignKeyConstraint(['profile_id'], ['profile.id'], name=op.f('fk_invoice_profile_id_profile')),
@@ -140,7 +140,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
-    sa.Column('occurred_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
     sa.Column('message', sa.String(length=500), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),

@@ -8,7 +8,7 @@ Create Date: 2026-11-21 01:51:43.600679
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -28,11 +28,11 @@ def upgrade():
     sa.Column('user_email', sa.String(length=254), nullable=True),
     sa.Column('access_token_enc', sa.Text(), nullable=True),
     sa.Column('refresh_token_enc', sa.Text(), nullable=True),
-    sa.Column('access_expires_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('refreshed_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('access_expires_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('refreshed_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('webhook_token', sa.String(length=64), nullable=False),
     sa.Column('webhook_url', sa.String(length=500), nullable=True),
-    sa.Column('connected_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('connected_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('connected_by_id', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('departments', sa.JSON(), nullable=False),
@@ -43,7 +43,7 @@ def upgrade():
     sa.Column('invoice_profile_field_id', sa.String(length=64), nullable=True),
     sa.Column('subscription_profile_field_id', sa.String(length=64), nullable=True),
     sa.Column('strict_mode_confirmed', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['connected_by_id'], ['user.id'], name=op.f('fk_teamleader_connection_connected_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['default_profile_id'], ['profile.id'], name=op.f('fk_teamleader_connection_default_profile_id_profile'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teamleader_connection')),

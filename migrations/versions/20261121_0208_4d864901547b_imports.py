@@ -8,7 +8,7 @@ Create Date: 2026-11-21 02:08:42.128570
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -30,8 +30,8 @@ def upgrade():
     sa.Column('status', sa.Enum('queued', 'sent', 'stored', 'failed', name='mailstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.String(length=500), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_message'))
     )
     with op.batch_alter_table('mail_message', schema=None) as batch_op:
@@ -50,11 +50,11 @@ def upgrade():
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('api_calls', sa.JSON(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('summary_sent_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('deleted_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('summary_sent_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.Column('deleted_documents', sa.Integer(), nullable=True),
     sa.Column('kept_documents', sa.Integer(), nullable=True),
@@ -75,8 +75,8 @@ def upgrade():
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('received', 'processed', 'ignored', 'failed', name='deliverystatus', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('outcome', sa.String(length=500), nullable=False),
-    sa.Column('received_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['teamleader_connection.id'], name=op.f('fk_webhook_delivery_connection_id_teamleader_connection'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery'))
     )
@@ -88,8 +88,8 @@ def upgrade():
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('teamleader_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('teamleader_url', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('teamleader_updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('synced_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('teamleader_updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('synced_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
     # Until now the customer number was the only link to Teamleader.
     op.execute("UPDATE customer SET teamleader_id = customer_number")
     with op.batch_alter_table('customer', schema=None) as batch_op:
@@ -101,9 +101,9 @@ def upgrade():
         batch_op.add_column(sa.Column('subscription_teamleader_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('import_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('teamleader_status', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('teamleader_due', collector.models.types.Money(precision=14, scale=2), nullable=True))
-        batch_op.add_column(sa.Column('teamleader_paid_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('teamleader_updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('teamleader_due', collector.core.columns.Money(precision=14, scale=2), nullable=True))
+        batch_op.add_column(sa.Column('teamleader_paid_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('teamleader_updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('teamleader_url', sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column('pdf_key', sa.String(length=128), nullable=True))
         batch_op.create_index(batch_op.f('ix_invoice_credited_teamleader_id'), ['credited_teamleader_id'], unique=False)
@@ -113,7 +113,7 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_invoice_import_id_document_import'), 'document_import', ['import_id'], ['id'], ondelete='SET NULL')
 
     with op.batch_alter_table('teamleader_connection', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_swept_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_swept_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 

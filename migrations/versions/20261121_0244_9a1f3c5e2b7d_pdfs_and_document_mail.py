@@ -10,7 +10,7 @@ import secrets
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -31,15 +31,15 @@ def upgrade():
     sa.Column('needs_pdf', sa.Boolean(), nullable=False),
     sa.Column('days_overdue', sa.Integer(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('retry_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('retry_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.String(length=500), nullable=True),
     sa.Column('actor', sa.String(length=128), nullable=False),
     sa.Column('recipient', sa.String(length=254), nullable=True),
     sa.Column('mail_message_id', sa.Integer(), nullable=True),
-    sa.Column('claimed_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_document_mail_invoice_id_invoice'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['mail_message_id'], ['mail_message.id'], name=op.f('fk_document_mail_mail_message_id_mail_message'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_mail')),
@@ -51,9 +51,9 @@ def upgrade():
     # Existing rows get 0 failures and a payment token of their own before the
     # columns become NOT NULL; the server defaults are only for that moment.
     with op.batch_alter_table('invoice', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('pdf_fetched_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('pdf_fetched_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('pdf_failures', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('pdf_retry_at', collector.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('pdf_retry_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('payment_token', sa.String(length=64), nullable=True))
 
     conn = op.get_bind()

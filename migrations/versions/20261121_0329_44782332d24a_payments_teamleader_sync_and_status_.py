@@ -8,7 +8,7 @@ Create Date: 2026-11-21 03:29:56.220519
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('name', sa.String(length=140), nullable=False),
     sa.Column('iban', sa.String(length=34), nullable=True),
     sa.Column('bic', sa.String(length=11), nullable=True),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_creditor'))
     )
     op.create_table('callback_endpoint',
@@ -35,8 +35,8 @@ def upgrade():
     sa.Column('secret_enc', sa.Text(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_callback_endpoint_created_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_callback_endpoint'))
     )
@@ -49,14 +49,14 @@ def upgrade():
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'retrying', 'delivered', 'failed', name='callbackstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('lease_until', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_attempt_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('log', sa.JSON(), nullable=False),
-    sa.Column('delivered_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['endpoint_id'], ['callback_endpoint.id'], name=op.f('fk_callback_delivery_endpoint_id_callback_endpoint'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_callback_delivery_invoice_id_invoice'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_callback_delivery'))
@@ -70,16 +70,16 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('provider_id', sa.String(length=64), nullable=False),
-    sa.Column('amount', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('checkout_url', sa.String(length=500), nullable=True),
-    sa.Column('paid_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('amount_refunded', collector.models.types.Money(precision=14, scale=2), nullable=False),
-    sa.Column('amount_charged_back', collector.models.types.Money(precision=14, scale=2), nullable=False),
-    sa.Column('fetched_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('amount_refunded', collector.core.columns.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount_charged_back', collector.core.columns.Money(precision=14, scale=2), nullable=False),
+    sa.Column('fetched_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_online_payment_invoice_id_invoice'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_online_payment')),
     sa.UniqueConstraint('provider_id', name=op.f('uq_online_payment_provider_id'))
@@ -93,17 +93,17 @@ def upgrade():
     sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('source', sa.Enum('provider', 'teamleader', 'manual', 'bank', 'exact', name='paymentsource', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('kind', sa.Enum('payment', 'refund', 'chargeback', 'return', name='paymentkind', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('amount', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('occurred_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reverses_id', sa.Integer(), nullable=True),
     sa.Column('reason_code', sa.String(length=16), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('reference', sa.String(length=128), nullable=True),
-    sa.Column('cancelled_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.String(length=500), nullable=True),
     sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_payment_invoice_id_invoice'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reverses_id'], ['payment.id'], name=op.f('fk_payment_reverses_id_payment'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment')),
@@ -120,16 +120,16 @@ def upgrade():
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'retrying', 'synced', 'failed', 'skipped', name='syncstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('lease_until', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_attempt_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
-    sa.Column('synced_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('held', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('synced_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('held', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('restoring', sa.Boolean(), nullable=False),
-    sa.Column('notified_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('notified_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_teamleader_sync_invoice_id_invoice'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teamleader_sync')),
     sa.UniqueConstraint('invoice_id', name=op.f('uq_teamleader_sync_invoice_id'))
@@ -138,7 +138,7 @@ def upgrade():
         batch_op.create_index('ix_teamleader_sync_status_next', ['status', 'next_attempt_at'], unique=False)
 
     with op.batch_alter_table('invoice', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('payable', collector.models.types.Money(precision=14, scale=2), nullable=True))
+        batch_op.add_column(sa.Column('payable', collector.core.columns.Money(precision=14, scale=2), nullable=True))
     # Documents imported before this column: what was payable is their total with VAT.
     op.execute("UPDATE invoice SET payable = total_incl_vat WHERE payable IS NULL")
 

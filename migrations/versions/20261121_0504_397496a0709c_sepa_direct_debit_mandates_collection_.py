@@ -8,7 +8,7 @@ Create Date: 2026-11-21 05:04:34.451122
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -30,7 +30,7 @@ def upgrade():
     sa.Column('account_iban', sa.String(length=34), nullable=True),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_file')),
     sa.UniqueConstraint('sha256', name=op.f('uq_bank_file_sha256'))
     )
@@ -42,14 +42,14 @@ def upgrade():
     sa.Column('pain_version', sa.String(length=20), nullable=False, server_default='pain.008.001.02'),
     sa.Column('file_key', sa.String(length=64), nullable=True),
     sa.Column('count', sa.Integer(), nullable=False),
-    sa.Column('total', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('total', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('collect_until', sa.Date(), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_by', sa.String(length=128), nullable=True),
-    sa.Column('cancelled_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancelled_by', sa.String(length=128), nullable=True),
     sa.Column('cancel_reason', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_run')),
@@ -70,8 +70,8 @@ def upgrade():
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('created_count', sa.Integer(), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('committed_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('committed_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('committed_by', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mandate_upload'))
     )
@@ -92,13 +92,13 @@ def upgrade():
     sa.Column('scheme', sa.Enum('CORE', 'B2B', name='mandatescheme', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('status', sa.Enum('active', 'revoked', 'lapsed', name='mandatestatus', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('status_reason', sa.String(length=300), nullable=True),
-    sa.Column('status_changed_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('used', sa.Boolean(), nullable=False),
     sa.Column('last_collected_on', sa.Date(), nullable=True),
     sa.Column('upload_id', sa.Integer(), nullable=True),
     sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_mandate_customer_id_customer')),
     sa.ForeignKeyConstraint(['profile_id'], ['profile.id'], name=op.f('fk_mandate_profile_id_profile')),
     sa.ForeignKeyConstraint(['upload_id'], ['mandate_upload.id'], name=op.f('fk_mandate_upload_id_mandate_upload'), ondelete='SET NULL'),
@@ -115,7 +115,7 @@ def upgrade():
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('mandate_id', sa.Integer(), nullable=False),
-    sa.Column('amount', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('sequence_type', sa.String(length=4), nullable=False),
     sa.Column('collection_date', sa.Date(), nullable=False),
@@ -125,9 +125,9 @@ def upgrade():
     sa.Column('reason_code', sa.String(length=8), nullable=True),
     sa.Column('reason', sa.String(length=300), nullable=True),
     sa.Column('payment_id', sa.Integer(), nullable=True),
-    sa.Column('settled_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('settled_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_collection_invoice_id_invoice'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['mandate_id'], ['mandate.id'], name=op.f('fk_collection_mandate_id_mandate')),
     sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], name=op.f('fk_collection_payment_id_payment'), ondelete='SET NULL'),
@@ -147,7 +147,7 @@ def upgrade():
     sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('kind', sa.Enum('collection', 'reject', 'return', 'transfer', name='banktransactionkind', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('status', sa.Enum('matched', 'unmatched', 'dismissed', name='banktransactionstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('amount', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('booked_on', sa.Date(), nullable=True),
     sa.Column('end_to_end_id', sa.String(length=35), nullable=True),
@@ -162,8 +162,8 @@ def upgrade():
     sa.Column('payment_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=300), nullable=True),
     sa.Column('resolved_by', sa.String(length=128), nullable=True),
-    sa.Column('resolved_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['bank_file_id'], ['bank_file.id'], name=op.f('fk_bank_transaction_bank_file_id_bank_file'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_bank_transaction_collection_id_collection'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_bank_transaction_invoice_id_invoice'), ondelete='SET NULL'),
@@ -185,7 +185,7 @@ def upgrade():
     with op.batch_alter_table('document_mail', schema=None) as batch_op:
         batch_op.add_column(sa.Column('direct_debit_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('direct_debit_mandate_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('direct_debit_amount', collector.models.types.Money(precision=14, scale=2), nullable=True))
+        batch_op.add_column(sa.Column('direct_debit_amount', collector.core.columns.Money(precision=14, scale=2), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_document_mail_direct_debit_mandate_id_mandate'), 'mandate', ['direct_debit_mandate_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###

@@ -8,7 +8,7 @@ Create Date: 2026-11-21 06:30:13.228798
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -24,8 +24,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('division', sa.Integer(), nullable=False),
     sa.Column('trigger', sa.Enum('schedule', 'event', 'manual', name='synctrigger', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('started_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('booked', sa.Integer(), nullable=False),
     sa.Column('found', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
@@ -51,13 +51,13 @@ def upgrade():
     sa.Column('division_name', sa.String(length=255), nullable=True),
     sa.Column('access_token_enc', sa.Text(), nullable=True),
     sa.Column('refresh_token_enc', sa.Text(), nullable=True),
-    sa.Column('access_issued_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('access_expires_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('connected_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('access_issued_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('access_expires_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('connected_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('connected_by_id', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('choices', sa.JSON(), nullable=False),
-    sa.Column('choices_read_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('choices_read_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('invoice_journal', sa.String(length=20), nullable=True),
     sa.Column('credit_note_journal', sa.String(length=20), nullable=True),
     sa.Column('department_ids', sa.JSON(), nullable=False),
@@ -72,8 +72,8 @@ def upgrade():
     sa.Column('read_payments', sa.Boolean(), nullable=False),
     sa.Column('forwarding', sa.Boolean(), nullable=False),
     sa.Column('alert_after', sa.Integer(), nullable=False),
-    sa.Column('run_lease_until', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('run_lease_until', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['connected_by_id'], ['user.id'], name=op.f('fk_exact_connection_connected_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_exact_connection'))
     )
@@ -84,7 +84,7 @@ def upgrade():
     sa.Column('account_id', sa.String(length=36), nullable=False),
     sa.Column('code', sa.String(length=18), nullable=True),
     sa.Column('matched_by', sa.String(length=16), nullable=False),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_exact_account_customer_id_customer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_exact_account')),
     sa.UniqueConstraint('customer_id', 'division', name=op.f('uq_exact_account_customer_id'))
@@ -103,10 +103,10 @@ def upgrade():
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('alerted', sa.Boolean(), nullable=False),
     sa.Column('reason', sa.String(length=1000), nullable=True),
-    sa.Column('last_attempt_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('booked_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('paid_in_exact_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_attempt_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('booked_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paid_in_exact_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_exact_booking_invoice_id_invoice'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_exact_booking')),
     sa.UniqueConstraint('entry_id', name=op.f('uq_exact_booking_entry_id')),

@@ -8,7 +8,7 @@ Create Date: 2026-12-03 13:45:00
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -23,7 +23,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('time_zone', sa.String(length=64), nullable=False),
     sa.Column('time_zone_chosen', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_company'))
     )
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.

@@ -8,7 +8,7 @@ Create Date: 2026-12-03 13:45:00
 from alembic import op
 import sqlalchemy as sa
 
-import collector.models.types
+import collector.core.columns
 
 
 # revision identifiers, used by Alembic.
@@ -26,16 +26,16 @@ def upgrade():
     op.create_table('overpayment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
-    sa.Column('amount', collector.models.types.Money(precision=14, scale=2), nullable=False),
+    sa.Column('amount', collector.core.columns.Money(precision=14, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('status', sa.Enum('open', 'refunded', 'kept', 'cleared', name='overpaymentstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('online_payment_id', sa.Integer(), nullable=True),
     sa.Column('refund_id', sa.String(length=64), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('resolved_by', sa.String(length=128), nullable=True),
-    sa.Column('resolved_at', collector.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', collector.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', collector.core.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', collector.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_overpayment_invoice_id_invoice'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['online_payment_id'], ['online_payment.id'], name=op.f('fk_overpayment_online_payment_id_online_payment'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_overpayment'))

@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from collector.documents.models import Profile
 from collector.extensions import db
-from collector.models import Profile
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser

@@ -10,11 +10,13 @@ from werkzeug.serving import make_server
 
 from collector import clients, jobs
 from collector.core.clock import local_today
+from collector.documents import ledger
+from collector.documents.models import DocumentKind, Invoice
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import DocumentKind, ImportSource, Invoice
-from collector.services import imports, lifecycle
-from collector.services import teamleader_connection as tl
-from collector.services.profiles import create_profile
+from collector.teamleader import connection as tl
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 from sandbox import provider as provider_sandbox
 from sandbox import teamleader as tl_sandbox
 from sandbox.teamleader.consent import authorization_code
@@ -131,7 +133,7 @@ def open_invoice(tl_app, connection, sandbox):
         db.select(Invoice)
         .where(
             Invoice.kind == DocumentKind.INVOICE,
-            Invoice.state.in_(lifecycle.OPEN),
+            Invoice.state.in_(ledger.OPEN),
             Invoice.amount_due > 0,
         )
         .order_by(Invoice.id)

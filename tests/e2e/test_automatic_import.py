@@ -13,22 +13,14 @@ import pytest
 
 from collector import clients
 from collector.core.clock import local_today
+from collector.core.columns import utcnow
+from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import (
-    Customer,
-    DeliveryStatus,
-    DocumentImport,
-    DocumentKind,
-    ImportSource,
-    Invoice,
-    InvoiceState,
-    JobRun,
-    JobStatus,
-)
-from collector.models.types import utcnow
-from collector.services import imports, teamleader_events
-from collector.services import teamleader_connection as tl
-from collector.services.profiles import create_profile
+from collector.runtime.models import JobRun, JobStatus
+from collector.teamleader import connection as tl
+from collector.teamleader import imports, notifications
+from collector.teamleader.models import DeliveryStatus, DocumentImport, ImportSource
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.conftest import grant_code
 
@@ -63,8 +55,8 @@ def deliver(app, connection, kind, subject_id):
         "subject": {"type": kind.split(".")[0], "id": subject_id},
         "account": {"type": "account", "id": connection.account_id},
     }
-    delivery = teamleader_events.receive(connection.webhook_token, body)
-    outcome = teamleader_events.handle_delivery(client_for(app, connection), delivery)
+    delivery = notifications.receive(connection.webhook_token, body)
+    outcome = notifications.handle_delivery(client_for(app, connection), delivery)
     return delivery, outcome
 
 
@@ -225,7 +217,7 @@ def test_the_sweep_catches_what_no_webhook_announced(tl_app, sandbox, auto):
     )
     sandbox.reset_calls()
 
-    outcome = teamleader_events.sweep(client_for(tl_app, auto), auto, utcnow())
+    outcome = notifications.sweep(client_for(tl_app, auto), auto, utcnow())
 
     assert held(booked["id"]) is not None
     assert held(booked["id"]).document_import.source == ImportSource.SWEEP

@@ -6,9 +6,11 @@ import pytest
 
 from collector import clients, jobs
 from collector.core.clock import local_today
+from collector.direct_debit import bank_files
+from collector.documents import ledger
+from collector.documents.models import InvoiceState
 from collector.extensions import db
-from collector.models import InvoiceState, SyncStatus
-from collector.services import bank_files, lifecycle
+from collector.teamleader.models import SyncStatus
 from sandbox import bank
 from tests.support.bank import make_creditor, pain008_for
 from tests.support.factories import make_collection, make_mandate
@@ -26,7 +28,7 @@ def test_a_settled_collection_reaches_teamleader_and_its_refund_removes_it(
     amount = invoice.amount_due
     make_creditor()
     mandate = make_mandate(customer=invoice.customer, profile=invoice.profile)
-    lifecycle.start_collection(invoice, "Collected by direct debit.", actor="test")
+    ledger.start_collection(invoice, "Collected by direct debit.", actor="test")
     collection = make_collection(invoice=invoice, mandate=mandate, amount=amount)
     pain008 = pain008_for(collection.run)
     store = clients.document_store(tl_app)
@@ -41,7 +43,7 @@ def test_a_settled_collection_reaches_teamleader_and_its_refund_removes_it(
     refund = bank.returns(pain008, {collection.end_to_end_id: "MD06"}, today)
     bank_files.upload(store, "refund.xml", refund, "test", today)
     db.session.refresh(invoice)
-    assert invoice.state in lifecycle.OPEN
+    assert invoice.state in ledger.OPEN
     jobs.push_teamleader()
     assert sandbox.data.invoices[invoice.teamleader_id]["payments"] == []
     assert sandbox.calls().get("invoices.removePayments") == 1

@@ -12,18 +12,19 @@ import pytest
 import requests
 
 from collector import clients
-from collector.extensions import db
-from collector.models import (
+from collector.core.columns import utcnow
+from collector.documents import ledger
+from collector.documents.models import (
     Invoice,
     InvoiceState,
-    OnlinePayment,
     Overpayment,
     OverpaymentStatus,
     PaymentKind,
     PaymentSource,
 )
-from collector.models.types import utcnow
-from collector.services import lifecycle, online_payments
+from collector.extensions import db
+from collector.payments import checkout as online_payments
+from collector.payments.models import OnlinePayment
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice, make_profile
 
@@ -138,7 +139,7 @@ def test_two_paid_checkouts_are_an_overpayment_refunded_through_the_provider(
 
     invoice = reload(invoice)
     assert invoice.state == InvoiceState.PAID and invoice.amount_due == Decimal("0.00")
-    assert lifecycle.overpaid(invoice) == Decimal("121.00")
+    assert ledger.overpaid(invoice) == Decimal("121.00")
     (row,) = db.session.scalars(db.select(Overpayment)).all()
     assert (row.status, row.amount) == (OverpaymentStatus.OPEN, Decimal("121.00"))
     assert any(e.kind == "overpaid" for e in invoice.events)
@@ -160,7 +161,7 @@ def test_two_paid_checkouts_are_an_overpayment_refunded_through_the_provider(
     assert at_provider["refunds"][0]["amount"] == {"value": "121.00", "currency": "EUR"}
     refunds = [p for p in invoice.payments if p.kind == PaymentKind.REFUND]
     assert [(r.amount, r.reference) for r in refunds] == [(Decimal("-121.00"), row.refund_id)]
-    assert invoice.state == InvoiceState.PAID and lifecycle.overpaid(invoice) == Decimal("0.00")
+    assert invoice.state == InvoiceState.PAID and ledger.overpaid(invoice) == Decimal("0.00")
     assert "Overpaid documents" in admin_client.get("/sync-problems/").get_data(as_text=True)
     assert f'data-overpayment="{row.id}" data-status="refunded"' in admin_client.get(path).get_data(
         as_text=True
@@ -177,7 +178,7 @@ def test_paid_online_after_a_bank_transfer_is_kept_with_a_reason(
     paying_app, invoice, provider, live_server, admin_client
 ):
     (opened,) = click_pay_online(live_server, invoice, 1)
-    lifecycle.record_payment(
+    ledger.record_payment(
         invoice,
         key="bank:transfer-1",
         amount=Decimal("121.00"),

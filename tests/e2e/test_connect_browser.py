@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from collector.extensions import db
-from collector.models import ConnectionStatus, TeamleaderConnection
+from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser

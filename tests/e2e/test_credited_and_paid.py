@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from collector.documents.models import InvoiceState, PaymentSource
 from collector.extensions import db
-from collector.models import InvoiceState, PaymentSource
 from tests.e2e.test_automatic_import import auto, deliver, held, sandbox_config  # noqa: F401
 
 

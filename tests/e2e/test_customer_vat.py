@@ -8,9 +8,10 @@ import pytest
 
 from collector import clients
 from collector.core.clock import local_today
+from collector.documents.models import Customer, Invoice
 from collector.extensions import db
-from collector.models import Customer, ImportSource, ImportStatus, Invoice
-from collector.services import imports
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource, ImportStatus
 
 
 @pytest.fixture

@@ -14,31 +14,24 @@ from datetime import timedelta
 import pytest
 
 from collector import clients, jobs
+from collector.accounts import creditor
 from collector.core.clock import local_today
-from collector.extensions import db
-from collector.models import (
-    CollectionStatus,
+from collector.direct_debit import bank_files, collection_runs, mandate_upload
+from collector.direct_debit.models import CollectionStatus, Mandate, MandateUploadStatus
+from collector.documents import customers, ledger
+from collector.documents.models import (
     Customer,
     DocumentKind,
-    ImportSource,
     Invoice,
     InvoiceState,
-    Mandate,
-    MandateUploadStatus,
     PaymentKind,
     PaymentSource,
 )
-from collector.services import (
-    bank_files,
-    collection_runs,
-    creditor,
-    customer_mail,
-    customers,
-    imports,
-    lifecycle,
-    mandate_upload,
-)
-from collector.services.profiles import create_profile
+from collector.documents.profiles import create_profile
+from collector.extensions import db
+from collector.mail import invitations as customer_mail
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 from sandbox import bank
 from tests.support import sepa
 from tests.support.sepa import sequence_types
@@ -115,7 +108,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     owed = db.session.scalars(
         db.select(Invoice)
         .where(Invoice.kind == DocumentKind.INVOICE, Invoice.amount_due > 0)
-        .where(Invoice.state.in_(lifecycle.OPEN), Invoice.profile_id == profile.id)
+        .where(Invoice.state.in_(ledger.OPEN), Invoice.profile_id == profile.id)
         .order_by(Invoice.id)
     ).all()
     owed = [i for i in owed if i.customer.email][:4]
@@ -161,7 +154,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     bank_files.upload(store, "refund.xml", refund, "test", today)
     jobs.push_teamleader()
     db.session.refresh(refunded)
-    assert refunded.state in lifecycle.OPEN and refunded.amount_due == amounts[refunded.id]
+    assert refunded.state in ledger.OPEN and refunded.amount_due == amounts[refunded.id]
     ours = [p for p in refunded.payments if p.source == PaymentSource.BANK]
     assert [(p.kind, p.reason_code) for p in ours] == [
         (PaymentKind.PAYMENT, None),

@@ -22,17 +22,12 @@ import pytest
 
 from collector import clients, jobs
 from collector.core.clock import local_today
+from collector.documents.models import DocumentKind, Invoice
+from collector.exact import forwarding, settings
+from collector.exact.models import BookingStatus, ExactBooking, ExactConnection, ExactSyncRun
 from collector.extensions import db
-from collector.models import (
-    BookingStatus,
-    DocumentKind,
-    ExactBooking,
-    ExactConnection,
-    ExactSyncRun,
-    ImportSource,
-    Invoice,
-)
-from collector.services import exact_forwarding, exact_settings, imports
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 from tests.e2e.conftest import Sandbox, serve
 from tests.support import exact as support
 
@@ -124,7 +119,7 @@ def test_thirty_days_forwarded_once_each_with_lines_vat_and_pdfs(
             sign * line["total"]["tax_exclusive"]["amount"] for line in tl_lines
         ]
         for line, tl_line in zip(entry["SalesEntryLines"], tl_lines, strict=True):
-            rate = exact_settings.rate_key(tl_line["_rate"])
+            rate = settings.rate_key(tl_line["_rate"])
             assert line["VATCode"] == mapped.vat_codes[rate]
         tl_vat = sum(t["tax"]["amount"] for t in source["total"]["taxes"])
         assert (
@@ -193,10 +188,10 @@ def test_unmapped_vat_rate_is_skipped_with_its_reason_then_booked_once_mapped(
     full = _settings_of(mapped)
     vat_codes = dict(mapped.vat_codes)
     del vat_codes[rare]
-    exact_settings.save_settings(mapped, _settings_of(mapped, vat_codes=vat_codes), connection)
+    settings.save_settings(mapped, _settings_of(mapped, vat_codes=vat_codes), connection)
 
     run = _forward(exact_app)
-    label = exact_settings.rate_label(rare)
+    label = settings.rate_label(rare)
     assert run.failed > 0 and run.booked > 0
     assert {e["reason"] for e in run.errors} == {
         f"No Exact VAT code is mapped for Teamleader VAT rate {label}."
@@ -207,7 +202,7 @@ def test_unmapped_vat_rate_is_skipped_with_its_reason_then_booked_once_mapped(
     assert len(failing) == run.failed
     assert len(entries(exact_sandbox)) == run.booked
 
-    exact_settings.save_settings(mapped, full, connection)
+    settings.save_settings(mapped, full, connection)
     again = _forward(exact_app)
     assert (again.booked, again.failed) == (run.failed, 0)
     assert len(entries(exact_sandbox)) == len(imported)
@@ -216,7 +211,7 @@ def test_unmapped_vat_rate_is_skipped_with_its_reason_then_booked_once_mapped(
 def line_rates(app, invoice: Invoice) -> set[str]:
     """The VAT rates (as mapping keys) of a document's lines, read from Teamleader."""
     from collector import clients
-    from collector.services.teamleader_connection import current_connection
+    from collector.teamleader.connection import current_connection
 
     client = clients.teamleader_client(app, current_connection())
     read = client.credit_notes_info if invoice.is_credit_note else client.invoices_info
@@ -226,7 +221,7 @@ def line_rates(app, invoice: Invoice) -> set[str]:
 
 
 def _tax_rates() -> list[dict]:
-    from collector.services.exact_connection import current_exact
+    from collector.exact.connection import current_exact
 
     return current_exact().choices["tax_rates"]
 
@@ -246,12 +241,12 @@ def _settings_of(connection, **overrides) -> dict:
 
 def _forward(app, **kwargs) -> ExactSyncRun:
     from collector import clients
-    from collector.models import SyncTrigger
-    from collector.services.exact_connection import current_exact
-    from collector.services.teamleader_connection import current_connection
+    from collector.exact.connection import current_exact
+    from collector.exact.models import SyncTrigger
+    from collector.teamleader.connection import current_connection
 
     connection = current_exact()
-    return exact_forwarding.forward(
+    return forwarding.forward(
         connection,
         clients.exact_client(app, connection),
         clients.teamleader_client(app, current_connection()),

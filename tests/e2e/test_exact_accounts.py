@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from collector import clients
+from collector.exact import accounts as exact_accounts
+from collector.exact.models import ExactAccount
 from collector.extensions import db
-from collector.models import ExactAccount
-from collector.services import exact_accounts
 from sandbox.exact.emulator import EXTENSION
 from tests.e2e.conftest import Sandbox, serve
 from tests.support import exact as support

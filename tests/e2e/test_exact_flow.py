@@ -20,28 +20,23 @@ from rq import Queue, SimpleWorker
 
 from collector import clients, jobs
 from collector.core.clock import local_today
-from collector.extensions import db
-from collector.models import (
+from collector.documents import ledger
+from collector.documents.models import DocumentKind, Invoice, InvoiceState, Payment, PaymentSource
+from collector.exact import entries as exact_entries
+from collector.exact.models import (
     BookingStatus,
-    ConnectionStatus,
-    DocumentKind,
     ExactBooking,
     ExactConnection,
     ExactSyncRun,
-    ImportSource,
-    Invoice,
-    InvoiceState,
-    JobRun,
-    JobStatus,
-    MailMessage,
-    Payment,
-    PaymentSource,
     SyncTrigger,
-    TeamleaderSync,
 )
-from collector.queue import QUEUES, bind_job_class
-from collector.services import exact_entries, imports, lifecycle
-from collector.services.teamleader_connection import current_connection
+from collector.extensions import db
+from collector.mail.models import MailMessage
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES, bind_job_class
+from collector.teamleader import imports
+from collector.teamleader.connection import current_connection
+from collector.teamleader.models import ConnectionStatus, ImportSource, TeamleaderSync
 from sandbox.exact.consent import authorization_code
 from tests.conftest import csrf_token
 from tests.e2e import test_exact as forwarding_tests
@@ -279,7 +274,7 @@ def open_invoices(documents: list[Invoice]) -> list[Invoice]:
     return [
         d
         for d in found
-        if d.kind == DocumentKind.INVOICE and d.state in lifecycle.OPEN and d.amount_due > 0
+        if d.kind == DocumentKind.INVOICE and d.state in ledger.OPEN and d.amount_due > 0
     ]
 
 

@@ -24,12 +24,15 @@ import pytest
 
 from collector import clients, exact, jobs
 from collector.core.clock import local_today
+from collector.core.ratelimit import RedisRateLimiter
+from collector.documents.models import Invoice
+from collector.exact import forwarding as exact_forwarding
+from collector.exact.connection import current_exact
+from collector.exact.models import BookingStatus, ExactBooking, SyncTrigger
 from collector.extensions import db
-from collector.models import BookingStatus, ExactBooking, ImportSource, Invoice, SyncTrigger
-from collector.ratelimit import RedisRateLimiter
-from collector.services import exact_forwarding, imports
-from collector.services.exact_connection import current_exact
-from collector.services.teamleader_connection import current_connection
+from collector.teamleader import imports
+from collector.teamleader.connection import current_connection
+from collector.teamleader.models import ImportSource
 from tests.e2e import test_exact as exact_e2e
 
 # The Exact sandbox, the app pointed at it, the Belgian department and the full mapping of

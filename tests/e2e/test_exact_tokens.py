@@ -18,9 +18,10 @@ import pytest
 
 from collector import clients
 from collector.exact import ExactOAuth, OAuthError, build_session
+from collector.exact.connection import ExactTokenSource
+from collector.exact.models import ExactConnection
 from collector.extensions import db
-from collector.models import ConnectionStatus, ExactConnection
-from collector.services.exact_connection import ExactTokenSource
+from collector.teamleader.models import ConnectionStatus
 from tests.e2e import test_exact as exact_e2e
 from tests.support import exact as support
 

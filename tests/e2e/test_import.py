@@ -9,20 +9,13 @@ import pytest
 
 from collector import clients
 from collector.core.clock import local_today
+from collector.documents import timeline
+from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import (
-    Customer,
-    DocumentImport,
-    DocumentKind,
-    ImportSource,
-    ImportStatus,
-    Invoice,
-    InvoiceState,
-)
-from collector.services import events, imports
-from collector.services.importer import Progress
-from collector.services.profiles import create_profile
-from collector.teamleader import Unavailable
+from collector.teamleader import Unavailable, imports
+from collector.teamleader.importer import Progress
+from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 
 OPTIONS = ("Direct debit", "Payment link", "Bank transfer")
 
@@ -366,7 +359,7 @@ def test_deleting_an_import_removes_untouched_documents_and_keeps_customers(
     touched = db.session.scalars(
         db.select(Invoice).where(Invoice.kind == DocumentKind.INVOICE).order_by(Invoice.id)
     ).first()
-    events.record(touched, "invitation_sent", "Invitation sent.", actor="test")
+    timeline.record(touched, "invitation_sent", "Invitation sent.", actor="test")
     db.session.commit()
     customers = db.session.scalar(db.select(db.func.count(Customer.id)))
     total = imp.count("imported")
@@ -385,7 +378,7 @@ def test_deleting_an_import_removes_untouched_documents_and_keeps_customers(
 
 
 def test_a_reversed_or_absurd_range_is_refused(app):
-    from collector.services.errors import Invalid
+    from collector.core.errors import Invalid
 
     today = date(2026, 11, 21)
     for first, last, reason in [

@@ -4,10 +4,11 @@ documents on the overview, and deleting the import again."""
 import pytest
 from playwright.sync_api import expect
 
+from collector.documents.models import Invoice
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import DocumentImport, ImportStatus, Invoice
-from collector.queue import InlineBackend
-from collector.services.profiles import create_profile
+from collector.runtime.queue import InlineBackend
+from collector.teamleader.models import DocumentImport, ImportStatus
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser

@@ -6,18 +6,13 @@ import pytest
 
 from collector import jobs
 from collector.core.clock import local_today
+from collector.documents.models import Invoice
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import (
-    DocumentImport,
-    ImportSource,
-    ImportStatus,
-    Invoice,
-    JobRun,
-    JobStatus,
-    MailMessage,
-)
-from collector.services import imports
-from collector.services.profiles import create_profile
+from collector.mail.models import MailMessage
+from collector.runtime.models import JobRun, JobStatus
+from collector.teamleader import imports
+from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ import pytest
 from rq import SimpleWorker
 
 from collector import clients
+from collector.documents.models import Invoice, InvoiceState, Payment, PaymentKind
 from collector.extensions import db
-from collector.models import Invoice, InvoiceState, JobRun, OnlinePayment, Payment, PaymentKind
-from collector.queue import QUEUES, bind_job_class
-from collector.services import online_payments
+from collector.payments import checkout as online_payments
+from collector.payments.models import OnlinePayment
+from collector.runtime.models import JobRun
+from collector.runtime.queue import QUEUES, bind_job_class
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

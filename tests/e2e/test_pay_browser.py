@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from collector import jobs
+from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
-from collector.models import Invoice, InvoiceState
-from collector.queue import InlineBackend
+from collector.runtime.queue import InlineBackend
 
 pytestmark = pytest.mark.browser
 

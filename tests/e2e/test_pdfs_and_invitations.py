@@ -7,19 +7,15 @@ import pytest
 
 from collector import clients, jobs
 from collector.core.clock import local_today
+from collector.core.columns import utcnow
+from collector.documents import timeline
+from collector.documents.models import DocumentKind, Invoice, InvoiceEvent, InvoiceState
+from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.models import (
-    DocumentKind,
-    DocumentMail,
-    DocumentMailStatus,
-    ImportSource,
-    Invoice,
-    InvoiceEvent,
-    InvoiceState,
-)
-from collector.models.types import utcnow
-from collector.services import customer_mail, documents, events, imports
-from collector.services.profiles import create_profile
+from collector.mail import invitations as customer_mail
+from collector.mail.models import DocumentMail, DocumentMailStatus
+from collector.teamleader import imports, pdfs
+from collector.teamleader.models import ImportSource
 
 PDF_MAX = 64 * 1024
 
@@ -154,7 +150,7 @@ def test_a_spoiled_download_is_refused_with_an_event_and_retried_later(
 ):
     setup(tl_app, connection, smtp_server)
     import_last_30_days()
-    oldest = documents.due_for_pdf(1, utcnow())
+    oldest = pdfs.due_for_pdf(1, utcnow())
     sandbox.control("POST", "files/faults", json={**fault, "count": 1})
 
     jobs.fetch_pdfs(oldest, "test")
@@ -163,21 +159,21 @@ def test_a_spoiled_download_is_refused_with_an_event_and_retried_later(
     db.session.refresh(invoice)
     assert invoice.pdf_key is None and invoice.pdf_failures == 1
     [event] = db.session.scalars(
-        db.select(InvoiceEvent).filter_by(invoice_id=invoice.id, kind=events.PDF_REFUSED)
+        db.select(InvoiceEvent).filter_by(invoice_id=invoice.id, kind=timeline.PDF_REFUSED)
     )
     assert reason in event.message
     assert "_files" not in event.message  # the location's path is never written down
     # Not again on the next scheduled run, but once its back-off has passed.
-    assert oldest[0] not in documents.due_for_pdf(1000, utcnow())
+    assert oldest[0] not in pdfs.due_for_pdf(1000, utcnow())
     later = invoice.pdf_retry_at + timedelta(seconds=1)
-    assert documents.due_for_pdf(1, later) == oldest
+    assert pdfs.due_for_pdf(1, later) == oldest
 
     client = clients.teamleader_client(tl_app, connection)
-    result = documents.fetch_pdfs(
+    result = pdfs.fetch_pdfs(
         client,
         clients.file_fetcher(tl_app),
         clients.document_store(tl_app),
-        documents.due_for_pdf(1, later),
+        pdfs.due_for_pdf(1, later),
         actor="test",
     )
     assert result.fetched == oldest
@@ -192,14 +188,14 @@ def test_an_outage_stops_the_run_without_blaming_the_documents(
     import_last_30_days()
     sandbox.control("POST", "faults", json={"kind": "error", "status": 503, "count": 50})
     client = clients.teamleader_client(tl_app, connection, max_retries=0)
-    ids = documents.due_for_pdf(5, utcnow())
+    ids = pdfs.due_for_pdf(5, utcnow())
 
-    result = documents.fetch_pdfs(
+    result = pdfs.fetch_pdfs(
         client, clients.file_fetcher(tl_app), clients.document_store(tl_app), ids, actor="t"
     )
 
     assert result.fetched == [] and result.refused == {} and "Unavailable" in result.stopped
-    assert documents.due_for_pdf(5, utcnow()) == ids
+    assert pdfs.due_for_pdf(5, utcnow()) == ids
     assert customer_mail.deliverable(utcnow()) == []
 
 

@@ -7,17 +7,13 @@ from decimal import Decimal
 import pytest
 
 from collector import clients, jobs
+from collector.core.columns import utcnow
+from collector.documents import ledger, timeline
+from collector.documents.models import InvoiceState, PaymentKind, PaymentSource
 from collector.extensions import db
-from collector.models import (
-    InvoiceState,
-    PaymentKind,
-    PaymentSource,
-    SyncStatus,
-)
-from collector.models.types import utcnow
-from collector.services import events, lifecycle, teamleader_payments
-from collector.services.teamleader_connection import DbTokenSource
-from collector.teamleader import TeamleaderClient, build_session
+from collector.teamleader import TeamleaderClient, build_session, payment_sync
+from collector.teamleader.connection import DbTokenSource
+from collector.teamleader.models import SyncStatus
 
 
 @pytest.fixture
@@ -30,7 +26,7 @@ def sandbox_payments(sandbox, invoice) -> list[dict]:
 
 
 def pay(invoice, amount=None, key="provider:tr_test1"):
-    payment = lifecycle.record_payment(
+    payment = ledger.record_payment(
         invoice,
         key=key,
         amount=amount or invoice.amount_due,
@@ -87,15 +83,15 @@ def test_the_delivery_is_repeated_safely_after_a_crash(open_invoice, sandbox, tl
     source = DbTokenSource(connection.id, clients.teamleader_oauth(tl_app), clients.cipher(tl_app))
     client = TeamleaderClient(session, tl_app.config["TEAMLEADER_API_URL"], source)
     with pytest.raises(Died):
-        teamleader_payments.deliver(client, _connection(), sync_id, utcnow())
+        payment_sync.deliver(client, _connection(), sync_id, utcnow())
     db.session.rollback()
     assert len(sandbox_payments(sandbox, open_invoice)) == 1
 
     # Within the lease nobody takes the row again; after it, the sweep does.
-    assert teamleader_payments.deliver(None, _connection(), sync_id, utcnow()) is None
-    later = utcnow() + timedelta(seconds=teamleader_payments.LEASE_SECONDS + 1)
+    assert payment_sync.deliver(None, _connection(), sync_id, utcnow()) is None
+    later = utcnow() + timedelta(seconds=payment_sync.LEASE_SECONDS + 1)
     fresh = clients.teamleader_client(tl_app, _connection())
-    delivery = teamleader_payments.deliver(fresh, _connection(), sync_id, later)
+    delivery = payment_sync.deliver(fresh, _connection(), sync_id, later)
 
     assert delivery.synced
     assert len(sandbox_payments(sandbox, open_invoice)) == 1
@@ -103,7 +99,7 @@ def test_the_delivery_is_repeated_safely_after_a_crash(open_invoice, sandbox, tl
 
 
 def _connection():
-    from collector.services.teamleader_connection import current_connection
+    from collector.teamleader.connection import current_connection
 
     return current_connection()
 
@@ -120,7 +116,7 @@ def test_outages_delay_the_status_until_teamleader_recovers(open_invoice, sandbo
     now = utcnow()
     attempts = 0
     while True:
-        delivery = teamleader_payments.deliver(client, _connection(), sync_id, now)
+        delivery = payment_sync.deliver(client, _connection(), sync_id, now)
         attempts += 1
         sync = db.session.get(type(open_invoice.teamleader_sync), sync_id)
         if delivery.synced:
@@ -143,7 +139,7 @@ def test_strict_mode_off_sends_nothing_and_says_why(open_invoice, sandbox):
     assert sync.status == SyncStatus.SKIPPED and "Strict mode" in sync.last_error
     assert sandbox_payments(sandbox, open_invoice) == []
     kinds = [e.kind for e in open_invoice.events]
-    assert events.TEAMLEADER_SYNC_SKIPPED in kinds
+    assert timeline.TEAMLEADER_SYNC_SKIPPED in kinds
 
 
 def test_a_refusal_is_a_visible_problem_and_mails_the_admins(open_invoice, sandbox, admin):
@@ -155,8 +151,8 @@ def test_a_refusal_is_a_visible_problem_and_mails_the_admins(open_invoice, sandb
     sync = open_invoice.teamleader_sync
     db.session.refresh(sync)
     assert sync.status == SyncStatus.FAILED and "payment_method_id" in sync.last_error
-    assert sync in teamleader_payments.problems()
-    from collector.models import MailMessage
+    assert sync in payment_sync.problems()
+    from collector.mail.models import MailMessage
 
     mails = db.session.scalars(db.select(MailMessage).where(MailMessage.kind == "sync_problem"))
     assert [m.recipient for m in mails] == [admin.email]
@@ -175,7 +171,7 @@ def test_a_chargeback_removes_it_and_keeps_the_rest(open_invoice, sandbox, tl_ap
         f"invoices/{open_invoice.teamleader_id}/payments",
         json={"amount": 5},
     )
-    teamleader_payments.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    payment_sync.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
     mirrored = [p for p in open_invoice.payments if p.source == PaymentSource.TEAMLEADER]
     assert [p.amount for p in mirrored] == [Decimal("5.00")]
     assert not open_invoice.teamleader_sync.outstanding  # not echoed back
@@ -188,7 +184,7 @@ def test_a_chargeback_removes_it_and_keeps_the_rest(open_invoice, sandbox, tl_ap
     ]
     assert open_invoice.amount_due == due - Decimal("35.00")
 
-    lifecycle.record_reversal(
+    ledger.record_reversal(
         first,
         key="provider:chb_1",
         kind=PaymentKind.CHARGEBACK,
@@ -214,7 +210,7 @@ def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
     open_invoice, sandbox, tl_app
 ):
     sandbox.control("POST", f"invoices/{open_invoice.teamleader_id}/payments", json={})
-    teamleader_payments.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    payment_sync.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
     db.session.refresh(open_invoice)
     assert open_invoice.state == InvoiceState.PAID
     assert [p.source for p in open_invoice.payments] == [PaymentSource.TEAMLEADER]
@@ -224,7 +220,7 @@ def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
     assert sandbox.calls().get("invoices.registerPayment", 0) == calls_before
 
     sandbox.control("DELETE", f"invoices/{open_invoice.teamleader_id}/payments")
-    teamleader_payments.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    payment_sync.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
     db.session.refresh(open_invoice)
-    assert open_invoice.state in lifecycle.OPEN
+    assert open_invoice.state in ledger.OPEN
     assert open_invoice.amount_due > 0

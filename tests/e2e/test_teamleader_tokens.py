@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 
 from collector import clients
+from collector.core.columns import utcnow
 from collector.extensions import db
-from collector.models import ConnectionStatus, TeamleaderConnection
-from collector.models.types import utcnow
-from collector.services import teamleader_connection as tl
 from collector.teamleader import AuthError, OAuthError
+from collector.teamleader import connection as tl
+from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import login
 
 WORKERS = 8

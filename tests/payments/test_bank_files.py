@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sepaxml import SepaDD
 
-from collector.payments.bank_files import (
+from collector.direct_debit.files.camt import CamtEntry, CamtTransaction
+from collector.direct_debit.files.reading import (
     MAX_BYTES,
     BankFileError,
     CamtFile,
@@ -17,7 +18,6 @@ from collector.payments.bank_files import (
     references,
     transfer_fingerprint,
 )
-from collector.payments.camt import CamtEntry, CamtTransaction
 from sandbox import bank
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bank"

@@ -13,8 +13,8 @@ import sepaxml
 import xmlschema
 from defusedxml import ElementTree
 
-from collector.payments import sepa_debit
-from collector.payments.sepa_debit import CreditorAccount, Debit, SepaFileError
+from collector.direct_debit.files import pain008
+from collector.direct_debit.files.pain008 import CreditorAccount, Debit, SepaFileError
 
 SCHEMAS = Path(sepaxml.__file__).parent / "schemas"
 CREDITOR = CreditorAccount(
@@ -50,9 +50,9 @@ def parse(content: bytes, version: str = "pain.008.001.02"):
     return ElementTree.fromstring(content), ns
 
 
-@pytest.mark.parametrize("version", sepa_debit.VERSIONS)
+@pytest.mark.parametrize("version", pain008.VERSIONS)
 def test_the_file_validates_against_the_iso_schema(version):
-    pain = sepa_debit.build(CREDITOR, [FIRST, SECOND, LATER], version=version)
+    pain = pain008.build(CREDITOR, [FIRST, SECOND, LATER], version=version)
 
     # Checked here with the schema file itself, not through sepaxml's own check.
     schema = xmlschema.XMLSchema(SCHEMAS / f"{version}.xsd")
@@ -64,7 +64,7 @@ def test_the_file_validates_against_the_iso_schema(version):
 
 
 def test_one_batch_per_sequence_type_and_day_and_each_debit_knows_its_batch():
-    pain = sepa_debit.build(CREDITOR, [FIRST, SECOND, LATER])
+    pain = pain008.build(CREDITOR, [FIRST, SECOND, LATER])
     root, ns = parse(pain.content)
 
     batches = {}
@@ -85,7 +85,7 @@ def test_one_batch_per_sequence_type_and_day_and_each_debit_knows_its_batch():
 
 
 def test_the_debit_carries_the_mandate_the_account_and_the_remittance():
-    pain = sepa_debit.build(CREDITOR, [FIRST, SECOND], scheme="B2B")
+    pain = pain008.build(CREDITOR, [FIRST, SECOND], scheme="B2B")
     root, ns = parse(pain.content)
     first, second = root.iterfind("p:CstmrDrctDbtInitn/p:PmtInf/p:DrctDbtTxInf", ns)
 
@@ -110,13 +110,13 @@ def test_the_debit_carries_the_mandate_the_account_and_the_remittance():
     [("0.01", 1), ("0.10", 10), ("121.00", 12100), ("1234567.89", 123456789), ("5", 500)],
 )
 def test_amounts_go_in_as_exact_cents(amount, cents):
-    assert sepa_debit.cents(Decimal(amount)) == cents
+    assert pain008.cents(Decimal(amount)) == cents
 
 
 @pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-1.00"), Decimal("1.005"), 1.5, 100])
 def test_what_is_not_a_collectable_amount_is_refused(amount):
     with pytest.raises(SepaFileError):
-        sepa_debit.cents(amount)
+        pain008.cents(amount)
 
 
 @pytest.mark.parametrize(
@@ -135,27 +135,27 @@ def test_what_is_not_a_collectable_amount_is_refused(amount):
 )
 def test_a_debit_outside_the_rules_is_refused_before_the_file_is_written(change, message):
     with pytest.raises(SepaFileError, match=message):
-        sepa_debit.build(CREDITOR, [replace(FIRST, **change)])
+        pain008.build(CREDITOR, [replace(FIRST, **change)])
 
 
 def test_end_to_end_ids_are_unique_in_a_file():
     with pytest.raises(SepaFileError, match="used twice"):
-        sepa_debit.build(CREDITOR, [FIRST, replace(SECOND, end_to_end_id=FIRST.end_to_end_id)])
+        pain008.build(CREDITOR, [FIRST, replace(SECOND, end_to_end_id=FIRST.end_to_end_id)])
 
 
 def test_the_2009_format_needs_the_creditors_bic_and_the_2019_one_does_not():
     without_bic = replace(CREDITOR, bic=None)
     with pytest.raises(SepaFileError, match="BIC"):
-        sepa_debit.build(without_bic, [FIRST], version="pain.008.001.02")
-    pain = sepa_debit.build(without_bic, [FIRST], version="pain.008.001.08")
+        pain008.build(without_bic, [FIRST], version="pain.008.001.02")
+    pain = pain008.build(without_bic, [FIRST], version="pain.008.001.08")
     xmlschema.XMLSchema(SCHEMAS / "pain.008.001.08.xsd").validate(pain.content.decode())
 
 
 def test_an_empty_file_or_an_unknown_version_is_refused():
     with pytest.raises(SepaFileError, match="at least one"):
-        sepa_debit.build(CREDITOR, [])
+        pain008.build(CREDITOR, [])
     with pytest.raises(SepaFileError, match="sepaxml writes"):
-        sepa_debit.build(CREDITOR, [FIRST], version="pain.008.003.02")
+        pain008.build(CREDITOR, [FIRST], version="pain.008.003.02")
 
 
 @pytest.mark.parametrize(
@@ -168,9 +168,9 @@ def test_an_empty_file_or_an_unknown_version_is_refused():
     ],
 )
 def test_free_texts_are_transliterated_into_the_sepa_set(text, cleaned):
-    assert sepa_debit.sepa_text(text, 70) == cleaned
-    assert sepa_debit.is_sepa_text(cleaned)
+    assert pain008.sepa_text(text, 70) == cleaned
+    assert pain008.is_sepa_text(cleaned)
 
 
 def test_free_texts_are_cut_to_their_length():
-    assert sepa_debit.sepa_text("x" * 200, 140) == "x" * 140
+    assert pain008.sepa_text("x" * 200, 140) == "x" * 140

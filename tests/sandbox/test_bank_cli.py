@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from collector.payments import bank_files as parser
-from collector.payments.pain002 import StatusReport
+from collector.direct_debit.files import reading as parser
+from collector.direct_debit.files.pain002 import StatusReport
 from tests.support.bank import make_creditor, pain008_for
 from tests.support.factories import make_collection
 

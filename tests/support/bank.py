@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sepaxml import SepaDD
 
+from collector.accounts.models import Creditor
+from collector.direct_debit.models import CollectionRun
 from collector.extensions import db
-from collector.models import CollectionRun, Creditor
 from sandbox import bank
 
 CREDITOR_IBAN = "BE62510007547061"

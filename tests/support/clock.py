@@ -57,7 +57,7 @@ class FakeClock:
 @pytest.fixture(autouse=True)
 def clock():
     """The frozen clock of this test (see the module's docstring)."""
-    from collector.services import company
+    from collector.accounts import company
 
     fake = FakeClock(datetime.now(UTC).replace(microsecond=0))
     previous = core_clock.use_source(fake)

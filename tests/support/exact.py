@@ -6,8 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from collector import clients
-from collector.models import ExactConnection, TeamleaderConnection
-from collector.services import exact_connection, exact_settings
+from collector.exact import connection as exact_connection
+from collector.exact import settings as exact_settings
+from collector.exact.models import ExactConnection
+from collector.teamleader.models import TeamleaderConnection
 from sandbox.exact.consent import authorization_code
 
 DEMO_DIVISION_INDEX = 0

@@ -11,10 +11,10 @@ import os
 import sys
 
 from collector import clients, create_app
-from collector.models import SyncTrigger
-from collector.services import exact_forwarding
-from collector.services.exact_connection import current_exact
-from collector.services.teamleader_connection import current_connection
+from collector.exact import forwarding as exact_forwarding
+from collector.exact.connection import current_exact
+from collector.exact.models import SyncTrigger
+from collector.teamleader.connection import current_connection
 
 
 def main(after: int) -> None:

@@ -8,26 +8,26 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from collector.core.clock import local_today, now
-from collector.extensions import db
-from collector.models import (
+from collector.direct_debit.models import (
     Collection,
     CollectionRun,
     CollectionRunStatus,
     CollectionStatus,
-    Customer,
-    CustomerKind,
-    DocumentKind,
-    DocumentMail,
-    DocumentMailKind,
-    DocumentMailStatus,
-    Invoice,
-    InvoiceEvent,
-    InvoiceState,
     Mandate,
     MandateScheme,
     MandateStatus,
+)
+from collector.documents.models import (
+    Customer,
+    CustomerKind,
+    DocumentKind,
+    Invoice,
+    InvoiceEvent,
+    InvoiceState,
     Profile,
 )
+from collector.extensions import db
+from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus
 
 _serial = itertools.count(1)
 

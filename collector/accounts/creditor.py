@@ -1,0 +1,155 @@
+"""Who is paid: the creditor's name and bank account (checked with schwifty), its SEPA
+creditor identifier (python-stdnum's ``eu.at_02``) and its direct-debit settings. One row."""
+
+from __future__ import annotations
+
+from schwifty import BIC, IBAN
+from schwifty import exceptions as bank
+from stdnum import exceptions as stdnum_errors
+from stdnum.eu import at_02
+
+from collector.accounts.models import Creditor
+from collector.accounts.models.creditor import DEFAULT_PRENOTIFICATION_DAYS, PAIN_VERSIONS
+from collector.core.errors import Invalid
+from collector.extensions import db
+
+MAX_NAME = 140
+# The rulebook's 14 calendar days unless agreed otherwise with the debtor (reference §2.5);
+# a shorter agreed period is common, a longer one than two months is not.
+PRENOTIFICATION_RANGE = (1, 60)
+
+IDENTIFIER_PROBLEMS = {
+    stdnum_errors.InvalidChecksum: (
+        "The check digits (characters 3 and 4) do not match the rest: please look for a "
+        "typing error."
+    ),
+}
+IDENTIFIER_PROBLEM = (
+    "A creditor identifier is a country code, two check digits, a three-character "
+    "business code (often ZZZ) and the national identifier, e.g. BE69ZZZ050D000000008."
+)
+
+IBAN_PROBLEMS = {
+    bank.InvalidCountryCode: "An IBAN starts with a known country code, such as BE or NL.",
+    bank.InvalidLength: "This IBAN does not have the number of characters its country uses.",
+    bank.InvalidChecksumDigits: (
+        "The IBAN's check digits do not match the rest: please look for a typing error."
+    ),
+    bank.InvalidBBANChecksum: (
+        "The account number's own check digits do not match: please look for a typing error."
+    ),
+}
+IBAN_PROBLEM = "This is not a valid IBAN: the account part is not in its country's form."
+
+BIC_PROBLEMS = {
+    bank.InvalidLength: "A BIC has 8 or 11 characters.",
+    bank.InvalidCountryCode: "Letters 5 and 6 of a BIC are a country code, such as BE.",
+}
+BIC_PROBLEM = (
+    "A BIC is 4 letters for the bank, 2 for the country, 2 letters or digits for the "
+    "location and optionally 3 for the branch."
+)
+
+
+def current() -> Creditor:
+    """The creditor row, created empty on first use."""
+    found = db.session.scalars(db.select(Creditor).order_by(Creditor.id).limit(1)).first()
+    if found is not None:
+        return found
+    creditor = Creditor(name="")
+    db.session.add(creditor)
+    db.session.commit()
+    return creditor
+
+
+def update(
+    name: str,
+    iban: str,
+    bic: str,
+    creditor_identifier: str = "",
+    prenotification_days: int | None = DEFAULT_PRENOTIFICATION_DAYS,
+    pain_version: str = PAIN_VERSIONS[0],
+) -> Creditor:
+    """Store the creditor's details; anything invalid stores nothing."""
+    name = (name or "").strip()
+    account, bic_code, errors = _check_account(iban, bic)
+    if len(name) > MAX_NAME:
+        errors["name"] = [f"At most {MAX_NAME} characters."]
+    identifier = _check_identifier(creditor_identifier, errors)
+    low, high = PRENOTIFICATION_RANGE
+    if prenotification_days is None or not low <= prenotification_days <= high:
+        errors["prenotification_days"] = [f"A number of days from {low} to {high}."]
+    if pain_version not in PAIN_VERSIONS:
+        errors["pain_version"] = [f"One of {', '.join(PAIN_VERSIONS)}."]
+    if errors:
+        raise Invalid(errors)
+    creditor = current()
+    creditor.name, creditor.iban, creditor.bic = name, account, bic_code
+    creditor.creditor_identifier = identifier
+    creditor.prenotification_days = prenotification_days
+    creditor.pain_version = pain_version
+    db.session.commit()
+    return creditor
+
+
+def _check_identifier(value: str, errors: dict[str, list[str]]) -> str | None:
+    """The compact creditor identifier (AT-02), or None when empty; a fault goes in
+    ``errors``."""
+    if not (value or "").strip():
+        return None
+    try:
+        return at_02.validate(value)
+    except stdnum_errors.ValidationError as exc:
+        errors["creditor_identifier"] = [_reason(exc, IDENTIFIER_PROBLEMS, IDENTIFIER_PROBLEM)]
+        return None
+
+
+def grouped(iban: str) -> str:
+    """``BE68539007547034`` → ``BE68 5390 0754 7034``, as IBANs are printed."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+class BankDetailError(ValueError):
+    """An IBAN or BIC schwifty refuses; the message says why, for the user."""
+
+
+def read_iban(text: str) -> IBAN:
+    """schwifty's IBAN of ``text`` (spaces and lower case are fine); raises
+    ``BankDetailError`` with a friendly reason."""
+    try:
+        return IBAN(text)
+    except bank.SchwiftyException as exc:
+        raise BankDetailError(_reason(exc, IBAN_PROBLEMS, IBAN_PROBLEM)) from exc
+
+
+def read_bic(text: str) -> BIC:
+    """schwifty's BIC of ``text``; raises ``BankDetailError`` with a friendly reason."""
+    try:
+        return BIC(text)
+    except bank.SchwiftyException as exc:
+        raise BankDetailError(_reason(exc, BIC_PROBLEMS, BIC_PROBLEM)) from exc
+
+
+def _check_account(iban: str, bic: str) -> tuple[str | None, str | None, dict[str, list[str]]]:
+    """The compact IBAN and BIC to store, and the problems found, per field."""
+    errors: dict[str, list[str]] = {}
+    account = bic_code = None
+    if (iban or "").strip():
+        try:
+            account = read_iban(iban)
+        except BankDetailError as exc:
+            errors["iban"] = [str(exc)]
+    if (bic or "").strip():
+        try:
+            bic_code = read_bic(bic).compact
+        except BankDetailError as exc:
+            errors["bic"] = [str(exc)]
+    elif account is not None and account.bic is not None:
+        # schwifty knows the banks of several countries (BE, NL, DE…) by their bank code;
+        # for the others the BIC stays empty, which SEPA allows.
+        bic_code = account.bic.compact
+    return (account.compact if account else None), bic_code, errors
+
+
+def _reason(exc: Exception, reasons: dict[type, str], fallback: str) -> str:
+    return next((text for kind, text in reasons.items() if isinstance(exc, kind)), fallback)

@@ -1,0 +1,80 @@
+"""Users and API keys."""
+
+import secrets
+from datetime import timedelta
+
+from collector.accounts.models import ApiKey, Role, User
+from collector.accounts.models.api_key import hash_key
+from collector.core.columns import utcnow
+from collector.core.errors import Invalid
+from collector.extensions import db
+
+MIN_PASSWORD = 10
+LAST_USED_STEP = timedelta(minutes=1)
+
+
+def create_user(email: str, password: str, role: str = "viewer") -> User:
+    """Create a login; the email is stored lower-case."""
+    email = (email or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = ["A valid email address is required."]
+    elif db.session.execute(db.select(User.id).filter_by(email=email)).first():
+        errors["email"] = ["A user with this email already exists."]
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = [f"At least {MIN_PASSWORD} characters."]
+    if role not in {r.value for r in Role}:
+        errors["role"] = ["Role must be admin or viewer."]
+    if errors:
+        raise Invalid(errors)
+    user = User(email=email, role=Role(role))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    email = (email or "").strip().lower()
+    user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+    if user is None or not user.active or not user.check_password(password or ""):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def create_api_key(name: str) -> tuple[ApiKey, str]:
+    """Create a key; return the row and the key itself, which is never stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid({"name": ["A name of 1 to 100 characters is required."]})
+    secret = secrets.token_urlsafe(32)
+    prefix = secret[:8]
+    plain = f"ck_{secret}"
+    key = ApiKey(name=name, prefix=f"ck_{prefix}", key_hash=hash_key(plain))
+    db.session.add(key)
+    db.session.commit()
+    return key, plain
+
+
+def key_for(plain: str) -> ApiKey | None:
+    """The live API key matching ``plain``, or None; records its use."""
+    if not plain or not plain.startswith("ck_"):
+        return None
+    key = db.session.execute(
+        db.select(ApiKey).filter_by(key_hash=hash_key(plain), revoked_at=None)
+    ).scalar_one_or_none()
+    # Recorded to the minute: a write per API call would only add load.
+    now = utcnow()
+    if key is not None and (key.last_used_at is None or now - key.last_used_at > LAST_USED_STEP):
+        key.last_used_at = now
+        db.session.commit()
+    return key
+
+
+def admin_emails() -> list[str]:
+    """Where problems a person must fix are reported."""
+    query = db.select(User.email).where(User.role == Role.ADMIN).order_by(User.id)
+    return list(db.session.scalars(query))

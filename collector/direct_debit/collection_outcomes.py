@@ -1,0 +1,143 @@
+"""What the bank's answer does to a direct-debit collection and its document.
+
+Three outcomes, each idempotent (the same answer twice changes nothing) and each in the
+caller's transaction:
+
+- ``settle``: the money came in — a bank payment on the document (PAID when nothing is
+  left due), the collection SETTLED;
+- ``reject``: refused before settlement (a pain.002 reject, a refusal) — no money moved,
+  the document open again (PENDING → BOOKED/EXPIRED), the collection REJECTED and its
+  mandate unused again if this was its first collection;
+- ``return_``: taken back after settlement (a return, or a refund the debtor asked
+  for) — the payment reversed (PAID → BOOKED/EXPIRED, Teamleader told), the collection
+  RETURNED.
+
+Ledger keys name the bank fact (``bank:collection:<e2e>``, ``bank:return:<e2e>``), so a
+camt.054 and the camt.053 repeating it write one row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from collector.core.columns import utcnow
+from collector.direct_debit import debits, reason_codes
+from collector.direct_debit.models import Collection, CollectionStatus
+from collector.documents import ledger as lifecycle
+from collector.documents.models import Invoice, Payment, PaymentSource
+from collector.extensions import db
+
+# The money was taken back after settlement.
+REVERSED = (CollectionStatus.RETURNED,)
+# No money moved for it (or it never left us): nothing to settle or return.
+NEVER_SETTLED = (CollectionStatus.REJECTED, CollectionStatus.CANCELLED)
+
+
+def booked_at(day: date) -> datetime:
+    """A bank booking day as the moment the ledger records: noon UTC is the same day in
+    every European time zone, and the day is what Teamleader is told."""
+    return datetime.combine(day, time(12), UTC)
+
+
+def collection_key(collection: Collection) -> str:
+    return f"bank:collection:{collection.end_to_end_id}"
+
+
+def return_key(collection: Collection) -> str:
+    return f"bank:return:{collection.end_to_end_id}"
+
+
+def settle(collection: Collection, amount: Decimal, booked_on: date, actor: str) -> Payment | None:
+    """The bank credited ``collection``: record the payment; None when nothing changed
+    (settled before, or rejected/cancelled, which no credit can be for)."""
+    invoice = _lock(collection)
+    if collection.status != CollectionStatus.PENDING:
+        return None
+    key = collection_key(collection)
+    payment = lifecycle.record_payment(
+        invoice,
+        key=key,
+        amount=amount,
+        occurred_at=booked_at(booked_on),
+        source=PaymentSource.BANK,
+        actor=actor,
+        reference=collection.end_to_end_id,
+        reason=f"Direct debit {collection.end_to_end_id} collected.",
+    )
+    payment = payment or lifecycle.by_key(key)
+    collection.status = CollectionStatus.SETTLED
+    collection.payment = payment
+    collection.settled_at = booked_at(booked_on)
+    debits.refresh_use(collection.mandate)
+    return payment
+
+
+def reject(collection: Collection, code: str | None, actor: str, today: date) -> bool:
+    """The bank refused ``collection`` before settlement; False when nothing changed.
+
+    A collection the statement already showed settled stays settled: the statement is
+    the account's truth, and money that leaves again arrives as a return."""
+    invoice = _lock(collection)
+    if collection.status != CollectionStatus.PENDING:
+        return False
+    reason = f"Rejected by the bank ({reason_codes.describe(code)})"
+    _close(collection, CollectionStatus.REJECTED, code, reason)
+    lifecycle.collection_failed(invoice, reason + ".", actor=actor, today=today)
+    debits.refresh_use(collection.mandate)
+    return True
+
+
+def return_(
+    collection: Collection,
+    code: str | None,
+    amount: Decimal,
+    booked_on: date,
+    actor: str,
+    today: date | None = None,
+) -> bool:
+    """The bank took back a settled ``collection`` (return or refund, by ``code``);
+    False when nothing changed. A return for a collection never seen settled settled
+    nothing here, so it is handled as a reject."""
+    _lock(collection)
+    if collection.status == CollectionStatus.PENDING:
+        return reject(collection, code, actor, today or booked_on)
+    if collection.status != CollectionStatus.SETTLED or collection.payment is None:
+        return False
+    kind = reason_codes.reversal_kind(code)
+    lifecycle.record_reversal(
+        collection.payment,
+        key=return_key(collection),
+        kind=kind,
+        amount=amount,
+        occurred_at=booked_at(booked_on),
+        actor=actor,
+        reason_code=code.upper() if code else None,
+        reason=reason_codes.meaning(code),
+        reference=collection.end_to_end_id,
+    )
+    label = lifecycle.REVERSAL_LABELS[kind]
+    _close(collection, CollectionStatus.RETURNED, code, f"{label} ({reason_codes.describe(code)})")
+    debits.refresh_use(collection.mandate)
+    return True
+
+
+def _close(collection: Collection, status: CollectionStatus, code: str | None, reason: str):
+    collection.status = status
+    collection.reason_code = code.upper()[:8] if code else None
+    collection.reason = reason[:300]
+    collection.updated_at = utcnow()
+
+
+def _lock(collection: Collection) -> Invoice:
+    """Lock the document, then read the collection afresh: two files answering the same
+    collection at once are applied one after the other, the second seeing the first."""
+    invoice = lifecycle.lock(collection.invoice_id)
+    db.session.execute(
+        sa.select(Collection)
+        .where(Collection.id == collection.id)
+        .execution_options(populate_existing=True)
+    )
+    return invoice

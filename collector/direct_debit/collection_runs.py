@@ -1,0 +1,289 @@
+"""Collection runs: the direct debits due, written as one pain.008 file, then marked as
+sent to the bank or cancelled.
+
+``preview`` (in ``collection_preview``) says what a run would take; ``create_run`` makes
+the run, its collections and its file in one transaction, each document locked and
+checked again, so two runs made at once never collect one document twice. Until its file
+is marked sent, a run can be cancelled: its documents open again and its mandates forget
+the use (a cancelled FRST leaves the mandate unused, so the next run sends FRST again).
+
+For the bank files: a ``Collection`` is found by its ``end_to_end_id`` (a batch by
+``payment_info_id``, the run by ``message_id``); its document stays PENDING while the
+collection is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from collector.accounts.models import Creditor
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict, NotFound, required_reason
+from collector.core.references import structured_reference
+from collector.core.storage import DocumentStore
+from collector.direct_debit import debits as direct_debit
+from collector.direct_debit.collection_preview import Candidate, creditor_problem, preview
+from collector.direct_debit.files import pain008
+from collector.direct_debit.models import (
+    Collection,
+    CollectionRun,
+    CollectionRunStatus,
+    CollectionStatus,
+    Mandate,
+    MandateScheme,
+)
+from collector.documents import ledger
+from collector.documents.models import Invoice
+from collector.extensions import db
+
+ZERO = Decimal("0.00")
+MAX_REASON = 300
+
+
+def create_run(
+    store: DocumentStore,
+    today: date,
+    until: date,
+    scheme: MandateScheme | str,
+    actor: str,
+    *,
+    expected: tuple[int, Decimal] | None = None,
+) -> CollectionRun:
+    """Collect every document ``preview`` finds: a run, its collections and its stored
+    pain.008, the documents PENDING; commits. Refused when the creditor is incomplete,
+    nothing is left to collect, or the count and total differ from ``expected`` (what
+    the person was shown)."""
+    creditor = direct_debit.current_creditor()
+    problem = creditor_problem(creditor)
+    if problem:
+        raise Conflict(problem)
+    plan = preview(today, until, scheme)
+    if not plan.candidates:
+        raise Conflict(f"Nothing to collect on {plan.scheme.value} mandates up to {until}.")
+    if expected is not None and expected != (plan.count, plan.total):
+        raise Conflict(
+            f"What is to be collected changed since you looked: now {plan.count} direct "
+            f"debits for {plan.total} {direct_debit.CURRENCY}. Check the numbers again."
+        )
+    run = CollectionRun(
+        scheme=plan.scheme,
+        status=CollectionRunStatus.CREATED,
+        # The file names the real one; this only holds the unique column until then.
+        message_id=f"new-{uuid.uuid4().hex[:31]}",
+        pain_version=creditor.pain_version,
+        total=ZERO,
+        currency=direct_debit.CURRENCY,
+        collect_until=until,
+        actor=actor[:128],
+    )
+    db.session.add(run)
+    db.session.flush()
+    collections = _collect(run, plan.candidates, actor)
+    if not collections:
+        db.session.rollback()
+        raise Conflict("Another run or a payment took these documents meanwhile: nothing is left.")
+    try:
+        _write_file(run, collections, creditor, store)
+    except pain008.SepaFileError as exc:
+        db.session.rollback()
+        raise Conflict(f"The pain.008 could not be written: {exc}") from exc
+    db.session.commit()
+    return run
+
+
+def _collect(run: CollectionRun, candidates: list[Candidate], actor: str) -> list[Collection]:
+    """A collection per document still collectable once locked; its document PENDING."""
+    # Locked in id order, documents before mandates, as every run does: no deadlocks, and
+    # a second run waits here until the first commits, then sees its documents PENDING.
+    taken = [
+        (invoice, candidate)
+        for candidate in sorted(candidates, key=lambda c: c.invoice_id)
+        if _still_open(invoice := ledger.lock(candidate.invoice_id), candidate)
+    ]
+    mandates = _lock_mandates(c.mandate_id for _, c in taken)
+    collections = []
+    for invoice, candidate in taken:
+        mandate = mandates[candidate.mandate_id]
+        if not mandate.active:
+            continue  # revoked since the preview
+        collections.append(_collection(run, invoice, mandate, candidate.collection_date))
+    db.session.add_all(collections)
+    for collection in collections:
+        ledger.start_collection(collection.invoice, _start_reason(run, collection), actor=actor)
+    for mandate in mandates.values():
+        direct_debit.refresh_use(mandate)
+    return collections
+
+
+def _still_open(invoice: Invoice | None, candidate: Candidate) -> bool:
+    return (
+        invoice is not None
+        and invoice.state in ledger.OPEN
+        and invoice.amount_due > 0
+        and invoice.profile_id == candidate.profile_id
+    )
+
+
+def _collection(run: CollectionRun, invoice: Invoice, mandate: Mandate, on: date) -> Collection:
+    # Read before refresh_use: every collection of a mandate's first run is a FRST.
+    return Collection(
+        run=run,
+        invoice=invoice,
+        mandate=mandate,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        sequence_type=mandate.sequence_type,
+        collection_date=on,
+        end_to_end_id=f"DD-{run.id}-{invoice.id}",
+        status=CollectionStatus.PENDING,
+    )
+
+
+def _start_reason(run: CollectionRun, collection: Collection) -> str:
+    return (
+        f"Collection run #{run.id}: direct debit of {collection.amount} {collection.currency} "
+        f"on {collection.collection_date.isoformat()} ({collection.sequence_type}, mandate "
+        f"{collection.mandate.reference})."
+    )
+
+
+def _lock_mandates(ids: Iterable[int]) -> dict[int, Mandate]:
+    query = (
+        sa.select(Mandate)
+        .where(Mandate.id.in_(set(ids)))
+        .order_by(Mandate.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {mandate.id: mandate for mandate in db.session.scalars(query)}
+
+
+def _write_file(
+    run: CollectionRun, collections: list[Collection], creditor: Creditor, store: DocumentStore
+) -> None:
+    account = pain008.CreditorAccount(
+        name=creditor.name,
+        iban=creditor.iban,
+        bic=creditor.bic,
+        identifier=creditor.creditor_identifier,
+    )
+    debits = [_debit(collection) for collection in collections]
+    pain = pain008.build(
+        account,
+        debits,
+        scheme=run.scheme.value,
+        version=run.pain_version,
+        currency=run.currency,
+    )
+    run.message_id = pain.message_id
+    run.file_key = store.put(pain.content)
+    run.count = len(collections)
+    run.total = sum((c.amount for c in collections), ZERO)
+    for collection in collections:
+        collection.payment_info_id = pain.payment_info_ids[collection.end_to_end_id]
+
+
+def _debit(collection: Collection) -> pain008.Debit:
+    mandate, invoice = collection.mandate, collection.invoice
+    return pain008.Debit(
+        end_to_end_id=collection.end_to_end_id,
+        amount=collection.amount,
+        sequence_type=collection.sequence_type,
+        collection_date=collection.collection_date,
+        mandate_reference=mandate.reference,
+        mandate_signed_on=mandate.signed_on,
+        debtor_name=mandate.debtor_name,
+        iban=mandate.iban,
+        bic=mandate.bic,
+        # What the debtor's statement shows: the document and its structured reference.
+        remittance=f"{invoice.number} {structured_reference(invoice)}",
+    )
+
+
+# -- after the run is made -----------------------------------------------------------------
+
+
+def mark_sent(run: CollectionRun, actor: str) -> CollectionRun:
+    """The file went to the bank: the run can no longer be cancelled. Commits."""
+    run = _lock_run(run.id)
+    if run.status != CollectionRunStatus.CREATED:
+        raise Conflict(f"Run #{run.id} is {run.status.value}: it cannot be marked as sent.")
+    run.status = CollectionRunStatus.SENT
+    run.sent_at, run.sent_by = utcnow(), actor[:128]
+    db.session.commit()
+    return run
+
+
+def cancel(run: CollectionRun, reason: str, actor: str, today: date) -> CollectionRun:
+    """Withdraw a run whose file was not sent: its collections cancelled, its documents
+    open again, its mandates as if it never was. Commits."""
+    reason = required_reason(reason, "Give a reason: it is kept on the run and its documents.")
+    run = _lock_run(run.id)
+    if run.status != CollectionRunStatus.CREATED:
+        raise Conflict(f"Run #{run.id} is {run.status.value}: only a created run can be cancelled.")
+    if any(c.status != CollectionStatus.PENDING for c in run.collections):
+        raise Conflict(f"The bank has answered for collections of run #{run.id} already.")
+    why = f"Collection run #{run.id} cancelled: {reason}"
+    for collection in sorted(run.collections, key=lambda c: c.invoice_id):
+        invoice = ledger.lock(collection.invoice_id)
+        collection.status = CollectionStatus.CANCELLED
+        collection.reason = why[:MAX_REASON]
+        if invoice is not None:
+            ledger.collection_failed(invoice, why, actor=actor, today=today)
+    for mandate in _lock_mandates(c.mandate_id for c in run.collections).values():
+        direct_debit.refresh_use(mandate)
+    run.status = CollectionRunStatus.CANCELLED
+    run.cancelled_at, run.cancelled_by, run.cancel_reason = utcnow(), actor[:128], reason
+    db.session.commit()
+    return run
+
+
+def _lock_run(run_id: int) -> CollectionRun:
+    query = (
+        sa.select(CollectionRun)
+        .where(CollectionRun.id == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(query).one()
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def file(run: CollectionRun, store: DocumentStore) -> bytes:
+    """The run's pain.008, as stored."""
+    if run.file_key is None:
+        raise NotFound(f"Run #{run.id} has no file.")
+    return store.get(run.file_key)
+
+
+def file_name(run: CollectionRun) -> str:
+    """What the download is called: the run and the file's message id."""
+    return f"pain.008-run-{run.id}-{run.message_id}.xml"
+
+
+def recent_runs(limit: int = 100) -> list[CollectionRun]:
+    """The latest runs, newest first."""
+    query = sa.select(CollectionRun).order_by(CollectionRun.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def collections_of(run: CollectionRun) -> list[Collection]:
+    """The run's collections with their documents, customers and mandates loaded."""
+    query = (
+        sa.select(Collection)
+        .where(Collection.run_id == run.id)
+        .options(
+            joinedload(Collection.invoice).joinedload(Invoice.customer),
+            joinedload(Collection.mandate),
+        )
+        .order_by(Collection.collection_date, Collection.sequence_type, Collection.id)
+    )
+    return list(db.session.scalars(query))

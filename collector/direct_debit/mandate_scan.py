@@ -1,0 +1,192 @@
+"""One pass over a stored mandates CSV, a chunk of rows at a time: one query for the
+chunk's customers, one for its references, one for its customers' active mandates,
+never one per row; only the references seen stay in memory for the whole file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+
+import sqlalchemy as sa
+
+from collector.core.storage import DocumentStore, StoredDocumentMissing
+from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
+from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict
+from collector.direct_debit.mandates import reference_key
+from collector.direct_debit.models import Mandate, MandateStatus
+from collector.documents.models import Customer, Profile
+from collector.extensions import db
+
+CHUNK_ROWS = 1000
+PROBLEMS_KEPT = 500
+
+
+class QuietProgress:
+    """What ``check`` reports while it runs; the job passes one that updates its JobRun."""
+
+    def total(self, total: int) -> None: ...
+
+    def advance(self, step: int = 1, **counts: int) -> None: ...
+
+    def say(self, message: str) -> None: ...
+
+
+@dataclass
+class Tally:
+    """What a pass over the file found."""
+
+    rows: int = 0
+    new: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    warnings: int = 0
+    skipped: int = 0
+    problems: list[dict] = field(default_factory=list)
+    file_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.file_error is None and not self.errors
+
+    def add(self, verdict: Verdict) -> None:
+        self.rows += 1
+        for problem in verdict.problems:
+            if problem.level == ERROR:
+                self.errors += 1
+            else:
+                self.warnings += 1
+            if len(self.problems) < PROBLEMS_KEPT:
+                self.problems.append(problem.as_dict())
+        if not verdict.failed:
+            self.new += verdict.values is not None
+            self.unchanged += verdict.unchanged
+
+
+class Profiles:
+    """Every profile, read once per file: there are a handful."""
+
+    def __init__(self):
+        rows = db.session.execute(sa.select(Profile.id, Profile.name, Profile.allow_direct_debit))
+        self.by_id = {row.id: row for row in rows}
+        self.by_name = {row.name.strip().lower(): row for row in self.by_id.values()}
+
+    def find(self, text: str):
+        """The profile named ``text`` (any case), else the one with that id, else None."""
+        found = self.by_name.get(text.lower())
+        if found is None and text.isdigit():
+            found = self.by_id.get(int(text))
+        return found
+
+
+class RowChecker:
+    """Checks a file's rows chunk by chunk, remembering the references it has seen (the
+    only thing kept for the whole file)."""
+
+    def __init__(self, today: date):
+        self.today = today
+        self.profiles = Profiles()
+        self.seen: dict[str, int] = {}  # reference key → the row it was first on
+
+    def check_chunk(self, rows: list[Row]) -> list[Verdict]:
+        """A verdict per row of ``rows``, in order."""
+        customers = _customers({row.cells["customerNumber"] for row in rows})
+        keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
+        stored = _stored(keys - {""})
+        active = _active({c.id for c in customers.values()})
+        return [RowCheck(self, row, customers, stored, active).verdict() for row in rows]
+
+
+def scan(
+    file_key: str, size: int, store: DocumentStore, today: date, *, progress=None, insert=None
+) -> Tally:
+    """One pass over the stored file; ``insert`` is given each chunk's new mandates while
+    no error has been found."""
+    tally = Tally()
+    try:
+        with store.open(file_key) as binary:
+            _pass(MandateCsv(binary), RowChecker(today), tally, size, progress, insert)
+    except StoredDocumentMissing:
+        tally.file_error = "The uploaded file is no longer stored; upload it again."
+    except FileProblem as exc:
+        tally.file_error = str(exc)
+    if tally.file_error is None and tally.rows == 0:
+        tally.file_error = (
+            "The file has no mandate rows: fill in mandateNumber, iban, bic and signDate for "
+            "the customers who signed a mandate."
+        )
+    return tally
+
+
+def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress, insert) -> None:
+    if progress is not None:
+        progress.total(max(size, 1))
+    read = 0
+    for chunk in _chunks(reader, CHUNK_ROWS):
+        before = (tally.rows, tally.errors)
+        verdicts = checker.check_chunk(chunk)
+        for verdict in verdicts:
+            tally.add(verdict)
+        if insert is not None and tally.ok:
+            new = [verdict.values for verdict in verdicts if verdict.values is not None]
+            if new:
+                insert(new)
+        if progress is not None:
+            position = reader.position()
+            progress.advance(
+                position - read, rows=tally.rows - before[0], errors=tally.errors - before[1]
+            )
+            read = position
+    tally.skipped = reader.skipped
+    if progress is not None:
+        progress.advance(max(size, 1) - read)
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _customers(numbers: set[str]) -> dict:
+    numbers.discard("")
+    if not numbers:
+        return {}
+    query = sa.select(Customer.id, Customer.customer_number, Customer.name, Customer.profile_id)
+    rows = db.session.execute(query.where(Customer.customer_number.in_(numbers)))
+    return {row.customer_number: row for row in rows}
+
+
+def _stored(keys: set[str]) -> dict:
+    if not keys:
+        return {}
+    query = (
+        sa.select(
+            Mandate.reference_key,
+            Mandate.reference,
+            Mandate.customer_id,
+            Customer.customer_number,
+            Mandate.iban,
+            Mandate.bic,
+            Mandate.signed_on,
+            Mandate.profile_id,
+            Mandate.scheme,
+            Mandate.status,
+        )
+        .join(Customer, Mandate.customer_id == Customer.id)
+        .where(Mandate.reference_key.in_(keys))
+    )
+    return {row.reference_key: row for row in db.session.execute(query)}
+
+
+def _active(customer_ids: set[int]) -> dict:
+    """(customer id, profile id) → the latest signed active mandate."""
+    if not customer_ids:
+        return {}
+    query = (
+        sa.select(Mandate.customer_id, Mandate.profile_id, Mandate.reference, Mandate.signed_on)
+        .where(Mandate.customer_id.in_(customer_ids), Mandate.status == MandateStatus.ACTIVE)
+        .order_by(Mandate.signed_on)
+    )
+    return {(row.customer_id, row.profile_id): row for row in db.session.execute(query)}

@@ -1,0 +1,305 @@
+"""Mandates: the SEPA rules a mandate's details must meet, finding the mandate to collect
+on, revoking one, letting unused ones lapse, and the lists the UI shows.
+
+The rules are shared by the CSV upload (``mandate_upload``) and anything else that
+records a mandate, so every path refuses the same things with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from marshmallow import fields, validate
+from sqlalchemy.orm import joinedload
+
+from collector.accounts.creditor import BankDetailError, read_bic, read_iban
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict, NotFound, required_reason
+from collector.direct_debit.models import (
+    Collection,
+    CollectionRun,
+    CollectionRunStatus,
+    CollectionStatus,
+    Mandate,
+    MandateStatus,
+)
+from collector.documents.models import Customer
+from collector.extensions import db
+from collector.runtime.listing import (
+    DEFAULT_PER_PAGE,
+    Page,
+    PageArgsSchema,
+    contains,
+    load_args,
+    paginate,
+)
+
+REFERENCE_LENGTH = 35
+# The SEPA character set of a Unique Mandate Reference (reference §2.3). The XSD only
+# says Max35Text, so a bank's validator, not ours, would be the first to notice.
+REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]+")
+REFERENCE_CHARACTERS_TEXT = "letters a–z and A–Z, digits, spaces and / - ? : ( ) . , ' +"
+# The EPC implementation guidelines forbid identifiers that start or end with "/" or
+# contain "//"; banks reject such files.
+REFERENCE_SLASHES = re.compile(r"^/|/$|//")
+REASON_LENGTH = 300
+LAPSE_AFTER = relativedelta(months=36)  # unused this long, a mandate lapses (§2.3)
+LAPSE_REASON = "Not used for 36 months."
+# Since 2016 a debtor's BIC is optional for accounts inside the EEA ("IBAN only"): the
+# pain.008 then says NOTPROVIDED, which sepaxml writes for a payment without "BIC".
+# SEPA countries outside the EEA (CH, GB, MC, SM, AD, VA…) still need it.
+# fmt: off
+EEA = frozenset((
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",  # the EU
+    "IS", "LI", "NO",
+))
+# fmt: on
+# A date seen anywhere on Earth right now is at most this far ahead of UTC (UTC+14):
+# a sign date is "in the future" only when it is in the future everywhere.
+EARLIEST_OFFSET = timedelta(hours=14)
+
+
+# -- the rules --------------------------------------------------------------------------
+
+
+def reference_key(reference: str) -> str:
+    """What makes two references the same: UMRs are not case-sensitive (§2.3)."""
+    return reference.strip().upper()
+
+
+def reference_problem(reference: str) -> str | None:
+    """Why ``reference`` (already stripped) cannot be a mandate reference, or None."""
+    if not reference:
+        return "A mandate reference is required."
+    if len(reference) > REFERENCE_LENGTH:
+        return (
+            f"A mandate reference has at most {REFERENCE_LENGTH} characters; "
+            f"this one has {len(reference)}."
+        )
+    if not REFERENCE_CHARACTERS.fullmatch(reference):
+        wrong = "".join(dict.fromkeys(c for c in reference if not REFERENCE_CHARACTERS.match(c)))
+        wrong = wrong if len(wrong) <= 10 else wrong[:10] + "…"
+        return f"Not allowed in a mandate reference: {wrong}. Use {REFERENCE_CHARACTERS_TEXT}."
+    if REFERENCE_SLASHES.search(reference):
+        return "A mandate reference may not start or end with “/” or contain “//”."
+    return None
+
+
+@dataclass(frozen=True)
+class Account:
+    """A debtor account as it is stored: compact IBAN and BIC (given, derived or none),
+    with the problems per column ("iban", "bic") and remarks that do not stop it."""
+
+    iban: str | None = None
+    bic: str | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+
+
+def check_account(iban_text: str, bic_text: str) -> Account:
+    """The account of ``iban_text`` (spaces, lower case fine) and ``bic_text`` (may be
+    empty where schwifty derives it from the IBAN, or inside the EEA)."""
+    if not (iban_text or "").strip():
+        return Account(problems={"iban": "An IBAN is required."})
+    try:
+        iban = read_iban(iban_text)
+    except BankDetailError as exc:
+        return Account(problems={"iban": str(exc)})
+    if not iban.in_sepa_zone:
+        problem = f"Accounts in {iban.country_code} are outside SEPA: no direct debit from them."
+        return Account(problems={"iban": problem})
+    bank = iban.bic  # looked up in schwifty's registry on every access
+    derived = bank.compact if bank is not None else None
+    if (bic_text or "").strip():
+        return _given_bic(iban.compact, bic_text, derived)
+    if derived is None and iban.country_code not in EEA:
+        problem = (
+            f"A BIC is required for accounts in {iban.country_code} (outside the EEA), "
+            "and it cannot be derived from this IBAN."
+        )
+        return Account(iban=iban.compact, problems={"bic": problem})
+    return Account(iban=iban.compact, bic=derived)
+
+
+def _given_bic(iban: str, bic_text: str, derived: str | None) -> Account:
+    try:
+        bic = read_bic(bic_text).compact
+    except BankDetailError as exc:
+        return Account(iban=iban, problems={"bic": str(exc)})
+    warnings = {}
+    # Bank and country (the first six characters) are what a typo or a BIC copied from
+    # the wrong row changes; branches legitimately differ.
+    if derived is not None and bic[:6] != derived[:6]:
+        warnings["bic"] = (
+            f"The BIC {bic} is not the bank of this IBAN ({derived}); it is stored as given."
+        )
+    return Account(iban=iban, bic=bic, warnings=warnings)
+
+
+def latest_today(now: datetime) -> date:
+    """The latest calendar date anywhere at ``now``: a mandate signed "today" in
+    Brussels shortly after midnight is not refused as signed in the future."""
+    return (now + EARLIEST_OFFSET).date()
+
+
+def lapses_on(mandate: Mandate) -> date:
+    """The day an unused mandate lapses: 36 months after its last collection, or after
+    its signature if it was never collected on."""
+    return (mandate.last_collected_on or mandate.signed_on) + LAPSE_AFTER
+
+
+# -- using and ending mandates ------------------------------------------------------------
+
+
+def active_mandate(customer_id: int, profile_id: int) -> Mandate | None:
+    """The customer's active mandate on this profile; the latest signed when several."""
+    query = (
+        sa.select(Mandate)
+        .where(
+            Mandate.customer_id == customer_id,
+            Mandate.profile_id == profile_id,
+            Mandate.status == MandateStatus.ACTIVE,
+        )
+        .order_by(Mandate.signed_on.desc(), Mandate.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
+
+
+def revoke(mandate_id: int, reason: str, actor: str) -> Mandate:
+    """End an active mandate for good, with the reason (the debtor cancelled it, the
+    account closed…); its reference is never used again. Commits."""
+    reason = required_reason(
+        reason, "Say why the mandate is revoked.", f"At most {REASON_LENGTH} characters."
+    )
+    query = sa.select(Mandate).where(Mandate.id == mandate_id).with_for_update()
+    mandate = db.session.scalars(query).first()
+    if mandate is None:
+        db.session.rollback()
+        raise NotFound(f"No mandate with id {mandate_id}.")
+    if mandate.status != MandateStatus.ACTIVE:
+        db.session.rollback()
+        raise Conflict(f"Mandate {mandate.reference} is {mandate.status.value} already.")
+    mandate.status = MandateStatus.REVOKED
+    mandate.status_reason = f"{reason} ({actor})"[:REASON_LENGTH]
+    mandate.status_changed_at = utcnow()
+    db.session.commit()
+    return mandate
+
+
+def lapse_unused(today: date) -> int:
+    """Active mandates not collected on for 36 months (or never, 36 months after they
+    were signed) become LAPSED; returns how many. Commits."""
+    cutoff = today - LAPSE_AFTER
+    last_use = sa.func.coalesce(Mandate.last_collected_on, Mandate.signed_on)
+    result = db.session.execute(
+        sa.update(Mandate)
+        .where(Mandate.status == MandateStatus.ACTIVE, last_use <= cutoff)
+        .values(status=MandateStatus.LAPSED, status_reason=LAPSE_REASON, status_changed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def pending_collections(mandate_id: int) -> int:
+    """Collections on the mandate in a file not yet sent to the bank: a revoked
+    mandate's must be taken out of their run by cancelling it."""
+    query = (
+        sa.select(sa.func.count(Collection.id))
+        .join(CollectionRun, Collection.run_id == CollectionRun.id)
+        .where(
+            Collection.mandate_id == mandate_id,
+            Collection.status == CollectionStatus.PENDING,
+            CollectionRun.status == CollectionRunStatus.CREATED,
+        )
+    )
+    return db.session.scalar(query) or 0
+
+
+# -- lists --------------------------------------------------------------------------------
+
+
+class MandateQueryArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in MandateStatus]))
+    q = fields.String(validate=validate.Length(max=100))
+
+
+def parse_query(args: Mapping[str, str]) -> dict:
+    """Query-string ``args`` as keyword arguments for ``search_mandates``."""
+    data = load_args(MandateQueryArgsSchema(), args)
+    return {"status": None, "q": None, **data}
+
+
+def search_mandates(
+    status: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> Page:
+    """One page of mandates, newest first, by status and by a text in the reference or
+    the customer's name or number."""
+    conditions = []
+    if status:
+        conditions.append(Mandate.status == MandateStatus(status))
+    if q and q.strip():
+        pattern = contains(q.strip())
+        conditions.append(
+            sa.or_(
+                Mandate.reference.ilike(pattern, escape="\\"),
+                Customer.name.ilike(pattern, escape="\\"),
+                Customer.customer_number.ilike(pattern, escape="\\"),
+            )
+        )
+    query = (
+        sa.select(Mandate)
+        .join(Customer, Mandate.customer_id == Customer.id)
+        .where(*conditions)
+        .order_by(Mandate.id.desc())
+        .options(joinedload(Mandate.customer), joinedload(Mandate.profile))
+    )
+    count = (
+        sa.select(sa.func.count(Mandate.id))
+        .join(Customer, Mandate.customer_id == Customer.id)
+        .where(*conditions)
+    )
+    return paginate(query, count, page, per_page)
+
+
+def get_mandate(mandate_id: int) -> Mandate:
+    """The mandate with this id, or ``NotFound``."""
+    options = [joinedload(Mandate.customer), joinedload(Mandate.profile)]
+    mandate = db.session.get(Mandate, mandate_id, options=options)
+    if mandate is None:
+        raise NotFound(f"No mandate with id {mandate_id}.")
+    return mandate
+
+
+def customer_mandates(customer_id: int) -> list[Mandate]:
+    """All of a customer's mandates, active first, then the latest signed."""
+    active_first = sa.case((Mandate.status == MandateStatus.ACTIVE, 0), else_=1)
+    query = (
+        sa.select(Mandate)
+        .where(Mandate.customer_id == customer_id)
+        .order_by(active_first, Mandate.signed_on.desc(), Mandate.id.desc())
+        .options(joinedload(Mandate.profile))
+    )
+    return list(db.session.scalars(query))
+
+
+def recent_collections(mandate_id: int, limit: int = 20) -> list[Collection]:
+    """The mandate's latest collections, for its page."""
+    query = (
+        sa.select(Collection)
+        .where(Collection.mandate_id == mandate_id)
+        .order_by(Collection.collection_date.desc(), Collection.id.desc())
+        .limit(limit)
+        .options(joinedload(Collection.invoice))
+    )
+    return list(db.session.scalars(query))

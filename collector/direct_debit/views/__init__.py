@@ -1,0 +1,5 @@
+"""The direct-debit pages: mandates and their upload, collection runs, bank files."""
+
+from collector.direct_debit.views import bank_files, collections, mandates
+
+BLUEPRINTS = (mandates.bp, collections.bp, bank_files.bp)

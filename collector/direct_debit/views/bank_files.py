@@ -1,0 +1,170 @@
+"""Bank files: upload a statement or status report, see what it did, and match by hand the
+money that found no document. Everyone logged in may look; only admins change."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+
+from collector import clients
+from collector.core import clock
+from collector.core.errors import Conflict, Invalid
+from collector.core.storage import StoredDocumentMissing
+from collector.direct_debit import bank_files, bank_transactions, reason_codes
+from collector.direct_debit.files.reading import MAX_BYTES
+from collector.direct_debit.models import BankFile, BankTransaction
+from collector.extensions import db
+from collector.runtime.views import protect
+
+bp = protect(Blueprint("bank_files", __name__, url_prefix="/bank-files"))
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class BankFileForm(FlaskForm):
+    file = FileField("Bank file", validators=[FileRequired("Choose the file to upload.")])
+
+
+class MatchForm(FlaskForm):
+    document = StringField("Invoice number or structured reference", filters=[_strip])
+
+
+class DismissForm(FlaskForm):
+    # No "required" validator: the service owns the rule and says it the same way.
+    reason = StringField("Reason", filters=[_strip])
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    form = BankFileForm()
+    if form.validate_on_submit():
+        bank_file = _upload(form)
+        if bank_file is not None:
+            flash(f"{bank_file.filename}: {_said(bank_file)}", "success")
+            return redirect(url_for("bank_files.detail", file_id=bank_file.id))
+    return render_template(
+        "bank_files/index.html",
+        form=form,
+        files=bank_files.recent(),
+        unmatched=bank_transactions.unmatched_count(),
+        max_mb=MAX_BYTES // 1024 // 1024,
+    ), (400 if form.errors else 200)
+
+
+def _upload(form: BankFileForm) -> BankFile | None:
+    upload = form.file.data
+    # One byte over the cap is enough for the service to refuse it by its size.
+    content = upload.stream.read(MAX_BYTES + 1)
+    try:
+        return bank_files.upload(
+            clients.document_store(current_app),
+            upload.filename or "",
+            content,
+            f"user:{current_user.email}",
+            clock.local_today(),
+        )
+    except bank_files.BankFileRefused as exc:
+        form.file.errors = [str(exc)]
+        return None
+
+
+def _said(bank_file: BankFile) -> str:
+    counts = [f"{n} {name}" for name, n in bank_files.counts_of(bank_file) if n]
+    return ", ".join(counts) or "nothing to apply"
+
+
+@bp.get("/<int:file_id>")
+def detail(file_id: int):
+    bank_file = db.get_or_404(BankFile, file_id)
+    return render_template(
+        "bank_files/detail.html",
+        bank_file=bank_file,
+        counts=bank_files.counts_of(bank_file),
+        describe=reason_codes.describe,
+    )
+
+
+@bp.get("/<int:file_id>/download")
+def download(file_id: int):
+    bank_file = db.get_or_404(BankFile, file_id)
+    try:
+        path = clients.document_store(current_app).path(bank_file.file_key)
+    except (ValueError, StoredDocumentMissing):
+        abort(404)
+    if not path.is_file():
+        abort(404, "The stored file is gone.")
+    return send_file(
+        path, mimetype="application/xml", as_attachment=True, download_name=bank_file.filename
+    )
+
+
+@bp.get("/unmatched")
+def unmatched():
+    return _unmatched_page()
+
+
+@bp.post("/transactions/<int:tx_id>/match")
+def match(tx_id: int):
+    tx = db.get_or_404(BankTransaction, tx_id)
+    form = MatchForm()
+    if not form.validate_on_submit():
+        return _unmatched_page(400, tx, match=form)
+    try:
+        invoice = bank_transactions.find_document(form.document.data)
+        bank_transactions.match(tx, invoice, f"user:{current_user.email}")
+    except Invalid as exc:
+        db.session.rollback()
+        form.document.errors = exc.errors.get("document", [str(exc)])
+        return _unmatched_page(400, tx, match=form)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")  # the row may have left the list: not on its form
+        return _unmatched_page(409)
+    flash(f"{tx.amount} {tx.currency} matched to {invoice.number}.", "success")
+    return redirect(url_for("bank_files.unmatched"))
+
+
+@bp.post("/transactions/<int:tx_id>/dismiss")
+def dismiss(tx_id: int):
+    tx = db.get_or_404(BankTransaction, tx_id)
+    form = DismissForm()
+    if not form.validate_on_submit():
+        return _unmatched_page(400, tx, dismiss=form)
+    try:
+        bank_transactions.dismiss(tx, form.reason.data or "", f"user:{current_user.email}")
+    except Invalid as exc:
+        db.session.rollback()
+        form.reason.errors = exc.errors.get("reason", [str(exc)])
+        return _unmatched_page(400, tx, dismiss=form)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _unmatched_page(409)
+    flash(f"{tx.amount} {tx.currency} dismissed.", "success")
+    return redirect(url_for("bank_files.unmatched"))
+
+
+def _unmatched_page(status: int = 200, failed: BankTransaction | None = None, **forms):
+    """The unmatched list; after a refused match or dismissal, the form that failed
+    is shown on its row with its errors and what was typed."""
+    return render_template(
+        "bank_files/unmatched.html",
+        transactions=bank_transactions.unmatched(),
+        failed=failed.id if failed is not None else None,
+        match_form=forms.get("match") or MatchForm(formdata=None),
+        dismiss_form=forms.get("dismiss") or DismissForm(formdata=None),
+    ), status

@@ -1,0 +1,169 @@
+"""Collection runs: the list, a new run (its numbers shown before it is made), one run
+with its collections, its pain.008 to download, and "mark as sent" or "cancel"."""
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired
+
+from collector import clients
+from collector.core import clock
+from collector.core.errors import Conflict, Invalid, NotFound
+from collector.core.storage import StoredDocumentMissing
+from collector.direct_debit import collection_runs
+from collector.direct_debit.models import CollectionRun, CollectionRunStatus, MandateScheme
+from collector.extensions import db
+from collector.runtime.forms import ConfirmForm
+from collector.runtime.views import admin_required, protect
+
+bp = protect(Blueprint("collections", __name__, url_prefix="/collections"))
+DEFAULT_DAYS = 7
+
+
+class RunForm(FlaskForm):
+    """Which mandates and up to which announced day: read as a GET for the preview,
+    posted with its CSRF token to make the run."""
+
+    scheme = SelectField("Scheme", choices=[s.value for s in MandateScheme])
+    until = DateField("Collect what is announced up to", validators=[InputRequired()])
+
+
+class CreateForm(RunForm):
+    """The run as previewed: the count and total shown, so nothing else is collected."""
+
+    count = IntegerField(validators=[InputRequired()])
+    total = DecimalField(places=2, validators=[InputRequired()])
+
+
+class CancelForm(FlaskForm):
+    # The service owns the rule (a reason, at most 300 characters).
+    reason = StringField("Reason", filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
+
+@bp.get("/")
+def index():
+    return render_template("collections/index.html", runs=collection_runs.recent_runs())
+
+
+@bp.get("/new")
+@admin_required
+def new():
+    asked = "until" in request.args
+    form = RunForm(request.args, meta={"csrf": False}) if asked else RunForm()
+    if not asked:
+        form.until.data = _today() + timedelta(days=DEFAULT_DAYS)
+    plan = None
+    if asked and form.validate():
+        plan = collection_runs.preview(_today(), form.until.data, form.scheme.data)
+    status = 400 if form.errors else 200
+    return render_template("collections/new.html", form=form, plan=plan), status
+
+
+@bp.post("/new")
+def create():
+    form = CreateForm()
+    if not form.validate_on_submit():
+        flash("The form expired or was incomplete; look at the numbers again.", "error")
+        return redirect(url_for("collections.new"))
+    store = clients.document_store(current_app)
+    data = (form.until.data, form.scheme.data)
+    expected = (form.count.data, form.total.data)
+    try:
+        run = collection_runs.create_run(store, _today(), *data, _actor(), expected=expected)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        plan = collection_runs.preview(_today(), *data)
+        return render_template("collections/new.html", form=form, plan=plan), 409
+    flash(
+        f"Run #{run.id} made: {run.count} direct debits. Download its file for the bank.", "success"
+    )
+    return redirect(url_for("collections.detail", run_id=run.id))
+
+
+@bp.get("/<int:run_id>")
+def detail(run_id: int):
+    return _detail_page(db.get_or_404(CollectionRun, run_id))
+
+
+def _detail_page(run: CollectionRun, status: int = 200, cancel_form=None):
+    return render_template(
+        "collections/detail.html",
+        run=run,
+        collections=collection_runs.collections_of(run),
+        open=run.status == CollectionRunStatus.CREATED,
+        confirm=ConfirmForm(),
+        cancel_form=cancel_form or CancelForm(),
+    ), status
+
+
+@bp.get("/<int:run_id>/file")
+def download(run_id: int):
+    run = db.get_or_404(CollectionRun, run_id)
+    try:
+        content = collection_runs.file(run, clients.document_store(current_app))
+    except (NotFound, StoredDocumentMissing):
+        abort(404, "This run's file is missing from the document store.")
+    response = Response(content, mimetype="application/xml")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{collection_runs.file_name(run)}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/<int:run_id>/sent")
+def sent(run_id: int):
+    run = db.get_or_404(CollectionRun, run_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("collections.detail", run_id=run.id))
+    try:
+        collection_runs.mark_sent(run, _actor())
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return _detail_page(run, 409)
+    flash(f"Run #{run.id} marked as sent to the bank.", "success")
+    return redirect(url_for("collections.detail", run_id=run.id))
+
+
+@bp.post("/<int:run_id>/cancel")
+def cancel(run_id: int):
+    run = db.get_or_404(CollectionRun, run_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("collections.detail", run_id=run.id))
+    try:
+        collection_runs.cancel(run, form.reason.data or "", _actor(), _today())
+    except Invalid as exc:
+        db.session.rollback()
+        form.reason.errors = list(exc.errors.get("reason", [str(exc)]))
+        return _detail_page(run, 400, form)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _detail_page(run, 409)
+    flash(f"Run #{run.id} cancelled: its documents are open again.", "success")
+    return redirect(url_for("collections.detail", run_id=run.id))
+
+
+def _today():
+    return clock.local_today()
+
+
+def _actor() -> str:
+    return f"user:{current_user.email}"

@@ -1,0 +1,209 @@
+"""Mandates: the list, one mandate (revoke it), the CSV upload with its preview and
+commit, and the template CSV."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+
+from collector import clients, jobs
+from collector.accounts.creditor import grouped
+from collector.core.errors import Conflict, Invalid, NotFound
+from collector.direct_debit import mandate_upload, mandates
+from collector.direct_debit.models import MandateStatus, MandateUploadStatus
+from collector.runtime.forms import ConfirmForm
+from collector.runtime.views import admin_required, list_args, protect, saved
+
+bp = protect(Blueprint("mandates", __name__, url_prefix="/mandates"))
+
+# The form's other fields and the multipart framing come on top of the file itself.
+REQUEST_SLACK = 64 * 1024
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Mandates CSV", validators=[FileRequired("Choose a CSV file to upload.")])
+
+    def to_data(self) -> dict:
+        return {"file": self.file.data}
+
+
+class RevokeForm(FlaskForm):
+    # No "required" validator: the service owns the rule and its message.
+    reason = StringField("Reason", filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
+    def to_data(self) -> dict:
+        return {"reason": self.reason.data or ""}
+
+
+@bp.app_template_global()
+def customer_mandates(customer_id: int):
+    """A customer's mandates, for the customer's page."""
+    return mandates.customer_mandates(customer_id)
+
+
+@bp.app_template_filter("grouped_iban")
+def grouped_iban(value: str | None) -> str:
+    """``BE68539007547034`` → ``BE68 5390 0754 7034``."""
+    return grouped(value or "")
+
+
+@bp.get("/")
+def index():
+    try:
+        result, errors = mandates.search_mandates(**mandates.parse_query(request.args)), {}
+    except Invalid as exc:
+        result, errors = None, exc.errors
+    page = render_template(
+        "mandates/index.html",
+        result=result,
+        errors=errors,
+        values=request.args,
+        query=list_args(),
+        statuses=list(MandateStatus),
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/<int:mandate_id>")
+def detail(mandate_id: int):
+    return _detail_page(mandate_id, 200)
+
+
+@bp.post("/<int:mandate_id>/revoke")
+def revoke(mandate_id: int):
+    form = RevokeForm()
+    actor = f"user:{current_user.email}"
+    try:
+        if form.validate_on_submit() and saved(
+            form, lambda data: mandates.revoke(mandate_id, data["reason"], actor)
+        ):
+            _flash_revoked(mandate_id)
+            return redirect(url_for("mandates.detail", mandate_id=mandate_id))
+    except NotFound as exc:
+        abort(404, str(exc))
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return _detail_page(mandate_id, 409)
+    return _detail_page(mandate_id, 400, form)
+
+
+def _flash_revoked(mandate_id: int) -> None:
+    flash("Mandate revoked; its reference is never used again.", "success")
+    pending = mandates.pending_collections(mandate_id)
+    if pending:
+        flash(
+            f"{pending} collection(s) on it are in a run not yet sent to the bank: cancel that "
+            "run to keep them out of the file.",
+            "warning",
+        )
+
+
+def _detail_page(mandate_id: int, status: int, form: RevokeForm | None = None):
+    try:
+        mandate = mandates.get_mandate(mandate_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+    page = render_template(
+        "mandates/detail.html",
+        mandate=mandate,
+        form=form or RevokeForm(formdata=None),
+        lapses_on=mandates.lapses_on(mandate),
+        collections=mandates.recent_collections(mandate.id),
+    )
+    return page, status
+
+
+@bp.get("/template.csv")
+def template():
+    return Response(
+        mandate_upload.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=mandates.csv"},
+    )
+
+
+@bp.get("/uploads/new")
+@admin_required
+def new_upload():
+    return _upload_page(UploadForm(), 200)
+
+
+@bp.post("/uploads/new")
+def create_upload():
+    if (request.content_length or 0) > mandate_upload.MAX_FILE_BYTES + REQUEST_SLACK:
+        abort(413, "The file is too large to upload at once; split it.")
+    form = UploadForm()
+    received = []
+    if form.validate_on_submit() and saved(form, lambda data: received.append(_receive(data))):
+        upload = received[0]
+        jobs.start_mandate_job(jobs.check_mandate_upload, upload.id, user=current_user)
+        flash(f"{upload.filename} uploaded; it is being checked.", "success")
+        return redirect(url_for("mandates.upload", upload_id=upload.id))
+    return _upload_page(form, 400)
+
+
+def _receive(data: dict):
+    storage = data["file"]
+    return mandate_upload.receive(
+        storage.stream,
+        storage.filename,
+        clients.document_store(current_app),
+        actor=f"user:{current_user.email}",
+    )
+
+
+def _upload_page(form: UploadForm, status: int):
+    page = render_template(
+        "mandates/new_upload.html",
+        form=form,
+        uploads=mandate_upload.recent_uploads(),
+        max_megabytes=mandate_upload.MAX_FILE_BYTES // (1024 * 1024),
+    )
+    return page, status
+
+
+@bp.get("/uploads/<int:upload_id>")
+def upload(upload_id: int):
+    found = _upload_or_404(upload_id)
+    job = mandate_upload.latest_job(found)
+    return render_template(
+        "mandates/upload.html",
+        upload=found,
+        job=job,
+        working=mandate_upload.in_progress(found, job),
+        earlier=mandate_upload.earlier_uploads(found),
+        confirm=ConfirmForm(),
+        statuses=MandateUploadStatus,
+    )
+
+
+@bp.post("/uploads/<int:upload_id>/commit")
+def commit(upload_id: int):
+    found = _upload_or_404(upload_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+    elif found.status != MandateUploadStatus.READY:
+        flash(f"This upload is {found.status.value}; it cannot be committed.", "error")
+    else:
+        actor = f"user:{current_user.email}"
+        jobs.start_mandate_job(jobs.commit_mandate_upload, found.id, actor, user=current_user)
+        flash("Storing the mandates…", "success")
+    return redirect(url_for("mandates.upload", upload_id=found.id))
+
+
+def _upload_or_404(upload_id: int):
+    try:
+        return mandate_upload.get_upload(upload_id)
+    except NotFound as exc:
+        abort(404, str(exc))

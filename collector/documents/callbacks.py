@@ -1,0 +1,488 @@
+"""Outbound status callbacks (DESIGN §1.10): every state change of a document, POSTed as
+signed JSON to each URL an admin registered, through the outbox.
+
+A state change writes one ``CallbackDelivery`` per active endpoint in its own
+transaction and rings the doorbell; a job delivers after the commit and a periodic
+sweep catches what the doorbell missed. Delivery claims its row with one conditional
+UPDATE (a lease), so two workers never POST the same delivery at once; a worker that
+dies mid-POST leaves a lease that runs out, so a receiver may see an event twice and
+de-duplicates on its id — never lost, at most rarely repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from collector.core.columns import CENT, utcnow
+from collector.core.crypto import TokenCipher
+from collector.core.errors import Conflict, Invalid, NotFound
+from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus, Invoice
+from collector.extensions import db
+from collector.runtime import doorbell as outbox
+
+STATE_CHANGED = "invoice.state_changed"
+PING = "ping"
+USER_AGENT = "collector-callbacks/1"
+TIMEOUT = 10  # seconds, to connect and for each read
+LEASE = timedelta(minutes=2)  # far beyond the timeout: a lease still held means a live worker
+BACKOFF = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+LOG_SIZE = 10
+ERROR_CHARS = 200
+MAX_URL = 500
+MAX_DESCRIPTION = 200
+OPEN = (CallbackStatus.PENDING, CallbackStatus.RETRYING)
+
+
+@dataclass(frozen=True)
+class EndpointOverview:
+    """One line of the endpoints list: the endpoint, its deliveries per status, the last."""
+
+    endpoint: CallbackEndpoint
+    counts: dict[str, int] = field(default_factory=dict)
+    last: CallbackDelivery | None = None
+
+    @property
+    def delivered(self) -> int:
+        return self.counts.get(CallbackStatus.DELIVERED.value, 0)
+
+    @property
+    def owed(self) -> int:
+        return sum(self.counts.get(status.value, 0) for status in OPEN)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get(CallbackStatus.FAILED.value, 0)
+
+
+# -- endpoints --------------------------------------------------------------------------
+
+
+def add_endpoint(
+    url: str, description: str, user, cipher: TokenCipher
+) -> tuple[CallbackEndpoint, str]:
+    """Register ``url``; returns the endpoint and its signing secret (shown once). Commits."""
+    url, description = (url or "").strip(), (description or "").strip()
+    errors = {**_url_errors(url), **_description_errors(description)}
+    if errors:
+        raise Invalid(errors)
+    secret = _new_secret()
+    endpoint = CallbackEndpoint(
+        url=url,
+        description=description,
+        secret_enc=cipher.encrypt(secret),
+        active=True,
+        created_by_id=getattr(user, "id", None),
+    )
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint, secret
+
+
+def update_endpoint(
+    endpoint: CallbackEndpoint, *, description: str | None = None, active: bool | None = None
+) -> CallbackEndpoint:
+    """Change the description and/or switch the endpoint on or off. Commits."""
+    if description is not None:
+        description = description.strip()
+        errors = _description_errors(description)
+        if errors:
+            raise Invalid(errors)
+        endpoint.description = description
+    if active is not None and active != endpoint.active:
+        endpoint.active = active
+        if active:
+            # Deliveries held while it was off may be due already.
+            outbox.wake(outbox.CALLBACKS)
+    db.session.commit()
+    return endpoint
+
+
+def rotate_secret(endpoint: CallbackEndpoint, cipher: TokenCipher) -> str:
+    """Give ``endpoint`` a new secret and return it; owed deliveries are signed with it."""
+    secret = _new_secret()
+    endpoint.secret_enc = cipher.encrypt(secret)
+    db.session.commit()
+    return secret
+
+
+def delete_endpoint(endpoint: CallbackEndpoint) -> None:
+    """Delete ``endpoint`` and its delivery log. Commits."""
+    db.session.delete(endpoint)
+    db.session.commit()
+
+
+def list_endpoints() -> list[EndpointOverview]:
+    """Every endpoint, oldest first, with its delivery counts and last delivery."""
+    endpoints = db.session.scalars(sa.select(CallbackEndpoint).order_by(CallbackEndpoint.id)).all()
+    counts: dict[int, dict[str, int]] = {}
+    rows = db.session.execute(
+        sa.select(CallbackDelivery.endpoint_id, CallbackDelivery.status, sa.func.count()).group_by(
+            CallbackDelivery.endpoint_id, CallbackDelivery.status
+        )
+    )
+    for endpoint_id, status, n in rows:
+        counts.setdefault(endpoint_id, {})[status.value] = n
+    newest = sa.select(sa.func.max(CallbackDelivery.id)).group_by(CallbackDelivery.endpoint_id)
+    last = {
+        d.endpoint_id: d
+        for d in db.session.scalars(
+            sa.select(CallbackDelivery).where(CallbackDelivery.id.in_(newest))
+        )
+    }
+    return [EndpointOverview(e, counts.get(e.id, {}), last.get(e.id)) for e in endpoints]
+
+
+def endpoint_deliveries(endpoint_id: int, limit: int = 100) -> list[CallbackDelivery]:
+    """The delivery log of one endpoint, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(CallbackDelivery)
+            .options(joinedload(CallbackDelivery.invoice))
+            .where(CallbackDelivery.endpoint_id == endpoint_id)
+            .order_by(CallbackDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def failed_deliveries(limit: int = 50) -> list[CallbackDelivery]:
+    """Deliveries given up on, newest first: sync problems for a person to look at."""
+    return list(
+        db.session.scalars(
+            sa.select(CallbackDelivery)
+            .options(joinedload(CallbackDelivery.endpoint), joinedload(CallbackDelivery.invoice))
+            .where(CallbackDelivery.status == CallbackStatus.FAILED)
+            .order_by(CallbackDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _url_errors(url: str) -> dict[str, list[str]]:
+    problem = _url_problem(url)
+    return {"url": [problem]} if problem else {}
+
+
+def _url_problem(url: str) -> str | None:
+    if not url:
+        return "Enter the address to send the callbacks to."
+    if len(url) > MAX_URL:
+        return f"At most {MAX_URL} characters."
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "An address cannot contain spaces or control characters."
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "Use an http:// or https:// address."
+    try:
+        parts.port  # noqa: B018 — parsing it is the check
+    except ValueError:
+        return "The port is not a number between 0 and 65535."
+    if not parts.hostname:
+        return "The address needs a host name."
+    if parts.username is not None or parts.password is not None:
+        # It would be sent in the clear on every call; the signature authenticates us.
+        return "Leave the user name and password out of the address."
+    return None
+
+
+def _description_errors(description: str) -> dict[str, list[str]]:
+    if len(description) > MAX_DESCRIPTION:
+        return {"description": [f"At most {MAX_DESCRIPTION} characters."]}
+    return {}
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# -- queueing ---------------------------------------------------------------------------
+
+
+def queue_state_change(
+    invoice: Invoice,
+    *,
+    previous: str,
+    state: str,
+    reason: str,
+    actor: str,
+    occurred_at: datetime,
+) -> int:
+    """Owe every active endpoint a callback for this state change, in the caller's
+    transaction (not committed here); returns how many were owed."""
+    if invoice.id is None:
+        db.session.flush()
+    data = {
+        "invoice": _invoice_facts(invoice, previous=str(previous), state=str(state)),
+        "reason": reason,
+        "actor": actor,
+    }
+    return len(_queue(STATE_CHANGED, data, occurred_at, _active_endpoints(), invoice))
+
+
+def queue_test_event(endpoint: CallbackEndpoint, now: datetime | None = None) -> CallbackDelivery:
+    """Owe ``endpoint`` a "ping" event (the "Send a test event" button). Commits."""
+    if not endpoint.active:
+        raise Conflict("This callback URL is disabled; enable it to send a test event.")
+    data = {"message": "A test event from collector: the signature tells it is us."}
+    [row] = _queue(PING, data, now or utcnow(), [endpoint], None)
+    db.session.commit()
+    return row
+
+
+def _active_endpoints() -> list[CallbackEndpoint]:
+    query = sa.select(CallbackEndpoint).where(CallbackEndpoint.active.is_(True))
+    return list(db.session.scalars(query.order_by(CallbackEndpoint.id)))
+
+
+def _queue(
+    event: str,
+    data: dict,
+    occurred_at: datetime,
+    endpoints: list[CallbackEndpoint],
+    invoice: Invoice | None,
+) -> list[CallbackDelivery]:
+    # One event id for all receivers: it names the event, and stays across retries.
+    event_id = str(uuid.uuid4())
+    payload = {"id": event_id, "type": event, "created_at": _iso(occurred_at), "data": data}
+    rows = [
+        CallbackDelivery(
+            endpoint_id=endpoint.id,
+            invoice=invoice,
+            event_id=event_id,
+            event=event,
+            payload=payload,
+            status=CallbackStatus.PENDING,
+        )
+        for endpoint in endpoints
+    ]
+    db.session.add_all(rows)
+    if rows:
+        outbox.wake(outbox.CALLBACKS)
+    return rows
+
+
+def _invoice_facts(invoice: Invoice, *, previous: str, state: str) -> dict:
+    return {
+        "id": invoice.id,
+        "teamleader_id": invoice.teamleader_id,
+        "kind": str(invoice.kind),
+        "number": invoice.number,
+        "state": state,
+        "previous_state": previous,
+        "amount_due": str(invoice.amount_due.quantize(CENT)),
+        "currency": invoice.currency,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime refused; use an aware UTC datetime")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- delivering -------------------------------------------------------------------------
+
+
+def due(now: datetime, limit: int = 200) -> list[int]:
+    """Ids of the deliveries that may be sent now, oldest first."""
+    query = sa.select(CallbackDelivery.id).where(_deliverable(now))
+    return list(db.session.scalars(query.order_by(CallbackDelivery.id).limit(limit)))
+
+
+def _deliverable(now: datetime):
+    active = sa.select(CallbackEndpoint.id).where(CallbackEndpoint.active.is_(True))
+    return sa.and_(
+        CallbackDelivery.status.in_(OPEN),
+        sa.or_(CallbackDelivery.next_attempt_at.is_(None), CallbackDelivery.next_attempt_at <= now),
+        sa.or_(CallbackDelivery.lease_until.is_(None), CallbackDelivery.lease_until < now),
+        CallbackDelivery.endpoint_id.in_(active),
+    )
+
+
+def deliver(
+    session: requests.Session, cipher: TokenCipher, delivery_id: int, now: datetime
+) -> CallbackDelivery | None:
+    """POST one owed callback if this worker wins its claim; returns the row, or None
+    when it was not ours to send (taken, not due, endpoint disabled or deleted)."""
+    if not _claim(delivery_id, now):
+        return None
+    row = db.session.get(CallbackDelivery, delivery_id)
+    if row is None:
+        return None
+    try:
+        outgoing = _signed(row, cipher, now)
+    except ValueError:
+        return _record(row, None, "The signing secret cannot be decrypted with our keys.", 0, now)
+    db.session.commit()  # no transaction held open while the receiver answers
+    started = time.monotonic()
+    status_code, error = _post(session, outgoing)
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    row = db.session.get(CallbackDelivery, delivery_id)
+    if row is None:  # deleted with its endpoint while we were sending
+        return None
+    return _record(row, status_code, error, elapsed_ms, now)
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    claimed = db.session.execute(
+        sa.update(CallbackDelivery)
+        .where(CallbackDelivery.id == delivery_id, _deliverable(now))
+        .values(lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def _signed(row: CallbackDelivery, cipher: TokenCipher, now: datetime) -> _Outgoing:
+    """The request for ``row``, signed now: a retry is signed afresh (new timestamp, the
+    endpoint's current secret), so an old signature cannot be replayed."""
+    secret = cipher.decrypt(row.endpoint.secret_enc)
+    body = encode_body(row.payload)
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Collector-Event": row.event,
+        "X-Collector-Event-Id": row.event_id,
+        "X-Collector-Timestamp": timestamp,
+        "X-Collector-Signature": sign(secret, timestamp, body),
+    }
+    return _Outgoing(row.endpoint.url, body, headers)
+
+
+def _post(session: requests.Session, outgoing: _Outgoing) -> tuple[int | None, str | None]:
+    """(status code, error or None) of one POST; the receiver's faults are answers, not
+    exceptions."""
+    try:
+        # stream: only the status matters, and a receiver's huge answer is never read.
+        response = session.post(
+            outgoing.url,
+            data=outgoing.body,
+            headers=outgoing.headers,
+            timeout=TIMEOUT,
+            allow_redirects=False,
+            stream=True,
+        )
+    except requests.Timeout:
+        return None, f"No answer within {TIMEOUT} s."
+    except requests.RequestException as exc:
+        return None, _short(f"{type(exc).__name__}: {exc}")
+    with response:
+        return response.status_code, _response_error(response)
+
+
+def _response_error(response: requests.Response) -> str | None:
+    code = response.status_code
+    if 200 <= code < 300:
+        return None
+    if 300 <= code < 400:
+        return f"HTTP {code}: redirects are not followed; register the final address."
+    try:
+        start = next(response.iter_content(ERROR_CHARS), b"")
+    except requests.RequestException:
+        start = b""
+    text = " ".join(start.decode("utf-8", "replace").split())
+    return _short(f"HTTP {code} {response.reason or ''}".strip() + (f": {text}" if text else ""))
+
+
+def _record(
+    row: CallbackDelivery, status_code: int | None, error: str | None, ms: int, now: datetime
+) -> CallbackDelivery:
+    entry = {"at": _iso(now), "status_code": status_code, "error": error, "ms": ms}
+    row.log = [*(row.log or []), entry][-LOG_SIZE:]
+    row.attempts += 1
+    row.last_attempt_at = now
+    row.last_status_code = status_code
+    row.last_error = error
+    row.lease_until = None
+    if error is None:
+        row.status, row.delivered_at, row.next_attempt_at = CallbackStatus.DELIVERED, now, None
+    elif row.attempts >= MAX_ATTEMPTS:
+        row.status, row.next_attempt_at = CallbackStatus.FAILED, None
+    else:
+        row.status = CallbackStatus.RETRYING
+        row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+    db.session.commit()
+    return row
+
+
+def retry_now(delivery_id: int, now: datetime | None = None) -> CallbackDelivery:
+    """Send a delivery again at once (an admin's button): one more attempt. Commits."""
+    row = db.session.get(CallbackDelivery, delivery_id)
+    if row is None:
+        raise NotFound(f"No callback delivery {delivery_id}.")
+    if row.status == CallbackStatus.DELIVERED:
+        raise Conflict("This callback was delivered already.")
+    if not row.endpoint.active:
+        raise Conflict("Its callback URL is disabled; enable it first.")
+    row.status, row.next_attempt_at, row.lease_until = CallbackStatus.PENDING, now or utcnow(), None
+    outbox.wake(outbox.CALLBACKS)
+    db.session.commit()
+    return row
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
+
+
+# -- the signature ----------------------------------------------------------------------
+
+
+def encode_body(payload: dict) -> bytes:
+    """The exact bytes POSTed and signed: compact JSON, sorted keys, UTF-8."""
+    text = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Collector-Signature header: ``sha256=`` + HMAC-SHA256(secret, "{timestamp}.{body}")."""
+    message = timestamp.encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    header: str,
+    now: datetime,
+    tolerance: int = 300,
+) -> bool:
+    """What a receiver checks: the signature matches and the timestamp is recent."""
+    try:
+        sent_at = int(str(timestamp), 10)
+    except ValueError:
+        return False
+    if abs(now.timestamp() - sent_at) > tolerance:
+        return False  # an old request replayed
+    expected = sign(secret, str(timestamp), body)
+    return hmac.compare_digest(expected.encode(), (header or "").encode("utf-8", "replace"))

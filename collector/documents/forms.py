@@ -1,0 +1,69 @@
+"""The forms of payment profiles and customers."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from collector.runtime.forms import NONE, strip_text
+
+
+def _parse_days(text: str) -> list[int]:
+    parts = [p.strip() for p in (text or "").replace(";", ",").split(",")]
+    try:
+        return [int(p) for p in parts if p]
+    except ValueError as exc:
+        raise ValidationError("Days as whole numbers separated by commas, e.g. 7, 21.") from exc
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    allow_direct_debit = BooleanField("SEPA direct debit (signed mandate)")
+    allow_payment_link = BooleanField("Pay online (payment link)")
+    allow_bank_transfer = BooleanField("Bank transfer with structured reference")
+    send_invitation_on_import = BooleanField("Send the invitation when the document is imported")
+    invitation_requires_pdf = BooleanField("…but only once the PDF is available")
+    reminder_days = StringField("Reminders, days after the due date", validators=[Length(max=100)])
+
+    def validate_reminder_days(self, field):
+        _parse_days(field.data)
+
+    def to_data(self) -> dict:
+        """The parsed values, named as the profiles service expects them."""
+        data = {name: self[name].data for name in self._fields if name != "csrf_token"}
+        data["reminder_days"] = _parse_days(self.reminder_days.data)
+        return data
+
+    def load(self, profile) -> None:
+        for name in self._fields:
+            if name not in ("csrf_token", "reminder_days"):
+                self[name].data = getattr(profile, name)
+        self.reminder_days.data = ", ".join(str(d) for d in profile.reminder_days or [])
+
+
+class CustomerForm(FlaskForm):
+    """What an admin may change on a customer; the rest comes from Teamleader."""
+
+    profile_id = SelectField("Payment profile")
+    customer_number = StringField(
+        "Customer number", validators=[DataRequired(), Length(max=64)], filters=[strip_text]
+    )
+
+    def offer(self, profiles) -> None:
+        self.profile_id.choices = [(NONE, "— none —")] + [(str(p.id), p.name) for p in profiles]
+
+    def load(self, customer) -> None:
+        self.profile_id.data = str(customer.profile_id or NONE)
+        self.customer_number.data = customer.customer_number
+
+    def to_data(self) -> dict:
+        profile = self.profile_id.data
+        return {
+            "profile_id": int(profile) if profile else None,
+            "customer_number": self.customer_number.data,
+        }

@@ -1,0 +1,500 @@
+"""The one state machine of a document, and its payment ledger.
+
+Every state change goes through ``transition``: it records the event and owes the
+status callbacks in the same transaction. Money goes through the ledger verbs
+(``record_payment``, ``record_reversal``, ``cancel_entry``): each writes one ``Payment``
+row keyed by the outside fact it stands for (so a repeated webhook writes nothing),
+recomputes what is due and settles the state from it:
+
+- ``BOOKED``/``EXPIRED``/``PENDING`` → ``PAID`` when nothing is left due;
+- ``PAID`` → ``BOOKED``, or ``EXPIRED`` past the due date, when a refund, chargeback or
+  return takes money back — with the reason;
+- ``BOOKED`` → ``EXPIRED`` when the due date passes (``expire_overdue``, daily);
+- ``BOOKED``/``EXPIRED`` → ``PENDING`` when a collection starts, and back when it fails;
+- ``mark_paid`` and ``archive`` by an admin, with a reason.
+
+A change to our own payments also owes Teamleader a sync (``TeamleaderSync``), in the
+same transaction; payments mirrored from Teamleader never do (no echo).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from collector.core import clock
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict, required_reason
+from collector.core.money import ZERO, round_cents
+from collector.documents import callbacks as status_callbacks
+from collector.documents import overpayments, timeline
+from collector.documents.models import (
+    DocumentKind,
+    Invoice,
+    InvoiceState,
+    Payment,
+    PaymentKind,
+    PaymentSource,
+)
+from collector.extensions import db
+from collector.runtime import doorbell
+from collector.teamleader.models import SyncStatus, TeamleaderSync
+
+OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
+PAYABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
+SOURCE_LABELS = {
+    PaymentSource.PROVIDER: "online",
+    PaymentSource.TEAMLEADER: "in Teamleader",
+    PaymentSource.MANUAL: "marked as paid",
+    PaymentSource.BANK: "bank",
+    PaymentSource.EXACT: "in Exact Online",
+}
+REVERSAL_LABELS = {
+    PaymentKind.REFUND: "Refunded",
+    PaymentKind.CHARGEBACK: "Charged back",
+    PaymentKind.RETURN: "Returned by the bank",
+}
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def lock(invoice_id: int) -> Invoice | None:
+    """The document, locked for this transaction (PostgreSQL), so concurrent payments
+    on it are applied one after the other."""
+    query = (
+        sa.select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(query).one_or_none()
+
+
+def open_state(invoice: Invoice, today: date) -> InvoiceState:
+    """Where an unpaid document stands: EXPIRED past its due date, else BOOKED."""
+    if invoice.due_date is not None and invoice.due_date < today:
+        return InvoiceState.EXPIRED
+    return InvoiceState.BOOKED
+
+
+def by_key(key: str) -> Payment | None:
+    return db.session.scalars(sa.select(Payment).where(Payment.key == key)).one_or_none()
+
+
+def ours(invoice: Invoice) -> list[Payment]:
+    """Our payments (not mirrored from Teamleader), reversed or not."""
+    return [
+        p
+        for p in invoice.payments
+        if p.kind == PaymentKind.PAYMENT and p.source != PaymentSource.TEAMLEADER and p.counts
+    ]
+
+
+def mirrored(invoice: Invoice) -> list[Payment]:
+    """Payments registered in Teamleader by hand, mirrored here, still counting."""
+    return [
+        p
+        for p in invoice.payments
+        if p.kind == PaymentKind.PAYMENT and p.source == PaymentSource.TEAMLEADER and p.counts
+    ]
+
+
+def net(payment: Payment) -> Decimal:
+    """What still stands of a payment once its counting reversals are taken off."""
+    taken = sum(
+        (r.amount for r in payment.invoice.payments if r.reverses_id == payment.id and r.counts),
+        ZERO,
+    )
+    return max(ZERO, payment.amount + taken)
+
+
+def last_paid_at(invoice: Invoice) -> datetime | None:
+    """When the payment that settled the document was made, as its source says (the
+    provider's ``paidAt``, the bank's booking date), not when we heard of it."""
+    standing = [
+        p.occurred_at for p in invoice.payments if p.kind == PaymentKind.PAYMENT and p.counts
+    ]
+    return max(standing, default=None)
+
+
+def paid_here(invoice: Invoice) -> Decimal:
+    """The money we hold for the document, Teamleader's own payments left out."""
+    return sum((net(p) for p in ours(invoice)), ZERO)
+
+
+def paid_in_teamleader(invoice: Invoice) -> Decimal:
+    """What the payments registered in Teamleader by hand add to ours."""
+    return sum((net(p) for p in mirrored(invoice)), ZERO)
+
+
+def credited_total(invoice: Invoice) -> Decimal:
+    """What the credit notes held here credit on ``invoice``."""
+    total = db.session.scalar(
+        db.select(db.func.coalesce(db.func.sum(Invoice.total_incl_vat), 0)).where(
+            Invoice.credited_invoice_id == invoice.id,
+            Invoice.kind == DocumentKind.CREDIT_NOTE,
+        )
+    )
+    # A sum of whole cents; SQLite adds them as doubles, hence the rounding back.
+    return round_cents(total)
+
+
+def still_due(
+    payable: Decimal,
+    credited: Decimal,
+    paid_ours: Decimal,
+    paid_in_teamleader: Decimal,
+    teamleader_due: Decimal | None,
+    held: Decimal,
+) -> Decimal:
+    """What is still to collect: the lower of two readings, so nothing is asked twice
+    and nothing paid is forgotten.
+
+    - Our ledger: the payable, less what our credit notes credit, less every payment
+      that stands — ours and those registered in Teamleader by hand (mirrored here).
+    - Teamleader's ``total.due`` (the payable when unknown), which counts the payments
+      Teamleader holds: its own, and ours it held at the same read (``held``) — added
+      back, so that all of ours are taken off once. It may also count credit notes we
+      have not imported yet.
+
+    Whether a *partial* credit note lowers Teamleader's due is unverified (reference §7
+    [?]: the API blueprint says it does, the support centre says it does not); in both
+    readings a document whose payments and credit notes cover it comes to zero.
+    """
+    ledger = payable - credited - paid_ours - paid_in_teamleader
+    teamleader = (payable if teamleader_due is None else teamleader_due) + held - paid_ours
+    return max(ZERO, min(ledger, teamleader))
+
+
+def recompute_due(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
+    """Set and return what is still due on ``invoice`` (see ``still_due``)."""
+    invoice.amount_due = still_due(
+        invoice.payable if invoice.payable is not None else invoice.total_incl_vat,
+        credited_total(invoice) if credited is None else credited,
+        paid_here(invoice),
+        paid_in_teamleader(invoice),
+        invoice.teamleader_due,
+        invoice.teamleader_sync.held if invoice.teamleader_sync is not None else ZERO,
+    )
+    return invoice.amount_due
+
+
+def overpaid(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
+    """What the payments that stand (ours and those mirrored from Teamleader) exceed the
+    payable less our credit notes by: money the customer may want back. ``amount_due``
+    stops at zero; this is what lies beyond it. Zero for a credit note."""
+    if invoice.kind != DocumentKind.INVOICE:
+        return ZERO
+    payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
+    credited = credited_total(invoice) if credited is None else credited
+    owed = max(ZERO, payable - credited)
+    return max(ZERO, paid_here(invoice) + paid_in_teamleader(invoice) - owed)
+
+
+# -- the state machine --------------------------------------------------------------------
+
+
+def transition(
+    invoice: Invoice, state: InvoiceState, reason: str, *, actor: str, **details
+) -> bool:
+    """Move ``invoice`` to ``state``, recorded as an event and owed to the status
+    callbacks; False when it was in that state already."""
+    if invoice.state == state:
+        return False
+    previous = invoice.state
+    invoice.state = state
+    invoice.state_changed_at = utcnow()
+    timeline.record(
+        invoice,
+        timeline.STATE_CHANGED,
+        reason,
+        actor=actor,
+        state=state.value,
+        previous=previous.value,
+        **details,
+    )
+    status_callbacks.queue_state_change(
+        invoice,
+        previous=previous.value,
+        state=state.value,
+        reason=reason,
+        actor=actor,
+        occurred_at=invoice.state_changed_at,
+    )
+    return True
+
+
+def settle(invoice: Invoice, reason: str, *, actor: str, today: date | None = None) -> None:
+    """Recompute what is due and move the state to match: PAID when nothing is left,
+    back to open when a PAID document is owed money again."""
+    if invoice.kind == DocumentKind.CREDIT_NOTE:
+        recompute_due(invoice)
+        return
+    credited = credited_total(invoice)  # one query for both readings below
+    recompute_due(invoice, credited)
+    overpayments.track(invoice, overpaid(invoice, credited), actor=actor)
+    if invoice.state == InvoiceState.ARCHIVED:
+        return
+    if invoice.amount_due <= ZERO:
+        transition(invoice, InvoiceState.PAID, reason, actor=actor)
+    elif invoice.state == InvoiceState.PAID:
+        transition(invoice, open_state(invoice, today or clock.local_today()), reason, actor=actor)
+
+
+def expire_overdue(today: date, batch: int = 500) -> int:
+    """BOOKED documents past their due date become EXPIRED; returns how many."""
+    count = 0
+    while True:
+        ids = db.session.scalars(
+            sa.select(Invoice.id)
+            .where(Invoice.state == InvoiceState.BOOKED, Invoice.due_date < today)
+            .order_by(Invoice.id)
+            .limit(batch)
+        ).all()
+        for invoice_id in ids:
+            invoice = lock(invoice_id)
+            if invoice is not None and invoice.state == InvoiceState.BOOKED:
+                count += transition(
+                    invoice,
+                    InvoiceState.EXPIRED,
+                    f"Due date {invoice.due_date.isoformat()} passed.",
+                    actor="system",
+                )
+        db.session.commit()
+        if len(ids) < batch:
+            return count
+
+
+def start_collection(invoice: Invoice, reason: str, *, actor: str) -> None:
+    """A direct debit is under way: PENDING until the bank says how it went."""
+    if invoice.state not in OPEN:
+        raise Conflict(f"{invoice.number} is {invoice.state.value}: it cannot be collected.")
+    transition(invoice, InvoiceState.PENDING, reason, actor=actor)
+
+
+def collection_failed(invoice: Invoice, reason: str, *, actor: str, today: date) -> None:
+    """The bank refused or rejected a collection before it settled: open again."""
+    if invoice.state == InvoiceState.PENDING:
+        transition(invoice, open_state(invoice, today), reason, actor=actor)
+
+
+def archive(invoice: Invoice, reason: str, *, actor: str) -> None:
+    """Close a document without (further) payment, with the admin's reason."""
+    reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
+    if invoice.state == InvoiceState.ARCHIVED:
+        raise Conflict(f"{invoice.number} is archived already.")
+    transition(invoice, InvoiceState.ARCHIVED, f"Archived: {reason}", actor=actor)
+
+
+def mark_paid(invoice: Invoice, reason: str, *, actor: str, paid_at: datetime | None = None):
+    """An admin says the rest was paid (cash, a transfer we cannot see): a manual payment
+    of what is due, which also goes to Teamleader."""
+    reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
+    if invoice.kind == DocumentKind.CREDIT_NOTE:
+        raise Conflict("A credit note is not paid: it is offset against its invoice.")
+    if invoice.state not in PAYABLE or invoice.amount_due <= ZERO:
+        raise Conflict(f"{invoice.number} is {invoice.state.value}: nothing to mark as paid.")
+    return record_payment(
+        invoice,
+        key=f"manual:{uuid.uuid4()}",
+        amount=invoice.amount_due,
+        occurred_at=paid_at or utcnow(),
+        source=PaymentSource.MANUAL,
+        actor=actor,
+        reason=reason,
+    )
+
+
+# -- the ledger ----------------------------------------------------------------------------
+
+
+def record_payment(
+    invoice: Invoice,
+    *,
+    key: str,
+    amount: Decimal,
+    occurred_at: datetime,
+    source: PaymentSource,
+    actor: str,
+    reference: str | None = None,
+    reason: str | None = None,
+) -> Payment | None:
+    """Money received; None when ``key`` was recorded before (a repeated webhook)."""
+    if not isinstance(amount, Decimal) or amount <= ZERO:
+        raise ValueError(f"a payment is a positive Decimal, not {amount!r}")
+    payment = Payment(
+        key=key,
+        source=source,
+        kind=PaymentKind.PAYMENT,
+        amount=amount,
+        currency=invoice.currency,
+        occurred_at=occurred_at,
+        reference=reference,
+        reason=reason,
+        actor=actor,
+    )
+    if not _insert(payment, invoice):
+        return None
+    label = SOURCE_LABELS[source]
+    timeline.record(
+        invoice,
+        timeline.PAYMENT_RECEIVED,
+        f"Payment of {amount} {invoice.currency} received ({label})."
+        + (f" {reason}" if reason else ""),
+        actor=actor,
+        payment_id=payment.id,
+        source=source.value,
+        amount=str(amount),
+    )
+    settle(invoice, f"Paid ({label}).", actor=actor)
+    _owe_teamleader(invoice, payment)
+    return payment
+
+
+def record_reversal(
+    payment: Payment,
+    *,
+    key: str,
+    kind: PaymentKind,
+    amount: Decimal,
+    occurred_at: datetime,
+    actor: str,
+    reason_code: str | None = None,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> Payment | None:
+    """Money taken back from ``payment`` (refund, chargeback, return); None when ``key``
+    was recorded before. Never takes back more than still stands of the payment."""
+    if kind == PaymentKind.PAYMENT or amount <= ZERO:
+        raise ValueError("a reversal is a refund, chargeback or return of a positive amount")
+    invoice = payment.invoice
+    amount = min(amount, net(payment))
+    row = Payment(
+        key=key,
+        source=payment.source,
+        kind=kind,
+        amount=-amount,
+        currency=payment.currency,
+        occurred_at=occurred_at,
+        reverses_id=payment.id,
+        reason_code=reason_code,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+    )
+    if not _insert(row, invoice):
+        return None
+    because = _because(kind, reason_code, reason)
+    timeline.record(
+        invoice,
+        timeline.PAYMENT_REVERSED,
+        f"{because}: {amount} {invoice.currency} of the payment of {payment.amount}.",
+        actor=actor,
+        payment_id=payment.id,
+        reversal_id=row.id,
+        reversal=kind.value,
+        reason_code=reason_code,
+        amount=str(amount),
+    )
+    settle(invoice, because + ".", actor=actor)
+    _owe_teamleader(invoice, payment)
+    return row
+
+
+def cancel_entry(entry: Payment, reason: str, *, actor: str) -> bool:
+    """A ledger row stops counting (a chargeback reversed, a payment removed in
+    Teamleader); False when it did not count already."""
+    if not entry.counts:
+        return False
+    entry.cancelled_at = utcnow()
+    entry.cancel_reason = reason[:500]
+    invoice = entry.invoice
+    timeline.record(
+        invoice,
+        timeline.PAYMENT_CANCELLED,
+        f"{reason} ({abs(entry.amount)} {entry.currency}).",
+        actor=actor,
+        payment_id=entry.id,
+    )
+    settle(invoice, reason + ".", actor=actor)
+    _owe_teamleader(invoice, entry)
+    return True
+
+
+def restore_entry(entry: Payment, reason: str, *, actor: str) -> bool:
+    """A cancelled row counts again (a payment put back in Teamleader)."""
+    if entry.counts:
+        return False
+    entry.cancelled_at = None
+    entry.cancel_reason = None
+    timeline.record(
+        entry.invoice, timeline.PAYMENT_RECEIVED, reason, actor=actor, payment_id=entry.id
+    )
+    settle(entry.invoice, reason, actor=actor)
+    _owe_teamleader(entry.invoice, entry)
+    return True
+
+
+def _because(kind: PaymentKind, code: str | None, reason: str | None) -> str:
+    text = REVERSAL_LABELS[kind]
+    if code:
+        text += f" ({code})"
+    return f"{text}: {reason}" if reason else text
+
+
+def _insert(row: Payment, invoice: Invoice) -> bool:
+    """Add ``row`` to ``invoice`` unless its key exists; a savepoint keeps the caller's
+    transaction."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            row.invoice = invoice
+    except IntegrityError:
+        return False
+    return True
+
+
+# -- owing Teamleader ------------------------------------------------------------------------
+
+
+def _owe_teamleader(invoice: Invoice, entry: Payment) -> None:
+    if entry.source != PaymentSource.TEAMLEADER:
+        owe_teamleader(invoice)
+
+
+def sync_row(invoice: Invoice) -> TeamleaderSync:
+    """The document's Teamleader sync row, made (owing nothing) on first use."""
+    if invoice.teamleader_sync is None:
+        sync = TeamleaderSync(wanted=0, done=0, held=ZERO)
+        db.session.add(sync)
+        sync.invoice = invoice
+    return invoice.teamleader_sync
+
+
+def owe_teamleader(invoice: Invoice) -> None:
+    """Teamleader must be brought in line with our payments of ``invoice``: bump the
+    wanted version of its sync row, in the caller's transaction."""
+    if invoice.kind != DocumentKind.INVOICE:
+        return
+    sync = sync_row(invoice)
+    db.session.flush()
+    # Atomic in SQL: two transactions owing the same document both count.
+    db.session.execute(
+        sa.update(TeamleaderSync)
+        .where(TeamleaderSync.id == sync.id)
+        .values(
+            wanted=TeamleaderSync.wanted + 1,
+            status=SyncStatus.PENDING,
+            next_attempt_at=utcnow(),
+            attempts=0,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(sync)
+    doorbell.wake(doorbell.TEAMLEADER)

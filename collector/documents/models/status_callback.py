@@ -1,0 +1,84 @@
+"""Outbound status callbacks: the URLs admins register, and each POST owed to them.
+
+Every state change of a document becomes one ``CallbackDelivery`` per active endpoint,
+written in the same transaction as the change (the outbox), then POSTed with an
+HMAC-SHA256 signature by a worker, with retries; the rows are the delivery log.
+"""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.extensions import db
+
+
+class CallbackEndpoint(db.Model):
+    __tablename__ = "callback_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    description: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The signing secret, Fernet-encrypted like the Teamleader tokens (collector.core.crypto).
+    secret_enc: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    deliveries = relationship(
+        "CallbackDelivery",
+        back_populates="endpoint",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CallbackDelivery.id.desc()",
+        lazy="dynamic",
+    )
+
+    def __repr__(self) -> str:
+        return f"<CallbackEndpoint {self.url}>"
+
+
+class CallbackStatus(enum.StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the last retry: a sync problem
+
+
+class CallbackDelivery(db.Model):
+    __tablename__ = "callback_delivery"
+    __table_args__ = (sa.Index("ix_callback_delivery_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("callback_endpoint.id", ondelete="CASCADE"), index=True
+    )
+    invoice_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invoice.id", ondelete="SET NULL"), index=True
+    )
+    # The receiver's de-duplication key: the same event keeps its id across retries.
+    event_id: Mapped[str] = mapped_column(sa.String(36))
+    event: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    status: Mapped[CallbackStatus] = mapped_column(
+        enum_type(CallbackStatus), default=CallbackStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status_code: Mapped[int | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # Each attempt: {at, status_code, error, ms}; the newest ten.
+    log: Mapped[list] = mapped_column(sa.JSON, default=list)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    endpoint = relationship("CallbackEndpoint", back_populates="deliveries")
+    invoice = relationship("Invoice")
+
+    def __repr__(self) -> str:
+        return f"<CallbackDelivery {self.event} → {self.endpoint_id} {self.status.value}>"

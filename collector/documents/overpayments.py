@@ -1,0 +1,148 @@
+"""Money received beyond what a document asked for, kept in sight until a person decides.
+
+``lifecycle.settle`` calls ``track`` after every change to the ledger, with the surplus
+the ledger shows (``lifecycle.overpaid``): an ``open`` overpayment appears, follows the
+amount, or clears when the surplus goes away on its own (a chargeback, a payment removed
+in Teamleader). An admin then refunds it through the provider
+(``online_payments.refund_overpayment``) or keeps it with a reason (``keep``); either is
+an event on the document. What was kept is not asked about again; money beyond it is.
+
+This module writes rows and events only: the callers hold the document's lock and commit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict, required_reason
+from collector.core.money import ZERO
+from collector.documents import timeline
+from collector.documents.models import Invoice, Overpayment, OverpaymentStatus
+from collector.extensions import db
+from collector.payments.models import OnlinePayment
+
+LIMIT = 200
+
+
+def of(invoice: Invoice) -> list[Overpayment]:
+    """The document's overpayments, oldest first, resolved ones included."""
+    if invoice.id is None:
+        return []
+    query = (
+        sa.select(Overpayment)
+        .where(Overpayment.invoice_id == invoice.id)
+        .order_by(Overpayment.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(db.session.scalars(query))
+
+
+def open_for(invoice: Invoice) -> Overpayment | None:
+    """The document's overpayment waiting for a person, if any."""
+    return next((r for r in of(invoice) if r.status == OverpaymentStatus.OPEN), None)
+
+
+def waiting(limit: int = LIMIT) -> list[Overpayment]:
+    """Overpayments waiting for a person, newest first, with their documents loaded."""
+    query = (
+        sa.select(Overpayment)
+        .options(joinedload(Overpayment.invoice).joinedload(Invoice.customer))
+        .where(Overpayment.status == OverpaymentStatus.OPEN)
+        .order_by(Overpayment.created_at.desc(), Overpayment.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def track(invoice: Invoice, overpaid: Decimal, *, actor: str) -> Overpayment | None:
+    """Bring the document's open overpayment in line with ``overpaid`` less what admins
+    kept before: opened, changed or cleared, each with an event. Returns the open one."""
+    rows = of(invoice)
+    kept = sum((r.amount for r in rows if r.status == OverpaymentStatus.KEPT), ZERO)
+    surplus = max(ZERO, overpaid - kept)
+    current = next((r for r in rows if r.status == OverpaymentStatus.OPEN), None)
+    if surplus > ZERO and current is None:
+        current = Overpayment(invoice=invoice, amount=surplus, currency=invoice.currency)
+        db.session.add(current)
+        _event(
+            invoice,
+            timeline.OVERPAID,
+            f"Overpaid by {surplus} {invoice.currency}: "
+            "the payments exceed what was payable. Refund it or keep it.",
+            actor,
+            surplus,
+        )
+    elif surplus > ZERO and current.amount != surplus:
+        before, current.amount = current.amount, surplus
+        _event(
+            invoice,
+            timeline.OVERPAID,
+            f"Overpaid by {surplus} {invoice.currency} now (was {before}).",
+            actor,
+            surplus,
+        )
+    elif surplus == ZERO and current is not None:
+        _resolve(current, OverpaymentStatus.CLEARED, actor)
+        _event(
+            invoice,
+            timeline.OVERPAYMENT_RESOLVED,
+            f"No longer overpaid ({current.amount} "
+            f"{current.currency}): the payments no longer exceed what was payable.",
+            actor,
+            current.amount,
+        )
+        current = None
+    return current
+
+
+def keep(invoice: Invoice, reason: str, *, actor: str) -> Overpayment:
+    """An admin keeps the open overpayment (a credit for the next invoice, refunded by
+    other means…), with the reason on the document's history."""
+    reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
+    row = waiting_for(invoice)
+    _resolve(row, OverpaymentStatus.KEPT, actor, reason=reason)
+    _event(
+        invoice,
+        timeline.OVERPAYMENT_RESOLVED,
+        f"Overpayment of {row.amount} {row.currency} kept: {reason}",
+        actor,
+        row.amount,
+    )
+    return row
+
+
+def refunded(row: Overpayment, online: OnlinePayment, refund_id: str, *, actor: str) -> None:
+    """Record that ``row`` went back through ``online`` as the provider's ``refund_id``."""
+    _resolve(row, OverpaymentStatus.REFUNDED, actor, online_payment=online, refund_id=refund_id)
+    _event(
+        row.invoice,
+        timeline.OVERPAYMENT_RESOLVED,
+        f"Overpayment of {row.amount} {row.currency} refunded through the payment "
+        f"provider (refund {refund_id} of payment {online.provider_id}).",
+        actor,
+        row.amount,
+    )
+
+
+def waiting_for(invoice: Invoice) -> Overpayment:
+    """The document's open overpayment; ``Conflict`` when none waits for a decision."""
+    row = open_for(invoice)
+    if row is None:
+        raise Conflict(f"{invoice.number} has no overpayment waiting for a decision.")
+    return row
+
+
+def _resolve(row: Overpayment, status: OverpaymentStatus, actor: str, **values) -> None:
+    row.status = status
+    row.resolved_by = actor[:128]
+    row.resolved_at = utcnow()
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+def _event(invoice: Invoice, kind: str, message: str, actor: str, amount: Decimal) -> None:
+    timeline.record(invoice, kind, message, actor=actor, amount=str(amount))

@@ -1,0 +1,124 @@
+"""Payment profiles: create, change and delete them under the business rules."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from collector.core.errors import Conflict, Invalid
+from collector.documents.models import Customer, Invoice, Profile
+from collector.extensions import db
+from collector.teamleader.models import TeamleaderConnection
+
+FIELDS = (
+    "name",
+    "allow_direct_debit",
+    "allow_payment_link",
+    "allow_bank_transfer",
+    "send_invitation_on_import",
+    "invitation_requires_pdf",
+    "reminder_days",
+)
+MAX_REMINDER_DAY = 365
+
+
+@dataclass(frozen=True)
+class Usage:
+    customers: int
+    documents: int
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.customers or self.documents)
+
+
+def list_profiles() -> list[Profile]:
+    """All profiles by name."""
+    return list(db.session.execute(db.select(Profile).order_by(Profile.name)).scalars())
+
+
+def create_profile(data: dict) -> Profile:
+    """Create a profile from already-parsed ``data`` (see ``FIELDS``)."""
+    profile = Profile()
+    return _save(profile, data)
+
+
+def update_profile(profile: Profile, data: dict) -> Profile:
+    """Change ``profile``; keys absent from ``data`` keep their value."""
+    return _save(profile, data)
+
+
+def profile_usage(profile: Profile) -> Usage:
+    """How many customers and documents point at ``profile``."""
+    count = sa.func.count()
+    customers = db.session.scalar(db.select(count).where(Customer.profile_id == profile.id))
+    documents = db.session.scalar(db.select(count).where(Invoice.profile_id == profile.id))
+    return Usage(customers=customers, documents=documents)
+
+
+def delete_profile(profile: Profile) -> None:
+    """Delete ``profile``, refused while customers or documents use it."""
+    if db.session.scalar(
+        db.select(sa.func.count()).where(TeamleaderConnection.default_profile_id == profile.id)
+    ):
+        raise Conflict(
+            f"Profile “{profile.name}” is the default for new customers; "
+            "choose another default in the Teamleader settings first."
+        )
+    usage = profile_usage(profile)
+    if usage.in_use:
+        raise Conflict(
+            f"Profile “{profile.name}” is used by {usage.customers} customer(s) and "
+            f"{usage.documents} document(s); move them to another profile first."
+        )
+    db.session.delete(profile)
+    db.session.commit()
+
+
+def _save(profile: Profile, data: dict) -> Profile:
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        raise Invalid({name: ["Unknown field."] for name in sorted(unknown)})
+    merged = {name: data.get(name, getattr(profile, name)) for name in FIELDS}
+    merged["name"] = (merged["name"] or "").strip()
+    merged["reminder_days"] = sorted(set(merged["reminder_days"] or []))
+    errors = _check(profile, merged)
+    if errors:
+        raise Invalid(errors)
+    for name, value in merged.items():
+        setattr(profile, name, value)
+    db.session.add(profile)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # two requests racing for the same name
+        db.session.rollback()
+        raise Invalid({"name": ["A profile with this name already exists."]}) from exc
+    return profile
+
+
+def _check(profile: Profile, data: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not data["name"]:
+        errors["name"] = ["A name is required."]
+    elif len(data["name"]) > 100:
+        errors["name"] = ["At most 100 characters."]
+    elif _name_taken(data["name"], profile.id):
+        errors["name"] = ["A profile with this name already exists."]
+    methods = ("allow_direct_debit", "allow_payment_link", "allow_bank_transfer")
+    if not any(data[m] for m in methods):
+        errors["allow_bank_transfer"] = ["Allow at least one way to pay."]
+    if data["invitation_requires_pdf"] and not data["send_invitation_on_import"]:
+        errors["invitation_requires_pdf"] = ["Only applies when invitations are sent on import."]
+    days = data["reminder_days"]
+    if any(not isinstance(d, int) or isinstance(d, bool) for d in days):
+        errors["reminder_days"] = ["Whole numbers of days only."]
+    elif any(d < 1 or d > MAX_REMINDER_DAY for d in days):
+        errors["reminder_days"] = [f"Days between 1 and {MAX_REMINDER_DAY} after the due date."]
+    return errors
+
+
+def _name_taken(name: str, own_id: int | None) -> bool:
+    query = db.select(Profile.id).where(sa.func.lower(Profile.name) == name.lower())
+    if own_id is not None:
+        query = query.where(Profile.id != own_id)
+    return db.session.execute(query).first() is not None

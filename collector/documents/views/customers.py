@@ -1,0 +1,83 @@
+"""Customers: the list, one customer (profile and number for admins), the CSV export."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from collector.core.errors import Invalid, NotFound
+from collector.documents import customers, profiles
+from collector.documents import overview as invoices
+from collector.documents.forms import CustomerForm
+from collector.documents.models import Customer
+from collector.runtime.views import list_args, protect, saved
+
+bp = protect(Blueprint("customers", __name__))
+
+DOCUMENTS_SHOWN = 20  # on the customer's page; the overview, filtered, has them all
+
+
+@bp.get("/customers/")
+def index():
+    try:
+        result, errors = customers.search_customers(**customers.parse_query(request.args)), {}
+    except Invalid as exc:
+        result, errors = None, exc.errors
+    page = render_template(
+        "customers/index.html",
+        result=result,
+        errors=errors,
+        values=request.args,
+        query=list_args(),
+        profiles=profiles.list_profiles(),
+    )
+    return page, 400 if errors else 200
+
+
+@bp.route("/customers/<int:customer_id>", methods=["GET", "POST"])
+def detail(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    form = CustomerForm()
+    form.offer(profiles.list_profiles())
+    if not form.is_submitted():
+        form.load(customer)
+    if form.validate_on_submit() and saved(form, lambda d: customers.update_customer(customer, d)):
+        flash(f"Customer “{customer.name}” saved.", "success")
+        return redirect(url_for("customers.detail", customer_id=customer.id))
+    document_page = invoices.search_invoices(
+        invoices.InvoiceFilter(customer_id=customer.id), per_page=DOCUMENTS_SHOWN
+    )
+    page = render_template(
+        "customers/detail.html", customer=customer, form=form, document_page=document_page
+    )
+    return page, 400 if form.errors else 200
+
+
+@bp.get("/customers.csv")
+def export():
+    try:
+        args = customers.parse_query(request.args)
+    except Invalid as exc:
+        abort(400, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()))
+    rows = customers.customers_for_export(args["q"], args["profile_id"])
+    # stream_with_context keeps the database session open while the body is sent.
+    body = stream_with_context(customers.customers_csv(rows))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=customers.csv"},
+    )
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    try:
+        return customers.get_customer(customer_id)
+    except NotFound as exc:
+        abort(404, str(exc))

@@ -1,0 +1,269 @@
+"""Integrations › Exact Online: connect on a country's host, the administration, the settings,
+a manual run and the sync history."""
+
+import hmac
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from collector import clients, jobs
+from collector.core.errors import Invalid
+from collector.exact import COUNTRIES, ExactError, overview
+from collector.exact import connection as ex
+from collector.exact import settings as exact_settings
+from collector.exact.forms import ExactConnectForm, ExactDivisionForm, ExactSettingsForm
+from collector.extensions import db
+from collector.runtime.forms import ConfirmForm
+from collector.runtime.views import admin_required, content_security_policy, protect, saved
+from collector.teamleader import TeamleaderError
+from collector.teamleader import connection as tl
+from collector.teamleader.models import ConnectionStatus
+
+bp = protect(Blueprint("exact", __name__, url_prefix="/integrations/exact"))
+
+STATE_KEY = "exact_oauth_state"
+# Exact's codes live 3 minutes once issued; logging in at Exact may take longer than that.
+STATE_TTL = 600
+
+
+@bp.get("")
+def index():
+    return _page()
+
+
+def _page(status: int = 200, **forms):
+    """The page; forms not given are filled from the stored connection."""
+    connection = ex.current_exact()
+    teamleader = tl.current_connection()
+    connect_form = forms.pop("connect_form", None) or ExactConnectForm(formdata=None)
+    if connection is not None:
+        connect_form.country.data = connection.country
+        if "division_form" not in forms:
+            forms["division_form"] = ExactDivisionForm(formdata=None)
+            forms["division_form"].load(connection)
+        forms["division_form"].offer(connection)
+        if "settings_form" not in forms:
+            forms["settings_form"] = ExactSettingsForm.for_connection(
+                connection, teamleader, formdata=None
+            )
+            forms["settings_form"].load(connection)
+    html = render_template(
+        "integrations/exact.html",
+        connection=connection,
+        teamleader=teamleader,
+        connect_form=connect_form,
+        confirm=ConfirmForm(),
+        statuses=ConnectionStatus,
+        countries=COUNTRIES,
+        runs=overview.recent_runs(),
+        failing=overview.failing_bookings(),
+        **forms,
+    )
+    response = make_response(html, status)
+    # The Connect form's POST redirects to the chosen country's host: allow them all.
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        form_targets=" ".join(sorted(_exact_origins()))
+    )
+    return response
+
+
+def _exact_origins() -> set[str]:
+    return {_origin(clients.exact_host(current_app, country)) for country in COUNTRIES}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _back():
+    return redirect(url_for("exact.index"))
+
+
+@bp.post("/connect")
+def connect():
+    form = ExactConnectForm()
+    if not form.validate_on_submit():
+        flash("Choose the country of your Exact Online, or the form expired.", "error")
+        return _back()
+    country = form.country.data
+    state = secrets.token_urlsafe(32)
+    session[STATE_KEY] = {"value": state, "country": country, "at": time.time()}
+    oauth = clients.exact_oauth(current_app, clients.exact_host(current_app, country))
+    return redirect(oauth.authorize_url(state))
+
+
+@bp.get("/callback")
+@admin_required
+def callback():
+    expected = session.pop(STATE_KEY, None)
+    problem = _callback_problem(expected, request.args)
+    if problem:
+        flash(problem, "error")
+        return _back()
+    country = expected["country"]
+    host = clients.exact_host(current_app, country)
+    try:
+        connection = ex.complete_connect(
+            clients.exact_oauth(current_app, host),
+            clients.exact_client_factory(current_app),
+            clients.cipher(current_app),
+            request.args["code"],
+            current_user,
+            country=country,
+            host=host,
+        )
+    except ex.ConnectFailed as exc:
+        db.session.rollback()
+        flash(f"{exc} Nothing was connected.", "error")
+        return _back()
+    flash(
+        f"Connected to Exact Online ({COUNTRIES[country]}) as {connection.user_name}. "
+        "Choose the administration next.",
+        "success",
+    )
+    return _back()
+
+
+def _callback_problem(expected: dict | None, args) -> str | None:
+    """Why this callback must not be trusted, or None."""
+    state = args.get("state", "")
+    if not expected or time.time() - expected.get("at", 0) > STATE_TTL:
+        return "This Exact Online authorization was not started here or has expired; start again."
+    if not hmac.compare_digest(state.encode(), expected["value"].encode()):
+        return "The Exact Online authorization did not match this session; start again."
+    if args.get("error"):
+        if args["error"] == "access_denied":
+            return "Access was denied in Exact Online; nothing was connected."
+        return f"Exact Online refused the authorization ({args['error'][:100]})."
+    if not args.get("code"):
+        return "Exact Online sent no authorization code; start again."
+    return None
+
+
+@bp.post("/division")
+def division():
+    connection = _connected()
+    if connection is None:
+        return _back()
+    form = ExactDivisionForm()
+    form.offer(connection)
+    if not form.validate_on_submit():
+        return _page(400, division_form=form)
+    chosen = form.division.data
+    exact = clients.exact_client_factory(current_app)(
+        clients.exact_token_source(current_app, connection), connection.host, chosen
+    )
+    if _read_lists(form, lambda: exact_settings.choose_division(connection, chosen, exact, _tl())):
+        flash(f"Administration {connection.division_name} chosen; its lists were read.", "success")
+        return _back()
+    return _page(400, division_form=form)
+
+
+@bp.post("/refresh")
+def refresh():
+    connection = _connected()
+    if connection is None or not _confirmed():
+        return _back()
+    if not connection.division:
+        flash("Choose the administration first.", "error")
+        return _back()
+    exact = clients.exact_client(current_app, connection)
+    if _read_lists(None, lambda: exact_settings.read_choices(connection, exact, _tl())):
+        flash("The lists were read again from Exact Online and Teamleader.", "success")
+    return _back()
+
+
+def _read_lists(form, read) -> bool:
+    """Run ``read``; a refusal goes on ``form`` (or is flashed), nothing is stored."""
+    try:
+        read()
+    except Invalid as exc:
+        db.session.rollback()
+        for name, messages in exc.errors.items():
+            if form is not None and name in form:
+                form[name].errors = list(form[name].errors) + messages
+            else:
+                flash(" ".join(messages), "error")
+        return False
+    except (ExactError, TeamleaderError) as exc:
+        db.session.rollback()
+        flash(f"Reading the lists failed: {exc}", "error")
+        return False
+    return True
+
+
+@bp.post("/settings")
+def settings():
+    connection = _connected()
+    if connection is None:
+        return _back()
+    teamleader = tl.current_connection()
+    form = ExactSettingsForm.for_connection(connection, teamleader)
+    if form.validate_on_submit() and saved(
+        form, lambda data: exact_settings.save_settings(connection, data, teamleader)
+    ):
+        flash("Exact Online settings saved; documents are forwarded from now on.", "success")
+        return _back()
+    return _page(400, settings_form=form)
+
+
+@bp.post("/run")
+def run():
+    if _connected() is None or not _confirmed():
+        return _back()
+    current_app.extensions["jobs"].enqueue(jobs.forward_to_exact, "manual", user=current_user)
+    flash("Forwarding to Exact Online started; the history below shows the run.", "success")
+    return _back()
+
+
+@bp.post("/disconnect")
+def disconnect():
+    connection = ex.current_exact()
+    if connection is None or not ConfirmForm().validate_on_submit():
+        flash("Nothing to disconnect, or the form expired.", "error")
+        return _back()
+    ex.disconnect(connection)
+    flash("Exact Online is disconnected; its tokens are deleted.", "success")
+    return _back()
+
+
+def _connected():
+    """The connection if it may be used, else None with the reason flashed."""
+    connection = ex.current_exact()
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        flash("Connect Exact Online first.", "error")
+        return None
+    return connection
+
+
+def _confirmed() -> bool:
+    """A button's CSRF token checks out; else the reason is flashed."""
+    if ConfirmForm().validate_on_submit():
+        return True
+    flash("The form expired; please try again.", "error")
+    return False
+
+
+def _tl():
+    """A Teamleader client when Teamleader is connected: it lends its VAT rates."""
+    connection = tl.current_connection()
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        return None
+    return clients.teamleader_client(current_app, connection)
+
+
+BLUEPRINTS = (bp,)

@@ -1,0 +1,402 @@
+"""Invitations and reminders to customers, each sent exactly once (DESIGN §1.7).
+
+What a document owes its customer is a ``DocumentMail`` row, unique per (document, key).
+Rows are *queued* (at import, by a user, by the daily reminder run) and *delivered* by
+jobs. Delivery first claims the row with one conditional UPDATE — ``waiting``/``failed`` →
+``sending`` — so among any number of concurrent workers and retries exactly one sends it.
+A mail server's refusal is certain and retried with backoff; a worker that dies between
+the server's answer and our commit leaves the row ``sending``, later marked ``uncertain``:
+maybe delivered, so never resent without a person deciding to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from collector.core import clock
+from collector.core.columns import utcnow
+from collector.core.storage import DocumentStore
+from collector.direct_debit import debits
+from collector.documents import timeline
+from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState, Profile
+from collector.extensions import db
+from collector.mail import letters
+from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus, MailStatus
+from collector.mail.sending import send_mail
+from collector.mail.smtp import Mailer
+from collector.teamleader import pdfs
+from collector.teamleader.connection import creditor_name
+
+INVITATION = "invitation"
+RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
+STALE_AFTER = timedelta(minutes=10)  # far beyond an SMTP timeout: the worker is gone
+# A reminder more than this late is skipped: an old unpaid invoice imported today should
+# not get a "7 days overdue" mail, nor a stack of them after an outage.
+REMINDER_GRACE = timedelta(days=14)
+INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
+REMINDABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
+OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)
+RECEIVED = (DocumentMailStatus.SENT, DocumentMailStatus.UNCERTAIN)  # or may have been
+
+
+@dataclass(frozen=True)
+class Postman:
+    """Everything delivery needs from outside: the mailer, our address, the PDFs, links."""
+
+    mailer: Mailer
+    sender: str
+    store: DocumentStore
+    payment_base_url: str  # ends with "/pay/"
+    creditors: dict[str, str]  # Teamleader department id → the company's name
+
+
+# -- queueing ---------------------------------------------------------------------------
+
+
+def queue_invitation(invoice: Invoice, *, actor: str, again: bool = False) -> DocumentMail | None:
+    """Owe ``invoice`` its invitation; with ``again``, one more after those already sent.
+
+    Returns the row to deliver, or None when the first invitation is already owed or sent
+    (``again`` is how a person confirms a second one). Commits.
+    """
+    if again:
+        count = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DocumentMail)
+            .where(DocumentMail.invoice_id == invoice.id)
+            .where(DocumentMail.kind == DocumentMailKind.INVITATION)
+        )
+        key = f"{INVITATION}:again:{count + 1}"
+    else:
+        key = INVITATION
+    needs_pdf = bool(invoice.profile and invoice.profile.invitation_requires_pdf)
+    return _insert(invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf)
+
+
+def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = False) -> list[int]:
+    """A person asks to invite these documents: the rows to deliver now.
+
+    A document never invited gets its invitation; one whose invitation is still owed gets
+    that one (a failed one is tried again at once); one that already received one — or
+    may have — gets another only with ``again``, the person's confirmation.
+    """
+    owed = []
+    invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(invoice_ids))).all()
+    history = invitations_of([i.id for i in invoices])
+    for invoice in invoices:
+        rows = history.get(invoice.id, [])
+        open_rows = [r for r in rows if r.status in OPEN]
+        if open_rows:
+            owed.append(open_rows[-1].id)
+            continue
+        if _received(rows) and not again:
+            continue
+        row = queue_invitation(invoice, actor=actor, again=bool(rows))
+        if row is not None:
+            owed.append(row.id)
+    return owed
+
+
+def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
+    """Owe an invitation to each new document whose profile sends one on import."""
+    query = (
+        sa.select(Invoice)
+        .join(Profile, Invoice.profile_id == Profile.id)
+        .where(Invoice.id.in_(invoice_ids), Profile.send_invitation_on_import.is_(True))
+        .where(Invoice.kind == DocumentKind.INVOICE, Invoice.state.in_(INVITABLE))
+        .where(Invoice.amount_due > 0)
+    )
+    queued = 0
+    for invoice in db.session.scalars(query).all():
+        queued += queue_invitation(invoice, actor=actor) is not None
+    return queued
+
+
+def queue_reminders(today: date, *, actor: str = "job:send_reminders") -> int:
+    """Owe each unpaid document the latest reminder its profile's days have reached."""
+    queued = 0
+    for profile in db.session.scalars(sa.select(Profile)).all():
+        for day in sorted(profile.reminder_days or [], reverse=True):
+            queued += _queue_reminder_day(profile, day, today, actor)
+    return queued
+
+
+def _queue_reminder_day(profile: Profile, day: int, today: date, actor: str) -> int:
+    # Due on or before today - day, but not so long ago that the reminder is stale; and no
+    # reminder for this day or a later one owed already (the latest reached one wins).
+    latest_due = today - timedelta(days=day)
+    earliest_due = latest_due - REMINDER_GRACE
+    later = sa.select(DocumentMail.id).where(
+        DocumentMail.invoice_id == Invoice.id,
+        DocumentMail.kind == DocumentMailKind.REMINDER,
+        DocumentMail.days_overdue >= day,
+    )
+    query = (
+        sa.select(Invoice)
+        .where(Invoice.profile_id == profile.id, Invoice.kind == DocumentKind.INVOICE)
+        .where(Invoice.state.in_(REMINDABLE), Invoice.amount_due > 0)
+        .where(Invoice.due_date <= latest_due, Invoice.due_date > earliest_due)
+        .where(~sa.exists(later))
+    )
+    queued = 0
+    for invoice in db.session.scalars(query).all():
+        row = _insert(invoice, DocumentMailKind.REMINDER, f"reminder:{day}", actor, days=day)
+        queued += row is not None
+    return queued
+
+
+def _insert(
+    invoice: Invoice,
+    kind: DocumentMailKind,
+    key: str,
+    actor: str,
+    *,
+    needs_pdf: bool = False,
+    days: int | None = None,
+) -> DocumentMail | None:
+    row = DocumentMail(
+        invoice_id=invoice.id,
+        kind=kind,
+        key=key,
+        status=DocumentMailStatus.WAITING,
+        needs_pdf=needs_pdf,
+        days_overdue=days,
+        actor=actor[:128],
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        # Someone queued the same key first (a concurrent import, a double click): theirs stands.
+        db.session.commit()
+        return None
+    db.session.commit()
+    return row
+
+
+# -- delivering -------------------------------------------------------------------------
+
+
+def deliverable(now: datetime, invoice_ids: list[int] | None = None, limit: int = 500) -> list[int]:
+    """Rows whose time has come: waiting (with their PDF, if they need it) or due a retry."""
+    has_pdf = sa.exists().where(Invoice.id == DocumentMail.invoice_id, Invoice.pdf_key.isnot(None))
+    waiting = (DocumentMail.status == DocumentMailStatus.WAITING) & (
+        DocumentMail.needs_pdf.is_(False) | has_pdf
+    )
+    retry = (DocumentMail.status == DocumentMailStatus.FAILED) & (DocumentMail.retry_at <= now)
+    query = sa.select(DocumentMail.id).where(waiting | retry).order_by(DocumentMail.id).limit(limit)
+    if invoice_ids is not None:
+        query = query.where(DocumentMail.invoice_id.in_(invoice_ids))
+    return list(db.session.scalars(query))
+
+
+def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> DocumentMail | None:
+    """Send one owed email if this worker wins its claim; returns the row, or None if lost."""
+    now = now or utcnow()
+    if not _claim(mail_id, now):
+        return None
+    row = db.session.get(DocumentMail, mail_id)
+    invoice = row.invoice
+    reason = _not_owed(row, invoice, clock.local_date(now))
+    if reason:
+        return _cancel(row, reason, now)
+    row.recipient = invoice.customer.email
+    try:
+        letter, attachments = _compose(row, invoice, postman, clock.local_date(now))
+        message = send_mail(
+            postman.mailer,
+            postman.sender,
+            kind=row.kind.value,
+            recipient=invoice.customer.email,
+            subject=letter.subject,
+            text=letter.text,
+            html=letter.html,
+            attachments=attachments,
+        )
+    except ValueError as exc:
+        # A malformed address (or subject) will not get better by retrying.
+        db.session.rollback()
+        return _cancel(row, str(exc), now)
+    except Exception as exc:
+        # Nothing reached the mail server: a certain failure, retried like one.
+        db.session.rollback()
+        return _failed(row, f"{type(exc).__name__}: {exc}", now)
+    row.mail_message_id = message.id
+    if message.status == MailStatus.FAILED:
+        return _failed(row, message.error or "refused", now)
+    row.sent_at = now
+    kind = (
+        timeline.INVITATION_SENT
+        if row.kind == DocumentMailKind.INVITATION
+        else timeline.REMINDER_SENT
+    )
+    return _finish(row, DocumentMailStatus.SENT, kind, _sent_text(row, attachments), now)
+
+
+def _claim(mail_id: int, now: datetime) -> bool:
+    claimed = db.session.execute(
+        sa.update(DocumentMail)
+        .where(DocumentMail.id == mail_id)
+        .where(DocumentMail.status.in_([DocumentMailStatus.WAITING, DocumentMailStatus.FAILED]))
+        .values(
+            status=DocumentMailStatus.SENDING,
+            claimed_at=now,
+            attempts=DocumentMail.attempts + 1,
+            updated_at=now,
+        )
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> str | None:
+    if invoice.kind != DocumentKind.INVOICE:
+        return "credit notes are not collected"
+    allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else REMINDABLE
+    if invoice.state not in allowed or invoice.amount_due <= 0:
+        return f"the document is {invoice.state.value} with {invoice.amount_due} due"
+    if not invoice.customer.email:
+        return f"customer {invoice.customer.name} has no email address"
+    if row.kind == DocumentMailKind.REMINDER and not _overdue_days(invoice, today):
+        return "the due date moved: the document is not overdue any more"
+    return None
+
+
+def _overdue_days(invoice: Invoice, today: date) -> int:
+    return max(0, (today - invoice.due_date).days) if invoice.due_date else 0
+
+
+def _compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
+    pdf = pdfs.read_pdf(postman.store, invoice)
+    customer: Customer = invoice.customer
+    facts = letters.DocumentFacts(
+        number=invoice.number,
+        creditor=creditor_name(postman.creditors, invoice.department_id),
+        customer_name=customer.name,
+        amount_due=invoice.amount_due,
+        currency=invoice.currency,
+        invoice_date=invoice.invoice_date,
+        due_date=invoice.due_date,
+        payment_url=postman.payment_base_url + invoice.payment_token,
+        payment_reference=invoice.payment_reference,
+        has_pdf=pdf is not None,
+        direct_debit=_announce(row, invoice, today),
+    )
+    if row.kind == DocumentMailKind.INVITATION:
+        letter = letters.invitation(facts, customer.language)
+    else:
+        letter = letters.reminder(facts, customer.language, _overdue_days(invoice, today))
+    attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
+    return letter, attachments
+
+
+def _announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:
+    """The SEPA pre-notification the mail carries, if the document is to be debited;
+    the row records it, and a collection run never collects before the day it names."""
+    debit = debits.planned_debit(invoice, today)
+    creditor = debits.current_creditor()
+    if debit is None or creditor is None or not creditor.creditor_identifier:
+        row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None
+        return None
+    row.direct_debit_on, row.direct_debit_mandate_id = debit.on, debit.mandate.id
+    row.direct_debit_amount = debit.amount
+    return letters.DirectDebitFacts(
+        amount=debit.amount,
+        on=debit.on,
+        mandate_reference=debit.mandate.reference,
+        account=debits.masked_iban(debit.mandate.iban),
+        creditor_identifier=creditor.creditor_identifier,
+    )
+
+
+def _sent_text(row: DocumentMail, attachments: list) -> str:
+    what = "Invitation" if row.kind == DocumentMailKind.INVITATION else "Reminder"
+    if row.kind == DocumentMailKind.REMINDER:
+        what += f" ({row.days_overdue} days after the due date)"
+    pdf = "with the PDF" if attachments else "without a PDF"
+    text = f"{what} sent to {row.recipient}, {pdf}."
+    if row.direct_debit_on is not None:
+        text += f" It announces the direct debit on {row.direct_debit_on.isoformat()}."
+    return text
+
+
+def _failed(row: DocumentMail, error: str, now: datetime) -> DocumentMail:
+    row.error = error[:500]
+    if row.attempts < MAX_ATTEMPTS:
+        row.retry_at = now + RETRY_AFTER[row.attempts - 1]
+        text = (
+            f"Email to {row.recipient} failed: {error}. Next try {row.retry_at:%Y-%m-%d %H:%M} UTC."
+        )
+    else:
+        row.retry_at = None
+        text = f"Email to {row.recipient} failed {row.attempts} times: {error}. Not retried."
+    return _finish(row, DocumentMailStatus.FAILED, timeline.MAIL_FAILED, text, now)
+
+
+def _cancel(row: DocumentMail, reason: str, now: datetime) -> DocumentMail:
+    row.error = reason[:500]
+    text = f"{row.kind.value.capitalize()} not sent: {reason}."
+    return _finish(row, DocumentMailStatus.CANCELLED, timeline.MAIL_CANCELLED, text, now)
+
+
+def _finish(
+    row: DocumentMail, status: DocumentMailStatus, kind: str, text: str, now: datetime
+) -> DocumentMail:
+    row.status = status
+    row.updated_at = now
+    timeline.record(row.invoice, kind, text, actor=row.actor, mail=row.key, attempt=row.attempts)
+    db.session.commit()
+    return row
+
+
+def mark_stalled(now: datetime) -> int:
+    """Rows left ``sending`` by a worker that died: ``uncertain``, for a person to judge."""
+    stale = db.session.scalars(
+        sa.select(DocumentMail)
+        .where(DocumentMail.status == DocumentMailStatus.SENDING)
+        .where(DocumentMail.claimed_at < now - STALE_AFTER)
+    ).all()
+    for row in stale:
+        text = (
+            f"The {row.kind.value} to {row.invoice.customer.email} may or may not have gone out: "
+            "the worker stopped while sending it. Check the mail log; send again if needed."
+        )
+        _finish(row, DocumentMailStatus.UNCERTAIN, timeline.MAIL_UNCERTAIN, text, now)
+    return len(stale)
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def already_invited(invoice_ids: list[int]) -> list[tuple[Invoice, DocumentMail]]:
+    """(document, its last invitation) for those that received one, or may have: the
+    ones a person is asked about before inviting again."""
+    history = invitations_of(invoice_ids)
+    received = [(invoice_id, _received(rows)) for invoice_id, rows in history.items()]
+    found = {i: last for i, last in received if last is not None}
+    invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(found))).all()
+    return [(invoice, found[invoice.id]) for invoice in sorted(invoices, key=lambda i: i.id)]
+
+
+def _received(rows: list[DocumentMail]) -> DocumentMail | None:
+    sent = [r for r in rows if r.status in RECEIVED]
+    return sent[-1] if sent else None
+
+
+def invitations_of(invoice_ids: list[int]) -> dict[int, list[DocumentMail]]:
+    """The invitation rows of each document, oldest first (for "already sent?" questions)."""
+    rows = db.session.scalars(
+        sa.select(DocumentMail)
+        .where(DocumentMail.invoice_id.in_(invoice_ids))
+        .where(DocumentMail.kind == DocumentMailKind.INVITATION)
+        .order_by(DocumentMail.id)
+    ).all()
+    found: dict[int, list[DocumentMail]] = {}
+    for row in rows:
+        found.setdefault(row.invoice_id, []).append(row)
+    return found

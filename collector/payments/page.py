@@ -1,0 +1,185 @@
+"""What a customer's payment page shows: the one document its token names, and the ways
+to pay it that its profile allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from collector.accounts import creditor
+from collector.core import clock
+from collector.core.references import structured_reference
+from collector.direct_debit.debits import announcement, earliest_collection, pending_collection
+from collector.documents import ledger as lifecycle
+from collector.documents.models import Invoice, InvoiceState
+from collector.extensions import db
+from collector.payments import checkout as online_payments
+from collector.payments.models import OnlinePayment
+from collector.teamleader.connection import creditor_name, department_names
+
+TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
+TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+# Where the document stands, as the page tells it.
+DUE, PENDING, PAID, NOTHING_DUE = "due", "pending", "paid", "nothing_due"
+
+# The provider's statuses after the customer came back from its checkout.
+PROCESSING = frozenset({"open", "pending", "authorized"})
+NOT_THROUGH = frozenset({"failed", "canceled", "expired"})
+PROCESSING_NOTICE = "Your payment is being processed."
+NOT_THROUGH_NOTICE = "The payment did not go through. You can try again."
+
+# Why "Pay online" is refused when it was not on the page (an old tab, a crafted POST).
+REFUSALS = {
+    PAID: "This invoice has been paid. Thank you.",
+    PENDING: "A collection is under way for this invoice.",
+    NOTHING_DUE: "Nothing is due on this document.",
+}
+DIRECT_DEBIT_REFUSAL = "This invoice will be collected by direct debit."
+NOT_ONLINE = "This document cannot be paid online."
+
+
+@dataclass(frozen=True)
+class BankTransfer:
+    """What the customer types into their banking app."""
+
+    beneficiary: str
+    iban: str  # grouped by four, as printed
+    bic: str | None
+    amount: Decimal
+    currency: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    """Only what the customer may see, and which ways to pay are offered."""
+
+    creditor: str
+    number: str
+    is_credit_note: bool
+    invoice_date: date
+    due_date: date | None
+    currency: str
+    amount_due: Decimal
+    standing: str  # DUE, PENDING, PAID or NOTHING_DUE
+    paid_on: date | None
+    # The document's reference among its facts, when no bank transfer block shows it.
+    reference: str | None
+    direct_debit_on: date | None
+    pay_online: bool
+    bank_transfer: BankTransfer | None
+    notice: str | None
+    has_pdf: bool
+    token: str
+
+
+def find(token: str) -> Invoice | None:
+    """The document behind ``token``, or None; malformed tokens never reach the database."""
+    if len(token) != TOKEN_LENGTH or not set(token) <= TOKEN_ALPHABET:
+        return None
+    return db.session.scalars(db.select(Invoice).where(Invoice.payment_token == token)).first()
+
+
+def direct_debit_date(invoice: Invoice, today: date | None = None) -> date | None:
+    """The day a direct debit collects ``invoice``: the collection's under way, else the
+    day the latest mail announced (its mandate still active); None if none is scheduled."""
+    pending = pending_collection(invoice)
+    if pending is not None:
+        return pending.collection_date
+    found = announcement(invoice)
+    if found is None or found.mandate.profile_id != invoice.profile_id:
+        return None
+    # Announced, but no run took it by that day: the next run collects it as soon as it can.
+    return max(found.on, earliest_collection(today or clock.local_today()))
+
+
+def view(
+    invoice: Invoice,
+    *,
+    online_available: bool,
+    returned: bool = False,
+    direct_debit: Callable[[Invoice], date | None] = direct_debit_date,
+) -> PaymentView:
+    """The page's facts for ``invoice``; ``online_available``: a provider is configured;
+    ``returned``: the customer is back from the provider's checkout."""
+    online = online_payments.latest(invoice) if returned else None
+    standing, paid_on = _standing(invoice, online)
+    profile = invoice.profile
+    due = standing == DUE and profile is not None
+    # A collection under way is shown whatever the profile says now.
+    debits = standing == PENDING or (due and profile.allow_direct_debit)
+    debit_on = direct_debit(invoice) if debits else None
+    offers = due and debit_on is None
+    payee = creditor.current()
+    name = payee.name or creditor_name(department_names(), invoice.department_id)
+    bank = None
+    if offers and profile.allow_bank_transfer and payee.iban:
+        bank = _bank_transfer(invoice, name, payee.iban, payee.bic)
+    return PaymentView(
+        creditor=name,
+        number=invoice.number,
+        is_credit_note=invoice.is_credit_note,
+        invoice_date=invoice.invoice_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        amount_due=invoice.amount_due,
+        standing=standing,
+        paid_on=paid_on,
+        reference=structured_reference(invoice) if standing == DUE and not bank else None,
+        direct_debit_on=debit_on,
+        pay_online=offers and online_available and profile.allow_payment_link,
+        bank_transfer=bank,
+        notice=_notice(online, standing),
+        has_pdf=invoice.pdf_available,
+        token=invoice.payment_token,
+    )
+
+
+def online_refusal(page: PaymentView) -> str | None:
+    """Why ``page`` offers no online payment (a message for the customer), or None."""
+    if page.pay_online:
+        return None
+    if page.direct_debit_on is not None:
+        return DIRECT_DEBIT_REFUSAL
+    return REFUSALS.get(page.standing, NOT_ONLINE)
+
+
+def _standing(invoice: Invoice, online: OnlinePayment | None) -> tuple[str, date | None]:
+    """Where the document stands for the customer, and the day it was paid if known."""
+    if invoice.state == InvoiceState.PAID:
+        paid_at = lifecycle.last_paid_at(invoice) or invoice.state_changed_at
+        return PAID, clock.local_date(paid_at)
+    # The provider's fetched record, not the browser, says the payment went through;
+    # the ledger may settle the document a moment later.
+    if online is not None and online.status == "paid":
+        return PAID, clock.local_date(online.paid_at) if online.paid_at else None
+    closed = invoice.state == InvoiceState.ARCHIVED or invoice.is_credit_note
+    if closed or invoice.amount_due <= 0:
+        return NOTHING_DUE, None
+    if invoice.state == InvoiceState.PENDING:
+        return PENDING, None
+    return DUE, None
+
+
+def _notice(online: OnlinePayment | None, standing: str) -> str | None:
+    if online is None or standing == PAID:
+        return None
+    if online.status in PROCESSING:
+        return PROCESSING_NOTICE
+    if online.status in NOT_THROUGH:
+        return NOT_THROUGH_NOTICE
+    return None
+
+
+def _bank_transfer(invoice: Invoice, name: str, iban: str, bic: str | None) -> BankTransfer:
+    return BankTransfer(
+        beneficiary=name,
+        iban=creditor.grouped(iban),
+        bic=bic or None,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        reference=structured_reference(invoice),
+    )

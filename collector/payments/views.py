@@ -1,0 +1,111 @@
+"""The customer's payment page, ``/pay/<token>``: public, one document per unguessable token.
+
+It shows the document, its PDF and the ways to pay that its profile allows; paying
+online goes through the provider's hosted checkout and comes back to ``/return``. It
+reveals nothing but the one document its token names, and an unknown token is the same
+plain 404 whatever its shape.
+"""
+
+from contextlib import suppress
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from collector import clients
+from collector.documents.models import Invoice
+from collector.payments import checkout as online_payments
+from collector.payments import page as payment_page
+from collector.runtime.views import content_security_policy, pdf_response
+from collector.teamleader import pdfs
+
+bp = Blueprint("pay", __name__, url_prefix="/pay")
+
+
+@bp.get("/<token>")
+def page(token: str):
+    invoice = _find_or_404(token)
+    provider = clients.payment_provider(current_app)
+    returned = request.args.get("r") == "1"
+    view = payment_page.view(invoice, online_available=provider is not None, returned=returned)
+    return _render(view)
+
+
+@bp.post("/<token>/online")
+def online(token: str):
+    invoice = _find_or_404(token)
+    provider = clients.payment_provider(current_app)
+    view = payment_page.view(invoice, online_available=provider is not None)
+    refusal = payment_page.online_refusal(view)
+    if refusal is not None:
+        return _render(view, problem=refusal, status=409)
+    try:
+        checkout_url = online_payments.start_checkout(
+            provider,
+            invoice,
+            redirect_url=_public_url("pay.returned", token=token),
+            webhook_url=clients.provider_webhook_url(current_app),
+        )
+    except online_payments.CheckoutRefused as exc:
+        return _render(view, problem=str(exc), status=exc.status)
+    return redirect(checkout_url, code=303)
+
+
+@bp.get("/<token>/return")
+def returned(token: str):
+    invoice = _find_or_404(token)
+    provider = clients.payment_provider(current_app)
+    if provider is not None:
+        # A provider outage only leaves the status as last fetched; its webhook follows.
+        with suppress(online_payments.CheckoutRefused):
+            online_payments.refresh_latest(provider, invoice)
+    return redirect(url_for("pay.page", token=token, r=1), code=303)
+
+
+@bp.get("/<token>/document.pdf")
+def pdf(token: str):
+    invoice = payment_page.find(token)
+    content = invoice and pdfs.read_pdf(clients.document_store(current_app), invoice)
+    if not content:
+        abort(404, "There is no such document.")
+    return pdf_response(content, pdfs.pdf_filename(invoice))
+
+
+@bp.after_request
+def _private(response):
+    # The address is the secret: keep it out of shared caches, other sites' Referer
+    # headers and search engines.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    # The PDF keeps its own policy (the browser's PDF viewer needs it).
+    response.headers.setdefault(
+        "Content-Security-Policy", content_security_policy(form_targets=_checkout_sources())
+    )
+    return response
+
+
+def _find_or_404(token: str) -> Invoice:
+    invoice = payment_page.find(token)
+    if invoice is None:
+        abort(404, "There is no such payment page.")
+    return invoice
+
+
+def _render(view: payment_page.PaymentView, *, problem: str | None = None, status: int = 200):
+    return render_template("pay/page.html", view=view, problem=problem), status
+
+
+def _public_url(endpoint: str, **values) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _checkout_sources() -> str:
+    # "Pay online" is answered with a redirect to the provider's checkout, and browsers
+    # hold that redirect to form-action too. The checkout host is the provider's to
+    # choose (Mollie's is not its API host), so any https origin is allowed, plus the
+    # API's own origin for an emulator on plain http.
+    api = urlsplit(current_app.config["PAYMENT_PROVIDER_URL"])
+    return f"https: {api.scheme}://{api.netloc}"
+
+
+BLUEPRINTS = (bp,)

@@ -1,0 +1,5 @@
+"""TODO models"""
+
+from collector.runtime.models.job_run import JobRun, JobStatus
+
+__all__ = ["JobRun", "JobStatus"]

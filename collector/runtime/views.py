@@ -1,0 +1,90 @@
+"""What every blueprint shares: the login and role guards, saving a form through an
+operation, list arguments, PDFs inline, the content security policy."""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_login import current_user
+
+from collector.core.errors import Invalid
+from collector.extensions import db, login_manager
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def protect(bp: Blueprint) -> Blueprint:
+    """Every route of ``bp`` needs a login; changing anything needs the admin role."""
+
+    @bp.before_request
+    def _guard():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if request.method not in SAFE_METHODS and not current_user.is_admin:
+            abort(403, "Your role (viewer) can look but not change anything.")
+        return None
+
+    return bp
+
+
+def admin_required(view):
+    """For pages that exist only to change something (a "new" form): admins only."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403, "Your role (viewer) can look but not change anything.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def saved(form, save) -> bool:
+    """Run ``save(form.to_data())``; on a business-rule refusal, roll back and put
+    each message on its field (or the first field) and return False."""
+    try:
+        save(form.to_data())
+    except Invalid as exc:
+        db.session.rollback()
+        first = next(f for f in form if f.name != "csrf_token")
+        for name, messages in exc.errors.items():
+            field = form[name] if name in form else first  # noqa: SIM401 (Form has no .get)
+            field.errors = list(field.errors) + messages
+        return False
+    return True
+
+
+def list_args() -> dict[str, str]:
+    """The filled-in query arguments but the page: what a page link must carry."""
+    return {k: v for k, v in request.args.items() if k != "page" and v.strip()}
+
+
+def content_security_policy(*, inline_styles: bool = False, form_targets: str = "") -> str:
+    """The app's policy; a view that shows styled email may allow inline styles, one
+    whose form redirects elsewhere names the sources in ``form_targets``."""
+    # Browsers apply form-action to the redirect after a POST too, so the OAuth
+    # hosts we send a "Connect" form on to must be listed.
+    oauth_hosts = " ".join(_origin(current_app.config[k]) for k in ("TEAMLEADER_AUTH_URL",))
+    targets = f"{oauth_hosts} {form_targets}".strip()
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
+    return (
+        f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
+        f"frame-ancestors 'none'; form-action 'self' {targets}"
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def pdf_response(content: bytes, filename: str) -> Response:
+    """A stored PDF, shown inline; the detail and payment pages may frame it."""
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,77 @@
+"""The forms of the Teamleader integration: its settings and an import."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+)
+from wtforms.validators import InputRequired
+
+from collector.runtime.forms import NONE, MultiCheckboxField
+from collector.teamleader.connection import active_payment_methods
+
+
+class TeamleaderSettingsForm(FlaskForm):
+    import_department_ids = MultiCheckboxField("Company entities (departments) to import")
+    default_profile_id = SelectField("Default profile for new customers")
+    auto_import = BooleanField("Import invoices and update customers automatically")
+    invoice_profile_field_id = SelectField("Custom field (invoice context) with the profile")
+    subscription_profile_field_id = SelectField(
+        "Custom field (subscription context) with the profile"
+    )
+    strict_mode_confirmed = BooleanField(
+        "Strict mode is on in Teamleader (“booked invoices can't be edited”)"
+    )
+    payment_method_id = SelectField("Payment method of the payments written to Teamleader")
+
+    def offer(self, connection, profiles) -> None:
+        """The choices, as read from Teamleader and from our profiles."""
+        self.import_department_ids.choices = [
+            (d["id"], d["name"]) for d in connection.departments or []
+        ]
+        self.default_profile_id.choices = [(NONE, "— none —")] + [
+            (str(p.id), p.name) for p in profiles
+        ]
+        for field, context in (
+            (self.invoice_profile_field_id, "invoice"),
+            (self.subscription_profile_field_id, "subscription"),
+        ):
+            field.choices = [(NONE, "— not used —")] + [
+                (f["id"], f["label"]) for f in connection.custom_fields_for(context)
+            ]
+        self.payment_method_id.choices = [(NONE, "— none —")] + [
+            (m["id"], m["name"]) for m in active_payment_methods(connection)
+        ]
+
+    def load(self, connection) -> None:
+        self.import_department_ids.data = list(connection.import_department_ids or [])
+        self.default_profile_id.data = str(connection.default_profile_id or NONE)
+        self.auto_import.data = connection.auto_import
+        self.invoice_profile_field_id.data = connection.invoice_profile_field_id or NONE
+        self.subscription_profile_field_id.data = connection.subscription_profile_field_id or NONE
+        self.strict_mode_confirmed.data = connection.strict_mode_confirmed
+        self.payment_method_id.data = connection.payment_method_id or NONE
+
+    def to_data(self) -> dict:
+        profile = self.default_profile_id.data
+        return {
+            "import_department_ids": list(self.import_department_ids.data or []),
+            "default_profile_id": int(profile) if profile else None,
+            "auto_import": self.auto_import.data,
+            "invoice_profile_field_id": self.invoice_profile_field_id.data or None,
+            "subscription_profile_field_id": self.subscription_profile_field_id.data or None,
+            "strict_mode_confirmed": self.strict_mode_confirmed.data,
+            "payment_method_id": self.payment_method_id.data or None,
+        }
+
+
+class ImportForm(FlaskForm):
+    # InputRequired, not DataRequired: an unreadable date should say so, not "required".
+    date_from = DateField("From (invoice date)", validators=[InputRequired()])
+    date_to = DateField("To, included", validators=[InputRequired()])
+
+    def to_data(self) -> dict:
+        return {"date_from": self.date_from.data, "date_to": self.date_to.data}

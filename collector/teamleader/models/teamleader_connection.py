@@ -1,0 +1,71 @@
+"""The connection to one Teamleader Focus account, and the integration settings."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.extensions import db
+
+
+class ConnectionStatus(enum.StrEnum):
+    CONNECTED = "connected"
+    RECONNECT_NEEDED = "reconnect"  # the refresh token was refused: a user must connect again
+    DISCONNECTED = "disconnected"
+
+
+class TeamleaderConnection(db.Model):
+    __tablename__ = "teamleader_connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ConnectionStatus] = mapped_column(
+        enum_type(ConnectionStatus), default=ConnectionStatus.CONNECTED
+    )
+    account_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    user_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # Tokens are Fernet-encrypted (collector.core.crypto); never stored or logged in clear.
+    access_token_enc: Mapped[str | None] = mapped_column(sa.Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
+    access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Teamleader signs nothing (reference §12): the unguessable path token *is* the
+    # webhook's authentication, together with the account id in the body.
+    webhook_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    connected_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    # What Teamleader told us on connect, to offer as choices.
+    departments: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, name, currency}]
+    custom_fields: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, label, context}]
+    payment_methods: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, name, status}]
+
+    # Integration settings.
+    import_department_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    default_profile_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("profile.id", ondelete="SET NULL")
+    )
+    auto_import: Mapped[bool] = mapped_column(default=False)
+    invoice_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
+    subscription_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
+    strict_mode_confirmed: Mapped[bool] = mapped_column(default=False)
+    # The Teamleader payment method our payments are registered with (paymentMethods.list).
+    payment_method_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The updated_since sweep asks for changes after this moment (less a margin).
+    last_swept_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    default_profile = relationship("Profile")
+    connected_by = relationship("User")
+
+    def custom_fields_for(self, context: str) -> list[dict]:
+        return [f for f in self.custom_fields or [] if f.get("context") == context]
+
+    def __repr__(self) -> str:
+        return f"<TeamleaderConnection {self.account_id} {self.status.value}>"

@@ -1,0 +1,43 @@
+"""A webhook call received from Teamleader, kept as it arrived.
+
+Teamleader documents neither the payload nor a signature (reference §12), so the
+raw body is stored first and acted on by a job that re-fetches the subject.
+"""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.extensions import db
+
+
+class DeliveryStatus(enum.StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"  # nothing to do (automatic import off, a subject we do not hold)
+    FAILED = "failed"
+
+
+class WebhookDelivery(db.Model):
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("teamleader_connection.id", ondelete="CASCADE"), index=True
+    )
+    event_type: Mapped[str] = mapped_column(sa.String(64))
+    subject_type: Mapped[str] = mapped_column(sa.String(32))
+    subject_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_type(DeliveryStatus), default=DeliveryStatus.RECEIVED
+    )
+    outcome: Mapped[str] = mapped_column(sa.String(500), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<WebhookDelivery {self.event_type} {self.subject_id} {self.status.value}>"

@@ -1,0 +1,6 @@
+"""The shell's own pages: home, the documents overview and a document's page, job
+history, what needs a person, and the webhook receivers."""
+
+from collector.web import home, invoices, job_runs, problems, webhooks
+
+BLUEPRINTS = (home.bp, invoices.bp, job_runs.bp, problems.bp, webhooks.bp)
