@@ -36,8 +36,8 @@ from collector.documents.models import (
     InvoiceState,
     Profile,
 )
-from collector.documents.overview import InvoiceFilter, search_invoices
 from collector.extensions import db
+from collector.web.overview import InvoiceFilter, search_invoices
 
 DATABASE = "collector_bench"
 START = date(2024, 1, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     register_models()
+    connect_receivers()
     from collector.accounts import company
     from collector.api import bp as api_bp
     from collector.cli import register_commands
@@ -52,16 +54,26 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 # The domain packages, in the order their imports allow (see README › Architecture).
-DOMAINS = ("accounts", "documents", "teamleader", "payments", "direct_debit", "exact", "mail")
+DOMAINS = ("accounts", "documents", "teamleader", "direct_debit", "mail", "payments", "exact")
 
 
 def register_models() -> None:
     """Import every domain's models, so SQLAlchemy and Alembic see the whole schema."""
-    import importlib
-
     importlib.import_module("collector.runtime.models")
     for name in DOMAINS:
         importlib.import_module(f"collector.{name}.models")
+
+
+def connect_receivers() -> None:
+    """Connect each domain's receivers of ``documents.signals`` (those that have some)."""
+    for name in DOMAINS:
+        try:
+            receivers = importlib.import_module(f"collector.{name}.receivers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"collector.{name}.receivers":
+                raise
+            continue
+        receivers.connect()
 
 
 def _derive_settings(app: Flask) -> None:

@@ -16,13 +16,13 @@ from collector.core.errors import Conflict
 from collector.direct_debit import mandate_upload, mandates
 from collector.documents import callbacks as status_callbacks
 from collector.documents import ledger
-from collector.documents.models import CallbackStatus
+from collector.documents.models import CallbackStatus, DocumentMail, DocumentMailStatus
 from collector.exact import connection as exact_connection
 from collector.exact import forwarding, payment_status
 from collector.exact.models import SyncTrigger
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
-from collector.mail.models import DocumentMail, DocumentMailStatus, MailStatus
+from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.payments import checkout
 from collector.runtime import doorbell as outbox
@@ -54,7 +54,7 @@ def prune_job_runs(keep_days: int = 90, *, progress: Progress) -> str:
     """Delete old job history and old webhook deliveries."""
     progress.total(1)
     deleted = housekeeping.prune_job_runs(keep_days)
-    deliveries = housekeeping.prune_webhook_deliveries(30)
+    deliveries = notifications.prune_webhook_deliveries(30)
     progress.advance(deleted=deleted, deliveries=deliveries)
     return (
         f"Deleted {deleted} job runs older than {keep_days} days, {deliveries} webhook deliveries"

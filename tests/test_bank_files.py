@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from collector.core import references
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import FolderStore
 from collector.direct_debit import bank_files, bank_transactions
@@ -24,7 +23,7 @@ from collector.direct_debit.models import (
     Collection,
     CollectionStatus,
 )
-from collector.documents import timeline
+from collector.documents import references, timeline
 from collector.documents.models import InvoiceEvent, InvoiceState, Payment, PaymentKind
 from collector.extensions import db
 from collector.teamleader.models import SyncStatus, TeamleaderSync

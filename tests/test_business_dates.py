@@ -15,9 +15,8 @@ from collector.accounts import company, creditor
 from collector.core import clock as core_clock
 from collector.core.errors import Invalid
 from collector.direct_debit import collection_runs, debits
-from collector.documents.models import InvoiceState
+from collector.documents.models import DocumentMail, InvoiceState
 from collector.extensions import db
-from collector.mail.models import DocumentMail
 from collector.web.filters import format_date
 from tests.conftest import csrf_token
 from tests.support.factories import make_announcement, make_invoice, make_mandate, make_profile

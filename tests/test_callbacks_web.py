@@ -11,7 +11,7 @@ import requests
 import responses
 
 from collector import clients
-from collector.documents import callbacks
+from collector.documents import callback_endpoints, callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
 from tests.conftest import csrf_token
@@ -34,7 +34,7 @@ def stored_endpoints() -> list[CallbackEndpoint]:
 
 @pytest.fixture
 def erp(app):
-    endpoint, _ = callbacks.add_endpoint(URL, "ERP", None, clients.cipher(app))
+    endpoint, _ = callback_endpoints.add_endpoint(URL, "ERP", None, clients.cipher(app))
     return endpoint
 
 

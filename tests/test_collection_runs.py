@@ -18,7 +18,6 @@ from defusedxml import ElementTree
 from collector.accounts import creditor
 from collector.accounts.models import Creditor
 from collector.core.errors import Conflict, Invalid
-from collector.core.references import structured_reference
 from collector.core.storage import FolderStore
 from collector.direct_debit import collection_preview, collection_runs, debits
 from collector.direct_debit.models import (
@@ -30,6 +29,7 @@ from collector.direct_debit.models import (
     MandateScheme,
 )
 from collector.documents.models import Invoice, InvoiceEvent, InvoiceState
+from collector.documents.references import structured_reference
 from collector.extensions import db
 from collector.mail import invitations
 from collector.mail.smtp import SmtpMailer

@@ -11,10 +11,16 @@ import pytest
 
 from collector.core.storage import FolderStore
 from collector.documents import timeline
-from collector.documents.models import DocumentKind, InvoiceEvent, InvoiceState
+from collector.documents.models import (
+    DocumentKind,
+    DocumentMail,
+    DocumentMailStatus,
+    InvoiceEvent,
+    InvoiceState,
+)
 from collector.extensions import db
 from collector.mail import invitations
-from collector.mail.models import DocumentMail, DocumentMailStatus, MailMessage, MailStatus
+from collector.mail.models import MailMessage, MailStatus
 from collector.mail.smtp import SmtpMailer
 from collector.teamleader import pdfs
 from tests.support.factories import make_customer, make_invoice, make_profile

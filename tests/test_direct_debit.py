@@ -13,10 +13,15 @@ from collector.accounts import creditor
 from collector.core.storage import FolderStore
 from collector.direct_debit import debits
 from collector.direct_debit.models import MandateScheme, MandateStatus
-from collector.documents.models import DocumentKind, InvoiceState
+from collector.documents.models import (
+    DocumentKind,
+    DocumentMail,
+    DocumentMailKind,
+    DocumentMailStatus,
+    InvoiceState,
+)
 from collector.extensions import db
 from collector.mail import invitations
-from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus
 from collector.mail.smtp import SmtpMailer
 from collector.payments import page as payment_page
 from tests.support.factories import make_invoice, make_mandate, make_profile

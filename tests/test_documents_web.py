@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from collector import clients
-from collector.documents.models import InvoiceState
+from collector.documents.models import DocumentMail, DocumentMailStatus, InvoiceState
 from collector.extensions import db
-from collector.mail.models import DocumentMail, DocumentMailStatus
 from collector.runtime.models import JobRun
 from collector.teamleader import pdfs
 from tests.conftest import csrf_token

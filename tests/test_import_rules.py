@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from collector.documents.ledger import still_due
+from collector.documents.amounts import still_due
 from collector.documents.models import InvoiceState
-from collector.teamleader.importer import state_for
+from collector.teamleader.drafts import state_for
 from collector.teamleader.models import TeamleaderConnection
 from collector.teamleader.profile_choice import ProfileChooser
 from tests.support.factories import make_profile

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from collector.core.errors import Conflict, Invalid
-from collector.documents import callbacks, timeline
+from collector.documents import callback_endpoints, timeline
 from collector.documents import ledger as lifecycle
 from collector.documents.models import (
     CallbackDelivery,
@@ -16,6 +16,7 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.extensions import db
+from collector.teamleader import outbox
 from collector.teamleader.models import SyncStatus
 from tests.support.factories import make_invoice
 
@@ -109,7 +110,7 @@ def test_credit_notes_are_never_owed_to_teamleader_nor_paid(app):
     note = make_invoice(kind=DocumentKind.CREDIT_NOTE, number="CN2026 / 1")
     with pytest.raises(Conflict, match="A credit note is not paid"):
         lifecycle.mark_paid(note, "cash", actor="admin")
-    lifecycle.owe_teamleader(note)
+    outbox.owe_teamleader(note)
     assert note.teamleader_sync is None
 
 
@@ -159,7 +160,7 @@ def test_collections_go_pending_and_back_when_they_fail(app):
 def test_every_state_change_owes_each_callback_url_one_delivery(app, admin):
     from collector import clients
 
-    callbacks.add_endpoint("https://erp.example/hooks", "ERP", admin, clients.cipher(app))
+    callback_endpoints.add_endpoint("https://erp.example/hooks", "ERP", admin, clients.cipher(app))
     invoice = make_invoice()
     pay(invoice, "121.00")
     [delivery] = db.session.scalars(db.select(CallbackDelivery)).all()

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import responses
 
+from collector.documents import amounts
 from collector.documents import ledger as lifecycle
 from collector.documents.models import (
     DocumentKind,
@@ -24,7 +25,7 @@ from collector.documents.models import (
 )
 from collector.extensions import db
 from collector.payments.models import OnlinePayment
-from collector.teamleader import importer
+from collector.teamleader import crediting
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
 
@@ -102,7 +103,7 @@ def test_two_payments_of_the_whole_are_an_open_overpayment(invoice):
 
     invoice = db.session.get(Invoice, invoice.id)
     assert invoice.state == InvoiceState.PAID and invoice.amount_due == Decimal("0.00")
-    assert lifecycle.overpaid(invoice) == Decimal("121.00")
+    assert amounts.overpaid(invoice) == Decimal("121.00")
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("121.00"))]
     assert messages(invoice, "overpaid") == [
         "Overpaid by 121.00 EUR: the payments exceed what was payable. Refund it or keep it."
@@ -127,7 +128,7 @@ def test_the_open_overpayment_follows_the_amount_and_clears_on_its_own(invoice):
     )
     db.session.commit()
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("10.00"))]
-    bank = lifecycle.by_key("bank:transfer-1")
+    bank = amounts.by_key("bank:transfer-1")
     lifecycle.cancel_entry(bank, "Removed in Teamleader", actor="teamleader")
     db.session.commit()
 
@@ -152,7 +153,7 @@ def test_a_credit_note_on_a_paid_invoice_opens_an_overpayment(invoice):
     assert invoice.state == InvoiceState.PAID and rows(invoice) == []
     credit(invoice, "25.00", "5.25")
 
-    importer.apply_credit(invoice, None, "teamleader", None)
+    crediting.apply_credit(invoice, None, "teamleader", None)
     db.session.commit()
 
     # Paid in full, then credited 30.25: that much is now the customer's.
@@ -175,7 +176,7 @@ def test_what_was_kept_is_not_asked_again_but_more_is(invoice, admin_client):
 
 def test_a_credit_note_is_never_overpaid(app):
     note = make_invoice(kind=DocumentKind.CREDIT_NOTE, amount_due=Decimal("0.00"))
-    assert lifecycle.overpaid(note) == Decimal("0.00")
+    assert amounts.overpaid(note) == Decimal("0.00")
 
 
 # -- on the document's page, and what an admin does ----------------------------------------------
@@ -235,7 +236,7 @@ def test_an_admin_refunds_it_through_the_provider_with_an_idempotency_key(
         "description": "Overpayment of invoice 2026/0042",
     }
     assert rows(invoice) == [(OverpaymentStatus.REFUNDED, Decimal("121.00"))]
-    reversal = lifecycle.by_key("provider:re_abc")
+    reversal = amounts.by_key("provider:re_abc")
     assert reversal.kind == PaymentKind.REFUND and reversal.amount == Decimal("-121.00")
     assert reversal.reverses.key == "provider:tr_2"
     invoice = db.session.get(Invoice, invoice.id)
@@ -260,7 +261,7 @@ def test_a_refund_the_provider_refuses_changes_nothing(invoice, admin_client, pr
     assert response.status_code == 409
     assert "nothing was refunded" in response.get_data(as_text=True)
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("121.00"))]
-    assert lifecycle.by_key("provider:re_abc") is None
+    assert amounts.by_key("provider:re_abc") is None
 
 
 def test_without_an_online_payment_to_carry_it_only_keep_is_offered(

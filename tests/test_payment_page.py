@@ -17,8 +17,8 @@ from flask import render_template
 from collector import clients
 from collector.accounts import creditor
 from collector.core.columns import utcnow
-from collector.core.references import reference_for_id
 from collector.documents.models import DocumentKind, InvoiceState
+from collector.documents.references import reference_for_id
 from collector.extensions import db
 from collector.payments import page as payment_page
 from collector.payments.models import OnlinePayment

@@ -12,11 +12,14 @@ import sqlalchemy as sa
 
 from collector import clients
 from collector.core.columns import utcnow
-from collector.documents import callbacks, ledger
+from collector.documents import callback_endpoints, callbacks, ledger
 from collector.documents.models import (
     CallbackDelivery,
     CallbackStatus,
     DocumentKind,
+    DocumentMail,
+    DocumentMailKind,
+    DocumentMailStatus,
     Invoice,
     InvoiceState,
     Payment,
@@ -24,7 +27,6 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.extensions import db
-from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus
 from collector.payments.models import OnlinePayment
 from collector.teamleader.models import SyncStatus, TeamleaderSync
 from tests.conftest import csrf_token
@@ -285,7 +287,7 @@ def problems(app):
     """One of each: a sync Teamleader refused, a callback given up on, a failed email."""
     refused = make_invoice(number="2026/0101")
     sync = sync_row(refused, SyncStatus.FAILED, "Teamleader: payment_method_id is invalid")
-    endpoint, _ = callbacks.add_endpoint(HOOK, "ERP", None, clients.cipher(app))
+    endpoint, _ = callback_endpoints.add_endpoint(HOOK, "ERP", None, clients.cipher(app))
     called = make_invoice(number="2026/0102")
     callbacks.queue_state_change(
         called, previous="BOOKED", state="PAID", reason="paid", actor="t", occurred_at=utcnow()

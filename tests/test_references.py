@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from stdnum.be import ogm_vcs
 
-from collector.core.references import (
+from collector.documents.references import (
     MAX_ID,
     invoice_id_from_reference,
     reference_for_id,

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from collector import clients, jobs
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
-from collector.documents import callbacks
+from collector.documents import callback_endpoints, callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
 from collector.runtime import doorbell
@@ -43,7 +43,7 @@ def cipher(app):
 @pytest.fixture
 def erp(app, cipher):
     """An active endpoint and its secret."""
-    return callbacks.add_endpoint(URL, "ERP", None, cipher)
+    return callback_endpoints.add_endpoint(URL, "ERP", None, cipher)
 
 
 def state_change(invoice, **overrides) -> int:
@@ -95,14 +95,16 @@ def deliver(row, cipher, at=NOW):
 )
 def test_a_bad_url_is_refused_and_nothing_stored(app, cipher, url, message):
     with pytest.raises(Invalid) as refused:
-        callbacks.add_endpoint(url, "", None, cipher)
+        callback_endpoints.add_endpoint(url, "", None, cipher)
     assert refused.value.errors == {"url": [message]}
     db.session.rollback()
     assert db.session.scalars(db.select(CallbackEndpoint)).all() == []
 
 
 def test_an_endpoint_keeps_its_secret_encrypted(app, cipher, admin):
-    endpoint, secret = callbacks.add_endpoint(" http://127.0.0.1:8080/in ", " Dev ", admin, cipher)
+    endpoint, secret = callback_endpoints.add_endpoint(
+        " http://127.0.0.1:8080/in ", " Dev ", admin, cipher
+    )
     endpoint = reload(endpoint)
     assert (endpoint.url, endpoint.description, endpoint.active) == (
         "http://127.0.0.1:8080/in",
@@ -116,23 +118,23 @@ def test_an_endpoint_keeps_its_secret_encrypted(app, cipher, admin):
 
 def test_a_500_character_url_is_accepted_and_a_long_description_is_not(app, cipher):
     url = "https://erp.example/" + "a" * 480
-    endpoint, _ = callbacks.add_endpoint(url, "", None, cipher)
+    endpoint, _ = callback_endpoints.add_endpoint(url, "", None, cipher)
     assert len(endpoint.url) == 500
     with pytest.raises(Invalid) as refused:
-        callbacks.update_endpoint(endpoint, description="x" * 201)
+        callback_endpoints.update_endpoint(endpoint, description="x" * 201)
     assert refused.value.errors == {"description": ["At most 200 characters."]}
 
 
 def test_the_list_counts_deliveries_per_endpoint(app, cipher, erp):
     endpoint, _ = erp
-    quiet, _ = callbacks.add_endpoint("https://quiet.example/", "", None, cipher)
+    quiet, _ = callback_endpoints.add_endpoint("https://quiet.example/", "", None, cipher)
     state_change(make_invoice())
     state_change(make_invoice(), previous="PAID", state="BOOKED")
     first = db.session.scalars(db.select(CallbackDelivery).order_by(CallbackDelivery.id)).first()
     first.status = CallbackStatus.DELIVERED
     db.session.commit()
 
-    rows = {row.endpoint.id: row for row in callbacks.list_endpoints()}
+    rows = {row.endpoint.id: row for row in callback_endpoints.list_endpoints()}
     assert (rows[endpoint.id].delivered, rows[endpoint.id].owed, rows[endpoint.id].failed) == (
         1,
         1,
@@ -140,7 +142,7 @@ def test_the_list_counts_deliveries_per_endpoint(app, cipher, erp):
     )
     assert rows[endpoint.id].last.id > first.id
     assert rows[quiet.id].owed == 2
-    assert [d.id for d in callbacks.endpoint_deliveries(endpoint.id, 1)] == [
+    assert [d.id for d in callback_endpoints.endpoint_deliveries(endpoint.id, 1)] == [
         rows[endpoint.id].last.id
     ]
 
@@ -150,9 +152,9 @@ def test_the_list_counts_deliveries_per_endpoint(app, cipher, erp):
 
 def test_a_state_change_is_owed_to_each_active_endpoint_only(app, cipher, erp):
     endpoint, _ = erp
-    second, _ = callbacks.add_endpoint("https://bi.example/in", "", None, cipher)
-    off, _ = callbacks.add_endpoint("https://old.example/in", "", None, cipher)
-    callbacks.update_endpoint(off, active=False)
+    second, _ = callback_endpoints.add_endpoint("https://bi.example/in", "", None, cipher)
+    off, _ = callback_endpoints.add_endpoint("https://old.example/in", "", None, cipher)
+    callback_endpoints.update_endpoint(off, active=False)
     invoice = make_invoice(number="2026/0007", amount_due=Decimal("121"))
 
     count = callbacks.queue_state_change(
@@ -213,7 +215,7 @@ def test_a_test_event_is_a_ping_and_needs_an_active_endpoint(app, erp):
     endpoint, _ = erp
     row = callbacks.queue_test_event(endpoint, NOW)
     assert (row.event, row.payload["type"], row.invoice_id) == ("ping", "ping", None)
-    callbacks.update_endpoint(endpoint, active=False)
+    callback_endpoints.update_endpoint(endpoint, active=False)
     with pytest.raises(Conflict, match="This callback URL is disabled"):
         callbacks.queue_test_event(endpoint, NOW)
 
@@ -341,7 +343,7 @@ def test_after_the_seventh_failure_it_is_given_up(app, cipher, erp):
     assert (row.status, row.attempts, row.next_attempt_at) == (CallbackStatus.FAILED, 7, None)
     assert len(row.log) == 7
     assert callbacks.due(at + timedelta(days=30)) == []
-    assert [d.id for d in callbacks.failed_deliveries(10)] == [row.id]
+    assert [d.id for d in callback_endpoints.failed_deliveries(10)] == [row.id]
 
 
 def test_a_redirect_is_not_followed(app, cipher, erp):
@@ -358,7 +360,7 @@ def test_a_redirect_is_not_followed(app, cipher, erp):
 def test_a_delivery_for_a_disabled_endpoint_is_left_as_it_is(app, cipher, erp):
     endpoint, _ = erp
     row = owed_delivery()
-    callbacks.update_endpoint(endpoint, active=False)
+    callback_endpoints.update_endpoint(endpoint, active=False)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as receiver:
         assert callbacks.due(NOW) == []
         assert deliver(row, cipher) is None
@@ -366,7 +368,7 @@ def test_a_delivery_for_a_disabled_endpoint_is_left_as_it_is(app, cipher, erp):
     row = reload(row)
     assert (row.status, row.attempts, row.lease_until) == (CallbackStatus.PENDING, 0, None)
 
-    callbacks.update_endpoint(endpoint, active=True)
+    callback_endpoints.update_endpoint(endpoint, active=True)
     assert callbacks.due(NOW) == [row.id]
 
 
@@ -454,7 +456,7 @@ def test_the_log_keeps_the_newest_ten_attempts(app, cipher, erp):
 def test_a_rotated_secret_signs_what_is_still_owed(app, cipher, erp):
     endpoint, old = erp
     row = owed_delivery()
-    new = callbacks.rotate_secret(endpoint, cipher)
+    new = callback_endpoints.rotate_secret(endpoint, cipher)
     assert new != old and cipher.decrypt(reload(endpoint).secret_enc) == new
     with responses.RequestsMock() as receiver:
         receiver.post(URL, status=200)
@@ -479,7 +481,7 @@ def test_retry_now_gives_a_failed_delivery_one_more_attempt(app, cipher, erp):
         row = deliver(row, cipher)
     assert (row.status, row.attempts) == (CallbackStatus.FAILED, 8)  # still hopeless: given up
 
-    callbacks.update_endpoint(endpoint, active=False)
+    callback_endpoints.update_endpoint(endpoint, active=False)
     with pytest.raises(Conflict, match="disabled"):
         callbacks.retry_now(row.id, NOW)
     row.status = CallbackStatus.DELIVERED
@@ -493,9 +495,9 @@ def test_retry_now_gives_a_failed_delivery_one_more_attempt(app, cipher, erp):
 def test_deleting_an_endpoint_deletes_its_deliveries(app, erp):
     endpoint, _ = erp
     owed_delivery()
-    callbacks.delete_endpoint(endpoint)
+    callback_endpoints.delete_endpoint(endpoint)
     assert db.session.scalars(db.select(CallbackDelivery)).all() == []
-    assert callbacks.list_endpoints() == []
+    assert callback_endpoints.list_endpoints() == []
 
 
 # -- the job, end to end -------------------------------------------------------------------
@@ -529,7 +531,7 @@ def live_receiver(app):
 
 def test_the_doorbell_job_delivers_through_rq(app, redis_conn, cipher, live_receiver):
     url, secrets, received = live_receiver
-    _, secrets["current"] = callbacks.add_endpoint(url, "live", None, cipher)
+    _, secrets["current"] = callback_endpoints.add_endpoint(url, "live", None, cipher)
     invoice = make_invoice()
     redis_conn.flushdb()
 

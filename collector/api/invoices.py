@@ -14,8 +14,9 @@ from collector.api.schemas import (
     TeamleaderSyncSchema,
 )
 from collector.core.errors import Invalid
-from collector.documents import overview as invoices
+from collector.documents import changes
 from collector.extensions import db
+from collector.web import overview as invoices
 
 schema = InvoiceSchema()
 event_schema = InvoiceEventSchema()
@@ -49,7 +50,7 @@ def list_payments(invoice_id: int):
 def mark_paid(invoice_id: int):
     return _change(
         mark_paid_schema,
-        lambda data: invoices.mark_paid(invoice_id, actor=_actor(), **data),
+        lambda data: changes.mark_paid(invoice_id, actor=_actor(), **data),
     )
 
 
@@ -57,7 +58,7 @@ def mark_paid(invoice_id: int):
 def archive(invoice_id: int):
     return _change(
         archive_schema,
-        lambda data: invoices.archive(invoice_id, actor=_actor(), **data),
+        lambda data: changes.archive(invoice_id, actor=_actor(), **data),
     )
 
 

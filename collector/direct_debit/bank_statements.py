@@ -33,7 +33,7 @@ from collector.direct_debit.models import (
     Collection,
     CollectionStatus,
 )
-from collector.documents import ledger
+from collector.documents import amounts, ledger
 from collector.documents.models import DocumentKind, Invoice, InvoiceState, PaymentSource
 from collector.extensions import db
 
@@ -213,7 +213,7 @@ def _debit(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None:
         row.note = f"The collection was {collection.status.value} already: nothing changed."
         applying.count("skipped")
     elif settled:
-        reversal = ledger.by_key(collection_outcomes.return_key(collection))
+        reversal = amounts.by_key(collection_outcomes.return_key(collection))
         row.payment_id = reversal.id if reversal else None
         applying.count("returned")
     else:

@@ -9,12 +9,12 @@ import re
 import sqlalchemy as sa
 from stdnum.be import ogm_vcs
 
-from collector.core import clock, references
+from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, required_reason
 from collector.direct_debit.collection_outcomes import booked_at
 from collector.direct_debit.models import BankTransaction, BankTransactionStatus
-from collector.documents import ledger
+from collector.documents import ledger, references
 from collector.documents.models import DocumentKind, Invoice, Payment, PaymentSource
 from collector.extensions import db
 

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from collector.core.columns import utcnow
 from collector.direct_debit import debits, reason_codes
 from collector.direct_debit.models import Collection, CollectionStatus
+from collector.documents import amounts
 from collector.documents import ledger as lifecycle
 from collector.documents.models import Invoice, Payment, PaymentSource
 from collector.extensions import db
@@ -67,7 +68,7 @@ def settle(collection: Collection, amount: Decimal, booked_on: date, actor: str)
         reference=collection.end_to_end_id,
         reason=f"Direct debit {collection.end_to_end_id} collected.",
     )
-    payment = payment or lifecycle.by_key(key)
+    payment = payment or amounts.by_key(key)
     collection.status = CollectionStatus.SETTLED
     collection.payment = payment
     collection.settled_at = booked_at(booked_on)

@@ -25,7 +25,6 @@ from sqlalchemy.orm import joinedload
 from collector.accounts.models import Creditor
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
-from collector.core.references import structured_reference
 from collector.core.storage import DocumentStore
 from collector.direct_debit import debits as direct_debit
 from collector.direct_debit.collection_preview import Candidate, creditor_problem, preview
@@ -40,6 +39,7 @@ from collector.direct_debit.models import (
 )
 from collector.documents import ledger
 from collector.documents.models import Invoice
+from collector.documents.references import structured_reference
 from collector.extensions import db
 
 ZERO = Decimal("0.00")

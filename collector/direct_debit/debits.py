@@ -20,9 +20,14 @@ from collector.accounts.creditor import grouped
 from collector.accounts.models import Creditor
 from collector.direct_debit import mandates
 from collector.direct_debit.models import Collection, CollectionStatus, Mandate, MandateStatus
-from collector.documents.models import DocumentKind, Invoice, InvoiceState
+from collector.documents.models import (
+    DocumentKind,
+    DocumentMail,
+    DocumentMailStatus,
+    Invoice,
+    InvoiceState,
+)
 from collector.extensions import db
-from collector.mail.models import DocumentMail, DocumentMailStatus
 
 # A rejected collection moved no money, so the next one is a first again (FRST); a
 # returned one did settle, so the mandate stays used. A cancelled one never left us.

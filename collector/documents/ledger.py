@@ -13,8 +13,9 @@ recomputes what is due and settles the state from it:
 - ``BOOKED``/``EXPIRED`` → ``PENDING`` when a collection starts, and back when it fails;
 - ``mark_paid`` and ``archive`` by an admin, with a reason.
 
-A change to our own payments also owes Teamleader a sync (``TeamleaderSync``), in the
-same transaction; payments mirrored from Teamleader never do (no echo).
+A change to our payments is announced (``signals.payments_changed``) in the same
+transaction, so the domains that follow them — Teamleader's sync — owe their work in the
+commit that records it. What the payments add up to is read in ``amounts``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from sqlalchemy.exc import IntegrityError
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
-from collector.core.money import ZERO, round_cents
+from collector.core.money import ZERO
 from collector.documents import callbacks as status_callbacks
-from collector.documents import overpayments, timeline
+from collector.documents import overpayments, signals, timeline
+from collector.documents.amounts import credited_total, net, overpaid, recompute_due
 from collector.documents.models import (
     DocumentKind,
     Invoice,
@@ -41,8 +43,6 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.extensions import db
-from collector.runtime import doorbell
-from collector.teamleader.models import SyncStatus, TeamleaderSync
 
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 PAYABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
@@ -80,120 +80,6 @@ def open_state(invoice: Invoice, today: date) -> InvoiceState:
     if invoice.due_date is not None and invoice.due_date < today:
         return InvoiceState.EXPIRED
     return InvoiceState.BOOKED
-
-
-def by_key(key: str) -> Payment | None:
-    return db.session.scalars(sa.select(Payment).where(Payment.key == key)).one_or_none()
-
-
-def ours(invoice: Invoice) -> list[Payment]:
-    """Our payments (not mirrored from Teamleader), reversed or not."""
-    return [
-        p
-        for p in invoice.payments
-        if p.kind == PaymentKind.PAYMENT and p.source != PaymentSource.TEAMLEADER and p.counts
-    ]
-
-
-def mirrored(invoice: Invoice) -> list[Payment]:
-    """Payments registered in Teamleader by hand, mirrored here, still counting."""
-    return [
-        p
-        for p in invoice.payments
-        if p.kind == PaymentKind.PAYMENT and p.source == PaymentSource.TEAMLEADER and p.counts
-    ]
-
-
-def net(payment: Payment) -> Decimal:
-    """What still stands of a payment once its counting reversals are taken off."""
-    taken = sum(
-        (r.amount for r in payment.invoice.payments if r.reverses_id == payment.id and r.counts),
-        ZERO,
-    )
-    return max(ZERO, payment.amount + taken)
-
-
-def last_paid_at(invoice: Invoice) -> datetime | None:
-    """When the payment that settled the document was made, as its source says (the
-    provider's ``paidAt``, the bank's booking date), not when we heard of it."""
-    standing = [
-        p.occurred_at for p in invoice.payments if p.kind == PaymentKind.PAYMENT and p.counts
-    ]
-    return max(standing, default=None)
-
-
-def paid_here(invoice: Invoice) -> Decimal:
-    """The money we hold for the document, Teamleader's own payments left out."""
-    return sum((net(p) for p in ours(invoice)), ZERO)
-
-
-def paid_in_teamleader(invoice: Invoice) -> Decimal:
-    """What the payments registered in Teamleader by hand add to ours."""
-    return sum((net(p) for p in mirrored(invoice)), ZERO)
-
-
-def credited_total(invoice: Invoice) -> Decimal:
-    """What the credit notes held here credit on ``invoice``."""
-    total = db.session.scalar(
-        db.select(db.func.coalesce(db.func.sum(Invoice.total_incl_vat), 0)).where(
-            Invoice.credited_invoice_id == invoice.id,
-            Invoice.kind == DocumentKind.CREDIT_NOTE,
-        )
-    )
-    # A sum of whole cents; SQLite adds them as doubles, hence the rounding back.
-    return round_cents(total)
-
-
-def still_due(
-    payable: Decimal,
-    credited: Decimal,
-    paid_ours: Decimal,
-    paid_in_teamleader: Decimal,
-    teamleader_due: Decimal | None,
-    held: Decimal,
-) -> Decimal:
-    """What is still to collect: the lower of two readings, so nothing is asked twice
-    and nothing paid is forgotten.
-
-    - Our ledger: the payable, less what our credit notes credit, less every payment
-      that stands — ours and those registered in Teamleader by hand (mirrored here).
-    - Teamleader's ``total.due`` (the payable when unknown), which counts the payments
-      Teamleader holds: its own, and ours it held at the same read (``held``) — added
-      back, so that all of ours are taken off once. It may also count credit notes we
-      have not imported yet.
-
-    Whether a *partial* credit note lowers Teamleader's due is unverified (reference §7
-    [?]: the API blueprint says it does, the support centre says it does not); in both
-    readings a document whose payments and credit notes cover it comes to zero.
-    """
-    ledger = payable - credited - paid_ours - paid_in_teamleader
-    teamleader = (payable if teamleader_due is None else teamleader_due) + held - paid_ours
-    return max(ZERO, min(ledger, teamleader))
-
-
-def recompute_due(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
-    """Set and return what is still due on ``invoice`` (see ``still_due``)."""
-    invoice.amount_due = still_due(
-        invoice.payable if invoice.payable is not None else invoice.total_incl_vat,
-        credited_total(invoice) if credited is None else credited,
-        paid_here(invoice),
-        paid_in_teamleader(invoice),
-        invoice.teamleader_due,
-        invoice.teamleader_sync.held if invoice.teamleader_sync is not None else ZERO,
-    )
-    return invoice.amount_due
-
-
-def overpaid(invoice: Invoice, credited: Decimal | None = None) -> Decimal:
-    """What the payments that stand (ours and those mirrored from Teamleader) exceed the
-    payable less our credit notes by: money the customer may want back. ``amount_due``
-    stops at zero; this is what lies beyond it. Zero for a credit note."""
-    if invoice.kind != DocumentKind.INVOICE:
-        return ZERO
-    payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
-    credited = credited_total(invoice) if credited is None else credited
-    owed = max(ZERO, payable - credited)
-    return max(ZERO, paid_here(invoice) + paid_in_teamleader(invoice) - owed)
 
 
 # -- the state machine --------------------------------------------------------------------
@@ -352,7 +238,7 @@ def record_payment(
         amount=str(amount),
     )
     settle(invoice, f"Paid ({label}).", actor=actor)
-    _owe_teamleader(invoice, payment)
+    _announce(invoice, payment)
     return payment
 
 
@@ -402,7 +288,7 @@ def record_reversal(
         amount=str(amount),
     )
     settle(invoice, because + ".", actor=actor)
-    _owe_teamleader(invoice, payment)
+    _announce(invoice, payment)
     return row
 
 
@@ -422,7 +308,7 @@ def cancel_entry(entry: Payment, reason: str, *, actor: str) -> bool:
         payment_id=entry.id,
     )
     settle(invoice, reason + ".", actor=actor)
-    _owe_teamleader(invoice, entry)
+    _announce(invoice, entry)
     return True
 
 
@@ -436,7 +322,7 @@ def restore_entry(entry: Payment, reason: str, *, actor: str) -> bool:
         entry.invoice, timeline.PAYMENT_RECEIVED, reason, actor=actor, payment_id=entry.id
     )
     settle(entry.invoice, reason, actor=actor)
-    _owe_teamleader(entry.invoice, entry)
+    _announce(entry.invoice, entry)
     return True
 
 
@@ -459,42 +345,6 @@ def _insert(row: Payment, invoice: Invoice) -> bool:
     return True
 
 
-# -- owing Teamleader ------------------------------------------------------------------------
-
-
-def _owe_teamleader(invoice: Invoice, entry: Payment) -> None:
-    if entry.source != PaymentSource.TEAMLEADER:
-        owe_teamleader(invoice)
-
-
-def sync_row(invoice: Invoice) -> TeamleaderSync:
-    """The document's Teamleader sync row, made (owing nothing) on first use."""
-    if invoice.teamleader_sync is None:
-        sync = TeamleaderSync(wanted=0, done=0, held=ZERO)
-        db.session.add(sync)
-        sync.invoice = invoice
-    return invoice.teamleader_sync
-
-
-def owe_teamleader(invoice: Invoice) -> None:
-    """Teamleader must be brought in line with our payments of ``invoice``: bump the
-    wanted version of its sync row, in the caller's transaction."""
-    if invoice.kind != DocumentKind.INVOICE:
-        return
-    sync = sync_row(invoice)
-    db.session.flush()
-    # Atomic in SQL: two transactions owing the same document both count.
-    db.session.execute(
-        sa.update(TeamleaderSync)
-        .where(TeamleaderSync.id == sync.id)
-        .values(
-            wanted=TeamleaderSync.wanted + 1,
-            status=SyncStatus.PENDING,
-            next_attempt_at=utcnow(),
-            attempts=0,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(sync)
-    doorbell.wake(doorbell.TEAMLEADER)
+def _announce(invoice: Invoice, entry: Payment) -> None:
+    """Tell the domains that follow our payments (Teamleader's sync) in this transaction."""
+    signals.send(signals.payments_changed, invoice, entry=entry)

@@ -1,7 +1,7 @@
 """Money received beyond what a document asked for, kept in sight until a person decides.
 
 ``lifecycle.settle`` calls ``track`` after every change to the ledger, with the surplus
-the ledger shows (``lifecycle.overpaid``): an ``open`` overpayment appears, follows the
+the ledger shows (``amounts.overpaid``): an ``open`` overpayment appears, follows the
 amount, or clears when the surplus goes away on its own (a chargeback, a payment removed
 in Teamleader). An admin then refunds it through the provider
 (``online_payments.refund_overpayment``) or keeps it with a reason (``keep``); either is
@@ -23,7 +23,6 @@ from collector.core.money import ZERO
 from collector.documents import timeline
 from collector.documents.models import Invoice, Overpayment, OverpaymentStatus
 from collector.extensions import db
-from collector.payments.models import OnlinePayment
 
 LIMIT = 200
 
@@ -115,8 +114,9 @@ def keep(invoice: Invoice, reason: str, *, actor: str) -> Overpayment:
     return row
 
 
-def refunded(row: Overpayment, online: OnlinePayment, refund_id: str, *, actor: str) -> None:
-    """Record that ``row`` went back through ``online`` as the provider's ``refund_id``."""
+def refunded(row: Overpayment, online, refund_id: str, *, actor: str) -> None:
+    """Record that ``row`` went back through ``online`` (the ``OnlinePayment`` it was paid
+    with; the payments domain's row) as the provider's ``refund_id``."""
     _resolve(row, OverpaymentStatus.REFUNDED, actor, online_payment=online, refund_id=refund_id)
     _event(
         row.invoice,

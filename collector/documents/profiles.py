@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from collector.core.errors import Conflict, Invalid
+from collector.documents import signals
 from collector.documents.models import Customer, Invoice, Profile
 from collector.extensions import db
-from collector.teamleader.models import TeamleaderConnection
 
 FIELDS = (
     "name",
@@ -58,13 +58,7 @@ def profile_usage(profile: Profile) -> Usage:
 
 def delete_profile(profile: Profile) -> None:
     """Delete ``profile``, refused while customers or documents use it."""
-    if db.session.scalar(
-        db.select(sa.func.count()).where(TeamleaderConnection.default_profile_id == profile.id)
-    ):
-        raise Conflict(
-            f"Profile “{profile.name}” is the default for new customers; "
-            "choose another default in the Teamleader settings first."
-        )
+    signals.send(signals.profile_deleting, profile)
     usage = profile_usage(profile)
     if usage.in_use:
         raise Conflict(

@@ -22,10 +22,19 @@ from collector.core.columns import utcnow
 from collector.core.storage import DocumentStore
 from collector.direct_debit import debits
 from collector.documents import timeline
-from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState, Profile
+from collector.documents.models import (
+    Customer,
+    DocumentKind,
+    DocumentMail,
+    DocumentMailKind,
+    DocumentMailStatus,
+    Invoice,
+    InvoiceState,
+    Profile,
+)
 from collector.extensions import db
 from collector.mail import letters
-from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus, MailStatus
+from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.mail.smtp import Mailer
 from collector.teamleader import pdfs

@@ -21,9 +21,10 @@ from decimal import Decimal
 
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict
+from collector.core.money import ZERO
+from collector.documents import amounts, overpayments, timeline
 from collector.documents import ledger as lifecycle
-from collector.documents import overpayments, timeline
-from collector.documents.ledger import PAYABLE, ZERO
+from collector.documents.ledger import PAYABLE
 from collector.documents.models import Invoice, Overpayment, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
 from collector.payments import NotFound as ProviderNotFound
@@ -219,7 +220,7 @@ def apply(online_id: int, record: dict) -> None:
 
 def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
     key = f"provider:{online.provider_id}"
-    payment = lifecycle.by_key(key) or lifecycle.record_payment(
+    payment = amounts.by_key(key) or lifecycle.record_payment(
         invoice,
         key=key,
         amount=record["amount"],
@@ -229,7 +230,7 @@ def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
         reference=online.provider_id,
     )
     if payment is None:  # recorded by a concurrent delivery a moment ago
-        payment = lifecycle.by_key(key)
+        payment = amounts.by_key(key)
     for refund in record.get("refunds") or []:
         _apply_reversal(
             payment,
@@ -252,7 +253,7 @@ def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
 
 
 def _apply_reversal(payment, key, kind, item: dict, *, stands: bool, reason: str, code=None):
-    existing = lifecycle.by_key(key)
+    existing = amounts.by_key(key)
     if existing is None and stands:
         lifecycle.record_reversal(
             payment,
@@ -324,8 +325,8 @@ def refundable(invoice: Invoice, amount: Decimal) -> tuple[OnlinePayment, Paymen
         .order_by(OnlinePayment.id.desc())
     )
     for online in paid:
-        payment = lifecycle.by_key(f"provider:{online.provider_id}")
-        if payment is not None and payment.counts and lifecycle.net(payment) >= amount:
+        payment = amounts.by_key(f"provider:{online.provider_id}")
+        if payment is not None and payment.counts and amounts.net(payment) >= amount:
             return online, payment
     return None
 

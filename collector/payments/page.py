@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from collector.accounts import creditor
 from collector.core import clock
-from collector.core.references import structured_reference
 from collector.direct_debit.debits import announcement, earliest_collection, pending_collection
-from collector.documents import ledger as lifecycle
+from collector.documents import amounts
 from collector.documents.models import Invoice, InvoiceState
+from collector.documents.references import structured_reference
 from collector.extensions import db
 from collector.payments import checkout as online_payments
 from collector.payments.models import OnlinePayment
@@ -150,7 +150,7 @@ def online_refusal(page: PaymentView) -> str | None:
 def _standing(invoice: Invoice, online: OnlinePayment | None) -> tuple[str, date | None]:
     """Where the document stands for the customer, and the day it was paid if known."""
     if invoice.state == InvoiceState.PAID:
-        paid_at = lifecycle.last_paid_at(invoice) or invoice.state_changed_at
+        paid_at = amounts.last_paid_at(invoice) or invoice.state_changed_at
         return PAID, clock.local_date(paid_at)
     # The provider's fetched record, not the browser, says the payment went through;
     # the ledger may settle the document a moment later.

@@ -1,11 +1,10 @@
-"""Housekeeping: keep the job history and the webhook log bounded."""
+"""Housekeeping: keep the job history bounded."""
 
 from datetime import timedelta
 
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.runtime.models import JobRun, JobStatus
-from collector.teamleader.models import WebhookDelivery
 
 
 def prune_job_runs(keep_days: int = 90) -> int:
@@ -18,18 +17,6 @@ def prune_job_runs(keep_days: int = 90) -> int:
             JobRun.created_at < cutoff,
             JobRun.status.in_([JobStatus.FINISHED, JobStatus.FAILED]),
         )
-    )
-    db.session.commit()
-    return result.rowcount
-
-
-def prune_webhook_deliveries(keep_days: int = 30) -> int:
-    """Delete webhook deliveries received more than ``keep_days`` ago; return how many."""
-    if keep_days < 1:
-        raise ValueError("keep_days must be at least 1")
-    cutoff = utcnow() - timedelta(days=keep_days)
-    result = db.session.execute(
-        db.delete(WebhookDelivery).where(WebhookDelivery.received_at < cutoff)
     )
     db.session.commit()
     return result.rowcount

@@ -15,10 +15,10 @@ from collector.accounts.models import User
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid
+from collector.documents import signals
 from collector.documents import timeline as events
 from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
-from collector.mail import invitations
 from collector.teamleader import TeamleaderClient, TeamleaderError
 from collector.teamleader.importer import BOOKED, Importer, Progress, apply_credit
 from collector.teamleader.models import (
@@ -125,10 +125,11 @@ def run_import(
 
 
 def _queue_invitations(imp: DocumentImport) -> None:
+    """Announce the import's documents; the mail domain owes their invitations."""
     # Also after a failure: what was imported stays, and a rerun skips it, so this is
     # the one chance those documents have to be invited on import.
     new = db.session.scalars(db.select(Invoice.id).where(Invoice.import_id == imp.id)).all()
-    invitations.queue_on_import(list(new), actor=actor_of(imp))
+    signals.send(signals.documents_imported, actor_of(imp), invoice_ids=list(new))
 
 
 def mark_failed(

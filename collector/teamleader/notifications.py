@@ -18,7 +18,7 @@ from collector.core.errors import Invalid, NotFound
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
-from collector.teamleader import TeamleaderClient, imports, payment_sync
+from collector.teamleader import TeamleaderClient, imports, reconciliation
 from collector.teamleader.connection import WEBHOOK_TYPES
 from collector.teamleader.customer_sync import sync_customers
 from collector.teamleader.importer import BOOKED
@@ -141,7 +141,7 @@ def _dispatch(
         return refresh_customer(client, connection, kind.split(".")[0], subject_id)
     held = _held(subject_id)
     if kind in PAYMENT_EVENTS and held is not None:
-        return DeliveryStatus.PROCESSED, payment_sync.refresh(client, held)
+        return DeliveryStatus.PROCESSED, reconciliation.refresh(client, held)
     if kind.startswith("invoice.") and held is not None:
         return DeliveryStatus.PROCESSED, check_invoices(client, [held])
     if kind in ("invoice.booked", "invoice.updated", "creditNote.booked") and held is None:
@@ -213,7 +213,7 @@ def check_invoices(
         outcome, paid_changed = _compare(invoice, record)
         if paid_changed and invoice.kind == DocumentKind.INVOICE:
             # Who paid what is only in invoices.info: read it when the state moved.
-            outcome += "; " + payment_sync.reconcile(client, invoice, push=False)
+            outcome += "; " + reconciliation.reconcile(client, invoice, push=False)
         notes.append(f"{invoice.number}: {outcome}")
     db.session.commit()
     return "; ".join(notes)
@@ -256,7 +256,7 @@ def _last_recorded_changes(invoice: Invoice) -> dict | None:
 
 def _payment_state(invoice: Invoice, record: dict) -> str | None:
     due = (record.get("total") or {}).get("due")
-    return payment_sync.note_payment_state(
+    return reconciliation.note_payment_state(
         invoice, record.get("status"), due, record.get("paid_at")
     )
 
@@ -338,3 +338,15 @@ def recent_deliveries(limit: int = 20) -> list[WebhookDelivery]:
             db.select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
         )
     )
+
+
+def prune_webhook_deliveries(keep_days: int = 30) -> int:
+    """Delete Teamleader webhook deliveries older than ``keep_days``; return how many."""
+    if keep_days < 1:
+        raise ValueError("keep_days must be at least 1")
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(
+        db.delete(WebhookDelivery).where(WebhookDelivery.received_at < cutoff)
+    )
+    db.session.commit()
+    return result.rowcount

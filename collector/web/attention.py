@@ -10,11 +10,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from collector.documents import callbacks as status_callbacks
-from collector.documents import overpayments
-from collector.documents.models import CallbackDelivery, Invoice, Overpayment
+from collector.documents import callback_endpoints, overpayments
+from collector.documents.models import (
+    CallbackDelivery,
+    DocumentMail,
+    DocumentMailStatus,
+    Invoice,
+    Overpayment,
+)
 from collector.extensions import db
-from collector.mail.models import DocumentMail, DocumentMailStatus
 from collector.teamleader import payment_sync
 from collector.teamleader.models import TeamleaderSync
 
@@ -38,7 +42,7 @@ def find_problems(limit: int = LIMIT) -> Problems:
     """The four lists of the sync problems page, each with its documents loaded."""
     return Problems(
         teamleader=payment_sync.problems(limit),
-        callbacks=status_callbacks.failed_deliveries(limit),
+        callbacks=callback_endpoints.failed_deliveries(limit),
         mails=failed_mails(limit),
         overpayments=overpayments.waiting(limit),
     )

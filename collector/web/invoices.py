@@ -17,15 +17,16 @@ from flask_login import current_user
 
 from collector import clients, jobs
 from collector.core.errors import Conflict, Invalid, NotFound
-from collector.documents import overview as invoices
-from collector.documents import profiles
+from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
+from collector.payments import refunds
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import list_args, pdf_response, protect, saved
 from collector.teamleader import connection as tl
 from collector.teamleader import pdfs
+from collector.web import overview as invoices
 from collector.web.forms import (
     ArchiveForm,
     KeepOverpaymentForm,
@@ -123,13 +124,13 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
 @bp.post("/<int:invoice_id>/mark-paid")
 def mark_paid(invoice_id: int):
     form = MarkPaidForm(prefix=MARK_PAID)
-    return _change(invoice_id, form, "mark_paid_form", invoices.mark_paid, "Marked as paid.")
+    return _change(invoice_id, form, "mark_paid_form", changes.mark_paid, "Marked as paid.")
 
 
 @bp.post("/<int:invoice_id>/archive")
 def archive(invoice_id: int):
     form = ArchiveForm(prefix=ARCHIVE)
-    return _change(invoice_id, form, "archive_form", invoices.archive, "Archived.")
+    return _change(invoice_id, form, "archive_form", changes.archive, "Archived.")
 
 
 @bp.post("/<int:invoice_id>/overpayment/refund")
@@ -137,7 +138,7 @@ def refund_overpayment(invoice_id: int):
     provider = clients.payment_provider(current_app)
 
     def refund(invoice_id: int, actor: str):
-        return invoices.refund_overpayment(invoice_id, provider, actor)
+        return refunds.refund_overpayment(invoice_id, provider, actor)
 
     form = RefundOverpaymentForm(prefix=REFUND)
     return _change(invoice_id, form, "refund_form", refund, "The overpayment is refunded.")
@@ -147,7 +148,7 @@ def refund_overpayment(invoice_id: int):
 def keep_overpayment(invoice_id: int):
     form = KeepOverpaymentForm(prefix=KEEP)
     return _change(
-        invoice_id, form, "keep_form", invoices.keep_overpayment, "The overpayment is kept."
+        invoice_id, form, "keep_form", changes.keep_overpayment, "The overpayment is kept."
     )
 
 

@@ -5,10 +5,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from collector.core.errors import Conflict, NotFound
 from collector.documents import callbacks as status_callbacks
-from collector.documents import overview
 from collector.runtime.views import protect
 from collector.teamleader import payment_sync
-from collector.web import attention
+from collector.web import attention, overview
 
 bp = protect(Blueprint("problems", __name__, url_prefix="/sync-problems"))
 # The document's page sends this as ``back`` to come back to it after "Send again".

@@ -13,7 +13,7 @@ import requests
 
 from collector import clients
 from collector.core.columns import utcnow
-from collector.documents import ledger
+from collector.documents import amounts, ledger
 from collector.documents.models import (
     Invoice,
     InvoiceState,
@@ -139,7 +139,7 @@ def test_two_paid_checkouts_are_an_overpayment_refunded_through_the_provider(
 
     invoice = reload(invoice)
     assert invoice.state == InvoiceState.PAID and invoice.amount_due == Decimal("0.00")
-    assert ledger.overpaid(invoice) == Decimal("121.00")
+    assert amounts.overpaid(invoice) == Decimal("121.00")
     (row,) = db.session.scalars(db.select(Overpayment)).all()
     assert (row.status, row.amount) == (OverpaymentStatus.OPEN, Decimal("121.00"))
     assert any(e.kind == "overpaid" for e in invoice.events)
@@ -161,7 +161,7 @@ def test_two_paid_checkouts_are_an_overpayment_refunded_through_the_provider(
     assert at_provider["refunds"][0]["amount"] == {"value": "121.00", "currency": "EUR"}
     refunds = [p for p in invoice.payments if p.kind == PaymentKind.REFUND]
     assert [(r.amount, r.reference) for r in refunds] == [(Decimal("-121.00"), row.refund_id)]
-    assert invoice.state == InvoiceState.PAID and ledger.overpaid(invoice) == Decimal("0.00")
+    assert invoice.state == InvoiceState.PAID and amounts.overpaid(invoice) == Decimal("0.00")
     assert "Overpaid documents" in admin_client.get("/sync-problems/").get_data(as_text=True)
     assert f'data-overpayment="{row.id}" data-status="refunded"' in admin_client.get(path).get_data(
         as_text=True

@@ -9,11 +9,17 @@ from collector import clients, jobs
 from collector.core.clock import local_today
 from collector.core.columns import utcnow
 from collector.documents import timeline
-from collector.documents.models import DocumentKind, Invoice, InvoiceEvent, InvoiceState
+from collector.documents.models import (
+    DocumentKind,
+    DocumentMail,
+    DocumentMailStatus,
+    Invoice,
+    InvoiceEvent,
+    InvoiceState,
+)
 from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
-from collector.mail.models import DocumentMail, DocumentMailStatus
 from collector.teamleader import imports, pdfs
 from collector.teamleader.models import ImportSource
 

@@ -11,7 +11,7 @@ from collector.core.columns import utcnow
 from collector.documents import ledger, timeline
 from collector.documents.models import InvoiceState, PaymentKind, PaymentSource
 from collector.extensions import db
-from collector.teamleader import TeamleaderClient, build_session, payment_sync
+from collector.teamleader import TeamleaderClient, build_session, payment_sync, reconciliation
 from collector.teamleader.connection import DbTokenSource
 from collector.teamleader.models import SyncStatus
 
@@ -171,7 +171,7 @@ def test_a_chargeback_removes_it_and_keeps_the_rest(open_invoice, sandbox, tl_ap
         f"invoices/{open_invoice.teamleader_id}/payments",
         json={"amount": 5},
     )
-    payment_sync.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    reconciliation.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
     mirrored = [p for p in open_invoice.payments if p.source == PaymentSource.TEAMLEADER]
     assert [p.amount for p in mirrored] == [Decimal("5.00")]
     assert not open_invoice.teamleader_sync.outstanding  # not echoed back
@@ -210,7 +210,7 @@ def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
     open_invoice, sandbox, tl_app
 ):
     sandbox.control("POST", f"invoices/{open_invoice.teamleader_id}/payments", json={})
-    payment_sync.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    reconciliation.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
     db.session.refresh(open_invoice)
     assert open_invoice.state == InvoiceState.PAID
     assert [p.source for p in open_invoice.payments] == [PaymentSource.TEAMLEADER]
@@ -220,7 +220,7 @@ def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
     assert sandbox.calls().get("invoices.registerPayment", 0) == calls_before
 
     sandbox.control("DELETE", f"invoices/{open_invoice.teamleader_id}/payments")
-    payment_sync.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    reconciliation.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
     db.session.refresh(open_invoice)
     assert open_invoice.state in ledger.OPEN
     assert open_invoice.amount_due > 0

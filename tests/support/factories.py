@@ -21,13 +21,15 @@ from collector.documents.models import (
     Customer,
     CustomerKind,
     DocumentKind,
+    DocumentMail,
+    DocumentMailKind,
+    DocumentMailStatus,
     Invoice,
     InvoiceEvent,
     InvoiceState,
     Profile,
 )
 from collector.extensions import db
-from collector.mail.models import DocumentMail, DocumentMailKind, DocumentMailStatus
 
 _serial = itertools.count(1)
 

@@ -1,4 +1,4 @@
-"""TODO models"""
+"""The accounts models: users, API keys, the company, the creditor."""
 
 from collector.accounts.models.api_key import ApiKey
 from collector.accounts.models.company import Company

@@ -1,9 +1,7 @@
-"""A collection run: the direct debits of one pain.008 file, and what became of each.
+"""A collection run: the direct debits of one pain.008 file.
 
 A run is made with its file (``file_key`` in the document store). Until the file is
 marked sent to the bank it can be cancelled, which puts its documents back to open.
-Each ``Collection`` is one document collected on one mandate; the bank's answers (a
-pain.002 reject, a camt settlement or return) find it by its end-to-end id.
 """
 
 import enum
@@ -22,14 +20,6 @@ class CollectionRunStatus(enum.StrEnum):
     CREATED = "created"  # the file is ready to download; the bank has not had it
     SENT = "sent"  # marked as sent to the bank: no cancelling any more
     CANCELLED = "cancelled"
-
-
-class CollectionStatus(enum.StrEnum):
-    PENDING = "pending"  # in a file, the bank has not answered
-    SETTLED = "settled"  # the money came in: a payment on the document
-    REJECTED = "rejected"  # refused or rejected before settlement: no money moved
-    RETURNED = "returned"  # taken back after settlement (return, refund)
-    CANCELLED = "cancelled"  # its run was cancelled before the file went out
 
 
 class CollectionRun(db.Model):
@@ -63,41 +53,3 @@ class CollectionRun(db.Model):
 
     def __repr__(self) -> str:
         return f"<CollectionRun {self.id} {self.status.value}>"
-
-
-class Collection(db.Model):
-    __tablename__ = "collection"
-    __table_args__ = (sa.Index("ix_collection_invoice_id_status", "invoice_id", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("collection_run.id", ondelete="CASCADE"), index=True
-    )
-    invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoice.id", ondelete="CASCADE"))
-    mandate_id: Mapped[int] = mapped_column(sa.ForeignKey("mandate.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())
-    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
-    sequence_type: Mapped[str] = mapped_column(sa.String(4))  # FRST or RCUR
-    collection_date: Mapped[date] = mapped_column(sa.Date)
-    end_to_end_id: Mapped[str] = mapped_column(sa.String(35), unique=True)
-    # The file's PmtInf/PmtInfId of its batch: banks that report a batch as one entry
-    # name only this.
-    payment_info_id: Mapped[str | None] = mapped_column(sa.String(35), index=True)
-    status: Mapped[CollectionStatus] = mapped_column(
-        enum_type(CollectionStatus), default=CollectionStatus.PENDING
-    )
-    reason_code: Mapped[str | None] = mapped_column(sa.String(8))
-    reason: Mapped[str | None] = mapped_column(sa.String(300))
-    # The ledger row its settlement wrote.
-    payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment.id", ondelete="SET NULL"))
-    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-    run = relationship("CollectionRun", back_populates="collections")
-    invoice = relationship("Invoice")
-    mandate = relationship("Mandate")
-    payment = relationship("Payment")
-
-    def __repr__(self) -> str:
-        return f"<Collection {self.end_to_end_id} {self.status.value}>"

@@ -1,6 +1,6 @@
 """Money received beyond what a document asked for, and what a person decided about it.
 
-The amount is derived from the ledger (``lifecycle.overpaid``): the payments that stand,
+The amount is derived from the ledger (``amounts.overpaid``): the payments that stand,
 less what was payable and what credit notes credit. Two checkouts both paid, or a
 payment online after a bank transfer settled the document, leave money the customer may
 want back; ``amount_due`` stops at zero, so without this row the surplus would be

@@ -1,5 +1,5 @@
-"""The documents pages: payment profiles, customers, status callbacks."""
+"""The documents pages: payment profiles and status callbacks."""
 
-from collector.documents.views import callbacks, customers, profiles
+from collector.documents.views import callbacks, profiles
 
-BLUEPRINTS = (profiles.bp, customers.bp, callbacks.bp)
+BLUEPRINTS = (profiles.bp, callbacks.bp)

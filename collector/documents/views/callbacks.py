@@ -9,6 +9,7 @@ from wtforms.validators import Length
 
 from collector import clients
 from collector.core.errors import Conflict
+from collector.documents import callback_endpoints
 from collector.documents import callbacks as status_callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint
 from collector.extensions import db
@@ -42,8 +43,8 @@ class DescriptionForm(FlaskForm):
 def index():
     return render_template(
         "callbacks/index.html",
-        rows=status_callbacks.list_endpoints(),
-        failed=status_callbacks.failed_deliveries(20),
+        rows=callback_endpoints.list_endpoints(),
+        failed=callback_endpoints.failed_deliveries(20),
     )
 
 
@@ -55,7 +56,7 @@ def create():
 
     def add(data):
         cipher = clients.cipher(current_app)
-        created.append(status_callbacks.add_endpoint(**data, user=current_user, cipher=cipher))
+        created.append(callback_endpoints.add_endpoint(**data, user=current_user, cipher=cipher))
 
     if form.validate_on_submit() and saved(form, add):
         endpoint, secret = created[0]
@@ -74,7 +75,7 @@ def _detail_page(endpoint, form, status=200):
     return render_template(
         "callbacks/detail.html",
         endpoint=endpoint,
-        deliveries=status_callbacks.endpoint_deliveries(endpoint.id, LOG_LIMIT),
+        deliveries=callback_endpoints.endpoint_deliveries(endpoint.id, LOG_LIMIT),
         log_limit=LOG_LIMIT,
         form=form,
     ), status
@@ -85,7 +86,7 @@ def describe(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
     form = DescriptionForm()
     if form.validate_on_submit() and saved(
-        form, lambda d: status_callbacks.update_endpoint(endpoint, **d)
+        form, lambda d: callback_endpoints.update_endpoint(endpoint, **d)
     ):
         flash("Description saved.", "success")
         return redirect(url_for("callbacks.detail", endpoint_id=endpoint.id))
@@ -94,24 +95,27 @@ def describe(endpoint_id: int):
 
 @bp.post("/<int:endpoint_id>/disable")
 def disable(endpoint_id: int):
-    endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
-    status_callbacks.update_endpoint(endpoint, active=False)
-    flash("Disabled: nothing is sent to this URL until you enable it again.", "success")
-    return redirect(url_for("callbacks.detail", endpoint_id=endpoint.id))
+    return _switch(
+        endpoint_id, False, "Disabled: nothing is sent to this URL until you enable it again."
+    )
 
 
 @bp.post("/<int:endpoint_id>/enable")
 def enable(endpoint_id: int):
+    return _switch(endpoint_id, True, "Enabled: callbacks still owed to this URL go out now.")
+
+
+def _switch(endpoint_id: int, active: bool, message: str):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
-    status_callbacks.update_endpoint(endpoint, active=True)
-    flash("Enabled: callbacks still owed to this URL go out now.", "success")
+    callback_endpoints.update_endpoint(endpoint, active=active)
+    flash(message, "success")
     return redirect(url_for("callbacks.detail", endpoint_id=endpoint.id))
 
 
 @bp.post("/<int:endpoint_id>/rotate")
 def rotate(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
-    secret = status_callbacks.rotate_secret(endpoint, clients.cipher(current_app))
+    secret = callback_endpoints.rotate_secret(endpoint, clients.cipher(current_app))
     return _secret_page(endpoint, secret, new=False)
 
 
@@ -119,7 +123,7 @@ def rotate(endpoint_id: int):
 def delete(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
     url = endpoint.url
-    status_callbacks.delete_endpoint(endpoint)
+    callback_endpoints.delete_endpoint(endpoint)
     flash(f"Callback URL {url} deleted, with its delivery log.", "success")
     return redirect(url_for("callbacks.index"))
 

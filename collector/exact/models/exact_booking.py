@@ -1,4 +1,4 @@
-"""What became of one document in Exact Online: its sales entry, and the customer's account."""
+"""What became of one document in Exact Online: its sales entry."""
 
 import enum
 from datetime import datetime
@@ -53,47 +53,3 @@ class ExactBooking(db.Model):
     def __repr__(self) -> str:
         return f"<ExactBooking invoice={self.invoice_id} {self.status.value}>"
 
-
-class ExactAccount(db.Model):
-    """The Exact account a customer was booked on, per administration: found once (by
-    e-mail, VAT number) or created, then always used (reference §4, "by stored GUID")."""
-
-    __tablename__ = "exact_account"
-    __table_args__ = (sa.UniqueConstraint("customer_id", "division"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"))
-    division: Mapped[int] = mapped_column()
-    account_id: Mapped[str] = mapped_column(sa.String(36))
-    code: Mapped[str | None] = mapped_column(sa.String(18))
-    # How it was found: "email", "vat" or "created".
-    matched_by: Mapped[str] = mapped_column(sa.String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class SyncTrigger(enum.StrEnum):
-    SCHEDULE = "schedule"
-    EVENT = "event"
-    MANUAL = "manual"
-
-
-class ExactSyncRun(db.Model):
-    """One forwarding run, for the sync history (kept 7 days)."""
-
-    __tablename__ = "exact_sync_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    division: Mapped[int] = mapped_column()
-    trigger: Mapped[SyncTrigger] = mapped_column(enum_type(SyncTrigger))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    booked: Mapped[int] = mapped_column(default=0)
-    found: Mapped[int] = mapped_column(default=0)  # already in Exact: linked, not posted
-    failed: Mapped[int] = mapped_column(default=0)
-    waiting: Mapped[int] = mapped_column(default=0)
-    paid: Mapped[int] = mapped_column(default=0)  # marked paid from Exact's receivables
-    calls: Mapped[int] = mapped_column(default=0)
-    # [{invoice_id, number, reason}] for every document that failed in this run.
-    errors: Mapped[list] = mapped_column(sa.JSON, default=list)
-    # Set when the run itself stopped (no connection, Exact unreachable).
-    problem: Mapped[str | None] = mapped_column(sa.String(500))

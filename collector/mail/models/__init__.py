@@ -1,6 +1,5 @@
-"""TODO models"""
+"""The mail models: every message sent."""
 
-from collector.mail.models.document_mail import DocumentMail, DocumentMailKind, DocumentMailStatus
 from collector.mail.models.mail_message import MailMessage, MailStatus
 
-__all__ = ["DocumentMail", "DocumentMailKind", "DocumentMailStatus", "MailMessage", "MailStatus"]
+__all__ = ["MailMessage", "MailStatus"]

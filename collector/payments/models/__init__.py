@@ -1,4 +1,4 @@
-"""TODO models"""
+"""The payments models: checkouts started at the payment provider."""
 
 from collector.payments.models.online_payment import OnlinePayment
 

@@ -1,4 +1,4 @@
-"""TODO models"""
+"""The runtime's models: one row per background job."""
 
 from collector.runtime.models.job_run import JobRun, JobStatus
 

@@ -1,4 +1,5 @@
-"""TODO models"""
+"""The Teamleader models: the connection and its settings, imports, webhook
+deliveries as they arrived, and the outbox of payment syncs."""
 
 from collector.teamleader.models.document_import import DocumentImport, ImportSource, ImportStatus
 from collector.teamleader.models.teamleader_connection import ConnectionStatus, TeamleaderConnection

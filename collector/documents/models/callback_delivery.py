@@ -1,8 +1,8 @@
-"""Outbound status callbacks: the URLs admins register, and each POST owed to them.
+"""One outbound status callback owed to an endpoint: the outbox row and its delivery log.
 
-Every state change of a document becomes one ``CallbackDelivery`` per active endpoint,
-written in the same transaction as the change (the outbox), then POSTed with an
-HMAC-SHA256 signature by a worker, with retries; the rows are the delivery log.
+Every state change of a document becomes one row per active endpoint, written in the
+same transaction as the change (the outbox), then POSTed with an HMAC-SHA256
+signature by a worker, with retries; the rows are the delivery log.
 """
 
 import enum
@@ -13,32 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.core.columns import UTCDateTime, enum_type, utcnow
 from collector.extensions import db
-
-
-class CallbackEndpoint(db.Model):
-    __tablename__ = "callback_endpoint"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(sa.String(500))
-    description: Mapped[str] = mapped_column(sa.String(200), default="")
-    # The signing secret, Fernet-encrypted like the Teamleader tokens (collector.core.crypto).
-    secret_enc: Mapped[str] = mapped_column(sa.Text)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-    deliveries = relationship(
-        "CallbackDelivery",
-        back_populates="endpoint",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="CallbackDelivery.id.desc()",
-        lazy="dynamic",
-    )
-
-    def __repr__(self) -> str:
-        return f"<CallbackEndpoint {self.url}>"
 
 
 class CallbackStatus(enum.StrEnum):

@@ -14,10 +14,10 @@ from flask import (
 
 from collector.core.errors import Invalid, NotFound
 from collector.documents import customers, profiles
-from collector.documents import overview as invoices
 from collector.documents.forms import CustomerForm
 from collector.documents.models import Customer
 from collector.runtime.views import list_args, protect, saved
+from collector.web import overview as invoices
 
 bp = protect(Blueprint("customers", __name__))
 

@@ -1,11 +1,11 @@
-"""The documents overview: filter, page and read invoices and credit notes; an admin's
-"mark as paid" and "archive" of one, and the refund or keep of its overpayment."""
+"""The documents overview and a document's page, as the finance team reads them: what
+every domain knows of a document (its ledger, online payments, direct debits, where
+Teamleader and Exact Online stand), filtered and paged for the web and the API."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import joinedload, selectinload
 
-from collector.core.columns import utcnow
-from collector.core.errors import Conflict, Invalid, NotFound, ServiceError
+from collector.core.errors import NotFound
 from collector.direct_debit.models import Collection
 from collector.documents import ledger as lifecycle
 from collector.documents import overpayments
@@ -32,7 +31,7 @@ from collector.documents.models import (
 )
 from collector.exact.models import ExactBooking
 from collector.extensions import db
-from collector.payments import ProviderClient, checkout
+from collector.payments import checkout
 from collector.payments.models import OnlinePayment
 from collector.runtime.listing import (
     DEFAULT_PER_PAGE,
@@ -349,56 +348,3 @@ def sync_badges(documents: list[Invoice]) -> dict[int, str]:
 def exact_bookings(documents: list[Invoice]) -> dict[int, ExactBooking]:
     """The Exact Online booking per document id, from the rows ``search_invoices`` loaded."""
     return {d.id: d.exact_booking for d in documents if d.exact_booking is not None}
-
-
-# -- an admin's changes ---------------------------------------------------------------------
-
-
-def mark_paid(invoice_id: int, reason: str, actor: str, paid_at: datetime | None = None) -> Invoice:
-    """An admin says the rest of the document was paid (``paid_at``, an aware datetime,
-    or now), with a reason; Teamleader is owed the payment. Commits."""
-    with _changing(invoice_id) as invoice:
-        if paid_at is not None and paid_at > utcnow():
-            raise Invalid({"paid_at": ["A payment cannot be dated in the future."]})
-        lifecycle.mark_paid(invoice, reason, actor=actor, paid_at=paid_at)
-    return invoice
-
-
-def archive(invoice_id: int, reason: str, actor: str) -> Invoice:
-    """An admin closes the document without (further) payment, with a reason. Commits."""
-    with _changing(invoice_id) as invoice:
-        lifecycle.archive(invoice, reason, actor=actor)
-    return invoice
-
-
-def keep_overpayment(invoice_id: int, reason: str, actor: str) -> Invoice:
-    """An admin keeps the document's overpayment, with a reason. Commits."""
-    with _changing(invoice_id) as invoice:
-        overpayments.keep(invoice, reason, actor=actor)
-    return invoice
-
-
-def refund_overpayment(invoice_id: int, provider: ProviderClient | None, actor: str) -> Invoice:
-    """An admin gives the document's overpayment back through the payment provider.
-    Commits; the provider is only called under the document's lock."""
-    with _changing(invoice_id) as invoice:
-        if provider is None:
-            raise Conflict("No payment provider is configured: refund it by other means.")
-        checkout.refund_overpayment(provider, invoice, actor=actor)
-    return invoice
-
-
-@contextmanager
-def _changing(invoice_id: int) -> Iterator[Invoice]:
-    """The document locked for a change that is committed at the end of the block."""
-    invoice = lifecycle.lock(invoice_id)
-    if invoice is None:
-        db.session.rollback()
-        raise NotFound(f"No invoice or credit note with id {invoice_id}.")
-    try:
-        yield invoice
-    except ServiceError:
-        # A refusal has written nothing; ending the transaction frees the row lock at once.
-        db.session.rollback()
-        raise
-    db.session.commit()

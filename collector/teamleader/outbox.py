@@ -1,0 +1,47 @@
+"""The outbox towards Teamleader: each document's sync row, owed in the transaction that
+changes our payments of it (``documents.signals.payments_changed``), delivered by
+``payment_sync``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from collector.core.columns import utcnow
+from collector.core.money import ZERO
+from collector.documents.models import DocumentKind, Invoice
+from collector.extensions import db
+from collector.runtime import doorbell
+from collector.teamleader.models import SyncStatus, TeamleaderSync
+
+
+def sync_row(invoice: Invoice) -> TeamleaderSync:
+    """The document's Teamleader sync row, made (owing nothing) on first use."""
+    if invoice.teamleader_sync is None:
+        sync = TeamleaderSync(wanted=0, done=0, held=ZERO)
+        db.session.add(sync)
+        sync.invoice = invoice
+    return invoice.teamleader_sync
+
+
+def owe_teamleader(invoice: Invoice) -> None:
+    """Teamleader must be brought in line with our payments of ``invoice``: bump the
+    wanted version of its sync row, in the caller's transaction."""
+    if invoice.kind != DocumentKind.INVOICE:
+        return
+    sync = sync_row(invoice)
+    db.session.flush()
+    # Atomic in SQL: two transactions owing the same document both count.
+    db.session.execute(
+        sa.update(TeamleaderSync)
+        .where(TeamleaderSync.id == sync.id)
+        .values(
+            wanted=TeamleaderSync.wanted + 1,
+            status=SyncStatus.PENDING,
+            next_attempt_at=utcnow(),
+            attempts=0,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(sync)
+    doorbell.wake(doorbell.TEAMLEADER)
