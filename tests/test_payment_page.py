@@ -162,7 +162,7 @@ def test_the_options_come_in_order(app, client, account, provider):
 def render(app, invoice, **options) -> str:
     view = payment_page.view(invoice, online_available=True, **options)
     with app.test_request_context():
-        return render_template("pay/page.html", view=view, problem=None)
+        return render_template("payments/page.html", view=view, problem=None)
 
 
 def test_a_scheduled_direct_debit_hides_the_other_options(app, account):

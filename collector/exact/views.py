@@ -61,7 +61,7 @@ def _page(status: int = 200, **forms):
             )
             forms["settings_form"].load(connection)
     html = render_template(
-        "integrations/exact.html",
+        "exact/integration.html",
         connection=connection,
         teamleader=teamleader,
         connect_form=connect_form,

@@ -11,7 +11,6 @@ maybe delivered, so never resent without a person deciding to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,11 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from collector.core import clock
 from collector.core.columns import utcnow
-from collector.core.storage import DocumentStore
-from collector.direct_debit import debits
 from collector.documents import timeline
 from collector.documents.models import (
-    Customer,
     DocumentKind,
     DocumentMail,
     DocumentMailKind,
@@ -33,12 +29,9 @@ from collector.documents.models import (
     Profile,
 )
 from collector.extensions import db
-from collector.mail import letters
+from collector.mail.composing import Postman, compose, overdue_days
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
-from collector.mail.smtp import Mailer
-from collector.teamleader import pdfs
-from collector.teamleader.connection import creditor_name
 
 INVITATION = "invitation"
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
@@ -51,17 +44,6 @@ INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 REMINDABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)
 RECEIVED = (DocumentMailStatus.SENT, DocumentMailStatus.UNCERTAIN)  # or may have been
-
-
-@dataclass(frozen=True)
-class Postman:
-    """Everything delivery needs from outside: the mailer, our address, the PDFs, links."""
-
-    mailer: Mailer
-    sender: str
-    store: DocumentStore
-    payment_base_url: str  # ends with "/pay/"
-    creditors: dict[str, str]  # Teamleader department id → the company's name
 
 
 # -- queueing ---------------------------------------------------------------------------
@@ -216,7 +198,7 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
         return _cancel(row, reason, now)
     row.recipient = invoice.customer.email
     try:
-        letter, attachments = _compose(row, invoice, postman, clock.local_date(now))
+        letter, attachments = compose(row, invoice, postman, clock.local_date(now))
         message = send_mail(
             postman.mailer,
             postman.sender,
@@ -271,56 +253,9 @@ def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> str | None:
         return f"the document is {invoice.state.value} with {invoice.amount_due} due"
     if not invoice.customer.email:
         return f"customer {invoice.customer.name} has no email address"
-    if row.kind == DocumentMailKind.REMINDER and not _overdue_days(invoice, today):
+    if row.kind == DocumentMailKind.REMINDER and not overdue_days(invoice, today):
         return "the due date moved: the document is not overdue any more"
     return None
-
-
-def _overdue_days(invoice: Invoice, today: date) -> int:
-    return max(0, (today - invoice.due_date).days) if invoice.due_date else 0
-
-
-def _compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
-    pdf = pdfs.read_pdf(postman.store, invoice)
-    customer: Customer = invoice.customer
-    facts = letters.DocumentFacts(
-        number=invoice.number,
-        creditor=creditor_name(postman.creditors, invoice.department_id),
-        customer_name=customer.name,
-        amount_due=invoice.amount_due,
-        currency=invoice.currency,
-        invoice_date=invoice.invoice_date,
-        due_date=invoice.due_date,
-        payment_url=postman.payment_base_url + invoice.payment_token,
-        payment_reference=invoice.payment_reference,
-        has_pdf=pdf is not None,
-        direct_debit=_announce(row, invoice, today),
-    )
-    if row.kind == DocumentMailKind.INVITATION:
-        letter = letters.invitation(facts, customer.language)
-    else:
-        letter = letters.reminder(facts, customer.language, _overdue_days(invoice, today))
-    attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
-    return letter, attachments
-
-
-def _announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:
-    """The SEPA pre-notification the mail carries, if the document is to be debited;
-    the row records it, and a collection run never collects before the day it names."""
-    debit = debits.planned_debit(invoice, today)
-    creditor = debits.current_creditor()
-    if debit is None or creditor is None or not creditor.creditor_identifier:
-        row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None
-        return None
-    row.direct_debit_on, row.direct_debit_mandate_id = debit.on, debit.mandate.id
-    row.direct_debit_amount = debit.amount
-    return letters.DirectDebitFacts(
-        amount=debit.amount,
-        on=debit.on,
-        mandate_reference=debit.mandate.reference,
-        account=debits.masked_iban(debit.mandate.iban),
-        creditor_identifier=creditor.creditor_identifier,
-    )
 
 
 def _sent_text(row: DocumentMail, attachments: list) -> str:

@@ -26,7 +26,7 @@ FALLBACK = "en"
 # day-month-year ("1 March 2026"), where en_US would write "March 1, 2026".
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail" / "letters"
 
 # Placeholders are filled by str.format with the values of ``_values``; in HTML each value
 # is escaped first (Markup.format), so a customer called "<script>" stays text.

@@ -31,7 +31,7 @@ def index():
     except Invalid as exc:
         result, errors = None, exc.errors
     page = render_template(
-        "outbox/index.html",
+        "mail/outbox/index.html",
         result=result,
         errors=errors,
         values=request.args,
@@ -47,7 +47,7 @@ def detail(message_id: int):
         message = sent_mail.get_message(message_id)
     except NotFound as exc:
         abort(404, str(exc))
-    page = render_template("outbox/detail.html", message=message)
+    page = render_template("mail/outbox/detail.html", message=message)
     # The email is shown in a sandboxed srcdoc frame, which inherits this page's policy, and
     # emails are styled inline: allow inline styles here only. Scripts stay off (no
     # allow-scripts, script-src 'self'). The app's after_request keeps a policy a view set.

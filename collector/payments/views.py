@@ -92,7 +92,7 @@ def _find_or_404(token: str) -> Invoice:
 
 
 def _render(view: payment_page.PaymentView, *, problem: str | None = None, status: int = 200):
-    return render_template("pay/page.html", view=view, problem=problem), status
+    return render_template("payments/page.html", view=view, problem=problem), status
 
 
 def _public_url(endpoint: str, **values) -> str:

@@ -17,6 +17,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -111,17 +112,34 @@ def tracked(func: Callable) -> Callable:
     return wrapper
 
 
+def check_actor(value) -> str:
+    """A job's ``actor`` argument (who asked, for the timeline), or a clear error."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"actor must be a non-empty string: {value!r}")
+    return value
+
+
+def check_ids(values) -> list[int]:
+    """Job arguments come from outside: a list of positive whole numbers, or a clear error."""
+    if not isinstance(values, list | tuple) or not values:
+        raise ValueError("give a non-empty list of document ids")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"document ids must be positive whole numbers: {values!r}")
+    return list(dict.fromkeys(values))
+
+
 class AppJob(Job):
     """An rq job that runs inside an app context of its own."""
 
-    app = None  # bound by ``worker.py`` or tests; created on first use otherwise
+    app = None  # bound by ``worker.py`` or tests; made by ``app_factory`` on first use otherwise
+    # The app factory, handed over by the ``collector`` package when it is imported (as it
+    # is before any of its modules), so this module need not import the shell.
+    app_factory: Callable | None = None
 
     def perform(self):
         app = type(self).app
         if app is None:
-            from collector import create_app
-
-            app = type(self).app = create_app()
+            app = type(self).app = AppJob.app_factory()
         with app.app_context():
             try:
                 return super().perform()
@@ -237,8 +255,19 @@ def init_jobs(app) -> Jobs:
     return jobs
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """A job the schedule starts: every ``interval`` seconds or at the ``cron`` times (UTC)."""
+
+    func: Callable
+    queue: str
+    interval: int | None = None  # seconds
+    cron: str | None = None  # crontab expression, UTC
+
+
 class InlineScheduler:
-    """Runs ``collector.schedule.SCHEDULE`` in a thread when there is no rq cron."""
+    """Runs ``collector.schedule.SCHEDULE`` (``Periodic`` entries) in a thread when there
+    is no rq cron."""
 
     def __init__(self, app, schedule, clock=utcnow):
         self.app = app

@@ -1,9 +1,8 @@
 """Connecting to Teamleader Focus: OAuth, the token pair at rest, webhooks, settings.
 
-Refresh tokens are single use (reference §1, §15.1): two workers refreshing at
-once would burn the pair and lose the connection. ``DbTokenSource`` therefore
-refreshes under a row lock and re-reads the stored pair first, so whoever comes
-second simply uses the token the first one stored.
+The tokens are read, refreshed and stored by the one mechanism every OAuth connection
+shares (``collector.runtime.oauth_connection``); ``DbTokenSource`` names Teamleader's
+texts in it.
 """
 
 from __future__ import annotations
@@ -11,27 +10,22 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy.orm import Session
 
 from collector.accounts import company
 from collector.accounts.models import User
 from collector.core.columns import utcnow
 from collector.core.crypto import TokenCipher
-from collector.core.errors import Conflict, Invalid, ServiceError
+from collector.core.errors import Invalid
 from collector.documents.models import Profile
 from collector.extensions import db
+from collector.runtime import oauth_connection
+from collector.runtime.oauth_connection import ConnectFailed, StoredTokenSource
 from collector.teamleader import (
-    AuthError,
-    OAuthError,
     StaticTokenSource,
     TeamleaderClient,
     TeamleaderError,
     TeamleaderOAuth,
-    TokenPair,
     TokenSource,
-    is_invalid_grant,
 )
 from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 
@@ -52,17 +46,9 @@ PROFILE_FIELD_CONTEXTS = ("invoice", "subscription")
 ClientFactory = Callable[[TokenSource, str | None], TeamleaderClient]
 
 
-class ConnectFailed(ServiceError):
-    """Connecting did not complete; nothing was stored."""
-
-
 def current_connection() -> TeamleaderConnection | None:
     """The installation's Teamleader connection (connected or needing a reconnect)."""
-    return db.session.scalars(
-        db.select(TeamleaderConnection)
-        .where(TeamleaderConnection.status != ConnectionStatus.DISCONNECTED)
-        .order_by(TeamleaderConnection.id)
-    ).first()
+    return oauth_connection.current(TeamleaderConnection)
 
 
 def department_names() -> dict[str, str]:
@@ -93,12 +79,7 @@ def complete_connect(
     Everything is read and registered before anything is written, so a failure
     leaves no half-stored connection.
     """
-    try:
-        pair = oauth.exchange_code(code)
-    except OAuthError as exc:
-        raise ConnectFailed(f"Teamleader refused the authorization ({exc.error or exc}).") from exc
-    except TeamleaderError as exc:
-        raise ConnectFailed(f"Teamleader could not be reached: {exc}") from exc
+    pair = oauth_connection.exchange_code(oauth, code)
     client = make_client(StaticTokenSource(pair.access_token), None)
     try:
         me = client.users_me()
@@ -146,7 +127,7 @@ def complete_connect(
     connection.last_error = None
     if not connection.import_department_ids:
         connection.import_department_ids = [d["id"] for d in departments]
-    store_tokens(connection, pair, cipher)
+    oauth_connection.store_pair(connection, pair, cipher)
     db.session.add(connection)
     db.session.commit()
     company.adopt_teamleader_zone(me.get("time_zone"))
@@ -179,92 +160,19 @@ def disconnect(connection: TeamleaderConnection, client: TeamleaderClient | None
         except TeamleaderError as exc:
             # The user may have revoked us already; the tokens go regardless.
             log.warning("unregistering Teamleader webhooks failed: %s", exc)
-    connection.status = ConnectionStatus.DISCONNECTED
-    connection.access_token_enc = None
-    connection.refresh_token_enc = None
-    connection.access_expires_at = None
+    oauth_connection.forget_tokens(connection)
     connection.webhook_url = None
     db.session.commit()
 
 
-def store_tokens(connection: TeamleaderConnection, pair: TokenPair, cipher: TokenCipher) -> None:
-    connection.access_token_enc = cipher.encrypt(pair.access_token)
-    connection.refresh_token_enc = cipher.encrypt(pair.refresh_token)
-    connection.access_expires_at = pair.expires_at
-    connection.refreshed_at = utcnow()
+class DbTokenSource(StoredTokenSource):
+    """Access tokens of the stored Teamleader connection, refreshed at most once per stale
+    token; a 400/401 of the refresh marks the connection "reconnect needed"."""
 
-
-class DbTokenSource:
-    """Access tokens of one stored connection, refreshed at most once per stale token.
-
-    Each refresh runs in a session of its own holding ``SELECT … FOR UPDATE`` on
-    the connection row, so it neither disturbs the caller's transaction nor races
-    another worker (PostgreSQL; SQLite serialises writers anyway).
-    """
-
-    def __init__(
-        self,
-        connection_id: int,
-        oauth: TeamleaderOAuth,
-        cipher: TokenCipher,
-        *,
-        clock: Callable[[], datetime] = utcnow,
-    ):
-        self.connection_id = connection_id
-        self.oauth = oauth
-        self.cipher = cipher
-        self.clock = clock
-        self._cached: tuple[str, datetime] | None = None  # (token, expires at)
-
-    def access_token(self) -> str:
-        # Every API call asks; a token still valid is kept in memory instead of
-        # costing a database read per call, until it expires or is refused.
-        if self._cached and self._cached[1] > self.clock():
-            return self._cached[0]
-        with Session(db.engine) as session:
-            row = self._row(session, lock=False)
-            token = self.cipher.decrypt(row.access_token_enc)
-            if row.access_expires_at and row.access_expires_at > self.clock():
-                self._cached = (token, row.access_expires_at)
-                return token
-        return self.refresh(token)
-
-    def refresh(self, stale_token: str) -> str:
-        refused: OAuthError | None = None
-        self._cached = None
-        with Session(db.engine) as session, session.begin():
-            row = self._row(session, lock=True)
-            current = self.cipher.decrypt(row.access_token_enc)
-            fresh = row.access_expires_at and row.access_expires_at > self.clock()
-            if current != stale_token and fresh:
-                # Another worker refreshed while we waited for the lock.
-                self._cached = (current, row.access_expires_at)
-                return current
-            try:
-                pair = self.oauth.refresh(self.cipher.decrypt(row.refresh_token_enc))
-            except OAuthError as exc:
-                if not (is_invalid_grant(exc) or exc.status in (400, 401)):
-                    raise
-                # Committed with the block: the UI shows "reconnect needed".
-                row.status = ConnectionStatus.RECONNECT_NEEDED
-                row.last_error = "Teamleader refused the refresh token; connect again."
-                refused = exc
-            else:
-                store_tokens(row, pair, self.cipher)
-                self._cached = (pair.access_token, pair.expires_at)
-        if refused is not None:
-            message = "the Teamleader connection must be reconnected"
-            raise AuthError(message, status=401) from refused
-        return pair.access_token
-
-    def _row(self, session: Session, *, lock: bool) -> TeamleaderConnection:
-        query = db.select(TeamleaderConnection).where(TeamleaderConnection.id == self.connection_id)
-        if lock:
-            query = query.with_for_update()
-        row = session.scalars(query).one_or_none()
-        if row is None or row.status != ConnectionStatus.CONNECTED or not row.access_token_enc:
-            raise AuthError("Teamleader is not connected", status=401)
-        return row
+    model = TeamleaderConnection
+    reconnect_note = "Teamleader refused the refresh token; connect again."
+    failure_message = "the Teamleader connection must be reconnected"
+    every_refusal_is_auth_error = False
 
 
 def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderConnection:
@@ -310,6 +218,5 @@ def active_payment_methods(connection: TeamleaderConnection) -> list[dict]:
 
 
 def ensure_connected(connection: TeamleaderConnection | None) -> TeamleaderConnection:
-    if connection is None or connection.status != ConnectionStatus.CONNECTED:
-        raise Conflict("Teamleader is not connected.")
-    return connection
+    """``connection`` if it may be used, else Conflict."""
+    return oauth_connection.require_connected(connection, "Teamleader")

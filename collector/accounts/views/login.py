@@ -24,7 +24,7 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 400 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("accounts/auth/login.html", form=form), status
 
 
 @bp.post("/logout")

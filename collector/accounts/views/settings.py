@@ -19,7 +19,7 @@ def creditor_settings():
         flash("Creditor details saved.", "success")
         return redirect(url_for("settings.creditor_settings"))
     status = 400 if form.errors else 200
-    return render_template("settings/creditor.html", form=form), status
+    return render_template("accounts/settings/creditor.html", form=form), status
 
 
 @bp.route("/company", methods=["GET", "POST"])
@@ -33,4 +33,6 @@ def company_settings():
         return redirect(url_for("settings.company_settings"))
     status = 400 if form.errors else 200
     local_now = clock.local(clock.now())
-    return render_template("settings/company.html", form=form, company=row, now=local_now), status
+    return render_template(
+        "accounts/settings/company.html", form=form, company=row, now=local_now
+    ), status

@@ -57,7 +57,7 @@ def index():
             flash(f"{bank_file.filename}: {_said(bank_file)}", "success")
             return redirect(url_for("bank_files.detail", file_id=bank_file.id))
     return render_template(
-        "bank_files/index.html",
+        "direct_debit/bank_files/index.html",
         form=form,
         files=bank_files.recent(),
         unmatched=bank_transactions.unmatched_count(),
@@ -91,7 +91,7 @@ def _said(bank_file: BankFile) -> str:
 def detail(file_id: int):
     bank_file = db.get_or_404(BankFile, file_id)
     return render_template(
-        "bank_files/detail.html",
+        "direct_debit/bank_files/detail.html",
         bank_file=bank_file,
         counts=bank_files.counts_of(bank_file),
         describe=reason_codes.describe,
@@ -162,7 +162,7 @@ def _unmatched_page(status: int = 200, failed: BankTransaction | None = None, **
     """The unmatched list; after a refused match or dismissal, the form that failed
     is shown on its row with its errors and what was typed."""
     return render_template(
-        "bank_files/unmatched.html",
+        "direct_debit/bank_files/unmatched.html",
         transactions=bank_transactions.unmatched(),
         failed=failed.id if failed is not None else None,
         match_form=forms.get("match") or MatchForm(formdata=None),

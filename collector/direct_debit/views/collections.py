@@ -55,7 +55,9 @@ class CancelForm(FlaskForm):
 
 @bp.get("/")
 def index():
-    return render_template("collections/index.html", runs=collection_runs.recent_runs())
+    return render_template(
+        "direct_debit/collections/index.html", runs=collection_runs.recent_runs()
+    )
 
 
 @bp.get("/new")
@@ -69,7 +71,7 @@ def new():
     if asked and form.validate():
         plan = collection_runs.preview(_today(), form.until.data, form.scheme.data)
     status = 400 if form.errors else 200
-    return render_template("collections/new.html", form=form, plan=plan), status
+    return render_template("direct_debit/collections/new.html", form=form, plan=plan), status
 
 
 @bp.post("/new")
@@ -87,7 +89,7 @@ def create():
         db.session.rollback()
         flash(str(exc), "error")
         plan = collection_runs.preview(_today(), *data)
-        return render_template("collections/new.html", form=form, plan=plan), 409
+        return render_template("direct_debit/collections/new.html", form=form, plan=plan), 409
     flash(
         f"Run #{run.id} made: {run.count} direct debits. Download its file for the bank.", "success"
     )
@@ -101,7 +103,7 @@ def detail(run_id: int):
 
 def _detail_page(run: CollectionRun, status: int = 200, cancel_form=None):
     return render_template(
-        "collections/detail.html",
+        "direct_debit/collections/detail.html",
         run=run,
         collections=collection_runs.collections_of(run),
         open=run.status == CollectionRunStatus.CREATED,

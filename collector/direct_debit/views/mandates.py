@@ -65,7 +65,7 @@ def index():
     except Invalid as exc:
         result, errors = None, exc.errors
     page = render_template(
-        "mandates/index.html",
+        "direct_debit/mandates/index.html",
         result=result,
         errors=errors,
         values=request.args,
@@ -115,7 +115,7 @@ def _detail_page(mandate_id: int, status: int, form: RevokeForm | None = None):
     except NotFound as exc:
         abort(404, str(exc))
     page = render_template(
-        "mandates/detail.html",
+        "direct_debit/mandates/detail.html",
         mandate=mandate,
         form=form or RevokeForm(formdata=None),
         lapses_on=mandates.lapses_on(mandate),
@@ -165,7 +165,7 @@ def _receive(data: dict):
 
 def _upload_page(form: UploadForm, status: int):
     page = render_template(
-        "mandates/new_upload.html",
+        "direct_debit/mandates/new_upload.html",
         form=form,
         uploads=mandate_upload.recent_uploads(),
         max_megabytes=mandate_upload.MAX_FILE_BYTES // (1024 * 1024),
@@ -178,7 +178,7 @@ def upload(upload_id: int):
     found = _upload_or_404(upload_id)
     job = mandate_upload.latest_job(found)
     return render_template(
-        "mandates/upload.html",
+        "direct_debit/mandates/upload.html",
         upload=found,
         job=job,
         working=mandate_upload.in_progress(found, job),

@@ -42,7 +42,7 @@ class DescriptionForm(FlaskForm):
 @bp.get("/")
 def index():
     return render_template(
-        "callbacks/index.html",
+        "documents/callbacks/index.html",
         rows=callback_endpoints.list_endpoints(),
         failed=callback_endpoints.failed_deliveries(20),
     )
@@ -61,7 +61,7 @@ def create():
     if form.validate_on_submit() and saved(form, add):
         endpoint, secret = created[0]
         return _secret_page(endpoint, secret, new=True)
-    return render_template("callbacks/new.html", form=form), (400 if form.errors else 200)
+    return render_template("documents/callbacks/new.html", form=form), (400 if form.errors else 200)
 
 
 @bp.get("/<int:endpoint_id>")
@@ -73,7 +73,7 @@ def detail(endpoint_id: int):
 
 def _detail_page(endpoint, form, status=200):
     return render_template(
-        "callbacks/detail.html",
+        "documents/callbacks/detail.html",
         endpoint=endpoint,
         deliveries=callback_endpoints.endpoint_deliveries(endpoint.id, LOG_LIMIT),
         log_limit=LOG_LIMIT,
@@ -155,7 +155,9 @@ def retry(delivery_id: int):
 
 def _secret_page(endpoint: CallbackEndpoint, secret: str, *, new: bool):
     response = current_app.make_response(
-        render_template("callbacks/secret.html", endpoint=endpoint, secret=secret, new=new)
+        render_template(
+            "documents/callbacks/secret.html", endpoint=endpoint, secret=secret, new=new
+        )
     )
     # Shown once: no browser or proxy keeps a copy.
     response.headers["Cache-Control"] = "no-store"

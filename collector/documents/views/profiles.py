@@ -16,7 +16,7 @@ bp = protect(Blueprint("profiles", __name__, url_prefix="/profiles"))
 @bp.get("/")
 def index():
     rows = [(p, profiles.profile_usage(p)) for p in profiles.list_profiles()]
-    return render_template("profiles/index.html", rows=rows, confirm=ConfirmForm())
+    return render_template("documents/profiles/index.html", rows=rows, confirm=ConfirmForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -60,4 +60,4 @@ def delete(profile_id: int):
 
 def _render_form(form: ProfileForm, profile: Profile | None):
     status = 400 if form.errors else 200
-    return render_template("profiles/form.html", form=form, profile=profile), status
+    return render_template("documents/profiles/form.html", form=form, profile=profile), status

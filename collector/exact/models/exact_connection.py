@@ -4,11 +4,11 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.core.oauth import ConnectionStatus
 from collector.extensions import db
-from collector.teamleader.models.teamleader_connection import ConnectionStatus
 
 
 class EntryNumbering(enum.StrEnum):
@@ -39,6 +39,8 @@ class ExactConnection(db.Model):
     refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
     access_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The name every OAuth connection gives the time its access token was issued.
+    token_issued_at = synonym("access_issued_at")
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     connected_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")

@@ -1,19 +1,15 @@
 """The connection to one Teamleader Focus account, and the integration settings."""
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.core.oauth import ConnectionStatus
 from collector.extensions import db
 
-
-class ConnectionStatus(enum.StrEnum):
-    CONNECTED = "connected"
-    RECONNECT_NEEDED = "reconnect"  # the refresh token was refused: a user must connect again
-    DISCONNECTED = "disconnected"
+__all__ = ["ConnectionStatus", "TeamleaderConnection"]
 
 
 class TeamleaderConnection(db.Model):
@@ -31,6 +27,8 @@ class TeamleaderConnection(db.Model):
     refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the stored access token was issued, under the name every OAuth connection uses.
+    token_issued_at = synonym("refreshed_at")
     # Teamleader signs nothing (reference §12): the unguessable path token *is* the
     # webhook's authentication, together with the account id in the body.
     webhook_token: Mapped[str] = mapped_column(sa.String(64), unique=True)

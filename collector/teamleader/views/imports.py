@@ -32,7 +32,7 @@ def index():
         return redirect(url_for("imports.detail", import_id=started[0].id))
     automatic = request.args.get("automatic") == "1"
     return render_template(
-        "imports/index.html",
+        "teamleader/imports/index.html",
         form=form,
         history=imports.recent_imports(100, include_automatic=automatic),
         automatic=automatic,
@@ -51,7 +51,7 @@ def _start(data: dict) -> DocumentImport:
 @bp.get("/<int:import_id>")
 def detail(import_id: int):
     imp = db.get_or_404(DocumentImport, import_id)
-    return render_template("imports/detail.html", imp=imp, confirm=ConfirmForm())
+    return render_template("teamleader/imports/detail.html", imp=imp, confirm=ConfirmForm())
 
 
 @bp.post("/<int:import_id>/delete")
@@ -64,7 +64,9 @@ def delete(import_id: int):
         imports.delete_import(imp, current_user)
     except Conflict as exc:
         flash(str(exc), "error")
-        return render_template("imports/detail.html", imp=imp, confirm=ConfirmForm()), 409
+        return render_template(
+            "teamleader/imports/detail.html", imp=imp, confirm=ConfirmForm()
+        ), 409
     flash(
         f"Import #{imp.id} deleted: {imp.deleted_documents} documents removed, "
         f"{imp.kept_documents} kept because something happened to them since.",

@@ -44,7 +44,7 @@ def teamleader():
 def _page(connection, form, status=200):
     return (
         render_template(
-            "integrations/teamleader.html",
+            "teamleader/integration.html",
             connection=connection,
             form=form,
             confirm=ConfirmForm(),

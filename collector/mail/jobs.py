@@ -1,0 +1,132 @@
+"""The mail domain's rq jobs: invitations and reminders to customers, and the notices
+(``accounts.alerts``) every domain sends to people.
+
+Thin: each reads its arguments, builds the mailer, calls one operation and records the
+outcome on its JobRun. Mail follows up on what the Teamleader jobs brought in
+(``teamleader.signals``): what became owed goes out at once, not at the next run.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from collector.accounts import alerts
+from collector.core import clock
+from collector.core.columns import utcnow
+from collector.documents.models import DocumentMail, DocumentMailStatus
+from collector.extensions import db
+from collector.mail import invitations
+from collector.mail import setup as mail_setup
+from collector.mail.composing import Postman
+from collector.mail.models import MailStatus
+from collector.mail.sending import send_mail
+from collector.runtime import setup as runtime_setup
+from collector.runtime.queue import Periodic, Progress, check_actor, check_ids, tracked
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import pdfs, signals
+from collector.teamleader.connection import department_names
+
+
+@tracked
+def send_invitations(
+    invoice_ids: list[int], actor: str, again: bool = False, *, progress: Progress
+) -> str:
+    """A user's "send invitation": fetch missing PDFs first, then send what is owed."""
+    ids = check_ids(invoice_ids)
+    owed = invitations.request_invitations(ids, actor=check_actor(actor), again=bool(again))
+    missing = pdfs.missing_pdf(ids)
+    connection = teamleader_jobs.usable_connection()
+    if missing and connection is not None:
+        progress.say(f"Fetching {len(missing)} PDF(s) first…")
+        # Sends those that waited for them (``_pdfs_fetched``).
+        teamleader_jobs.fetch_pdfs_now(connection, missing, actor, progress)
+    ready = set(invitations.deliverable(utcnow(), invoice_ids=ids))
+    _deliver([mail_id for mail_id in owed if mail_id in ready])
+    statuses = [db.session.get(DocumentMail, mail_id).status for mail_id in owed]
+    sent = statuses.count(DocumentMailStatus.SENT)
+    waiting = statuses.count(DocumentMailStatus.WAITING)
+    text = f"{sent} invitation(s) sent, {len(ids) - len(owed)} sent before and not again"
+    return text + (f", {waiting} waiting for their PDF" if waiting else "")
+
+
+@tracked
+def deliver_mail(*, progress: Progress) -> str:
+    """Send every owed invitation and reminder whose time has come; retry failed ones."""
+    now = utcnow()
+    stalled = invitations.mark_stalled(now)
+    ids = invitations.deliverable(now)
+    progress.total(len(ids))
+    sent = _deliver(ids, progress)
+    return f"{sent} email(s) sent" + (f", {stalled} marked uncertain" if stalled else "")
+
+
+@tracked
+def send_reminders(*, progress: Progress) -> str:
+    """The daily reminder run: owe each reminder its day has reached, then send them."""
+    queued = invitations.queue_reminders(clock.local_today())
+    ids = invitations.deliverable(utcnow())
+    progress.total(len(ids))
+    sent = _deliver(ids, progress)
+    return f"{queued} reminder(s) due, {sent} email(s) sent"
+
+
+def _deliver(mail_ids: list[int], progress: Progress | None = None) -> int:
+    postman = _postman()
+    sent = 0
+    for mail_id in mail_ids:
+        row = invitations.deliver(mail_id, postman)
+        sent += row is not None and row.status == DocumentMailStatus.SENT
+        if progress is not None:
+            progress.advance()
+    return sent
+
+
+def _postman() -> Postman:
+    return Postman(
+        mailer=mail_setup.mailer(current_app),
+        sender=mail_setup.sender(current_app),
+        store=runtime_setup.document_store(current_app),
+        payment_base_url=mail_setup.payment_base_url(current_app),
+        creditors=department_names(),
+    )
+
+
+def _deliver_soon(_sender, **_details) -> None:
+    """After an import, a webhook or a sweep: send what it made owed in a job of its own."""
+    if invitations.deliverable(utcnow(), limit=1):
+        current_app.extensions["jobs"].enqueue(deliver_mail)
+
+
+def _pdfs_fetched(_actor: str, *, invoice_ids: list[int]) -> int:
+    """Invitations that waited for these PDFs go out now, in the job that fetched them."""
+    return _deliver(invitations.deliverable(utcnow(), invoice_ids=invoice_ids))
+
+
+def _send_notice(recipient: str, *, kind: str, subject: str, text: str) -> bool:
+    message = send_mail(
+        mail_setup.mailer(current_app),
+        mail_setup.sender(current_app),
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+    )
+    return message.status != MailStatus.FAILED
+
+
+PERIODIC = (
+    # Owed invitations and retries of failed ones; the jobs that make mail owed also
+    # start this at once, so this is the safety net.
+    Periodic(deliver_mail, "default", interval=5 * 60),
+    # Reminders, once a day, early morning in Belgium and the Netherlands.
+    Periodic(send_reminders, "default", cron="0 6 * * *"),
+)
+
+
+def connect() -> None:
+    """Send what the Teamleader jobs made owed as soon as they end; send every domain's
+    notices (``accounts.alerts``) as emails."""
+    signals.import_ended.connect(_deliver_soon, weak=False)
+    signals.changes_read.connect(_deliver_soon, weak=False)
+    signals.pdfs_fetched.connect(_pdfs_fetched, weak=False)
+    alerts.notice.connect(_send_notice, weak=False)

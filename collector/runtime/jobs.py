@@ -1,0 +1,33 @@
+"""The runtime's rq job: housekeeping, which keeps the job history (and whatever other
+domains keep only for a while) bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from collector.runtime import housekeeping
+from collector.runtime.queue import Periodic, Progress, tracked
+
+# What other domains keep only for a while, pruned along with the job history: the name
+# it is counted under → (what it is, the operation that prunes it and says how many it
+# deleted). Filled by their ``jobs.connect``.
+PRUNERS: dict[str, tuple[str, Callable[[], int]]] = {}
+
+
+def prune_along(name: str, what: str, prune: Callable[[], int]) -> None:
+    """Have the housekeeping job also call ``prune``, counting what it deleted as ``name``."""
+    PRUNERS[name] = (what, prune)
+
+
+@tracked
+def prune_job_runs(keep_days: int = 90, *, progress: Progress) -> str:
+    """Delete old job history, and what other domains keep only for a while."""
+    progress.total(1)
+    deleted = housekeeping.prune_job_runs(keep_days)
+    counts = {name: prune() for name, (_what, prune) in PRUNERS.items()}
+    progress.advance(deleted=deleted, **counts)
+    pruned = "".join(f", {counts[name]} {what}" for name, (what, _prune) in PRUNERS.items())
+    return f"Deleted {deleted} job runs older than {keep_days} days{pruned}"
+
+
+PERIODIC = (Periodic(prune_job_runs, "low", cron="17 3 * * *"),)

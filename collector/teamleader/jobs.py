@@ -1,0 +1,216 @@
+"""Teamleader's rq jobs: imports, webhook deliveries and the sweep behind them, PDFs,
+and the outbox that brings Teamleader's payments in line with ours.
+
+Thin: each reads its arguments, builds the clients, calls one operation and records
+the outcome on its JobRun (``collector.runtime.queue.tracked``). What other domains do
+next (send what became owed, book what became bookable) they hear through
+``teamleader.signals``.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from collector.accounts import alerts
+from collector.core.columns import utcnow
+from collector.extensions import db
+from collector.runtime import doorbell
+from collector.runtime import jobs as runtime_jobs
+from collector.runtime import setup as runtime_setup
+from collector.runtime.models import JobRun
+from collector.runtime.queue import Periodic, Progress, check_actor, check_ids, tracked
+from collector.teamleader import imports, notifications, payment_sync, pdfs, signals
+from collector.teamleader import setup as teamleader_setup
+from collector.teamleader.connection import current_connection, ensure_connected
+from collector.teamleader.models import (
+    ConnectionStatus,
+    DocumentImport,
+    TeamleaderConnection,
+    TeamleaderSync,
+    WebhookDelivery,
+)
+
+# -- imports ----------------------------------------------------------------------------
+
+
+@tracked
+def run_import(import_id: int, *, progress: Progress) -> str:
+    """Run one import and email its summary to whoever started it."""
+    imp = db.session.get(DocumentImport, import_id)
+    if imp is None:
+        raise ValueError(f"no import {import_id}")
+    try:
+        connection = ensure_connected(current_connection())
+        client = teamleader_setup.client(current_app, connection)
+        imports.run_import(client, connection, imp, progress=progress)
+    except Exception as exc:
+        # Failures inside the import are recorded by it; these came before (not connected…).
+        if not imp.done:
+            imports.mark_failed(imp, exc)
+        raise
+    finally:
+        _send_summary(imp)
+        signals.import_ended.send(imp)
+    return imports.summary(imp)[0]
+
+
+def start_import(document_import: DocumentImport, user=None) -> JobRun:
+    """Queue the job that runs ``document_import`` and note it on the import."""
+    run = current_app.extensions["jobs"].enqueue(run_import, document_import.id, user=user)
+    document_import.job_run_id = run.id
+    db.session.commit()
+    return run
+
+
+def _send_summary(imp: DocumentImport) -> None:
+    """The summary goes to the user who started the import; automatic ones have none."""
+    if imp.user is None or imp.summary_sent_at is not None:
+        return
+    subject, text = imports.summary(imp)
+    if alerts.notify(imp.user.email, kind="import_summary", subject=subject, text=text):
+        imports.mark_summary_sent(imp)
+
+
+# -- webhooks and the sweep ---------------------------------------------------------------
+
+
+@tracked
+def handle_teamleader_delivery(delivery_id: int, *, progress: Progress) -> str:
+    """Act on one webhook delivery: re-read its subject through the API."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise ValueError(f"no webhook delivery {delivery_id}")
+    connection = db.session.get(TeamleaderConnection, delivery.connection_id)
+    client = teamleader_setup.client(current_app, connection)
+    try:
+        return notifications.handle_delivery(client, delivery)
+    finally:
+        signals.changes_read.send(connection)
+
+
+@tracked
+def sweep_teamleader(*, progress: Progress) -> str:
+    """Import and update what changed in Teamleader since the last sweep."""
+    connection = current_connection()
+    if connection is None or not connection.auto_import:
+        return "Automatic import is off."
+    ensure_connected(connection)
+    client = teamleader_setup.client(current_app, connection)
+    try:
+        return notifications.sweep(client, connection, utcnow())
+    finally:
+        signals.changes_read.send(connection)
+
+
+# -- PDFs -------------------------------------------------------------------------------
+
+
+@tracked
+def fetch_scheduled_pdfs(*, progress: Progress) -> str:
+    """Fetch the PDFs of the documents lacking one, oldest first, a bounded number per run."""
+    connection = usable_connection()
+    if connection is None:
+        return "Not connected to Teamleader."
+    ids = pdfs.due_for_pdf(current_app.config["PDF_BATCH_SIZE"], utcnow())
+    return fetch_pdfs_now(connection, ids, "job:fetch_pdfs", progress)
+
+
+@tracked
+def fetch_pdfs(invoice_ids: list[int], actor: str, *, progress: Progress) -> str:
+    """Fetch the PDFs of the documents a user chose (those that still lack one)."""
+    ids, actor = check_ids(invoice_ids), check_actor(actor)
+    return fetch_pdfs_now(ensure_connected(current_connection()), ids, actor, progress)
+
+
+def fetch_pdfs_now(connection, ids: list[int], actor: str, progress: Progress) -> str:
+    """Fetch the PDFs of ``ids`` within a job; those waiting for them hear of it at once."""
+    progress.total(len(ids))
+    if not ids:
+        return "No PDFs to fetch."
+    # The PDF schedule uses a share of the account's rate budget, never all of it.
+    client = teamleader_setup.client(current_app, connection, share="pdf")
+    result = pdfs.fetch_pdfs(
+        client,
+        teamleader_setup.file_fetcher(current_app),
+        runtime_setup.document_store(current_app),
+        ids,
+        actor=actor,
+        progress=progress,
+    )
+    # Invitations that waited for these PDFs go out now, not at the next mail run.
+    answers = signals.pdfs_fetched.send(actor, invoice_ids=result.fetched)
+    sent = sum(count for _receiver, count in answers if count)
+    return f"{result.summary()}; {sent} email(s) sent"
+
+
+def usable_connection() -> TeamleaderConnection | None:
+    """The connection when it can be used now; background work without it just waits."""
+    connection = current_connection()
+    return connection if connection and connection.status == ConnectionStatus.CONNECTED else None
+
+
+# -- the outbox towards Teamleader ---------------------------------------------------------
+
+
+@tracked
+def push_teamleader(*, progress: Progress) -> str:
+    """Deliver every document whose payments Teamleader must be brought in line with."""
+    now = utcnow()
+    ids = payment_sync.due(now)
+    progress.total(len(ids))
+    if not ids:
+        return "Teamleader is in line."
+    connection = current_connection()
+    client = None
+    if connection is not None and connection.status == ConnectionStatus.CONNECTED:
+        client = teamleader_setup.client(current_app, connection)
+    counts = {"synced": 0, "waiting": 0, "refused": 0}
+    for sync_id in ids:
+        delivery = payment_sync.deliver(client, connection, sync_id, utcnow())
+        if delivery is not None:
+            kind = "synced" if delivery.synced else "waiting"
+            counts["refused" if delivery.problem else kind] += 1
+            if delivery.problem:
+                _report_sync_problem(sync_id, delivery.problem)
+        progress.advance()
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+def _report_sync_problem(sync_id: int, problem: str) -> None:
+    """Teamleader refused a document: tell the admins once (the sync problems list
+    keeps it until someone acts)."""
+    invoice = db.session.get(TeamleaderSync, sync_id).invoice
+    text = (
+        f"Teamleader refused the payment status of invoice {invoice.number}:\n\n  {problem}\n\n"
+        "Nothing will be sent for it until someone looks. The sync problems page lists it:\n"
+        f"{runtime_setup.public_url(current_app, '/sync-problems')}\n"
+    )
+    alerts.alert_admins(
+        kind="sync_problem",
+        subject=f"Teamleader refused the payment status of {invoice.number}",
+        text=text,
+    )
+
+
+# -- what runs on its own -----------------------------------------------------------------
+
+PERIODIC = (
+    # The safety net behind Teamleader's webhooks (DESIGN §1.3).
+    Periodic(sweep_teamleader, "default", interval=10 * 60),
+    # PDFs for documents lacking one, a bounded batch each time (DESIGN §1.6).
+    Periodic(fetch_scheduled_pdfs, "default", interval=5 * 60),
+    # The outbox's safety net: status to Teamleader that the doorbell did not start
+    # (Redis was away, a worker died mid-delivery and its lease ran out), and retries.
+    Periodic(push_teamleader, "high", interval=60),
+)
+
+
+def connect() -> None:
+    """Deliver the outbox towards Teamleader when the doorbell rings; prune old webhook
+    deliveries with the job history."""
+    doorbell.delivered_by(doorbell.TEAMLEADER, push_teamleader)
+    runtime_jobs.prune_along("deliveries", "webhook deliveries", _prune_webhook_deliveries)
+
+
+def _prune_webhook_deliveries() -> int:
+    return notifications.prune_webhook_deliveries(30)
