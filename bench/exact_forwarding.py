@@ -35,16 +35,19 @@ import requests
 from psycopg import sql
 from werkzeug.serving import make_server
 
-from collector import clients, create_app
+from collector import create_app
 from collector.core.columns import utcnow
 from collector.documents.models import Invoice
 from collector.exact import connection as exact_connection
 from collector.exact import forwarding as exact_forwarding
 from collector.exact import settings as exact_settings
+from collector.exact import setup as exact_setup
 from collector.exact.models import SyncTrigger
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import connection as tl
 from collector.teamleader import imports
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
 from sandbox import exact as exact_sandbox
 from sandbox import teamleader as tl_sandbox
@@ -89,12 +92,12 @@ def forward_in_worker(job: Job) -> dict:
         imp = imports.create_import(
             ImportSource.CLI, date_from=today - timedelta(days=RANGE_DAYS), date_to=today
         )
-        imports.run_import(clients.teamleader_client(app, teamleader), teamleader, imp)
+        imports.run_import(teamleader_setup.client(app, teamleader), teamleader, imp)
         connection = connect_exact(app, teamleader)
         ids = store_pdfs(app, job.documents, job.pdf_bytes)
-        exact = clients.exact_client(app, connection)
-        tl_client = clients.teamleader_client(app, teamleader)
-        store = clients.document_store(app)
+        exact = exact_setup.client(app, connection)
+        tl_client = teamleader_setup.client(app, teamleader)
+        store = runtime_setup.document_store(app)
         time.sleep(2 * job.window)  # the set-up's calls leave the shared window
         requests.delete(f"{job.exact_url}/_control/calls", timeout=10)
         started = time.perf_counter()
@@ -144,11 +147,11 @@ def app_config(job: Job) -> dict:
 
 def connect_teamleader(app):
     """Press "Grant access" on the Teamleader sandbox's OAuth page."""
-    code = tl_code(clients.teamleader_oauth(app).authorize_url("bench"))
+    code = tl_code(teamleader_setup.oauth(app).authorize_url("bench"))
     return tl.complete_connect(
-        clients.teamleader_oauth(app),
-        clients.teamleader_client_factory(app),
-        clients.cipher(app),
+        teamleader_setup.oauth(app),
+        teamleader_setup.client_factory(app),
+        runtime_setup.cipher(app),
         code,
         None,
         app.config["PUBLIC_BASE_URL"],
@@ -159,22 +162,22 @@ def connect_exact(app, teamleader):
     """Press "Authorize" on the Exact sandbox's page (Belgium), choose the first
     administration and save settings forwarding the Belgian department, each of its VAT
     rates mapped to the exclusive sales VAT code of that percentage, as finance would."""
-    host = clients.exact_host(app, "be")
-    code = exact_code(clients.exact_oauth(app, host).authorize_url("bench"))
+    host = exact_setup.host(app, "be")
+    code = exact_code(exact_setup.oauth(app, host).authorize_url("bench"))
     connection = exact_connection.complete_connect(
-        clients.exact_oauth(app, host),
-        clients.exact_client_factory(app),
-        clients.cipher(app),
+        exact_setup.oauth(app, host),
+        exact_setup.client_factory(app),
+        runtime_setup.cipher(app),
         code,
         None,
         country="be",
         host=host,
     )
     division = connection.choices["divisions"][0]["code"]
-    exact = clients.exact_client_factory(app)(
-        clients.exact_token_source(app, connection), host, division
+    exact = exact_setup.client_factory(app)(
+        exact_setup.token_source(app, connection), host, division
     )
-    tl_client = clients.teamleader_client(app, teamleader)
+    tl_client = teamleader_setup.client(app, teamleader)
     connection = exact_settings.choose_division(connection, division, exact, tl_client)
     choices = connection.choices
     rates = sorted({t["rate"] for t in choices["tax_rates"] if t["department_id"] == BELGIAN})
@@ -213,7 +216,7 @@ def store_pdfs(app, documents: int, size: int) -> list[int]:
     )
     if len(chosen) < documents:
         raise RuntimeError(f"the sandbox gave only {len(chosen)} Belgian documents")
-    store = clients.document_store(app)
+    store = runtime_setup.document_store(app)
     for invoice in chosen:
         head = f"%PDF-1.4\n% {invoice.number}\n".encode()
         invoice.pdf_key = store.put(head + b"%" * max(size - len(head) - 6, 0) + b"\n%%EOF")

@@ -42,12 +42,14 @@ import requests
 from psycopg import sql
 from werkzeug.serving import make_server
 
-from collector import clients, create_app
+from collector import create_app
 from collector.core.columns import utcnow
 from collector.documents import profiles
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import connection as tl
 from collector.teamleader import imports
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
 from sandbox import teamleader as tl_sandbox
 from sandbox.teamleader.consent import authorization_code
@@ -124,7 +126,7 @@ def import_in_worker(job: Job) -> dict:
         imp = imports.create_import(
             ImportSource.CLI, date_from=today - timedelta(days=RANGE_DAYS), date_to=today
         )
-        client = clients.teamleader_client(app, connection)
+        client = teamleader_setup.client(app, connection)
         requests.delete(f"{job.sandbox_url}/_control/calls", timeout=10)
         started = time.perf_counter()
         imports.run_import(client, connection, imp)
@@ -154,11 +156,11 @@ def app_config(job: Job) -> dict:
 
 def connect(app):
     """A connection made as an admin makes it: "Grant access" on the sandbox's OAuth page."""
-    code = authorization_code(clients.teamleader_oauth(app).authorize_url("bench"))
+    code = authorization_code(teamleader_setup.oauth(app).authorize_url("bench"))
     return tl.complete_connect(
-        clients.teamleader_oauth(app),
-        clients.teamleader_client_factory(app),
-        clients.cipher(app),
+        teamleader_setup.oauth(app),
+        teamleader_setup.client_factory(app),
+        runtime_setup.cipher(app),
         code,
         None,
         app.config["PUBLIC_BASE_URL"],

@@ -41,11 +41,13 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from collector import clients, create_app, jobs
+from collector import create_app
+from collector.direct_debit import jobs as direct_debit_jobs
 from collector.direct_debit import mandate_upload
 from collector.direct_debit.models import Mandate, MandateUpload
 from collector.documents.models import Customer, CustomerKind, Profile
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 
 DATABASE = "collector_bench_mandates"
 CHUNK = 5_000
@@ -186,7 +188,7 @@ def run_phase(phase: Phase) -> dict:
 def _upload(app, phase: Phase) -> dict:
     with open(phase.csv_path, "rb") as file:
         upload = mandate_upload.receive(
-            file, "mandates.csv", clients.document_store(app), actor=ACTOR
+            file, "mandates.csv", runtime_setup.document_store(app), actor=ACTOR
         )
     return {"outcome": f"upload #{upload.id}, {upload.size:,} bytes stored"}
 
@@ -196,12 +198,12 @@ def _latest() -> MandateUpload:
 
 
 def _check(app, phase: Phase) -> dict:
-    message = jobs.check_mandate_upload(_latest().id)
+    message = direct_debit_jobs.check_mandate_upload(_latest().id)
     return {"outcome": message}
 
 
 def _commit(app, phase: Phase) -> dict:
-    message = jobs.commit_mandate_upload(_latest().id, ACTOR)
+    message = direct_debit_jobs.commit_mandate_upload(_latest().id, ACTOR)
     stored = db.session.scalar(sa.select(sa.func.count(Mandate.id)))
     return {"outcome": f"{message}; {stored:,} mandates in the database"}
 

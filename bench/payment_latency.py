@@ -66,7 +66,7 @@ from rq import Queue, Worker
 from werkzeug.serving import make_server
 
 import sandbox
-from collector import clients, create_app
+from collector import create_app
 from collector.config import KEYS
 from collector.core.columns import utcnow
 from collector.documents import profiles
@@ -78,6 +78,7 @@ from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import QUEUES
 from collector.teamleader import connection as tl
 from collector.teamleader import imports
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource, TeamleaderSync
 from sandbox.provider.emulator import DEFAULTS as PROVIDER_DEFAULTS
 
@@ -252,7 +253,7 @@ def prepare(app, count: int) -> list[Target]:
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=RANGE_DAYS), date_to=today
     )
-    imports.run_import(clients.teamleader_client(app, connection), connection, imp)
+    imports.run_import(teamleader_setup.client(app, connection), connection, imp)
     targets = payable(count)
     if len(targets) < count:
         raise RuntimeError(f"only {len(targets)} payable invoices imported, {count} needed")

@@ -41,11 +41,13 @@ from import_throughput import (
     run_in_worker,
 )
 
-from collector import clients, create_app
+from collector import create_app
 from collector.core.columns import utcnow
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
 from collector.teamleader import pdfs as documents
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
 
 SHARES = (0.5, 1.0)
@@ -93,15 +95,17 @@ def fetch_in_worker(job: Job, share: float, pdfs: int) -> dict:
         imp = imports.create_import(
             ImportSource.CLI, date_from=today - timedelta(days=90), date_to=today
         )
-        imports.run_import(clients.teamleader_client(app, connection), connection, imp)
+        imports.run_import(teamleader_setup.client(app, connection), connection, imp)
         # The import's calls leave the window before retrieval starts: a clean budget.
         time.sleep(job.window * 1.1)
         requests.delete(f"{job.sandbox_url}/_control/calls", timeout=10)
-        client = clients.teamleader_client(app, connection, share="pdf")
-        store = clients.document_store(app)
+        client = teamleader_setup.client(app, connection, share="pdf")
+        store = runtime_setup.document_store(app)
         ids = documents.due_for_pdf(pdfs, utcnow())
         started = time.perf_counter()
-        result = documents.fetch_pdfs(client, clients.file_fetcher(app), store, ids, actor="bench")
+        result = documents.fetch_pdfs(
+            client, teamleader_setup.file_fetcher(app), store, ids, actor="bench"
+        )
         wall = time.perf_counter() - started
         stored = sum(p.stat().st_size for p in store.root.rglob("*") if p.is_file())
         db.engine.dispose()

@@ -10,6 +10,7 @@ from flask import Flask
 
 from collector import config as config_module
 from collector.extensions import csrf, db, login_manager, migrate
+from collector.runtime.queue import AppJob
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,18 +35,19 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_models()
     connect_receivers()
+    connect_jobs()
     from collector.accounts import company
     from collector.api import bp as api_bp
     from collector.cli import register_commands
     from collector.core import clock
-    from collector.jobs import install_outbox_doorbell
+    from collector.runtime import doorbell
     from collector.runtime.queue import init_jobs
     from collector.web import register_web
 
     # Business dates are the company's local dates (its zone lives in the database).
     clock.use_zone_lookup(company.time_zone)
     init_jobs(app)
-    install_outbox_doorbell()
+    doorbell.install()
     register_web(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
@@ -74,6 +76,15 @@ def connect_receivers() -> None:
                 raise
             continue
         receivers.connect()
+
+
+def connect_jobs() -> None:
+    """Import every domain's jobs and connect what they do for each other: who delivers
+    each outbox channel, who follows up on the Teamleader jobs, who sends notices."""
+    for name in ("runtime", *DOMAINS):
+        jobs = importlib.import_module(f"collector.{name}.jobs")
+        if hasattr(jobs, "connect"):
+            jobs.connect()
 
 
 def _derive_settings(app: Flask) -> None:
@@ -109,3 +120,8 @@ def _sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+# rq workers started without ``worker.py`` (``rq worker --job-class ...AppJob``) make
+# their app with this: the runtime may not import the shell.
+AppJob.app_factory = create_app

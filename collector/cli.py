@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from collector import clients
 from collector.accounts import creditor, users
 from collector.accounts.models import User
 from collector.core import clock
@@ -16,6 +15,7 @@ from collector.documents import profiles
 from collector.documents.models import Profile
 from collector.extensions import db
 from collector.teamleader import imports
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection, ensure_connected
 from collector.teamleader.importer import Progress
 from collector.teamleader.models import ImportSource
@@ -155,7 +155,7 @@ def import_documents(days: int, date_from, date_to) -> None:
     except (Invalid, Conflict) as exc:
         messages = [m for ms in getattr(exc, "errors", {}).values() for m in ms]
         raise click.ClickException(" ".join(messages) or str(exc)) from exc
-    client = clients.teamleader_client(current_app, connection)
+    client = teamleader_setup.client(current_app, connection)
     failed = None
     try:
         imports.run_import(client, connection, imp, progress=_EchoProgress())

@@ -24,7 +24,11 @@ class Key:
     name: str
     default: object
     help: str
-    kind: type = str
+
+    @property
+    def kind(self) -> type:
+        """What a value from the environment is read as: the type of the default."""
+        return type(self.default)
 
 
 def _bool(value: object) -> bool:
@@ -55,17 +59,14 @@ KEYS: tuple[Key, ...] = (
         "redis://127.0.0.1:6379/0",
         "Redis for rq jobs, locks and rate limits. Empty: jobs run in-process.",
     ),
-    Key(
-        "JOBS_INLINE", False, "Run jobs in the web process instead of rq (demo without Redis)", bool
-    ),
+    Key("JOBS_INLINE", False, "Run jobs in the web process instead of rq (demo without Redis)"),
     Key(
         "SESSION_COOKIE_SECURE",
         False,
         "Send the session cookie over HTTPS only (on in production)",
-        bool,
     ),
     Key("MAIL_HOST", "", "SMTP host; empty: mail goes to the demo mail sink"),
-    Key("MAIL_PORT", 587, "SMTP port", int),
+    Key("MAIL_PORT", 587, "SMTP port"),
     Key("MAIL_SECURITY", "starttls", "none | starttls | ssl"),
     Key("MAIL_USERNAME", "", "SMTP user"),
     Key("MAIL_PASSWORD", "", "SMTP password"),
@@ -78,14 +79,12 @@ KEYS: tuple[Key, ...] = (
         "TEAMLEADER_RATE_LIMIT",
         190,
         "Calls per window we allow ourselves per account (Teamleader allows 200/min)",
-        int,
     ),
-    Key("TEAMLEADER_RATE_WINDOW", 60.0, "Length of Teamleader's sliding window, seconds", float),
+    Key("TEAMLEADER_RATE_WINDOW", 60.0, "Length of Teamleader's sliding window, seconds"),
     Key(
         "TEAMLEADER_PDF_SHARE",
         0.5,
         "Part of that budget PDF retrieval may use, so imports and webhooks always find room",
-        float,
     ),
     Key(
         "TEAMLEADER_FILES_HTTP_HOSTS",
@@ -93,14 +92,13 @@ KEYS: tuple[Key, ...] = (
         "host:port list whose download locations may be plain http (an emulator); "
         "TEAMLEADER_API_URL's host is included when it is http",
     ),
-    Key("PDF_BATCH_SIZE", 100, "Most PDFs the schedule fetches per run (every 5 minutes)", int),
-    Key("PDF_MAX_BYTES", 20 * 1024 * 1024, "Largest PDF accepted from Teamleader, bytes", int),
+    Key("PDF_BATCH_SIZE", 100, "Most PDFs the schedule fetches per run (every 5 minutes)"),
+    Key("PDF_MAX_BYTES", 20 * 1024 * 1024, "Largest PDF accepted from Teamleader, bytes"),
     Key(
         "MAX_CONTENT_LENGTH",
         64 * 1024 * 1024,
         "Largest request body, bytes: uploads (a 100,000-row mandates CSV is about 10 MB) "
         "are refused with 413 above it before anything reads them",
-        int,
     ),
     Key(
         "EXACT_BASE_URL",
@@ -114,16 +112,14 @@ KEYS: tuple[Key, ...] = (
         "EXACT_RATE_LIMIT",
         57,
         "Calls per window we allow ourselves per administration (Exact allows 60/min)",
-        int,
     ),
-    Key("EXACT_RATE_WINDOW", 60.0, "Length of Exact's minutely window, seconds", float),
+    Key("EXACT_RATE_WINDOW", 60.0, "Length of Exact's minutely window, seconds"),
     Key(
         "EXACT_DAILY_LIMIT",
         4900,
         "Calls per day we allow ourselves per administration (Exact allows 5,000)",
-        int,
     ),
-    Key("EXACT_BATCH_SIZE", 500, "Most documents one forwarding run books", int),
+    Key("EXACT_BATCH_SIZE", 500, "Most documents one forwarding run books"),
     Key("PAYMENT_PROVIDER_URL", "https://api.mollie.com/v2", "Payment provider API base URL"),
     Key("PAYMENT_PROVIDER_API_KEY", "", "Payment provider API key"),
     Key("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Public URL of this service (links, webhooks)"),

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from collector import clients
 from collector.direct_debit import bank_files
 from collector.direct_debit.models import (
     BankFile,
@@ -20,6 +19,7 @@ from collector.direct_debit.models import (
 )
 from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from sandbox import bank
 from tests.conftest import csrf_token
 from tests.payments.test_bank_files import BOMB
@@ -52,7 +52,7 @@ def unmatched_transfer(app, amount: str = "121.00", remittance: str = "invoice 2
     content = bank.notification(
         CREDITOR_IBAN, DAY, [bank.Transfer(Decimal(amount), remittance=remittance)]
     )
-    store = clients.document_store(app)
+    store = runtime_setup.document_store(app)
     done = bank_files.upload(store, "transfers.xml", content, "test", DAY)
     return done.transactions[0].id
 

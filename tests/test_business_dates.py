@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collector import clients, jobs
 from collector.accounts import company, creditor
 from collector.core import clock as core_clock
 from collector.core.errors import Invalid
 from collector.direct_debit import collection_runs, debits
+from collector.documents import jobs as documents_jobs
 from collector.documents.models import DocumentMail, InvoiceState
 from collector.extensions import db
+from collector.mail import jobs as mail_jobs
+from collector.runtime import setup as runtime_setup
 from collector.web.filters import format_date
 from tests.conftest import csrf_token
 from tests.support.factories import make_announcement, make_invoice, make_mandate, make_profile
@@ -72,7 +74,7 @@ def test_the_zone_is_a_setting_and_teamleaders_is_taken_until_one_is_chosen(app,
 def test_a_due_date_passes_at_local_midnight(app, clock, due, at, expired):
     invoice = make_invoice(invoice_date=due - timedelta(days=30), due_date=due)
     clock.set(at)
-    jobs.expire_overdue()
+    documents_jobs.expire_overdue()
     db.session.refresh(invoice)
     assert invoice.state == (InvoiceState.EXPIRED if expired else InvoiceState.BOOKED)
 
@@ -89,7 +91,7 @@ def test_a_reminder_is_owed_from_its_local_day(app, clock, at, owed):
         state=InvoiceState.EXPIRED,
     )
     clock.set(at)  # 23:30 / 00:30 on the 7th / 8th in Brussels; the 7th in UTC both times
-    jobs.send_reminders()
+    mail_jobs.send_reminders()
     keys = db.session.scalars(db.select(DocumentMail.key).filter_by(invoice_id=invoice.id)).all()
     assert keys == (["reminder:7"] if owed else [])
 
@@ -111,7 +113,7 @@ def test_a_run_made_half_past_midnight_collects_after_the_local_today(app, clock
 
     today = core_clock.local_today()
     run = collection_runs.create_run(
-        clients.document_store(app), today, today + timedelta(days=7), "CORE", "test"
+        runtime_setup.document_store(app), today, today + timedelta(days=7), "CORE", "test"
     )
 
     [collection] = run.collections

@@ -10,10 +10,10 @@ import pytest
 import requests
 import responses
 
-from collector import clients
 from collector.documents import callback_endpoints, callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
 
@@ -34,7 +34,7 @@ def stored_endpoints() -> list[CallbackEndpoint]:
 
 @pytest.fixture
 def erp(app):
-    endpoint, _ = callback_endpoints.add_endpoint(URL, "ERP", None, clients.cipher(app))
+    endpoint, _ = callback_endpoints.add_endpoint(URL, "ERP", None, runtime_setup.cipher(app))
     return endpoint
 
 
@@ -47,7 +47,7 @@ def failed_delivery(app, invoice) -> CallbackDelivery:
     row = db.session.scalars(db.select(CallbackDelivery)).one()
     with responses.RequestsMock() as receiver:
         receiver.post(URL, status=500, body="boom")
-        callbacks.deliver(requests.Session(), clients.cipher(app), row.id, NOW)
+        callbacks.deliver(requests.Session(), runtime_setup.cipher(app), row.id, NOW)
     row.status, row.next_attempt_at = CallbackStatus.FAILED, None
     db.session.commit()
     return row
@@ -110,7 +110,7 @@ def test_adding_shows_the_secret_once(app, admin_client):
 
     [endpoint] = stored_endpoints()
     assert (endpoint.url, endpoint.description, endpoint.active) == (URL, "ERP", True)
-    assert clients.cipher(app).decrypt(endpoint.secret_enc) == secret
+    assert runtime_setup.cipher(app).decrypt(endpoint.secret_enc) == secret
     for path in (f"{BASE}/", f"{BASE}/{endpoint.id}"):
         assert secret not in admin_client.get(path).get_data(as_text=True)
 
@@ -156,12 +156,12 @@ def test_the_description_can_be_changed(admin_client, erp):
 
 
 def test_rotating_shows_the_new_secret_once(app, admin_client, erp):
-    old = clients.cipher(app).decrypt(erp.secret_enc)
+    old = runtime_setup.cipher(app).decrypt(erp.secret_enc)
     response = post_form(admin_client, f"{BASE}/{erp.id}/rotate")
     [secret] = SECRET.findall(response.get_data(as_text=True))
     assert response.headers["Cache-Control"] == "no-store"
     assert secret != old
-    assert clients.cipher(app).decrypt(stored_endpoints()[0].secret_enc) == secret
+    assert runtime_setup.cipher(app).decrypt(stored_endpoints()[0].secret_enc) == secret
 
 
 def test_deleting_removes_the_endpoint_and_its_log(app, admin_client, erp):

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from collector import clients, jobs
 from collector.accounts import creditor
 from collector.core.clock import local_today
 from collector.direct_debit import collection_runs
@@ -16,7 +15,10 @@ from collector.documents.models import DocumentKind, Invoice, InvoiceState
 from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
+from collector.mail import jobs as mail_jobs
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.models import ImportSource
 from tests.e2e import conftest as e2e
 from tests.support import sepa
@@ -37,7 +39,7 @@ def sandbox_config():
 
 def invite(invoice_ids: list[int]) -> None:
     customer_mail.request_invitations(invoice_ids, actor="test")
-    jobs.deliver_mail()
+    mail_jobs.deliver_mail()
 
 
 def test_a_run_over_sandbox_data_is_frst_first_and_rcur_after(tl_app, connection, smtp_server):
@@ -57,7 +59,7 @@ def test_a_run_over_sandbox_data_is_frst_first_and_rcur_after(tl_app, connection
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
-    jobs.run_import(imp.id)
+    teamleader_jobs.run_import(imp.id)
 
     owed = db.session.scalars(
         db.select(Invoice)
@@ -74,7 +76,7 @@ def test_a_run_over_sandbox_data_is_frst_first_and_rcur_after(tl_app, connection
     assert len(smtp_server.messages) == len(owed)
     assert all("SEPA" in m.get_body(("plain",)).get_content() for m in smtp_server.messages)
 
-    store = clients.document_store(tl_app)
+    store = runtime_setup.document_store(tl_app)
     until = today + timedelta(days=90)
     first = collection_runs.create_run(store, today, until, "CORE", "test")
     content = collection_runs.file(first, store)

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from collector import clients
 from collector.accounts import creditor
 from collector.core.clock import local_today
 from collector.direct_debit import collection_runs
@@ -18,6 +17,7 @@ from collector.direct_debit import debits as direct_debit
 from collector.direct_debit.models import CollectionRun, CollectionRunStatus
 from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from tests.conftest import csrf_token
 from tests.support.factories import make_announcement, make_invoice, make_mandate
 
@@ -70,7 +70,7 @@ def create(client, **data):
 
 def made_run(app) -> CollectionRun:
     today = local_today()
-    store = clients.document_store(app)
+    store = runtime_setup.document_store(app)
     return collection_runs.create_run(store, today, today + timedelta(days=7), "CORE", "test")
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collector import clients
 from collector.documents.models import DocumentMail, DocumentMailStatus, InvoiceState
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
 from collector.teamleader import pdfs
 from tests.conftest import csrf_token
@@ -21,7 +21,7 @@ AT = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 def with_pdf(app, invoice):
-    pdfs.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", AT)
+    pdfs.store_pdf(invoice, runtime_setup.document_store(app).put(PDF), len(PDF), "test", AT)
     db.session.commit()
     return invoice
 

@@ -11,7 +11,6 @@ import pytest
 import responses
 import sqlalchemy as sa
 
-from collector import clients
 from collector.core.columns import utcnow
 from collector.exact.models import (
     BookingStatus,
@@ -22,6 +21,7 @@ from collector.exact.models import (
     SyncTrigger,
 )
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
 from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import csrf_token
@@ -93,7 +93,7 @@ CHOICES = {
 
 def make_connection(app, **overrides) -> ExactConnection:
     """A stored connection as complete_connect and choose_division leave it."""
-    cipher = clients.cipher(app)
+    cipher = runtime_setup.cipher(app)
     now = utcnow()
     values = {
         "country": "be",
@@ -354,7 +354,7 @@ def test_with_teamleader_connected_its_vat_rates_are_read_too(ex_app, admin_clie
         ex_app, division=None, division_name=None, choices={"divisions": CHOICES["divisions"]}
     )
     teamleader = make_teamleader()
-    cipher = clients.cipher(ex_app)
+    cipher = runtime_setup.cipher(ex_app)
     teamleader.access_token_enc = cipher.encrypt("tl-access")
     teamleader.refresh_token_enc = cipher.encrypt("tl-refresh")
     teamleader.access_expires_at = utcnow() + timedelta(hours=1)

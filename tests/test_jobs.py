@@ -6,12 +6,19 @@ from datetime import timedelta
 import pytest
 from rq import SimpleWorker
 
-from collector import create_app, jobs
+from collector import create_app
 from collector.core.columns import utcnow
 from collector.extensions import db
+from collector.runtime import jobs as runtime_jobs
 from collector.runtime.models import JobRun, JobStatus
-from collector.runtime.queue import QUEUES, InlineScheduler, bind_job_class, tracked
-from collector.schedule import Periodic
+from collector.runtime.queue import (
+    QUEUES,
+    AppJob,
+    InlineScheduler,
+    Periodic,
+    bind_job_class,
+    tracked,
+)
 from tests.conftest import app_config
 
 
@@ -35,7 +42,7 @@ def test_job_runs_on_rq_and_records_its_outcome(app, redis_conn):
     old_run("recent", days=1)
     assert app.extensions["jobs"].backend.name == "rq"
 
-    run = app.extensions["jobs"].enqueue(jobs.prune_job_runs, 90, queue="low")
+    run = app.extensions["jobs"].enqueue(runtime_jobs.prune_job_runs, 90, queue="low")
     assert run.status == JobStatus.QUEUED
     assert redis_conn.llen("rq:queue:low") == 1
     drain(app, redis_conn)
@@ -71,14 +78,14 @@ def test_cron_enqueued_job_creates_its_own_run(app, redis_conn):
     # rq cron enqueues the function itself, with no JobRun written beforehand.
     from rq import Queue
 
-    Queue("low", connection=redis_conn).enqueue(jobs.prune_job_runs, job_id="cron-1")
+    Queue("low", connection=redis_conn).enqueue(runtime_jobs.prune_job_runs, job_id="cron-1")
     drain(app, redis_conn)
     run = db.session.scalars(db.select(JobRun).filter_by(job_id="cron-1")).one()
     assert run.status == JobStatus.FINISHED and run.name == "prune_job_runs"
 
 
 def test_bad_job_arguments_fail_cleanly(app, redis_conn):
-    run = app.extensions["jobs"].enqueue(jobs.prune_job_runs, 0)
+    run = app.extensions["jobs"].enqueue(runtime_jobs.prune_job_runs, 0)
     drain(app, redis_conn)
     db.session.expire_all()
     run = db.session.scalars(db.select(JobRun).filter_by(job_id=run.job_id)).one()
@@ -88,7 +95,7 @@ def test_bad_job_arguments_fail_cleanly(app, redis_conn):
 
 def test_unknown_queue_is_refused(app):
     with pytest.raises(ValueError, match="unknown queue"):
-        app.extensions["jobs"].enqueue(jobs.prune_job_runs, queue="urgent")
+        app.extensions["jobs"].enqueue(runtime_jobs.prune_job_runs, queue="urgent")
     assert db.session.scalars(db.select(JobRun)).all() == []
 
 
@@ -111,7 +118,7 @@ def test_without_redis_jobs_run_in_process(app, app_without_redis):
     assert app_without_redis.extensions["jobs"].backend.name == "inline"
     old_run("old")
     with app_without_redis.app_context():
-        run = app_without_redis.extensions["jobs"].enqueue(jobs.prune_job_runs, 90)
+        run = app_without_redis.extensions["jobs"].enqueue(runtime_jobs.prune_job_runs, 90)
         job_id = run.job_id
 
     def finished():
@@ -126,7 +133,7 @@ def test_without_redis_jobs_run_in_process(app, app_without_redis):
 def test_inline_scheduler_enqueues_what_is_due(app, redis_conn):
     now = utcnow()
     clock = [now]
-    schedule = (Periodic(jobs.prune_job_runs, "low", interval=60),)
+    schedule = (Periodic(runtime_jobs.prune_job_runs, "low", interval=60),)
     scheduler = InlineScheduler(app, schedule, clock=lambda: clock[0])
     assert scheduler.run_due() == []
     clock[0] = now + timedelta(seconds=61)
@@ -144,3 +151,9 @@ def test_production_never_falls_back_to_in_process(tmp_root, app):
         REDIS_URL="redis://127.0.0.1:1/0",
     )
     assert create_app(config).extensions["jobs"].backend.name == "rq"
+
+
+def test_workers_without_a_bound_app_make_theirs_with_the_factory():
+    # ``rq worker --job-class collector.runtime.queue.AppJob``: importing the module
+    # imports the ``collector`` package first, which hands over its factory.
+    assert AppJob.app_factory is create_app

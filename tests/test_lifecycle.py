@@ -158,9 +158,11 @@ def test_collections_go_pending_and_back_when_they_fail(app):
 
 
 def test_every_state_change_owes_each_callback_url_one_delivery(app, admin):
-    from collector import clients
+    from collector.runtime import setup as runtime_setup
 
-    callback_endpoints.add_endpoint("https://erp.example/hooks", "ERP", admin, clients.cipher(app))
+    callback_endpoints.add_endpoint(
+        "https://erp.example/hooks", "ERP", admin, runtime_setup.cipher(app)
+    )
     invoice = make_invoice()
     pay(invoice, "121.00")
     [delivery] = db.session.scalars(db.select(CallbackDelivery)).all()

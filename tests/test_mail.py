@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from collector import clients
 from collector.extensions import db
+from collector.mail import setup as mail_setup
 from collector.mail.models import MailMessage, MailStatus
 from collector.mail.sending import send_mail
 from collector.mail.smtp import MailError, SinkMailer, SmtpMailer, build_message
@@ -80,10 +80,10 @@ def test_text_only_message_is_not_multipart(smtp_server):
 
 def test_sink_stores_and_sends_nothing(app, smtp_server, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_HOST", "")
-    mailer = clients.mailer(app)
+    mailer = mail_setup.mailer(app)
     assert isinstance(mailer, SinkMailer)
 
-    send(mailer, sender=clients.mail_sender(app))
+    send(mailer, sender=mail_setup.sender(app))
 
     [stored] = stored_rows()
     assert (stored.status, stored.attempts, stored.error) == (MailStatus.STORED, 1, None)
@@ -101,7 +101,7 @@ def test_configured_host_sends_over_smtp(app, smtp_server, monkeypatch):
     }.items():
         monkeypatch.setitem(app.config, key, value)
 
-    row = send(clients.mailer(app), sender=clients.mail_sender(app))
+    row = send(mail_setup.mailer(app), sender=mail_setup.sender(app))
 
     assert row.status == MailStatus.SENT
     [message] = smtp_server.messages

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from rq import SimpleWorker
 
-from collector import jobs
 from collector.core.clock import local_today
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
+from collector.direct_debit import jobs as direct_debit_jobs
 from collector.direct_debit import mandates
 from collector.direct_debit.mandate_csv import clean_cell, parse_date
 from collector.direct_debit.models import Mandate, MandateStatus
@@ -238,7 +238,7 @@ def test_the_daily_lapse_job_runs_on_rq(app, redis_conn):
     old = make_mandate(signed_on=today - relativedelta(months=37))
     young = make_mandate(signed_on=today - relativedelta(months=35))
 
-    run = app.extensions["jobs"].enqueue(jobs.lapse_mandates, queue="low")
+    run = app.extensions["jobs"].enqueue(direct_debit_jobs.lapse_mandates, queue="low")
     SimpleWorker(QUEUES, connection=redis_conn, job_class=bind_job_class(app)).work(burst=True)
 
     db.session.expire_all()
@@ -248,5 +248,5 @@ def test_the_daily_lapse_job_runs_on_rq(app, redis_conn):
         MandateStatus.LAPSED,
         MandateStatus.ACTIVE,
     )
-    [entry] = [p for p in SCHEDULE if p.func is jobs.lapse_mandates]
+    [entry] = [p for p in SCHEDULE if p.func is direct_debit_jobs.lapse_mandates]
     assert (entry.queue, entry.cron) == ("low", "20 0 * * *")

@@ -14,14 +14,15 @@ import pytest
 import responses
 from flask import render_template
 
-from collector import clients
 from collector.accounts import creditor
 from collector.core.columns import utcnow
 from collector.documents.models import DocumentKind, InvoiceState
 from collector.documents.references import reference_for_id
 from collector.extensions import db
 from collector.payments import page as payment_page
+from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import pdfs
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice, make_profile
@@ -274,7 +275,7 @@ def test_the_page_lets_pay_online_redirect_to_the_checkout(app, client, provider
 
 def test_the_pdf_keeps_its_own_policy(app, client):
     invoice = make_invoice()
-    pdfs.store_pdf(invoice, clients.document_store(app).put(PDF), len(PDF), "test", utcnow())
+    pdfs.store_pdf(invoice, runtime_setup.document_store(app).put(PDF), len(PDF), "test", utcnow())
     db.session.commit()
     response = client.get(f"/pay/{invoice.payment_token}/document.pdf")
     assert response.status_code == 200
@@ -305,7 +306,7 @@ def test_pay_online_redirects_to_the_providers_checkout(app, client, provider):
     sent = json.loads(provider.calls[0].request.body)
     assert sent["amount"] == {"currency": "EUR", "value": "121.00"}
     assert sent["redirectUrl"] == f"{PUBLIC}/pay/{invoice.payment_token}/return"
-    assert sent["webhookUrl"] == clients.provider_webhook_url(app)
+    assert sent["webhookUrl"] == payments_setup.webhook_url(app)
     assert db.session.scalar(db.select(OnlinePayment.provider_id)) == "tr_abc"
 
 

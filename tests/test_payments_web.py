@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from collector import clients
 from collector.core.columns import utcnow
 from collector.documents import callback_endpoints, callbacks, ledger
 from collector.documents.models import (
@@ -28,6 +27,7 @@ from collector.documents.models import (
 )
 from collector.extensions import db
 from collector.payments.models import OnlinePayment
+from collector.runtime import setup as runtime_setup
 from collector.teamleader.models import SyncStatus, TeamleaderSync
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice
@@ -287,7 +287,7 @@ def problems(app):
     """One of each: a sync Teamleader refused, a callback given up on, a failed email."""
     refused = make_invoice(number="2026/0101")
     sync = sync_row(refused, SyncStatus.FAILED, "Teamleader: payment_method_id is invalid")
-    endpoint, _ = callback_endpoints.add_endpoint(HOOK, "ERP", None, clients.cipher(app))
+    endpoint, _ = callback_endpoints.add_endpoint(HOOK, "ERP", None, runtime_setup.cipher(app))
     called = make_invoice(number="2026/0102")
     callbacks.queue_state_change(
         called, previous="BOOKED", state="PAID", reason="paid", actor="t", occurred_at=utcnow()

@@ -18,13 +18,14 @@ from rq import SimpleWorker
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from collector import clients, jobs
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.documents import callback_endpoints, callbacks
+from collector.documents import jobs as documents_jobs
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
 from collector.runtime import doorbell
+from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
 from collector.runtime.queue import QUEUES, bind_job_class
 from collector.schedule import SCHEDULE
@@ -37,7 +38,7 @@ SCHEME = "Use an http:// or https:// address."
 
 @pytest.fixture
 def cipher(app):
-    return clients.cipher(app)
+    return runtime_setup.cipher(app)
 
 
 @pytest.fixture
@@ -550,6 +551,6 @@ def test_the_doorbell_job_delivers_through_rq(app, redis_conn, cipher, live_rece
 
 
 def test_the_sweep_runs_every_minute(app):
-    [sweep] = [p for p in SCHEDULE if p.func is jobs.deliver_callbacks]
+    [sweep] = [p for p in SCHEDULE if p.func is documents_jobs.deliver_callbacks]
     assert (sweep.queue, sweep.interval) == ("default", 60)
-    assert jobs.DELIVERERS[doorbell.CALLBACKS] is jobs.deliver_callbacks
+    assert doorbell.DELIVERERS[doorbell.CALLBACKS] is documents_jobs.deliver_callbacks

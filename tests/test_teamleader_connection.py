@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from collector import clients
 from collector.accounts import company
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import connection as tl
 from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import csrf_token
@@ -79,7 +79,7 @@ def test_connect_stores_encrypted_tokens_and_registers_webhooks(tl_app, admin_cl
     assert connection.status == ConnectionStatus.CONNECTED
     assert token_body["access_token"] not in connection.access_token_enc
     assert token_body["refresh_token"] not in connection.refresh_token_enc
-    cipher = clients.cipher(tl_app)
+    cipher = runtime_setup.cipher(tl_app)
     assert cipher.decrypt(connection.refresh_token_enc) == token_body["refresh_token"]
     assert connection.departments and connection.import_department_ids
     assert connection.payment_methods == [

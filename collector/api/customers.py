@@ -11,5 +11,5 @@ schema = CustomerSchema()
 
 @bp.get("/customers")
 def list_customers():
-    result = customers.search_customers(**customers.parse_query(request.args))
+    result = customers.search_customers(request.args)
     return paged(result, schema)

@@ -2,11 +2,11 @@
 
 from flask import jsonify, url_for
 
-from collector import jobs
 from collector.api import bp, json_body
 from collector.api.schemas import ImportRequestSchema, ImportSchema
 from collector.extensions import db
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.models import DocumentImport, ImportSource
 
 request_schema = ImportRequestSchema()
@@ -17,7 +17,7 @@ schema = ImportSchema()
 def start_import():
     data = request_schema.load(json_body())
     imp = imports.create_import(ImportSource.API, **data)
-    jobs.start_import(imp)
+    teamleader_jobs.start_import(imp)
     response = jsonify(data=schema.dump(imp))
     response.headers["Location"] = url_for("api.get_import", import_id=imp.id)
     return response, 202

@@ -1,9 +1,11 @@
-"""Column types shared by the models: aware UTC datetimes and money."""
+"""Column types shared by the models (aware UTC datetimes, money, string enums), and
+what the outbox tables share."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
 
 from collector.core import clock
 from collector.core.money import CENT, cents  # noqa: F401  (CENT re-exported)
@@ -77,3 +79,23 @@ def enum_type(enum_cls) -> sa.Enum:
         length=16,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+class OutboxRow:
+    """What the outbox tables share (``callback_delivery``, ``teamleader_sync``): a row is
+    tried from ``next_attempt_at`` (None: at once) and held by one worker until
+    ``lease_until``; the sweep finds the open ones by their (status, next attempt)."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (sa.Index(f"ix_{cls.__tablename__}_status_next", "status", "next_attempt_at"),)
+
+    @classmethod
+    def attempt_due(cls, now: datetime):
+        """The condition "its next attempt may be made at ``now``"."""
+        return sa.or_(cls.next_attempt_at.is_(None), cls.next_attempt_at <= now)
+
+    @classmethod
+    def unleased(cls, now: datetime):
+        """The condition "no live worker holds it at ``now``"."""
+        return sa.or_(cls.lease_until.is_(None), cls.lease_until < now)

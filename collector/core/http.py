@@ -1,22 +1,19 @@
 """One HTTP transport for every API client (Teamleader, Exact Online, the payment provider).
 
-A client says what to send (a ``Call``); the ``Transport`` sends it from one session with the
-base URL, default headers, a timeout and the token source's bearer token, counts it, and
-retries it by one policy:
+A client says what to send (a ``Call``); the ``Transport`` sends it with the base URL, default
+headers, a timeout and the token source's bearer token, counts it, and retries it by one policy:
 
-- a connection that was never made (refused, no route, unknown host, connect timeout) reached
-  nobody: any call may be sent again;
-- a read timeout, an answer broken off, or a 5xx may have reached the server: only a call
-  that is idempotent, or carries an idempotency key, is sent again; any other is raised as
-  ``Unavailable`` with ``maybe_applied`` set, so the caller looks before it writes again;
-- those retries wait an exponential, capped, jittered backoff, at most ``max_retries`` times;
-- a 401 asks the token source for a fresh token once;
-- a 429 waits as long as the client's ``rate_limit_wait`` says (by default it is raised);
-- every other error is raised at once.
+- a connection never made (refused, no route, unknown host, connect timeout) reached nobody:
+  any call may be sent again;
+- after a read timeout, a broken answer or a 5xx the call may have arrived: only an idempotent
+  call, or one with an idempotency key, is sent again; any other is raised as ``Unavailable``
+  with ``maybe_applied`` set, so the caller looks before it writes again;
+- those retries wait an exponential, capped, jittered backoff, ``max_retries`` times at most;
+- a 401 asks the token source for a fresh token once; a 429 waits as long as the client's
+  ``rate_limit_wait`` says (by default it is raised); any other error is raised at once.
 
-Errors are typed. Each client has a base class deriving from ``HttpError``, and each of its
-classes derives from that base and from one kind here (``AuthError``, ``RateLimited``,
-``Unavailable``, …): callers catch the client's ``Unavailable``, or any ``Unavailable``. No Flask.
+Each client's errors derive from its own base (an ``HttpError``) and from one kind here
+(``AuthError``, ``RateLimited``, ``Unavailable``, …). No Flask.
 """
 
 from __future__ import annotations
@@ -58,11 +55,10 @@ NETWORK_ERRORS = (
 class HttpError(Exception):
     """Base of every API client's errors: a call failed.
 
-    ``status`` is the HTTP status (None: no answer came), ``code`` the upstream's
-    machine-readable reason where it gives one, ``endpoint`` the call that failed, and
-    ``retryable`` whether the same request may succeed later unchanged. Keyword arguments
-    are passed along cooperatively (each class keeps its own), so a client's class can
-    derive from its client's base and from one of the kinds below.
+    ``status`` is the HTTP status (None: no answer), ``code`` the upstream's machine-readable
+    reason if it gives one, ``endpoint`` the call; ``retryable``: the same request may succeed
+    later. Each class keeps its own keyword arguments and passes the rest on, so a client's
+    class can derive from its client's base and from a kind below.
     """
 
     retryable = False
@@ -109,12 +105,9 @@ class RateLimited(HttpError):
 
 
 class Unavailable(HttpError):
-    """No usable answer: a network error, a timeout or a 5xx; worth trying again later.
-
-    ``maybe_applied`` is True when a call that is not idempotent may have reached the
-    server before the answer was lost: look it up before sending it again, unless it
-    carries an idempotency key.
-    """
+    """No usable answer (a network error, a timeout, a 5xx): worth trying again later.
+    ``maybe_applied``: a call that is not idempotent may have been applied; look before
+    sending it again, unless it carries an idempotency key."""
 
     retryable = True
 
@@ -172,13 +165,10 @@ class ErrorTypes:
 
 @dataclass(frozen=True)
 class Call:
-    """One request as a client means it.
-
-    ``endpoint`` names it in ``Transport.calls`` and in errors. ``body`` goes out as JSON,
-    ``data`` as it is. ``idempotent`` defaults to what the method promises (an RPC API that
-    reads through POST says so per call). An ``idempotency_key`` makes the upstream answer
-    a repeated write with the first one's answer, so such a call may be repeated too.
-    """
+    """One request as a client means it: ``endpoint`` names it in ``Transport.calls`` and
+    in errors; ``body`` goes out as JSON, ``data`` as it is. ``idempotent`` defaults to what
+    the method promises (an RPC API that reads through POST says so per call); with an
+    ``idempotency_key`` the upstream answers a repeat with the first answer."""
 
     method: str
     endpoint: str
@@ -198,12 +188,9 @@ class Call:
 
 
 def may_have_arrived(exc: Exception) -> bool:
-    """Whether a request that failed with ``exc`` may have reached the server.
-
-    Only a connection that was never made surely did not: a connect timeout, or a refused,
-    unroutable or unresolvable host (urllib3's NewConnectionError inside requests'
-    ConnectionError). A read timeout or a connection broken mid-answer may have been applied.
-    """
+    """Whether a request that failed with ``exc`` may have reached the server: only a
+    connection never made surely did not (a connect timeout; a refused, unroutable or
+    unknown host: urllib3's NewConnectionError inside requests' ConnectionError)."""
     if isinstance(exc, requests.ConnectTimeout):
         return False
     if isinstance(exc, requests.ConnectionError) and exc.args:
@@ -265,12 +252,9 @@ class Limiter(Protocol):
 
 class Transport:
     """Sends one client's calls and counts them per endpoint in ``calls`` (retries and pages
-    included: what upstream rate limits count).
-
-    A client whose upstream has more to say subclasses it: ``observe`` reads the rate-limit
-    headers of every answer, ``rate_limit_wait`` decides how long a 429 waits, ``decode``
-    reads a 2xx body.
-    """
+    included: what upstream rate limits count). A client subclasses it for what is its own:
+    ``observe`` reads the rate-limit headers of every answer, ``rate_limit_wait`` says how
+    long a 429 waits, ``decode`` reads a 2xx body."""
 
     def __init__(
         self,

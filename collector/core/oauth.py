@@ -5,9 +5,9 @@ a single-use ``code``, traded at the token endpoint for a token pair. Refresh to
 use on both services: every refresh returns a new pair and the old refresh token is dead, so a
 refresh is never retried and is serialised per connection by whoever stores the pair.
 
-What differs between the services is data on a subclass of ``OAuth2Client`` (paths, the default
-lifetime, how long before expiry to refresh, whether a token not yet due may be refreshed) and
-the typed errors of each client. No Flask, no database.
+What differs between the services is data on a subclass of ``OAuth2Client``: its paths, its
+``TokenRules`` (the default lifetime, how long before expiry to refresh, whether a token not yet
+due may be refreshed) and the typed errors of its client. No Flask, no database.
 """
 
 from __future__ import annotations
@@ -43,12 +43,22 @@ class ConnectionStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class TokenRules:
+    """How one service's access tokens age, as data."""
+
+    expires_in: int  # seconds, when the token answer names no lifetime
+    refresh_margin: timedelta  # refresh once fewer than this remain before expiry
+    # May a token that is not yet due be refreshed (after the service refused it)?
+    refreshes_early: bool
+
+
+@dataclass(frozen=True)
 class TokenPair:
     """Tokens from a token endpoint, with one expiry rule for every service.
 
     ``expires_at = issued_at + expires_in``: the moment the service stops accepting the access
     token. ``refresh_margin`` is how long before that the pair is due for a refresh; each
-    service gives its own (``OAuth2Client.refresh_margin``).
+    service gives its own (``TokenRules.refresh_margin``).
     """
 
     access_token: str = field(repr=False)
@@ -117,12 +127,9 @@ class OAuth2Client:
     service: ClassVar[str]  # the name people know the service by
     authorize_path: ClassVar[str]
     token_path: ClassVar[str]
-    default_expires_in: ClassVar[int]  # seconds, when the answer names none
-    refresh_margin: ClassVar[timedelta]  # refresh once fewer than this remain
-    # May a token that is not yet due be refreshed (after the service refused it)?
-    refreshes_early: ClassVar[bool]
-    token_headers: ClassVar[Mapping[str, str]] = {}
+    rules: ClassVar[TokenRules]
     errors: ClassVar[ClientErrors]
+    token_headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -207,13 +214,13 @@ class OAuth2Client:
         try:
             body = json.loads(response.content)
             # Exact sends expires_in as a string ("600"), Teamleader as a number.
-            expires_in = int(body.get("expires_in") or self.default_expires_in)
+            expires_in = int(body.get("expires_in") or self.rules.expires_in)
             return TokenPair.issued(
                 _text(body["access_token"]),
                 _text(body["refresh_token"]),
                 issued_at,
                 expires_in,
-                self.refresh_margin,
+                self.rules.refresh_margin,
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             raise self.errors.malformed(

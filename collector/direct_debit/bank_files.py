@@ -36,6 +36,7 @@ from collector.direct_debit.models import (
     CollectionRun,
 )
 from collector.extensions import db
+from collector.runtime.listing import latest
 
 KINDS = {"camt.053": BankFileKind.CAMT053, "camt.054": BankFileKind.CAMT054}
 
@@ -208,7 +209,7 @@ def _reject(applying: Applying, collection: Collection, code: str | None) -> Non
 
 def recent(limit: int = 100) -> list[BankFile]:
     """The latest uploaded files, newest first."""
-    return list(db.session.scalars(sa.select(BankFile).order_by(BankFile.id.desc()).limit(limit)))
+    return latest(BankFile, limit)
 
 
 def counts_of(bank_file: BankFile) -> list[tuple[str, int]]:

@@ -12,6 +12,7 @@ from stdnum.be import ogm_vcs
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, required_reason
+from collector.core.locking import for_update
 from collector.direct_debit.collection_outcomes import booked_at
 from collector.direct_debit.models import BankTransaction, BankTransactionStatus
 from collector.documents import ledger, references
@@ -120,12 +121,7 @@ def dismiss(tx: BankTransaction, reason: str, actor: str) -> None:
 def _still_unmatched(tx: BankTransaction) -> None:
     """Lock ``tx`` and read it afresh: two admins acting on it at once act one after the
     other, and the second is told what the first did."""
-    db.session.execute(
-        sa.select(BankTransaction)
-        .where(BankTransaction.id == tx.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    db.session.execute(for_update(BankTransaction, BankTransaction.id == tx.id))
     if tx.status != BankTransactionStatus.UNMATCHED:
         raise Conflict(f"This transaction is {tx.status.value} already.")
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from collector.accounts.models import Creditor
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
+from collector.core.locking import for_update
 from collector.core.storage import DocumentStore
 from collector.direct_debit import debits as direct_debit
 from collector.direct_debit.collection_preview import Candidate, creditor_problem, preview
@@ -41,6 +42,7 @@ from collector.documents import ledger
 from collector.documents.models import Invoice
 from collector.documents.references import structured_reference
 from collector.extensions import db
+from collector.runtime.listing import latest
 
 ZERO = Decimal("0.00")
 MAX_REASON = 300
@@ -154,13 +156,8 @@ def _start_reason(run: CollectionRun, collection: Collection) -> str:
 
 
 def _lock_mandates(ids: Iterable[int]) -> dict[int, Mandate]:
-    query = (
-        sa.select(Mandate)
-        .where(Mandate.id.in_(set(ids)))
-        .order_by(Mandate.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    # In id order: two runs locking the same mandates cannot deadlock.
+    query = for_update(Mandate, Mandate.id.in_(set(ids))).order_by(Mandate.id)
     return {mandate.id: mandate for mandate in db.session.scalars(query)}
 
 
@@ -245,13 +242,7 @@ def cancel(run: CollectionRun, reason: str, actor: str, today: date) -> Collecti
 
 
 def _lock_run(run_id: int) -> CollectionRun:
-    query = (
-        sa.select(CollectionRun)
-        .where(CollectionRun.id == run_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(query).one()
+    return db.session.scalars(for_update(CollectionRun, CollectionRun.id == run_id)).one()
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -271,8 +262,7 @@ def file_name(run: CollectionRun) -> str:
 
 def recent_runs(limit: int = 100) -> list[CollectionRun]:
     """The latest runs, newest first."""
-    query = sa.select(CollectionRun).order_by(CollectionRun.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return latest(CollectionRun, limit)
 
 
 def collections_of(run: CollectionRun) -> list[Collection]:

@@ -23,16 +23,6 @@ CHUNK_ROWS = 1000
 PROBLEMS_KEPT = 500
 
 
-class QuietProgress:
-    """What ``check`` reports while it runs; the job passes one that updates its JobRun."""
-
-    def total(self, total: int) -> None: ...
-
-    def advance(self, step: int = 1, **counts: int) -> None: ...
-
-    def say(self, message: str) -> None: ...
-
-
 @dataclass
 class Tally:
     """What a pass over the file found."""

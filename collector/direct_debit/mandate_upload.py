@@ -28,10 +28,12 @@ from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import ContentTooLarge, DocumentStore
 from collector.direct_debit.mandate_csv import COLUMNS
-from collector.direct_debit.mandate_scan import QuietProgress, Tally, scan
+from collector.direct_debit.mandate_scan import Tally, scan
 from collector.direct_debit.models import Mandate, MandateUpload, MandateUploadStatus
 from collector.extensions import db
+from collector.runtime.listing import latest
 from collector.runtime.models import JobRun
+from collector.runtime.queue import QuietProgress
 
 # 100,000 rows of the customers export, every column filled, are about 25 MB.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -173,8 +175,7 @@ def get_upload(upload_id: int) -> MandateUpload:
 
 def recent_uploads(limit: int = 20) -> list[MandateUpload]:
     """The latest uploads, newest first."""
-    query = sa.select(MandateUpload).order_by(MandateUpload.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return latest(MandateUpload, limit)
 
 
 def earlier_uploads(upload: MandateUpload) -> list[MandateUpload]:

@@ -31,12 +31,11 @@ from collector.direct_debit.models import (
 from collector.documents.models import Customer
 from collector.extensions import db
 from collector.runtime.listing import (
-    DEFAULT_PER_PAGE,
     Page,
     PageArgsSchema,
-    contains,
-    load_args,
     paginate,
+    search_args,
+    text_match,
 )
 
 REFERENCE_LENGTH = 35
@@ -231,32 +230,16 @@ class MandateQueryArgsSchema(PageArgsSchema):
     q = fields.String(validate=validate.Length(max=100))
 
 
-def parse_query(args: Mapping[str, str]) -> dict:
-    """Query-string ``args`` as keyword arguments for ``search_mandates``."""
-    data = load_args(MandateQueryArgsSchema(), args)
-    return {"status": None, "q": None, **data}
-
-
-def search_mandates(
-    status: str | None = None,
-    q: str | None = None,
-    page: int = 1,
-    per_page: int = DEFAULT_PER_PAGE,
-) -> Page:
-    """One page of mandates, newest first, by status and by a text in the reference or
-    the customer's name or number."""
-    conditions = []
-    if status:
-        conditions.append(Mandate.status == MandateStatus(status))
-    if q and q.strip():
-        pattern = contains(q.strip())
-        conditions.append(
-            sa.or_(
-                Mandate.reference.ilike(pattern, escape="\\"),
-                Customer.name.ilike(pattern, escape="\\"),
-                Customer.customer_number.ilike(pattern, escape="\\"),
-            )
-        )
+def search_mandates(args: Mapping[str, str]) -> Page:
+    """One page of mandates, newest first, as the query-string ``args`` ask: the
+    ``status``, ``q`` in the reference or the customer's name or number; raises
+    ``Invalid`` per argument."""
+    wanted = search_args(MandateQueryArgsSchema(), args)
+    status = wanted["status"]
+    conditions = [Mandate.status == MandateStatus(status)] if status else []
+    conditions += text_match(
+        wanted["q"], Mandate.reference, Customer.name, Customer.customer_number
+    )
     query = (
         sa.select(Mandate)
         .join(Customer, Mandate.customer_id == Customer.id)
@@ -269,7 +252,7 @@ def search_mandates(
         .join(Customer, Mandate.customer_id == Customer.id)
         .where(*conditions)
     )
-    return paginate(query, count, page, per_page)
+    return paginate(query, count, wanted["page"], wanted["per_page"])
 
 
 def get_mandate(mandate_id: int) -> Mandate:

@@ -148,8 +148,8 @@ def _deliverable(now: datetime):
     active = sa.select(CallbackEndpoint.id).where(CallbackEndpoint.active.is_(True))
     return sa.and_(
         CallbackDelivery.status.in_(OPEN),
-        sa.or_(CallbackDelivery.next_attempt_at.is_(None), CallbackDelivery.next_attempt_at <= now),
-        sa.or_(CallbackDelivery.lease_until.is_(None), CallbackDelivery.lease_until < now),
+        CallbackDelivery.attempt_due(now),
+        CallbackDelivery.unleased(now),
         CallbackDelivery.endpoint_id.in_(active),
     )
 

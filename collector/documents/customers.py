@@ -15,13 +15,12 @@ from collector.core.errors import Invalid, NotFound
 from collector.documents.models import Customer, Profile
 from collector.extensions import db
 from collector.runtime.listing import (
-    DEFAULT_PER_PAGE,
     ROW_ID,
     Page,
     PageArgsSchema,
-    contains,
-    load_args,
     paginate,
+    search_args,
+    text_match,
 )
 
 # Everything else comes from Teamleader and is overwritten by the next import.
@@ -57,20 +56,16 @@ class CustomerQueryArgsSchema(PageArgsSchema):
 
 
 def parse_query(args: Mapping[str, str]) -> dict:
-    """Query-string ``args`` as keyword arguments for ``search_customers``
-    (``q``, ``profile_id``, ``page``, ``per_page``); raises ``Invalid`` per argument."""
-    data = load_args(CustomerQueryArgsSchema(), args)
-    return {"q": None, "profile_id": None, **data}
+    """Query-string ``args`` as the customer filters (``q``, ``profile_id``, ``page``,
+    ``per_page``, None when not given); raises ``Invalid`` per argument."""
+    return search_args(CustomerQueryArgsSchema(), args)
 
 
-def search_customers(
-    q: str | None = None,
-    profile_id: int | None = None,
-    page: int = 1,
-    per_page: int = DEFAULT_PER_PAGE,
-) -> Page:
-    """One page of customers by name whose name, email or number contains ``q``."""
-    conditions = _conditions(q, profile_id)
+def search_customers(args: Mapping[str, str]) -> Page:
+    """One page of customers by name, as the query-string ``args`` ask: ``q`` in the name,
+    email or number, the ``profile_id``; raises ``Invalid`` per argument."""
+    wanted = parse_query(args)
+    conditions = _conditions(wanted["q"], wanted["profile_id"])
     query = (
         sa.select(Customer)
         .where(*conditions)
@@ -78,20 +73,11 @@ def search_customers(
         .options(joinedload(Customer.profile))
     )
     count = sa.select(sa.func.count()).select_from(Customer).where(*conditions)
-    return paginate(query, count, page, per_page)
+    return paginate(query, count, wanted["page"], wanted["per_page"])
 
 
 def _conditions(q: str | None, profile_id: int | None) -> list:
-    conditions = []
-    if q and q.strip():
-        pattern = contains(q.strip())
-        conditions.append(
-            sa.or_(
-                Customer.name.ilike(pattern, escape="\\"),
-                Customer.email.ilike(pattern, escape="\\"),
-                Customer.customer_number.ilike(pattern, escape="\\"),
-            )
-        )
+    conditions = text_match(q, Customer.name, Customer.email, Customer.customer_number)
     if profile_id is not None:
         conditions.append(Customer.profile_id == profile_id)
     return conditions

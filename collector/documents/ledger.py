@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
+from collector.core.locking import for_update
 from collector.core.money import ZERO
 from collector.documents import callbacks as status_callbacks
 from collector.documents import overpayments, signals, timeline
@@ -66,13 +67,7 @@ REVERSAL_LABELS = {
 def lock(invoice_id: int) -> Invoice | None:
     """The document, locked for this transaction (PostgreSQL), so concurrent payments
     on it are applied one after the other."""
-    query = (
-        sa.select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(query).one_or_none()
+    return db.session.scalars(for_update(Invoice, Invoice.id == invoice_id)).one_or_none()
 
 
 def open_state(invoice: Invoice, today: date) -> InvoiceState:

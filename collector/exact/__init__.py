@@ -5,7 +5,7 @@ No Flask, no environment, no database: callers pass a session, the host, credent
 token source. Facts cited as §N come from ``reference/exact-online-api.md``.
 """
 
-from collector.core.tokens import TokenSource
+from collector.core.http import build_session
 from collector.exact.auth import (
     COUNTRIES,
     REFRESH_BEFORE_EXPIRY,
@@ -28,7 +28,6 @@ from collector.exact.errors import (
     error_from_response,
 )
 from collector.exact.ratelimit import ExactRateLimiter, Pacer
-from collector.exact.transport import build_session
 
 __all__ = [
     "COUNTRIES",
@@ -46,7 +45,6 @@ __all__ = [
     "RateLimited",
     "StaticTokenSource",
     "TokenPair",
-    "TokenSource",
     "Unavailable",
     "ValidationFailed",
     "build_session",

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 import requests
 
-from collector.core.oauth import ClientErrors, OAuth2Client
+from collector.core.oauth import ClientErrors, OAuth2Client, TokenRules
 from collector.core.oauth import TokenPair as TokenPair
 from collector.core.oauth import utcnow as utcnow
 from collector.core.tokens import StaticTokenSource as BaseStaticTokenSource
@@ -54,31 +54,16 @@ def host_for(template: str, country: str) -> str:
     return template.replace("{country}", country).rstrip("/")
 
 
-class StaticTokenSource(BaseStaticTokenSource):
-    """A fixed access token, for scripts and tests; it cannot refresh."""
-
-    refused = AuthError
-
-
 class ExactOAuth(OAuth2Client):
     """The OAuth2 endpoints of one Exact app (client id/secret, redirect URI) on one host."""
 
     service = "Exact Online"
-    authorize_path = AUTHORIZE_PATH
-    token_path = TOKEN_PATH
-    default_expires_in = DEFAULT_EXPIRES_IN
-    refresh_margin = REFRESH_BEFORE_EXPIRY
+    authorize_path, token_path = AUTHORIZE_PATH, TOKEN_PATH
     # Exact refuses a refresh while the access token is younger than ~570 s (§1.4): a token
     # refused before its refresh is due is reported, not refreshed.
-    refreshes_early = False
+    rules = TokenRules(DEFAULT_EXPIRES_IN, REFRESH_BEFORE_EXPIRY, refreshes_early=False)
+    errors = ClientErrors(ExactError, AuthError, OAuthError, Unavailable, MalformedResponse)
     token_headers = {"Accept": "application/json"}
-    errors = ClientErrors(
-        base=ExactError,
-        auth=AuthError,
-        refused=OAuthError,
-        unavailable=Unavailable,
-        malformed=MalformedResponse,
-    )
 
     def authorize_url(self, state: str, force_login: bool = False) -> str:
         """The URL to send the user to; Exact comes back with ``code`` (valid 3 minutes)."""
@@ -115,3 +100,9 @@ class ExactOAuth(OAuth2Client):
             endpoint=TOKEN_PATH,
             reason=response.headers.get("Reason"),
         )
+
+
+class StaticTokenSource(BaseStaticTokenSource):
+    """A fixed access token, for scripts and tests; it cannot refresh."""
+
+    refused = AuthError

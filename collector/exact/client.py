@@ -9,10 +9,9 @@ callers get records loaded through ``schemas`` and just iterate.
 from __future__ import annotations
 
 import base64
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 import requests
@@ -20,14 +19,12 @@ from marshmallow import Schema
 
 from collector.core.tokens import TokenSource
 from collector.exact import schemas
-from collector.exact.auth import utcnow
 from collector.exact.errors import MalformedResponse, NotFound
 from collector.exact.odata import (
     any_of,
     chunks,
     guid,
     literal,
-    load,
     padded_code,
     page_of,
     query_string,
@@ -36,7 +33,7 @@ from collector.exact.odata import (
     with_dates,
 )
 from collector.exact.ratelimit import Pacer
-from collector.exact.transport import Transport
+from collector.exact.transport import ExactTransport
 
 ME = "current/Me"
 DIVISIONS = "system/Divisions"
@@ -76,21 +73,14 @@ class ExactClient:
         division: int | None = None,
         *,
         limiter: Pacer | None = None,
-        timeout: float | tuple[float, float] = (5, 30),
         max_retries: int = 3,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = utcnow,
+        **options: Any,
     ) -> None:
+        """``options`` go to the transport (``collector.core.http.Transport``): ``timeout``,
+        ``sleep``, ``clock``, ``rng``."""
         self.division = division
-        self._api = Transport(
-            session,
-            host,
-            token_source,
-            limiter=limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            sleep=sleep,
-            clock=clock,
+        self._api = ExactTransport(
+            session, host, token_source, limiter=limiter, max_retries=max_retries, **options
         )
         self.calls = self._api.calls
 
@@ -121,7 +111,7 @@ class ExactClient:
         rows = page_of(data, ME)[0] if isinstance(data, dict) and "results" in data else [data]
         if not rows:
             raise MalformedResponse(f"{ME}: no user in the response", endpoint=ME)
-        return load(schemas.MeSchema, rows[0], ME)
+        return self._api.load(schemas.MeSchema, rows[0], ME)
 
     def divisions(self) -> list[dict]:
         """Return the divisions the user can open (listed through the current division)."""
@@ -164,7 +154,7 @@ class ExactClient:
             return None
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             data = data["results"][0] if data["results"] else None
-        return None if data is None else load(schemas.AccountSchema, data, ACCOUNTS)
+        return None if data is None else self._api.load(schemas.AccountSchema, data, ACCOUNTS)
 
     def find_accounts(
         self,
@@ -192,7 +182,7 @@ class ExactClient:
 
     def create_account(self, fields: dict) -> dict:
         """Create an account (send ``Status: "C"`` to invoice it) and return it."""
-        return load(schemas.AccountSchema, self._post(ACCOUNTS, fields), ACCOUNTS)
+        return self._api.load(schemas.AccountSchema, self._post(ACCOUNTS, fields), ACCOUNTS)
 
     # -- sales entries, documents ---------------------------------------------------------
 
@@ -220,12 +210,12 @@ class ExactClient:
         ``YourRef`` before posting again.
         """
         data = self._post(SALES_ENTRIES, body)
-        return load(schemas.SalesEntrySchema, data, SALES_ENTRIES)
+        return self._api.load(schemas.SalesEntrySchema, data, SALES_ENTRIES)
 
     def create_document(self, *, subject: str, type: int, account: str, date: date) -> dict:
         """Create a document (``type`` 10 is usually "Sales invoice") for an account."""
         body = {"Subject": subject, "Type": type, "Account": account, "DocumentDate": date}
-        return load(schemas.DocumentSchema, self._post(DOCUMENTS, body), DOCUMENTS)
+        return self._api.load(schemas.DocumentSchema, self._post(DOCUMENTS, body), DOCUMENTS)
 
     def attach(self, document_id: str, file_name: str, content: bytes) -> dict:
         """Upload a file to a document (``Attachment`` must be base64, §6)."""
@@ -235,7 +225,7 @@ class ExactClient:
             "Attachment": base64.b64encode(content).decode("ascii"),
         }
         data = self._post(DOCUMENT_ATTACHMENTS, body)
-        return load(schemas.DocumentAttachmentSchema, data, DOCUMENT_ATTACHMENTS)
+        return self._api.load(schemas.DocumentAttachmentSchema, data, DOCUMENT_ATTACHMENTS)
 
     # -- payment status -------------------------------------------------------------------
 
@@ -259,7 +249,7 @@ class ExactClient:
         return list(self._api.pages(path, url, None, schema))
 
     def _post(self, path: str, body: dict) -> Any:
-        return unwrap(self._api.send("POST", path, self._url(path), body=body), path)
+        return unwrap(self._api.request("POST", path, self._url(path), body=body), path)
 
     def _url(self, path: str, params: dict | None = None, division: int | None = None) -> str:
         """The URL of ``path`` in the division, with ``params`` encoded as OData likes them

@@ -15,47 +15,45 @@ from datetime import UTC, datetime
 
 import requests
 
+from collector.core import http
+
 # Exact's generic 500 text (fixture rest-error-500-generic.json): an outage, not our data.
 GENERIC_PROBLEM = "a problem has occurred"
 MESSAGE_CAP = 500  # an error page echoed into a message must not flood the logs
 
 
-class ExactError(Exception):
-    """Base class: an Exact call failed. ``status`` is the HTTP status (None: no response).
+class ExactError(http.HttpError):
+    """Base class: an Exact call failed. ``status`` is the HTTP status (None: no response);
+    ``reason`` (also ``code``) is Exact's ``Reason`` header when it sent one."""
 
-    ``transient`` says whether the same request may succeed later unchanged.
-    """
+    def __init__(self, message: str, *, reason: str | None = None, **kwargs) -> None:
+        super().__init__(message, code=reason, **kwargs)
 
-    transient = False
+    @property
+    def reason(self) -> str | None:
+        """Exact's ``Reason`` header (``NoDivisionAccess``, ``TooEarlyToRefreshTokens``, …)."""
+        return self.code
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        endpoint: str | None = None,
-        reason: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.endpoint = endpoint
-        self.reason = reason
+    @property
+    def transient(self) -> bool:
+        """Whether the same request may succeed later unchanged (``retryable``)."""
+        return self.retryable
 
 
-class AuthError(ExactError):
+class AuthError(ExactError, http.AuthError):
     """401: the access token is missing, expired or revoked (and a refresh did not help)."""
 
 
-class Forbidden(ExactError):
+class Forbidden(ExactError, http.Forbidden):
     """403: not allowed; ``reason`` is Exact's ``Reason`` header (``NoDivisionAccess``,
     ``BlockedUser``, ``LicenseExpired``, ``DivisionBlocked``, …)."""
 
 
-class NotFound(ExactError):
+class NotFound(ExactError, http.NotFound):
     """404: the entity or endpoint does not exist."""
 
 
-class ValidationFailed(ExactError):
+class ValidationFailed(ExactError, http.ValidationFailed):
     """Exact refused the request data (a 400, or a 500 carrying a business message).
 
     ``messages`` holds Exact's messages, split on ``\\r\\n``, in the user's language. Never
@@ -68,17 +66,11 @@ class ValidationFailed(ExactError):
         self.messages = messages
 
 
-class RateLimited(ExactError):
+class RateLimited(ExactError, http.RateLimited):
     """429: over the minutely or daily budget; ``reset_at`` is when it resets (or None)."""
 
-    transient = True
 
-    def __init__(self, message: str, *, reset_at: datetime | None = None, **kwargs) -> None:
-        super().__init__(message, **kwargs)
-        self.reset_at = reset_at
-
-
-class Unavailable(ExactError):
+class Unavailable(ExactError, http.Unavailable):
     """A connection error, a timeout, 502/503/504 or Exact's generic 500: try again later.
 
     ``maybe_applied`` is True when a write may have reached Exact before the answer was lost
@@ -86,14 +78,8 @@ class Unavailable(ExactError):
     record up before posting it again.
     """
 
-    transient = True
 
-    def __init__(self, message: str, *, maybe_applied: bool = False, **kwargs) -> None:
-        super().__init__(message, **kwargs)
-        self.maybe_applied = maybe_applied
-
-
-class MalformedResponse(ExactError):
+class MalformedResponse(ExactError, http.MalformedResponse):
     """Exact answered 2xx with a body that is not JSON or not the documented shape."""
 
 
@@ -147,25 +133,29 @@ class OAuthError(ExactError):
         return self.old_refresh_token or self.expired_refresh_token
 
 
+_BY_STATUS: dict[int, type[ExactError]] = {
+    400: ValidationFailed,
+    401: AuthError,
+    403: Forbidden,
+    404: NotFound,
+    429: RateLimited,
+}
+
+
 def error_from_response(response: requests.Response, endpoint: str | None = None) -> ExactError:
     """Return the typed error for a non-2xx ``response`` (the caller raises it)."""
     status = response.status_code
     text = error_message(response.content)
-    reason = response.headers.get("Reason")
-    message = f"{endpoint or 'exact'}: HTTP {status}"
-    if text:
-        message += f": {text}"
-    kwargs = {"status": status, "endpoint": endpoint, "reason": reason}
-    if status == 400:
-        return ValidationFailed(message, messages=split_messages(text), **kwargs)
     if status == 500 and text and not text.lower().startswith(GENERIC_PROBLEM):
-        return ValidationFailed(message, messages=split_messages(text), **kwargs)
-    if status >= 500:
-        return Unavailable(message, **kwargs)
-    if status == 429:
-        return RateLimited(message, reset_at=reset_from_headers(response.headers), **kwargs)
-    error_type = {401: AuthError, 403: Forbidden, 404: NotFound}.get(status, ExactError)
-    return error_type(message, **kwargs)
+        error_type: type[ExactError] = ValidationFailed  # a business message as a 500 (§11.16)
+    else:
+        error_type = http.error_type(status, _BY_STATUS, ExactError, Unavailable)
+    fields = {"status": status, "endpoint": endpoint, "reason": response.headers.get("Reason")}
+    if error_type is ValidationFailed:
+        fields["messages"] = split_messages(text)
+    elif error_type is RateLimited:
+        fields["reset_at"] = reset_from_headers(response.headers)
+    return error_type(http.describe(endpoint or "exact", status, text), **fields)
 
 
 _VALUE = re.compile(r'"value"\s*:\s*"((?:[^"\\]|\\.)*)')
@@ -234,3 +224,6 @@ def reset_from_headers(headers) -> datetime | None:
         if daily is not None:
             return daily
     return parse_epoch_ms(headers.get("X-RateLimit-Minutely-Reset"))
+
+
+ERRORS = http.ErrorTypes(error_from_response, Unavailable, MalformedResponse)

@@ -1,5 +1,5 @@
-"""OData as Exact speaks it: the JSON we send, the envelope and pages we get back, filter
-literals, and loading records through the schemas (reference §2.2–§2.4)."""
+"""OData as Exact speaks it: the JSON we send, the envelope and pages we get back, and
+filter literals (reference §2.2–§2.4)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 
 from marshmallow import Schema
 
-from collector.core.fields import load_with
 from collector.exact.errors import MalformedResponse
 from collector.exact.schemas import parse_exact_date
 
@@ -142,11 +141,6 @@ def row_identity(row: Any) -> Any:
             return metadata["uri"]
         return json.dumps(row, sort_keys=True, default=str)
     return row
-
-
-def load(schema: type[Schema], data: Any, endpoint: str, *, many: bool = False) -> Any:
-    """Load ``data`` through ``schema``; a shape we cannot read is a MalformedResponse."""
-    return load_with(schema, data, endpoint, MalformedResponse, many=many)
 
 
 _DATE = re.compile(r"^/Date\(-?\d+([+-]\d{4})?\)/$")

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load
 
-from collector.core.fields import nullable
+from collector.core.fields import Number, ParsedString, nullable, utc_from_iso
 
 Str = fields.String
 Int = fields.Integer
@@ -33,41 +32,23 @@ def parse_exact_date(value: str) -> datetime:
     match = _MS_DATE.match(value.strip())
     if match:
         return _EPOCH + timedelta(milliseconds=int(match.group(1)))
-    parsed = datetime.fromisoformat(value)  # tolerated: what we send Exact is ISO 8601
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return utc_from_iso(value)  # tolerated: what we send Exact is ISO 8601
 
 
-class ExactDateTime(fields.Field):
+class ExactDateTime(ParsedString):
     """An Exact date property → aware ``datetime`` in UTC."""
 
     default_error_messages = {"invalid": "Not a valid Exact date."}
+    refused = (ValueError, OverflowError)
 
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            return parse_exact_date(value)
-        except (ValueError, OverflowError):
-            raise self.make_error("invalid") from None
+    def parse(self, value: str) -> datetime:
+        return parse_exact_date(value)
 
 
-class Amount(fields.Field):
+class Amount(Number):
     """An Edm.Double amount (decoded as Decimal or int, never float) → ``Decimal``."""
 
     default_error_messages = {"invalid": "Not a valid amount."}
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if isinstance(value, bool | float):
-            raise self.make_error("invalid")
-        try:
-            result = Decimal(str(value)) if isinstance(value, int | str) else Decimal(value)
-        except (InvalidOperation, TypeError, ValueError):
-            raise self.make_error("invalid") from None
-        if not result.is_finite():
-            raise self.make_error("invalid")
-        return result
 
 
 class Base(Schema):

@@ -1,42 +1,31 @@
 """Integrations › Exact Online: connect on a country's host, the administration, the settings,
 a manual run and the sync history."""
 
-import hmac
-import secrets
-import time
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
-from collector import clients, jobs
 from collector.core.errors import Invalid
 from collector.exact import COUNTRIES, ExactError, overview
 from collector.exact import connection as ex
+from collector.exact import jobs as exact_jobs
 from collector.exact import settings as exact_settings
+from collector.exact import setup as exact_setup
 from collector.exact.forms import ExactConnectForm, ExactDivisionForm, ExactSettingsForm
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
+from collector.runtime.oauth_views import OAuthFlow
 from collector.runtime.views import admin_required, content_security_policy, protect, saved
 from collector.teamleader import TeamleaderError
 from collector.teamleader import connection as tl
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ConnectionStatus
 
 bp = protect(Blueprint("exact", __name__, url_prefix="/integrations/exact"))
 
-STATE_KEY = "exact_oauth_state"
-# Exact's codes live 3 minutes once issued; logging in at Exact may take longer than that.
-STATE_TTL = 600
+FLOW = OAuthFlow("Exact Online", "exact_oauth_state")
 
 
 @bp.get("")
@@ -81,7 +70,7 @@ def _page(status: int = 200, **forms):
 
 
 def _exact_origins() -> set[str]:
-    return {_origin(clients.exact_host(current_app, country)) for country in COUNTRIES}
+    return {_origin(exact_setup.host(current_app, country)) for country in COUNTRIES}
 
 
 def _origin(url: str) -> str:
@@ -100,58 +89,36 @@ def connect():
         flash("Choose the country of your Exact Online, or the form expired.", "error")
         return _back()
     country = form.country.data
-    state = secrets.token_urlsafe(32)
-    session[STATE_KEY] = {"value": state, "country": country, "at": time.time()}
-    oauth = clients.exact_oauth(current_app, clients.exact_host(current_app, country))
-    return redirect(oauth.authorize_url(state))
+    oauth = exact_setup.oauth(current_app, exact_setup.host(current_app, country))
+    return FLOW.start(oauth, country=country)
 
 
 @bp.get("/callback")
 @admin_required
 def callback():
-    expected = session.pop(STATE_KEY, None)
-    problem = _callback_problem(expected, request.args)
-    if problem:
-        flash(problem, "error")
-        return _back()
-    country = expected["country"]
-    host = clients.exact_host(current_app, country)
-    try:
-        connection = ex.complete_connect(
-            clients.exact_oauth(current_app, host),
-            clients.exact_client_factory(current_app),
-            clients.cipher(current_app),
-            request.args["code"],
-            current_user,
-            country=country,
-            host=host,
-        )
-    except ex.ConnectFailed as exc:
-        db.session.rollback()
-        flash(f"{exc} Nothing was connected.", "error")
-        return _back()
-    flash(
-        f"Connected to Exact Online ({COUNTRIES[country]}) as {connection.user_name}. "
-        "Choose the administration next.",
-        "success",
+    return FLOW.finish(_complete_connect, _connected_message, url_for("exact.index"))
+
+
+def _complete_connect(started: dict, code: str):
+    """Store the connection on the host of the country chosen when Connect was pressed."""
+    country = started["country"]
+    host = exact_setup.host(current_app, country)
+    return ex.complete_connect(
+        exact_setup.oauth(current_app, host),
+        exact_setup.client_factory(current_app),
+        runtime_setup.cipher(current_app),
+        code,
+        current_user,
+        country=country,
+        host=host,
     )
-    return _back()
 
 
-def _callback_problem(expected: dict | None, args) -> str | None:
-    """Why this callback must not be trusted, or None."""
-    state = args.get("state", "")
-    if not expected or time.time() - expected.get("at", 0) > STATE_TTL:
-        return "This Exact Online authorization was not started here or has expired; start again."
-    if not hmac.compare_digest(state.encode(), expected["value"].encode()):
-        return "The Exact Online authorization did not match this session; start again."
-    if args.get("error"):
-        if args["error"] == "access_denied":
-            return "Access was denied in Exact Online; nothing was connected."
-        return f"Exact Online refused the authorization ({args['error'][:100]})."
-    if not args.get("code"):
-        return "Exact Online sent no authorization code; start again."
-    return None
+def _connected_message(connection) -> str:
+    return (
+        f"Connected to Exact Online ({COUNTRIES[connection.country]}) as "
+        f"{connection.user_name}. Choose the administration next."
+    )
 
 
 @bp.post("/division")
@@ -164,8 +131,8 @@ def division():
     if not form.validate_on_submit():
         return _page(400, division_form=form)
     chosen = form.division.data
-    exact = clients.exact_client_factory(current_app)(
-        clients.exact_token_source(current_app, connection), connection.host, chosen
+    exact = exact_setup.client_factory(current_app)(
+        exact_setup.token_source(current_app, connection), connection.host, chosen
     )
     if _read_lists(form, lambda: exact_settings.choose_division(connection, chosen, exact, _tl())):
         flash(f"Administration {connection.division_name} chosen; its lists were read.", "success")
@@ -181,7 +148,7 @@ def refresh():
     if not connection.division:
         flash("Choose the administration first.", "error")
         return _back()
-    exact = clients.exact_client(current_app, connection)
+    exact = exact_setup.client(current_app, connection)
     if _read_lists(None, lambda: exact_settings.read_choices(connection, exact, _tl())):
         flash("The lists were read again from Exact Online and Teamleader.", "success")
     return _back()
@@ -225,7 +192,7 @@ def settings():
 def run():
     if _connected() is None or not _confirmed():
         return _back()
-    current_app.extensions["jobs"].enqueue(jobs.forward_to_exact, "manual", user=current_user)
+    current_app.extensions["jobs"].enqueue(exact_jobs.forward_to_exact, "manual", user=current_user)
     flash("Forwarding to Exact Online started; the history below shows the run.", "success")
     return _back()
 
@@ -263,7 +230,7 @@ def _tl():
     connection = tl.current_connection()
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
         return None
-    return clients.teamleader_client(current_app, connection)
+    return teamleader_setup.client(current_app, connection)
 
 
 BLUEPRINTS = (bp,)

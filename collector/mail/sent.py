@@ -11,12 +11,11 @@ from collector.core.errors import NotFound
 from collector.extensions import db
 from collector.mail.models import MailMessage
 from collector.runtime.listing import (
-    DEFAULT_PER_PAGE,
     Page,
     PageArgsSchema,
-    contains,
-    load_args,
     paginate,
+    search_args,
+    text_match,
 )
 
 
@@ -25,37 +24,23 @@ class OutboxQueryArgsSchema(PageArgsSchema):
     q = fields.String(validate=validate.Length(max=100))
 
 
-def parse_query(args: Mapping[str, str]) -> dict:
-    """Query-string ``args`` as keyword arguments for ``search_messages``
-    (``kind``, ``q``, ``page``, ``per_page``); raises ``Invalid`` per argument."""
-    data = load_args(OutboxQueryArgsSchema(), args)
-    return {"kind": None, "q": None, **data}
-
-
-def search_messages(
-    kind: str | None = None,
-    q: str | None = None,
-    page: int = 1,
-    per_page: int = DEFAULT_PER_PAGE,
-) -> Page:
-    """One page of messages, newest first, of ``kind`` and to a recipient containing ``q``."""
-    conditions = _conditions(kind, q)
+def search_messages(args: Mapping[str, str]) -> Page:
+    """One page of messages, newest first, as the query-string ``args`` ask: of ``kind``,
+    to a recipient containing ``q``; raises ``Invalid`` per argument."""
+    wanted = search_args(OutboxQueryArgsSchema(), args)
+    conditions = _conditions(wanted["kind"], wanted["q"])
     query = (
         sa.select(MailMessage)
         .where(*conditions)
         .order_by(MailMessage.created_at.desc(), MailMessage.id.desc())
     )
     count = sa.select(sa.func.count()).select_from(MailMessage).where(*conditions)
-    return paginate(query, count, page, per_page)
+    return paginate(query, count, wanted["page"], wanted["per_page"])
 
 
 def _conditions(kind: str | None, q: str | None) -> list:
-    conditions = []
-    if kind:
-        conditions.append(MailMessage.kind == kind)
-    if q and q.strip():
-        conditions.append(MailMessage.recipient.ilike(contains(q.strip()), escape="\\"))
-    return conditions
+    conditions = [MailMessage.kind == kind] if kind else []
+    return conditions + text_match(q, MailMessage.recipient)
 
 
 def message_kinds() -> list[str]:

@@ -1,6 +1,6 @@
 """Email delivery: build a message, hand it to SMTP or keep it in the demo mail sink.
 
-No Flask, no database: ``collector.clients.mailer`` builds a mailer from the config and
+No Flask, no database: ``collector.mail.setup.mailer`` builds a mailer from the config and
 ``collector.mail.sending.send_mail`` records every send as a ``MailMessage`` row.
 """
 

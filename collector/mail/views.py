@@ -1,11 +1,10 @@
 """The outbox (demo only): the emails the mail sink kept instead of sending, to read back."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 
-from collector import clients
-from collector.core.errors import Invalid, NotFound
 from collector.mail import sent as sent_mail
-from collector.runtime.views import content_security_policy, list_args, protect
+from collector.mail import setup as mail_setup
+from collector.runtime.views import content_security_policy, list_page, or_404, protect
 
 bp = protect(Blueprint("outbox", __name__, url_prefix="/outbox"))
 
@@ -15,38 +14,24 @@ def _sink_only():
     # With an SMTP server the mail went out and that server's log is the record; what the
     # service sent to customers is then not something to browse here. Only the demo's sink,
     # whose rows are the only delivery there is, gets a screen.
-    if not clients.mail_sink(current_app):
+    if not mail_setup.uses_sink(current_app):
         abort(404)
 
 
 @bp.app_context_processor
 def _mail_sink() -> dict:
-    return {"mail_sink": clients.mail_sink(current_app)}
+    return {"mail_sink": mail_setup.uses_sink(current_app)}
 
 
 @bp.get("/")
 def index():
-    try:
-        result, errors = sent_mail.search_messages(**sent_mail.parse_query(request.args)), {}
-    except Invalid as exc:
-        result, errors = None, exc.errors
-    page = render_template(
-        "mail/outbox/index.html",
-        result=result,
-        errors=errors,
-        values=request.args,
-        query=list_args(),
-        kinds=sent_mail.message_kinds(),
-    )
-    return page, 400 if errors else 200
+    kinds = sent_mail.message_kinds()
+    return list_page("mail/outbox/index.html", sent_mail.search_messages, kinds=kinds)
 
 
 @bp.get("/<int:message_id>")
 def detail(message_id: int):
-    try:
-        message = sent_mail.get_message(message_id)
-    except NotFound as exc:
-        abort(404, str(exc))
+    message = or_404(sent_mail.get_message, message_id)
     page = render_template("mail/outbox/detail.html", message=message)
     # The email is shown in a sandboxed srcdoc frame, which inherits this page's policy, and
     # emails are styled inline: allow inline styles here only. Scripts stay off (no

@@ -1,15 +1,15 @@
 """The payment provider client (Mollie's Payments API v2 shape): records in, typed errors out.
 
-One request per call and no retries: whether to try again is the calling job's decision
-(``create_payment`` and ``create_refund`` are only safe to repeat with the same
-``idempotency_key``: Mollie then answers the first request's answer again, for a limited
-time). Refunds and chargebacks are read into the payment record, pages unwrapped, so a
-caller reads one record.
+Sent through the shared transport (``collector.core.http``), by default without retries:
+whether to try again is the calling job's decision. ``create_payment`` and ``create_refund``
+are only safe to repeat with the same ``idempotency_key``, which goes out as the
+``Idempotency-Key`` header: Mollie then answers the first request's answer again, for a
+limited time. Refunds and chargebacks are read into the payment record, pages unwrapped, so
+a caller reads one record.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -17,14 +17,10 @@ from typing import Any
 import requests
 from marshmallow import Schema
 
-from collector.core.fields import load_with
+from collector.core import http
 from collector.core.money import CENT
 from collector.payments import provider_schemas as schemas
-from collector.payments.provider_errors import (
-    MalformedResponse,
-    Unavailable,
-    error_from_response,
-)
+from collector.payments.provider_errors import MalformedResponse, error_types
 
 PAYMENTS = "payments"
 PAYMENT = "payments/{id}"
@@ -35,24 +31,37 @@ PAYMENT_ID = re.compile(r"tr_[A-Za-z0-9]+")
 CURRENCY = re.compile(r"[A-Z]{3}")
 # Mollie answers HAL; asking for it keeps error bodies in the documented shape.
 ACCEPT = "application/hal+json, application/json;q=0.9"
-
-_NETWORK_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class ProviderClient:
-    """Client for one provider account, authenticated with ``api_key`` (a Bearer token)."""
+    """Client for one provider account, authenticated with ``api_key`` (a Bearer token).
+
+    ``calls`` counts the requests sent per endpoint.
+    """
 
     def __init__(
-        self, session: requests.Session, base_url: str, api_key: str, timeout: float = 15
+        self,
+        session: requests.Session,
+        base_url: str,
+        api_key: str,
+        timeout: float | tuple[float, float] = 15,
+        **options: Any,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._session = session
-        self._api_key = api_key
-        self._timeout = timeout
+        """``options`` go to the transport (``collector.core.http.Transport``), e.g.
+        ``max_retries`` (0 unless given), ``sleep``."""
+        self._http = http.Transport(
+            session,
+            base_url,
+            # Should the body ever echo the key, it is blanked out of the error.
+            error_types(redact=(api_key,)),
+            headers={"Authorization": f"Bearer {api_key}", "Accept": ACCEPT},
+            timeout=timeout,
+            idempotency_header=IDEMPOTENCY_HEADER,
+            **options,
+        )
+        self.base_url = self._http.base_url
+        self.calls = self._http.calls
 
     def __repr__(self) -> str:
         return f"ProviderClient({self.base_url!r})"
@@ -75,14 +84,14 @@ class ProviderClient:
             "webhookUrl": webhook_url,
             "metadata": metadata,
         }
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        payload = self._request("POST", PAYMENTS, self._url(PAYMENTS), body=body, headers=headers)
-        return _load(schemas.PaymentSchema, payload, f"POST {PAYMENTS}")
+        payload = self._send("POST", PAYMENTS, body=body, idempotency_key=idempotency_key)
+        return self._http.load(schemas.PaymentSchema, payload, f"POST {PAYMENTS}")
 
     def get_payment(self, payment_id: str) -> dict:
         """Return a payment with its ``refunds`` and ``chargebacks`` read in."""
         endpoint = PAYMENT.format(id=payment_identifier(payment_id))
-        payment = _load(schemas.PaymentSchema, self._get(endpoint), f"GET {endpoint}")
+        payload = self._send("GET", endpoint)
+        payment = self._http.load(schemas.PaymentSchema, payload, f"GET {endpoint}")
         # Only ask for the lists when the totals say there is something in them.
         if payment["amount_refunded"] > 0:
             payment["refunds"] = self.refunds(payment_id)
@@ -104,9 +113,8 @@ class ProviderClient:
         body: dict[str, Any] = {"amount": money(amount, currency)}
         if description:
             body["description"] = description
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        payload = self._request("POST", endpoint, self._url(endpoint), body=body, headers=headers)
-        return _load(schemas.RefundSchema, payload, f"POST {endpoint}")
+        payload = self._send("POST", endpoint, body=body, idempotency_key=idempotency_key)
+        return self._http.load(schemas.RefundSchema, payload, f"POST {endpoint}")
 
     def refunds(self, payment_id: str) -> list[dict]:
         """Return every refund of a payment, oldest first, across pages."""
@@ -120,47 +128,40 @@ class ProviderClient:
 
     # -- sending --------------------------------------------------------------------------
 
-    def _url(self, endpoint: str) -> str:
-        return f"{self.base_url}/{endpoint}"
-
-    def _get(self, endpoint: str, url: str | None = None) -> Any:
-        return self._request("GET", endpoint, url or self._url(endpoint))
-
-    def _request(
-        self, method: str, endpoint: str, url: str, *, body: Any = None, headers: dict | None = None
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        url: str | None = None,
+        *,
+        body: Any = None,
+        idempotency_key: str | None = None,
     ) -> Any:
-        """Send once; return the decoded body of a 2xx answer, else raise the typed error."""
-        label = f"{method} {endpoint}"
-        all_headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "Accept": ACCEPT,
-            **(headers or {}),
-        }
-        try:
-            response = self._session.request(
-                method, url, json=body, headers=all_headers, timeout=self._timeout
-            )
-        except _NETWORK_ERRORS as exc:
-            # Only the class name: a requests message may quote the URL and its query.
-            raise Unavailable(f"{label}: {type(exc).__name__}", endpoint=label) from None
-        if not response.ok:
-            raise error_from_response(response, label, redact=(self._api_key,))
-        return _decode(response, label)
+        """Send one call; return the decoded body of a 2xx answer, else raise the typed error.
+        Errors and ``calls`` name it ``<method> <endpoint>``."""
+        call = http.Call(
+            method,
+            f"{method} {endpoint}",
+            url or self._http.url(endpoint),
+            body=body,
+            idempotency_key=idempotency_key or None,
+        )
+        return self._http.send(call)
 
     def _list(self, endpoint: str, key: str, schema: type[Schema]) -> list[dict]:
         """Follow ``_links.next`` and return the records in ``_embedded[key]`` of all pages."""
         label = f"GET {endpoint}"
         records: list[dict] = []
-        url: str | None = self._url(endpoint)
+        url: str | None = self._http.url(endpoint)
         seen: set[str] = set()
         while url is not None:
             seen.add(url)
-            page = self._get(endpoint, url)
+            page = self._send("GET", endpoint, url)
             embedded = page.get("_embedded") if isinstance(page, dict) else None
             items = embedded.get(key) if isinstance(embedded, dict) else None
             if not isinstance(items, list):
                 raise MalformedResponse(f"{label}: no _embedded.{key} list", endpoint=label)
-            records.extend(_load(schema, items, label, many=True))
+            records.extend(self._http.load(schema, items, label, many=True))
             url = self._next_url(page, label, seen)
         return records
 
@@ -197,19 +198,3 @@ def payment_identifier(payment_id: str) -> str:
     if not isinstance(payment_id, str) or not PAYMENT_ID.fullmatch(payment_id):
         raise ValueError("payment_id must look like tr_<letters and digits>")
     return payment_id
-
-
-def _decode(response: requests.Response, label: str) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedResponse(
-            f"{label}: HTTP {response.status_code} body is not JSON",
-            status=response.status_code,
-            endpoint=label,
-        ) from None
-
-
-def _load(schema: type[Schema], data: Any, label: str, *, many: bool = False) -> Any:
-    """Load ``data`` through ``schema``; a shape we cannot read is a MalformedResponse."""
-    return load_with(schema, data, label, MalformedResponse, many=many)

@@ -9,51 +9,43 @@ and any echo of the API key in a body is blanked out.
 
 from __future__ import annotations
 
-import json
+import functools
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
+
+from collector.core import http
 
 # An upstream error page echoed into ``detail`` must not flood the logs.
 MAX_TEXT = 300
 REDACTED = "[redacted]"
 
 
-class ProviderError(Exception):
-    """Base class: a provider call failed. ``status`` is the HTTP status (None: no response)."""
+class ProviderError(http.HttpError):
+    """Base class: a provider call failed. ``status`` is the HTTP status (None: no response);
+    ``title``, ``detail`` and ``field`` are the error body's texts (None where absent)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        title: str | None = None,
-        detail: str | None = None,
-        field: str | None = None,
-        endpoint: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(self, message: str, *, title=None, detail=None, field=None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
         self.title = title
         self.detail = detail
         self.field = field
-        self.endpoint = endpoint
 
 
-class AuthError(ProviderError):
+class AuthError(ProviderError, http.AuthError):
     """401: the API key is missing, wrong or revoked."""
 
 
-class NotFound(ProviderError):
+class NotFound(ProviderError, http.NotFound):
     """404, or 410 Gone: the payment (or the route) does not exist for this key."""
 
 
-class ValidationFailed(ProviderError):
+class ValidationFailed(ProviderError, http.ValidationFailed):
     """400/422: the provider refused the request data (``field`` names the culprit if known)."""
 
 
-class RateLimited(ProviderError):
+class RateLimited(ProviderError, http.RateLimited):
     """429: too many requests; ``retry_after`` is the advised wait in seconds (or None)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
@@ -61,15 +53,16 @@ class RateLimited(ProviderError):
         self.retry_after = retry_after
 
 
-class Unavailable(ProviderError):
+class Unavailable(ProviderError, http.Unavailable):
     """5xx, a network error or a timeout: worth retrying later.
 
-    For ``create_payment`` the outcome is unknown: the payment may exist. Retry with the same
-    ``Idempotency-Key`` so a second attempt returns the first payment instead of a new one.
+    For ``create_payment`` the outcome is unknown (``maybe_applied``): the payment may exist.
+    Retry with the same ``Idempotency-Key`` so a second attempt returns the first payment
+    instead of a new one.
     """
 
 
-class MalformedResponse(ProviderError):
+class MalformedResponse(ProviderError, http.MalformedResponse):
     """The provider answered 2xx with a body that is not JSON or not the documented shape."""
 
 
@@ -79,6 +72,7 @@ _BY_STATUS: dict[int, type[ProviderError]] = {
     404: NotFound,
     410: NotFound,
     422: ValidationFailed,
+    429: RateLimited,
 }
 
 
@@ -91,26 +85,26 @@ def error_from_response(
     """
     status = response.status_code
     parts = {key: _text(value, redact) for key, value in error_body(response.content).items()}
-    message = f"{endpoint or 'provider'}: HTTP {status}"
-    message += "".join(f": {parts[key]}" for key in ("title", "detail") if parts[key])
+    message = http.describe(endpoint or "provider", status, parts["title"], parts["detail"])
     if parts["field"]:
         message += f" (field {parts['field']})"
-    kwargs = {"status": status, "endpoint": endpoint, **parts}
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return RateLimited(message, retry_after=retry_after, **kwargs)
-    if status >= 500:
-        return Unavailable(message, **kwargs)
-    return _BY_STATUS.get(status, ProviderError)(message, **kwargs)
+    error_type = http.error_type(status, _BY_STATUS, ProviderError, Unavailable)
+    fields = {"status": status, "endpoint": endpoint, **parts}
+    if error_type is RateLimited:
+        fields["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
+    return error_type(message, **fields)
+
+
+def error_types(redact: tuple[str, ...] = ()) -> http.ErrorTypes:
+    """The provider's errors for the shared transport, blanking ``redact`` out of messages."""
+    from_response = functools.partial(error_from_response, redact=redact)
+    return http.ErrorTypes(from_response, Unavailable, MalformedResponse)
 
 
 def error_body(content: bytes | str | None) -> dict[str, str | None]:
     """``{title, detail, field}`` from an error body; anything unexpected yields Nones."""
     found: dict[str, str | None] = {"title": None, "detail": None, "field": None}
-    try:
-        body = json.loads(content) if content else None
-    except (ValueError, UnicodeDecodeError):
-        body = None
+    body = http.json_or_none(content)
     if isinstance(body, dict):
         for key in found:
             value = body.get(key)

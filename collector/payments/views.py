@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from collector import clients
 from collector.documents.models import Invoice
 from collector.payments import checkout as online_payments
 from collector.payments import page as payment_page
+from collector.payments import setup as payments_setup
+from collector.runtime import setup as runtime_setup
 from collector.runtime.views import content_security_policy, pdf_response
 from collector.teamleader import pdfs
 
@@ -24,7 +25,7 @@ bp = Blueprint("pay", __name__, url_prefix="/pay")
 @bp.get("/<token>")
 def page(token: str):
     invoice = _find_or_404(token)
-    provider = clients.payment_provider(current_app)
+    provider = payments_setup.provider(current_app)
     returned = request.args.get("r") == "1"
     view = payment_page.view(invoice, online_available=provider is not None, returned=returned)
     return _render(view)
@@ -33,7 +34,7 @@ def page(token: str):
 @bp.post("/<token>/online")
 def online(token: str):
     invoice = _find_or_404(token)
-    provider = clients.payment_provider(current_app)
+    provider = payments_setup.provider(current_app)
     view = payment_page.view(invoice, online_available=provider is not None)
     refusal = payment_page.online_refusal(view)
     if refusal is not None:
@@ -43,7 +44,7 @@ def online(token: str):
             provider,
             invoice,
             redirect_url=_public_url("pay.returned", token=token),
-            webhook_url=clients.provider_webhook_url(current_app),
+            webhook_url=payments_setup.webhook_url(current_app),
         )
     except online_payments.CheckoutRefused as exc:
         return _render(view, problem=str(exc), status=exc.status)
@@ -53,7 +54,7 @@ def online(token: str):
 @bp.get("/<token>/return")
 def returned(token: str):
     invoice = _find_or_404(token)
-    provider = clients.payment_provider(current_app)
+    provider = payments_setup.provider(current_app)
     if provider is not None:
         # A provider outage only leaves the status as last fetched; its webhook follows.
         with suppress(online_payments.CheckoutRefused):
@@ -64,7 +65,7 @@ def returned(token: str):
 @bp.get("/<token>/document.pdf")
 def pdf(token: str):
     invoice = payment_page.find(token)
-    content = invoice and pdfs.read_pdf(clients.document_store(current_app), invoice)
+    content = invoice and pdfs.read_pdf(runtime_setup.document_store(current_app), invoice)
     if not content:
         abort(404, "There is no such document.")
     return pdf_response(content, pdfs.pdf_filename(invoice))

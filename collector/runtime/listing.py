@@ -57,6 +57,12 @@ def load_args(schema: Schema, args: Mapping[str, str]) -> dict:
         raise Invalid(exc.messages, "The query has invalid arguments.") from exc
 
 
+def search_args(schema: Schema, args: Mapping[str, str]) -> dict:
+    """``args`` loaded by ``schema`` as keyword arguments for a search function: every
+    argument the schema declares, None when not given; raises ``Invalid`` like ``load_args``."""
+    return {**dict.fromkeys(schema.fields, None), **load_args(schema, args)}
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list, and where it sits in the whole."""
@@ -92,6 +98,20 @@ def paginate(query: sa.Select, count_query: sa.Select, page: int, per_page: int)
     else:
         total = db.session.scalar(count_query)
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def text_match(q: str | None, *columns) -> list:
+    """The condition "one of ``columns`` contains ``q``" (case-insensitive), as a list to
+    spread into ``where``: empty when ``q`` is blank."""
+    if not q or not q.strip():
+        return []
+    pattern = contains(q.strip())
+    return [sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))]
+
+
+def latest(model, limit: int) -> list:
+    """The ``limit`` newest rows of ``model`` (highest id first): a page's "recent" list."""
+    return list(db.session.scalars(sa.select(model).order_by(model.id.desc()).limit(limit)))
 
 
 def contains(text: str) -> str:

@@ -7,8 +7,7 @@ therefore refreshes under a row lock (``SELECT … FOR UPDATE``) after re-readin
 whoever comes second uses the token the first one stored; the new pair is stored encrypted in
 the same transaction.
 
-A connection model has ``id``, ``status`` (``ConnectionStatus``), ``access_token_enc``,
-``refresh_token_enc``, ``access_expires_at``, ``token_issued_at`` and ``last_error``.
+A connection model has an ``id`` and the columns of ``runtime.models.oauth_tokens.OAuthTokens``.
 """
 
 from __future__ import annotations
@@ -58,6 +57,15 @@ def exchange_code(oauth: OAuth2Client, code: str) -> TokenPair:
         raise ConnectFailed(f"{oauth.service} could not be reached: {exc}") from exc
 
 
+def mark_connected(connection: Any, pair: TokenPair, cipher: TokenCipher, user: Any) -> None:
+    """``connection`` connected just now by ``user`` with ``pair`` (the caller commits)."""
+    connection.connected_at = utcnow()
+    connection.connected_by_id = getattr(user, "id", None)
+    connection.status = ConnectionStatus.CONNECTED
+    connection.last_error = None
+    store_pair(connection, pair, cipher)
+
+
 def store_pair(connection: Any, pair: TokenPair, cipher: TokenCipher) -> None:
     """Both tokens together, encrypted: the old refresh token died when the service answered."""
     connection.access_token_enc = cipher.encrypt(pair.access_token)
@@ -73,7 +81,7 @@ def stored_pair(connection: Any, cipher: TokenCipher, oauth: OAuth2Client) -> To
         refresh_token=cipher.decrypt(connection.refresh_token_enc),
         issued_at=connection.token_issued_at or LONG_AGO,
         expires_at=connection.access_expires_at or LONG_AGO,
-        refresh_margin=oauth.refresh_margin,
+        refresh_margin=oauth.rules.refresh_margin,
     )
 
 
@@ -141,8 +149,6 @@ class StoredTokenSource:
 
     def _refresh(self, stale_token: str, *, after_refusal: bool) -> str:
         self._cached = None
-        errors = self.oauth.errors
-        failure: Exception | None = None
         with Session(db.engine) as session, session.begin():
             row = self._row(session, lock=True)
             pair = stored_pair(row, self.cipher, self.oauth)
@@ -151,34 +157,37 @@ class StoredTokenSource:
                 if pair.access_token != stale_token:
                     self._cached = pair  # another worker refreshed while we waited for the lock
                     return pair.access_token
-                if not self.oauth.refreshes_early:
+                if not self.oauth.rules.refreshes_early:
                     # Refused a token it gave us moments ago; asking for a new one now would
                     # only be refused as too early (Exact §1.4). Report, don't spin.
                     message = f"{self.oauth.service} refused an access token that is not due"
-                    raise errors.auth(f"{message} for refresh", status=401)
+                    raise self.oauth.errors.auth(f"{message} for refresh", status=401)
             try:
                 fresh = self.oauth.refresh(pair.refresh_token)
-            except errors.refused as exc:
+            except self.oauth.errors.refused as exc:
                 if self.oauth.too_early(exc) and not after_refusal and now < pair.expires_at:
-                    # Our clock runs ahead of the service's: the current token still works.
-                    self._cached = pair
+                    self._cached = pair  # our clock runs ahead of the service's: it still works
                     return pair.access_token
-                if self.oauth.needs_reconnect(exc):
-                    # Committed with the block: the UI shows "reconnect needed".
-                    row.status = ConnectionStatus.RECONNECT_NEEDED
-                    row.last_error = self.reconnect_note.format(error=exc)
-                elif not self.every_refusal_is_auth_error:
-                    raise
-                failure = exc
+                failure = self._refused(row, exc)
             else:
                 store_pair(row, fresh, self.cipher)
                 self.refreshes += 1
                 self._cached = fresh
-        if failure is not None:
-            log.warning("%s token refresh failed: %s", self.oauth.service, failure)
-            message = self.failure_message.format(error=failure)
-            raise errors.auth(message, status=401) from failure
-        return fresh.access_token
+                return fresh.access_token
+        raise failure  # once the block committed what _refused marked
+
+    def _refused(self, row: Any, exc: Exception) -> Exception:
+        """The error to raise for a refused refresh; marks the row when a user must connect
+        again (the UI then shows "reconnect needed")."""
+        if self.oauth.needs_reconnect(exc):
+            row.status = ConnectionStatus.RECONNECT_NEEDED
+            row.last_error = self.reconnect_note.format(error=exc)
+        elif not self.every_refusal_is_auth_error:
+            return exc
+        log.warning("%s token refresh failed: %s", self.oauth.service, exc)
+        error = self.oauth.errors.auth(self.failure_message.format(error=exc), status=401)
+        error.__cause__ = exc
+        return error
 
     def _row(self, session: Session, *, lock: bool) -> Any:
         query = db.select(self.model).where(self.model.id == self.connection_id)

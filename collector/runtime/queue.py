@@ -62,6 +62,17 @@ class Progress:
         db.session.commit()
 
 
+class QuietProgress:
+    """Progress for work run outside a job (the CLI, a sweep, a test): it is told
+    everything ``Progress`` is told and keeps none of it."""
+
+    def total(self, total: int) -> None: ...
+
+    def advance(self, step: int = 1, **counts: int) -> None: ...
+
+    def say(self, message: str) -> None: ...
+
+
 def _current_job_id() -> str:
     job_id = _inline_job_id.get()
     if job_id:

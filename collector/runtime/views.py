@@ -1,18 +1,22 @@
 """What every blueprint shares: the login and role guards, saving a form through an
-operation, list arguments, PDFs inline, the content security policy."""
+operation, list pages and their arguments, 404s for what an operation did not find, PDFs
+inline, the content security policy."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
-from collector.core.errors import Invalid
+from collector.core.errors import Invalid, NotFound
 from collector.extensions import db, login_manager
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+T = TypeVar("T")
 
 
 def protect(bp: Blueprint) -> Blueprint:
@@ -59,6 +63,28 @@ def saved(form, save) -> bool:
 def list_args() -> dict[str, str]:
     """The filled-in query arguments but the page: what a page link must carry."""
     return {k: v for k, v in request.args.items() if k != "page" and v.strip()}
+
+
+def list_page(template: str, search: Callable[[Mapping[str, str]], object], **context):
+    """A filtered list: ``search(request.args)`` rendered as ``result``, with the arguments
+    to refill the filter form (``values``) and for the page links (``query``). Arguments
+    the search refuses (``Invalid``) render the form with their ``errors`` and a 400."""
+    try:
+        result, errors = search(request.args), {}
+    except Invalid as exc:
+        result, errors = None, exc.errors
+    page = render_template(
+        template, result=result, errors=errors, values=request.args, query=list_args(), **context
+    )
+    return page, 400 if errors else 200
+
+
+def or_404(find: Callable[..., T], *args) -> T:
+    """``find(*args)``; the page is a 404 with the message when it raises ``NotFound``."""
+    try:
+        return find(*args)
+    except NotFound as exc:
+        abort(404, str(exc))
 
 
 def content_security_policy(*, inline_styles: bool = False, form_targets: str = "") -> str:

@@ -5,6 +5,7 @@ No Flask, no environment, no database: callers pass a session, base URLs, creden
 token source. Facts cited as §N come from ``reference/teamleader-api.md``.
 """
 
+from collector.core.http import build_session
 from collector.core.tokens import TokenSource
 from collector.teamleader.auth import StaticTokenSource, TeamleaderOAuth, TokenPair
 from collector.teamleader.client import TeamleaderClient
@@ -23,7 +24,6 @@ from collector.teamleader.errors import (
 )
 from collector.teamleader.files import FileFetcher, FileRefused
 from collector.teamleader.ratelimit import RateLimiter, RedisRateLimiter, ShareLimiter
-from collector.teamleader.transport import build_session
 
 __all__ = [
     "AuthError",

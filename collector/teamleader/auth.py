@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import requests
 
-from collector.core.oauth import ClientErrors, OAuth2Client, refusal_message
+from collector.core.oauth import ClientErrors, OAuth2Client, TokenRules, refusal_message
 from collector.core.oauth import TokenPair as TokenPair
 from collector.core.tokens import StaticTokenSource as BaseStaticTokenSource
 from collector.teamleader.errors import (
@@ -33,29 +33,15 @@ TOKEN_PATH = "/oauth2/access_token"  # noqa: S105 (a URL path, not a secret)
 EXPIRY_MARGIN = timedelta(seconds=60)
 
 
-class StaticTokenSource(BaseStaticTokenSource):
-    """A fixed access token, for scripts and tests; it cannot refresh."""
-
-    refused = AuthError
-
-
 class TeamleaderOAuth(OAuth2Client):
     """The OAuth2 endpoints of one Teamleader integration (client id/secret, redirect URI)."""
 
     service = "Teamleader"
-    authorize_path = AUTHORIZE_PATH
-    token_path = TOKEN_PATH
-    default_expires_in = 3600
-    refresh_margin = EXPIRY_MARGIN
-    # Teamleader has no "too early" rule: a token it refused is simply refreshed.
-    refreshes_early = True
-    errors = ClientErrors(
-        base=TeamleaderError,
-        auth=AuthError,
-        refused=OAuthError,
-        unavailable=Unavailable,
-        malformed=MalformedResponse,
-    )
+    authorize_path, token_path = AUTHORIZE_PATH, TOKEN_PATH
+    # Access tokens last an hour. Teamleader has no "too early" rule: a token it refused is
+    # simply refreshed.
+    rules = TokenRules(3600, EXPIRY_MARGIN, refreshes_early=True)
+    errors = ClientErrors(TeamleaderError, AuthError, OAuthError, Unavailable, MalformedResponse)
 
     def needs_reconnect(self, exc: Exception) -> bool:
         """Teamleader's refusal bodies are undocumented (§5): any 400/401 means the pair is dead."""
@@ -70,3 +56,9 @@ class TeamleaderOAuth(OAuth2Client):
         # The usual OAuth {"error", "error_description"} if present, else only the status.
         message = refusal_message(TOKEN_PATH, response.status_code, error, description)
         return OAuthError(message, error=error, status=response.status_code, endpoint=TOKEN_PATH)
+
+
+class StaticTokenSource(BaseStaticTokenSource):
+    """A fixed access token, for scripts and tests; it cannot refresh."""
+
+    refused = AuthError

@@ -8,8 +8,7 @@ envelopes and pages, so callers get records loaded through ``schemas`` and just 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,7 @@ from collector.core.tokens import TokenSource
 from collector.teamleader import bodies, schemas
 from collector.teamleader.errors import MalformedResponse, NotFound
 from collector.teamleader.ratelimit import RateLimiter
-from collector.teamleader.transport import API_VERSION, Transport, load, utcnow
+from collector.teamleader.transport import API_VERSION, TeamleaderTransport
 
 USERS_ME = "users.me"
 DEPARTMENTS_LIST = "departments.list"
@@ -66,23 +65,21 @@ class TeamleaderClient:
         token_source: TokenSource,
         *,
         limiter: RateLimiter | None = None,
-        timeout: float | tuple[float, float] = (5, 30),
         max_retries: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
         api_version: str = API_VERSION,
-        clock: Callable[[], datetime] = utcnow,
+        **options: Any,
     ) -> None:
-        self._api = Transport(
+        """``options`` go to the transport (``collector.core.http.Transport``): ``timeout``,
+        ``sleep``, ``clock``, ``rng``."""
+        self._api = TeamleaderTransport(
             session,
             base_url,
             token_source,
             limiter=limiter,
-            timeout=timeout,
             max_retries=max_retries,
-            sleep=sleep,
             api_version=api_version,
-            clock=clock,
             not_idempotent=NOT_IDEMPOTENT,
+            **options,
         )
         self.calls = self._api.calls
 
@@ -215,7 +212,7 @@ class TeamleaderClient:
             if len(data) > 1:
                 raise MalformedResponse(f"{CREDIT_NOTES_INFO}: {len(data)} records for one id")
             data = data[0]
-        return load(schemas.CreditNoteSchema, data, CREDIT_NOTES_INFO)
+        return self._api.load(schemas.CreditNoteSchema, data, CREDIT_NOTES_INFO)
 
     def credit_notes_download(self, credit_note_id: str, format: str = "pdf") -> dict:
         """Return ``{location, expires}`` for the credit note's file (pdf or ubl/e-fff)."""

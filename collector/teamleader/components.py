@@ -21,6 +21,14 @@ class Base(Schema):
         unknown = EXCLUDE
 
 
+def _lifted(data, outer: str, inner: str, name: str):
+    """``data`` with ``data[outer][inner]`` copied up as ``data[name]``, when ``outer`` is an
+    object; anything else unchanged (the schema then says what is wrong with it)."""
+    if isinstance(data, dict) and isinstance(data.get(outer), dict):
+        return {**data, name: data[outer].get(inner)}
+    return data
+
+
 class LinkSchema(Base):
     """``{type, id}`` link kept whole (when the type matters, e.g. contact or company)."""
 
@@ -158,9 +166,7 @@ class LineItemSchema(Base):
 
     @pre_load
     def _unit_price_tax(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("unit_price"), dict):
-            return {**data, "unit_price_tax": data["unit_price"].get("tax")}
-        return data
+        return _lifted(data, "unit_price", "tax", "unit_price_tax")
 
 
 class GroupedLinesSchema(Base):
@@ -171,9 +177,7 @@ class GroupedLinesSchema(Base):
 
     @pre_load
     def _section(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("section"), dict):
-            return {**data, "section_title": data["section"].get("title")}
-        return data
+        return _lifted(data, "section", "title", "section_title")
 
 
 class InvoiceeSchema(Base):
@@ -196,9 +200,7 @@ class PaymentSchema(Base):
 
     @pre_load
     def _currency(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("payment"), dict):
-            return {**data, "currency": data["payment"].get("currency")}
-        return data
+        return _lifted(data, "payment", "currency", "currency")
 
     @post_load
     def _to_the_cent(self, data, **kwargs):

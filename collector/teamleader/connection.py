@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from collector.accounts import company
 from collector.accounts.models import User
-from collector.core.columns import utcnow
 from collector.core.crypto import TokenCipher
 from collector.core.errors import Invalid
 from collector.documents.models import Profile
@@ -27,7 +26,7 @@ from collector.teamleader import (
     TeamleaderOAuth,
     TokenSource,
 )
-from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
+from collector.teamleader.models import TeamleaderConnection
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +120,9 @@ def complete_connect(
     connection.departments = departments
     connection.custom_fields = custom_fields
     connection.payment_methods = payment_methods
-    connection.connected_at = utcnow()
-    connection.connected_by_id = getattr(user, "id", None)
-    connection.status = ConnectionStatus.CONNECTED
-    connection.last_error = None
     if not connection.import_department_ids:
         connection.import_department_ids = [d["id"] for d in departments]
-    oauth_connection.store_pair(connection, pair, cipher)
+    oauth_connection.mark_connected(connection, pair, cipher, user)
     db.session.add(connection)
     db.session.commit()
     company.adopt_teamleader_zone(me.get("time_zone"))

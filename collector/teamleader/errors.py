@@ -8,62 +8,52 @@ the endpoint, the status and the titles — never a request header, so never a t
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import requests
 
+from collector.core import http
 
-class TeamleaderError(Exception):
-    """Base class: a Teamleader call failed. ``status`` is the HTTP status (None: no response)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        titles: tuple[str, ...] = (),
-        endpoint: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
+class TeamleaderError(http.HttpError):
+    """Base class: a Teamleader call failed. ``status`` is the HTTP status (None: no
+    response), ``titles`` the error titles Teamleader gave."""
+
+    def __init__(self, message: str, *, titles: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(message, **kwargs)
         self.titles = titles
-        self.endpoint = endpoint
 
 
-class AuthError(TeamleaderError):
+class AuthError(TeamleaderError, http.AuthError):
     """401: the access token is missing, expired or revoked (and a refresh did not help)."""
 
 
-class Forbidden(TeamleaderError):
+class Forbidden(TeamleaderError, http.Forbidden):
     """403: the user or the integration's scopes do not allow this."""
 
 
-class NotFound(TeamleaderError):
+class NotFound(TeamleaderError, http.NotFound):
     """404: the resource does not exist (Teamleader also answers 400 for unknown ids)."""
 
 
-class ValidationFailed(TeamleaderError):
+class ValidationFailed(TeamleaderError, http.ValidationFailed):
     """400/422: Teamleader rejected the request data; retrying the same body will not help."""
 
 
-class RateLimited(TeamleaderError):
+class RateLimited(TeamleaderError, http.RateLimited):
     """429: over 200 calls per sliding minute; ``reset_at`` is when a slot frees up (or None)."""
 
-    def __init__(self, message: str, *, reset_at: datetime | None = None, **kwargs) -> None:
-        super().__init__(message, **kwargs)
-        self.reset_at = reset_at
 
-
-class Unavailable(TeamleaderError):
+class Unavailable(TeamleaderError, http.Unavailable):
     """5xx, a network error or a timeout: worth retrying later.
 
-    For a call that is not idempotent (``invoices.registerPayment``) the outcome is unknown:
-    Teamleader may have applied it before the connection broke. Re-read before retrying.
+    For a call that is not idempotent (``invoices.registerPayment``) the outcome is unknown
+    (``maybe_applied``): Teamleader may have applied it before the connection broke. Re-read
+    before retrying.
     """
 
 
-class MalformedResponse(TeamleaderError):
+class MalformedResponse(TeamleaderError, http.MalformedResponse):
     """Teamleader answered 2xx with a body that is not JSON or not the documented shape."""
 
 
@@ -71,7 +61,7 @@ class OAuthError(TeamleaderError):
     """The token endpoint refused a code or refresh token; ``error`` is the OAuth code if given."""
 
     def __init__(self, message: str, *, error: str | None = None, **kwargs) -> None:
-        super().__init__(message, **kwargs)
+        super().__init__(message, code=error, **kwargs)
         self.error = error
 
 
@@ -97,26 +87,16 @@ def error_from_response(
     """Return the typed error for a non-2xx ``response`` (the caller raises it)."""
     status = response.status_code
     titles = error_titles(response.content)
-    message = f"{endpoint or response.url}: HTTP {status}"
-    if titles:
-        message += ": " + "; ".join(titles)
-    kwargs = {"status": status, "titles": titles, "endpoint": endpoint}
-    if status == 429:
-        reset_at = parse_reset(response.headers.get("X-RateLimit-Reset"))
-        return RateLimited(message, reset_at=reset_at, **kwargs)
-    if status >= 500:
-        return Unavailable(message, **kwargs)
-    return _BY_STATUS.get(status, TeamleaderError)(message, **kwargs)
+    error_type = http.error_type(status, _BY_STATUS, TeamleaderError, Unavailable)
+    fields = {"status": status, "titles": titles, "endpoint": endpoint}
+    if error_type is RateLimited:
+        fields["reset_at"] = parse_reset(response.headers.get("X-RateLimit-Reset"))
+    return error_type(http.describe(endpoint or response.url, status, "; ".join(titles)), **fields)
 
 
 def error_titles(content: bytes | str | None) -> tuple[str, ...]:
     """Extract ``errors[*].title`` from a body; anything unexpected yields no titles."""
-    if not content:
-        return ()
-    try:
-        body = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return ()
+    body = http.json_or_none(content)
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list):
         return ()
@@ -141,3 +121,6 @@ def parse_reset(value: str | None) -> datetime | None:
         # The API returns UTC (reference §2); a bare timestamp is read as such.
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+ERRORS = http.ErrorTypes(error_from_response, Unavailable, MalformedResponse)

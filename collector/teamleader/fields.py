@@ -6,12 +6,17 @@ as ``Decimal`` or ``int`` and never pass through a float.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marshmallow import fields
 
 # Teamleader sends empty scalars as null and times with or without an offset (§2).
-from collector.core.fields import UtcDateTime, nullable  # noqa: F401  (re-exported)
+from collector.core.fields import (  # noqa: F401  (re-exported)
+    Number,
+    UtcDateTime,
+    nullable,
+    to_decimal,
+)
 
 
 def listing(inner: fields.Field, **kwargs) -> fields.List:
@@ -28,19 +33,6 @@ class EmptyList(fields.List):
         return super().deserialize(value, attr, data, **kwargs)
 
 
-def to_decimal(value: object) -> Decimal:
-    """Convert a JSON number (Decimal/int, or a numeric string) to Decimal; reject floats/bools."""
-    if isinstance(value, bool | float):
-        raise ValueError("not an exact number")
-    try:
-        result = Decimal(str(value)) if isinstance(value, int | str) else Decimal(value)
-    except (InvalidOperation, TypeError):
-        raise ValueError("not a number") from None
-    if not result.is_finite():
-        raise ValueError("not a finite number")
-    return result
-
-
 class Money(fields.Field):
     """A Money object ``{amount, currency}`` → its amount as ``Decimal``.
 
@@ -54,18 +46,6 @@ class Money(fields.Field):
             raise self.make_error("invalid")
         try:
             return to_decimal(value.get("amount"))
-        except ValueError:
-            raise self.make_error("invalid") from None
-
-
-class Number(fields.Field):
-    """A JSON number (rate, quantity, discount value) → ``Decimal``."""
-
-    default_error_messages = {"invalid": "Not a valid number."}
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        try:
-            return to_decimal(value)
         except ValueError:
             raise self.make_error("invalid") from None
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
+from collector.runtime.queue import QuietProgress
 from collector.teamleader import NotFound, TeamleaderClient
 from collector.teamleader.crediting import apply_credit
 from collector.teamleader.customer_sync import CustomerSync, refs_of, sync_customers
@@ -28,14 +29,8 @@ CHUNK = 100
 MAX_PROBLEMS = 500
 
 
-class Progress:
+class Progress(QuietProgress):
     """What an import reports while it runs; the job passes one that updates its JobRun."""
-
-    def total(self, total: int) -> None: ...
-
-    def advance(self, step: int = 1, **counts: int) -> None: ...
-
-    def say(self, message: str) -> None: ...
 
 
 class Importer:

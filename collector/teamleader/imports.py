@@ -20,7 +20,8 @@ from collector.documents import timeline as events
 from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
 from collector.teamleader import TeamleaderClient, TeamleaderError
-from collector.teamleader.importer import BOOKED, Importer, Progress, apply_credit
+from collector.teamleader.crediting import apply_credit
+from collector.teamleader.importer import BOOKED, Importer, Progress
 from collector.teamleader.models import (
     DocumentImport,
     ImportSource,

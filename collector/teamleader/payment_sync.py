@@ -49,8 +49,8 @@ def due(now: datetime, limit: int = 200) -> list[int]:
         .where(
             TeamleaderSync.wanted > TeamleaderSync.done,
             TeamleaderSync.status.in_((SyncStatus.PENDING, SyncStatus.RETRYING)),
-            db.or_(TeamleaderSync.next_attempt_at.is_(None), TeamleaderSync.next_attempt_at <= now),
-            db.or_(TeamleaderSync.lease_until.is_(None), TeamleaderSync.lease_until < now),
+            TeamleaderSync.attempt_due(now),
+            TeamleaderSync.unleased(now),
         )
         .order_by(TeamleaderSync.next_attempt_at, TeamleaderSync.id)
         .limit(limit)
@@ -67,7 +67,7 @@ def claim(sync_id: int, now: datetime) -> int | None:
             TeamleaderSync.id == sync_id,
             TeamleaderSync.wanted > TeamleaderSync.done,
             TeamleaderSync.status.in_((SyncStatus.PENDING, SyncStatus.RETRYING)),
-            db.or_(TeamleaderSync.lease_until.is_(None), TeamleaderSync.lease_until < now),
+            TeamleaderSync.unleased(now),
         )
         .values(
             lease_until=now + timedelta(seconds=LEASE_SECONDS),

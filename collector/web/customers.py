@@ -12,11 +12,11 @@ from flask import (
     url_for,
 )
 
-from collector.core.errors import Invalid, NotFound
+from collector.core.errors import Invalid
 from collector.documents import customers, profiles
 from collector.documents.forms import CustomerForm
 from collector.documents.models import Customer
-from collector.runtime.views import list_args, protect, saved
+from collector.runtime.views import list_page, or_404, protect, saved
 from collector.web import overview as invoices
 
 bp = protect(Blueprint("customers", __name__))
@@ -26,19 +26,8 @@ DOCUMENTS_SHOWN = 20  # on the customer's page; the overview, filtered, has them
 
 @bp.get("/customers/")
 def index():
-    try:
-        result, errors = customers.search_customers(**customers.parse_query(request.args)), {}
-    except Invalid as exc:
-        result, errors = None, exc.errors
-    page = render_template(
-        "customers/index.html",
-        result=result,
-        errors=errors,
-        values=request.args,
-        query=list_args(),
-        profiles=profiles.list_profiles(),
-    )
-    return page, 400 if errors else 200
+    shown = profiles.list_profiles()
+    return list_page("customers/index.html", customers.search_customers, profiles=shown)
 
 
 @bp.route("/customers/<int:customer_id>", methods=["GET", "POST"])
@@ -77,7 +66,4 @@ def export():
 
 
 def _customer_or_404(customer_id: int) -> Customer:
-    try:
-        return customers.get_customer(customer_id)
-    except NotFound as exc:
-        abort(404, str(exc))
+    return or_404(customers.get_customer, customer_id)

@@ -15,16 +15,19 @@ from flask import (
 )
 from flask_login import current_user
 
-from collector import clients, jobs
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
+from collector.mail import jobs as mail_jobs
 from collector.payments import refunds
+from collector.payments import setup as payments_setup
+from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import list_args, pdf_response, protect, saved
 from collector.teamleader import connection as tl
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import pdfs
 from collector.web import overview as invoices
 from collector.web.forms import (
@@ -135,7 +138,7 @@ def archive(invoice_id: int):
 
 @bp.post("/<int:invoice_id>/overpayment/refund")
 def refund_overpayment(invoice_id: int):
-    provider = clients.payment_provider(current_app)
+    provider = payments_setup.provider(current_app)
 
     def refund(invoice_id: int, actor: str):
         return refunds.refund_overpayment(invoice_id, provider, actor)
@@ -173,7 +176,7 @@ def _change(invoice_id: int, form, name: str, verb, done: str):
 @bp.get("/<int:invoice_id>/pdf")
 def pdf(invoice_id: int):
     invoice = db.get_or_404(Invoice, invoice_id)
-    content = pdfs.read_pdf(clients.document_store(current_app), invoice)
+    content = pdfs.read_pdf(runtime_setup.document_store(current_app), invoice)
     if content is None:
         abort(404, "This document's PDF has not been fetched yet.")
     return pdf_response(content, pdfs.pdf_filename(invoice))
@@ -194,7 +197,9 @@ def actions():
         return redirect(back)
     actor = f"user:{current_user.email}"
     if action == "fetch_pdfs":
-        run = current_app.extensions["jobs"].enqueue(jobs.fetch_pdfs, ids, actor, user=current_user)
+        run = current_app.extensions["jobs"].enqueue(
+            teamleader_jobs.fetch_pdfs, ids, actor, user=current_user
+        )
         return redirect(url_for("job_runs.show", job_id=run.job_id))
     again = request.form.get("again")
     invited = customer_mail.already_invited(ids)
@@ -207,7 +212,7 @@ def actions():
             actions=ConfirmForm(),
         )
     run = current_app.extensions["jobs"].enqueue(
-        jobs.send_invitations, ids, actor, again == "1", user=current_user
+        mail_jobs.send_invitations, ids, actor, again == "1", user=current_user
     )
     return redirect(url_for("job_runs.show", job_id=run.job_id))
 

@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from collector import jobs
 from collector.extensions import db
+from collector.runtime import jobs as runtime_jobs
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.models import JobRun
 from collector.runtime.views import protect
@@ -47,7 +47,7 @@ def housekeeping():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("job_runs.index"))
     run = current_app.extensions["jobs"].enqueue(
-        jobs.prune_job_runs, 90, queue="low", user=current_user
+        runtime_jobs.prune_job_runs, 90, queue="low", user=current_user
     )
     flash("Housekeeping started.", "success")
     return redirect(url_for("job_runs.show", job_id=run.job_id))

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from collector.core.errors import Conflict, NotFound
 from collector.documents import callbacks as status_callbacks
-from collector.runtime.views import protect
+from collector.runtime.views import or_404, protect
 from collector.teamleader import payment_sync
 from collector.web import attention, overview
 
@@ -23,10 +23,7 @@ def index():
 
 @bp.post("/teamleader/<int:sync_id>/retry")
 def retry_teamleader(sync_id: int):
-    try:
-        sync = payment_sync.retry(sync_id)
-    except NotFound as exc:
-        abort(404, str(exc))
+    sync = or_404(payment_sync.retry, sync_id)
     flash(f"{sync.invoice.number} is sent to Teamleader again.", "success")
     if request.form.get("back") == BACK_TO_INVOICE:
         return redirect(url_for("invoices.detail", invoice_id=sync.invoice_id))

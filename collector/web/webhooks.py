@@ -7,10 +7,12 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from collector import clients, jobs
 from collector.core.errors import Invalid, NotFound
 from collector.extensions import csrf
 from collector.payments import checkout
+from collector.payments import jobs as payments_jobs
+from collector.payments import setup as payments_setup
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import notifications
 from collector.teamleader.models import DeliveryStatus
 
@@ -36,7 +38,7 @@ def teamleader(token: str):
         return _error("Malformed delivery.", 400, exc.errors)
     if delivery.status == DeliveryStatus.RECEIVED:
         current_app.extensions["jobs"].enqueue(
-            jobs.handle_teamleader_delivery, delivery.id, queue="high"
+            teamleader_jobs.handle_teamleader_delivery, delivery.id, queue="high"
         )
     return jsonify(received=delivery.id), 202
 
@@ -47,14 +49,14 @@ def provider(token: str):
     """The payment provider says payment ``id`` changed. Only the id is used: a job
     fetches the payment and applies what the fetch says. An id that is not ours is
     logged and ignored, with the same answer, so probing learns nothing."""
-    if not hmac.compare_digest(token, clients.provider_webhook_token(current_app)):
+    if not hmac.compare_digest(token, payments_setup.webhook_token(current_app)):
         return _error("No such webhook.", 404)
     if (request.content_length or 0) > MAX_BODY:
         return _error("The body is too large.", 413)
     provider_id = request.form.get("id", "")
     if checkout.known(provider_id):
         current_app.extensions["jobs"].enqueue(
-            jobs.handle_provider_webhook, provider_id, queue="high"
+            payments_jobs.handle_provider_webhook, provider_id, queue="high"
         )
     else:
         log.warning("provider webhook for an unknown payment id ignored: %.64r", provider_id)

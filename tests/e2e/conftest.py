@@ -8,14 +8,16 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from collector import clients, jobs
 from collector.core.clock import local_today
 from collector.documents import ledger
 from collector.documents.models import DocumentKind, Invoice
 from collector.documents.profiles import create_profile
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import connection as tl
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
 from sandbox import provider as provider_sandbox
 from sandbox import teamleader as tl_sandbox
@@ -96,16 +98,16 @@ def tl_app(app, sandbox):
 
 def grant_code(app, state: str = "s") -> str:
     """A code from the sandbox's authorize page, "Grant access" pressed."""
-    return authorization_code(clients.teamleader_oauth(app).authorize_url(state))
+    return authorization_code(teamleader_setup.oauth(app).authorize_url(state))
 
 
 @pytest.fixture
 def connection(tl_app, admin):
     """A Teamleader connection made through the sandbox's real OAuth flow."""
     return tl.complete_connect(
-        clients.teamleader_oauth(tl_app),
-        clients.teamleader_client_factory(tl_app),
-        clients.cipher(tl_app),
+        teamleader_setup.oauth(tl_app),
+        teamleader_setup.client_factory(tl_app),
+        runtime_setup.cipher(tl_app),
         grant_code(tl_app),
         admin,
         tl_app.config["PUBLIC_BASE_URL"],
@@ -128,7 +130,7 @@ def open_invoice(tl_app, connection, sandbox):
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
-    jobs.run_import(imp.id)
+    teamleader_jobs.run_import(imp.id)
     open_here = db.session.scalars(
         db.select(Invoice)
         .where(

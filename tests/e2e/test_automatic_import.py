@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from collector import clients
 from collector.core.clock import local_today
 from collector.core.columns import utcnow
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.documents.profiles import create_profile
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun, JobStatus
 from collector.teamleader import connection as tl
 from collector.teamleader import imports, notifications
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import DeliveryStatus, DocumentImport, ImportSource
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.conftest import grant_code
@@ -45,7 +46,7 @@ def auto(tl_app, connection):
 
 
 def client_for(app, connection):
-    return clients.teamleader_client(app, connection, sleep=lambda seconds: None)
+    return teamleader_setup.client(app, connection, sleep=lambda seconds: None)
 
 
 def deliver(app, connection, kind, subject_id):
@@ -238,9 +239,9 @@ def test_booking_in_teamleader_reaches_the_database_through_the_real_worker(
     a worker process, the API re-read, the import."""
     tl_app.config["PUBLIC_BASE_URL"] = live_server
     connection = tl.complete_connect(
-        clients.teamleader_oauth(tl_app),
-        clients.teamleader_client_factory(tl_app),
-        clients.cipher(tl_app),
+        teamleader_setup.oauth(tl_app),
+        teamleader_setup.client_factory(tl_app),
+        runtime_setup.cipher(tl_app),
         grant_code(tl_app),
         admin,
         live_server,

@@ -4,12 +4,13 @@ and Teamleader's payment is removed."""
 
 import pytest
 
-from collector import clients, jobs
 from collector.core.clock import local_today
 from collector.direct_debit import bank_files
 from collector.documents import ledger
 from collector.documents.models import InvoiceState
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.models import SyncStatus
 from sandbox import bank
 from tests.support.bank import make_creditor, pain008_for
@@ -31,12 +32,12 @@ def test_a_settled_collection_reaches_teamleader_and_its_refund_removes_it(
     ledger.start_collection(invoice, "Collected by direct debit.", actor="test")
     collection = make_collection(invoice=invoice, mandate=mandate, amount=amount)
     pain008 = pain008_for(collection.run)
-    store = clients.document_store(tl_app)
+    store = runtime_setup.document_store(tl_app)
     today = local_today()  # the sandbox Teamleader keeps real time
 
     bank_files.upload(store, "settled.xml", bank.settle(pain008, today), "test", today)
     assert invoice.state == InvoiceState.PAID
-    jobs.push_teamleader()
+    teamleader_jobs.push_teamleader()
     payments = sandbox.data.invoices[invoice.teamleader_id]["payments"]
     assert [p["payment"]["amount"] for p in payments] == [amount]
 
@@ -44,7 +45,7 @@ def test_a_settled_collection_reaches_teamleader_and_its_refund_removes_it(
     bank_files.upload(store, "refund.xml", refund, "test", today)
     db.session.refresh(invoice)
     assert invoice.state in ledger.OPEN
-    jobs.push_teamleader()
+    teamleader_jobs.push_teamleader()
     assert sandbox.data.invoices[invoice.teamleader_id]["payments"] == []
     assert sandbox.calls().get("invoices.removePayments") == 1
     db.session.refresh(invoice.teamleader_sync)

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 import requests
 
-from collector import clients
 from collector.core.columns import utcnow
 from collector.documents import amounts, ledger
 from collector.documents.models import (
@@ -24,6 +23,7 @@ from collector.documents.models import (
 )
 from collector.extensions import db
 from collector.payments import checkout as online_payments
+from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment
 from tests.conftest import csrf_token
 from tests.support.factories import make_invoice, make_profile
@@ -88,7 +88,7 @@ def pay_at_the_checkout(provider, checkout_url: str) -> None:
 
 def apply_from_the_provider(app, provider_id: str) -> None:
     """What the webhook's job does: fetch the payment and apply it."""
-    online_payments.refresh(clients.payment_provider(app), provider_id)
+    online_payments.refresh(payments_setup.provider(app), provider_id)
 
 
 @pytest.mark.postgres

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from collector import clients
 from collector.core.clock import local_today
 from collector.documents.models import Customer, Invoice
 from collector.extensions import db
 from collector.teamleader import imports
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource, ImportStatus
 
 
@@ -60,7 +60,7 @@ def test_an_import_keeps_typed_numbers_reads_them_and_warns_about_invalid_ones(
     _, mistyped = retype(sandbox, typo, lambda cc, d: f"{cc}{d[:-1]}{(int(d[-1]) + 1) % 10}")
 
     imp = imports.create_import(ImportSource.CLI, date_from=first, date_to=last)
-    client = clients.teamleader_client(tl_app, connection, sleep=lambda seconds: None)
+    client = teamleader_setup.client(tl_app, connection, sleep=lambda seconds: None)
     imp = imports.run_import(client, connection, imp)
 
     assert imp.status == ImportStatus.FINISHED

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 import pytest
 
-from collector import clients, jobs
 from collector.accounts import creditor
 from collector.core.clock import local_today
 from collector.direct_debit import bank_files, collection_runs, mandate_upload
@@ -30,7 +29,10 @@ from collector.documents.models import (
 from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
+from collector.mail import jobs as mail_jobs
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.models import ImportSource
 from sandbox import bank
 from tests.support import sepa
@@ -76,7 +78,7 @@ def upload_mandates(content: bytes, store, today):
 
 def invite(invoice_ids: list[int], again: bool = False) -> None:
     customer_mail.request_invitations(invoice_ids, actor="test", again=again)
-    jobs.deliver_mail()
+    mail_jobs.deliver_mail()
 
 
 def teamleader_amounts(sandbox, invoice: Invoice) -> list:
@@ -104,7 +106,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
-    jobs.run_import(imp.id)
+    teamleader_jobs.run_import(imp.id)
     owed = db.session.scalars(
         db.select(Invoice)
         .where(Invoice.kind == DocumentKind.INVOICE, Invoice.amount_due > 0)
@@ -113,7 +115,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     ).all()
     owed = [i for i in owed if i.customer.email][:4]
     assert len(owed) >= 2, "the sandbox seed should give open invoices with an email address"
-    store = clients.document_store(tl_app)
+    store = runtime_setup.document_store(tl_app)
 
     # Mandates: the customers CSV, filled in, uploaded; the same file again adds nothing.
     signed = sorted({i.customer for i in owed}, key=lambda c: c.id)
@@ -140,7 +142,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     amounts = {i.id: i.amount_due for i in owed}
     before = {i.id: teamleader_amounts(sandbox, i) for i in owed}  # partly paid there already
     bank_files.upload(store, "settled.xml", bank.settle(pain008, today), "test", today)
-    jobs.push_teamleader()
+    teamleader_jobs.push_teamleader()
     for invoice in owed:
         db.session.refresh(invoice)
         assert invoice.state == InvoiceState.PAID
@@ -152,7 +154,7 @@ def test_mandates_to_collection_to_bank_to_teamleader(tl_app, connection, sandbo
     assert collection.invoice_id == refunded.id
     refund = bank.returns(pain008, {collection.end_to_end_id: "MD06"}, today)
     bank_files.upload(store, "refund.xml", refund, "test", today)
-    jobs.push_teamleader()
+    teamleader_jobs.push_teamleader()
     db.session.refresh(refunded)
     assert refunded.state in ledger.OPEN and refunded.amount_due == amounts[refunded.id]
     ours = [p for p in refunded.payments if p.source == PaymentSource.BANK]

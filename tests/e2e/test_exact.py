@@ -20,13 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from collector import clients, jobs
 from collector.core.clock import local_today
 from collector.documents.models import DocumentKind, Invoice
 from collector.exact import forwarding, settings
+from collector.exact import jobs as exact_jobs
+from collector.exact import setup as exact_setup
 from collector.exact.models import BookingStatus, ExactBooking, ExactConnection, ExactSyncRun
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
 from tests.e2e.conftest import Sandbox, serve
 from tests.support import exact as support
@@ -60,8 +64,8 @@ def imported(tl_app, connection, sandbox, belgian):
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
-    jobs.run_import(imp.id)
-    jobs.fetch_scheduled_pdfs()
+    teamleader_jobs.run_import(imp.id)
+    teamleader_jobs.fetch_scheduled_pdfs()
     documents = list(db.session.scalars(db.select(Invoice).order_by(Invoice.id)))
     assert documents and all(d.pdf_key for d in documents)
     assert {d.department_id for d in documents} == {belgian, *{d.department_id for d in documents}}
@@ -102,8 +106,8 @@ def tl_document(sandbox, invoice: Invoice) -> dict:
 def test_thirty_days_forwarded_once_each_with_lines_vat_and_pdfs(
     exact_app, sandbox, exact_sandbox, imported, mapped
 ):
-    document_store = clients.document_store(exact_app)
-    summary = jobs.forward_to_exact("manual")
+    document_store = runtime_setup.document_store(exact_app)
+    summary = exact_jobs.forward_to_exact("manual")
     assert "0 failed" in summary, summary
     booked = {e["YourRef"]: e for e in entries(exact_sandbox)}
     assert len(entries(exact_sandbox)) == len(imported) == len(booked)
@@ -135,7 +139,7 @@ def test_thirty_days_forwarded_once_each_with_lines_vat_and_pdfs(
         assert booking.entry_id.lower() == entry["EntryID"].lower()
         assert booking.entry_number == entry["EntryNumber"]
 
-    rerun = jobs.forward_to_exact("manual")
+    rerun = exact_jobs.forward_to_exact("manual")
     assert rerun.startswith("0 booked"), rerun
     assert len(entries(exact_sandbox)) == len(imported)
 
@@ -210,10 +214,9 @@ def test_unmapped_vat_rate_is_skipped_with_its_reason_then_booked_once_mapped(
 
 def line_rates(app, invoice: Invoice) -> set[str]:
     """The VAT rates (as mapping keys) of a document's lines, read from Teamleader."""
-    from collector import clients
     from collector.teamleader.connection import current_connection
 
-    client = clients.teamleader_client(app, current_connection())
+    client = teamleader_setup.client(app, current_connection())
     read = client.credit_notes_info if invoice.is_credit_note else client.invoices_info
     info = read(invoice.teamleader_id)
     rates = {t["id"]: t["rate"] for t in _tax_rates()}
@@ -240,7 +243,6 @@ def _settings_of(connection, **overrides) -> dict:
 
 
 def _forward(app, **kwargs) -> ExactSyncRun:
-    from collector import clients
     from collector.exact.connection import current_exact
     from collector.exact.models import SyncTrigger
     from collector.teamleader.connection import current_connection
@@ -248,9 +250,9 @@ def _forward(app, **kwargs) -> ExactSyncRun:
     connection = current_exact()
     return forwarding.forward(
         connection,
-        clients.exact_client(app, connection),
-        clients.teamleader_client(app, current_connection()),
-        clients.document_store(app),
+        exact_setup.client(app, connection),
+        teamleader_setup.client(app, current_connection()),
+        runtime_setup.document_store(app),
         trigger=SyncTrigger.MANUAL,
         **kwargs,
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from collector import clients
 from collector.exact import accounts as exact_accounts
+from collector.exact import setup as exact_setup
 from collector.exact.models import ExactAccount
 from collector.extensions import db
 from sandbox.exact.emulator import EXTENSION
@@ -42,7 +42,7 @@ def exact(app, admin, exact_sandbox):
     support.choose(app, connection, None)
     connection.skip_email_match = True
     db.session.commit()
-    yield connection, clients.exact_client(app, connection)
+    yield connection, exact_setup.client(app, connection)
     app.config.clear()
     app.config.update(saved)
 

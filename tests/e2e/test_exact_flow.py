@@ -18,11 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rq import Queue, SimpleWorker
 
-from collector import clients, jobs
 from collector.core.clock import local_today
 from collector.documents import ledger
 from collector.documents.models import DocumentKind, Invoice, InvoiceState, Payment, PaymentSource
 from collector.exact import entries as exact_entries
+from collector.exact import jobs as exact_jobs
+from collector.exact import setup as exact_setup
 from collector.exact.models import (
     BookingStatus,
     ExactBooking,
@@ -35,6 +36,8 @@ from collector.mail.models import MailMessage
 from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import QUEUES, bind_job_class
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection
 from collector.teamleader.models import ConnectionStatus, ImportSource, TeamleaderSync
 from sandbox.exact.consent import authorization_code
@@ -263,7 +266,7 @@ def test_connect_map_and_run_through_the_pages(
 def paying(exact_app, admin, connection, belgian, imported):
     """Everything forwarded, with payments read back from Exact."""
     exact = settle_mapping(exact_app, admin, connection, belgian, read_payments=True)
-    summary = jobs.forward_to_exact("manual")
+    summary = exact_jobs.forward_to_exact("manual")
     assert summary.startswith(f"{len(imported)} booked"), summary
     return exact
 
@@ -294,7 +297,7 @@ def test_payments_in_exact_mark_invoices_paid_once(
     payments = db.session.scalar(db.select(db.func.count()).select_from(Payment))
     redis_conn.flushdb()  # only what this run queues
 
-    summary = jobs.forward_to_exact("schedule")
+    summary = exact_jobs.forward_to_exact("schedule")
     assert summary.startswith("0 booked"), summary
     run = last_run()
     assert run.paid == 1 and run.problem is None
@@ -309,7 +312,7 @@ def test_payments_in_exact_mark_invoices_paid_once(
     sync = db.session.scalars(db.select(TeamleaderSync).filter_by(invoice_id=full.id)).one()
     assert sync.wanted > sync.done
     queued = Queue("high", connection=redis_conn).jobs
-    assert [j.func_name for j in queued] == ["collector.jobs.push_teamleader"]
+    assert [j.func_name for j in queued] == ["collector.teamleader.jobs.push_teamleader"]
 
     # Partly paid: still open. A credit note: never marked paid this way.
     for document, state in ((partial, partial_state), (credit_note, credit_state)):
@@ -319,7 +322,7 @@ def test_payments_in_exact_mark_invoices_paid_once(
         assert booking_of(document).paid_in_exact_at is None
 
     # A second run records nothing new.
-    jobs.forward_to_exact("schedule")
+    exact_jobs.forward_to_exact("schedule")
     assert last_run().paid == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == payments + 1
 
@@ -345,7 +348,7 @@ def test_a_refused_document_never_blocks_the_rest_and_alerts_the_admins_once(
             count=1,
             body=reason,
         )
-        jobs.forward_to_exact("schedule")
+        exact_jobs.forward_to_exact("schedule")
         assert exact_sandbox.control("GET", "faults") == [], "the refusal was used"
         return last_run()
 
@@ -371,7 +374,7 @@ def test_a_refused_document_never_blocks_the_rest_and_alerts_the_admins_once(
     assert booking_of(failing).failures == alert_after + 1
     assert db.session.scalar(db.select(db.func.count()).select_from(MailMessage)) == 1
 
-    jobs.forward_to_exact("schedule")  # the fault is gone
+    exact_jobs.forward_to_exact("schedule")  # the fault is gone
     assert (last_run().booked, last_run().failed) == (1, 0)
     booking = booking_of(failing)
     assert booking.status == BookingStatus.BOOKED and booking.failures == 0
@@ -399,7 +402,7 @@ def test_an_outage_stops_the_run_without_failing_documents(
     spec = {"method": "POST", "path_contains": SALES_ENTRIES, "status": status, "count": 1}
     fault(exact_sandbox, **spec, **({"body": body} if body else {}))
 
-    summary = jobs.forward_to_exact("schedule")
+    summary = exact_jobs.forward_to_exact("schedule")
     run = last_run()
     assert run.problem and run.problem.startswith("The run stopped:"), summary
     assert (run.booked, run.failed, run.errors) == (0, 0, [])
@@ -414,7 +417,7 @@ def test_an_outage_stops_the_run_without_failing_documents(
     invoice = attempted.invoice
     if applied:
         # Exact booked it before failing (reference §11.15): put the same entry there.
-        tl = clients.teamleader_client(exact_app, current_connection())
+        tl = teamleader_setup.client(exact_app, current_connection())
         read = tl.credit_notes_info if invoice.is_credit_note else tl.invoices_info
         body = exact_entries.entry_body(
             invoice,
@@ -423,9 +426,9 @@ def test_an_outage_stops_the_run_without_failing_documents(
             account_id=attempted.account_id,
             document_id=attempted.document_id,
         )
-        clients.exact_client(exact_app, exact).create_sales_entry(body)
+        exact_setup.client(exact_app, exact).create_sales_entry(body)
 
-    jobs.forward_to_exact("schedule")
+    exact_jobs.forward_to_exact("schedule")
     again = last_run()
     assert again.problem is None and again.failed == 0
     assert (again.found, again.booked) == (
@@ -452,7 +455,7 @@ def without_pdfs(tl_app, connection, belgian):
         imp = imports.create_import(
             ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
         )
-        jobs.run_import(imp.id)
+        teamleader_jobs.run_import(imp.id)
         documents = list(db.session.scalars(db.select(Invoice)))
         assert documents and not any(d.pdf_key for d in documents)
         return documents
@@ -469,7 +472,7 @@ def test_arriving_pdfs_start_a_forwarding_run(
     [after_import] = forward_jobs()
     assert after_import.args == ["event"]
 
-    jobs.fetch_scheduled_pdfs()
+    teamleader_jobs.fetch_scheduled_pdfs()
     after_pdfs = forward_jobs()[1:]
     assert [j.args for j in after_pdfs] == [["event"]]
     assert after_pdfs[0].job_id in Queue("default", connection=redis_conn).job_ids
@@ -489,11 +492,11 @@ def test_no_forwarding_run_while_forwarding_is_off(
     support.choose(exact_app, exact, connection)
     assert exact.status == ConnectionStatus.CONNECTED and not exact.forwarding
     documents = without_pdfs()
-    jobs.fetch_scheduled_pdfs()
+    teamleader_jobs.fetch_scheduled_pdfs()
     db.session.expire_all()
     held = db.session.scalars(db.select(Invoice)).all()
     assert held and len(held) == len(documents)
     assert all(d.pdf_key for d in held)
     assert forward_jobs() == []
     queued = [j.func_name for q in QUEUES for j in Queue(q, connection=redis_conn).jobs]
-    assert "collector.jobs.forward_to_exact" not in queued
+    assert "collector.exact.jobs.forward_to_exact" not in queued

@@ -22,15 +22,19 @@ from datetime import timedelta
 
 import pytest
 
-from collector import clients, exact, jobs
+from collector import exact
 from collector.core.clock import local_today
 from collector.core.ratelimit import RedisRateLimiter
 from collector.documents.models import Invoice
 from collector.exact import forwarding as exact_forwarding
+from collector.exact import setup as exact_setup
 from collector.exact.connection import current_exact
 from collector.exact.models import BookingStatus, ExactBooking, SyncTrigger
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection
 from collector.teamleader.models import ImportSource
 from tests.e2e import test_exact as exact_e2e
@@ -77,7 +81,7 @@ class RecordedLimiter(RedisRateLimiter):
 
 
 def recorded_client(app, connection) -> tuple[exact.ExactClient, RecordedLimiter]:
-    """The Exact client ``clients.exact_client`` builds (its pacer from the app's config),
+    """The Exact client ``exact_setup.client`` builds (its pacer from the app's config),
     with the minutely budget kept by a ``RecordedLimiter``."""
     redis = app.extensions["jobs"].backend.connection
     built = exact.ExactRateLimiter.for_division(
@@ -95,9 +99,9 @@ def recorded_client(app, connection) -> tuple[exact.ExactClient, RecordedLimiter
         pause_key=built.pause_key,
     )
     pacer = exact.ExactRateLimiter(minute, built.day, minute_window=built.minute_window)
-    source = clients.exact_token_source(app, connection)
+    source = exact_setup.token_source(app, connection)
     client = exact.ExactClient(
-        clients.build_session(), connection.host, source, connection.division, limiter=pacer
+        exact.build_session(), connection.host, source, connection.division, limiter=pacer
     )
     return client, minute
 
@@ -142,7 +146,7 @@ def documents(paced_app, connection, belgian) -> list[Invoice]:
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=90), date_to=today
     )
-    jobs.run_import(imp.id)
+    teamleader_jobs.run_import(imp.id)
     found = list(
         db.session.scalars(
             db.select(Invoice)
@@ -152,7 +156,7 @@ def documents(paced_app, connection, belgian) -> list[Invoice]:
     )
     assert len(found) >= DOCUMENTS, f"the sandbox gave {len(found)} Belgian documents"
     chosen = found[:DOCUMENTS]
-    store = clients.document_store(paced_app)
+    store = runtime_setup.document_store(paced_app)
     for invoice in chosen:
         invoice.pdf_key = store.put(f"%PDF-1.4\n% {invoice.number}\n%%EOF\n".encode())
     db.session.commit()
@@ -174,8 +178,8 @@ def test_500_documents_stay_under_the_limit_and_pace_close_to_it(
     run = exact_forwarding.forward(
         connection,
         client,
-        clients.teamleader_client(paced_app, current_connection()),
-        clients.document_store(paced_app),
+        teamleader_setup.client(paced_app, current_connection()),
+        runtime_setup.document_store(paced_app),
         trigger=SyncTrigger.MANUAL,
         limit=DOCUMENTS,
         invoice_ids=[d.id for d in documents],

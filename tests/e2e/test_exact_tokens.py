@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector import clients
 from collector.exact import ExactOAuth, OAuthError, build_session
+from collector.exact import setup as exact_setup
 from collector.exact.connection import ExactTokenSource
 from collector.exact.models import ExactConnection
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader.models import ConnectionStatus
 from tests.e2e import test_exact as exact_e2e
 from tests.support import exact as support
@@ -64,7 +65,7 @@ class World:
         """The tokens as stored on the connection row (read fresh, as another worker would)."""
         db.session.expire_all()
         row = db.session.get(ExactConnection, self.connection_id)
-        cipher = clients.cipher(self.app)
+        cipher = runtime_setup.cipher(self.app)
         return {
             "access": cipher.decrypt(row.access_token_enc),
             "refresh": cipher.decrypt(row.refresh_token_enc),
@@ -80,11 +81,11 @@ class World:
             self.host,
             self.app.config["EXACT_CLIENT_ID"],
             self.app.config["EXACT_CLIENT_SECRET"],
-            clients.exact_redirect_uri(self.app),
+            exact_setup.redirect_uri(self.app),
             clock=self.clock,
         )
         return ExactTokenSource(
-            self.connection_id, oauth, clients.cipher(self.app), clock=self.clock
+            self.connection_id, oauth, runtime_setup.cipher(self.app), clock=self.clock
         )
 
     def worker(self, start: threading.Barrier | None, calls: int = CALLS) -> dict:
@@ -92,7 +93,7 @@ class World:
         (built by the app's factory, so paced through Redis), ``calls`` API calls."""
         with self.app.app_context():
             source = self.token_source()
-            client = clients.exact_client_factory(self.app)(source, self.host, self.division)
+            client = exact_setup.client_factory(self.app)(source, self.host, self.division)
             if start is not None:
                 start.wait(timeout=30)
             outcomes = []

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from collector import clients
 from collector.core.clock import local_today
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.teamleader import Unavailable, imports
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.importer import Progress
 from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 
@@ -62,7 +62,7 @@ def settings(connection, profiles, sandbox):
 
 def client_for(app, connection, **options):
     # No waiting between retries: a test needs the outcome, not the backoff.
-    return clients.teamleader_client(app, connection, sleep=lambda seconds: None, **options)
+    return teamleader_setup.client(app, connection, sleep=lambda seconds: None, **options)
 
 
 def run(app, connection, first, last, **options):

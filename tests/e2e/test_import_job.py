@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from collector import jobs
 from collector.core.clock import local_today
 from collector.documents.models import Invoice
 from collector.documents.profiles import create_profile
@@ -12,6 +11,7 @@ from collector.extensions import db
 from collector.mail.models import MailMessage
 from collector.runtime.models import JobRun, JobStatus
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 
 
@@ -43,7 +43,7 @@ def test_the_job_imports_and_emails_the_summary_to_whoever_started_it(
         ImportSource.MANUAL, user=admin, date_from=today - timedelta(days=30), date_to=today
     )
 
-    jobs.run_import(imp.id)
+    teamleader_jobs.run_import(imp.id)
 
     db.session.refresh(imp)
     assert imp.status == ImportStatus.FINISHED and imp.count("imported") > 0
@@ -74,7 +74,7 @@ def test_a_failed_import_is_recorded_and_its_summary_says_why(
     )
 
     with pytest.raises(Exception, match="500"):
-        jobs.run_import(imp.id)
+        teamleader_jobs.run_import(imp.id)
 
     db.session.expire_all()
     imp = db.session.get(DocumentImport, imp.id)
@@ -91,7 +91,7 @@ def test_without_a_connection_the_import_fails_with_that_reason(app, admin):
     imp = imports.create_import(ImportSource.MANUAL, user=admin, date_from=today, date_to=today)
 
     with pytest.raises(Exception, match="not connected"):
-        jobs.run_import(imp.id)
+        teamleader_jobs.run_import(imp.id)
 
     db.session.expire_all()
     imp = db.session.get(DocumentImport, imp.id)

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from rq import SimpleWorker
 
-from collector import clients
 from collector.documents.models import Invoice, InvoiceState, Payment, PaymentKind
 from collector.extensions import db
 from collector.payments import checkout as online_payments
+from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment
 from collector.runtime.models import JobRun
 from collector.runtime.queue import QUEUES, bind_job_class
@@ -121,7 +121,7 @@ def test_fifty_concurrent_webhooks_make_one_payment(
     def apply():
         with paying_app.app_context():
             try:
-                online_payments.refresh(clients.payment_provider(paying_app), provider_id)
+                online_payments.refresh(payments_setup.provider(paying_app), provider_id)
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
             finally:
@@ -147,7 +147,7 @@ def test_fifty_concurrent_webhooks_make_one_payment(
 def test_a_webhook_for_an_unknown_payment_is_ignored_and_logged(
     paying_app, client, redis_conn, caplog
 ):
-    token = clients.provider_webhook_token(paying_app)
+    token = payments_setup.webhook_token(paying_app)
     with caplog.at_level(logging.WARNING, logger="collector.web.webhooks"):
         response = client.post(f"/webhooks/provider/{token}", data={"id": "tr_unknown123"})
     assert response.status_code == 200

@@ -7,9 +7,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from collector import jobs
 from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
+from collector.mail import jobs as mail_jobs
 from collector.runtime.queue import InlineBackend
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,7 @@ def test_paying_from_the_invitation_and_a_chargeback(
     invoice = open_invoice
     invoice.customer.email = invoice.customer.email or "debtor@example.com"
     db.session.commit()
-    jobs.send_invitations([invoice.id], "admin@example.com")
+    mail_jobs.send_invitations([invoice.id], "admin@example.com")
     [message] = smtp_server.messages
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = LINK.search(text).group(0)

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from collector import clients, jobs
 from collector.core.clock import local_today
 from collector.core.columns import utcnow
 from collector.documents import timeline
@@ -20,7 +19,11 @@ from collector.documents.models import (
 from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.mail import invitations as customer_mail
+from collector.mail import jobs as mail_jobs
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports, pdfs
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
 
 PDF_MAX = 64 * 1024
@@ -52,7 +55,7 @@ def import_last_30_days():
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
     )
-    jobs.run_import(imp.id)
+    teamleader_jobs.run_import(imp.id)
     return imp
 
 
@@ -85,11 +88,11 @@ def test_invitations_that_need_the_pdf_go_out_when_the_schedule_fetches_it(
     owed = with_email(invitable())
     assert owed, "the sandbox data should hold open invoices"
 
-    jobs.deliver_mail()
+    mail_jobs.deliver_mail()
     assert smtp_server.messages == []  # nothing at import: the PDFs are not there yet
 
     tl_app.config["PDF_BATCH_SIZE"] = 1000
-    jobs.fetch_scheduled_pdfs()
+    teamleader_jobs.fetch_scheduled_pdfs()
 
     assert db.session.scalar(db.select(db.func.count()).where(Invoice.pdf_key.is_(None))) == 0
     received = sorted(m["To"] for m in smtp_server.messages)
@@ -98,8 +101,8 @@ def test_invitations_that_need_the_pdf_go_out_when_the_schedule_fetches_it(
         [pdf] = list(message.iter_attachments())
         assert pdf.get_content().startswith(b"%PDF-")
 
-    jobs.fetch_scheduled_pdfs()
-    jobs.deliver_mail()
+    teamleader_jobs.fetch_scheduled_pdfs()
+    mail_jobs.deliver_mail()
     assert len(smtp_server.messages) == len(owed)
 
 
@@ -116,8 +119,8 @@ def test_a_pdf_fetched_by_hand_sends_its_waiting_invitation_once(
     import_last_30_days()
     first = with_email(invitable())[0]
 
-    jobs.fetch_pdfs([first.id], f"user:{admin.email}")
-    jobs.fetch_pdfs([first.id], f"user:{admin.email}")
+    teamleader_jobs.fetch_pdfs([first.id], f"user:{admin.email}")
+    teamleader_jobs.fetch_pdfs([first.id], f"user:{admin.email}")
 
     [message] = smtp_server.messages
     assert message["To"] == first.customer.email
@@ -133,12 +136,12 @@ def test_without_the_pdf_condition_the_invitation_goes_at_import(tl_app, connect
     owed = with_email(invitable())
     assert owed, "the sandbox data should hold open invoices to customers with an address"
 
-    jobs.deliver_mail()
+    mail_jobs.deliver_mail()
 
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(i.customer.email for i in owed)
     assert all(not list(m.iter_attachments()) for m in smtp_server.messages)
-    jobs.deliver_mail()
-    jobs.fetch_scheduled_pdfs()
+    mail_jobs.deliver_mail()
+    teamleader_jobs.fetch_scheduled_pdfs()
     assert len(smtp_server.messages) == len(owed)
 
 
@@ -159,7 +162,7 @@ def test_a_spoiled_download_is_refused_with_an_event_and_retried_later(
     oldest = pdfs.due_for_pdf(1, utcnow())
     sandbox.control("POST", "files/faults", json={**fault, "count": 1})
 
-    jobs.fetch_pdfs(oldest, "test")
+    teamleader_jobs.fetch_pdfs(oldest, "test")
 
     invoice = db.session.get(Invoice, oldest[0])
     db.session.refresh(invoice)
@@ -174,11 +177,11 @@ def test_a_spoiled_download_is_refused_with_an_event_and_retried_later(
     later = invoice.pdf_retry_at + timedelta(seconds=1)
     assert pdfs.due_for_pdf(1, later) == oldest
 
-    client = clients.teamleader_client(tl_app, connection)
+    client = teamleader_setup.client(tl_app, connection)
     result = pdfs.fetch_pdfs(
         client,
-        clients.file_fetcher(tl_app),
-        clients.document_store(tl_app),
+        teamleader_setup.file_fetcher(tl_app),
+        runtime_setup.document_store(tl_app),
         pdfs.due_for_pdf(1, later),
         actor="test",
     )
@@ -193,11 +196,15 @@ def test_an_outage_stops_the_run_without_blaming_the_documents(
     setup(tl_app, connection, smtp_server)
     import_last_30_days()
     sandbox.control("POST", "faults", json={"kind": "error", "status": 503, "count": 50})
-    client = clients.teamleader_client(tl_app, connection, max_retries=0)
+    client = teamleader_setup.client(tl_app, connection, max_retries=0)
     ids = pdfs.due_for_pdf(5, utcnow())
 
     result = pdfs.fetch_pdfs(
-        client, clients.file_fetcher(tl_app), clients.document_store(tl_app), ids, actor="t"
+        client,
+        teamleader_setup.file_fetcher(tl_app),
+        runtime_setup.document_store(tl_app),
+        ids,
+        actor="t",
     )
 
     assert result.fetched == [] and result.refused == {} and "Unavailable" in result.stopped
@@ -214,14 +221,14 @@ def test_send_invitation_by_hand_fetches_the_pdf_first_and_asks_before_twice(
     actor = f"user:{admin.email}"
 
     assert (
-        jobs.send_invitations([first.id], actor)
+        mail_jobs.send_invitations([first.id], actor)
         == "1 invitation(s) sent, 0 sent before and not again"
     )
     assert (
-        jobs.send_invitations([first.id], actor)
+        mail_jobs.send_invitations([first.id], actor)
         == "0 invitation(s) sent, 1 sent before and not again"
     )
-    assert jobs.send_invitations([first.id], actor, True).startswith("1 invitation(s) sent")
+    assert mail_jobs.send_invitations([first.id], actor, True).startswith("1 invitation(s) sent")
 
     assert [m["To"] for m in smtp_server.messages] == [first.customer.email] * 2
     assert all(len(list(m.iter_attachments())) == 1 for m in smtp_server.messages)
@@ -248,7 +255,7 @@ NO_ACTOR = "actor must be a non-empty string"
 )
 def test_bad_job_arguments_are_refused_before_anything_is_written(app, args, reason):
     with pytest.raises(ValueError, match=reason):
-        jobs.send_invitations(*args)
+        mail_jobs.send_invitations(*args)
     with pytest.raises(ValueError, match=reason):
-        jobs.fetch_pdfs(*args)
+        teamleader_jobs.fetch_pdfs(*args)
     assert db.session.scalar(db.select(db.func.count()).select_from(DocumentMail)) == 0

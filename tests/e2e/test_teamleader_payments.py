@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from collector import clients, jobs
 from collector.core.columns import utcnow
 from collector.documents import ledger, timeline
 from collector.documents.models import InvoiceState, PaymentKind, PaymentSource
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import TeamleaderClient, build_session, payment_sync, reconciliation
+from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import DbTokenSource
 from collector.teamleader.models import SyncStatus
 
@@ -39,7 +41,7 @@ def pay(invoice, amount=None, key="provider:tr_test1"):
 
 
 def push():
-    return jobs.push_teamleader()
+    return teamleader_jobs.push_teamleader()
 
 
 def test_a_payment_reaches_teamleader_once(open_invoice, sandbox):
@@ -80,7 +82,9 @@ def test_the_delivery_is_repeated_safely_after_a_crash(open_invoice, sandbox, tl
     session = build_session()
     session.hooks["response"].append(die_after_register)
     connection = _connection()
-    source = DbTokenSource(connection.id, clients.teamleader_oauth(tl_app), clients.cipher(tl_app))
+    source = DbTokenSource(
+        connection.id, teamleader_setup.oauth(tl_app), runtime_setup.cipher(tl_app)
+    )
     client = TeamleaderClient(session, tl_app.config["TEAMLEADER_API_URL"], source)
     with pytest.raises(Died):
         payment_sync.deliver(client, _connection(), sync_id, utcnow())
@@ -90,7 +94,7 @@ def test_the_delivery_is_repeated_safely_after_a_crash(open_invoice, sandbox, tl
     # Within the lease nobody takes the row again; after it, the sweep does.
     assert payment_sync.deliver(None, _connection(), sync_id, utcnow()) is None
     later = utcnow() + timedelta(seconds=payment_sync.LEASE_SECONDS + 1)
-    fresh = clients.teamleader_client(tl_app, _connection())
+    fresh = teamleader_setup.client(tl_app, _connection())
     delivery = payment_sync.deliver(fresh, _connection(), sync_id, later)
 
     assert delivery.synced
@@ -111,7 +115,7 @@ def test_outages_delay_the_status_until_teamleader_recovers(open_invoice, sandbo
     # The shared rate budget honours the 429's reset; a one-second window keeps it short.
     tl_app.config["TEAMLEADER_RATE_WINDOW"] = 1.0
     waits = []  # the client's own pauses, recorded instead of slept
-    client = clients.teamleader_client(tl_app, _connection(), max_retries=1, sleep=waits.append)
+    client = teamleader_setup.client(tl_app, _connection(), max_retries=1, sleep=waits.append)
     sync_id = open_invoice.teamleader_sync.id
     now = utcnow()
     attempts = 0
@@ -171,7 +175,7 @@ def test_a_chargeback_removes_it_and_keeps_the_rest(open_invoice, sandbox, tl_ap
         f"invoices/{open_invoice.teamleader_id}/payments",
         json={"amount": 5},
     )
-    reconciliation.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    reconciliation.refresh(teamleader_setup.client(tl_app, _connection()), open_invoice)
     mirrored = [p for p in open_invoice.payments if p.source == PaymentSource.TEAMLEADER]
     assert [p.amount for p in mirrored] == [Decimal("5.00")]
     assert not open_invoice.teamleader_sync.outstanding  # not echoed back
@@ -210,7 +214,7 @@ def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
     open_invoice, sandbox, tl_app
 ):
     sandbox.control("POST", f"invoices/{open_invoice.teamleader_id}/payments", json={})
-    reconciliation.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    reconciliation.refresh(teamleader_setup.client(tl_app, _connection()), open_invoice)
     db.session.refresh(open_invoice)
     assert open_invoice.state == InvoiceState.PAID
     assert [p.source for p in open_invoice.payments] == [PaymentSource.TEAMLEADER]
@@ -220,7 +224,7 @@ def test_a_full_payment_in_teamleader_makes_it_paid_here_without_echo(
     assert sandbox.calls().get("invoices.registerPayment", 0) == calls_before
 
     sandbox.control("DELETE", f"invoices/{open_invoice.teamleader_id}/payments")
-    reconciliation.refresh(clients.teamleader_client(tl_app, _connection()), open_invoice)
+    reconciliation.refresh(teamleader_setup.client(tl_app, _connection()), open_invoice)
     db.session.refresh(open_invoice)
     assert open_invoice.state in ledger.OPEN
     assert open_invoice.amount_due > 0

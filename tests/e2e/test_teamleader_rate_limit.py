@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from collector import clients
+from collector.runtime import setup as runtime_setup
 from tests.conftest import TEST_REDIS_URL
 
 SERVER_LIMIT = 100  # the sandbox's limit per window, scaled down from 200/min
@@ -54,7 +54,7 @@ def hammer(api_url: str, token: str, account_id: str, calls: int) -> tuple[list[
 # yet, so this scaled timing test runs in make test only (issue 16's closing note).
 @pytest.mark.real_clock
 def test_two_processes_share_the_budget(tl_app, sandbox, connection, redis_conn):
-    token = clients.cipher(tl_app).decrypt(connection.access_token_enc)
+    token = runtime_setup.cipher(tl_app).decrypt(connection.access_token_enc)
     sandbox.reset_calls()
     args = (tl_app.config["TEAMLEADER_API_URL"], token, connection.account_id, CALLS // 2)
     context = multiprocessing.get_context("spawn")

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from collector import clients
 from collector.core.columns import utcnow
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import AuthError, OAuthError
 from collector.teamleader import connection as tl
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import login
 
@@ -20,7 +21,7 @@ def work(app, connection_id):
     """One worker: its own app context, client and DB connection, as an rq job has."""
     with app.app_context():
         connection = db.session.get(TeamleaderConnection, connection_id)
-        client = clients.teamleader_client(app, connection)
+        client = teamleader_setup.client(app, connection)
         return client.users_me()["account_id"]
 
 
@@ -33,7 +34,7 @@ def run_workers(app, connection):
 def stored_refresh_token(app, connection_id):
     db.session.expire_all()
     row = db.session.get(TeamleaderConnection, connection_id)
-    return row, clients.cipher(app).decrypt(row.refresh_token_enc)
+    return row, runtime_setup.cipher(app).decrypt(row.refresh_token_enc)
 
 
 @pytest.mark.postgres
@@ -51,7 +52,7 @@ def test_expired_on_the_server_eight_workers_one_refresh(tl_app, sandbox, connec
     assert row.status == ConnectionStatus.CONNECTED and new_refresh != old_refresh
     # The rotated refresh token is dead, as at Teamleader.
     with pytest.raises(OAuthError) as refused:
-        clients.teamleader_oauth(tl_app).refresh(old_refresh)
+        teamleader_setup.oauth(tl_app).refresh(old_refresh)
     assert refused.value.error == "invalid_grant"
     assert work(tl_app, connection.id) == connection.account_id  # the connection survives
 
@@ -83,7 +84,7 @@ def test_revoked_access_marks_the_connection_for_reconnect(tl_app, sandbox, conn
 
 def test_disconnect_unregisters_webhooks_and_forgets_tokens(tl_app, sandbox, connection):
     assert sandbox.control("GET", "webhooks")["data"]
-    tl.disconnect(connection, clients.teamleader_client(tl_app, connection))
+    tl.disconnect(connection, teamleader_setup.client(tl_app, connection))
     assert sandbox.control("GET", "webhooks")["data"] == []
     db.session.expire_all()
     row = db.session.get(TeamleaderConnection, connection.id)

@@ -11,6 +11,7 @@ from responses import matchers
 
 from collector.exact import (
     COUNTRIES,
+    REFRESH_BEFORE_EXPIRY,
     ExactOAuth,
     MalformedResponse,
     OAuthError,
@@ -102,7 +103,7 @@ def test_refresh_sends_the_refresh_grant(rsps, oauth):
 
 
 def test_refresh_due_25_seconds_before_expiry():
-    pair = TokenPair("a", "r", NOW, NOW + timedelta(seconds=600))
+    pair = TokenPair.issued("a", "r", NOW, 600, REFRESH_BEFORE_EXPIRY)
 
     assert not pair.refresh_due(NOW + timedelta(seconds=574))
     assert pair.refresh_due(NOW + timedelta(seconds=575))
@@ -111,7 +112,7 @@ def test_refresh_due_25_seconds_before_expiry():
 
 
 def test_tokens_never_show_in_reprs(oauth):
-    pair = TokenPair("secret-access", "secret-refresh", NOW, NOW + timedelta(seconds=600))
+    pair = TokenPair.issued("secret-access", "secret-refresh", NOW, 600, REFRESH_BEFORE_EXPIRY)
 
     assert "secret" not in repr(pair)
     assert REQUEST["client_secret"] not in repr(oauth)

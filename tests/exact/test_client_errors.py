@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 from responses import matchers
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from collector.exact import (
     AuthError,
@@ -113,9 +114,18 @@ def test_a_post_read_timeout_may_have_been_applied(rsps, fake_time):
     assert len(rsps.calls) == 1
 
 
-def test_a_post_that_never_left_is_retried(rsps, fake_time):
+@pytest.mark.parametrize(
+    "never_left",
+    [
+        requests.ConnectTimeout("connect timed out"),
+        requests.ConnectionError(
+            MaxRetryError(None, "/", NewConnectionError(None, "Connection refused"))
+        ),
+    ],
+)
+def test_a_post_that_never_left_is_retried(rsps, fake_time, never_left):
     created = {"d": {"EntryID": "0b4c5d6e-0000-4000-8000-000000000001", "EntryNumber": 70001}}
-    rsps.post(SALES_ENTRIES, body=requests.ConnectTimeout("connect timed out"))
+    rsps.post(SALES_ENTRIES, body=never_left)
     rsps.post(SALES_ENTRIES, json=created, status=201)
 
     entry = client(fake_time).create_sales_entry(ENTRY)
@@ -197,8 +207,8 @@ def test_other_statuses(rsps, fake_time, status, error_type, transient):
         client(fake_time).create_sales_entry(ENTRY)
 
     assert type(caught.value) is error_type
-    assert caught.value.transient is transient
-    assert caught.value.reason == "X"
+    assert caught.value.transient is transient is caught.value.retryable
+    assert caught.value.reason == "X" == caught.value.code
 
 
 def test_403_carries_the_reason_header(rsps, fake_time):

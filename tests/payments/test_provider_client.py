@@ -485,6 +485,48 @@ def test_network_failures_are_unavailable(rsps, client, failure):
     assert KEY not in str(caught.value)
 
 
+def test_calls_are_counted_per_endpoint(rsps, client):
+    body = paid_body(amountRefunded=amount("4.00"))
+    rsps.get(PAYMENT_URL, json=body)
+    rsps.get(f"{PAYMENT_URL}/refunds", json=page("refunds", [refund("re_4qqhO89gsT", "4.00")]))
+
+    client.get_payment(PAYMENT_ID)
+
+    assert client.calls == {
+        f"GET payments/{PAYMENT_ID}": 1,
+        f"GET payments/{PAYMENT_ID}/refunds": 1,
+    }
+
+
+def retrying_client(sleeps: list[float]) -> ProviderClient:
+    return ProviderClient(requests.Session(), API, KEY, max_retries=2, sleep=sleeps.append)
+
+
+@pytest.mark.parametrize(
+    "failure", [{"body": requests.ReadTimeout("read timed out")}, {"status": 503}]
+)
+def test_with_retries_a_create_with_a_key_is_sent_again_with_that_key(rsps, failure):
+    same_key = [matchers.header_matcher({"Idempotency-Key": "invoice-42-attempt-1"})]
+    rsps.post(f"{API}/payments", match=same_key, **failure)
+    rsps.post(f"{API}/payments", json=payment_body(), status=201, match=same_key)
+    sleeps: list[float] = []
+
+    payment = create(retrying_client(sleeps), idempotency_key="invoice-42-attempt-1")
+
+    assert payment["id"] == PAYMENT_ID and len(sleeps) == 1
+
+
+def test_with_retries_a_create_without_a_key_is_not_sent_again(rsps):
+    rsps.post(f"{API}/payments", body=requests.ReadTimeout("read timed out"))
+    sleeps: list[float] = []
+
+    with pytest.raises(Unavailable) as caught:
+        create(retrying_client(sleeps))
+
+    assert caught.value.maybe_applied  # the payment may exist
+    assert len(rsps.calls) == 1 and sleeps == []
+
+
 def test_an_html_error_page_is_unavailable_without_title(rsps, client):
     rsps.get(PAYMENT_URL, body="<html>502 Bad Gateway</html>", status=502)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from collector import clients
 from collector.exact import connection as exact_connection
 from collector.exact import settings as exact_settings
+from collector.exact import setup as exact_setup
 from collector.exact.models import ExactConnection
+from collector.runtime import setup as runtime_setup
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import TeamleaderConnection
 from sandbox.exact.consent import authorization_code
 
@@ -33,12 +35,12 @@ def exact_config(sandbox_url: str, **overrides) -> dict:
 
 def connect(app, user, country: str = "be") -> ExactConnection:
     """Connect through the sandbox's authorize page, "Authorize" pressed."""
-    host = clients.exact_host(app, country)
-    code = authorization_code(clients.exact_oauth(app, host).authorize_url("state"))
+    host = exact_setup.host(app, country)
+    code = authorization_code(exact_setup.oauth(app, host).authorize_url("state"))
     return exact_connection.complete_connect(
-        clients.exact_oauth(app, host),
-        clients.exact_client_factory(app),
-        clients.cipher(app),
+        exact_setup.oauth(app, host),
+        exact_setup.client_factory(app),
+        runtime_setup.cipher(app),
         code,
         user,
         country=country,
@@ -49,10 +51,10 @@ def connect(app, user, country: str = "be") -> ExactConnection:
 def choose(app, connection: ExactConnection, teamleader: TeamleaderConnection | None):
     """The first administration, its lists read (and Teamleader's VAT rates)."""
     division = connection.choices["divisions"][DEMO_DIVISION_INDEX]["code"]
-    client = clients.exact_client_factory(app)(
-        clients.exact_token_source(app, connection), connection.host, division
+    client = exact_setup.client_factory(app)(
+        exact_setup.token_source(app, connection), connection.host, division
     )
-    tl = clients.teamleader_client(app, teamleader) if teamleader is not None else None
+    tl = teamleader_setup.client(app, teamleader) if teamleader is not None else None
     return exact_settings.choose_division(connection, division, client, tl)
 
 

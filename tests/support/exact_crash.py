@@ -10,10 +10,13 @@ import json
 import os
 import sys
 
-from collector import clients, create_app
+from collector import create_app
 from collector.exact import forwarding as exact_forwarding
+from collector.exact import setup as exact_setup
 from collector.exact.connection import current_exact
 from collector.exact.models import SyncTrigger
+from collector.runtime import setup as runtime_setup
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection
 
 
@@ -21,7 +24,7 @@ def main(after: int) -> None:
     app = create_app(json.loads(os.environ["COLLECTOR_TEST_CONFIG"]))
     with app.app_context():
         connection = current_exact()
-        exact = clients.exact_client(app, connection)
+        exact = exact_setup.client(app, connection)
         post = exact.create_sales_entry
         answered = []
 
@@ -36,8 +39,8 @@ def main(after: int) -> None:
         exact_forwarding.forward(
             connection,
             exact,
-            clients.teamleader_client(app, current_connection()),
-            clients.document_store(app),
+            teamleader_setup.client(app, current_connection()),
+            runtime_setup.document_store(app),
             trigger=SyncTrigger.MANUAL,
         )
     sys.exit(0)

@@ -69,8 +69,10 @@ def test_exchange_code(rsps, oauth):
 
     assert pair.access_token == "ACCESS_TOKEN"
     assert pair.refresh_token == "REFRESH_TOKEN"
-    # expires_in 3600, minus the 60 s safety margin
-    assert pair.expires_at == NOW + timedelta(seconds=3540)
+    assert (pair.issued_at, pair.expires_at) == (NOW, NOW + timedelta(seconds=3600))
+    # Refreshed 60 s before Teamleader expires it (EXPIRY_MARGIN).
+    assert not pair.refresh_due(NOW + timedelta(seconds=3539))
+    assert pair.refresh_due(NOW + timedelta(seconds=3540))
     assert not pair.expired(NOW) and pair.expired(NOW + timedelta(hours=1))
     assert rsps.calls[0].request.req_kwargs["timeout"] == (5, 30)
 
@@ -90,7 +92,8 @@ def test_refresh(rsps, oauth):
 
     pair = oauth.refresh("refresh-1")
 
-    assert pair.expires_at == NOW + timedelta(seconds=1740)
+    assert pair.expires_at == NOW + timedelta(seconds=1800)
+    assert pair.refresh_due(NOW + timedelta(seconds=1740))
 
 
 def test_token_pair_repr_hides_the_tokens(rsps, oauth):

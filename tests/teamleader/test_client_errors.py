@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 from responses import matchers
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from collector.teamleader import (
     AuthError,
@@ -192,15 +193,25 @@ def test_unreachable_api_ends_in_unavailable(tl_client, fake_time):
 def test_register_payment_is_not_retried_when_it_may_have_landed(rsps, tl_client, failure):
     rsps.post(url("invoices.registerPayment"), **failure)
 
-    with pytest.raises(Unavailable):
+    with pytest.raises(Unavailable) as caught:
         tl_client.invoices_register_payment(
             "inv-1", Decimal("10.00"), "EUR", datetime(2024, 1, 1, tzinfo=UTC)
         )
+    assert caught.value.maybe_applied  # re-read the invoice's payments before trying again
     assert len(rsps.calls) == 1
 
 
-def test_register_payment_is_retried_when_it_never_left(rsps, tl_client, fake_time):
-    rsps.post(url("invoices.registerPayment"), body=requests.ConnectTimeout("no route"))
+@pytest.mark.parametrize(
+    "never_left",
+    [
+        requests.ConnectTimeout("no route"),
+        requests.ConnectionError(
+            MaxRetryError(None, "/", NewConnectionError(None, "Connection refused"))
+        ),
+    ],
+)
+def test_register_payment_is_retried_when_it_never_left(rsps, tl_client, fake_time, never_left):
+    rsps.post(url("invoices.registerPayment"), body=never_left)
     rsps.post(url("invoices.registerPayment"), status=204)
 
     tl_client.invoices_register_payment(

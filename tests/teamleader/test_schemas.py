@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
+from collector.core.http import decode_json
 from collector.teamleader.schemas import CustomFieldDefinitionSchema, InvoiceSchema
-from collector.teamleader.transport import decode_json
 
 DRAFT = b"""{
   "id": "inv-1", "department": {"type": "department", "id": "dep-1"},

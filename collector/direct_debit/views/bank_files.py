@@ -18,7 +18,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
-from collector import clients
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import StoredDocumentMissing
@@ -26,6 +25,7 @@ from collector.direct_debit import bank_files, bank_transactions, reason_codes
 from collector.direct_debit.files.reading import MAX_BYTES
 from collector.direct_debit.models import BankFile, BankTransaction
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.views import protect
 
 bp = protect(Blueprint("bank_files", __name__, url_prefix="/bank-files"))
@@ -71,7 +71,7 @@ def _upload(form: BankFileForm) -> BankFile | None:
     content = upload.stream.read(MAX_BYTES + 1)
     try:
         return bank_files.upload(
-            clients.document_store(current_app),
+            runtime_setup.document_store(current_app),
             upload.filename or "",
             content,
             f"user:{current_user.email}",
@@ -102,7 +102,7 @@ def detail(file_id: int):
 def download(file_id: int):
     bank_file = db.get_or_404(BankFile, file_id)
     try:
-        path = clients.document_store(current_app).path(bank_file.file_key)
+        path = runtime_setup.document_store(current_app).path(bank_file.file_key)
     except (ValueError, StoredDocumentMissing):
         abort(404)
     if not path.is_file():
@@ -121,40 +121,44 @@ def unmatched():
 def match(tx_id: int):
     tx = db.get_or_404(BankTransaction, tx_id)
     form = MatchForm()
-    if not form.validate_on_submit():
-        return _unmatched_page(400, tx, match=form)
-    try:
+
+    def apply(actor: str) -> str:
         invoice = bank_transactions.find_document(form.document.data)
-        bank_transactions.match(tx, invoice, f"user:{current_user.email}")
-    except Invalid as exc:
-        db.session.rollback()
-        form.document.errors = exc.errors.get("document", [str(exc)])
-        return _unmatched_page(400, tx, match=form)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(str(exc), "error")  # the row may have left the list: not on its form
-        return _unmatched_page(409)
-    flash(f"{tx.amount} {tx.currency} matched to {invoice.number}.", "success")
-    return redirect(url_for("bank_files.unmatched"))
+        bank_transactions.match(tx, invoice, actor)
+        return f"{tx.amount} {tx.currency} matched to {invoice.number}."
+
+    return _resolve(tx, "match", form, form.document, apply)
 
 
 @bp.post("/transactions/<int:tx_id>/dismiss")
 def dismiss(tx_id: int):
     tx = db.get_or_404(BankTransaction, tx_id)
     form = DismissForm()
+
+    def apply(actor: str) -> str:
+        bank_transactions.dismiss(tx, form.reason.data or "", actor)
+        return f"{tx.amount} {tx.currency} dismissed."
+
+    return _resolve(tx, "dismiss", form, form.reason, apply)
+
+
+def _resolve(tx: BankTransaction, name: str, form: FlaskForm, field, apply):
+    """Match or dismiss ``tx`` by ``apply(actor)``, which returns what to tell. A refusal
+    is shown on the row's form under ``field`` (400); a transaction resolved meanwhile
+    is a message on the list (409)."""
     if not form.validate_on_submit():
-        return _unmatched_page(400, tx, dismiss=form)
+        return _unmatched_page(400, tx, **{name: form})
     try:
-        bank_transactions.dismiss(tx, form.reason.data or "", f"user:{current_user.email}")
+        done = apply(f"user:{current_user.email}")
     except Invalid as exc:
         db.session.rollback()
-        form.reason.errors = exc.errors.get("reason", [str(exc)])
-        return _unmatched_page(400, tx, dismiss=form)
+        field.errors = exc.errors.get(field.name, [str(exc)])
+        return _unmatched_page(400, tx, **{name: form})
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(str(exc), "error")  # the row may have left the list: not on its form
         return _unmatched_page(409)
-    flash(f"{tx.amount} {tx.currency} dismissed.", "success")
+    flash(done, "success")
     return redirect(url_for("bank_files.unmatched"))
 
 

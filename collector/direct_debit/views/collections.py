@@ -19,13 +19,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired
 
-from collector import clients
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import StoredDocumentMissing
 from collector.direct_debit import collection_runs
 from collector.direct_debit.models import CollectionRun, CollectionRunStatus, MandateScheme
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import admin_required, protect
 
@@ -80,7 +80,7 @@ def create():
     if not form.validate_on_submit():
         flash("The form expired or was incomplete; look at the numbers again.", "error")
         return redirect(url_for("collections.new"))
-    store = clients.document_store(current_app)
+    store = runtime_setup.document_store(current_app)
     data = (form.until.data, form.scheme.data)
     expected = (form.count.data, form.total.data)
     try:
@@ -116,7 +116,7 @@ def _detail_page(run: CollectionRun, status: int = 200, cancel_form=None):
 def download(run_id: int):
     run = db.get_or_404(CollectionRun, run_id)
     try:
-        content = collection_runs.file(run, clients.document_store(current_app))
+        content = collection_runs.file(run, runtime_setup.document_store(current_app))
     except (NotFound, StoredDocumentMissing):
         abort(404, "This run's file is missing from the document store.")
     response = Response(content, mimetype="application/xml")

@@ -17,13 +17,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
-from collector import clients, jobs
 from collector.accounts.creditor import grouped
-from collector.core.errors import Conflict, Invalid, NotFound
+from collector.core.errors import Conflict, NotFound
+from collector.direct_debit import jobs as direct_debit_jobs
 from collector.direct_debit import mandate_upload, mandates
 from collector.direct_debit.models import MandateStatus, MandateUploadStatus
+from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
-from collector.runtime.views import admin_required, list_args, protect, saved
+from collector.runtime.views import admin_required, list_page, or_404, protect, saved
 
 bp = protect(Blueprint("mandates", __name__, url_prefix="/mandates"))
 
@@ -60,19 +61,8 @@ def grouped_iban(value: str | None) -> str:
 
 @bp.get("/")
 def index():
-    try:
-        result, errors = mandates.search_mandates(**mandates.parse_query(request.args)), {}
-    except Invalid as exc:
-        result, errors = None, exc.errors
-    page = render_template(
-        "direct_debit/mandates/index.html",
-        result=result,
-        errors=errors,
-        values=request.args,
-        query=list_args(),
-        statuses=list(MandateStatus),
-    )
-    return page, 400 if errors else 200
+    template, statuses = "direct_debit/mandates/index.html", list(MandateStatus)
+    return list_page(template, mandates.search_mandates, statuses=statuses)
 
 
 @bp.get("/<int:mandate_id>")
@@ -110,10 +100,7 @@ def _flash_revoked(mandate_id: int) -> None:
 
 
 def _detail_page(mandate_id: int, status: int, form: RevokeForm | None = None):
-    try:
-        mandate = mandates.get_mandate(mandate_id)
-    except NotFound as exc:
-        abort(404, str(exc))
+    mandate = or_404(mandates.get_mandate, mandate_id)
     page = render_template(
         "direct_debit/mandates/detail.html",
         mandate=mandate,
@@ -147,7 +134,9 @@ def create_upload():
     received = []
     if form.validate_on_submit() and saved(form, lambda data: received.append(_receive(data))):
         upload = received[0]
-        jobs.start_mandate_job(jobs.check_mandate_upload, upload.id, user=current_user)
+        direct_debit_jobs.start_mandate_job(
+            direct_debit_jobs.check_mandate_upload, upload.id, user=current_user
+        )
         flash(f"{upload.filename} uploaded; it is being checked.", "success")
         return redirect(url_for("mandates.upload", upload_id=upload.id))
     return _upload_page(form, 400)
@@ -158,7 +147,7 @@ def _receive(data: dict):
     return mandate_upload.receive(
         storage.stream,
         storage.filename,
-        clients.document_store(current_app),
+        runtime_setup.document_store(current_app),
         actor=f"user:{current_user.email}",
     )
 
@@ -197,13 +186,12 @@ def commit(upload_id: int):
         flash(f"This upload is {found.status.value}; it cannot be committed.", "error")
     else:
         actor = f"user:{current_user.email}"
-        jobs.start_mandate_job(jobs.commit_mandate_upload, found.id, actor, user=current_user)
+        direct_debit_jobs.start_mandate_job(
+            direct_debit_jobs.commit_mandate_upload, found.id, actor, user=current_user
+        )
         flash("Storing the mandates…", "success")
     return redirect(url_for("mandates.upload", upload_id=found.id))
 
 
 def _upload_or_404(upload_id: int):
-    try:
-        return mandate_upload.get_upload(upload_id)
-    except NotFound as exc:
-        abort(404, str(exc))
+    return or_404(mandate_upload.get_upload, upload_id)

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.core.columns import OutboxRow, UTCDateTime, enum_type, utcnow
 from collector.extensions import db
 
 
@@ -22,9 +22,8 @@ class CallbackStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the last retry: a sync problem
 
 
-class CallbackDelivery(db.Model):
+class CallbackDelivery(OutboxRow, db.Model):
     __tablename__ = "callback_delivery"
-    __table_args__ = (sa.Index("ix_callback_delivery_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(

@@ -7,12 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from collector import clients
 from collector.core.errors import Conflict
 from collector.documents import callback_endpoints
 from collector.documents import callbacks as status_callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint
 from collector.extensions import db
+from collector.runtime import setup as runtime_setup
 from collector.runtime.views import admin_required, protect, saved
 
 bp = protect(Blueprint("callbacks", __name__, url_prefix="/integrations/callbacks"))
@@ -55,7 +55,7 @@ def create():
     created = []
 
     def add(data):
-        cipher = clients.cipher(current_app)
+        cipher = runtime_setup.cipher(current_app)
         created.append(callback_endpoints.add_endpoint(**data, user=current_user, cipher=cipher))
 
     if form.validate_on_submit() and saved(form, add):
@@ -115,7 +115,7 @@ def _switch(endpoint_id: int, active: bool, message: str):
 @bp.post("/<int:endpoint_id>/rotate")
 def rotate(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
-    secret = callback_endpoints.rotate_secret(endpoint, clients.cipher(current_app))
+    secret = callback_endpoints.rotate_secret(endpoint, runtime_setup.cipher(current_app))
     return _secret_page(endpoint, secret, new=False)
 
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from collector.core.columns import UTCDateTime, enum_type, utcnow
-from collector.core.oauth import ConnectionStatus
 from collector.extensions import db
+from collector.runtime.models.oauth_tokens import OAuthTokens
 
 
 class EntryNumbering(enum.StrEnum):
@@ -16,13 +16,10 @@ class EntryNumbering(enum.StrEnum):
     INVOICE = "invoice"  # the digits of the Teamleader number (EntryNumber is an Int32)
 
 
-class ExactConnection(db.Model):
+class ExactConnection(OAuthTokens, db.Model):
     __tablename__ = "exact_connection"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[ConnectionStatus] = mapped_column(
-        enum_type(ConnectionStatus), default=ConnectionStatus.CONNECTED
-    )
     # Every country runs its own Exact (reference §1.1): auth, token and API live on the
     # host chosen at connect, for good.
     country: Mapped[str] = mapped_column(sa.String(8))
@@ -34,18 +31,9 @@ class ExactConnection(db.Model):
     # whatever the user last opened in Exact (reference §1.6).
     division: Mapped[int | None] = mapped_column()
     division_name: Mapped[str | None] = mapped_column(sa.String(255))
-    # Tokens are Fernet-encrypted (collector.core.crypto); never stored or logged in clear.
-    access_token_enc: Mapped[str | None] = mapped_column(sa.Text)
-    refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
+    # When the stored access token was issued (OAuthTokens calls it token_issued_at).
     access_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The name every OAuth connection gives the time its access token was issued.
     token_issued_at = synonym("access_issued_at")
-    connected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    connected_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
-    last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
     # The lists the settings choose from, read from Exact (and Teamleader's tax rates).
     choices: Mapped[dict] = mapped_column(sa.JSON, default=dict)

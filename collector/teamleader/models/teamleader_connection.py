@@ -5,39 +5,28 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
-from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.core.columns import UTCDateTime, utcnow
 from collector.core.oauth import ConnectionStatus
 from collector.extensions import db
+from collector.runtime.models.oauth_tokens import OAuthTokens
 
 __all__ = ["ConnectionStatus", "TeamleaderConnection"]
 
 
-class TeamleaderConnection(db.Model):
+class TeamleaderConnection(OAuthTokens, db.Model):
     __tablename__ = "teamleader_connection"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[ConnectionStatus] = mapped_column(
-        enum_type(ConnectionStatus), default=ConnectionStatus.CONNECTED
-    )
     account_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_name: Mapped[str] = mapped_column(sa.String(255), default="")
     user_email: Mapped[str | None] = mapped_column(sa.String(254))
-    # Tokens are Fernet-encrypted (collector.core.crypto); never stored or logged in clear.
-    access_token_enc: Mapped[str | None] = mapped_column(sa.Text)
-    refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
-    access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the stored access token was issued (OAuthTokens calls it token_issued_at).
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # When the stored access token was issued, under the name every OAuth connection uses.
     token_issued_at = synonym("refreshed_at")
     # Teamleader signs nothing (reference §12): the unguessable path token *is* the
     # webhook's authentication, together with the account id in the body.
     webhook_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
-    connected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    connected_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
-    last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
     # What Teamleader told us on connect, to offer as choices.
     departments: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{id, name, currency}]

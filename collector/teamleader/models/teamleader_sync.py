@@ -18,7 +18,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from collector.core.columns import Money, UTCDateTime, enum_type, utcnow
+from collector.core.columns import Money, OutboxRow, UTCDateTime, enum_type, utcnow
 from collector.extensions import db
 
 
@@ -34,9 +34,8 @@ class SyncStatus(enum.StrEnum):
 NEEDS_A_PERSON = (SyncStatus.FAILED, SyncStatus.SKIPPED)
 
 
-class TeamleaderSync(db.Model):
+class TeamleaderSync(OutboxRow, db.Model):
     __tablename__ = "teamleader_sync"
-    __table_args__ = (sa.Index("ix_teamleader_sync_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(

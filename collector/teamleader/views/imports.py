@@ -5,13 +5,13 @@ from datetime import timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from collector import jobs
 from collector.core import clock
 from collector.core.errors import Conflict
 from collector.extensions import db
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import protect, saved
 from collector.teamleader import imports
+from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.connection import current_connection
 from collector.teamleader.forms import ImportForm
 from collector.teamleader.models import DocumentImport, ImportSource
@@ -44,7 +44,7 @@ def _start(data: dict) -> DocumentImport:
     imp = imports.create_import(
         ImportSource.MANUAL, user=current_user, date_from=data["date_from"], date_to=data["date_to"]
     )
-    jobs.start_import(imp, current_user)
+    teamleader_jobs.start_import(imp, current_user)
     return imp
 
 
