@@ -15,6 +15,7 @@ from collector.documents.models import Invoice
 from collector.payments import checkout as online_payments
 from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
+from collector.payments import webhooks
 from collector.runtime import setup as runtime_setup
 from collector.runtime.views import content_security_policy, pdf_response
 from collector.teamleader import pdfs
@@ -109,4 +110,4 @@ def _checkout_sources() -> str:
     return f"https: {api.scheme}://{api.netloc}"
 
 
-BLUEPRINTS = (bp,)
+BLUEPRINTS = (bp, webhooks.bp)

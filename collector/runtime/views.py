@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from collector.core.errors import Invalid, NotFound
@@ -114,3 +114,12 @@ def pdf_response(content: bytes, filename: str) -> Response:
     response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# A webhook delivery names an event and a record; anything big is not one.
+WEBHOOK_MAX_BODY = 64 * 1024
+
+
+def json_error(message: str, status: int, errors: dict | None = None):
+    """An error answer in the JSON API's shape: ``{message, errors}``."""
+    return jsonify(message=message, errors=errors or {}), status

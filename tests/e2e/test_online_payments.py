@@ -148,7 +148,7 @@ def test_a_webhook_for_an_unknown_payment_is_ignored_and_logged(
     paying_app, client, redis_conn, caplog
 ):
     token = payments_setup.webhook_token(paying_app)
-    with caplog.at_level(logging.WARNING, logger="collector.web.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="collector.payments.webhooks"):
         response = client.post(f"/webhooks/provider/{token}", data={"id": "tr_unknown123"})
     assert response.status_code == 200
     assert "unknown payment id ignored" in caplog.text

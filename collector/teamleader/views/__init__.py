@@ -1,5 +1,6 @@
-"""The Teamleader pages: the integration (connect, settings) and imports."""
+"""The Teamleader pages: the integration (connect, settings), imports, and the
+receiver of Teamleader's webhooks."""
 
-from collector.teamleader.views import imports, integration
+from collector.teamleader.views import imports, integration, webhooks
 
-BLUEPRINTS = (integration.bp, imports.bp)
+BLUEPRINTS = (integration.bp, imports.bp, webhooks.bp)
