@@ -1,9 +1,11 @@
 """marshmallow schemas of the API's resources."""
 
 from datetime import UTC
+from functools import partial
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from collector.core.records import properties
 from collector.documents.models import (
     CustomerKind,
     DocumentKind,
@@ -12,6 +14,25 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.teamleader.models import SyncStatus
+
+# The resources' plain attributes, by the type they are written as: money as a string
+# (exact), enums by their value.
+ENUMS = (CustomerKind, DocumentKind, InvoiceState, PaymentKind, PaymentSource, SyncStatus)
+KINDS = {
+    "Int": fields.Integer,
+    "Bool": fields.Boolean,
+    "Date": fields.Date,
+    "DateTime": fields.AwareDateTime,
+    "Money": partial(fields.Decimal, as_string=True),
+    "Dict": fields.Dict,
+    **{enum.__name__: partial(fields.Enum, enum, by_value=True) for enum in ENUMS},
+}
+
+
+def resource(spec: str):
+    """Give an output schema the attributes ``spec`` lists: strings unless typed with one of
+    ``KINDS`` (``id:Int``, ``state:InvoiceState``); the class body declares the rest."""
+    return properties(spec, KINDS, nullable=False)
 
 
 class ProfileSchema(Schema):
@@ -35,52 +56,33 @@ class ProfileSchema(Schema):
     updated_at = fields.AwareDateTime(dump_only=True)
 
 
+@resource(
+    "id:Int kind:DocumentKind number state:InvoiceState amount_due:Money currency "
+    "invoice_date:Date due_date:Date profile_id:Int pdf_available:Bool teamleader_id"
+)
 class InvoiceSchema(Schema):
     """A document in lists: money as strings (exact), dates as ISO 8601."""
 
-    id = fields.Integer()
-    kind = fields.Enum(DocumentKind, by_value=True)
-    number = fields.String()
-    state = fields.Enum(InvoiceState, by_value=True)
     amount = fields.Decimal(as_string=True, attribute="total_incl_vat")
-    amount_due = fields.Decimal(as_string=True)
-    currency = fields.String()
-    invoice_date = fields.Date()
-    due_date = fields.Date()
     customer_number = fields.String(attribute="customer.customer_number")
-    profile_id = fields.Integer()
-    pdf_available = fields.Boolean()
-    teamleader_id = fields.String()
 
 
+@resource("kind occurred_at:DateTime actor message details:Dict")
 class InvoiceEventSchema(Schema):
-    kind = fields.String()
-    occurred_at = fields.AwareDateTime()
-    actor = fields.String()
-    message = fields.String()
-    details = fields.Dict()
+    """An event on a document's timeline."""
 
 
+@resource(
+    "id:Int occurred_at:DateTime source:PaymentSource kind:PaymentKind amount:Money currency "
+    "reference reason counts:Bool cancelled_at:DateTime cancel_reason"
+)
 class PaymentSchema(Schema):
     """A ledger row (``invoices.PaymentLine``): reversals have a negative amount."""
 
-    id = fields.Integer()
-    occurred_at = fields.AwareDateTime()
-    source = fields.Enum(PaymentSource, by_value=True)
-    kind = fields.Enum(PaymentKind, by_value=True)
-    amount = fields.Decimal(as_string=True)
-    currency = fields.String()
-    reference = fields.String()
-    reason = fields.String()
-    counts = fields.Boolean()
-    cancelled_at = fields.AwareDateTime()
-    cancel_reason = fields.String()
 
-
+@resource("status:SyncStatus last_error synced_at:DateTime")
 class TeamleaderSyncSchema(Schema):
-    status = fields.Enum(SyncStatus, by_value=True)
-    last_error = fields.String()
-    synced_at = fields.AwareDateTime()
+    """Where the document's payments stand in Teamleader."""
 
 
 class ArchiveSchema(Schema):
@@ -95,22 +97,13 @@ class MarkPaidSchema(ArchiveSchema):
     paid_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
+@resource(
+    "id:Int customer_number teamleader_id kind:CustomerKind name email language address_line "
+    "postal_code city country vat_number vat_compact vat_warning profile_id:Int"
+)
 class CustomerSchema(Schema):
-    id = fields.Integer()
-    customer_number = fields.String()
-    teamleader_id = fields.String()
-    kind = fields.Enum(CustomerKind, by_value=True)
-    name = fields.String()
-    email = fields.String()
-    language = fields.String()
-    address_line = fields.String()
-    postal_code = fields.String()
-    city = fields.String()
-    country = fields.String()
-    vat_number = fields.String()  # as typed in Teamleader
-    vat_compact = fields.String()  # checked and compact; null when blank or not valid
-    vat_warning = fields.String()  # why the VAT number is not valid, else null
-    profile_id = fields.Integer()
+    """A customer. ``vat_number`` is as typed in Teamleader; ``vat_compact`` is checked and
+    compact, null when blank or not valid; ``vat_warning`` says why it is not valid, else null."""
 
 
 class ImportRequestSchema(Schema):
@@ -121,17 +114,15 @@ class ImportRequestSchema(Schema):
     date_to = fields.Date(required=True, data_key="to")
 
 
+@resource(
+    "id:Int counts:Dict api_calls:Dict error created_at:DateTime started_at:DateTime "
+    "finished_at:DateTime deleted_at:DateTime"
+)
 class ImportSchema(Schema):
-    id = fields.Integer()
+    """An import of documents from Teamleader, its counts and problems."""
+
     source = fields.Function(lambda imp: imp.source.value)
     status = fields.Function(lambda imp: imp.status.value)
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
-    counts = fields.Dict()
     problems = fields.List(fields.Dict())
-    api_calls = fields.Dict()
-    error = fields.String()
-    created_at = fields.AwareDateTime()
-    started_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime()
-    deleted_at = fields.AwareDateTime()

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from marshmallow import EXCLUDE, Schema, fields, pre_load
 
 from collector.core.fields import Number, ParsedString, nullable, utc_from_iso
+from collector.core.records import properties
 
-Str = fields.String
 Int = fields.Integer
 Bool = fields.Boolean
 
@@ -58,155 +58,84 @@ class Base(Schema):
         unknown = EXCLUDE
 
 
+KINDS = {"Int": Int, "Bool": Bool, "Amount": Amount, "Date": ExactDateTime}
+
+
+def record(spec: str):
+    """Give a schema the Exact properties ``spec`` lists, in ``$select`` order: strings unless
+    typed with one of ``KINDS`` (``Type:Int``), null loaded as None unless required (``ID!``)."""
+    return properties(spec, KINDS)
+
+
+@record(
+    "CurrentDivision:Int AccountingDivision:Int UserID UserName FullName Email LanguageCode "
+    "Legislation DivisionCustomer DivisionCustomerName"
+)
 class MeSchema(Base):
     """``current/Me``: the user, and the division they last had open."""
 
-    CurrentDivision = nullable(Int)
-    AccountingDivision = nullable(Int)
-    UserID = nullable(Str)
-    UserName = nullable(Str)
-    FullName = nullable(Str)
-    Email = nullable(Str)
-    LanguageCode = nullable(Str)
-    Legislation = nullable(Str)
-    DivisionCustomer = nullable(Str)
-    DivisionCustomerName = nullable(Str)
 
-
+@record(
+    "Code:Int! Description CustomerName Country Currency VATNumber HID:Int Main:Bool Status:Int "
+    "BlockingStatus:Int"
+)
 class DivisionSchema(Base):
     """``system/Divisions``: an administration the user may open."""
 
-    Code = Int(required=True)
-    Description = nullable(Str)
-    CustomerName = nullable(Str)
-    Country = nullable(Str)
-    Currency = nullable(Str)
-    VATNumber = nullable(Str)
-    HID = nullable(Int)
-    Main = nullable(Bool)
-    Status = nullable(Int)
-    BlockingStatus = nullable(Int)
 
-
+@record("ID! Code! Description Type:Int IsBlocked:Bool Currency")
 class JournalSchema(Base):
     """``financial/Journals``; ``Code`` goes into ``SalesEntries.Journal``; ``Type`` 20 sales,
     21 return invoice."""
 
-    ID = Str(required=True)
-    Code = Str(required=True)
-    Description = nullable(Str)
-    Type = nullable(Int)
-    IsBlocked = nullable(Bool)
-    Currency = nullable(Str)
 
-
+@record("ID! Code! Description Percentage:Amount Type VATTransactionType IsBlocked:Bool")
 class VATCodeSchema(Base):
     """``vat/VATCodes``; ``Code`` padded to 3, ``Percentage`` a fraction (0.21), ``Type``
     E excl./I incl./N none/B base only, ``VATTransactionType`` S/P/B."""
 
-    ID = Str(required=True)
-    Code = Str(required=True)
-    Description = nullable(Str)
-    Percentage = nullable(Amount)
-    Type = nullable(Str)
-    VATTransactionType = nullable(Str)
-    IsBlocked = nullable(Bool)
 
-
+@record("ID! Code! Description Type:Int BalanceType IsBlocked:Bool VATCode")
 class GLAccountSchema(Base):
     """``financial/GLAccounts``; lines need ``ID``; ``Type`` 110 is revenue."""
 
-    ID = Str(required=True)
-    Code = Str(required=True)
-    Description = nullable(Str)
-    Type = nullable(Int)
-    BalanceType = nullable(Str)
-    IsBlocked = nullable(Bool)
-    VATCode = nullable(Str)
 
-
+# Not selected: the discount fields' names differ between the reference (§7,
+# "DiscountPercentage") and picqer's generated model ("Percentage"), and an unknown name in
+# $select fails the whole call. We only need the code and its days.
+@record("ID Code! Description PaymentDays:Int PaymentEndOfMonths:Int PaymentMethod")
 class PaymentConditionSchema(Base):
     """``cashflow/PaymentConditions``; ``Code`` goes into ``SalesEntries.PaymentCondition``."""
 
-    ID = nullable(Str)
-    Code = Str(required=True)
-    Description = nullable(Str)
-    PaymentDays = nullable(Int)
-    PaymentEndOfMonths = nullable(Int)
-    PaymentMethod = nullable(Str)
-    # Not selected: the discount fields' names differ between the reference (§7,
-    # "DiscountPercentage") and picqer's generated model ("Percentage"), and an unknown
-    # name in $select fails the whole call. We only need the code and its days.
 
-
+@record("ID:Int! Description TypeCategory:Int DocumentIsCreatable:Bool")
 class DocumentTypeSchema(Base):
     """``documents/DocumentTypes``; ``ID`` is an integer (10 "Sales invoice")."""
 
-    ID = Int(required=True)
-    Description = nullable(Str)
-    TypeCategory = nullable(Int)
-    DocumentIsCreatable = nullable(Bool)
 
-
+@record(
+    "ID! Code Name Status IsSales:Bool Blocked:Bool Email Phone VATNumber ChamberOfCommerce "
+    "AddressLine1 Postcode City Country Language SearchCode PaymentConditionSales SalesVATCode "
+    "Created:Date Modified:Date"
+)
 class AccountSchema(Base):
     """``crm/Accounts``; ``ID`` goes into ``SalesEntries.Customer``; ``Status`` C customer."""
 
-    ID = Str(required=True)
-    Code = nullable(Str)
-    Name = nullable(Str)
-    Status = nullable(Str)
-    IsSales = nullable(Bool)
-    Blocked = nullable(Bool)
-    Email = nullable(Str)
-    Phone = nullable(Str)
-    VATNumber = nullable(Str)
-    ChamberOfCommerce = nullable(Str)
-    AddressLine1 = nullable(Str)
-    Postcode = nullable(Str)
-    City = nullable(Str)
-    Country = nullable(Str)
-    Language = nullable(Str)
-    SearchCode = nullable(Str)
-    PaymentConditionSales = nullable(Str)
-    SalesVATCode = nullable(Str)
-    Created = nullable(ExactDateTime)
-    Modified = nullable(ExactDateTime)
 
-
+@record("ID LineNumber:Int GLAccount Description AmountFC:Amount VATCode VATAmountFC:Amount")
 class SalesEntryLineSchema(Base):
     """A line of a sales entry (present only when the lines were expanded)."""
 
-    ID = nullable(Str)
-    LineNumber = nullable(Int)
-    GLAccount = nullable(Str)
-    Description = nullable(Str)
-    AmountFC = nullable(Amount)
-    VATCode = nullable(Str)
-    VATAmountFC = nullable(Amount)
 
-
+@record(
+    "EntryID! EntryNumber:Int InvoiceNumber:Int YourRef Customer Journal Type:Int Status:Int "
+    "Description EntryDate:Date DueDate:Date AmountFC:Amount AmountDC:Amount VATAmountFC:Amount "
+    "Currency PaymentCondition PaymentReference Document"
+)
 class SalesEntrySchema(Base):
     """``salesentry/SalesEntries``; store ``EntryID``. ``SalesEntryLines`` is a list, or None
     when Exact sent only a ``__deferred`` link."""
 
-    EntryID = Str(required=True)
-    EntryNumber = nullable(Int)
-    InvoiceNumber = nullable(Int)
-    YourRef = nullable(Str)
-    Customer = nullable(Str)
-    Journal = nullable(Str)
-    Type = nullable(Int)
-    Status = nullable(Int)
-    Description = nullable(Str)
-    EntryDate = nullable(ExactDateTime)
-    DueDate = nullable(ExactDateTime)
-    AmountFC = nullable(Amount)
-    AmountDC = nullable(Amount)
-    VATAmountFC = nullable(Amount)
-    Currency = nullable(Str)
-    PaymentCondition = nullable(Str)
-    PaymentReference = nullable(Str)
-    Document = nullable(Str)
     SalesEntryLines = nullable(fields.List, fields.Nested(SalesEntryLineSchema))
 
     @pre_load
@@ -218,44 +147,24 @@ class SalesEntrySchema(Base):
         return data
 
 
+@record(
+    "ID! Subject Type:Int TypeDescription Account DocumentDate:Date FinancialTransactionEntryID "
+    "Created:Date"
+)
 class DocumentSchema(Base):
     """``documents/Documents``; its ``ID`` goes into ``SalesEntries.Document``."""
 
-    ID = Str(required=True)
-    Subject = nullable(Str)
-    Type = nullable(Int)
-    TypeDescription = nullable(Str)
-    Account = nullable(Str)
-    DocumentDate = nullable(ExactDateTime)
-    FinancialTransactionEntryID = nullable(Str)
-    Created = nullable(ExactDateTime)
 
-
+@record("ID! Document FileName FileSize:Amount Url")
 class DocumentAttachmentSchema(Base):
     """``documents/DocumentAttachments``; ``Attachment`` comes back null, so it is left out."""
 
-    ID = Str(required=True)
-    Document = nullable(Str)
-    FileName = nullable(Str)
-    FileSize = nullable(Amount)
-    Url = nullable(Str)
 
-
+@record(
+    "ID TransactionEntryID EntryNumber:Int InvoiceNumber:Int YourRef AmountFC:Amount "
+    "AmountDC:Amount TransactionAmountFC:Amount IsFullyPaid:Bool Status:Int DueDate:Date "
+    "LastPaymentDate:Date EndDate:Date Currency"
+)
 class ReceivableSchema(Base):
     """``cashflow/Receivables``: one term of a sales entry (``TransactionEntryID`` is its
     ``EntryID``); ``Status`` 20 open, 30 selected, 40 processed, 50 matched."""
-
-    ID = nullable(Str)
-    TransactionEntryID = nullable(Str)
-    EntryNumber = nullable(Int)
-    InvoiceNumber = nullable(Int)
-    YourRef = nullable(Str)
-    AmountFC = nullable(Amount)
-    AmountDC = nullable(Amount)
-    TransactionAmountFC = nullable(Amount)
-    IsFullyPaid = nullable(Bool)
-    Status = nullable(Int)
-    DueDate = nullable(ExactDateTime)
-    LastPaymentDate = nullable(ExactDateTime)
-    EndDate = nullable(ExactDateTime)
-    Currency = nullable(Str)

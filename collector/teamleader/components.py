@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load
 
 from collector.core.money import round_cents
+from collector.core.records import properties
 from collector.teamleader.fields import Money, Number, Ref, UtcDateTime, listing, nullable
 
 Str = fields.String
@@ -21,6 +22,23 @@ class Base(Schema):
         unknown = EXCLUDE
 
 
+KINDS = {
+    "Int": fields.Integer,
+    "Bool": fields.Boolean,
+    "Date": fields.Date,
+    "DateTime": UtcDateTime,
+    "Number": Number,
+    "Money": Money,
+}
+
+
+def record(spec: str):
+    """Give a schema the keys ``spec`` lists: strings unless typed with one of ``KINDS``
+    (``days:Int``), null loaded as None unless required (``id!``). Links, nested objects and
+    lists are declared in the class body."""
+    return properties(spec, KINDS)
+
+
 def _lifted(data, outer: str, inner: str, name: str):
     """``data`` with ``data[outer][inner]`` copied up as ``data[name]``, when ``outer`` is an
     object; anything else unchanged (the schema then says what is wrong with it)."""
@@ -29,42 +47,30 @@ def _lifted(data, outer: str, inner: str, name: str):
     return data
 
 
+@record("type! id!")
 class LinkSchema(Base):
     """``{type, id}`` link kept whole (when the type matters, e.g. contact or company)."""
 
-    type = Str(required=True)
-    id = Str(required=True)
 
-
+@record("type email")
 class EmailSchema(Base):
     """``{type, email}``; type primary|invoicing (companies) or primary (contacts)."""
 
-    type = nullable(Str)
-    email = nullable(Str)
 
-
+@record("type number")
 class TelephoneSchema(Base):
     """``{type, number}``."""
 
-    type = nullable(Str)
-    number = nullable(Str)
 
-
+@record("line_1 postal_code city country addressee")
 class AddressSchema(Base):
     """``{line_1, postal_code, city, country, addressee}`` (addressee only on typed addresses)."""
 
-    line_1 = nullable(Str)
-    postal_code = nullable(Str)
-    city = nullable(Str)
-    country = nullable(Str)
-    addressee = nullable(Str)
 
-
+@record("type")
 class TypedAddressSchema(AddressSchema):
     """``{type, address: {...}}`` flattened to
     ``{type, line_1, postal_code, city, country, addressee}``."""
-
-    type = nullable(Str)
 
     @pre_load
     def _flatten(self, data, **kwargs):
@@ -73,11 +79,9 @@ class TypedAddressSchema(AddressSchema):
         return data
 
 
+@record("type days:Int")
 class PaymentTermSchema(Base):
     """``{type: cash|end_of_month|after_invoice_date, days}``."""
-
-    type = nullable(Str)
-    days = nullable(fields.Integer)
 
 
 class CustomFieldValueSchema(Base):
@@ -87,14 +91,12 @@ class CustomFieldValueSchema(Base):
     value = fields.Raw(allow_none=True, load_default=None)
 
 
+@record("rate:Number taxable:Money tax:Money")
 class TaxSchema(Base):
     """``{rate, taxable, tax}`` as Decimals."""
 
-    rate = nullable(Number)
-    taxable = nullable(Money)
-    tax = nullable(Money)
 
-
+@record("currency tax_exclusive:Money tax_inclusive:Money payable:Money due:Money")
 class TotalSchema(Base):
     """``{currency, tax_exclusive, tax_inclusive, payable, due, taxes: [TaxSchema]}``.
 
@@ -102,11 +104,6 @@ class TotalSchema(Base):
     still to be paid (invoices only; credit notes have no ``due``).
     """
 
-    currency = nullable(Str)
-    tax_exclusive = nullable(Money)
-    tax_inclusive = nullable(Money)
-    payable = nullable(Money)
-    due = nullable(Money)
     taxes = listing(fields.Nested(TaxSchema))
 
     @pre_load
@@ -130,23 +127,20 @@ class TotalSchema(Base):
         return data
 
 
+@record(
+    "tax_exclusive:Money tax_exclusive_before_discount:Money tax_inclusive:Money "
+    "tax_inclusive_before_discount:Money"
+)
 class LineTotalSchema(Base):
     """Line totals as Decimals, before and after discount."""
 
-    tax_exclusive = nullable(Money)
-    tax_exclusive_before_discount = nullable(Money)
-    tax_inclusive = nullable(Money)
-    tax_inclusive_before_discount = nullable(Money)
 
-
+@record("type value:Number description")
 class DiscountSchema(Base):
     """``{type: percentage, value: Decimal, description}``."""
 
-    type = nullable(Str)
-    value = nullable(Number)
-    description = nullable(Str)
 
-
+@record("quantity:Number description extended_description unit_price:Money unit_price_tax")
 class LineItemSchema(Base):
     """``{product_id, product_category_id, quantity, description, extended_description,
     unit_price, unit_price_tax (excluding|including), tax_rate_id, discount, withheld_tax_id,
@@ -154,11 +148,6 @@ class LineItemSchema(Base):
 
     product_id = nullable(Ref, data_key="product")
     product_category_id = nullable(Ref, data_key="product_category")
-    quantity = nullable(Number)
-    description = nullable(Str)
-    extended_description = nullable(Str)
-    unit_price = nullable(Money)
-    unit_price_tax = nullable(Str)
     tax_rate_id = nullable(Ref, data_key="tax")
     discount = nullable(fields.Nested, DiscountSchema)
     withheld_tax_id = nullable(Ref, data_key="withheld_tax")
@@ -169,10 +158,10 @@ class LineItemSchema(Base):
         return _lifted(data, "unit_price", "tax", "unit_price_tax")
 
 
+@record("section_title")
 class GroupedLinesSchema(Base):
     """``{section_title, line_items: [LineItemSchema]}``; the title can be null (§15.10)."""
 
-    section_title = nullable(Str)
     line_items = listing(fields.Nested(LineItemSchema))
 
     @pre_load
@@ -180,23 +169,19 @@ class GroupedLinesSchema(Base):
         return _lifted(data, "section", "title", "section_title")
 
 
+@record("name vat_number email national_identification_number")
 class InvoiceeSchema(Base):
     """``{name, vat_number, email, national_identification_number}`` (email only on .info);
     the customer link is lifted into the document's ``customer_type``/``customer_id``."""
 
-    name = nullable(Str)
-    vat_number = nullable(Str)
-    email = nullable(Str)
-    national_identification_number = nullable(Str)
     customer = nullable(fields.Nested, LinkSchema)
 
 
+@record("paid_at:DateTime currency")
 class PaymentSchema(Base):
     """A registered payment: ``{paid_at, amount, currency}``."""
 
-    paid_at = nullable(UtcDateTime)
     amount = Money(data_key="payment", required=True)
-    currency = nullable(Str)
 
     @pre_load
     def _currency(self, data, **kwargs):
@@ -208,23 +193,19 @@ class PaymentSchema(Base):
         return data
 
 
+@record("rate:Number")
 class ExchangeRateSchema(Base):
     """``{from_currency, to_currency, rate}`` (Teamleader's ``from``/``to``)."""
 
     from_currency = nullable(Str, data_key="from")
     to_currency = nullable(Str, data_key="to")
-    rate = nullable(Number)
 
 
+@record("method reference")
 class ExpectedPaymentMethodSchema(Base):
     """``{method, reference}``; method e.g. sepa_direct_debit, bank_transfer."""
 
-    method = nullable(Str)
-    reference = nullable(Str)
 
-
+@record("action payment_method")
 class InvoiceGenerationSchema(Base):
     """``{action: draft|book|book_and_send, payment_method}`` (payment_method e.g. direct_debit)."""
-
-    action = nullable(Str)
-    payment_method = nullable(Str)

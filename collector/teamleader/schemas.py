@@ -28,8 +28,9 @@ from collector.teamleader.components import (
     TelephoneSchema,
     TotalSchema,
     TypedAddressSchema,
+    record,
 )
-from collector.teamleader.fields import Number, Option, Ref, UtcDateTime, listing, nullable
+from collector.teamleader.fields import Option, Ref, listing, nullable
 
 Str = fields.String
 
@@ -43,24 +44,19 @@ def _lift_customer(data: dict) -> dict:
     return data
 
 
+@record(
+    "id! status paid:Bool paid_at:DateTime currency peppol_status web_url created_at:DateTime "
+    "updated_at:DateTime"
+)
 class DocumentSchema(Base):
     """Fields shared by invoices and credit notes (see ``InvoiceSchema``)."""
 
-    id = Str(required=True)
     department_id = nullable(Ref, data_key="department")
-    status = nullable(Str)
-    paid = nullable(fields.Boolean)
-    paid_at = nullable(UtcDateTime)
     invoicee = nullable(fields.Nested, InvoiceeSchema)
     total = nullable(fields.Nested, TotalSchema)
-    currency = nullable(Str)
     currency_exchange_rate = nullable(fields.Nested, ExchangeRateSchema)
     discounts = listing(fields.Nested(DiscountSchema))
     grouped_lines = listing(fields.Nested(GroupedLinesSchema))
-    peppol_status = nullable(Str)
-    web_url = nullable(Str)
-    created_at = nullable(UtcDateTime)
-    updated_at = nullable(UtcDateTime)
 
     @post_load
     def _normalise(self, data, **kwargs):
@@ -71,6 +67,10 @@ class DocumentSchema(Base):
         return data
 
 
+@record(
+    "invoice_number invoice_date:Date due_on:Date sent:Bool purchase_order_number "
+    "payment_reference on_hold_since:Date"
+)
 class InvoiceSchema(DocumentSchema):
     """An invoice from invoices.list or invoices.info.
 
@@ -84,13 +84,6 @@ class InvoiceSchema(DocumentSchema):
     ``subscription_id`` comes only from invoices.list (§6.2).
     """
 
-    invoice_number = nullable(Str)
-    invoice_date = nullable(fields.Date)
-    due_on = nullable(fields.Date)
-    sent = nullable(fields.Boolean)
-    purchase_order_number = nullable(Str)
-    payment_reference = nullable(Str)
-    on_hold_since = nullable(fields.Date)
     payment_term = nullable(fields.Nested, PaymentTermSchema)
     payments = listing(fields.Nested(PaymentSchema))
     expected_payment_method = nullable(fields.Nested, ExpectedPaymentMethodSchema)
@@ -100,6 +93,7 @@ class InvoiceSchema(DocumentSchema):
     project_id = nullable(Ref, data_key="project")
 
 
+@record("credit_note_number credit_note_date:Date")
 class CreditNoteSchema(DocumentSchema):
     """A credit note from creditNotes.list or creditNotes.info.
 
@@ -109,33 +103,24 @@ class CreditNoteSchema(DocumentSchema):
     web_url, peppol_status, created_at, updated_at}``; info adds ``discounts, grouped_lines``.
     """
 
-    credit_note_number = nullable(Str)
-    credit_note_date = nullable(fields.Date)
     invoice_id = nullable(Ref, data_key="invoice")
     total = nullable(fields.Nested, TotalSchema, exclude=("due",))
 
 
+@record(
+    "id! status vat_number national_identification_number website iban bic language "
+    "added_at:DateTime updated_at:DateTime web_url"
+)
 class PartySchema(Base):
     """Fields shared by contacts and companies (see ``ContactSchema``)."""
 
-    id = Str(required=True)
-    status = nullable(Str)
-    vat_number = nullable(Str)
-    national_identification_number = nullable(Str)
     emails = listing(fields.Nested(EmailSchema))
     telephones = listing(fields.Nested(TelephoneSchema))
-    website = nullable(Str)
     primary_address = nullable(fields.Nested, AddressSchema)
     addresses = listing(fields.Nested(TypedAddressSchema))
-    iban = nullable(Str)
-    bic = nullable(Str)
-    language = nullable(Str)
     payment_term = nullable(fields.Nested, PaymentTermSchema)
     custom_fields = listing(fields.Nested(CustomFieldValueSchema))
     tags = listing(Str())
-    added_at = nullable(UtcDateTime)
-    updated_at = nullable(UtcDateTime)
-    web_url = nullable(Str)
 
     @post_load
     def _primary_address(self, data, **kwargs):
@@ -147,6 +132,7 @@ class PartySchema(Base):
         return data
 
 
+@record("first_name last_name salutation")
 class ContactSchema(PartySchema):
     """A contact from contacts.list or contacts.info.
 
@@ -157,10 +143,6 @@ class ContactSchema(PartySchema):
     list with custom fields included), tags, added_at, updated_at, web_url}``.
     """
 
-    first_name = nullable(Str)
-    last_name = nullable(Str)
-    salutation = nullable(Str)
-
     @post_load
     def _name(self, data, **kwargs):
         parts = (data["first_name"], data["last_name"])
@@ -168,6 +150,7 @@ class ContactSchema(PartySchema):
         return data
 
 
+@record("name preferred_currency")
 class CompanySchema(PartySchema):
     """A company from companies.list or companies.info.
 
@@ -177,55 +160,33 @@ class CompanySchema(PartySchema):
     updated_at, web_url}`` — same shapes as ``ContactSchema``.
     """
 
-    name = nullable(Str)
-    preferred_currency = nullable(Str)
 
-
+@record("id! first_name last_name email language time_zone")
 class UserSchema(Base):
     """users.me: ``{id, account_id, first_name, last_name, email, language, time_zone}``.
 
     ``account_id`` identifies the Teamleader account (tenant) of the connection (§1).
     """
 
-    id = Str(required=True)
     account_id = Ref(data_key="account", required=True)
-    first_name = nullable(Str)
-    last_name = nullable(Str)
-    email = nullable(Str)
-    language = nullable(Str)
-    time_zone = nullable(Str)
 
 
+@record("id! name vat_number currency status website iban bic fiscal_regime")
 class DepartmentSchema(Base):
     """A department (company entity): ``{id, name, vat_number, currency, emails, status}``;
     departments.info adds ``address, telephones, website, iban, bic, fiscal_regime``."""
 
-    id = Str(required=True)
-    name = nullable(Str)
-    vat_number = nullable(Str)
-    currency = nullable(Str)
     emails = listing(fields.Nested(EmailSchema))
-    status = nullable(Str)
     address = nullable(fields.Nested, AddressSchema)
     telephones = listing(fields.Nested(TelephoneSchema))
-    website = nullable(Str)
-    iban = nullable(Str)
-    bic = nullable(Str)
-    fiscal_regime = nullable(Str)
 
 
+@record("id! context type label group required:Bool extra_option_allowed:Bool")
 class CustomFieldDefinitionSchema(Base):
     """``{id, context, type, label, group, required, options: [{id, value}],
     extra_option_allowed}``; ``options`` is lifted out of ``configuration``."""
 
-    id = Str(required=True)
-    context = nullable(Str)
-    type = nullable(Str)
-    label = nullable(Str)
-    group = nullable(Str)
-    required = nullable(fields.Boolean)
     options = listing(Option())
-    extra_option_allowed = nullable(fields.Boolean)
 
     @pre_load
     def _configuration(self, data, **kwargs):
@@ -240,25 +201,20 @@ class CustomFieldDefinitionSchema(Base):
         }
 
 
+@record(
+    "id! title status starts_on:Date ends_on:Date next_renewal_date:Date currency web_url "
+    "created_at:DateTime"
+)
 class SubscriptionSchema(Base):
     """A subscription: ``{id, title, status (active|deactivated), department_id, customer_type,
     customer_id, starts_on, ends_on, next_renewal_date, currency, web_url, created_at}``;
     subscriptions.info adds ``payment_term, custom_fields, invoice_generation``."""
 
-    id = Str(required=True)
-    title = nullable(Str)
-    status = nullable(Str)
     department_id = nullable(Ref, data_key="department")
     invoicee = nullable(fields.Nested, InvoiceeSchema)
-    starts_on = nullable(fields.Date)
-    ends_on = nullable(fields.Date)
-    next_renewal_date = nullable(fields.Date)
-    currency = nullable(Str)
     payment_term = nullable(fields.Nested, PaymentTermSchema)
     custom_fields = listing(fields.Nested(CustomFieldValueSchema))
     invoice_generation = nullable(fields.Nested, InvoiceGenerationSchema)
-    web_url = nullable(Str)
-    created_at = nullable(UtcDateTime)
 
     @post_load
     def _customer(self, data, **kwargs):
@@ -267,34 +223,27 @@ class SubscriptionSchema(Base):
         return data
 
 
+@record("id! name status")
 class PaymentMethodSchema(Base):
     """``{id, name, status (active|archived)}`` — the id is registerPayment's payment_method_id."""
 
-    id = Str(required=True)
-    name = nullable(Str)
-    status = nullable(Str)
 
-
+@record("id! description rate:Number!")
 class TaxRateSchema(Base):
     """``{id, description, rate (0.21), department: {type, id}}``. Not in our reference: the
     shape is the one Teamleader's API docs and SDKs show; ``rate`` is read as a number or a
     numeric string, and a missing department is tolerated."""
 
-    id = Str(required=True)
-    description = nullable(Str)
-    rate = Number(required=True)
     department_id = nullable(Ref, data_key="department")
 
 
+@record("url!")
 class WebhookSchema(Base):
     """``{url, types: [str]}``."""
 
-    url = Str(required=True)
     types = listing(Str())
 
 
+@record("location! expires:DateTime")
 class DownloadSchema(Base):
     """``{location, expires}``: a short-lived URL (§6.4) — fetch it at once, never store it."""
-
-    location = Str(required=True)
-    expires = nullable(UtcDateTime)
