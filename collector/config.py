@@ -37,6 +37,20 @@ def _bool(value: object) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _upstream(
+    prefix: str, app: str, per: str, calls: int, allowed: int, window: str
+) -> tuple[Key, ...]:
+    """The four keys every OAuth2 upstream has: the client id and secret of our ``app``, and
+    the ``calls`` a minute we allow ourselves per tenant (``per``) of the ``allowed``."""
+    limit = f"Calls per window we allow ourselves per {per} (the API allows {allowed}/min)"
+    return (
+        Key(f"{prefix}_CLIENT_ID", "", f"OAuth2 client id of {app}"),
+        Key(f"{prefix}_CLIENT_SECRET", "", f"OAuth2 client secret of {app}"),
+        Key(f"{prefix}_RATE_LIMIT", calls, limit),
+        Key(f"{prefix}_RATE_WINDOW", 60.0, f"Length of the API's {window} window, seconds"),
+    )
+
+
 KEYS: tuple[Key, ...] = (
     Key(
         "ENV", "development", "development | production | test; production refuses unsafe defaults"
@@ -73,14 +87,7 @@ KEYS: tuple[Key, ...] = (
     Key("MAIL_FROM", "collector@localhost", "Sender address of every email"),
     Key("TEAMLEADER_AUTH_URL", "https://focus.teamleader.eu", "Teamleader OAuth2 host"),
     Key("TEAMLEADER_API_URL", "https://api.focus.teamleader.eu", "Teamleader API base URL"),
-    Key("TEAMLEADER_CLIENT_ID", "", "OAuth2 client id of the Teamleader integration"),
-    Key("TEAMLEADER_CLIENT_SECRET", "", "OAuth2 client secret of the Teamleader integration"),
-    Key(
-        "TEAMLEADER_RATE_LIMIT",
-        190,
-        "Calls per window we allow ourselves per account (Teamleader allows 200/min)",
-    ),
-    Key("TEAMLEADER_RATE_WINDOW", 60.0, "Length of Teamleader's sliding window, seconds"),
+    *_upstream("TEAMLEADER", "the Teamleader integration", "account", 190, 200, "sliding"),
     Key(
         "TEAMLEADER_PDF_SHARE",
         0.5,
@@ -106,14 +113,7 @@ KEYS: tuple[Key, ...] = (
         "Exact Online host; {country} is the country chosen at connect (nl, be, de, co.uk, "
         "com, es, fr): each country runs its own Exact",
     ),
-    Key("EXACT_CLIENT_ID", "", "OAuth2 client id of the Exact Online app"),
-    Key("EXACT_CLIENT_SECRET", "", "OAuth2 client secret of the Exact Online app"),
-    Key(
-        "EXACT_RATE_LIMIT",
-        57,
-        "Calls per window we allow ourselves per administration (Exact allows 60/min)",
-    ),
-    Key("EXACT_RATE_WINDOW", 60.0, "Length of Exact's minutely window, seconds"),
+    *_upstream("EXACT", "the Exact Online app", "administration", 57, 60, "minutely"),
     Key(
         "EXACT_DAILY_LIMIT",
         4900,

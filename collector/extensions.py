@@ -8,7 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names, so migrations can drop and alter them on
 # PostgreSQL and SQLite alike.
@@ -22,7 +22,13 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    """What every model has without saying so: an integer ``id`` as its primary key, the
+    first column; and its table, named by Flask-SQLAlchemy after the class in snake_case
+    (``BankFile`` → ``bank_file``), the name foreign keys and migrations use."""
+
     metadata = MetaData(naming_convention=NAMING)
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
 
 
 db = SQLAlchemy(model_class=Base)

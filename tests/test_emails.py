@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from collector.mail.letters import DocumentFacts, Letter, invitation, language_of, reminder
-from collector.mail.smtp import build_message
+from collector.mail.smtp import Email, build_message
 
 URL = "https://pay.example/p/7f3a?lang=nl&src=mail"
 URL_IN_HTML = 'href="https://pay.example/p/7f3a?lang=nl&amp;src=mail"'
@@ -218,9 +218,8 @@ def test_subject_line_breaks_are_flattened_and_the_message_builds():
 
     for letter in (invitation(facts, "en"), reminder(facts, "nl", 7)):
         assert "\r" not in letter.subject and "\n" not in letter.subject
-        message = build_message(
-            "Acme NV <billing@acme.example>", "klant@example.com", letter.subject, letter.text
-        )
+        email = Email("klant@example.com", letter.subject, letter.text)
+        message = build_message("Acme NV <billing@acme.example>", email)
         assert message["Bcc"] is None
     assert invitation(facts, "en").subject == (
         "Invoice 2026/0042 Bcc: victim@example.com from Acme NV"

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from collector.documents.models import DocumentKind
-from collector.exact.entries import Unmapped, entry_body, entry_number
+from collector.exact.entries import Unmapped, entry_body, entry_number, with_links
 from collector.exact.models import EntryNumbering, ExactConnection
 from tests.support.factories import make_invoice
 
@@ -61,7 +61,7 @@ def test_lines_carry_amount_vat_code_account_and_teamleaders_vat(app):
         [("0.21", "66.66", "14.00"), ("0.06", "50.00", "3.00")],
         "116.66",
     )
-    body = entry_body(invoice, doc, connection(), account_id="acc", document_id="doc")
+    body = with_links(entry_body(invoice, doc, connection()), "acc", "doc")
     assert body["Journal"] == "70"
     assert body["Customer"] == "acc"
     assert body["YourRef"] == invoice.number
@@ -82,7 +82,7 @@ def test_lines_carry_amount_vat_code_account_and_teamleaders_vat(app):
 def test_credit_note_is_negative_in_its_journal(app):
     invoice = make_invoice(kind=DocumentKind.CREDIT_NOTE, number="CN2026 / 4")
     doc = document([item("Refund", "100.00")], [("0.21", "100.00", "21.00")], "100.00")
-    body = entry_body(invoice, doc, connection(), account_id="acc", document_id=None)
+    body = entry_body(invoice, doc, connection())
     assert body["Journal"] == "71"
     assert body["SalesEntryLines"][0]["AmountFC"] == D("-100.00")
     assert body["SalesEntryLines"][0]["VATAmountFC"] == D("-21.00")
@@ -91,7 +91,7 @@ def test_credit_note_is_negative_in_its_journal(app):
 
 def test_document_discount_becomes_a_line_so_the_entry_equals_the_document(app):
     doc = document([item("Work", "100.00")], [("0.21", "90.00", "18.90")], "90.00")
-    body = entry_body(make_invoice(), doc, connection(), account_id="a", document_id=None)
+    body = entry_body(make_invoice(), doc, connection())
     amounts = [(x["Description"], x["AmountFC"], x["VATAmountFC"]) for x in body["SalesEntryLines"]]
     assert amounts == [("Work", D("100.00"), D("21.00")), ("Discount", D("-10.00"), D("-2.10"))]
 
@@ -99,31 +99,21 @@ def test_document_discount_becomes_a_line_so_the_entry_equals_the_document(app):
 def test_unmapped_vat_rate_is_refused_with_the_rate(app):
     doc = document([item("Books", "50.00", RATE_6)], [("0.06", "50.00", "3.00")])
     with pytest.raises(Unmapped, match="VAT code .* 6 %"):
-        entry_body(
-            make_invoice(),
-            doc,
-            connection(vat_codes={"0.21": "4  "}),
-            account_id="a",
-            document_id=None,
-        )
+        entry_body(make_invoice(), doc, connection(vat_codes={"0.21": "4  "}))
     with pytest.raises(Unmapped, match="G/L account .* 6 %"):
-        entry_body(
-            make_invoice(), doc, connection(gl_accounts={}), account_id="a", document_id=None
-        )
+        entry_body(make_invoice(), doc, connection(gl_accounts={}))
 
 
 def test_unknown_teamleader_tax_rate_asks_to_read_the_lists_again(app):
     doc = document([item("X", "1.00", "tax-unknown")], [])
     with pytest.raises(Unmapped, match="read the lists again"):
-        entry_body(make_invoice(), doc, connection(), account_id="a", document_id=None)
+        entry_body(make_invoice(), doc, connection())
 
 
 def test_entry_number_from_the_invoice_number(app):
     doc = document([item("Work", "100.00")], [("0.21", "100.00", "21.00")])
     numbered = connection(entry_numbers=EntryNumbering.INVOICE)
-    body = entry_body(
-        make_invoice(number="2026 / 17"), doc, numbered, account_id="a", document_id=None
-    )
+    body = entry_body(make_invoice(number="2026 / 17"), doc, numbered)
     assert body["EntryNumber"] == 202617
     assert entry_number("CN2026 / 4") == 20264
     for bad in ("ABC", "9999999999 / 1", "0"):

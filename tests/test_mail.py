@@ -10,7 +10,7 @@ from collector.extensions import db
 from collector.mail import setup as mail_setup
 from collector.mail.models import MailMessage, MailStatus
 from collector.mail.sending import send_mail
-from collector.mail.smtp import MailError, SinkMailer, SmtpMailer, build_message
+from collector.mail.smtp import Email, MailError, SinkMailer, SmtpMailer, build_message
 from tests.support.smtp import HOST, SMTP_PASSWORD, SMTP_USER
 
 SENDER = "Collector <collector@example.com>"
@@ -70,7 +70,7 @@ def test_smtp_delivers_text_html_and_attachment(app, smtp_server):
 
 
 def test_text_only_message_is_not_multipart(smtp_server):
-    message = build_message(SENDER, RECIPIENT, "Hello", "Just text.")
+    message = build_message(SENDER, Email(RECIPIENT, "Hello", "Just text."))
     plain_mailer(smtp_server).send(message)
 
     [received] = smtp_server.messages
@@ -129,7 +129,7 @@ def test_silent_server_times_out():
         listener.listen()
         mailer = SmtpMailer(HOST, listener.getsockname()[1], "none", timeout=0.5)
         with pytest.raises(MailError, match="did not answer in time"):
-            mailer.send(build_message(SENDER, RECIPIENT, "Hello", "text"))
+            mailer.send(build_message(SENDER, Email(RECIPIENT, "Hello", "text")))
 
 
 @pytest.mark.parametrize(
@@ -159,12 +159,14 @@ def test_header_injection_and_bad_addresses_refused(field, value, reason):
     args = {"sender": SENDER, "recipient": RECIPIENT, "subject": "Invoice", "text": "t"}
     args[field] = value
     with pytest.raises(ValueError, match=reason):
-        build_message(**args)
+        build_message(args.pop("sender"), Email(**args))
 
 
 def test_injected_attachment_filename_refused():
     with pytest.raises(ValueError, match="header injection"):
-        build_message(SENDER, RECIPIENT, "Hi", "t", attachments=[("a.pdf\r\nX: y", PDF, "x/y")])
+        build_message(
+            SENDER, Email(RECIPIENT, "Hi", "t", attachments=[("a.pdf\r\nX: y", PDF, "x/y")])
+        )
 
 
 def test_bad_address_raises_and_writes_no_row(app, smtp_server):

@@ -14,6 +14,7 @@ from collector.accounts.models import Company
 from collector.core import clock
 from collector.core.errors import Invalid
 from collector.extensions import db
+from collector.runtime.singletons import only_row
 
 ZONE_CACHE_SECONDS = 60.0
 _cached: tuple[float, ZoneInfo] | None = None
@@ -21,13 +22,7 @@ _cached: tuple[float, ZoneInfo] | None = None
 
 def current() -> Company:
     """The company row, created with the default zone on first use."""
-    found = db.session.scalars(db.select(Company).order_by(Company.id).limit(1)).first()
-    if found is not None:
-        return found
-    company = Company(time_zone=clock.DEFAULT_ZONE, time_zone_chosen=False)
-    db.session.add(company)
-    db.session.commit()
-    return company
+    return only_row(Company, time_zone=clock.DEFAULT_ZONE, time_zone_chosen=False)
 
 
 def time_zone() -> ZoneInfo:

@@ -12,6 +12,7 @@ from collector.accounts.models import Creditor
 from collector.accounts.models.creditor import DEFAULT_PRENOTIFICATION_DAYS, PAIN_VERSIONS
 from collector.core.errors import Invalid
 from collector.extensions import db
+from collector.runtime.singletons import only_row
 
 MAX_NAME = 140
 # The rulebook's 14 calendar days unless agreed otherwise with the debtor (reference §2.5);
@@ -53,13 +54,7 @@ BIC_PROBLEM = (
 
 def current() -> Creditor:
     """The creditor row, created empty on first use."""
-    found = db.session.scalars(db.select(Creditor).order_by(Creditor.id).limit(1)).first()
-    if found is not None:
-        return found
-    creditor = Creditor(name="")
-    db.session.add(creditor)
-    db.session.commit()
-    return creditor
+    return only_row(Creditor, name="")
 
 
 def update(

@@ -219,22 +219,17 @@ def record_payment(
         reason=reason,
         actor=actor,
     )
-    if not _insert(payment, invoice):
-        return None
     label = SOURCE_LABELS[source]
-    timeline.record(
+    text = f"Payment of {amount} {invoice.currency} received ({label})."
+    return _enter(
+        payment,
         invoice,
         timeline.PAYMENT_RECEIVED,
-        f"Payment of {amount} {invoice.currency} received ({label})."
-        + (f" {reason}" if reason else ""),
-        actor=actor,
-        payment_id=payment.id,
+        text + (f" {reason}" if reason else ""),
+        f"Paid ({label}).",
         source=source.value,
         amount=str(amount),
     )
-    settle(invoice, f"Paid ({label}).", actor=actor)
-    _announce(invoice, payment)
-    return payment
 
 
 def record_reversal(
@@ -262,29 +257,23 @@ def record_reversal(
         amount=-amount,
         currency=payment.currency,
         occurred_at=occurred_at,
-        reverses_id=payment.id,
+        reverses=payment,
         reason_code=reason_code,
         reason=reason,
         reference=reference,
         actor=actor,
     )
-    if not _insert(row, invoice):
-        return None
     because = _because(kind, reason_code, reason)
-    timeline.record(
+    return _enter(
+        row,
         invoice,
         timeline.PAYMENT_REVERSED,
         f"{because}: {amount} {invoice.currency} of the payment of {payment.amount}.",
-        actor=actor,
-        payment_id=payment.id,
-        reversal_id=row.id,
+        because + ".",
         reversal=kind.value,
         reason_code=reason_code,
         amount=str(amount),
     )
-    settle(invoice, because + ".", actor=actor)
-    _announce(invoice, payment)
-    return row
 
 
 def cancel_entry(entry: Payment, reason: str, *, actor: str) -> bool:
@@ -326,6 +315,23 @@ def _because(kind: PaymentKind, code: str | None, reason: str | None) -> str:
     if code:
         text += f" ({code})"
     return f"{text}: {reason}" if reason else text
+
+
+def _enter(
+    row: Payment, invoice: Invoice, event: str, text: str, because: str, **details
+) -> Payment | None:
+    """Add ``row`` to ``invoice``'s ledger, unless its key was recorded before (then None),
+    and follow it up: the ``event`` on the timeline, the state settled ``because`` of it,
+    the change announced. A reversal is told as a change to the payment it takes from."""
+    if not _insert(row, invoice):
+        return None
+    payment = row.reverses or row
+    if row.reverses is not None:
+        details = {"reversal_id": row.id, **details}
+    timeline.record(invoice, event, text, actor=row.actor, payment_id=payment.id, **details)
+    settle(invoice, because, actor=row.actor)
+    _announce(invoice, payment)
+    return row
 
 
 def _insert(row: Payment, invoice: Invoice) -> bool:

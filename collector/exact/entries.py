@@ -34,18 +34,11 @@ class Line:
     vat: Decimal
 
 
-def entry_body(
-    invoice: Invoice,
-    document: dict,
-    connection: ExactConnection,
-    *,
-    account_id: str | None = None,
-    document_id: str | None = None,
-) -> dict:
+def entry_body(invoice: Invoice, document: dict, connection: ExactConnection) -> dict:
     """The SalesEntries POST body for ``invoice`` as Teamleader returned it (``.info``).
 
     Raises ``Unmapped`` before anything is sent. The customer's account and the PDF's
-    document may be given later (``with_links``): they cost calls to Exact."""
+    document come after (``with_links``): they cost calls to Exact."""
     sign = _sign(invoice, document)
     body = {
         "Journal": journal_for(invoice, connection),
@@ -71,7 +64,6 @@ def entry_body(
     condition = connection.payment_conditions.get(term_key(document.get("payment_term")) or "")
     if condition:
         body["PaymentCondition"] = condition
-    body = with_links(body, account_id, document_id)
     if connection.entry_numbers == EntryNumbering.INVOICE:
         body["EntryNumber"] = entry_number(invoice.number)
     return body

@@ -5,7 +5,8 @@ Every schema excludes unknown keys (``__metadata``, ``__deferred`` links, the hu
 properties we do not use) and loads a missing or null property as None. Amounts are
 ``Decimal`` (bodies are decoded with ``parse_float=Decimal``), dates aware UTC ``datetime``
 from Exact's ``"/Date(ms)/"``; padded codes (account ``Code`` to 18, VAT ``Code`` to 3) are
-kept as Exact spells them, since filters must use the padded value (reference §2.2).
+kept as Exact spells them, since filters must use the padded value (reference §2.2). Each
+schema lists its properties with ``@record``, in the order its ``$select`` asks for them.
 """
 
 from __future__ import annotations

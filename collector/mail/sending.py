@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.mail.models import MailMessage, MailStatus
-from collector.mail.smtp import Attachment, Mailer, MailError, build_message
+from collector.mail.smtp import Attachment, Email, Mailer, MailError, build_message
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,8 @@ def send_mail(
     why. A bad address or a header injection attempt raises ValueError before any row is
     written. Commits the session.
     """
-    message = build_message(sender, recipient, subject, text, html, attachments)
+    email = Email(recipient, subject, text, html, attachments)
+    message = build_message(sender, email)
     _check_fits(kind=kind, recipient=recipient, subject=subject)
     row = MailMessage(
         kind=kind,

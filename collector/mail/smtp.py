@@ -9,9 +9,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 SECURITY_NONE = "none"
 SECURITY_STARTTLS = "starttls"
@@ -22,6 +23,17 @@ MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
 MAX_REASON = 300
 
 Attachment = tuple[str, bytes, str]  # (filename, content, mimetype such as "application/pdf")
+
+
+@dataclass(frozen=True)
+class Email:
+    """What one email says and to whom; ``build_message`` adds the sender, date and id."""
+
+    recipient: str
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: Sequence[Attachment] = ()
 
 
 class MailError(Exception):
@@ -52,6 +64,7 @@ class SinkMailer:
         """Accept the message and do nothing with it."""
 
 
+@dataclass(repr=False)
 class SmtpMailer:
     """Sends through one SMTP server, one connection per message.
 
@@ -60,28 +73,19 @@ class SmtpMailer:
     ``tls_context``, the system's CAs by default.
     """
 
-    delivers = True
+    delivers: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        security: str,
-        username: str = "",
-        password: str = "",
-        timeout: float = 15,
-        *,
-        tls_context: ssl.SSLContext | None = None,
-    ) -> None:
-        if security not in SECURITIES:
+    host: str
+    port: int
+    security: str
+    username: str = ""
+    password: str = ""  # never shown: not in the repr, blanked out of failure reasons
+    timeout: float = 15
+    tls_context: ssl.SSLContext = field(default_factory=ssl.create_default_context, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.security not in SECURITIES:
             raise ValueError(f"MAIL_SECURITY must be one of {', '.join(SECURITIES)}")
-        self.host = host
-        self.port = port
-        self.security = security
-        self.username = username
-        self._password = password
-        self.timeout = timeout
-        self._tls_context = tls_context or ssl.create_default_context()
 
     def __repr__(self) -> str:
         return f"<SmtpMailer {self.security} {self.host}:{self.port} user={self.username!r}>"
@@ -93,10 +97,10 @@ class SmtpMailer:
             with self._connect() as smtp:
                 if self.security == SECURITY_STARTTLS:
                     stage = "starttls"
-                    smtp.starttls(context=self._tls_context)
+                    smtp.starttls(context=self.tls_context)
                 if self.username:
                     stage = "login"
-                    smtp.login(self.username, self._password)
+                    smtp.login(self.username, self.password)
                 stage = "send"
                 refused = smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
@@ -108,15 +112,15 @@ class SmtpMailer:
     def _connect(self) -> smtplib.SMTP:
         if self.security == SECURITY_SSL:
             return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=self._tls_context
+                self.host, self.port, timeout=self.timeout, context=self.tls_context
             )
         return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
 
     def _reason(self, stage: str, exc: BaseException) -> str:
         reason = _describe(stage, exc, f"{self.host}:{self.port}")
-        if self._password:
+        if self.password:
             # A server may echo what it was sent; the password never reaches the mail log.
-            reason = reason.replace(self._password, "***")
+            reason = reason.replace(self.password, "***")
         return _short(reason)
 
 
@@ -168,33 +172,26 @@ def check_address(address: str) -> tuple[str, str]:
     return name, addr
 
 
-def build_message(
-    sender: str,
-    recipient: str,
-    subject: str,
-    text: str,
-    html: str | None = None,
-    attachments: Sequence[Attachment] = (),
-) -> EmailMessage:
+def build_message(sender: str, email: Email) -> EmailMessage:
     """A ready-to-send message: the text, the html as its alternative, then the attachments.
 
     Raises ValueError on a bad address, CR/LF in the subject or a filename, or a mimetype
     that is not ``type/subtype``.
     """
     sender_name, sender_addr = check_address(sender)
-    recipient_name, recipient_addr = check_address(recipient)
-    _refuse_line_breaks("subject", subject)
+    recipient_name, recipient_addr = check_address(email.recipient)
+    _refuse_line_breaks("subject", email.subject)
     message = EmailMessage()
     message["From"] = formataddr((sender_name, sender_addr))
     message["To"] = formataddr((recipient_name, recipient_addr))
-    message["Subject"] = subject
+    message["Subject"] = email.subject
     message["Date"] = formatdate(usegmt=True)
     # Our own domain: make_msgid would otherwise ask DNS for this host's FQDN.
     message["Message-ID"] = make_msgid(domain=sender_addr.rpartition("@")[2])
-    message.set_content(text)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
-    for filename, content, mimetype in attachments:
+    message.set_content(email.text)
+    if email.html is not None:
+        message.add_alternative(email.html, subtype="html")
+    for filename, content, mimetype in email.attachments:
         _refuse_line_breaks("attachment filename", filename)
         maintype, slash, subtype = mimetype.partition("/")
         if not (maintype and slash and subtype):

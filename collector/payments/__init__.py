@@ -4,7 +4,7 @@ No Flask, no environment, no database: callers pass a session, the base URL (the
 or ``sandbox/provider``) and the API key.
 """
 
-from collector.payments.provider import ProviderClient
+from collector.payments.provider import PaymentRequest, ProviderClient
 from collector.payments.provider_errors import (
     AuthError,
     MalformedResponse,
@@ -20,6 +20,7 @@ __all__ = [
     "AuthError",
     "MalformedResponse",
     "NotFound",
+    "PaymentRequest",
     "ProviderClient",
     "ProviderError",
     "RateLimited",

@@ -28,7 +28,7 @@ from collector.documents.ledger import PAYABLE
 from collector.documents.models import Invoice, Overpayment, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
 from collector.payments import NotFound as ProviderNotFound
-from collector.payments import ProviderClient, ProviderError
+from collector.payments import PaymentRequest, ProviderClient, ProviderError
 from collector.payments.models import OnlinePayment
 
 log = logging.getLogger(__name__)
@@ -125,15 +125,15 @@ def _create(
     """A new payment of what is due at the provider, recorded with its key and an event."""
     key = checkout_key(invoice, invoice.amount_due, latest(invoice))
     try:
-        record = provider.create_payment(
+        request = PaymentRequest(
             invoice.amount_due,
             invoice.currency,
             f"Invoice {invoice.number}",
             redirect_url,
             webhook_url,
             metadata={"invoice_id": invoice.id},
-            idempotency_key=key,
         )
+        record = provider.create_payment(request, idempotency_key=key)
     except ProviderError as exc:
         log.warning("the payment provider refused a checkout for invoice %s: %s", invoice.id, exc)
         raise CheckoutRefused(

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from collector.accounts import creditor
 from collector.core import clock
+from collector.core.attributes import from_attributes
 from collector.direct_debit.debits import announcement, earliest_collection, pending_collection
 from collector.documents import amounts
 from collector.documents.models import Invoice, InvoiceState
@@ -55,7 +56,8 @@ class BankTransfer:
 
 @dataclass(frozen=True)
 class PaymentView:
-    """Only what the customer may see, and which ways to pay are offered."""
+    """Only what the customer may see, and which ways to pay are offered. The document's
+    number, dates, currency and amount due are its ``Invoice`` attributes of those names."""
 
     creditor: str
     number: str
@@ -118,14 +120,10 @@ def view(
     bank = None
     if offers and profile.allow_bank_transfer and payee.iban:
         bank = _bank_transfer(invoice, name, payee.iban, payee.bic)
-    return PaymentView(
+    return from_attributes(
+        PaymentView,
+        invoice,
         creditor=name,
-        number=invoice.number,
-        is_credit_note=invoice.is_credit_note,
-        invoice_date=invoice.invoice_date,
-        due_date=invoice.due_date,
-        currency=invoice.currency,
-        amount_due=invoice.amount_due,
         standing=standing,
         paid_on=paid_on,
         reference=structured_reference(invoice) if standing == DUE and not bank else None,

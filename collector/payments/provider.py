@@ -11,6 +11,7 @@ a caller reads one record.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,30 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 # Mollie answers HAL; asking for it keeps error bodies in the documented shape.
 ACCEPT = "application/hal+json, application/json;q=0.9"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """A payment to create: what the payer pays and for what, the page the provider sends
+    them back to, and the URL it tells us about changes at; ``metadata`` comes back on the
+    record."""
+
+    amount: Decimal
+    currency: str
+    description: str
+    redirect_url: str
+    webhook_url: str
+    metadata: dict | None = None
+
+    def body(self) -> dict:
+        """The request body; ValueError on an amount or a currency the provider would refuse."""
+        return {
+            "amount": money(self.amount, self.currency),
+            "description": self.description,
+            "redirectUrl": self.redirect_url,
+            "webhookUrl": self.webhook_url,
+            "metadata": self.metadata,
+        }
 
 
 class ProviderClient:
@@ -66,24 +91,9 @@ class ProviderClient:
     def __repr__(self) -> str:
         return f"ProviderClient({self.base_url!r})"
 
-    def create_payment(
-        self,
-        amount: Decimal,
-        currency: str,
-        description: str,
-        redirect_url: str,
-        webhook_url: str,
-        metadata: dict | None = None,
-        idempotency_key: str | None = None,
-    ) -> dict:
+    def create_payment(self, request: PaymentRequest, idempotency_key: str | None = None) -> dict:
         """Create a payment; its record's ``checkout_url`` is where to send the payer."""
-        body = {
-            "amount": money(amount, currency),
-            "description": description,
-            "redirectUrl": redirect_url,
-            "webhookUrl": webhook_url,
-            "metadata": metadata,
-        }
+        body = request.body()
         payload = self._send("POST", PAYMENTS, body=body, idempotency_key=idempotency_key)
         return self._http.load(schemas.PaymentSchema, payload, f"POST {PAYMENTS}")
 

@@ -1,6 +1,7 @@
 """What every blueprint shares: the login and role guards, saving a form through an
-operation, list pages and their arguments, 404s for what an operation did not find, PDFs
-inline, the content security policy."""
+operation, the buttons that confirm a change, list pages and their arguments, 404s for
+what an operation did not find, PDFs inline and files to download, the content security
+policy."""
 
 from __future__ import annotations
 
@@ -9,13 +10,27 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
-from collector.core.errors import Invalid, NotFound
+from collector.core.errors import Conflict, Invalid, NotFound
 from collector.extensions import db, login_manager
+from collector.runtime.forms import ConfirmForm
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# A posted form is refused mostly because its CSRF token expired: the page stood open long.
+EXPIRED = "The form expired; please try again."
 T = TypeVar("T")
 
 
@@ -58,6 +73,49 @@ def saved(form, save) -> bool:
             field.errors = list(field.errors) + messages
         return False
     return True
+
+
+def form_change(
+    form: FlaskForm, save: Callable[[dict], object], done: Callable[[], T], page: Callable[..., T]
+) -> T:
+    """A posted form that changes one thing through ``saved``. Saved: ``done()``, which says
+    so and redirects. Not valid or refused by a rule (``Invalid``): ``page(400, form)``, the
+    errors on its fields. Refused by the state of things (``Conflict``): ``page(409)``, the
+    reason flashed. What ``save`` cannot find is a 404."""
+    try:
+        if form.validate_on_submit() and saved(form, save):
+            return done()
+    except NotFound as exc:
+        abort(404, str(exc))
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return page(409)
+    return page(400, form)
+
+
+def confirmed(form: FlaskForm | None = None, expired: str = EXPIRED) -> bool:
+    """Whether ``form`` (a bare ``ConfirmForm`` button when not given) was posted back
+    valid; when not, ``expired`` is flashed."""
+    if (form or ConfirmForm()).validate_on_submit():
+        return True
+    flash(expired, "error")
+    return False
+
+
+def confirmed_change(change: Callable[[], str], back: str, page: Callable[[int], T]):
+    """A posted button that changes one thing: ``change()`` does it and says what it did,
+    which is flashed on the way ``back`` (a URL). A refusal (``Conflict``) is rolled back
+    and its reason shown on ``page(409)``; an expired form goes ``back`` saying so."""
+    if not confirmed():
+        return redirect(back)
+    try:
+        done = change()
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return page(409)
+    flash(done, "success")
+    return redirect(back)
 
 
 def list_args() -> dict[str, str]:
@@ -113,6 +171,15 @@ def pdf_response(content: bytes, filename: str) -> Response:
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def download_response(content: bytes | str, filename: str, mimetype: str) -> Response:
+    """A file to save rather than show (a pain.008, a CSV template), under ``filename``: a
+    name we made, plain ASCII. Never cached: it may be private or change."""
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -8,10 +8,10 @@ envelopes and pages, so callers get records loaded through ``schemas`` and just 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from marshmallow import Schema
@@ -154,11 +154,7 @@ class TeamleaderClient:
 
     def invoices_download(self, invoice_id: str, format: str = "pdf") -> dict:
         """Return ``{location, expires}``: a short-lived URL of the rendered file (§6.4)."""
-        body = {
-            "id": bodies.identifier(invoice_id),
-            "format": bodies.choice(format, bodies.INVOICE_FORMATS, "format"),
-        }
-        return self._api.one(INVOICES_DOWNLOAD, body, schemas.DownloadSchema)
+        return self._download(INVOICES_DOWNLOAD, invoice_id, format, bodies.INVOICE_FORMATS)
 
     def invoices_register_payment(
         self,
@@ -216,47 +212,37 @@ class TeamleaderClient:
 
     def credit_notes_download(self, credit_note_id: str, format: str = "pdf") -> dict:
         """Return ``{location, expires}`` for the credit note's file (pdf or ubl/e-fff)."""
-        body = {
-            "id": bodies.identifier(credit_note_id),
-            "format": bodies.choice(format, bodies.CREDIT_NOTE_FORMATS, "format"),
-        }
-        return self._api.one(CREDIT_NOTES_DOWNLOAD, body, schemas.DownloadSchema)
+        formats = bodies.CREDIT_NOTE_FORMATS
+        return self._download(CREDIT_NOTES_DOWNLOAD, credit_note_id, format, formats)
 
-    # -- contacts and companies -----------------------------------------------------------
+    # -- contacts and companies: a customer is one or the other, asked for the same way ----
 
-    def contacts_list(self, *, with_custom_fields: bool = False, **filters: Any) -> Iterator[dict]:
-        """Iterate contacts (see ``ContactSchema``).
+    def parties_list(
+        self, kind: str, *, with_custom_fields: bool = False, **filters: Any
+    ) -> Iterator[dict]:
+        """Iterate the contacts or the companies (``kind``; see ``ContactSchema`` and
+        ``CompanySchema``), oldest first.
 
-        Filters: ``ids``, ``updated_since``, ``email`` (matches the primary address).
+        Filters: ``ids``, ``updated_since``, ``email`` (matches the primary address); for
+        companies also ``vat_number``.
         """
-        body = _party_body(bodies.list_filter(filters, bodies.CONTACT_FILTERS), with_custom_fields)
-        return self._api.pages(CONTACTS_LIST, body, schemas.ContactSchema)
+        party = _party(kind)
+        body = _party_body(bodies.list_filter(filters, party.filters), with_custom_fields)
+        return self._api.pages(party.list_endpoint, body, party.schema)
 
-    def contacts_by_ids(self, ids: Iterable[str], *, with_custom_fields: bool = False) -> dict:
-        """Return ``{id: contact}`` for ``ids``, one call per 100; unknown ids are absent."""
+    def parties_by_ids(
+        self, kind: str, ids: Iterable[str], *, with_custom_fields: bool = False
+    ) -> dict[str, dict]:
+        """Return ``{id: record}`` for the contacts or companies ``ids``, one call per 100;
+        unknown ids are absent."""
+        party = _party(kind)
         extra = _party_body({}, with_custom_fields)
-        return self._api.by_ids(CONTACTS_LIST, ids, schemas.ContactSchema, extra)
+        return self._api.by_ids(party.list_endpoint, ids, party.schema, extra)
 
-    def contacts_info(self, contact_id: str) -> dict:
-        """Return one contact with all addresses and custom fields."""
-        return self._info(CONTACTS_INFO, contact_id, schemas.ContactSchema)
-
-    def companies_list(self, *, with_custom_fields: bool = False, **filters: Any) -> Iterator[dict]:
-        """Iterate companies (see ``CompanySchema``).
-
-        Filters: ``ids``, ``updated_since``, ``email`` (primary address), ``vat_number``.
-        """
-        body = _party_body(bodies.list_filter(filters, bodies.COMPANY_FILTERS), with_custom_fields)
-        return self._api.pages(COMPANIES_LIST, body, schemas.CompanySchema)
-
-    def companies_by_ids(self, ids: Iterable[str], *, with_custom_fields: bool = False) -> dict:
-        """Return ``{id: company}`` for ``ids``, one call per 100; unknown ids are absent."""
-        extra = _party_body({}, with_custom_fields)
-        return self._api.by_ids(COMPANIES_LIST, ids, schemas.CompanySchema, extra)
-
-    def companies_info(self, company_id: str) -> dict:
-        """Return one company with all addresses and custom fields."""
-        return self._info(COMPANIES_INFO, company_id, schemas.CompanySchema)
+    def parties_info(self, kind: str, party_id: str) -> dict:
+        """Return one contact or company with all addresses and custom fields."""
+        party = _party(kind)
+        return self._info(party.info_endpoint, party_id, party.schema)
 
     # -- subscriptions, payment methods, webhooks -----------------------------------------
 
@@ -298,6 +284,36 @@ class TeamleaderClient:
 
     def _info(self, endpoint: str, record_id: str, schema: type[Schema]) -> dict:
         return self._api.one(endpoint, {"id": bodies.identifier(record_id)}, schema)
+
+    def _download(
+        self, endpoint: str, record_id: str, format: str, formats: frozenset[str]
+    ) -> dict:
+        body = {
+            "id": bodies.identifier(record_id),
+            "format": bodies.choice(format, formats, "format"),
+        }
+        return self._api.one(endpoint, body, schemas.DownloadSchema)
+
+
+class Party(NamedTuple):
+    """The endpoints, filters and record schema of one kind of customer."""
+
+    list_endpoint: str
+    info_endpoint: str
+    filters: dict[str, Callable]
+    schema: type[Schema]
+
+
+PARTIES = {
+    "contact": Party(CONTACTS_LIST, CONTACTS_INFO, bodies.CONTACT_FILTERS, schemas.ContactSchema),
+    "company": Party(COMPANIES_LIST, COMPANIES_INFO, bodies.COMPANY_FILTERS, schemas.CompanySchema),
+}
+
+
+def _party(kind: str) -> Party:
+    if kind not in PARTIES:
+        raise ValueError(f"kind: {kind!r} not in {sorted(PARTIES)}")
+    return PARTIES[kind]
 
 
 def _party_body(party_filter: dict, with_custom_fields: bool) -> dict:

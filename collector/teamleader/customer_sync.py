@@ -75,13 +75,11 @@ def _chunks_per_kind(refs: Iterable[Ref]) -> Iterable[list[Ref]]:
 
 
 def _fetch(client: TeamleaderClient, refs: list[Ref]) -> dict[Ref, dict]:
-    contacts = [ident for kind, ident in refs if kind == "contact"]
-    companies = [ident for kind, ident in refs if kind == "company"]
     found: dict[Ref, dict] = {}
-    if contacts:
-        found.update((("contact", i), r) for i, r in client.contacts_by_ids(contacts).items())
-    if companies:
-        found.update((("company", i), r) for i, r in client.companies_by_ids(companies).items())
+    for kind in ("contact", "company"):
+        ids = [ident for of_kind, ident in refs if of_kind == kind]
+        if ids:
+            found.update(((kind, i), r) for i, r in client.parties_by_ids(kind, ids).items())
     return found
 
 

@@ -312,11 +312,8 @@ def _sweep_customers(
 ) -> str:
     """Refresh the customers we hold that changed; the list records carry all we use."""
     fetched = {}
-    for kind, listing in (
-        ("contact", client.contacts_list(updated_since=since)),
-        ("company", client.companies_list(updated_since=since)),
-    ):
-        records = {r["id"]: r for r in listing}
+    for kind in ("contact", "company"):
+        records = {r["id"]: r for r in client.parties_list(kind, updated_since=since)}
         ids = list(records)
         for start in range(0, len(ids), 500):
             known = db.session.scalars(

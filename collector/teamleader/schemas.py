@@ -5,7 +5,9 @@ Records are plain dicts with Teamleader's snake_case keys; links ``{type, id}`` 
 to ``<name>_id`` (``department_id``, ``subscription_id``), the invoicee's customer link to
 ``customer_type``/``customer_id``. Money is ``Decimal``, ``*_on``/``*_date`` are ``date``,
 ``*_at`` are aware UTC ``datetime``. Scalars the API may send as null load as ``None``, lists
-as ``[]``; keys the list endpoints do not return are present with ``None``/``[]``.
+as ``[]``; keys the list endpoints do not return are present with ``None``/``[]``. Plain keys
+are listed with ``@record`` (``components``); links, nested objects and lists are declared in
+the class body.
 """
 
 from __future__ import annotations

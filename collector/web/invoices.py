@@ -3,19 +3,10 @@ admin's "mark as paid" and "archive" of it, and the refund or keep of its overpa
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from collector.core.errors import Conflict, Invalid, NotFound
+from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.extensions import db
@@ -25,7 +16,14 @@ from collector.payments import refunds
 from collector.payments import setup as payments_setup
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
-from collector.runtime.views import list_args, pdf_response, protect, saved
+from collector.runtime.views import (
+    confirmed,
+    form_change,
+    list_args,
+    or_404,
+    pdf_response,
+    protect,
+)
 from collector.teamleader import connection as tl
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import pdfs
@@ -101,10 +99,7 @@ def detail(invoice_id: int):
 
 
 def _detail_page(invoice_id: int, status: int = 200, **forms):
-    try:
-        found = invoices.invoice_detail(invoice_id)
-    except NotFound as exc:
-        abort(404, str(exc))
+    found = or_404(invoices.invoice_detail, invoice_id)
     invoice = found.invoice
     forms.setdefault("mark_paid_form", MarkPaidForm(prefix=MARK_PAID, formdata=None))
     forms.setdefault("archive_form", ArchiveForm(prefix=ARCHIVE, formdata=None))
@@ -159,18 +154,15 @@ def _change(invoice_id: int, form, name: str, verb, done: str):
     """Run ``verb`` with the form's data: back to the page when done; the page with the
     form's errors (400) or with the refusal (409) when not."""
     actor = f"user:{current_user.email}"
-    try:
-        if form.validate_on_submit() and saved(
-            form, lambda data: verb(invoice_id, actor=actor, **data)
-        ):
-            flash(done, "success")
-            return redirect(url_for("invoices.detail", invoice_id=invoice_id))
-    except NotFound as exc:
-        abort(404, str(exc))
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return _detail_page(invoice_id, 409)
-    return _detail_page(invoice_id, 400, **{name: form})
+
+    def finished():
+        flash(done, "success")
+        return redirect(url_for("invoices.detail", invoice_id=invoice_id))
+
+    def page(status: int, failed=None):
+        return _detail_page(invoice_id, status, **({name: failed} if failed else {}))
+
+    return form_change(form, lambda data: verb(invoice_id, actor=actor, **data), finished, page)
 
 
 @bp.get("/<int:invoice_id>/pdf")
@@ -188,8 +180,7 @@ def actions():
     back = request.form.get("back") or url_for("invoices.index")
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("invoices.index")
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+    if not confirmed():
         return redirect(back)
     action, ids, problem = _selection()
     if problem:

@@ -7,7 +7,7 @@ from collector.extensions import db
 from collector.runtime import jobs as runtime_jobs
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.models import JobRun
-from collector.runtime.views import protect
+from collector.runtime.views import confirmed, protect
 
 bp = protect(Blueprint("job_runs", __name__, url_prefix="/jobs"))
 
@@ -43,8 +43,7 @@ def progress(job_id: str):
 
 @bp.post("/housekeeping")
 def housekeeping():
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+    if not confirmed():
         return redirect(url_for("job_runs.index"))
     run = current_app.extensions["jobs"].enqueue(
         runtime_jobs.prune_job_runs, 90, queue="low", user=current_user

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import joinedload, selectinload
 
+from collector.core.attributes import from_attributes
 from collector.core.errors import NotFound
 from collector.direct_debit.models import Collection
 from collector.documents import ledger as lifecycle
@@ -198,7 +199,8 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 @dataclass(frozen=True)
 class PaymentLine:
-    """One row of a document's payment ledger, as people read it."""
+    """One row of a document's payment ledger, as people read it: the ``Payment``'s own
+    fields, but for the reason, which names its code too."""
 
     id: int
     occurred_at: datetime
@@ -296,18 +298,7 @@ def _line(payment: Payment) -> PaymentLine:
     reason = payment.reason
     if payment.reason_code:
         reason = f"{reason} ({payment.reason_code})" if reason else payment.reason_code
-    return PaymentLine(
-        id=payment.id,
-        occurred_at=payment.occurred_at,
-        source=payment.source,
-        kind=payment.kind,
-        amount=payment.amount,
-        currency=payment.currency,
-        reference=payment.reference,
-        reason=reason,
-        cancelled_at=payment.cancelled_at,
-        cancel_reason=payment.cancel_reason,
-    )
+    return from_attributes(PaymentLine, payment, reason=reason)
 
 
 def may_mark_paid(invoice: Invoice) -> bool:

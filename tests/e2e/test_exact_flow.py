@@ -419,13 +419,8 @@ def test_an_outage_stops_the_run_without_failing_documents(
         # Exact booked it before failing (reference §11.15): put the same entry there.
         tl = teamleader_setup.client(exact_app, current_connection())
         read = tl.credit_notes_info if invoice.is_credit_note else tl.invoices_info
-        body = exact_entries.entry_body(
-            invoice,
-            read(invoice.teamleader_id),
-            exact,
-            account_id=attempted.account_id,
-            document_id=attempted.document_id,
-        )
+        body = exact_entries.entry_body(invoice, read(invoice.teamleader_id), exact)
+        body = exact_entries.with_links(body, attempted.account_id, attempted.document_id)
         exact_setup.client(exact_app, exact).create_sales_entry(body)
 
     exact_jobs.forward_to_exact("schedule")

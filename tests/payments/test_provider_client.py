@@ -15,6 +15,7 @@ from collector.payments import (
     AuthError,
     MalformedResponse,
     NotFound,
+    PaymentRequest,
     ProviderClient,
     ProviderError,
     RateLimited,
@@ -135,7 +136,7 @@ def client() -> ProviderClient:
     return ProviderClient(requests.Session(), API, KEY)
 
 
-def create(client: ProviderClient, **changes) -> dict:
+def create(client: ProviderClient, idempotency_key: str | None = None, **changes) -> dict:
     arguments = {
         "amount": Decimal("10.00"),
         "currency": "EUR",
@@ -144,7 +145,7 @@ def create(client: ProviderClient, **changes) -> dict:
         "webhook_url": "https://collector.test/webhooks/provider",
         "metadata": {"invoice_id": "inv-42"},
     }
-    return client.create_payment(**{**arguments, **changes})
+    return client.create_payment(PaymentRequest(**{**arguments, **changes}), idempotency_key)
 
 
 # -- create_payment -----------------------------------------------------------------------

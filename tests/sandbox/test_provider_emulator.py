@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from collector.payments import (
     AuthError,
     NotFound,
+    PaymentRequest,
     ProviderClient,
     RateLimited,
     Unavailable,
@@ -111,7 +112,7 @@ def receiver():
     running.close()
 
 
-def new_payment(provider, webhook_url: str, **changes) -> dict:
+def new_payment(provider, webhook_url: str, idempotency_key: str | None = None, **changes) -> dict:
     arguments = {
         "amount": Decimal("10.00"),
         "currency": "EUR",
@@ -120,7 +121,8 @@ def new_payment(provider, webhook_url: str, **changes) -> dict:
         "webhook_url": webhook_url,
         "metadata": {"invoice_id": "inv-42"},
     }
-    return provider.client().create_payment(**{**arguments, **changes})
+    request = PaymentRequest(**{**arguments, **changes})
+    return provider.client().create_payment(request, idempotency_key)
 
 
 def test_pay_through_the_checkout_page(provider):

@@ -436,7 +436,8 @@ def test_contacts_list_body_and_record(rsps, tl_client):
     }
     expect(rsps, "contacts.list", body, payload("contacts.list.response.json"))
 
-    [contact] = tl_client.contacts_list(
+    [contact] = tl_client.parties_list(
+        "contact",
         updated_since=datetime(2016, 2, 4, 16, 44, 33, tzinfo=UTC),
         email="info@piedpiper.eu",
         with_custom_fields=True,
@@ -458,7 +459,7 @@ def test_contacts_by_ids(rsps, tl_client):
     }
     expect(rsps, "contacts.list", body, payload("contacts.list.response.json"))
 
-    found = tl_client.contacts_by_ids(["c-1"])
+    found = tl_client.parties_by_ids("contact", ["c-1"])
 
     assert list(found) == ["2a39e420-3ba3-4384-8024-fa702ef99c9f"]
 
@@ -466,7 +467,7 @@ def test_contacts_by_ids(rsps, tl_client):
 def test_contacts_info_record(rsps, tl_client):
     expect(rsps, "contacts.info", {"id": "c-1"}, payload("contacts.info.response.json"))
 
-    contact = tl_client.contacts_info("c-1")
+    contact = tl_client.parties_info("contact", "c-1")
 
     assert contact["addresses"] == [
         {
@@ -489,8 +490,8 @@ def test_companies_list_and_by_ids(rsps, tl_client):
     by_ids = {"filter": {"ids": ["co-1", "co-2"]}, **sort, "page": {"size": 2, "number": 1}}
     expect(rsps, "companies.list", by_ids, payload("companies.list.response.json"))
 
-    [company] = tl_client.companies_list(vat_number="BE0899623035")
-    found = tl_client.companies_by_ids(["co-1", "co-2"])
+    [company] = tl_client.parties_list("company", vat_number="BE0899623035")
+    found = tl_client.parties_by_ids("company", ["co-1", "co-2"])
 
     assert company["name"] == "Pied Piper"
     assert company["preferred_currency"] == "EUR"
@@ -503,10 +504,19 @@ def test_companies_info_fills_the_primary_address_from_addresses(rsps, tl_client
     data = {**data, "addresses": [*data["addresses"], primary]}
     expect(rsps, "companies.info", {"id": "co-1"}, {"data": data})
 
-    company = tl_client.companies_info("co-1")
+    company = tl_client.parties_info("company", "co-1")
 
     assert company["primary_address"]["line_1"] == "Main 1"
     assert [e["type"] for e in company["emails"]] == ["primary"]
+
+
+def test_parties_refuse_an_unknown_kind_or_a_filter_of_the_other_kind(rsps, tl_client):
+    with pytest.raises(ValueError, match="kind"):
+        tl_client.parties_info("person", "c-1")
+    with pytest.raises(TypeError, match="vat_number"):
+        tl_client.parties_list("contact", vat_number="BE0899623035")
+
+    assert len(rsps.calls) == 0
 
 
 def test_subscriptions_list_and_info(rsps, tl_client):

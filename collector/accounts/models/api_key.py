@@ -17,9 +17,6 @@ def hash_key(key: str) -> str:
 
 
 class ApiKey(db.Model):
-    __tablename__ = "api_key"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     prefix: Mapped[str] = mapped_column(sa.String(16))  # shown in lists to tell keys apart
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

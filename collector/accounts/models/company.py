@@ -15,9 +15,6 @@ from collector.extensions import db
 
 
 class Company(db.Model):
-    __tablename__ = "company"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     # An IANA name (Europe/Brussels). Taken from Teamleader's users.me on connect until
     # a person chooses one here; after that Teamleader's no longer overrides it.
     time_zone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_ZONE)

@@ -19,9 +19,6 @@ DEFAULT_PRENOTIFICATION_DAYS = 14
 
 
 class Creditor(db.Model):
-    __tablename__ = "creditor"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(140), default="")
     # Stored compact and upper case (schwifty's form); shown grouped by four.
     iban: Mapped[str | None] = mapped_column(sa.String(34))

@@ -18,9 +18,6 @@ class Role(enum.StrEnum):
 
 
 class User(UserMixin, db.Model):
-    __tablename__ = "user"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_type(Role))

@@ -22,9 +22,6 @@ class BankFileKind(enum.StrEnum):
 
 
 class BankFile(db.Model):
-    __tablename__ = "bank_file"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[BankFileKind] = mapped_column(enum_type(BankFileKind))
     filename: Mapped[str] = mapped_column(sa.String(255))
     sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -31,10 +31,8 @@ class BankTransactionStatus(enum.StrEnum):
 
 
 class BankTransaction(db.Model):
-    __tablename__ = "bank_transaction"
     __table_args__ = (sa.Index("ix_bank_transaction_status", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     bank_file_id: Mapped[int] = mapped_column(
         sa.ForeignKey("bank_file.id", ondelete="CASCADE"), index=True
     )

@@ -24,10 +24,8 @@ class CollectionStatus(enum.StrEnum):
 
 
 class Collection(db.Model):
-    __tablename__ = "collection"
     __table_args__ = (sa.Index("ix_collection_invoice_id_status", "invoice_id", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(
         sa.ForeignKey("collection_run.id", ondelete="CASCADE"), index=True
     )

@@ -23,9 +23,6 @@ class CollectionRunStatus(enum.StrEnum):
 
 
 class CollectionRun(db.Model):
-    __tablename__ = "collection_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     scheme: Mapped[MandateScheme] = mapped_column(enum_type(MandateScheme))
     status: Mapped[CollectionRunStatus] = mapped_column(
         enum_type(CollectionRunStatus), default=CollectionRunStatus.CREATED

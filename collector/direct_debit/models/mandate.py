@@ -27,10 +27,8 @@ class MandateStatus(enum.StrEnum):
 
 
 class Mandate(db.Model):
-    __tablename__ = "mandate"
     __table_args__ = (sa.Index("ix_mandate_customer_id_status", "customer_id", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(35))
     reference_key: Mapped[str] = mapped_column(sa.String(35), unique=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"))

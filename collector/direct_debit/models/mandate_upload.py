@@ -24,9 +24,6 @@ class MandateUploadStatus(enum.StrEnum):
 
 
 class MandateUpload(db.Model):
-    __tablename__ = "mandate_upload"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
     file_key: Mapped[str] = mapped_column(sa.String(64), index=True)
     size: Mapped[int] = mapped_column(sa.BigInteger, default=0)

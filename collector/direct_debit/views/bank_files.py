@@ -26,13 +26,10 @@ from collector.direct_debit.files.reading import MAX_BYTES
 from collector.direct_debit.models import BankFile, BankTransaction
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
+from collector.runtime.forms import strip_text
 from collector.runtime.views import protect
 
 bp = protect(Blueprint("bank_files", __name__, url_prefix="/bank-files"))
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class BankFileForm(FlaskForm):
@@ -40,12 +37,12 @@ class BankFileForm(FlaskForm):
 
 
 class MatchForm(FlaskForm):
-    document = StringField("Invoice number or structured reference", filters=[_strip])
+    document = StringField("Invoice number or structured reference", filters=[strip_text])
 
 
 class DismissForm(FlaskForm):
     # No "required" validator: the service owns the rule and says it the same way.
-    reason = StringField("Reason", filters=[_strip])
+    reason = StringField("Reason", filters=[strip_text])
 
 
 @bp.route("/", methods=["GET", "POST"])

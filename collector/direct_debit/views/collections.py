@@ -3,17 +3,7 @@ with its collections, its pain.008 to download, and "mark as sent" or "cancel"."
 
 from datetime import timedelta
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
@@ -26,8 +16,14 @@ from collector.direct_debit import collection_runs
 from collector.direct_debit.models import CollectionRun, CollectionRunStatus, MandateScheme
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
-from collector.runtime.forms import ConfirmForm
-from collector.runtime.views import admin_required, protect
+from collector.runtime.forms import ConfirmForm, strip_text
+from collector.runtime.views import (
+    admin_required,
+    confirmed,
+    confirmed_change,
+    download_response,
+    protect,
+)
 
 bp = protect(Blueprint("collections", __name__, url_prefix="/collections"))
 DEFAULT_DAYS = 7
@@ -50,7 +46,7 @@ class CreateForm(RunForm):
 
 class CancelForm(FlaskForm):
     # The service owns the rule (a reason, at most 300 characters).
-    reason = StringField("Reason", filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    reason = StringField("Reason", filters=[strip_text])
 
 
 @bp.get("/")
@@ -77,8 +73,7 @@ def new():
 @bp.post("/new")
 def create():
     form = CreateForm()
-    if not form.validate_on_submit():
-        flash("The form expired or was incomplete; look at the numbers again.", "error")
+    if not confirmed(form, "The form expired or was incomplete; look at the numbers again."):
         return redirect(url_for("collections.new"))
     store = runtime_setup.document_store(current_app)
     data = (form.until.data, form.scheme.data)
@@ -93,7 +88,7 @@ def create():
     flash(
         f"Run #{run.id} made: {run.count} direct debits. Download its file for the bank.", "success"
     )
-    return redirect(url_for("collections.detail", run_id=run.id))
+    return redirect(_detail_url(run))
 
 
 @bp.get("/<int:run_id>")
@@ -119,36 +114,26 @@ def download(run_id: int):
         content = collection_runs.file(run, runtime_setup.document_store(current_app))
     except (NotFound, StoredDocumentMissing):
         abort(404, "This run's file is missing from the document store.")
-    response = Response(content, mimetype="application/xml")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{collection_runs.file_name(run)}"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(content, collection_runs.file_name(run), "application/xml")
 
 
 @bp.post("/<int:run_id>/sent")
 def sent(run_id: int):
     run = db.get_or_404(CollectionRun, run_id)
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("collections.detail", run_id=run.id))
-    try:
+
+    def mark_sent() -> str:
         collection_runs.mark_sent(run, _actor())
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return _detail_page(run, 409)
-    flash(f"Run #{run.id} marked as sent to the bank.", "success")
-    return redirect(url_for("collections.detail", run_id=run.id))
+        return f"Run #{run.id} marked as sent to the bank."
+
+    return confirmed_change(mark_sent, _detail_url(run), lambda status: _detail_page(run, status))
 
 
 @bp.post("/<int:run_id>/cancel")
 def cancel(run_id: int):
     run = db.get_or_404(CollectionRun, run_id)
     form = CancelForm()
-    if not form.validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("collections.detail", run_id=run.id))
+    if not confirmed(form):
+        return redirect(_detail_url(run))
     try:
         collection_runs.cancel(run, form.reason.data or "", _actor(), _today())
     except Invalid as exc:
@@ -160,7 +145,11 @@ def cancel(run_id: int):
         flash(str(exc), "error")
         return _detail_page(run, 409)
     flash(f"Run #{run.id} cancelled: its documents are open again.", "success")
-    return redirect(url_for("collections.detail", run_id=run.id))
+    return redirect(_detail_url(run))
+
+
+def _detail_url(run: CollectionRun) -> str:
+    return url_for("collections.detail", run_id=run.id)
 
 
 def _today():

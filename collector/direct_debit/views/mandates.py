@@ -1,30 +1,30 @@
 """Mandates: the list, one mandate (revoke it), the CSV upload with its preview and
 commit, and the template CSV."""
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+import functools
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
 from collector.accounts.creditor import grouped
-from collector.core.errors import Conflict, NotFound
 from collector.direct_debit import jobs as direct_debit_jobs
 from collector.direct_debit import mandate_upload, mandates
 from collector.direct_debit.models import MandateStatus, MandateUploadStatus
 from collector.runtime import setup as runtime_setup
-from collector.runtime.forms import ConfirmForm
-from collector.runtime.views import admin_required, list_page, or_404, protect, saved
+from collector.runtime.forms import ConfirmForm, strip_text
+from collector.runtime.views import (
+    admin_required,
+    confirmed,
+    download_response,
+    form_change,
+    list_page,
+    or_404,
+    protect,
+    saved,
+)
 
 bp = protect(Blueprint("mandates", __name__, url_prefix="/mandates"))
 
@@ -41,7 +41,7 @@ class UploadForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     # No "required" validator: the service owns the rule and its message.
-    reason = StringField("Reason", filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    reason = StringField("Reason", filters=[strip_text])
 
     def to_data(self) -> dict:
         return {"reason": self.reason.data or ""}
@@ -72,23 +72,16 @@ def detail(mandate_id: int):
 
 @bp.post("/<int:mandate_id>/revoke")
 def revoke(mandate_id: int):
-    form = RevokeForm()
     actor = f"user:{current_user.email}"
-    try:
-        if form.validate_on_submit() and saved(
-            form, lambda data: mandates.revoke(mandate_id, data["reason"], actor)
-        ):
-            _flash_revoked(mandate_id)
-            return redirect(url_for("mandates.detail", mandate_id=mandate_id))
-    except NotFound as exc:
-        abort(404, str(exc))
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return _detail_page(mandate_id, 409)
-    return _detail_page(mandate_id, 400, form)
+    return form_change(
+        RevokeForm(),
+        lambda data: mandates.revoke(mandate_id, data["reason"], actor),
+        lambda: _revoked(mandate_id),
+        functools.partial(_detail_page, mandate_id),
+    )
 
 
-def _flash_revoked(mandate_id: int) -> None:
+def _revoked(mandate_id: int):
     flash("Mandate revoked; its reference is never used again.", "success")
     pending = mandates.pending_collections(mandate_id)
     if pending:
@@ -97,6 +90,7 @@ def _flash_revoked(mandate_id: int) -> None:
             "run to keep them out of the file.",
             "warning",
         )
+    return redirect(url_for("mandates.detail", mandate_id=mandate_id))
 
 
 def _detail_page(mandate_id: int, status: int, form: RevokeForm | None = None):
@@ -113,11 +107,7 @@ def _detail_page(mandate_id: int, status: int, form: RevokeForm | None = None):
 
 @bp.get("/template.csv")
 def template():
-    return Response(
-        mandate_upload.template_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=mandates.csv"},
-    )
+    return download_response(mandate_upload.template_csv(), "mandates.csv", "text/csv")
 
 
 @bp.get("/uploads/new")
@@ -180,16 +170,15 @@ def upload(upload_id: int):
 @bp.post("/uploads/<int:upload_id>/commit")
 def commit(upload_id: int):
     found = _upload_or_404(upload_id)
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
-    elif found.status != MandateUploadStatus.READY:
-        flash(f"This upload is {found.status.value}; it cannot be committed.", "error")
-    else:
-        actor = f"user:{current_user.email}"
-        direct_debit_jobs.start_mandate_job(
-            direct_debit_jobs.commit_mandate_upload, found.id, actor, user=current_user
-        )
-        flash("Storing the mandates…", "success")
+    if confirmed():
+        if found.status == MandateUploadStatus.READY:
+            actor = f"user:{current_user.email}"
+            direct_debit_jobs.start_mandate_job(
+                direct_debit_jobs.commit_mandate_upload, found.id, actor, user=current_user
+            )
+            flash("Storing the mandates…", "success")
+        else:
+            flash(f"This upload is {found.status.value}; it cannot be committed.", "error")
     return redirect(url_for("mandates.upload", upload_id=found.id))
 
 

@@ -23,9 +23,6 @@ class CallbackStatus(enum.StrEnum):
 
 
 class CallbackDelivery(OutboxRow, db.Model):
-    __tablename__ = "callback_delivery"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(
         sa.ForeignKey("callback_endpoint.id", ondelete="CASCADE"), index=True
     )

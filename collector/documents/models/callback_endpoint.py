@@ -14,9 +14,6 @@ from collector.extensions import db
 
 
 class CallbackEndpoint(db.Model):
-    __tablename__ = "callback_endpoint"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(sa.String(500))
     description: Mapped[str] = mapped_column(sa.String(200), default="")
     # The signing secret, Fernet-encrypted like the Teamleader tokens (collector.core.crypto).

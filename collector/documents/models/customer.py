@@ -17,9 +17,6 @@ class CustomerKind(enum.StrEnum):
 
 
 class Customer(db.Model):
-    __tablename__ = "customer"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     # The link to Teamleader, never edited: the contact/company UUID.
     teamleader_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The customer number *is* that UUID too (mandate files and the payment

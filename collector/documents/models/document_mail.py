@@ -32,13 +32,11 @@ class DocumentMailStatus(enum.StrEnum):
 
 
 class DocumentMail(db.Model):
-    __tablename__ = "document_mail"
     __table_args__ = (
         sa.UniqueConstraint("invoice_id", "key", name="uq_document_mail_invoice_id_key"),
         sa.Index("ix_document_mail_status_retry_at", "status", "retry_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoice.id", ondelete="CASCADE"))
     kind: Mapped[DocumentMailKind] = mapped_column(enum_type(DocumentMailKind))
     key: Mapped[str] = mapped_column(sa.String(64))

@@ -33,7 +33,6 @@ def new_payment_token() -> str:
 
 
 class Invoice(db.Model):
-    __tablename__ = "invoice"
     __table_args__ = (
         sa.Index("ix_invoice_state_due_date", "state", "due_date"),
         sa.Index("ix_invoice_kind_invoice_date", "kind", "invoice_date"),
@@ -50,7 +49,6 @@ class Invoice(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_type(DocumentKind))
     # Credit notes carry "CN" + their Teamleader number. Numbers may repeat
     # across departments in Teamleader, so the Teamleader UUID is the key.
@@ -108,7 +106,7 @@ class Invoice(db.Model):
 
     customer = relationship("Customer")
     profile = relationship("Profile")
-    credited_invoice = relationship("Invoice", remote_side=[id])
+    credited_invoice = relationship("Invoice", remote_side="Invoice.id")
     document_import = relationship("DocumentImport")
     events = relationship(
         "InvoiceEvent",

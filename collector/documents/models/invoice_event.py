@@ -11,9 +11,6 @@ from collector.extensions import db
 
 
 class InvoiceEvent(db.Model):
-    __tablename__ = "invoice_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), index=True
     )

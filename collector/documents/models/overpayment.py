@@ -27,7 +27,6 @@ class OverpaymentStatus(enum.StrEnum):
 
 
 class Overpayment(db.Model):
-    __tablename__ = "overpayment"
     __table_args__ = (
         # One surplus waiting per document: tracking runs under the document's lock, and
         # this keeps a second open row out even if it did not.
@@ -40,7 +39,6 @@ class Overpayment(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), index=True
     )

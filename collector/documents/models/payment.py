@@ -37,9 +37,6 @@ class PaymentKind(enum.StrEnum):
 
 
 class Payment(db.Model):
-    __tablename__ = "payment"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), index=True
     )
@@ -63,7 +60,7 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     invoice = relationship("Invoice", back_populates="payments")
-    reverses = relationship("Payment", remote_side=[id])
+    reverses = relationship("Payment", remote_side="Payment.id")
 
     @property
     def counts(self) -> bool:

@@ -10,9 +10,6 @@ from collector.extensions import db
 
 
 class Profile(db.Model):
-    __tablename__ = "profile"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     allow_direct_debit: Mapped[bool] = mapped_column(default=False)
     allow_payment_link: Mapped[bool] = mapped_column(default=False)

@@ -1,5 +1,6 @@
-"""The Exact Online tables: the connection, each document's booking, the accounts
-customers were booked on, and the history of forwarding runs."""
+"""The Exact Online tables: the connection to one administration and how documents are
+booked there, each document's sales entry, the Exact account of each customer, and the
+forwarding runs."""
 
 from collector.exact.models.exact_account import ExactAccount
 from collector.exact.models.exact_booking import BookingStatus, ExactBooking

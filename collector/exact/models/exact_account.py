@@ -13,10 +13,8 @@ class ExactAccount(db.Model):
     """The Exact account a customer was booked on, per administration: found once (by
     e-mail, VAT number) or created, then always used (reference §4, "by stored GUID")."""
 
-    __tablename__ = "exact_account"
     __table_args__ = (sa.UniqueConstraint("customer_id", "division"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"))
     division: Mapped[int] = mapped_column()
     account_id: Mapped[str] = mapped_column(sa.String(36))

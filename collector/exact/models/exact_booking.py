@@ -20,10 +20,8 @@ class ExactBooking(db.Model):
     """One per forwarded document. ``entry_id`` is the proof a sales entry exists: Exact has
     no duplicate check (reference §5.6), so nothing is posted for a row that has one."""
 
-    __tablename__ = "exact_booking"
     __table_args__ = (sa.Index("ix_exact_booking_status", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), unique=True
     )
@@ -52,4 +50,3 @@ class ExactBooking(db.Model):
 
     def __repr__(self) -> str:
         return f"<ExactBooking invoice={self.invoice_id} {self.status.value}>"
-

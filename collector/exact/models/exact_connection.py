@@ -17,9 +17,6 @@ class EntryNumbering(enum.StrEnum):
 
 
 class ExactConnection(OAuthTokens, db.Model):
-    __tablename__ = "exact_connection"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     # Every country runs its own Exact (reference §1.1): auth, token and API live on the
     # host chosen at connect, for good.
     country: Mapped[str] = mapped_column(sa.String(8))

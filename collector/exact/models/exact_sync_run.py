@@ -19,9 +19,6 @@ class SyncTrigger(enum.StrEnum):
 class ExactSyncRun(db.Model):
     """One forwarding run, for the sync history (kept 7 days)."""
 
-    __tablename__ = "exact_sync_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     division: Mapped[int] = mapped_column()
     trigger: Mapped[SyncTrigger] = mapped_column(enum_type(SyncTrigger))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

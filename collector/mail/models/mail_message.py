@@ -22,9 +22,6 @@ class MailStatus(enum.StrEnum):
 
 
 class MailMessage(db.Model):
-    __tablename__ = "mail_message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))  # e.g. "import_summary", "invitation"
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(255))

@@ -16,9 +16,6 @@ from collector.extensions import db
 
 
 class OnlinePayment(db.Model):
-    __tablename__ = "online_payment"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), index=True
     )

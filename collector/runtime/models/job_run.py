@@ -22,9 +22,6 @@ class JobStatus(enum.StrEnum):
 
 
 class JobRun(db.Model):
-    __tablename__ = "job_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(128), index=True)
     queue: Mapped[str] = mapped_column(sa.String(32), default="default")

@@ -28,9 +28,6 @@ class ImportStatus(enum.StrEnum):
 
 
 class DocumentImport(db.Model):
-    __tablename__ = "document_import"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[ImportSource] = mapped_column(enum_type(ImportSource))
     status: Mapped[ImportStatus] = mapped_column(
         enum_type(ImportStatus), default=ImportStatus.QUEUED

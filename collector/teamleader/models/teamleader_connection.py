@@ -14,9 +14,6 @@ __all__ = ["ConnectionStatus", "TeamleaderConnection"]
 
 
 class TeamleaderConnection(OAuthTokens, db.Model):
-    __tablename__ = "teamleader_connection"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_name: Mapped[str] = mapped_column(sa.String(255), default="")
     user_email: Mapped[str | None] = mapped_column(sa.String(254))

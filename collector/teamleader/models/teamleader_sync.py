@@ -35,9 +35,6 @@ NEEDS_A_PERSON = (SyncStatus.FAILED, SyncStatus.SKIPPED)
 
 
 class TeamleaderSync(OutboxRow, db.Model):
-    __tablename__ = "teamleader_sync"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), unique=True
     )

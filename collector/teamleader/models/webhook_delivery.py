@@ -22,9 +22,6 @@ class DeliveryStatus(enum.StrEnum):
 
 
 class WebhookDelivery(db.Model):
-    __tablename__ = "webhook_delivery"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(
         sa.ForeignKey("teamleader_connection.id", ondelete="CASCADE"), index=True
     )

@@ -6,10 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from collector.core import clock
-from collector.core.errors import Conflict
 from collector.extensions import db
 from collector.runtime.forms import ConfirmForm
-from collector.runtime.views import protect, saved
+from collector.runtime.views import confirmed_change, protect, saved
 from collector.teamleader import imports
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.connection import current_connection
@@ -50,26 +49,24 @@ def _start(data: dict) -> DocumentImport:
 
 @bp.get("/<int:import_id>")
 def detail(import_id: int):
-    imp = db.get_or_404(DocumentImport, import_id)
-    return render_template("teamleader/imports/detail.html", imp=imp, confirm=ConfirmForm())
+    return _detail_page(db.get_or_404(DocumentImport, import_id))
 
 
 @bp.post("/<int:import_id>/delete")
 def delete(import_id: int):
     imp = db.get_or_404(DocumentImport, import_id)
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("imports.detail", import_id=imp.id))
-    try:
+
+    def delete_import() -> str:
         imports.delete_import(imp, current_user)
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return render_template(
-            "teamleader/imports/detail.html", imp=imp, confirm=ConfirmForm()
-        ), 409
-    flash(
-        f"Import #{imp.id} deleted: {imp.deleted_documents} documents removed, "
-        f"{imp.kept_documents} kept because something happened to them since.",
-        "success",
-    )
-    return redirect(url_for("imports.detail", import_id=imp.id))
+        return (
+            f"Import #{imp.id} deleted: {imp.deleted_documents} documents removed, "
+            f"{imp.kept_documents} kept because something happened to them since."
+        )
+
+    back = url_for("imports.detail", import_id=imp.id)
+    return confirmed_change(delete_import, back, lambda status: _detail_page(imp, status))
+
+
+def _detail_page(imp: DocumentImport, status: int = 200):
+    page = render_template("teamleader/imports/detail.html", imp=imp, confirm=ConfirmForm())
+    return page, status
