@@ -45,7 +45,7 @@ from collector.exact import setup as exact_setup
 from collector.exact.models import SyncTrigger
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import imports
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
@@ -148,7 +148,7 @@ def app_config(job: Job) -> dict:
 def connect_teamleader(app):
     """Press "Grant access" on the Teamleader sandbox's OAuth page."""
     code = tl_code(teamleader_setup.oauth(app).authorize_url("bench"))
-    return tl.complete_connect(
+    return teamleader_connection.complete_connect(
         teamleader_setup.oauth(app),
         teamleader_setup.client_factory(app),
         runtime_setup.cipher(app),

@@ -47,7 +47,7 @@ from collector.core.columns import utcnow
 from collector.documents import profiles
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import imports
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource
@@ -157,7 +157,7 @@ def app_config(job: Job) -> dict:
 def connect(app):
     """A connection made as an admin makes it: "Grant access" on the sandbox's OAuth page."""
     code = authorization_code(teamleader_setup.oauth(app).authorize_url("bench"))
-    return tl.complete_connect(
+    return teamleader_connection.complete_connect(
         teamleader_setup.oauth(app),
         teamleader_setup.client_factory(app),
         runtime_setup.cipher(app),
@@ -182,7 +182,7 @@ def configure(connection, custom_fields: bool) -> None:
         "default_profile_id": default.id,
         **fields,
     }
-    tl.update_settings(connection, settings)
+    teamleader_connection.update_settings(connection, settings)
 
 
 # -- the parent: sandbox, scratch database, figures ------------------------------------------

@@ -76,7 +76,7 @@ from collector.extensions import db
 from collector.payments import checkout
 from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import QUEUES
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import imports
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ImportSource, TeamleaderSync
@@ -269,9 +269,9 @@ def allow_online_payments(connection) -> None:
         "import_department_ids": connection.import_department_ids,
         "default_profile_id": default.id,
         "strict_mode_confirmed": True,
-        "payment_method_id": tl.active_payment_methods(connection)[0]["id"],
+        "payment_method_id": teamleader_connection.active_payment_methods(connection)[0]["id"],
     }
-    tl.update_settings(connection, settings)
+    teamleader_connection.update_settings(connection, settings)
 
 
 def payable(count: int) -> list[Target]:

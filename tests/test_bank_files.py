@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import FolderStore
-from collector.direct_debit import bank_files, bank_transactions
-from collector.direct_debit import debits as direct_debit
+from collector.direct_debit import bank_files, bank_transactions, debits
 from collector.direct_debit.files.reading import MAX_BYTES
 from collector.direct_debit.models import (
     BankFile,
@@ -161,7 +160,7 @@ def test_an_unpaid_collection_in_the_settlement_file_is_returned(app, creditor, 
 
 def test_a_pain002_rejects_collections_and_frees_first_mandates(app, creditor, store):
     first, second = make_run(2)
-    direct_debit.refresh_use(first.mandate)
+    debits.refresh_use(first.mandate)
     db.session.commit()
     pain008 = pain008_for(first.run)
     report = bank.status_report(pain008, {first.end_to_end_id: "AC04"})

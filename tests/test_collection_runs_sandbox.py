@@ -14,7 +14,7 @@ from collector.direct_debit import collection_runs
 from collector.documents.models import DocumentKind, Invoice, InvoiceState
 from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.mail import invitations as customer_mail
+from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
@@ -38,7 +38,7 @@ def sandbox_config():
 
 
 def invite(invoice_ids: list[int]) -> None:
-    customer_mail.request_invitations(invoice_ids, actor="test")
+    invitations.request_invitations(invoice_ids, actor="test")
     mail_jobs.deliver_mail()
 
 

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from collector.accounts import creditor
 from collector.core.clock import local_today
-from collector.direct_debit import collection_runs
-from collector.direct_debit import debits as direct_debit
+from collector.direct_debit import collection_runs, debits
 from collector.direct_debit.models import CollectionRun, CollectionRunStatus
 from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
@@ -35,7 +34,7 @@ def announced(amount="121.00", days=3) -> Invoice:
     invoice = make_invoice(
         customer=mandate.customer, profile=mandate.profile, amount_due=Decimal(amount)
     )
-    on = direct_debit.next_business_day(local_today() + timedelta(days=days))
+    on = debits.next_business_day(local_today() + timedelta(days=days))
     make_announcement(invoice, mandate, on)
     return invoice
 

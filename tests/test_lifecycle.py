@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 
 from collector.core.errors import Conflict, Invalid
-from collector.documents import callback_endpoints, timeline
-from collector.documents import ledger as lifecycle
+from collector.documents import callback_endpoints, ledger, timeline
 from collector.documents.models import (
     CallbackDelivery,
     DocumentKind,
@@ -24,7 +23,7 @@ PAID_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def pay(invoice, amount, key="provider:tr_1", source=PaymentSource.PROVIDER):
-    payment = lifecycle.record_payment(
+    payment = ledger.record_payment(
         invoice, key=key, amount=Decimal(amount), occurred_at=PAID_AT, source=source, actor="t"
     )
     db.session.commit()
@@ -62,7 +61,7 @@ def test_a_chargeback_after_paid_reopens_with_the_reason(app):
     invoice = make_invoice(due_date=date(2020, 1, 1))  # long past due
     payment = pay(invoice, "121.00")
     assert invoice.state == InvoiceState.PAID
-    lifecycle.record_reversal(
+    ledger.record_reversal(
         payment,
         key="provider:chb_1",
         kind=PaymentKind.CHARGEBACK,
@@ -81,7 +80,7 @@ def test_a_chargeback_after_paid_reopens_with_the_reason(app):
 def test_a_reversed_chargeback_makes_it_paid_again(app):
     invoice = make_invoice()
     payment = pay(invoice, "121.00")
-    chargeback = lifecycle.record_reversal(
+    chargeback = ledger.record_reversal(
         payment,
         key="provider:chb_1",
         kind=PaymentKind.CHARGEBACK,
@@ -91,8 +90,8 @@ def test_a_reversed_chargeback_makes_it_paid_again(app):
     )
     assert chargeback.amount == Decimal("-121.00")
     assert invoice.state == InvoiceState.BOOKED
-    assert lifecycle.cancel_entry(chargeback, "Chargeback reversed", actor="provider")
-    assert not lifecycle.cancel_entry(chargeback, "Chargeback reversed", actor="provider")
+    assert ledger.cancel_entry(chargeback, "Chargeback reversed", actor="provider")
+    assert not ledger.cancel_entry(chargeback, "Chargeback reversed", actor="provider")
     db.session.commit()
     assert invoice.state == InvoiceState.PAID
     assert states(invoice) == [("BOOKED", "PAID"), ("PAID", "BOOKED"), ("BOOKED", "PAID")]
@@ -109,7 +108,7 @@ def test_teamleader_payments_are_not_owed_back(app):
 def test_credit_notes_are_never_owed_to_teamleader_nor_paid(app):
     note = make_invoice(kind=DocumentKind.CREDIT_NOTE, number="CN2026 / 1")
     with pytest.raises(Conflict, match="A credit note is not paid"):
-        lifecycle.mark_paid(note, "cash", actor="admin")
+        ledger.mark_paid(note, "cash", actor="admin")
     outbox.owe_teamleader(note)
     assert note.teamleader_sync is None
 
@@ -119,8 +118,8 @@ def test_due_dates_passing_expire_booked_documents_once(app):
     late = make_invoice(due_date=today - timedelta(days=1))
     on_time = make_invoice(due_date=today)
     paid = make_invoice(due_date=today - timedelta(days=3), state=InvoiceState.PAID)
-    assert lifecycle.expire_overdue(today, batch=1) == 1
-    assert lifecycle.expire_overdue(today) == 0
+    assert ledger.expire_overdue(today, batch=1) == 1
+    assert ledger.expire_overdue(today) == 0
     assert (late.state, on_time.state, paid.state) == (
         InvoiceState.EXPIRED,
         InvoiceState.BOOKED,
@@ -132,28 +131,28 @@ def test_due_dates_passing_expire_booked_documents_once(app):
 def test_mark_paid_and_archive_need_a_reason_and_a_state_that_allows_them(app):
     invoice = make_invoice()
     with pytest.raises(Invalid) as error:
-        lifecycle.mark_paid(invoice, "  ", actor="admin")
+        ledger.mark_paid(invoice, "  ", actor="admin")
     assert "reason" in error.value.errors
-    payment = lifecycle.mark_paid(invoice, "Paid in cash at the desk", actor="admin")
+    payment = ledger.mark_paid(invoice, "Paid in cash at the desk", actor="admin")
     db.session.commit()
     assert payment.source == PaymentSource.MANUAL and payment.amount == Decimal("121.00")
     assert invoice.state == InvoiceState.PAID and invoice.teamleader_sync.outstanding
     with pytest.raises(Conflict, match="is PAID: nothing to mark as paid"):
-        lifecycle.mark_paid(invoice, "again", actor="admin")
-    lifecycle.archive(invoice, "Written off", actor="admin")
+        ledger.mark_paid(invoice, "again", actor="admin")
+    ledger.archive(invoice, "Written off", actor="admin")
     db.session.commit()
     assert invoice.state == InvoiceState.ARCHIVED
     with pytest.raises(Conflict, match="is archived already"):
-        lifecycle.archive(invoice, "again", actor="admin")
+        ledger.archive(invoice, "again", actor="admin")
 
 
 def test_collections_go_pending_and_back_when_they_fail(app):
     invoice = make_invoice(due_date=date(2020, 1, 1), state=InvoiceState.EXPIRED)
-    lifecycle.start_collection(invoice, "Collection run #1", actor="system")
+    ledger.start_collection(invoice, "Collection run #1", actor="system")
     assert invoice.state == InvoiceState.PENDING
     with pytest.raises(Conflict, match="is PENDING: it cannot be collected"):
-        lifecycle.start_collection(invoice, "again", actor="system")
-    lifecycle.collection_failed(invoice, "Rejected (AC04)", actor="bank", today=date(2026, 12, 1))
+        ledger.start_collection(invoice, "again", actor="system")
+    ledger.collection_failed(invoice, "Rejected (AC04)", actor="bank", today=date(2026, 12, 1))
     assert invoice.state == InvoiceState.EXPIRED
 
 

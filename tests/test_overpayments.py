@@ -11,8 +11,7 @@ from decimal import Decimal
 import pytest
 import responses
 
-from collector.documents import amounts
-from collector.documents import ledger as lifecycle
+from collector.documents import amounts, ledger
 from collector.documents.models import (
     DocumentKind,
     Invoice,
@@ -34,7 +33,7 @@ PAID_AT = datetime(2026, 11, 5, 10, 30, tzinfo=UTC)
 
 
 def pay(invoice: Invoice, key: str, amount: str = "121.00", source=PaymentSource.PROVIDER):
-    payment = lifecycle.record_payment(
+    payment = ledger.record_payment(
         invoice,
         key=key,
         amount=Decimal(amount),
@@ -117,7 +116,7 @@ def test_the_open_overpayment_follows_the_amount_and_clears_on_its_own(invoice):
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("131.00"))]
     assert messages(invoice, "overpaid")[-1] == "Overpaid by 131.00 EUR now (was 121.00)."
 
-    lifecycle.record_reversal(
+    ledger.record_reversal(
         second,
         key="provider:chb_1",
         kind=PaymentKind.CHARGEBACK,
@@ -129,7 +128,7 @@ def test_the_open_overpayment_follows_the_amount_and_clears_on_its_own(invoice):
     db.session.commit()
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("10.00"))]
     bank = amounts.by_key("bank:transfer-1")
-    lifecycle.cancel_entry(bank, "Removed in Teamleader", actor="teamleader")
+    ledger.cancel_entry(bank, "Removed in Teamleader", actor="teamleader")
     db.session.commit()
 
     assert rows(invoice) == [(OverpaymentStatus.CLEARED, Decimal("10.00"))]

@@ -9,7 +9,7 @@ import responses
 from collector.accounts import company
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import csrf_token
 from tests.support.payloads import teamleader_payload as fixture
@@ -90,7 +90,7 @@ def test_connect_stores_encrypted_tokens_and_registers_webhooks(tl_app, admin_cl
     assert (
         body["url"] == f"https://collector.example/webhooks/teamleader/{connection.webhook_token}"
     )
-    assert set(body["types"]) == set(tl.WEBHOOK_TYPES)
+    assert set(body["types"]) == set(teamleader_connection.WEBHOOK_TYPES)
     page = admin_client.get("/integrations/teamleader").get_data(as_text=True)
     assert "Connected" in page and connection.account_id in page
 

@@ -16,7 +16,7 @@ from collector.api.schemas import (
 from collector.core.errors import Invalid
 from collector.documents import changes
 from collector.extensions import db
-from collector.web import overview as invoices
+from collector.web import overview
 
 schema = InvoiceSchema()
 event_schema = InvoiceEventSchema()
@@ -28,7 +28,7 @@ archive_schema = ArchiveSchema()
 
 @bp.get("/invoices")
 def list_invoices():
-    result = invoices.search_invoices(**invoices.parse_query(request.args))
+    result = overview.search_invoices(**overview.parse_query(request.args))
     return paged(result, schema)
 
 
@@ -42,8 +42,8 @@ def get_invoice(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/payments")
 def list_payments(invoice_id: int):
     """The payment ledger, oldest first, cancelled rows included."""
-    invoice = invoices.get_invoice(invoice_id)
-    return jsonify(data=payment_schema.dump(invoices.payments_of(invoice), many=True))
+    invoice = overview.get_invoice(invoice_id)
+    return jsonify(data=payment_schema.dump(overview.payments_of(invoice), many=True))
 
 
 @bp.post("/invoices/<int:invoice_id>/mark-paid")
@@ -76,7 +76,7 @@ def _change(body_schema, change):
 
 
 def _detail(invoice_id: int):
-    found = invoices.invoice_detail(invoice_id)
+    found = overview.invoice_detail(invoice_id)
     sync = found.invoice.teamleader_sync
     data = schema.dump(found.invoice)
     data["credited_invoice_id"] = found.invoice.credited_invoice_id

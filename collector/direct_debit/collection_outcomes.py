@@ -26,8 +26,7 @@ import sqlalchemy as sa
 from collector.core.columns import utcnow
 from collector.direct_debit import debits, reason_codes
 from collector.direct_debit.models import Collection, CollectionStatus
-from collector.documents import amounts
-from collector.documents import ledger as lifecycle
+from collector.documents import amounts, ledger
 from collector.documents.models import Invoice, Payment, PaymentSource
 from collector.extensions import db
 
@@ -58,7 +57,7 @@ def settle(collection: Collection, amount: Decimal, booked_on: date, actor: str)
     if collection.status != CollectionStatus.PENDING:
         return None
     key = collection_key(collection)
-    payment = lifecycle.record_payment(
+    payment = ledger.record_payment(
         invoice,
         key=key,
         amount=amount,
@@ -86,7 +85,7 @@ def reject(collection: Collection, code: str | None, actor: str, today: date) ->
         return False
     reason = f"Rejected by the bank ({reason_codes.describe(code)})"
     _close(collection, CollectionStatus.REJECTED, code, reason)
-    lifecycle.collection_failed(invoice, reason + ".", actor=actor, today=today)
+    ledger.collection_failed(invoice, reason + ".", actor=actor, today=today)
     debits.refresh_use(collection.mandate)
     return True
 
@@ -108,7 +107,7 @@ def return_(
     if collection.status != CollectionStatus.SETTLED or collection.payment is None:
         return False
     kind = reason_codes.reversal_kind(code)
-    lifecycle.record_reversal(
+    ledger.record_reversal(
         collection.payment,
         key=return_key(collection),
         kind=kind,
@@ -119,7 +118,7 @@ def return_(
         reason=reason_codes.meaning(code),
         reference=collection.end_to_end_id,
     )
-    label = lifecycle.REVERSAL_LABELS[kind]
+    label = ledger.REVERSAL_LABELS[kind]
     _close(collection, CollectionStatus.RETURNED, code, f"{label} ({reason_codes.describe(code)})")
     debits.refresh_use(collection.mandate)
     return True
@@ -135,7 +134,7 @@ def _close(collection: Collection, status: CollectionStatus, code: str | None, r
 def _lock(collection: Collection) -> Invoice:
     """Lock the document, then read the collection afresh: two files answering the same
     collection at once are applied one after the other, the second seeing the first."""
-    invoice = lifecycle.lock(collection.invoice_id)
+    invoice = ledger.lock(collection.invoice_id)
     db.session.execute(
         sa.select(Collection)
         .where(Collection.id == collection.id)

@@ -18,7 +18,7 @@ from collector.core.errors import Invalid
 from collector.documents.callbacks import OPEN
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
-from collector.runtime import doorbell as outbox
+from collector.runtime import doorbell
 
 MAX_URL = 500
 MAX_DESCRIPTION = 200
@@ -80,7 +80,7 @@ def update_endpoint(
         endpoint.active = active
         if active:
             # Deliveries held while it was off may be due already.
-            outbox.wake(outbox.CALLBACKS)
+            doorbell.wake(doorbell.CALLBACKS)
     db.session.commit()
     return endpoint
 

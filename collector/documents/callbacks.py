@@ -28,7 +28,7 @@ from collector.core.crypto import TokenCipher
 from collector.core.errors import Conflict, NotFound
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus, Invoice
 from collector.extensions import db
-from collector.runtime import doorbell as outbox
+from collector.runtime import doorbell
 
 STATE_CHANGED = "invoice.state_changed"
 PING = "ping"
@@ -111,7 +111,7 @@ def _queue(
     ]
     db.session.add_all(rows)
     if rows:
-        outbox.wake(outbox.CALLBACKS)
+        doorbell.wake(doorbell.CALLBACKS)
     return rows
 
 
@@ -279,7 +279,7 @@ def retry_now(delivery_id: int, now: datetime | None = None) -> CallbackDelivery
     if not row.endpoint.active:
         raise Conflict("Its callback URL is disabled; enable it first.")
     row.status, row.next_attempt_at, row.lease_until = CallbackStatus.PENDING, now or utcnow(), None
-    outbox.wake(outbox.CALLBACKS)
+    doorbell.wake(doorbell.CALLBACKS)
     db.session.commit()
     return row
 

@@ -32,8 +32,7 @@ from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
 from collector.core.locking import for_update
 from collector.core.money import ZERO
-from collector.documents import callbacks as status_callbacks
-from collector.documents import overpayments, signals, timeline
+from collector.documents import callbacks, overpayments, signals, timeline
 from collector.documents.amounts import credited_total, net, overpaid, recompute_due
 from collector.documents.models import (
     DocumentKind,
@@ -99,7 +98,7 @@ def transition(
         previous=previous.value,
         **details,
     )
-    status_callbacks.queue_state_change(
+    callbacks.queue_state_change(
         invoice,
         previous=previous.value,
         state=state.value,

@@ -19,7 +19,7 @@ from collector.runtime.forms import ConfirmForm
 from collector.runtime.oauth_views import OAuthFlow
 from collector.runtime.views import admin_required, content_security_policy, protect, saved
 from collector.teamleader import TeamleaderError
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ConnectionStatus
 
@@ -36,7 +36,7 @@ def index():
 def _page(status: int = 200, **forms):
     """The page; forms not given are filled from the stored connection."""
     connection = ex.current_exact()
-    teamleader = tl.current_connection()
+    teamleader = teamleader_connection.current_connection()
     connect_form = forms.pop("connect_form", None) or ExactConnectForm(formdata=None)
     if connection is not None:
         connect_form.country.data = connection.country
@@ -178,7 +178,7 @@ def settings():
     connection = _connected()
     if connection is None:
         return _back()
-    teamleader = tl.current_connection()
+    teamleader = teamleader_connection.current_connection()
     form = ExactSettingsForm.for_connection(connection, teamleader)
     if form.validate_on_submit() and saved(
         form, lambda data: exact_settings.save_settings(connection, data, teamleader)
@@ -227,7 +227,7 @@ def _confirmed() -> bool:
 
 def _tl():
     """A Teamleader client when Teamleader is connected: it lends its VAT rates."""
-    connection = tl.current_connection()
+    connection = teamleader_connection.current_connection()
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
         return None
     return teamleader_setup.client(current_app, connection)

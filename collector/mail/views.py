@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, current_app, render_template
 
-from collector.mail import sent as sent_mail
+from collector.mail import sent
 from collector.mail import setup as mail_setup
 from collector.runtime.views import content_security_policy, list_page, or_404, protect
 
@@ -25,13 +25,13 @@ def _mail_sink() -> dict:
 
 @bp.get("/")
 def index():
-    kinds = sent_mail.message_kinds()
-    return list_page("mail/outbox/index.html", sent_mail.search_messages, kinds=kinds)
+    kinds = sent.message_kinds()
+    return list_page("mail/outbox/index.html", sent.search_messages, kinds=kinds)
 
 
 @bp.get("/<int:message_id>")
 def detail(message_id: int):
-    message = or_404(sent_mail.get_message, message_id)
+    message = or_404(sent.get_message, message_id)
     page = render_template("mail/outbox/detail.html", message=message)
     # The email is shown in a sandboxed srcdoc frame, which inherits this page's policy, and
     # emails are styled inline: allow inline styles here only. Scripts stay off (no

@@ -22,8 +22,7 @@ from decimal import Decimal
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict
 from collector.core.money import ZERO
-from collector.documents import amounts, overpayments, timeline
-from collector.documents import ledger as lifecycle
+from collector.documents import amounts, ledger, overpayments, timeline
 from collector.documents.ledger import PAYABLE
 from collector.documents.models import Invoice, Overpayment, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
@@ -71,7 +70,7 @@ def start_checkout(
     """Return the checkout URL for what is due: the document's open checkout for that
     amount if there is one, else a new payment at the provider. Decided under the
     document's lock, so two clicks at once make one checkout. Commits."""
-    locked = lifecycle.lock(invoice.id)
+    locked = ledger.lock(invoice.id)
     try:
         _refuse_unless_payable(locked)
         online = _reusable(locked) or _create(
@@ -197,7 +196,7 @@ def refresh(provider: ProviderClient, provider_id: str) -> OnlinePayment | None:
 def apply(online_id: int, record: dict) -> None:
     """Apply a fetched provider record to its document, under the document's lock."""
     online = db.session.get(OnlinePayment, online_id)
-    invoice = lifecycle.lock(online.invoice_id)
+    invoice = ledger.lock(online.invoice_id)
     db.session.refresh(online)
     before = online.status
     online.status = record["status"]
@@ -220,7 +219,7 @@ def apply(online_id: int, record: dict) -> None:
 
 def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
     key = f"provider:{online.provider_id}"
-    payment = amounts.by_key(key) or lifecycle.record_payment(
+    payment = amounts.by_key(key) or ledger.record_payment(
         invoice,
         key=key,
         amount=record["amount"],
@@ -255,7 +254,7 @@ def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
 def _apply_reversal(payment, key, kind, item: dict, *, stands: bool, reason: str, code=None):
     existing = amounts.by_key(key)
     if existing is None and stands:
-        lifecycle.record_reversal(
+        ledger.record_reversal(
             payment,
             key=key,
             kind=kind,
@@ -268,7 +267,7 @@ def _apply_reversal(payment, key, kind, item: dict, *, stands: bool, reason: str
         )
     elif existing is not None and not stands:
         what = "Chargeback reversed" if kind == PaymentKind.CHARGEBACK else "Refund cancelled"
-        lifecycle.cancel_entry(existing, what, actor="provider")
+        ledger.cancel_entry(existing, what, actor="provider")
 
 
 # -- giving an overpayment back ---------------------------------------------------------------
@@ -303,7 +302,7 @@ def refund_overpayment(provider: ProviderClient, invoice: Invoice, *, actor: str
     if refund["status"] not in SETTLED_REFUND:
         raise Conflict(f"The payment provider did not take the refund ({refund['status']}).")
     overpayments.refunded(row, online, refund["id"], actor=actor)
-    lifecycle.record_reversal(
+    ledger.record_reversal(
         payment,
         key=f"provider:{refund['id']}",
         kind=PaymentKind.REFUND,

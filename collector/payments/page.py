@@ -16,7 +16,7 @@ from collector.documents import amounts
 from collector.documents.models import Invoice, InvoiceState
 from collector.documents.references import structured_reference
 from collector.extensions import db
-from collector.payments import checkout as online_payments
+from collector.payments import checkout
 from collector.payments.models import OnlinePayment
 from collector.teamleader.connection import creditor_name, department_names
 
@@ -107,7 +107,7 @@ def view(
 ) -> PaymentView:
     """The page's facts for ``invoice``; ``online_available``: a provider is configured;
     ``returned``: the customer is back from the provider's checkout."""
-    online = online_payments.latest(invoice) if returned else None
+    online = checkout.latest(invoice) if returned else None
     standing, paid_on = _standing(invoice, online)
     profile = invoice.profile
     due = standing == DUE and profile is not None

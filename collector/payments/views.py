@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from collector.documents.models import Invoice
-from collector.payments import checkout as online_payments
+from collector.payments import checkout, webhooks
 from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
-from collector.payments import webhooks
 from collector.runtime import setup as runtime_setup
 from collector.runtime.views import content_security_policy, pdf_response
 from collector.teamleader import pdfs
@@ -41,13 +40,13 @@ def online(token: str):
     if refusal is not None:
         return _render(view, problem=refusal, status=409)
     try:
-        checkout_url = online_payments.start_checkout(
+        checkout_url = checkout.start_checkout(
             provider,
             invoice,
             redirect_url=_public_url("pay.returned", token=token),
             webhook_url=payments_setup.webhook_url(current_app),
         )
-    except online_payments.CheckoutRefused as exc:
+    except checkout.CheckoutRefused as exc:
         return _render(view, problem=str(exc), status=exc.status)
     return redirect(checkout_url, code=303)
 
@@ -58,8 +57,8 @@ def returned(token: str):
     provider = payments_setup.provider(current_app)
     if provider is not None:
         # A provider outage only leaves the status as last fetched; its webhook follows.
-        with suppress(online_payments.CheckoutRefused):
-            online_payments.refresh_latest(provider, invoice)
+        with suppress(checkout.CheckoutRefused):
+            checkout.refresh_latest(provider, invoice)
     return redirect(url_for("pay.page", token=token, r=1), code=303)
 
 

@@ -15,8 +15,7 @@ from collector.accounts.models import User
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid
-from collector.documents import signals
-from collector.documents import timeline as events
+from collector.documents import signals, timeline
 from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
 from collector.teamleader import TeamleaderClient, TeamleaderError
@@ -219,7 +218,7 @@ def delete_import(imp: DocumentImport, user: User | None) -> DocumentImport:
     if imp.status == ImportStatus.DELETED:
         raise Conflict("This import was deleted already.")
     documents = db.session.scalars(db.select(Invoice).where(Invoice.import_id == imp.id)).all()
-    doomed = [d for d in documents if events.untouched_since_import(d.events, imp.id)]
+    doomed = [d for d in documents if timeline.untouched_since_import(d.events, imp.id)]
     doomed_ids = {d.id for d in doomed}
     actor = f"user:{user.email}" if user is not None else "system"
     for note in (d for d in doomed if d.kind == DocumentKind.CREDIT_NOTE):
@@ -228,9 +227,9 @@ def delete_import(imp: DocumentImport, user: User | None) -> DocumentImport:
             note.credited_invoice_id = None
             db.session.flush()
             apply_credit(invoice, None, actor, None)
-            events.record(
+            timeline.record(
                 invoice,
-                events.CREDIT_NOTE_REMOVED,
+                timeline.CREDIT_NOTE_REMOVED,
                 f"Credit note {note.number} removed with its import #{imp.id}.",
                 actor=actor,
                 credit_note=note.number,

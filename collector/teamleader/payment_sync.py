@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import joinedload
 
 from collector.core import errors
-from collector.documents import timeline as events
+from collector.documents import timeline
 from collector.documents.models import Invoice
 from collector.extensions import db
 from collector.runtime import doorbell
@@ -145,9 +145,9 @@ def _done(sync: TeamleaderSync, version: int, outcome: str, now: datetime) -> De
     sync.next_attempt_at = now if more else None
     invoice = sync.invoice
     shown = "paid" if invoice.teamleader_status == "matched" else "unpaid"
-    events.record(
+    timeline.record(
         invoice,
-        events.TEAMLEADER_SYNCED,
+        timeline.TEAMLEADER_SYNCED,
         f"Teamleader is in line ({outcome}); it shows the invoice {shown}.",
         actor="system",
     )
@@ -174,9 +174,9 @@ def _fail(sync: TeamleaderSync, error: str, now: datetime) -> Delivery:
     sync.last_error = error
     first = sync.notified_at is None
     sync.notified_at = sync.notified_at or now
-    events.record(
+    timeline.record(
         sync.invoice,
-        events.TEAMLEADER_SYNC_FAILED,
+        timeline.TEAMLEADER_SYNC_FAILED,
         f"Teamleader refused the payment status: {error}",
         actor="system",
     )
@@ -189,7 +189,9 @@ def _skip(sync: TeamleaderSync, version: int, reason: str, now: datetime) -> Del
     sync.status = SyncStatus.SKIPPED
     sync.lease_until = None
     sync.last_error = reason
-    events.record(sync.invoice, events.TEAMLEADER_SYNC_SKIPPED, f"Not sent to Teamleader: {reason}")
+    timeline.record(
+        sync.invoice, timeline.TEAMLEADER_SYNC_SKIPPED, f"Not sent to Teamleader: {reason}"
+    )
     db.session.commit()
     return Delivery(f"skipped: {reason}")
 

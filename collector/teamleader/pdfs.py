@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from collector.core.columns import utcnow
 from collector.core.storage import DocumentStore
-from collector.documents import timeline as events
+from collector.documents import timeline
 from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
 from collector.teamleader import (
@@ -122,16 +122,16 @@ def store_pdf(invoice: Invoice, key: str, size: int, actor: str, at: datetime) -
     invoice.pdf_fetched_at = at
     invoice.pdf_failures = 0
     invoice.pdf_retry_at = None
-    events.record(invoice, events.PDF_FETCHED, f"PDF fetched ({size:,} bytes).", actor=actor)
+    timeline.record(invoice, timeline.PDF_FETCHED, f"PDF fetched ({size:,} bytes).", actor=actor)
 
 
 def _refuse(invoice: Invoice, reason: str, actor: str, at: datetime) -> str:
     invoice.pdf_failures += 1
     wait = BACKOFF[min(invoice.pdf_failures, len(BACKOFF)) - 1]
     invoice.pdf_retry_at = at + wait
-    events.record(
+    timeline.record(
         invoice,
-        events.PDF_REFUSED,
+        timeline.PDF_REFUSED,
         f"PDF not fetched: {reason}. Next try after {invoice.pdf_retry_at:%Y-%m-%d %H:%M} UTC.",
         actor=actor,
         reason=reason,

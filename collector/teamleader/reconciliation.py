@@ -20,8 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from collector.core.money import round_cents
-from collector.documents import amounts, ledger
-from collector.documents import timeline as events
+from collector.documents import amounts, ledger, timeline
 from collector.documents.models import Invoice, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
 from collector.teamleader import TeamleaderClient, outbox
@@ -214,9 +213,9 @@ def note_payment_state(invoice: Invoice, status, due, paid_at) -> str | None:
     if due is not None:
         invoice.teamleader_due = Decimal(str(due))
     message = f"Teamleader shows it {status}, {due} {invoice.currency} due."
-    events.record(
+    timeline.record(
         invoice,
-        events.TEAMLEADER_PAYMENT,
+        timeline.TEAMLEADER_PAYMENT,
         message,
         actor="teamleader",
         status=status,

@@ -17,7 +17,7 @@ from collector.documents import customers, profiles
 from collector.documents.forms import CustomerForm
 from collector.documents.models import Customer
 from collector.runtime.views import list_page, or_404, protect, saved
-from collector.web import overview as invoices
+from collector.web import overview
 
 bp = protect(Blueprint("customers", __name__))
 
@@ -40,8 +40,8 @@ def detail(customer_id: int):
     if form.validate_on_submit() and saved(form, lambda d: customers.update_customer(customer, d)):
         flash(f"Customer “{customer.name}” saved.", "success")
         return redirect(url_for("customers.detail", customer_id=customer.id))
-    document_page = invoices.search_invoices(
-        invoices.InvoiceFilter(customer_id=customer.id), per_page=DOCUMENTS_SHOWN
+    document_page = overview.search_invoices(
+        overview.InvoiceFilter(customer_id=customer.id), per_page=DOCUMENTS_SHOWN
     )
     page = render_template(
         "customers/detail.html", customer=customer, form=form, document_page=document_page

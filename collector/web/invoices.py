@@ -10,7 +10,7 @@ from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.extensions import db
-from collector.mail import invitations as customer_mail
+from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.payments import refunds
 from collector.payments import setup as payments_setup
@@ -24,10 +24,10 @@ from collector.runtime.views import (
     pdf_response,
     protect,
 )
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import pdfs
-from collector.web import overview as invoices
+from collector.web import overview
 from collector.web.forms import (
     ArchiveForm,
     KeepOverpaymentForm,
@@ -65,12 +65,12 @@ REFUND = "refund"
 @bp.get("/")
 def index():
     try:
-        args = invoices.parse_query(request.args)
+        args = overview.parse_query(request.args)
     except Invalid as exc:
         return _overview(None, exc.errors), 400
     customer_id = args["criteria"].customer_id
     customer = db.session.get(Customer, customer_id) if customer_id else None
-    return _overview(invoices.search_invoices(**args), {}, customer)
+    return _overview(overview.search_invoices(**args), {}, customer)
 
 
 def _overview(result, errors: dict, customer: Customer | None = None) -> str:
@@ -86,9 +86,9 @@ def _overview(result, errors: dict, customer: Customer | None = None) -> str:
         profiles=profiles.list_profiles(),
         departments=_departments(),
         customer=customer,
-        invitations=customer_mail.invitations_of(shown),
-        teamleader=invoices.sync_badges(result.items) if result else {},
-        exact=invoices.exact_bookings(result.items) if result else {},
+        invitations=invitations.invitations_of(shown),
+        teamleader=overview.sync_badges(result.items) if result else {},
+        exact=overview.exact_bookings(result.items) if result else {},
         actions=ConfirmForm(),
     )
 
@@ -99,7 +99,7 @@ def detail(invoice_id: int):
 
 
 def _detail_page(invoice_id: int, status: int = 200, **forms):
-    found = or_404(invoices.invoice_detail, invoice_id)
+    found = or_404(overview.invoice_detail, invoice_id)
     invoice = found.invoice
     forms.setdefault("mark_paid_form", MarkPaidForm(prefix=MARK_PAID, formdata=None))
     forms.setdefault("archive_form", ArchiveForm(prefix=ARCHIVE, formdata=None))
@@ -193,7 +193,7 @@ def actions():
         )
         return redirect(url_for("job_runs.show", job_id=run.job_id))
     again = request.form.get("again")
-    invited = customer_mail.already_invited(ids)
+    invited = invitations.already_invited(ids)
     if invited and again is None:
         return render_template(
             "invoices/confirm_invitations.html",
@@ -225,7 +225,7 @@ def _selection() -> tuple[str, list[int], str | None]:
 
 
 def _departments() -> dict[str, str]:
-    return tl.department_names()
+    return teamleader_connection.department_names()
 
 
 def _import_url(invoice: Invoice) -> str | None:

@@ -17,8 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from collector.core.attributes import from_attributes
 from collector.core.errors import NotFound
 from collector.direct_debit.models import Collection
-from collector.documents import ledger as lifecycle
-from collector.documents import overpayments
+from collector.documents import ledger, overpayments
 from collector.documents.models import (
     DocumentKind,
     Invoice,
@@ -305,8 +304,8 @@ def may_mark_paid(invoice: Invoice) -> bool:
     """Whether "mark as paid" applies: an open invoice with something due."""
     return (
         invoice.kind == DocumentKind.INVOICE
-        and invoice.state in lifecycle.PAYABLE
-        and invoice.amount_due > lifecycle.ZERO
+        and invoice.state in ledger.PAYABLE
+        and invoice.amount_due > ledger.ZERO
     )
 
 

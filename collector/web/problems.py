@@ -4,7 +4,7 @@ emails to customers that failed. Everyone logged in may read; only admins send a
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from collector.core.errors import Conflict, NotFound
-from collector.documents import callbacks as status_callbacks
+from collector.documents import callbacks
 from collector.runtime.views import or_404, protect
 from collector.teamleader import payment_sync
 from collector.web import attention, overview
@@ -33,7 +33,7 @@ def retry_teamleader(sync_id: int):
 @bp.post("/callbacks/<int:delivery_id>/retry")
 def retry_callback(delivery_id: int):
     try:
-        status_callbacks.retry_now(delivery_id)
+        callbacks.retry_now(delivery_id)
     except NotFound as exc:
         abort(404, str(exc))
     except Conflict as exc:

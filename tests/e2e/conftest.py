@@ -14,7 +14,7 @@ from collector.documents.models import DocumentKind, Invoice
 from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import imports
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import setup as teamleader_setup
@@ -104,7 +104,7 @@ def grant_code(app, state: str = "s") -> str:
 @pytest.fixture
 def connection(tl_app, admin):
     """A Teamleader connection made through the sandbox's real OAuth flow."""
-    return tl.complete_connect(
+    return teamleader_connection.complete_connect(
         teamleader_setup.oauth(tl_app),
         teamleader_setup.client_factory(tl_app),
         runtime_setup.cipher(tl_app),

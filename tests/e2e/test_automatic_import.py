@@ -18,7 +18,7 @@ from collector.documents.profiles import create_profile
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun, JobStatus
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import imports, notifications
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import DeliveryStatus, DocumentImport, ImportSource
@@ -238,7 +238,7 @@ def test_booking_in_teamleader_reaches_the_database_through_the_real_worker(
     """Acceptance: nobody presses a button — Teamleader's webhook, our receiver, rq,
     a worker process, the API re-read, the import."""
     tl_app.config["PUBLIC_BASE_URL"] = live_server
-    connection = tl.complete_connect(
+    connection = teamleader_connection.complete_connect(
         teamleader_setup.oauth(tl_app),
         teamleader_setup.client_factory(tl_app),
         runtime_setup.cipher(tl_app),

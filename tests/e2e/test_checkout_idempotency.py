@@ -22,7 +22,7 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.extensions import db
-from collector.payments import checkout as online_payments
+from collector.payments import checkout
 from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment
 from tests.conftest import csrf_token
@@ -88,7 +88,7 @@ def pay_at_the_checkout(provider, checkout_url: str) -> None:
 
 def apply_from_the_provider(app, provider_id: str) -> None:
     """What the webhook's job does: fetch the payment and apply it."""
-    online_payments.refresh(payments_setup.provider(app), provider_id)
+    checkout.refresh(payments_setup.provider(app), provider_id)
 
 
 @pytest.mark.postgres

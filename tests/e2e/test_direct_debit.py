@@ -28,7 +28,7 @@ from collector.documents.models import (
 )
 from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.mail import invitations as customer_mail
+from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
@@ -77,7 +77,7 @@ def upload_mandates(content: bytes, store, today):
 
 
 def invite(invoice_ids: list[int], again: bool = False) -> None:
-    customer_mail.request_invitations(invoice_ids, actor="test", again=again)
+    invitations.request_invitations(invoice_ids, actor="test", again=again)
     mail_jobs.deliver_mail()
 
 

@@ -18,7 +18,7 @@ from collector.documents.models import (
 )
 from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.mail import invitations as customer_mail
+from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports, pdfs
@@ -209,7 +209,7 @@ def test_an_outage_stops_the_run_without_blaming_the_documents(
 
     assert result.fetched == [] and result.refused == {} and "Unavailable" in result.stopped
     assert pdfs.due_for_pdf(5, utcnow()) == ids
-    assert customer_mail.deliverable(utcnow()) == []
+    assert invitations.deliverable(utcnow()) == []
 
 
 def test_send_invitation_by_hand_fetches_the_pdf_first_and_asks_before_twice(

@@ -9,7 +9,7 @@ from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import AuthError, OAuthError
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import ConnectionStatus, TeamleaderConnection
 from tests.conftest import login
@@ -84,7 +84,7 @@ def test_revoked_access_marks_the_connection_for_reconnect(tl_app, sandbox, conn
 
 def test_disconnect_unregisters_webhooks_and_forgets_tokens(tl_app, sandbox, connection):
     assert sandbox.control("GET", "webhooks")["data"]
-    tl.disconnect(connection, teamleader_setup.client(tl_app, connection))
+    teamleader_connection.disconnect(connection, teamleader_setup.client(tl_app, connection))
     assert sandbox.control("GET", "webhooks")["data"] == []
     db.session.expire_all()
     row = db.session.get(TeamleaderConnection, connection.id)

@@ -8,8 +8,7 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from collector.core.errors import Conflict
-from collector.documents import callback_endpoints
-from collector.documents import callbacks as status_callbacks
+from collector.documents import callback_endpoints, callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
@@ -132,7 +131,7 @@ def delete(endpoint_id: int):
 def send_test(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
     try:
-        status_callbacks.queue_test_event(endpoint)
+        callbacks.queue_test_event(endpoint)
     except Conflict as exc:
         flash(str(exc), "error")
     else:
@@ -145,7 +144,7 @@ def retry(delivery_id: int):
     delivery = db.get_or_404(CallbackDelivery, delivery_id)
     endpoint_id = delivery.endpoint_id
     try:
-        status_callbacks.retry_now(delivery_id)
+        callbacks.retry_now(delivery_id)
     except Conflict as exc:
         flash(str(exc), "error")
     else:

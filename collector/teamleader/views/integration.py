@@ -8,7 +8,7 @@ from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.oauth_views import OAuthFlow
 from collector.runtime.views import admin_required, protect, saved
-from collector.teamleader import connection as tl
+from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.forms import TeamleaderSettingsForm
 from collector.teamleader.models import ConnectionStatus
@@ -20,7 +20,7 @@ FLOW = OAuthFlow("Teamleader", "teamleader_oauth_state")
 
 @bp.get("/teamleader")
 def teamleader():
-    connection = tl.current_connection()
+    connection = teamleader_connection.current_connection()
     form = TeamleaderSettingsForm()
     if connection is not None:
         form.offer(connection, profiles.list_profiles())
@@ -57,7 +57,7 @@ def teamleader_callback():
 
 def _complete_connect(started: dict, code: str):
     """Store the connection of the account the code was issued for, webhooks registered."""
-    return tl.complete_connect(
+    return teamleader_connection.complete_connect(
         teamleader_setup.oauth(current_app),
         teamleader_setup.client_factory(current_app),
         runtime_setup.cipher(current_app),
@@ -73,27 +73,29 @@ def _connected_message(connection) -> str:
 
 @bp.post("/teamleader/disconnect")
 def teamleader_disconnect():
-    connection = tl.current_connection()
+    connection = teamleader_connection.current_connection()
     if connection is None or not ConfirmForm().validate_on_submit():
         flash("Nothing to disconnect, or the form expired.", "error")
         return redirect(url_for("integrations.teamleader"))
     client = None
     if connection.status == ConnectionStatus.CONNECTED:
         client = teamleader_setup.client(current_app, connection)
-    tl.disconnect(connection, client)
+    teamleader_connection.disconnect(connection, client)
     flash("Teamleader is disconnected; its tokens are deleted.", "success")
     return redirect(url_for("integrations.teamleader"))
 
 
 @bp.post("/teamleader/settings")
 def teamleader_settings():
-    connection = tl.current_connection()
+    connection = teamleader_connection.current_connection()
     if connection is None:
         flash("Connect Teamleader first.", "error")
         return redirect(url_for("integrations.teamleader"))
     form = TeamleaderSettingsForm()
     form.offer(connection, profiles.list_profiles())
-    if form.validate_on_submit() and saved(form, lambda d: tl.update_settings(connection, d)):
+    if form.validate_on_submit() and saved(
+        form, lambda d: teamleader_connection.update_settings(connection, d)
+    ):
         flash("Teamleader settings saved.", "success")
         return redirect(url_for("integrations.teamleader"))
     return _page(connection, form, 400)
