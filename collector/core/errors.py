@@ -1,4 +1,4 @@
-"""Errors that services raise and every adapter (form, API, CLI) turns into a message."""
+"""Errors that operations raise and every adapter (form, API, CLI) turns into a message."""
 
 
 class ServiceError(Exception):

@@ -1,7 +1,7 @@
 """Document storage for PDFs, content-addressed: the key of a document is the SHA-256 of its
 bytes, so storing the same PDF twice costs nothing and a key says nothing about its owner.
 
-``DocumentStore`` is the interface the services use; ``FolderStore`` keeps documents on a
+``DocumentStore`` is the interface the operations use; ``FolderStore`` keeps documents on a
 local (or mounted) folder. An object store can take its place by implementing the protocol.
 """
 

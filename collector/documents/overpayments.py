@@ -1,10 +1,10 @@
 """Money received beyond what a document asked for, kept in sight until a person decides.
 
-``lifecycle.settle`` calls ``track`` after every change to the ledger, with the surplus
+``ledger.settle`` calls ``track`` after every change to the ledger, with the surplus
 the ledger shows (``amounts.overpaid``): an ``open`` overpayment appears, follows the
 amount, or clears when the surplus goes away on its own (a chargeback, a payment removed
 in Teamleader). An admin then refunds it through the provider
-(``online_payments.refund_overpayment``) or keeps it with a reason (``keep``); either is
+(``payments.checkout.refund_overpayment``) or keeps it with a reason (``keep``); either is
 an event on the document. What was kept is not asked about again; money beyond it is.
 
 This module writes rows and events only: the callers hold the document's lock and commit.

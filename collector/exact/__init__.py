@@ -1,8 +1,10 @@
-"""Exact Online API client: OAuth per country host, a paced client returning records, typed
-errors, and the per-division pacing shared through Redis.
+"""Exact Online: the connection per country host, the administration and its settings,
+each document booked as one sales entry with its PDF, customers as accounts.
 
-No Flask, no environment, no database: callers pass a session, the host, credentials and a
-token source. Facts cited as §N come from ``reference/exact-online-api.md``.
+This package's own names are the API client — OAuth, a paced client returning records,
+typed errors, the per-division pacing shared through Redis — which knows no Flask, no
+environment and no database: callers pass a session, the host, credentials and a token
+source. Facts cited as §N come from ``reference/exact-online-api.md``.
 """
 
 from collector.core.http import build_session

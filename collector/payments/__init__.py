@@ -1,7 +1,9 @@
-"""Payments: the payment provider client (Mollie's Payments API v2 shape).
+"""Payments online: the customer's payment page, checkouts at the payment provider, its
+webhook, refunds.
 
-No Flask, no environment, no database: callers pass a session, the base URL (the real API
-or ``sandbox/provider``) and the API key.
+This package's own names are the provider client (Mollie's Payments API v2 shape), which
+knows no Flask, no environment and no database: callers pass a session, the base URL (the
+real API or ``sandbox/provider``) and the API key.
 """
 
 from collector.payments.provider import PaymentRequest, ProviderClient

@@ -1,4 +1,4 @@
-"""The outbox's doorbell: services say which channel has new work; after the commit
+"""The outbox's doorbell: operations say which channel has new work; after the commit
 that wrote that work, a delivery job is started for it.
 
 The work itself is rows (``TeamleaderSync``, ``CallbackDelivery``) committed with the

@@ -1,8 +1,10 @@
-"""Teamleader Focus API client: OAuth, a rate-limited client returning records, typed errors,
-and a guarded fetcher for the short-lived download locations.
+"""Teamleader Focus: the connection, imports of invoices and credit notes, its webhooks
+and the sweep behind them, our payments written back (the outbox), customers and PDFs.
 
-No Flask, no environment, no database: callers pass a session, base URLs, credentials and a
-token source. Facts cited as §N come from ``reference/teamleader-api.md``.
+This package's own names are the API client — OAuth, a rate-limited client returning
+records, typed errors, a guarded fetcher for the short-lived download locations — which
+knows no Flask, no environment and no database: callers pass a session, base URLs,
+credentials and a token source. Facts cited as §N come from ``reference/teamleader-api.md``.
 """
 
 from collector.core.http import build_session

@@ -1,4 +1,4 @@
-"""WTForms forms: they parse and carry the CSRF token; business rules live in services."""
+"""The document page's forms: mark paid, archive, keep or refund an overpayment."""
 
 from __future__ import annotations
 

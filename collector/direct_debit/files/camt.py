@@ -4,7 +4,7 @@ One reader serves the versions banks send (.001.02, .04, .08 and later): the ele
 names we need did not change, only a few shapes did — the entry status became
 ``Sts/Cd``, a party became ``Dbtr/Pty``, a transaction got its own ``Amt`` — and the
 reader accepts both. Nothing here decides what an entry means for a document; that is
-``services/bank_files``.
+``direct_debit/bank_files``.
 """
 
 from __future__ import annotations

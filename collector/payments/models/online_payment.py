@@ -20,7 +20,7 @@ class OnlinePayment(db.Model):
         sa.ForeignKey("invoice.id", ondelete="CASCADE"), index=True
     )
     provider_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    # The Idempotency-Key the payment was created with (``online_payments.checkout_key``):
+    # The Idempotency-Key the payment was created with (``checkout.checkout_key``):
     # one attempt, one row, even if the provider's answer had to be asked for twice.
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(160), unique=True)
     amount: Mapped[Decimal] = mapped_column(Money())
