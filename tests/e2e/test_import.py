@@ -186,7 +186,10 @@ def test_profile_choice_uses_the_custom_fields_and_notes_unknown_profiles(
         for label in ("Payment link", "Cheque", None)
     ]
     today = local_today()
-    run(tl_app, settings, today, today)
+    # The sandbox dates what it books by its UTC day, which is yesterday here for the
+    # hour after local midnight: import both days.
+    since = today - timedelta(days=1)
+    run(tl_app, settings, since, today)
 
     def invoice(ident):
         return db.session.scalars(db.select(Invoice).filter_by(teamleader_id=ident)).one()
@@ -329,11 +332,14 @@ def test_an_invoice_credited_after_import_is_offset_and_archived_when_fully_cred
     partial = sandbox.control("POST", "invoices", json={"amount": 100})["data"]
     full = sandbox.control("POST", "invoices", json={"amount": 50})["data"]
     today = local_today()
-    run(tl_app, settings, today, today)
+    # The sandbox dates what it books by its UTC day, which is yesterday here for the
+    # hour after local midnight: import both days.
+    since = today - timedelta(days=1)
+    run(tl_app, settings, since, today)
     sandbox.control("POST", "credit-notes", json={"invoice_id": partial["id"], "amount": 20})
     sandbox.control("POST", "credit-notes", json={"invoice_id": full["id"]})
 
-    run(tl_app, settings, today, today)
+    run(tl_app, settings, since, today)
 
     def invoice(ident):
         return db.session.scalars(db.select(Invoice).filter_by(teamleader_id=ident)).one()
