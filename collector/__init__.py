@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -73,13 +74,9 @@ def register_models() -> None:
 def connect_receivers() -> None:
     """Connect each domain's receivers of ``documents.signals`` (those that have some)."""
     for name in DOMAINS:
-        try:
-            receivers = importlib.import_module(f"collector.{name}.receivers")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"collector.{name}.receivers":
-                raise
-            continue
-        receivers.connect()
+        module = f"collector.{name}.receivers"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).connect()
 
 
 def connect_jobs() -> None:
