@@ -9,10 +9,12 @@ upstream's reset time. Limiters of one upstream budget may share a pause key.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import redis as redis_lib
 
@@ -48,6 +50,44 @@ if until_ms > current and until_ms > now then
 end
 return 0
 """
+
+
+class RateLimited(Exception):
+    """The upstream's budget is spent for longer than the caller is willing to wait.
+
+    Raised instead of sleeping when a limit set by ``patience`` would be exceeded: a job
+    gives its worker back and is started again at ``retry_at`` (epoch seconds), so one
+    account's spent budget never holds the workers other work needs.
+    """
+
+    def __init__(self, what: str, retry_at: float) -> None:
+        self.what = what
+        self.retry_at = retry_at
+        super().__init__(f"{what} allows no call before {self.retry_at_utc:%H:%M:%S} UTC")
+
+    @property
+    def retry_at_utc(self) -> datetime:
+        return datetime.fromtimestamp(self.retry_at, UTC)
+
+
+# The longest a limiter may sleep for a slot before raising ``RateLimited`` instead; None:
+# as long as it takes (the CLI, a web request). Jobs set it (``runtime.queue.tracked``).
+_patience: contextvars.ContextVar[float | None] = contextvars.ContextVar("patience", default=None)
+
+
+@contextlib.contextmanager
+def patience(seconds: float | None) -> Iterator[None]:
+    """Within the block, a limiter that would sleep longer than ``seconds`` raises
+    ``RateLimited`` instead."""
+    token = _patience.set(seconds)
+    try:
+        yield
+    finally:
+        _patience.reset(token)
+
+
+def current_patience() -> float | None:
+    return _patience.get()
 
 
 class RedisRateLimiter:

@@ -24,6 +24,9 @@ class ImportStatus(enum.StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"  # stopped part-way; what it imported stands, a rerun completes it
+    # Its worker stopped mid-way (killed, the machine went away) and was not redone: what
+    # it imported stands; it can be resumed or deleted.
+    INTERRUPTED = "interrupted"
     DELETED = "deleted"  # its untouched documents were removed afterwards
 
 

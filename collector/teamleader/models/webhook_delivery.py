@@ -5,13 +5,12 @@ raw body is stored first and acted on by a job that re-fetches the subject.
 """
 
 import enum
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from collector.core.columns import UTCDateTime, enum_type, utcnow
+from collector.core.columns import enum_type
 from collector.extensions import db
+from collector.runtime.inbox import InboxRow
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -21,7 +20,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(InboxRow, db.Model):
     connection_id: Mapped[int] = mapped_column(
         sa.ForeignKey("teamleader_connection.id", ondelete="CASCADE"), index=True
     )
@@ -33,8 +32,6 @@ class WebhookDelivery(db.Model):
         enum_type(DeliveryStatus), default=DeliveryStatus.RECEIVED
     )
     outcome: Mapped[str] = mapped_column(sa.String(500), default="")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<WebhookDelivery {self.event_type} {self.subject_id} {self.status.value}>"

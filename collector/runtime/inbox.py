@@ -1,0 +1,109 @@
+"""Inbound events are stored before they are answered, then handled by a job keyed by
+their row (DESIGN §2, "Inbound").
+
+Each domain that receives events from outside (Teamleader's webhooks, the payment
+provider's) keeps them in a model with the ``InboxRow`` columns and says which job
+handles a row (``handled_by``, from its ``jobs.connect``). The receiver commits the row,
+then ``hand_over`` starts its job; the dispatcher (``dispatch``, on the schedule and when
+a worker starts) starts a job for every row still owed one — never handed over because
+the process died or Redis was away, or handed over so long ago that the job must have
+been lost. Handling is idempotent, so a row handled twice does no harm; a row never
+handled is what this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
+
+from collector.core.columns import UTCDateTime, utcnow
+from collector.extensions import db
+
+log = logging.getLogger(__name__)
+
+# A row handed over this long ago and still not handled is handed over again: its job was
+# lost (Redis flushed, the run failed for good) or is stuck behind a long queue; handling
+# twice is harmless.
+LEASE = timedelta(minutes=5)
+# Rows younger than this are left to the receiver's own hand-over.
+GRACE = timedelta(seconds=30)
+BATCH = 500
+
+
+class InboxRow:
+    """The columns every stored inbound event has, besides its own."""
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # When a job to handle it was last started (None: never); how many times.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispatches: Mapped[int] = mapped_column(default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One kind of stored inbound event: its model, the condition that says a row is still
+    owed handling, and the ``tracked`` job that handles one row (by id)."""
+
+    name: str
+    model: type
+    owed: Callable[[], sa.ColumnElement[bool]]
+    job: Callable
+    queue: str = "high"
+
+
+INBOXES: dict[str, Inbox] = {}
+
+
+def handled_by(inbox: Inbox) -> None:
+    """Register an inbox (a domain's ``jobs.connect``)."""
+    INBOXES[inbox.name] = inbox
+
+
+def hand_over(name: str, row) -> None:
+    """Start the job that handles ``row`` (committed already). If the job queue does not
+    answer, the row waits for the dispatcher; it is never lost."""
+    inbox = INBOXES[name]
+    try:
+        current_app.extensions["jobs"].enqueue(inbox.job, row.id, queue=inbox.queue)
+    except Exception:
+        db.session.rollback()
+        log.warning("could not start the job for %s %s; the dispatcher will", name, row.id)
+        return
+    _dispatched([row.id], inbox, utcnow())
+
+
+def dispatch(now: datetime | None = None) -> dict[str, int]:
+    """Start a job for every stored event still owed handling; return how many per inbox."""
+    now = now or utcnow()
+    started = {}
+    for inbox in INBOXES.values():
+        model = inbox.model
+        ids = db.session.scalars(
+            sa.select(model.id)
+            .where(inbox.owed(), model.received_at < now - GRACE)
+            .where(sa.or_(model.dispatched_at.is_(None), model.dispatched_at < now - LEASE))
+            .order_by(model.id)
+            .limit(BATCH)
+        ).all()
+        for row_id in ids:
+            current_app.extensions["jobs"].enqueue(inbox.job, row_id, queue=inbox.queue)
+            _dispatched([row_id], inbox, now)
+        started[inbox.name] = len(ids)
+    return started
+
+
+def _dispatched(ids: list[int], inbox: Inbox, now: datetime) -> None:
+    model = inbox.model
+    db.session.execute(
+        sa.update(model)
+        .where(model.id.in_(ids))
+        .values(dispatched_at=now, dispatches=model.dispatches + 1)
+    )
+    db.session.commit()
