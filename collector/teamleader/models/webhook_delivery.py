@@ -5,6 +5,7 @@ raw body is stored first and acted on by a job that re-fetches the subject.
 """
 
 import enum
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
