@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
+from blinker import Namespace
 from croniter import croniter
 from rq import Queue, get_current_job
 from rq.job import Job
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("high", "default", "low")  # workers listen in this order
 JOB_TIMEOUT = 30 * 60
+
+# Sent with a ``JobRun`` when recovery finds its job will not finish — its worker stopped
+# and it is not being redone — after marking the run failed, so the domain whose work it
+# was can say so on its own rows (an import becomes "interrupted").
+job_lost = Namespace().signal("job-lost")
 
 _inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "inline_job_id", default=None
