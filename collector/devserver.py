@@ -11,7 +11,8 @@ from pathlib import Path
 
 from werkzeug.serving import run_simple
 
-from collector.runtime.queue import InlineScheduler
+from collector.runtime.inline import InlineScheduler
+from collector.runtime.jobs import recover_now
 from collector.schedule import SCHEDULE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,9 @@ def run(app, host: str, port: int, sandbox_port: int | None = None) -> None:
         children.append(subprocess.Popen(cron))  # noqa: S603
         print(f" * Jobs: rq worker and rq cron on {url}")
     else:
+        # What the previous process left unfinished runs again (recovery, at once).
+        with app.app_context():
+            recover_now()
         InlineScheduler(app, SCHEDULE).start()
         print(" * Jobs: Redis does not answer; jobs and the schedule run in this process")
     try:

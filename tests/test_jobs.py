@@ -10,11 +10,11 @@ from collector import create_app
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.runtime import jobs as runtime_jobs
+from collector.runtime.inline import InlineScheduler
 from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import (
     QUEUES,
     AppJob,
-    InlineScheduler,
     Periodic,
     bind_job_class,
     tracked,
@@ -50,7 +50,7 @@ def test_job_runs_on_rq_and_records_its_outcome(app, redis_conn):
     db.session.expire_all()
     run = db.session.scalars(db.select(JobRun).filter_by(job_id=run.job_id)).one()
     assert run.status == JobStatus.FINISHED
-    assert run.counts == {"deleted": 2, "deliveries": 0}  # no old webhook deliveries
+    assert run.counts == {"deleted": 2, "deliveries": 0, "notifications": 0}  # none old
     assert run.percent == 100
     remaining = set(db.session.scalars(db.select(JobRun.job_id)))
     assert remaining == {"old-still-running", "recent", run.job_id}

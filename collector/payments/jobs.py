@@ -1,30 +1,55 @@
-"""The payments domain's rq job: act on what the payment provider's webhook said.
+"""The payments domain's rq jobs: act on what the payment provider's webhook said.
 
-Thin: it builds the provider's client, calls one operation and records the outcome on
-its JobRun. Payments have no periodic work.
+Thin: each builds the provider's client, calls one operation and records the outcome on
+its JobRun. The provider's webhook calls are stored first (``ProviderNotification``) and
+handed to ``handle_provider_webhook`` through the runtime's inbox.
 """
 
 from __future__ import annotations
 
 from flask import current_app
 
-from collector.payments import checkout
+from collector.payments import checkout, notifications
 from collector.payments import setup as payments_setup
+from collector.payments.models import ProviderNotification
+from collector.runtime import inbox
+from collector.runtime import jobs as runtime_jobs
 from collector.runtime.queue import Periodic, Progress, tracked
 
 
 @tracked
-def handle_provider_webhook(provider_id: str, *, progress: Progress) -> str:
-    """The provider says a payment changed: fetch it and apply what the fetch says."""
-    if not isinstance(provider_id, str):
-        raise ValueError("give the provider's payment id")
+def handle_provider_webhook(notification_id: int, *, progress: Progress) -> str:
+    """The provider said a payment changed: fetch it and apply what the fetch says."""
+    notification = notifications.owed(notification_id)
+    if notification is None:
+        return f"Notification {notification_id} was handled already."
     provider = payments_setup.provider(current_app)
     if provider is None:
-        return "No payment provider is configured; ignored."
-    online = checkout.refresh(provider, provider_id)
+        return notifications.ignored(notification, "No payment provider is configured.")
+    online = checkout.refresh(provider, notification.provider_id)
     if online is None:
-        return f"{provider_id[:64]} is not a payment of ours; ignored."
-    return f"{online.provider_id} is {online.status}; the document is {online.invoice.state.value}."
+        return notifications.ignored(notification, "Not a payment of ours.")
+    return notifications.processed(
+        notification,
+        f"{online.provider_id} is {online.status}; the document is {online.invoice.state.value}.",
+    )
 
+
+PROVIDER = "provider"  # the inbox of the provider's webhook calls
 
 PERIODIC: tuple[Periodic, ...] = ()
+
+
+def connect() -> None:
+    """Hand stored webhook calls to ``handle_provider_webhook``; prune old ones with the
+    job history."""
+    inbox.handled_by(
+        inbox.Inbox(
+            PROVIDER, ProviderNotification, notifications.owed_condition, handle_provider_webhook
+        )
+    )
+    runtime_jobs.prune_along("notifications", "provider notifications", _prune_notifications)
+
+
+def _prune_notifications() -> int:
+    return notifications.prune(30)

@@ -68,15 +68,11 @@ def handled_by(inbox: Inbox) -> None:
 
 def hand_over(name: str, row) -> None:
     """Start the job that handles ``row`` (committed already). If the job queue does not
-    answer, the row waits for the dispatcher; it is never lost."""
+    answer, the job's run waits for recovery; if this process dies first, the row waits
+    for the dispatcher. It is never lost."""
     inbox = INBOXES[name]
-    try:
-        current_app.extensions["jobs"].enqueue(inbox.job, row.id, queue=inbox.queue)
-    except Exception:
-        db.session.rollback()
-        log.warning("could not start the job for %s %s; the dispatcher will", name, row.id)
-        return
-    _dispatched([row.id], inbox, utcnow())
+    if _claim(inbox, row.id, utcnow()):
+        _start(inbox, row.id)
 
 
 def dispatch(now: datetime | None = None) -> dict[str, int]:
@@ -87,23 +83,39 @@ def dispatch(now: datetime | None = None) -> dict[str, int]:
         model = inbox.model
         ids = db.session.scalars(
             sa.select(model.id)
-            .where(inbox.owed(), model.received_at < now - GRACE)
-            .where(sa.or_(model.dispatched_at.is_(None), model.dispatched_at < now - LEASE))
+            .where(inbox.owed(), model.received_at < now - GRACE, _claimable(model, now))
             .order_by(model.id)
             .limit(BATCH)
         ).all()
-        for row_id in ids:
-            current_app.extensions["jobs"].enqueue(inbox.job, row_id, queue=inbox.queue)
-            _dispatched([row_id], inbox, now)
-        started[inbox.name] = len(ids)
+        # Claimed one by one, so two dispatchers (two workers starting) never both start one.
+        claimed = [row_id for row_id in ids if _claim(inbox, row_id, now)]
+        for row_id in claimed:
+            _start(inbox, row_id)
+        started[inbox.name] = len(claimed)
     return started
 
 
-def _dispatched(ids: list[int], inbox: Inbox, now: datetime) -> None:
+def _claimable(model, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(model.dispatched_at.is_(None), model.dispatched_at < now - LEASE)
+
+
+def _claim(inbox: Inbox, row_id: int, now: datetime) -> bool:
+    """Note that a job for the row is being started, unless another process just did."""
     model = inbox.model
-    db.session.execute(
+    claimed = db.session.execute(
         sa.update(model)
-        .where(model.id.in_(ids))
+        .where(model.id == row_id, _claimable(model, now))
         .values(dispatched_at=now, dispatches=model.dispatches + 1)
-    )
+    ).rowcount
     db.session.commit()
+    return claimed == 1
+
+
+def _start(inbox: Inbox, row_id: int) -> None:
+    try:
+        current_app.extensions["jobs"].enqueue(inbox.job, row_id, queue=inbox.queue)
+    except Exception:
+        # Not even its run could be recorded (the database went away): the lease runs
+        # out and the dispatcher starts it.
+        db.session.rollback()
+        log.exception("could not start the job for %s %s", inbox.name, row_id)

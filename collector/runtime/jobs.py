@@ -1,11 +1,14 @@
-"""The runtime's rq job: housekeeping, which keeps the job history (and whatever other
+"""The runtime's rq jobs: recovery (runs that will not end on their own, stored events
+never handed to a job) and housekeeping, which keeps the job history (and whatever other
 domains keep only for a while) bounded."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from collector.runtime import housekeeping
+from flask import current_app
+
+from collector.runtime import housekeeping, inbox, recovery
 from collector.runtime.queue import Periodic, Progress, tracked
 
 # What other domains keep only for a while, pruned along with the job history: the name
@@ -30,4 +33,22 @@ def prune_job_runs(keep_days: int = 90, *, progress: Progress) -> str:
     return f"Deleted {deleted} job runs older than {keep_days} days{pruned}"
 
 
-PERIODIC = (Periodic(prune_job_runs, "low", cron="17 3 * * *"),)
+@tracked
+def recover_jobs(*, progress: Progress) -> str:
+    """End or restart the runs whose worker stopped or whose job Redis lost; hand every
+    stored inbound event still owed handling to a job."""
+    return recover_now()
+
+
+def recover_now() -> str:
+    """What ``recover_jobs`` does, callable outside a job (a worker starting up)."""
+    runs = recovery.recover(current_app.extensions["jobs"])
+    events = inbox.dispatch()
+    told = ", ".join(f"{n} {name}" for name, n in {**runs, **events}.items() if n)
+    return f"Recovered: {told}" if told else "Nothing to recover."
+
+
+PERIODIC = (
+    Periodic(recover_jobs, "high", interval=60),
+    Periodic(prune_job_runs, "low", cron="17 3 * * *"),
+)

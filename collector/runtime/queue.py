@@ -12,20 +12,20 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-import threading
-import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
 from blinker import Namespace
-from croniter import croniter
-from rq import Queue, get_current_job
+from flask import current_app
+from rq import Queue, Retry, get_current_job
 from rq.job import Job
+from rq.job import JobStatus as RQStatus
+from rq.registry import clean_registries
 
+from collector.core import ratelimit
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.runtime.models import JobRun, JobStatus
@@ -34,13 +34,20 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("high", "default", "low")  # workers listen in this order
 JOB_TIMEOUT = 30 * 60
+# A job whose worker stopped (killed, out of memory, the machine went away) is run again
+# by rq this many times, after these pauses (seconds); then recovery marks it failed.
+REDO = Retry(max=3, interval=[10, 60, 300])
+# The longest a job sleeps for a rate limit before giving its worker back (``tracked``).
+PATIENCE = 5.0
+# Every ``tracked`` job by name, for recovery to start a lost one again.
+JOBS: dict[str, Callable] = {}
 
 # Sent with a ``JobRun`` when recovery finds its job will not finish — its worker stopped
 # and it is not being redone — after marking the run failed, so the domain whose work it
 # was can say so on its own rows (an import becomes "interrupted").
 job_lost = Namespace().signal("job-lost")
 
-_inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "inline_job_id", default=None
 )
 
@@ -80,7 +87,7 @@ class QuietProgress:
 
 
 def _current_job_id() -> str:
-    job_id = _inline_job_id.get()
+    job_id = inline_job_id.get()
     if job_id:
         return job_id
     rq_job = get_current_job()
@@ -102,17 +109,27 @@ def _start_run(job_id: str, name: str) -> JobRun:
 def tracked(func: Callable) -> Callable:
     """Make ``func(*args, progress=...)`` a job that records its ``JobRun``.
 
-    Failures are recorded and re-raised, so rq moves the job to its failed
-    registry too.
+    Every job is safe to run again (DESIGN §2: inbound work is idempotent, outbound goes
+    through outboxes, mail through claims), so one whose worker stopped mid-way is run
+    again by rq's ``Retry`` (see ``RQBackend``). A failure is recorded and re-raised, and
+    not retried: what failed for a reason will fail again, and the rows it left say what
+    is still owed. A spent rate limit (``RateLimited``) is no failure: the job is started
+    again when the limit allows and its worker is given back meanwhile.
     """
 
     @functools.wraps(func)
     def wrapper(*args):
         run = _start_run(_current_job_id(), func.__name__)
         try:
-            result = func(*args, progress=Progress(run))
+            with ratelimit.patience(PATIENCE):
+                result = func(*args, progress=Progress(run))
+        except ratelimit.RateLimited as exc:
+            db.session.rollback()
+            _defer(run, args, exc)
+            return run.message
         except Exception as exc:
             db.session.rollback()
+            _no_retry()
             run.status = JobStatus.FAILED
             run.error = f"{type(exc).__name__}: {exc}"[:2000]
             run.finished_at = utcnow()
@@ -126,7 +143,41 @@ def tracked(func: Callable) -> Callable:
         return result
 
     wrapper.job_name = func.__name__
+    known = JOBS.get(func.__name__)
+    if known is not None and (known.__module__, known.__qualname__) != (
+        func.__module__,
+        func.__qualname__,
+    ):
+        raise ValueError(f"two jobs are named {func.__name__!r}")
+    JOBS[func.__name__] = wrapper
     return wrapper
+
+
+def job_named(name: str) -> Callable | None:
+    """The ``tracked`` job called ``name`` (recovery starts a lost run again by its name)."""
+    return JOBS.get(name)
+
+
+def _no_retry() -> None:
+    """A job that raised is not retried by rq: retries are for workers that stopped."""
+    rq_job = get_current_job()
+    if rq_job is not None:
+        rq_job.retries_left = 0
+
+
+def _defer(run: JobRun, args: tuple, limited: ratelimit.RateLimited) -> None:
+    """Start ``run`` again at ``limited.retry_at`` under a new job id, and give the worker
+    back now."""
+    at = limited.retry_at_utc + timedelta(seconds=1)
+    run.job_id = uuid.uuid4().hex
+    run.status = JobStatus.QUEUED
+    run.message = f"Waiting for {limited.what} until {at:%H:%M:%S} UTC"[:500]
+    db.session.commit()
+    jobs = current_app.extensions["jobs"]
+    try:
+        jobs.backend.submit_at(at, jobs.app, run.job_id, run.queue, JOBS[run.name], args)
+    except redis.RedisError:
+        log.warning("could not schedule job %s again; recovery will", run.job_id)
 
 
 def check_actor(value) -> str:
@@ -169,42 +220,60 @@ def bind_job_class(app) -> type[AppJob]:
     return type("BoundAppJob", (AppJob,), {"app": app})
 
 
+# What recovery needs to know of a job, whatever runs it (``Backend.states``).
+WAITING = "waiting"  # queued, scheduled, deferred: it will run
+RUNNING = "running"
+FINISHED = "finished"
+FAILED = "failed"  # it raised
+ABANDONED = "abandoned"  # its worker stopped and it will not be run again
+MISSING = "missing"  # the backend does not know it (Redis lost it, never reached it)
+
+
 class RQBackend:
     name = "rq"
 
     def __init__(self, connection: redis.Redis):
         self.connection = connection
 
-    def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
-        rq_queue = Queue(queue, connection=self.connection, job_class=AppJob)
-        rq_queue.enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT)
-
-
-class InlineBackend:
-    """Runs jobs in a small thread pool of the web process (demo without Redis)."""
-
-    name = "inline"
-
-    def __init__(self, workers: int = 2):
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+    def _queue(self, name: str) -> Queue:
+        return Queue(name, connection=self.connection, job_class=AppJob)
 
     def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
-        self.pool.submit(run_inline, app, job_id, func, args)
+        self._queue(queue).enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO)
+
+    def submit_at(self, at: datetime, app, job_id: str, queue: str, func, args: tuple) -> None:
+        """Run the job at ``at`` (rq's scheduler: workers run with ``with_scheduler``)."""
+        self._queue(queue).enqueue_at(
+            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO
+        )
+
+    def clean(self) -> None:
+        """rq's own registry cleanup: a started job whose worker's heartbeat expired is
+        retried (``REDO``) or moved to the failed registry as abandoned. Workers do this
+        every few minutes; recovery does it every time it runs."""
+        for name in QUEUES:
+            clean_registries(self._queue(name))
+
+    def states(self, job_ids: list[str]) -> dict[str, str]:
+        jobs = Job.fetch_many(job_ids, connection=self.connection) if job_ids else []
+        return {job_id: _rq_state(job) for job_id, job in zip(job_ids, jobs, strict=True)}
 
 
-def run_inline(app, job_id: str, func: Callable, args: tuple) -> None:
-    """Run one job in its own app context, as an rq worker would."""
-    token = _inline_job_id.set(job_id)
-    try:
-        with app.app_context():
-            try:
-                func(*args)
-            except Exception:
-                log.error("job %s failed:\n%s", job_id, traceback.format_exc())
-            finally:
-                db.session.remove()
-    finally:
-        _inline_job_id.reset(token)
+def _rq_state(job: Job | None) -> str:
+    if job is None:
+        return MISSING
+    status = job.get_status(refresh=False)
+    if status in (RQStatus.QUEUED, RQStatus.SCHEDULED, RQStatus.DEFERRED, RQStatus.CREATED):
+        return WAITING
+    if status == RQStatus.STARTED:
+        return RUNNING
+    if status == RQStatus.FINISHED:
+        return FINISHED
+    if status == RQStatus.FAILED:
+        result = job.latest_result()
+        abandoned = result is not None and "AbandonedJobError" in (result.exc_string or "")
+        return ABANDONED if abandoned else FAILED
+    return ABANDONED  # stopped or canceled: it will not run
 
 
 def redis_connection(url: str) -> redis.Redis | None:
@@ -239,8 +308,21 @@ class Jobs:
         )
         db.session.add(run)
         db.session.commit()
-        self.backend.submit(self.app, run.job_id, queue, func, args)
+        self.submit(run, func)
         return run
+
+    def submit(self, run: JobRun, func: Callable) -> bool:
+        """Hand a recorded run to the backend. When Redis does not answer the run stays
+        queued, and recovery hands it over again once it does: nothing waits on Redis and
+        nothing is lost to it."""
+        try:
+            self.backend.submit(self.app, run.job_id, run.queue, func, tuple(run.args or ()))
+        except redis.RedisError as exc:
+            log.warning("could not queue job %s (%s); recovery will", run.job_id, exc)
+            run.message = "Waiting for the job queue (Redis did not answer)."
+            db.session.commit()
+            return False
+        return True
 
     def start(self, func: Callable, *args, queue: str = "default") -> str:
         """Start a ``tracked`` job without writing first: its JobRun is made when it runs
@@ -254,6 +336,8 @@ class Jobs:
 
 def init_jobs(app) -> Jobs:
     """Choose the backend: in-process when asked to or when Redis does not answer."""
+    from collector.runtime.inline import InlineBackend
+
     if app.config["JOBS_INLINE"]:
         backend = InlineBackend()
     else:
@@ -280,45 +364,3 @@ class Periodic:
     queue: str
     interval: int | None = None  # seconds
     cron: str | None = None  # crontab expression, UTC
-
-
-class InlineScheduler:
-    """Runs ``collector.schedule.SCHEDULE`` (``Periodic`` entries) in a thread when there
-    is no rq cron."""
-
-    def __init__(self, app, schedule, clock=utcnow):
-        self.app = app
-        self.schedule = schedule
-        self.clock = clock
-        self.next_runs = {p: self._next(p, clock()) for p in schedule}
-        self._stop = threading.Event()
-
-    def _next(self, periodic, after):
-        if periodic.interval:
-            return after + timedelta(seconds=periodic.interval)
-        return croniter(periodic.cron, after).get_next(datetime)
-
-    def run_due(self) -> list:
-        """Enqueue every job whose time has come; return what was enqueued."""
-        now = self.clock()
-        due = [p for p, at in self.next_runs.items() if at <= now]
-        with self.app.app_context():
-            for periodic in due:
-                self.app.extensions["jobs"].enqueue(periodic.func, queue=periodic.queue)
-                self.next_runs[periodic] = self._next(periodic, now)
-        return due
-
-    def start(self) -> threading.Thread:
-        def loop():
-            while not self._stop.wait(5):
-                try:
-                    self.run_due()
-                except Exception:
-                    log.exception("in-process scheduler")
-
-        thread = threading.Thread(target=loop, name="scheduler", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stop.set()

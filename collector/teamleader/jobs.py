@@ -14,7 +14,7 @@ from flask import current_app
 from collector.accounts import alerts
 from collector.core.columns import utcnow
 from collector.extensions import db
-from collector.runtime import doorbell
+from collector.runtime import doorbell, inbox
 from collector.runtime import jobs as runtime_jobs
 from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
@@ -24,6 +24,7 @@ from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection, ensure_connected
 from collector.teamleader.models import (
     ConnectionStatus,
+    DeliveryStatus,
     DocumentImport,
     TeamleaderConnection,
     TeamleaderSync,
@@ -80,6 +81,8 @@ def handle_teamleader_delivery(delivery_id: int, *, progress: Progress) -> str:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise ValueError(f"no webhook delivery {delivery_id}")
+    if delivery.status != DeliveryStatus.RECEIVED:
+        return f"Delivery {delivery_id} was handled already: {delivery.outcome}"
     connection = db.session.get(TeamleaderConnection, delivery.connection_id)
     client = teamleader_setup.client(current_app, connection)
     try:
@@ -205,10 +208,21 @@ PERIODIC = (
 )
 
 
+DELIVERIES = "teamleader"  # the inbox of Teamleader's webhook deliveries
+
+
 def connect() -> None:
-    """Deliver the outbox towards Teamleader when the doorbell rings; prune old webhook
-    deliveries with the job history."""
+    """Deliver the outbox towards Teamleader when the doorbell rings; hand stored webhook
+    deliveries to their job; prune old ones with the job history."""
     doorbell.delivered_by(doorbell.TEAMLEADER, push_teamleader)
+    inbox.handled_by(
+        inbox.Inbox(
+            DELIVERIES,
+            WebhookDelivery,
+            lambda: WebhookDelivery.status == DeliveryStatus.RECEIVED,
+            handle_teamleader_delivery,
+        )
+    )
     runtime_jobs.prune_along("deliveries", "webhook deliveries", _prune_webhook_deliveries)
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from collector.documents.models import Invoice
 from collector.documents.profiles import create_profile
 from collector.extensions import db
-from collector.runtime.queue import InlineBackend
+from collector.runtime.inline import InlineBackend
 from collector.teamleader.models import DocumentImport, ImportStatus
 from tests.support.browser import log_in
 

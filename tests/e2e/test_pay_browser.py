@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from collector.documents.models import Invoice, InvoiceState
 from collector.extensions import db
 from collector.mail import jobs as mail_jobs
-from collector.runtime.queue import InlineBackend
+from collector.runtime.inline import InlineBackend
 
 pytestmark = pytest.mark.browser
 

@@ -2,10 +2,11 @@
 sign its calls (reference §12): the secret token in the path authenticates, and the
 body is only a hint that a job re-reads through the API."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from collector.core.errors import Invalid, NotFound
 from collector.extensions import csrf
+from collector.runtime import inbox
 from collector.runtime.views import WEBHOOK_MAX_BODY, json_error
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import notifications
@@ -17,7 +18,8 @@ bp = Blueprint("teamleader_webhooks", __name__, url_prefix="/webhooks/teamleader
 @bp.post("/<token>")
 @csrf.exempt
 def receive(token: str):
-    """Store the delivery and answer at once; a job on the high queue acts on it."""
+    """Store the delivery and answer once it is stored; a job on the high queue acts on
+    it (the runtime's inbox: one that never started is started by its dispatcher)."""
     if (request.content_length or 0) > WEBHOOK_MAX_BODY:
         return json_error("The body is too large.", 413)
     try:
@@ -30,7 +32,5 @@ def receive(token: str):
     except Invalid as exc:
         return json_error("Malformed delivery.", 400, exc.errors)
     if delivery.status == DeliveryStatus.RECEIVED:
-        current_app.extensions["jobs"].enqueue(
-            teamleader_jobs.handle_teamleader_delivery, delivery.id, queue="high"
-        )
+        inbox.hand_over(teamleader_jobs.DELIVERIES, delivery)
     return jsonify(received=delivery.id), 202

@@ -1,0 +1,71 @@
+"""The payment provider's webhook calls, kept before they are answered.
+
+A Mollie-style webhook only says "payment ``id`` changed" and expects a 2xx; the provider
+retries a call that failed, but not one we answered and then lost. So the call is a row
+first (``receive``), handed to a job through the runtime's inbox, and marked handled by
+the job that fetched the payment (``processed``/``ignored``). A row still owed handling
+is found again by the inbox's dispatcher.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from collector.core.columns import utcnow
+from collector.extensions import db
+from collector.payments.models import NotificationStatus, ProviderNotification
+
+
+def receive(provider_id: str) -> ProviderNotification:
+    """Store one call for payment ``provider_id`` (one of ours) and commit."""
+    notification = ProviderNotification(provider_id=provider_id)
+    db.session.add(notification)
+    db.session.commit()
+    return notification
+
+
+def owed_condition() -> sa.ColumnElement[bool]:
+    return ProviderNotification.status == NotificationStatus.RECEIVED
+
+
+def owed(notification_id: int) -> ProviderNotification | None:
+    """The notification if it is still owed handling (a job may run twice)."""
+    if not isinstance(notification_id, int) or isinstance(notification_id, bool):
+        raise ValueError(f"give a notification id: {notification_id!r}")
+    notification = db.session.get(ProviderNotification, notification_id)
+    if notification is None or notification.status != NotificationStatus.RECEIVED:
+        return None
+    return notification
+
+
+def processed(notification: ProviderNotification, outcome: str) -> str:
+    return _handled(notification, NotificationStatus.PROCESSED, outcome)
+
+
+def ignored(notification: ProviderNotification, outcome: str) -> str:
+    return _handled(notification, NotificationStatus.IGNORED, outcome)
+
+
+def _handled(notification: ProviderNotification, status: NotificationStatus, outcome: str) -> str:
+    notification.status = status
+    notification.outcome = outcome[:500]
+    notification.processed_at = utcnow()
+    db.session.commit()
+    return outcome
+
+
+def prune(keep_days: int = 30) -> int:
+    """Delete handled notifications older than ``keep_days``; return how many."""
+    if keep_days < 1:
+        raise ValueError("keep_days must be at least 1")
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(
+        sa.delete(ProviderNotification).where(
+            ProviderNotification.received_at < cutoff,
+            ProviderNotification.status != NotificationStatus.RECEIVED,
+        )
+    )
+    db.session.commit()
+    return result.rowcount
