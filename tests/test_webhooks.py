@@ -2,10 +2,12 @@
 nothing written for a delivery it refuses."""
 
 import pytest
+import redis
 from rq import Queue
 
 from collector.extensions import db
-from collector.runtime.models import JobRun
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import RQBackend
 from collector.teamleader.models import (
     ConnectionStatus,
     DeliveryStatus,
@@ -61,6 +63,22 @@ def test_a_delivery_is_stored_and_a_job_queued_on_the_high_queue(client, connect
     run = db.session.scalars(db.select(JobRun)).one()
     assert (run.name, run.queue, run.args) == ("handle_teamleader_delivery", "high", [delivery.id])
     assert Queue("high", connection=redis_conn).job_ids == [run.job_id]
+
+
+def test_a_delivery_while_redis_is_away_is_stored_and_answered(app, client, connection):
+    jobs = app.extensions["jobs"]
+    real = jobs.backend
+    jobs.backend = RQBackend(redis.Redis.from_url("redis://127.0.0.1:1/0", socket_timeout=0.2))
+    try:
+        response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body())
+    finally:
+        jobs.backend = real
+    assert response.status_code == 202
+    delivery = db.session.get(WebhookDelivery, response.json["received"])
+    assert delivery.status == DeliveryStatus.RECEIVED
+    run = db.session.scalars(db.select(JobRun)).one()
+    assert run.args == [delivery.id]
+    assert run.status == JobStatus.QUEUED  # recovery hands it over when Redis is back
 
 
 def test_an_unknown_token_is_a_404_and_writes_nothing(client, connection):

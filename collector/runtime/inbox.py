@@ -34,6 +34,9 @@ LEASE = timedelta(minutes=5)
 # Rows younger than this are left to the receiver's own hand-over.
 GRACE = timedelta(seconds=30)
 BATCH = 500
+# A row handled this many times without success (its job fails each time: the upstream
+# refuses, a bug) is left for a person: an hour of retries at the lease.
+MAX_DISPATCHES = 12
 
 
 class InboxRow:
@@ -84,6 +87,7 @@ def dispatch(now: datetime | None = None) -> dict[str, int]:
         ids = db.session.scalars(
             sa.select(model.id)
             .where(inbox.owed(), model.received_at < now - GRACE, _claimable(model, now))
+            .where(model.dispatches < MAX_DISPATCHES)
             .order_by(model.id)
             .limit(BATCH)
         ).all()

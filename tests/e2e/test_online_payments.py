@@ -4,18 +4,21 @@ webhooks into the running app, real rq jobs, and Teamleader's sandbox at the oth
 import logging
 import re
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from rq import SimpleWorker
 
 from collector.documents.models import Invoice, InvoiceState, Payment, PaymentKind
 from collector.extensions import db
 from collector.payments import checkout as online_payments
 from collector.payments import setup as payments_setup
-from collector.payments.models import OnlinePayment
-from collector.runtime.models import JobRun
-from collector.runtime.queue import QUEUES, bind_job_class
+from collector.payments.models import OnlinePayment, ProviderNotification
+from collector.runtime import recovery
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES, RQBackend, bind_job_class
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -142,6 +145,36 @@ def test_fifty_concurrent_webhooks_make_one_payment(
     assert refreshed(open_invoice).state == InvoiceState.PAID
     received = [e for e in refreshed(open_invoice).events if e.kind == "payment_received"]
     assert len(received) == 1
+
+
+def test_a_webhook_answered_while_redis_is_away_is_handled_when_it_returns(
+    paying_app, open_invoice, provider, client, redis_conn
+):
+    start_checkout(client, open_invoice)
+    provider_id = provider_id_of(open_invoice)
+    provider.control("POST", f"payments/{provider_id}/status", json={"status": "paid"})
+    jobs = paying_app.extensions["jobs"]
+    real = jobs.backend
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    jobs.backend = RQBackend(dead)
+    try:
+        provider.control("POST", f"payments/{provider_id}/webhook", json={"times": 1})
+    finally:
+        jobs.backend = real
+    # Answered (the provider would retry a 5xx, not a 2xx): the call is a row, its run waits.
+    notification = db.session.scalars(db.select(ProviderNotification)).one()
+    assert (notification.provider_id, notification.status) == (provider_id, "received")
+    run = db.session.scalars(db.select(JobRun).filter_by(name="handle_provider_webhook")).one()
+    assert run.status == JobStatus.QUEUED and "Redis did not answer" in run.message
+
+    run.created_at -= timedelta(minutes=2)
+    db.session.commit()
+    with paying_app.app_context():
+        assert recovery.recover(jobs)["requeued"] == 1
+    run_jobs(paying_app, redis_conn)
+    assert refreshed(open_invoice).state == InvoiceState.PAID
+    db.session.expire_all()
+    assert db.session.get(ProviderNotification, notification.id).status == "processed"
 
 
 def test_a_webhook_for_an_unknown_payment_is_ignored_and_logged(

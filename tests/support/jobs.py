@@ -1,0 +1,21 @@
+"""Jobs for the recovery tests: importable by a real rq worker process (``worker.py``)."""
+
+import time
+
+from collector.core import ratelimit
+from collector.core.columns import utcnow
+from collector.runtime.queue import Progress, tracked
+
+
+@tracked
+def linger(seconds: int, *, progress: Progress) -> str:
+    """Say it started, then take its time (long enough to be killed)."""
+    progress.say("lingering")
+    time.sleep(seconds)
+    return "done lingering"
+
+
+@tracked
+def hit_the_limit(seconds: int, *, progress: Progress) -> str:
+    """Meet a rate limit spent for ``seconds`` more."""
+    raise ratelimit.RateLimited("the test's rate limit", utcnow().timestamp() + seconds)
