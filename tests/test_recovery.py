@@ -119,7 +119,6 @@ def _worker(app) -> subprocess.Popen:
     )
 
 
-@pytest.mark.real_clock
 def test_a_job_whose_worker_is_killed_is_run_again_by_rq_retry(app, redis_conn):
     run = app.extensions["jobs"].enqueue(test_jobs.linger, 120)
     run = _killed_mid_job(app, redis_conn, run.job_id)
@@ -130,7 +129,6 @@ def test_a_job_whose_worker_is_killed_is_run_again_by_rq_retry(app, redis_conn):
     assert "worker stopped" in run.message
 
 
-@pytest.mark.real_clock
 def test_a_job_killed_with_no_retry_left_fails_with_the_reason_and_is_told(app, redis_conn):
     run = app.extensions["jobs"].enqueue(test_jobs.linger, 120)
     job = Job.fetch(run.job_id, connection=redis_conn)
