@@ -125,6 +125,23 @@ def test_only_invoices_still_to_pay_are_invited_on_import(app, postman):
     assert [r.invoice_id for r in db.session.scalars(db.select(DocumentMail))] == [owed.id]
 
 
+def test_invitations_on_import_are_owed_in_the_importers_transaction(app):
+    profile = make_profile(send_invitation_on_import=True)
+    invited, fresh = invited_document(profile), invited_document(profile)
+    invitations.queue_on_import([invited.id], actor="import")
+    db.session.commit()
+
+    # The taken key undoes only its own savepoint; the new row waits for the caller…
+    assert invitations.queue_on_import([invited.id, fresh.id], actor="import") == 1
+    db.session.rollback()  # …whose transaction (the import's chunk) decides.
+    assert db.session.scalars(db.select(DocumentMail.invoice_id)).all() == [invited.id]
+
+    assert invitations.queue_on_import([fresh.id], actor="import") == 1
+    db.session.commit()
+    owed = db.session.scalars(db.select(DocumentMail.invoice_id).order_by(DocumentMail.id))
+    assert owed.all() == [invited.id, fresh.id]
+
+
 @pytest.mark.postgres
 def test_ten_concurrent_attempts_to_invite_one_document_send_one_email(app, postman, smtp_server):
     invoice_id = invited_document().id  # read here: the threads do not share our session

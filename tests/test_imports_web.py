@@ -1,4 +1,5 @@
-"""The import dialog, its history and deleting an import; POST/GET /api/v1/imports."""
+"""The import dialog, its history, resuming and deleting an import, an import whose job was
+lost; POST/GET /api/v1/imports."""
 
 from datetime import date, timedelta
 
@@ -7,10 +8,13 @@ from rq import Queue
 
 from collector.accounts import users
 from collector.core.clock import local_today
+from collector.core.columns import utcnow
+from collector.core.errors import Conflict
 from collector.documents import timeline
 from collector.documents.models import Invoice
 from collector.extensions import db
-from collector.runtime.models import JobRun
+from collector.runtime import queue
+from collector.runtime.models import JobRun, JobStatus
 from collector.teamleader import imports
 from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 from tests.conftest import csrf_token
@@ -209,3 +213,139 @@ def test_the_api_refuses_a_bad_range(client, api_key, body, field):
     assert response.status_code == 400
     assert field in response.json["errors"]
     assert counts() == (0, 0)
+
+
+def stopped_import(status=ImportStatus.INTERRUPTED, **fields):
+    imp = imports.create_import(
+        ImportSource.MANUAL, date_from=date(2026, 10, 1), date_to=date(2026, 10, 31)
+    )
+    imp.status, imp.counts = status, {"imported": 100, "invoices": 100}
+    for name, value in fields.items():
+        setattr(imp, name, value)
+    db.session.commit()
+    return imp
+
+
+STOPPED = "The worker running this job stopped. What it imported stays; resume it or delete it."
+
+
+def test_an_interrupted_import_says_so_and_can_be_resumed_or_deleted(admin_client):
+    imp = stopped_import(error=STOPPED)
+
+    html = admin_client.get(f"/imports/{imp.id}").get_data(as_text=True)
+
+    assert '<span class="badge badge-interrupted">interrupted</span>' in html
+    assert STOPPED in html
+    assert f'action="/imports/{imp.id}/resume"' in html
+    assert f'action="/imports/{imp.id}/delete"' in html
+    history = admin_client.get("/imports/").get_data(as_text=True)
+    assert '<span class="badge badge-interrupted">interrupted</span>' in history
+
+
+@pytest.mark.parametrize("status", [ImportStatus.INTERRUPTED, ImportStatus.FAILED])
+def test_resuming_an_import_through_the_page_queues_its_job_once(
+    admin_client, admin, redis_conn, status
+):
+    imp = stopped_import(status, error="stopped", summary_sent_at=utcnow())
+    token = csrf_token(admin_client, f"/imports/{imp.id}")
+
+    response = admin_client.post(f"/imports/{imp.id}/resume", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    imp = db.session.get(DocumentImport, imp.id)
+    assert (imp.status, imp.error, imp.summary_sent_at) == (ImportStatus.QUEUED, None, None)
+    run = db.session.get(JobRun, imp.job_run_id)
+    assert (run.name, run.args, run.user_id) == ("run_import", [imp.id], admin.id)
+    assert Queue("default", connection=redis_conn).job_ids == [run.job_id]
+    again = admin_client.post(f"/imports/{imp.id}/resume", data={"csrf_token": token})
+    assert again.status_code == 409
+    assert "only a failed or interrupted import can be resumed" in again.get_data(as_text=True)
+    assert Queue("default", connection=redis_conn).job_ids == [run.job_id]
+
+
+def test_a_finished_import_offers_no_resume(admin_client, redis_conn):
+    imp = finished_import(imported=2)
+    assert "/resume" not in admin_client.get(f"/imports/{imp.id}").get_data(as_text=True)
+    token = csrf_token(admin_client, f"/imports/{imp.id}")
+
+    response = admin_client.post(f"/imports/{imp.id}/resume", data={"csrf_token": token})
+
+    assert response.status_code == 409
+    assert db.session.get(DocumentImport, imp.id).status == ImportStatus.FINISHED
+    assert Queue("default", connection=redis_conn).job_ids == []
+
+
+def test_viewers_cannot_resume_an_import(viewer_client):
+    imp = stopped_import()
+    assert "/resume" not in viewer_client.get(f"/imports/{imp.id}").get_data(as_text=True)
+    token = csrf_token(viewer_client, f"/imports/{imp.id}")
+    response = viewer_client.post(f"/imports/{imp.id}/resume", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert counts() == (1, 0)
+
+
+def test_an_interrupted_import_can_be_deleted(admin_client):
+    imp = stopped_import()
+    untouched = make_invoice(import_id=imp.id)
+    make_event(untouched, details={"import_id": imp.id})
+    token = csrf_token(admin_client, f"/imports/{imp.id}")
+
+    response = admin_client.post(f"/imports/{imp.id}/delete", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(DocumentImport, imp.id).status == ImportStatus.DELETED
+    assert db.session.scalars(db.select(Invoice.id)).all() == []
+
+
+def test_the_api_shows_an_interrupted_import_and_resumes_it(client, api_key, redis_conn):
+    headers = {"Authorization": f"Bearer {api_key}"}
+    imp = stopped_import(error=STOPPED)
+    got = client.get(f"/api/v1/imports/{imp.id}", headers=headers)
+    assert (got.json["data"]["status"], got.json["data"]["error"]) == ("interrupted", STOPPED)
+
+    response = client.post(f"/api/v1/imports/{imp.id}/resume", headers=headers)
+
+    assert response.status_code == 202
+    assert (response.json["data"]["status"], response.json["data"]["error"]) == ("queued", None)
+    assert response.headers["Location"].endswith(f"/api/v1/imports/{imp.id}")
+    assert len(Queue("default", connection=redis_conn).job_ids) == 1
+    again = client.post(f"/api/v1/imports/{imp.id}/resume", headers=headers)
+    assert again.status_code == 409
+    assert "only a failed or interrupted import" in again.json["message"]
+    assert client.post("/api/v1/imports/999/resume", headers=headers).status_code == 404
+    assert len(Queue("default", connection=redis_conn).job_ids) == 1
+
+
+def lost_run(job_id: str) -> JobRun:
+    run = JobRun(job_id=job_id, name="run_import", status=JobStatus.FAILED, error="It stopped.")
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def test_a_lost_job_interrupts_its_own_import_only(app):
+    lost, other = lost_run("lost"), lost_run("other")
+    running = stopped_import(ImportStatus.RUNNING, job_run_id=lost.id)
+    elsewhere = stopped_import(ImportStatus.RUNNING, job_run_id=other.id)
+    ended = stopped_import(ImportStatus.FINISHED, job_run_id=lost.id)
+
+    queue.job_lost.send(lost)
+
+    db.session.expire_all()
+    running = db.session.get(DocumentImport, running.id)
+    assert running.status == ImportStatus.INTERRUPTED
+    assert running.error == "It stopped. What it imported stays; resume it or delete it."
+    assert running.finished_at == utcnow()
+    assert db.session.get(DocumentImport, elsewhere.id).status == ImportStatus.RUNNING
+    assert db.session.get(DocumentImport, ended.id).status == ImportStatus.FINISHED
+
+
+def test_a_running_import_runs_only_under_the_job_recorded_on_it(app):
+    mine = lost_run("mine")
+    imp = stopped_import(ImportStatus.RUNNING, job_run_id=mine.id)
+    for job_run_id in (None, lost_run("another").id):
+        with pytest.raises(Conflict, match=f"Import {imp.id} is running"):
+            imports.run_import(None, None, imp, job_run_id=job_run_id)
+    assert db.session.get(DocumentImport, imp.id).status == ImportStatus.RUNNING

@@ -18,8 +18,10 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.runtime import queue, recovery
+from collector.runtime.jobs import recover_now
 from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import QUEUES, RQBackend, bind_job_class
+from collector.teamleader.models import DocumentImport, ImportSource, ImportStatus
 from tests.support import jobs as test_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,3 +191,31 @@ def test_a_job_that_raises_is_not_retried(app, redis_conn):
     drain(app, redis_conn)
     assert reload(run).status == JobStatus.FAILED
     assert Job.fetch(run.job_id, connection=redis_conn).get_status() == "failed"
+
+
+def test_an_import_left_running_by_a_job_that_is_over_is_interrupted(app):
+    def running_under(status: JobStatus) -> DocumentImport:
+        run = JobRun(job_id=f"job-{status.value}", name="handle_teamleader_delivery", status=status)
+        db.session.add(run)
+        db.session.flush()
+        imp = DocumentImport(
+            source=ImportSource.WEBHOOK, status=ImportStatus.RUNNING, job_run_id=run.id
+        )
+        db.session.add(imp)
+        db.session.commit()
+        return imp
+
+    orphan = running_under(JobStatus.FINISHED)  # its job ran again and started another
+    alive = running_under(JobStatus.STARTED)
+    assert "1 imports interrupted" in recover_now()
+    db.session.expire_all()
+    assert orphan.status == ImportStatus.INTERRUPTED
+    assert "resume it or delete it" in orphan.error
+    assert alive.status == ImportStatus.RUNNING
+
+
+def test_an_import_made_by_a_job_names_the_job_run(app, redis_conn):
+    run = app.extensions["jobs"].enqueue(test_jobs.make_import)
+    drain(app, redis_conn)
+    imp = db.session.scalars(db.select(DocumentImport)).one()
+    assert imp.job_run_id == run.id

@@ -1,4 +1,4 @@
-"""/api/v1/imports: start an import of a date range, follow it."""
+"""/api/v1/imports: start an import of a date range, follow it, resume it."""
 
 from flask import jsonify, url_for
 
@@ -27,3 +27,12 @@ def start_import():
 def get_import(import_id: int):
     imp = db.get_or_404(DocumentImport, import_id, description="No import with this id.")
     return jsonify(data=schema.dump(imp))
+
+
+@bp.post("/imports/<int:import_id>/resume")
+def resume_import(import_id: int):
+    imp = db.get_or_404(DocumentImport, import_id, description="No import with this id.")
+    teamleader_jobs.start_import(imports.resume_import(imp))
+    response = jsonify(data=schema.dump(imp))
+    response.headers["Location"] = url_for("api.get_import", import_id=imp.id)
+    return response, 202

@@ -13,11 +13,20 @@ from collector.documents.models import (
     PaymentKind,
     PaymentSource,
 )
-from collector.teamleader.models import SyncStatus
+from collector.teamleader.models import ImportSource, ImportStatus, SyncStatus
 
 # The resources' plain attributes, by the type they are written as: money as a string
 # (exact), enums by their value.
-ENUMS = (CustomerKind, DocumentKind, InvoiceState, PaymentKind, PaymentSource, SyncStatus)
+ENUMS = (
+    CustomerKind,
+    DocumentKind,
+    ImportSource,
+    ImportStatus,
+    InvoiceState,
+    PaymentKind,
+    PaymentSource,
+    SyncStatus,
+)
 KINDS = {
     "Int": fields.Integer,
     "Bool": fields.Boolean,
@@ -115,14 +124,14 @@ class ImportRequestSchema(Schema):
 
 
 @resource(
-    "id:Int counts:Dict api_calls:Dict error created_at:DateTime started_at:DateTime "
-    "finished_at:DateTime deleted_at:DateTime"
+    "id:Int source:ImportSource status:ImportStatus counts:Dict api_calls:Dict error "
+    "created_at:DateTime started_at:DateTime finished_at:DateTime deleted_at:DateTime"
 )
 class ImportSchema(Schema):
-    """An import of documents from Teamleader, its counts and problems."""
+    """An import of documents from Teamleader, its counts and problems. ``status``:
+    queued, running, finished, failed, interrupted (its worker stopped; what it imported
+    stays: resume or delete it) or deleted; failed and interrupted ones can be resumed."""
 
-    source = fields.Function(lambda imp: imp.source.value)
-    status = fields.Function(lambda imp: imp.status.value)
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
     problems = fields.List(fields.Dict())

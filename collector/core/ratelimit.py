@@ -5,6 +5,9 @@ several rq workers call them at once, so the budget lives in Redis: a sorted set
 timestamps per key, trimmed and checked atomically by a Lua script. A pause key, set when the
 upstream's own headers say nothing is left (or after a 429), holds every process back until the
 upstream's reset time. Limiters of one upstream budget may share a pause key.
+
+Inside a job (``patience``), a wait longer than the patience is not slept: ``RateLimited`` is
+raised, and the job gives its worker back until the budget allows a call again.
 """
 
 from __future__ import annotations
@@ -69,6 +72,12 @@ class RateLimited(Exception):
     def retry_at_utc(self) -> datetime:
         return datetime.fromtimestamp(self.retry_at, UTC)
 
+    @property
+    def waiting(self) -> str:
+        """What a paused piece of work says it waits for, e.g. "Waiting for Teamleader's
+        rate limit until 14:03:10 UTC"."""
+        return f"Waiting for {self.what} until {self.retry_at_utc:%H:%M:%S} UTC"
+
 
 # The longest a limiter may sleep for a slot before raising ``RateLimited`` instead; None:
 # as long as it takes (the CLI, a web request). Jobs set it (``runtime.queue.tracked``).
@@ -90,14 +99,24 @@ def current_patience() -> float | None:
     return _patience.get()
 
 
+def exceeds_patience(seconds: float) -> bool:
+    """Whether waiting ``seconds`` is more than the current patience allows (never, outside
+    ``patience``)."""
+    limit = _patience.get()
+    return limit is not None and seconds > limit
+
+
 class RedisRateLimiter:
     """Sliding-window limiter over Redis: at most ``limit`` calls per ``window`` seconds on
     ``key``, shared by every process that builds a limiter with the same key.
 
     ``clock`` returns epoch seconds (hosts are NTP-synced; callers keep a safety margin below
     the upstream's limit to absorb small skew between workers), ``sleep`` waits — both
-    injectable for tests.
+    injectable for tests. ``what`` names the budget in ``RateLimited`` ("Teamleader's rate
+    limit"); a subclass may set it as a class attribute instead.
     """
+
+    what = "the rate limit"
 
     def __init__(
         self,
@@ -107,11 +126,14 @@ class RedisRateLimiter:
         window: float,
         *,
         pause_key: str | None = None,
+        what: str | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
+        if what is not None:
+            self.what = what
         self.key = key
         self.pause_key = pause_key or f"{key}:pause"
         self.limit = limit
@@ -127,14 +149,21 @@ class RedisRateLimiter:
         return f"{name}({self.key!r}, limit={self.limit}, window_ms={self.window_ms})"
 
     def acquire(self) -> float:
-        """Block until this process may send one call; return the seconds waited."""
+        """Block until this process may send one call; return the seconds waited.
+
+        Raises ``RateLimited`` instead of sleeping when the wait, with what was waited
+        already, would be longer than the current ``patience``.
+        """
         waited = 0.0
         while True:
             wait_ms = self.try_acquire()
             if wait_ms == 0:
                 return waited
-            self._sleep(wait_ms / 1000)
-            waited += wait_ms / 1000
+            wait = wait_ms / 1000
+            if exceeds_patience(waited + wait):
+                raise RateLimited(self.what, self._clock() + wait)
+            self._sleep(wait)
+            waited += wait
 
     def try_acquire(self) -> int:
         """Take a slot if one is free and return 0; else return the ms until one may be."""

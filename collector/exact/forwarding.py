@@ -8,7 +8,9 @@ Exact has no duplicate check (reference §5.6), so a document is posted only whe
   integration.
 A document that cannot be booked (a VAT rate without a mapping, Exact refusing it) is skipped
 with its reason and tried again next run; it never stops the others. An outage or a refused
-token ends the run: the next one resumes where it stopped.
+token ends the run: the next one resumes where it stopped. So does a rate limit the job will
+not wait for (``collector.core.ratelimit.RateLimited``), which is raised for the job to be
+started again at the reset: the document it met is left as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from collector.core.columns import utcnow
+from collector.core.ratelimit import RateLimited
 from collector.core.storage import DocumentStore
 from collector.documents.models import DocumentKind, Invoice
 from collector.exact import ExactClient, ExactError, ValidationFailed, accounts
@@ -71,7 +74,8 @@ def forward(
     alert: Callable[[list[ExactBooking]], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> ExactSyncRun:
-    """Book what is due in Exact (``invoice_ids``: only those) and record the run."""
+    """Book what is due in Exact (``invoice_ids``: only those) and record the run; a rate
+    limit the job will not wait for is recorded on the run and raised (``RateLimited``)."""
     if not claim_lease(connection.id, clock()):
         raise RunBusy("another Exact Online run is in progress")
     run = ExactSyncRun(division=connection.division, trigger=trigger, started_at=clock())
@@ -80,6 +84,7 @@ def forward(
     calls_before = sum(exact.calls.values())
     tried: set[int] = set()
     newly_failing: list[ExactBooking] = []
+    limited = None
     try:
         while len(tried) < limit:
             batch = candidates(
@@ -99,6 +104,10 @@ def forward(
                 if booking.failures >= connection.alert_after and not booking.alerted:
                     newly_failing.append(booking)
                 db.session.commit()
+    except RateLimited as exc:
+        # Nobody's fault: the document it met is left as it was, the job resumes at the reset.
+        db.session.rollback()
+        run.problem, limited = exc.waiting, exc
     except (ExactError, TeamleaderError) as exc:
         # Not this document's fault: Exact or Teamleader is down, or a token is gone.
         db.session.rollback()
@@ -109,12 +118,21 @@ def forward(
         run.finished_at = clock()
         release_lease(connection.id)
         db.session.commit()
-    if newly_failing and alert is not None:
-        alert(newly_failing)
-        for booking in newly_failing:
+    _alert_once(newly_failing, alert)
+    if limited is not None:
+        raise limited
+    return run
+
+
+def _alert_once(
+    bookings: list[ExactBooking], alert: Callable[[list[ExactBooking]], None] | None
+) -> None:
+    """Tell of documents that started failing run after run, once each."""
+    if bookings and alert is not None:
+        alert(bookings)
+        for booking in bookings:
             booking.alerted = True
         db.session.commit()
-    return run
 
 
 def forward_one(

@@ -32,6 +32,9 @@ DEFAULT_DAILY_LIMIT = EXACT_DAILY_LIMIT - 100
 DAY_WINDOW = 24 * 3600.0
 # Exact's day reset is at most a day away (plus clock skew); anything further is junk.
 DAY_CAP_MS = int(DAY_WINDOW * 1000) + 60_000
+# The budgets' names in ``RateLimited``: "Waiting for Exact Online's rate limit until …".
+WHAT = "Exact Online's rate limit"
+DAILY_WHAT = "Exact Online's daily limit"
 
 
 class Pacer(Protocol):
@@ -40,7 +43,8 @@ class Pacer(Protocol):
     minute_window: float
 
     def acquire(self) -> float:
-        """Block until a call may be sent; return the seconds waited."""
+        """Block until a call may be sent; return the seconds waited. Within ``patience``,
+        raise ``collector.core.ratelimit.RateLimited`` rather than wait longer."""
         ...
 
     def update_from_headers(self, headers: Mapping[str, str]) -> None:
@@ -87,8 +91,12 @@ class ExactRateLimiter:
         the sandbox shrink it)."""
         prefix = f"{KEY_PREFIX}{division}"
         shared = {"pause_key": f"{prefix}:pause", "clock": clock, "sleep": sleep}
-        minute = RedisRateLimiter(redis, f"{prefix}:minute", minute_limit, minute_window, **shared)
-        day = RedisRateLimiter(redis, f"{prefix}:day", daily_limit, DAY_WINDOW, **shared)
+        minute = RedisRateLimiter(
+            redis, f"{prefix}:minute", minute_limit, minute_window, what=WHAT, **shared
+        )
+        day = RedisRateLimiter(
+            redis, f"{prefix}:day", daily_limit, DAY_WINDOW, what=DAILY_WHAT, **shared
+        )
         return cls(minute, day, minute_window=minute_window)
 
     def __repr__(self) -> str:

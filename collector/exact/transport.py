@@ -10,7 +10,9 @@ uniqueness check, §5.6):
   it counts towards Exact's block of more than 10 errors per endpoint per hour (§3);
 - every answer tells the shared pacer what the ``X-RateLimit-*`` headers say; a 429 waits for
   the reset (the pacer's pause, else our own sleep) a bounded number of times, and a reset
-  too far away (the daily budget) is raised as ``RateLimited`` for the job to reschedule.
+  too far away (the daily budget) is raised as ``RateLimited`` for the job to reschedule;
+  inside a job, a wait longer than its patience raises ``collector.core.ratelimit.RateLimited``
+  instead, so the worker is given back until the reset.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from marshmallow import Schema
 
-from collector.core import http
+from collector.core import http, ratelimit
 from collector.core.tokens import TokenSource
 from collector.exact.errors import ERRORS, MalformedResponse
 from collector.exact.odata import decode_body, encode_json, page_of, row_identity, unwrap
-from collector.exact.ratelimit import Pacer
+from collector.exact.ratelimit import DAILY_WHAT, WHAT, Pacer
 
 HEADERS = {
     # Without it Exact answers in Atom XML (§2.1).
@@ -85,6 +87,10 @@ class ExactTransport(http.Transport):
         without a pacer, sleep until the reset. A reset further than two minute-windows away
         is the daily budget: raise, and let the job be rescheduled.
 
+        Within a job's patience, a longer wait (the daily budget's too) raises
+        ``collector.core.ratelimit.RateLimited`` with the reset, for the job to be started
+        again then.
+
         Whether Exact sends ``Retry-After`` on 429 is not documented anywhere (§12), so only
         the ``X-RateLimit-*`` resets are read.
         """
@@ -93,7 +99,11 @@ class ExactTransport(http.Transport):
         minute = self.limiter.minute_window if self.limiter is not None else MINUTE
         reset_at = error.reset_at
         wait = minute if reset_at is None else http.wait_until(reset_at, self.clock())
-        if wait > 2 * minute + 1:
+        daily = wait > 2 * minute + 1
+        if ratelimit.exceeds_patience(wait):
+            what = DAILY_WHAT if daily else WHAT
+            raise ratelimit.RateLimited(what, self.clock().timestamp() + wait)
+        if daily:
             return None
         return 0.0 if self.limiter is not None else wait
 

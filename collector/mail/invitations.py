@@ -55,6 +55,13 @@ def queue_invitation(invoice: Invoice, *, actor: str, again: bool = False) -> Do
     Returns the row to deliver, or None when the first invitation is already owed or sent
     (``again`` is how a person confirms a second one). Commits.
     """
+    row = _owe_invitation(invoice, actor, again=again)
+    db.session.commit()
+    return row
+
+
+def _owe_invitation(invoice: Invoice, actor: str, *, again: bool) -> DocumentMail | None:
+    """The invitation row, added in the caller's transaction (None: owed or sent already)."""
     if again:
         count = db.session.scalar(
             sa.select(sa.func.count())
@@ -94,7 +101,11 @@ def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = Fal
 
 
 def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
-    """Owe an invitation to each new document whose profile sends one on import."""
+    """Owe an invitation to each new document whose profile sends one on import.
+
+    Does not commit: the import's chunk that brings the documents in commits their
+    invitations with them, so no crash can leave one without the other.
+    """
     query = (
         sa.select(Invoice)
         .join(Profile, Invoice.profile_id == Profile.id)
@@ -104,16 +115,17 @@ def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
     )
     queued = 0
     for invoice in db.session.scalars(query).all():
-        queued += queue_invitation(invoice, actor=actor) is not None
+        queued += _owe_invitation(invoice, actor, again=False) is not None
     return queued
 
 
 def queue_reminders(today: date, *, actor: str = "job:send_reminders") -> int:
-    """Owe each unpaid document the latest reminder its profile's days have reached."""
+    """Owe each unpaid document the latest reminder its profile's days have reached. Commits."""
     queued = 0
     for profile in db.session.scalars(sa.select(Profile)).all():
         for day in sorted(profile.reminder_days or [], reverse=True):
             queued += _queue_reminder_day(profile, day, today, actor)
+    db.session.commit()
     return queued
 
 
@@ -150,6 +162,7 @@ def _insert(
     needs_pdf: bool = False,
     days: int | None = None,
 ) -> DocumentMail | None:
+    """Add the row in the caller's transaction; None when its key is owed or sent already."""
     row = DocumentMail(
         invoice_id=invoice.id,
         kind=kind,
@@ -163,10 +176,9 @@ def _insert(
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:
-        # Someone queued the same key first (a concurrent import, a double click): theirs stands.
-        db.session.commit()
+        # Someone queued the same key first (a concurrent import, a double click): theirs
+        # stands. Only the savepoint is undone; the caller's transaction goes on.
         return None
-    db.session.commit()
     return row
 
 

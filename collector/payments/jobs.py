@@ -1,4 +1,5 @@
-"""The payments domain's rq jobs: act on what the payment provider's webhook said.
+"""The payments domain's rq jobs: act on what the payment provider's webhook said, and
+read open checkouts again on a schedule in case a webhook was lost.
 
 Thin: each builds the provider's client, calls one operation and records the outcome on
 its JobRun. The provider's webhook calls are stored first (``ProviderNotification``) and
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from collector.payments import checkout, notifications
+from collector.core.columns import utcnow
+from collector.payments import checkout, notifications, open_payments
 from collector.payments import setup as payments_setup
 from collector.payments.models import ProviderNotification
 from collector.runtime import inbox
@@ -35,9 +37,21 @@ def handle_provider_webhook(notification_id: int, *, progress: Progress) -> str:
     )
 
 
+@tracked
+def reread_open_payments(*, progress: Progress) -> str:
+    """Fetch the open checkouts whose time has come again and apply what the provider says."""
+    provider = payments_setup.provider(current_app)
+    if provider is None:
+        return "No payment provider is configured."
+    return open_payments.reread_open(provider, utcnow()).summary()
+
+
 PROVIDER = "provider"  # the inbox of the provider's webhook calls
 
-PERIODIC: tuple[Periodic, ...] = ()
+PERIODIC: tuple[Periodic, ...] = (
+    # The safety net behind the provider's webhook: a lost call costs minutes, not money.
+    Periodic(reread_open_payments, "default", interval=2 * 60),
+)
 
 
 def connect() -> None:

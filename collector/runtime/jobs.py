@@ -22,6 +22,16 @@ def prune_along(name: str, what: str, prune: Callable[[], int]) -> None:
     PRUNERS[name] = (what, prune)
 
 
+# What other domains check along with recovery: the name it is counted under → an
+# operation that ends or restarts their rows whose work stopped, and says how many.
+RECOVERERS: dict[str, Callable[[], int]] = {}
+
+
+def recover_along(name: str, recover: Callable[[], int]) -> None:
+    """Have recovery also call ``recover``, counting what it did as ``name``."""
+    RECOVERERS[name] = recover
+
+
 @tracked
 def prune_job_runs(keep_days: int = 90, *, progress: Progress) -> str:
     """Delete old job history, and what other domains keep only for a while."""
@@ -44,7 +54,8 @@ def recover_now() -> str:
     """What ``recover_jobs`` does, callable outside a job (a worker starting up)."""
     runs = recovery.recover(current_app.extensions["jobs"])
     events = inbox.dispatch()
-    told = ", ".join(f"{n} {name}" for name, n in {**runs, **events}.items() if n)
+    rows = {name: recover() for name, recover in RECOVERERS.items()}
+    told = ", ".join(f"{n} {name}" for name, n in {**runs, **events, **rows}.items() if n)
     return f"Recovered: {told}" if told else "Nothing to recover."
 
 

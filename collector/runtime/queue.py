@@ -47,6 +47,11 @@ JOBS: dict[str, Callable] = {}
 # was can say so on its own rows (an import becomes "interrupted").
 job_lost = Namespace().signal("job-lost")
 
+# The ``JobRun`` id of the job running in this context (``current_run_id``).
+_current_run: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "current_run", default=None
+)
+
 inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "inline_job_id", default=None
 )
@@ -120,6 +125,7 @@ def tracked(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args):
         run = _start_run(_current_job_id(), func.__name__)
+        token = _current_run.set(run.id)
         try:
             with ratelimit.patience(PATIENCE):
                 result = func(*args, progress=Progress(run))
@@ -135,6 +141,8 @@ def tracked(func: Callable) -> Callable:
             run.finished_at = utcnow()
             db.session.commit()
             raise
+        finally:
+            _current_run.reset(token)
         run.status = JobStatus.FINISHED
         run.finished_at = utcnow()
         if isinstance(result, str):
@@ -153,6 +161,12 @@ def tracked(func: Callable) -> Callable:
     return wrapper
 
 
+def current_run_id() -> int | None:
+    """The ``JobRun`` of the job this code runs in (None outside jobs): rows a job makes
+    can name it, so what becomes of the run can become of them."""
+    return _current_run.get()
+
+
 def job_named(name: str) -> Callable | None:
     """The ``tracked`` job called ``name`` (recovery starts a lost run again by its name)."""
     return JOBS.get(name)
@@ -168,10 +182,11 @@ def _no_retry() -> None:
 def _defer(run: JobRun, args: tuple, limited: ratelimit.RateLimited) -> None:
     """Start ``run`` again at ``limited.retry_at`` under a new job id, and give the worker
     back now."""
+    # A second late, so the first call after the reset finds the budget renewed.
     at = limited.retry_at_utc + timedelta(seconds=1)
     run.job_id = uuid.uuid4().hex
     run.status = JobStatus.QUEUED
-    run.message = f"Waiting for {limited.what} until {at:%H:%M:%S} UTC"[:500]
+    run.message = limited.waiting[:500]
     db.session.commit()
     jobs = current_app.extensions["jobs"]
     try:

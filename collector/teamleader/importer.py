@@ -4,6 +4,10 @@ One ``Importer`` per import. Documents go in chunks of 100, each chunk one
 transaction, so a failure part-way leaves whole chunks behind and a rerun picks up
 the rest. Documents are unique on their Teamleader id: a chunk that collides with a
 concurrent import is redone one document at a time, and the collisions are skipped.
+
+Each chunk announces its new documents (``documents_imported``) in its own transaction,
+so what they are owed (invitations) commits with them: a worker killed between chunks
+leaves no document without it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from collector.documents import timeline
+from collector.documents import signals, timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
 from collector.runtime.queue import QuietProgress
@@ -108,9 +112,10 @@ class Importer:
                 # Deleted in Teamleader between the list and invoices.info.
                 self._problem(record, "invoice", "failed", "no longer in Teamleader")
         inserted = self._insert(drafts, "invoice")
-        orphans = _orphan_credit_notes([d.values["teamleader_id"] for d in inserted])
+        orphans = _orphan_credit_notes([i.teamleader_id for i in inserted])
         if orphans:
             self._link_credit_notes(orphans)
+        self._announce([i.id for i in inserted])
 
     # -- credit notes --------------------------------------------------------------------
 
@@ -125,9 +130,10 @@ class Importer:
             except DocumentError as exc:
                 self._problem(record, "credit_note", "failed", str(exc))
         inserted = self._insert(drafts, "credit_note")
-        touched = {d.values["credited_invoice_id"] for d in inserted} - {None}
+        touched = {n.credited_invoice_id for n in inserted} - {None}
         if touched:
             self._apply_credits([i for i in credited.values() if i.id in touched])
+        self._announce([n.id for n in inserted])
 
     def _link_credit_notes(self, notes: list[Invoice]) -> None:
         """Link credit notes that arrived before their invoice; then offset them."""
@@ -159,35 +165,44 @@ class Importer:
     # -- shared --------------------------------------------------------------------------
 
     def _new(self, records: list[dict]) -> list[dict]:
-        """The records not imported yet; the others are counted as skipped."""
+        """The records not imported yet; those another import brought are counted as
+        skipped (this import's own, met again when it is resumed, were counted already)."""
         existing = _existing(r["id"] for r in records)
-        self._count(skipped=sum(r["id"] in existing for r in records))
+        theirs = [r for r in records if r["id"] in existing and existing[r["id"]] != self.imp.id]
+        self._count(skipped=len(theirs))
         return [r for r in records if r["id"] not in existing]
 
-    def _insert(self, drafts: list[Draft], kind: str) -> list[Draft]:
+    def _insert(self, drafts: list[Draft], kind: str) -> list[Invoice]:
         """Insert the drafts; the ones another import inserted first are skipped."""
         try:
             with db.session.begin_nested():
-                db.session.add_all([d.build(self.actor) for d in drafts])
+                rows = [d.build(self.actor) for d in drafts]
+                db.session.add_all(rows)
+            inserted = list(zip(drafts, rows, strict=True))
         except IntegrityError:
             # A concurrent import got some of them first: one at a time, theirs win.
             inserted = []
             for draft in drafts:
                 try:
                     with db.session.begin_nested():
-                        db.session.add(draft.build(self.actor))
-                    inserted.append(draft)
+                        row = draft.build(self.actor)
+                        db.session.add(row)
+                    inserted.append((draft, row))
                 except IntegrityError:
                     self._count(skipped=1)
-        else:
-            inserted = drafts
         noun = "credit_notes" if kind == "credit_note" else "invoices"
         self._count(
             imported=len(inserted),
-            not_collected=sum(d.not_collected for d in inserted),
+            not_collected=sum(d.not_collected for d, _row in inserted),
             **{noun: len(inserted)},
         )
-        return inserted
+        return [row for _draft, row in inserted]
+
+    def _announce(self, invoice_ids: list[int]) -> None:
+        """Tell of new documents in the chunk's transaction: what they are owed commits
+        with them (``mail.receivers``: their invitations)."""
+        if invoice_ids:
+            signals.send(signals.documents_imported, self.actor, invoice_ids=invoice_ids)
 
     def _problem(self, record: dict, kind: str, outcome: str, reason: str) -> None:
         self._count(**{outcome: 1})
@@ -219,12 +234,15 @@ def _customer(record: dict, customers: CustomerSync) -> Customer:
     return customer
 
 
-def _existing(ids: Iterable[str]) -> set[str]:
+def _existing(ids: Iterable[str]) -> dict[str, int | None]:
+    """Teamleader id → the import that brought it, for the documents here already."""
     ids = list(ids)
     if not ids:
-        return set()
-    query = db.select(Invoice.teamleader_id).where(Invoice.teamleader_id.in_(ids))
-    return set(db.session.scalars(query))
+        return {}
+    query = db.select(Invoice.teamleader_id, Invoice.import_id).where(
+        Invoice.teamleader_id.in_(ids)
+    )
+    return {teamleader_id: import_id for teamleader_id, import_id in db.session.execute(query)}
 
 
 def _by_teamleader_id(ids: Iterable[str]) -> dict[str, Invoice]:

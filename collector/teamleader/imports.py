@@ -15,9 +15,12 @@ from collector.accounts.models import User
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid
-from collector.documents import signals, timeline
+from collector.core.ratelimit import RateLimited
+from collector.documents import timeline
 from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
+from collector.runtime import queue
+from collector.runtime.models import JobRun, JobStatus
 from collector.teamleader import TeamleaderClient, TeamleaderError
 from collector.teamleader.crediting import apply_credit
 from collector.teamleader.importer import BOOKED, Importer, Progress
@@ -31,6 +34,7 @@ from collector.teamleader.models import (
 MAX_RANGE_DAYS = 731  # two years: a longer range is a typo, not a plan
 EARLIEST = date(2000, 1, 1)
 SUBJECT_TYPES = ("invoice", "creditNote")
+RESUMABLE = (ImportStatus.FAILED, ImportStatus.INTERRUPTED)
 
 
 def validate_range(date_from: date | None, date_to: date | None, today: date) -> None:
@@ -79,6 +83,9 @@ def create_import(
         teamleader_ids=list(subjects or []),
         counts={},
         problems=[],
+        # Made by a job (a webhook delivery, the sweep): what becomes of the job's run
+        # becomes of the import (``interrupt_orphans``).
+        job_run_id=queue.current_run_id(),
     )
     db.session.add(document_import)
     db.session.commit()
@@ -93,17 +100,21 @@ def run_import(
     progress: Progress | None = None,
     today: date | None = None,
     listed: tuple[list[dict], list[dict]] | None = None,
+    job_run_id: int | None = None,
 ) -> DocumentImport:
     """List the documents ``document_import`` asks for and import them.
 
     ``listed`` hands over (invoices, credit notes) already read, as the sweep does.
     A failure marks the import failed with the reason and is raised again; whole
     chunks imported before it stay, and running the same range again completes it.
+    A spent rate limit (``RateLimited``) is no failure: the import is queued again, what
+    it imported stays, and it is raised for the job to resume the import at the reset.
+    ``job_run_id`` is the job running it (see ``_refuse_unless_runnable``).
     """
     imp, progress = document_import, progress or Progress()
-    if imp.status not in (ImportStatus.QUEUED, ImportStatus.FAILED):
-        raise Conflict(f"Import {imp.id} is {imp.status.value}.")
+    _refuse_unless_runnable(imp, job_run_id)
     imp.status, imp.started_at, imp.error = ImportStatus.RUNNING, utcnow(), None
+    imp.job_run_id = job_run_id or imp.job_run_id
     db.session.commit()
     before = Counter(client.calls)
     importer = Importer(
@@ -114,22 +125,107 @@ def run_import(
             progress.say("Reading documents from Teamleader…")
             listed = list_documents(client, connection, imp)
         importer.run(*listed, progress)
+    except RateLimited as limited:
+        _requeue(imp, limited, client, before)
+        raise
     except Exception as exc:
         mark_failed(imp, exc, client, before)
-        _queue_invitations(imp)
         raise
     imp.status = ImportStatus.FINISHED
     _finish(imp, client, before)
-    _queue_invitations(imp)
     return imp
 
 
-def _queue_invitations(imp: DocumentImport) -> None:
-    """Announce the import's documents; the mail domain owes their invitations."""
-    # Also after a failure: what was imported stays, and a rerun skips it, so this is
-    # the one chance those documents have to be invited on import.
-    new = db.session.scalars(db.select(Invoice.id).where(Invoice.import_id == imp.id)).all()
-    signals.send(signals.documents_imported, actor_of(imp), invoice_ids=list(new))
+def _refuse_unless_runnable(imp: DocumentImport, job_run_id: int | None) -> None:
+    """Queued, failed and interrupted imports run (the last two resume: what they
+    imported is skipped). A running one only under the job recorded on it: that is rq
+    running the same job again after its worker died, never a second job beside it."""
+    if imp.status in (ImportStatus.QUEUED, *RESUMABLE):
+        return
+    if imp.status == ImportStatus.RUNNING and job_run_id and imp.job_run_id == job_run_id:
+        return
+    raise Conflict(f"Import {imp.id} is {imp.status.value}.")
+
+
+def resume_import(imp: DocumentImport) -> DocumentImport:
+    """Queue a failed or interrupted import again (its job is started by the caller).
+
+    One conditional update, so a double click queues it once; its summary is sent again
+    when it ends. Commits.
+    """
+    resumed = db.session.execute(
+        db.update(DocumentImport)
+        .where(DocumentImport.id == imp.id, DocumentImport.status.in_(RESUMABLE))
+        .values(status=ImportStatus.QUEUED, error=None, finished_at=None, summary_sent_at=None)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(imp)
+    if not resumed:
+        raise Conflict(
+            f"Import #{imp.id} is {imp.status.value}: only a failed or interrupted import "
+            "can be resumed."
+        )
+    return imp
+
+
+def mark_interrupted(job_run_id: int, reason: str) -> int:
+    """Job run ``job_run_id`` will not finish (its worker stopped, the queue lost it) and
+    is not redone: its import, if still queued or running, becomes interrupted with
+    ``reason``. Returns how many. Commits."""
+    interrupted = db.session.execute(
+        db.update(DocumentImport)
+        .where(
+            DocumentImport.job_run_id == job_run_id,
+            DocumentImport.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]),
+        )
+        .values(
+            status=ImportStatus.INTERRUPTED,
+            error=f"{reason} What it imported stays; resume it or delete it.",
+            finished_at=utcnow(),
+        )
+    ).rowcount
+    db.session.commit()
+    return interrupted
+
+
+def interrupt_orphans() -> int:
+    """Imports that say they are running while the job that ran them is over (its worker
+    stopped and the job ran again, starting an import of its own): interrupted, to be
+    resumed or deleted. Returns how many. Commits."""
+    over = db.select(JobRun.id).where(JobRun.status.in_([JobStatus.FINISHED, JobStatus.FAILED]))
+    interrupted = db.session.execute(
+        db.update(DocumentImport)
+        .where(DocumentImport.status == ImportStatus.RUNNING)
+        .where(DocumentImport.job_run_id.in_(over))
+        .values(
+            status=ImportStatus.INTERRUPTED,
+            error="The job running this import stopped before it finished. What it imported "
+            "stays; resume it or delete it.",
+            finished_at=utcnow(),
+        )
+    ).rowcount
+    db.session.commit()
+    return interrupted
+
+
+def _requeue(
+    imp: DocumentImport, limited: RateLimited, client: TeamleaderClient, before: Counter
+) -> None:
+    """Put ``imp`` back in the queue, saying what it waits for; whole chunks imported
+    before the rate limit stay, and the run that resumes it skips them."""
+    db.session.rollback()
+    imp.status, imp.error = ImportStatus.QUEUED, limited.waiting
+    _count_calls(imp, client, before)
+    db.session.commit()
+
+
+def end_at_rate_limit(imp: DocumentImport, limited: RateLimited) -> None:
+    """End an automatic import a rate limit paused, keeping what it imported: nothing
+    resumes it, because the webhook delivery or sweep that started it runs again after
+    the reset and brings the rest in an import of its own."""
+    imp.status, imp.finished_at = ImportStatus.FINISHED, utcnow()
+    imp.error = f"Stopped at {limited.what}; the rest comes with the next automatic import."
+    db.session.commit()
 
 
 def mark_failed(
@@ -145,12 +241,18 @@ def mark_failed(
 
 
 def _finish(imp: DocumentImport, client: TeamleaderClient | None, before: Counter) -> None:
+    _count_calls(imp, client, before)
+    imp.finished_at = utcnow()
+    db.session.commit()
+
+
+def _count_calls(imp: DocumentImport, client: TeamleaderClient | None, before: Counter) -> None:
+    """Add the Teamleader calls made since ``before`` to the import's (a resumed import
+    adds up the calls of all its runs)."""
     if client is not None:
         calls = Counter(imp.api_calls or {})
         calls.update(Counter(client.calls) - before)
         imp.api_calls = dict(calls)
-    imp.finished_at = utcnow()
-    db.session.commit()
 
 
 def failure_reason(exc: Exception) -> str:

@@ -13,12 +13,20 @@ from flask import current_app
 
 from collector.accounts import alerts
 from collector.core.columns import utcnow
+from collector.core.ratelimit import RateLimited
 from collector.extensions import db
 from collector.runtime import doorbell, inbox
 from collector.runtime import jobs as runtime_jobs
 from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
-from collector.runtime.queue import Periodic, Progress, check_actor, check_ids, tracked
+from collector.runtime.queue import (
+    Periodic,
+    Progress,
+    check_actor,
+    check_ids,
+    job_lost,
+    tracked,
+)
 from collector.teamleader import imports, notifications, payment_sync, pdfs, signals
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection, ensure_connected
@@ -26,6 +34,7 @@ from collector.teamleader.models import (
     ConnectionStatus,
     DeliveryStatus,
     DocumentImport,
+    ImportStatus,
     TeamleaderConnection,
     TeamleaderSync,
     WebhookDelivery,
@@ -36,22 +45,30 @@ from collector.teamleader.models import (
 
 @tracked
 def run_import(import_id: int, *, progress: Progress) -> str:
-    """Run one import and email its summary to whoever started it."""
+    """Run one import and email its summary to whoever started it.
+
+    An import a rate limit paused is queued again (``RateLimited`` goes up to ``tracked``,
+    which resumes it at the reset): it has not ended, so no summary and no signal yet.
+    """
     imp = db.session.get(DocumentImport, import_id)
     if imp is None:
         raise ValueError(f"no import {import_id}")
     try:
         connection = ensure_connected(current_connection())
         client = teamleader_setup.client(current_app, connection)
-        imports.run_import(client, connection, imp, progress=progress)
+        imports.run_import(client, connection, imp, progress=progress, job_run_id=progress.run.id)
+    except RateLimited:
+        raise
     except Exception as exc:
         # Failures inside the import are recorded by it; these came before (not connected…).
-        if not imp.done:
+        # One running under another job was refused and stays as it is.
+        if imp.status == ImportStatus.QUEUED:
             imports.mark_failed(imp, exc)
         raise
     finally:
-        _send_summary(imp)
-        signals.import_ended.send(imp)
+        if imp.done:
+            _send_summary(imp)
+            signals.import_ended.send(imp)
     return imports.summary(imp)[0]
 
 
@@ -224,7 +241,16 @@ def connect() -> None:
         )
     )
     runtime_jobs.prune_along("deliveries", "webhook deliveries", _prune_webhook_deliveries)
+    # An import whose worker stopped for good waits for a person: interrupted.
+    job_lost.connect(_import_lost, weak=False)
+    runtime_jobs.recover_along("imports interrupted", imports.interrupt_orphans)
 
 
 def _prune_webhook_deliveries() -> int:
     return notifications.prune_webhook_deliveries(30)
+
+
+def _import_lost(run: JobRun, **_details) -> None:
+    """Recovery found ``run`` will not finish and is not redone: its import, if it was
+    running it, becomes interrupted, to be resumed or deleted."""
+    imports.mark_interrupted(run.id, run.error or "The worker running this import stopped.")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid, NotFound
+from collector.core.ratelimit import RateLimited
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
@@ -25,6 +26,7 @@ from collector.teamleader.importer import BOOKED
 from collector.teamleader.models import (
     ConnectionStatus,
     DeliveryStatus,
+    DocumentImport,
     ImportSource,
     TeamleaderConnection,
     WebhookDelivery,
@@ -181,15 +183,25 @@ def import_subjects(
     """Import documents by id as an automatic import; an import that did nothing
     leaves no row in the history."""
     imp = imports.create_import(source, subjects=subjects)
-    imports.run_import(client, connection, imp, listed=listed)
+    try:
+        imports.run_import(client, connection, imp, listed=listed)
+    except RateLimited as limited:
+        # The delivery or sweep is run again after the reset, with an import of its own.
+        imports.end_at_rate_limit(imp, limited)
+        _drop_if_empty(imp)
+        raise
     outcome = (
         f"Import #{imp.id}: {imp.count('imported')} imported, {imp.count('skipped')} "
         f"skipped, {imp.count('failed')} failed."
     )
+    _drop_if_empty(imp)
+    return outcome
+
+
+def _drop_if_empty(imp: DocumentImport) -> None:
     if not (imp.count("imported") or imp.count("failed")):
         db.session.delete(imp)
         db.session.commit()
-    return outcome
 
 
 def check_invoices(

@@ -4,7 +4,9 @@ must show is brought in line by ``reconciliation.reconcile`` (with ``push``).
 A worker claims a sync row with one conditional UPDATE (a lease), so two workers never
 push the same document at once. Teamleader down or busy means a retry with backoff;
 Teamleader refusing (a 4xx) or strict mode not confirmed leaves the row for a person
-(``problems``), who may send it again (``retry``).
+(``problems``), who may send it again (``retry``). A spent rate limit inside a job
+(``collector.core.ratelimit.RateLimited``) is no attempt: the claim is given back, the row
+is due again at the reset, and the run stops.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import joinedload
 
-from collector.core import errors
+from collector.core import errors, ratelimit
 from collector.documents import timeline
 from collector.documents.models import Invoice
 from collector.extensions import db
@@ -97,7 +99,11 @@ def deliver(
     sync_id: int,
     now: datetime,
 ) -> Delivery | None:
-    """Deliver one claimed sync row; None when it could not be claimed."""
+    """Deliver one claimed sync row; None when it could not be claimed.
+
+    Raises ``collector.core.ratelimit.RateLimited`` (after giving the claim back) when
+    Teamleader's budget is spent for longer than the job will wait.
+    """
     version = claim(sync_id, now)
     if version is None:
         return None
@@ -113,6 +119,10 @@ def deliver(
         outcome = reconcile(
             client, invoice, push=True, payment_method_id=connection.payment_method_id
         )
+    except ratelimit.RateLimited as limited:
+        db.session.rollback()
+        _give_back(sync_id, limited)
+        raise
     except (Unavailable, RateLimited, AuthError) as exc:
         db.session.rollback()
         return _retry(db.session.get(TeamleaderSync, sync_id), _safe(exc), now)
@@ -155,6 +165,23 @@ def _done(sync: TeamleaderSync, version: int, outcome: str, now: datetime) -> De
         doorbell.wake(doorbell.TEAMLEADER)
     db.session.commit()
     return Delivery(outcome, synced=True)
+
+
+def _give_back(sync_id: int, limited: ratelimit.RateLimited) -> None:
+    """Undo the claim of a row whose delivery a rate limit stopped: no attempt counted,
+    no lease held, due again when the limit allows. Delivery reads before it writes, so
+    the next one finishes what this one began."""
+    db.session.execute(
+        db.update(TeamleaderSync)
+        .where(TeamleaderSync.id == sync_id)
+        .values(
+            lease_until=None,
+            attempts=TeamleaderSync.attempts - 1,
+            next_attempt_at=limited.retry_at_utc,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _retry(sync: TeamleaderSync, error: str, now: datetime) -> Delivery:

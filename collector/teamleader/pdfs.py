@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from collector.core.columns import utcnow
+from collector.core.ratelimit import RateLimited
 from collector.core.storage import DocumentStore
 from collector.documents import timeline
 from collector.documents.models import DocumentKind, Invoice
@@ -69,6 +70,8 @@ def fetch_pdfs(
     A refusal of one document (no such document, not a PDF, too large, expired location)
     is recorded on it and the run goes on. When Teamleader itself fails (down, rate
     limited, token revoked) the run stops: the rest keep their turn for the next run.
+    A rate limit the job will not wait for (``RateLimited``) is raised, for the job to be
+    started again at the reset; it is no refusal of the document it met.
     """
     result = FetchResult()
     for invoice_id in invoice_ids:
@@ -82,6 +85,9 @@ def fetch_pdfs(
             result.refused[invoice.id] = _refuse(invoice, _reason(exc), actor, now())
             db.session.commit()
             _advance(progress, refused=1)
+        except RateLimited:
+            db.session.rollback()
+            raise
         except Exception as exc:
             db.session.rollback()
             result.stopped = f"{type(exc).__name__}: {exc}"[:300]

@@ -22,13 +22,16 @@ TEAMLEADER_LIMIT = 200  # calls per sliding minute (it was 100 before 2023-03)
 SAFETY_MARGIN = 10
 DEFAULT_LIMIT = TEAMLEADER_LIMIT - SAFETY_MARGIN
 DEFAULT_WINDOW = 60.0
+# The budget's name in ``RateLimited``: "Waiting for Teamleader's rate limit until …".
+WHAT = "Teamleader's rate limit"
 
 
 class RateLimiter(Protocol):
     """What ``TeamleaderClient`` needs from a limiter."""
 
     def acquire(self) -> float:
-        """Block until a call may be sent; return the seconds waited."""
+        """Block until a call may be sent; return the seconds waited. Within ``patience``,
+        raise ``collector.core.ratelimit.RateLimited`` rather than wait longer."""
         ...
 
     def update_from_headers(self, remaining: int | None, reset_at: datetime | None) -> None:
@@ -39,6 +42,8 @@ class RateLimiter(Protocol):
 class RedisRateLimiter(shared.RedisRateLimiter):
     """The shared sliding-window limiter (``collector.core.ratelimit``) with Teamleader's budget as
     its defaults; one ``key`` per Teamleader account."""
+
+    what = WHAT
 
     def __init__(
         self,

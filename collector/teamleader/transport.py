@@ -3,23 +3,26 @@
 What is Teamleader's own (the retry policy is ``collector.core.http``'s): every call is an
 RPC ``POST <base_url>/<method>`` with a JSON body and the pinned ``X-Api-Version``; a call is
 idempotent unless the client names it otherwise; every answer tells the shared limiter what
-``X-RateLimit-Remaining``/``Reset`` say; a 429 waits until ``X-RateLimit-Reset`` (a bounded
-number of times).
+``X-RateLimit-Remaining``/``Reset`` say; a 429 pauses every process until
+``X-RateLimit-Reset`` and waits for it (a bounded number of times) — or, inside a job whose
+patience is shorter, raises ``collector.core.ratelimit.RateLimited`` so the worker is given
+back until then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 from marshmallow import Schema
 
-from collector.core import http
+from collector.core import http, ratelimit
 from collector.core.tokens import TokenSource
 from collector.teamleader import bodies
 from collector.teamleader.errors import ERRORS, MalformedResponse, parse_reset
-from collector.teamleader.ratelimit import RateLimiter
+from collector.teamleader.ratelimit import WHAT, RateLimiter
 
 # Pin the dated API version: otherwise behaviour depends on when the integration was
 # registered (reference §2). 2023-09-26 turned custom field options into {id, value}.
@@ -71,7 +74,9 @@ class TeamleaderTransport(http.Transport):
         )
 
     def observe(self, response: requests.Response) -> None:
-        """Tell the shared limiter what Teamleader says is left of the budget."""
+        """Tell the shared limiter what Teamleader says is left of the budget; a 429 says
+        nothing is left, whatever ``X-RateLimit-Remaining`` says, so every process pauses
+        until the reset."""
         if self.limiter is None:
             return
         try:
@@ -79,15 +84,27 @@ class TeamleaderTransport(http.Transport):
         except (KeyError, ValueError):
             remaining = None
         reset_at = parse_reset(response.headers.get("X-RateLimit-Reset"))
+        if response.status_code == 429:
+            remaining = 0
+            reset_at = self.clock() + timedelta(seconds=self._wait_after_429(reset_at))
         self.limiter.update_from_headers(remaining, reset_at)
 
     def rate_limit_wait(self, error: http.RateLimited, waits: int) -> float | None:
-        """Until ``X-RateLimit-Reset`` (+ skew), bounded; a few seconds when it is not given."""
+        """Until ``X-RateLimit-Reset`` (+ skew), bounded; a few seconds when it is not given.
+
+        A wait longer than the current patience (a job's) raises ``RateLimited`` instead.
+        """
         if waits >= MAX_RATE_LIMIT_WAITS:
             return None
-        if error.reset_at is None:
+        wait = self._wait_after_429(error.reset_at)
+        if ratelimit.exceeds_patience(wait):
+            raise ratelimit.RateLimited(WHAT, self.clock().timestamp() + wait)
+        return wait
+
+    def _wait_after_429(self, reset_at: datetime | None) -> float:
+        if reset_at is None:
             return RATE_LIMIT_FALLBACK
-        return min(http.wait_until(error.reset_at, self.clock()), RATE_LIMIT_MAX_WAIT)
+        return min(http.wait_until(reset_at, self.clock()), RATE_LIMIT_MAX_WAIT)
 
     # -- envelopes and pagination ---------------------------------------------------------
 

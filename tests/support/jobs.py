@@ -5,6 +5,8 @@ import time
 from collector.core import ratelimit
 from collector.core.columns import utcnow
 from collector.runtime.queue import Progress, tracked
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource
 
 
 @tracked
@@ -19,3 +21,10 @@ def linger(seconds: int, *, progress: Progress) -> str:
 def hit_the_limit(seconds: int, *, progress: Progress) -> str:
     """Meet a rate limit spent for ``seconds`` more."""
     raise ratelimit.RateLimited("the test's rate limit", utcnow().timestamp() + seconds)
+
+
+@tracked
+def make_import(*, progress: Progress) -> str:
+    """Record an automatic import, as a webhook delivery's job does."""
+    imp = imports.create_import(ImportSource.WEBHOOK, subjects=[{"type": "invoice", "id": "x"}])
+    return f"import {imp.id}"

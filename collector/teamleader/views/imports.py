@@ -1,4 +1,5 @@
-"""Imports from Teamleader: the dialog, its progress, the history, deleting an import."""
+"""Imports from Teamleader: the dialog, its progress, the history, resuming and deleting
+an import."""
 
 from datetime import timedelta
 
@@ -67,6 +68,23 @@ def delete(import_id: int):
     return confirmed_change(delete_import, back, lambda status: _detail_page(imp, status))
 
 
+@bp.post("/<int:import_id>/resume")
+def resume(import_id: int):
+    imp = db.get_or_404(DocumentImport, import_id)
+
+    def resume_import() -> str:
+        teamleader_jobs.start_import(imports.resume_import(imp), current_user)
+        return f"Import #{imp.id} resumed: what it imported before is skipped."
+
+    back = url_for("imports.detail", import_id=imp.id)
+    return confirmed_change(resume_import, back, lambda status: _detail_page(imp, status))
+
+
 def _detail_page(imp: DocumentImport, status: int = 200):
-    page = render_template("teamleader/imports/detail.html", imp=imp, confirm=ConfirmForm())
+    page = render_template(
+        "teamleader/imports/detail.html",
+        imp=imp,
+        confirm=ConfirmForm(),
+        resumable=imp.status in imports.RESUMABLE,
+    )
     return page, status
