@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
 import responses
 
+from collector.core import ratelimit as shared
 from collector.core.ratelimit import RateLimited, patience
 from collector.documents import timeline
 from collector.exact import ExactClient, ExactRateLimiter
@@ -383,3 +385,14 @@ def test_an_exact_document_a_rate_limit_stops_is_not_marked_failed(
     run = db.session.scalars(db.select(ExactSyncRun)).one()
     assert run.problem == caught.value.waiting and run.failed == 0
     assert db.session.get(ExactConnection, exact.id).run_lease_until is None
+
+
+def test_a_limiter_whose_redis_is_away_lets_the_call_go_uncounted():
+    away = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    slept = []
+    limiter = shared.RedisRateLimiter(away, "collector:test-away", 1, 60, sleep=slept.append)
+    with shared.patience(2):
+        assert limiter.acquire() == 0
+        assert limiter.acquire() == 0  # over the limit of 1, but nothing counts it
+    assert limiter.pause_until_ms(limiter.now_ms() + 60_000) is False
+    assert slept == []

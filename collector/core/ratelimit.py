@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import redis as redis_lib
+
+log = logging.getLogger(__name__)
 
 # KEYS: the timestamps set, the pause key. ARGV: now (ms), window (ms), limit, a unique member.
 # Returns 0 when a slot was taken, else the ms to wait before asking again.
@@ -166,17 +169,31 @@ class RedisRateLimiter:
             waited += wait
 
     def try_acquire(self) -> int:
-        """Take a slot if one is free and return 0; else return the ms until one may be."""
+        """Take a slot if one is free and return 0; else return the ms until one may be.
+
+        When Redis does not answer, the call may go: the upstream's own 429 is the
+        backstop, and a page or a webhook must not fail because the budget's counter is
+        away (the calls it lets through are not counted).
+        """
         now_ms = self.now_ms()
         args = [now_ms, self.window_ms, self.limit, f"{now_ms}:{uuid.uuid4().hex}"]
-        return int(self._script(keys=[self.key, self.pause_key], args=args))
+        try:
+            return int(self._script(keys=[self.key, self.pause_key], args=args))
+        except redis_lib.RedisError as exc:
+            log.warning("rate limit %s not counted: Redis does not answer (%s)", self.key, exc)
+            return 0
 
     def pause_until_ms(self, until_ms: int) -> bool:
         """Hold every process sharing the pause key until ``until_ms`` (epoch ms).
 
-        A pause is only ever extended; returns whether this call extended it.
+        A pause is only ever extended; returns whether this call extended it (not when
+        Redis does not answer: the upstream's 429s then pace us).
         """
-        return bool(self._pause_script(keys=[self.pause_key], args=[self.now_ms(), until_ms]))
+        try:
+            return bool(self._pause_script(keys=[self.pause_key], args=[self.now_ms(), until_ms]))
+        except redis_lib.RedisError as exc:
+            log.warning("rate limit %s not paused: Redis does not answer (%s)", self.key, exc)
+            return False
 
     def paused_for(self) -> float:
         """Seconds left of the current pause (0 when not paused)."""
