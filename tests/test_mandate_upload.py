@@ -22,6 +22,7 @@ from collector.direct_debit.models import (
 from collector.documents import customers
 from collector.documents.models import Customer
 from collector.extensions import db
+from collector.runtime.jobs import recover_now
 from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import QUEUES, bind_job_class
 from tests.conftest import csrf_token
@@ -491,3 +492,30 @@ def test_long_cells_are_cut_short_in_the_messages(admin_client, app, redis_conn,
     [problem] = upload.problems
     assert problem["column"] == "signDate"
     assert problem["message"].startswith("“" + "9" * 39 + "…” is not a date")
+
+
+def test_a_commit_whose_worker_stopped_is_started_again_by_recovery(
+    admin_client, app, redis_conn, book, admin
+):
+    upload, _ = upload_and_check(admin_client, app, redis_conn, csv_bytes(corrected_rows(book)))
+    path = f"/mandates/uploads/{upload.id}"
+    response = admin_client.post(
+        f"{path}/commit", data={"csrf_token": csrf_token(admin_client, path)}
+    )
+    assert response.status_code == 302
+    # The worker claimed the upload and died in the commit's transaction: nothing stored,
+    # the claim stands, and its job is over (rq's retries found the upload claimed).
+    redis_conn.flushdb()
+    upload.status = MandateUploadStatus.COMMITTING
+    for run in db.session.scalars(sa.select(JobRun)):
+        run.status = JobStatus.FINISHED
+    db.session.commit()
+
+    assert "1 mandate uploads restarted" in recover_now()
+    drain(app, redis_conn)
+    db.session.expire_all()
+    upload = db.session.get(MandateUpload, upload.id)
+    assert (upload.status, upload.created_count) == (MandateUploadStatus.COMMITTED, 16)
+    assert upload.committed_by == f"user:{admin.email}"
+    assert mandate_count() == 17
+    assert recover_now() == "Nothing to recover."

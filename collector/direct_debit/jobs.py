@@ -13,8 +13,10 @@ from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict
 from collector.direct_debit import mandate_upload, mandates
+from collector.extensions import db
+from collector.runtime import jobs as runtime_jobs
 from collector.runtime import setup as runtime_setup
-from collector.runtime.models import JobRun
+from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import Periodic, Progress, check_actor, tracked
 
 
@@ -50,6 +52,41 @@ def lapse_mandates(*, progress: Progress) -> str:
     """The daily run: mandates unused for 36 months lapse."""
     count = mandates.lapse_unused(clock.local_today())
     return f"{count} mandate(s) lapsed"
+
+
+def _restart_stopped() -> int:
+    """Start again the checks and commits of mandate uploads whose job stopped: both are
+    safe to redo (a commit is one transaction, stored whole or not at all)."""
+    live = db.session.scalars(
+        db.select(JobRun).where(
+            JobRun.name.in_([check_mandate_upload.job_name, commit_mandate_upload.job_name]),
+            JobRun.status.in_([JobStatus.QUEUED, JobStatus.STARTED]),
+        )
+    ).all()
+    checking = {r.args[0] for r in live if r.name == check_mandate_upload.job_name and r.args}
+    committing = {r.args[0] for r in live if r.name == commit_mandate_upload.job_name and r.args}
+    checks, commits = mandate_upload.stopped(checking, committing, utcnow())
+    for upload in checks:
+        start_mandate_job(check_mandate_upload, upload.id)
+    for upload in commits:
+        start_mandate_job(commit_mandate_upload, upload.id, _committer(upload))
+    return len(checks) + len(commits)
+
+
+def _committer(upload) -> str:
+    """Who asked for the commit: the actor of its last commit job, else the uploader."""
+    runs = db.session.scalars(
+        db.select(JobRun)
+        .where(JobRun.name == commit_mandate_upload.job_name)
+        .order_by(JobRun.id.desc())
+        .limit(200)
+    )
+    return next((r.args[1] for r in runs if r.args[:1] == [upload.id]), upload.actor)
+
+
+def connect() -> None:
+    """Recovery restarts the mandate uploads whose job stopped."""
+    runtime_jobs.recover_along("mandate uploads restarted", _restart_stopped)
 
 
 PERIODIC = (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import ntpath
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -149,6 +149,37 @@ def _record(upload: MandateUpload, tally: Tally) -> None:
     upload.error_count = tally.errors
     upload.warning_count = tally.warnings
     upload.problems = tally.problems
+
+
+def stopped(live_checks: set[int], live_commits: set[int], now: datetime) -> tuple[list, list]:
+    """Uploads whose check or commit no job is doing any more (its worker stopped and
+    rq's retries ran out, or a retry found the commit claimed): (to check, to commit).
+
+    A stopped commit stored nothing — its one transaction died with it — so it is ready
+    again. Commits.
+    """
+    open_rows = db.session.scalars(
+        sa.select(MandateUpload).where(
+            MandateUpload.status.in_([MandateUploadStatus.CHECKING, MandateUploadStatus.COMMITTING])
+        )
+    ).all()
+    # A check's job is queued just after its upload is recorded: give it time to be.
+    checks = [
+        u
+        for u in open_rows
+        if u.status == MandateUploadStatus.CHECKING
+        and u.id not in live_checks
+        and u.created_at < now - timedelta(minutes=2)
+    ]
+    commits = [
+        u
+        for u in open_rows
+        if u.status == MandateUploadStatus.COMMITTING and u.id not in live_commits
+    ]
+    for upload in commits:
+        upload.status = MandateUploadStatus.READY
+    db.session.commit()
+    return checks, commits
 
 
 def _fail(upload: MandateUpload, what: str, exc: Exception) -> None:
