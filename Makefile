@@ -9,7 +9,7 @@ TEST_DB ?= collector_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test test-moved-clock lint format worker migrate bench clean
+.PHONY: help install lock run test test-moved-clock lint format worker migrate bench faults clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,11 @@ bench: install ## measure: the shared Teamleader rate budget; import calls and p
 	$(BIN)/python bench/payment_latency.py --server $(PG_URL)
 	$(BIN)/python bench/mandates_csv.py --server $(PG_URL)
 	$(BIN)/python bench/exact_forwarding.py --server $(PG_URL)
+
+# Real processes on loopback (PostgreSQL database collector_faults, Redis on port 6390, ports
+# 5601-5603); `python -m faults --only 3,8 --keep` runs some scenarios and keeps the logs.
+faults: install ## the fault suite: workers SIGKILLed mid-job, Redis down, database connections cut, 429/5xx storms, duplicate webhooks; what was lost, duplicated or stuck (under 10 min)
+	$(BIN)/python -m faults
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ import redis
 from rq import Worker
 
 from collector import create_app
+from collector.extensions import db
 from collector.runtime.jobs import recover_now
 from collector.runtime.queue import QUEUES, bind_job_class
 
@@ -34,6 +35,9 @@ def main(argv: list[str]) -> None:
             log.info(recover_now())
         except Exception:
             log.exception("recovery at start-up failed; the schedule will run it")
+        # rq forks a work horse per job: none may inherit this process's connections
+        # (two processes on one PostgreSQL session collide).
+        db.engine.dispose()
     worker = Worker(
         argv or QUEUES,
         connection=connection,

@@ -2,15 +2,17 @@
 chargebacks.
 
 Order per request: count the call (``METHOD /v2/path-template``); answer an injected fault
-if one is due; 401 unless ``Authorization: Bearer <API_KEY>``; then the view. POSTs honour
-``Idempotency-Key`` (see ``idempotency``). A ``lost`` fault lets the view do its work and
-then answers a 5xx instead, as when a response is lost on the way back.
+if one is due (or wait, for a latency fault); 401 unless ``Authorization: Bearer
+<API_KEY>``; then the view. POSTs honour ``Idempotency-Key`` (see ``idempotency``). A
+``lost`` fault lets the view do its work and then answers a 5xx instead, as when a response
+is lost on the way back.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import time
 
 from flask import Blueprint, Response, g, request
 
@@ -30,7 +32,9 @@ def _gate() -> None:
     with em.store.lock:
         em.store.calls[f"{request.method} {rule}"] += 1
     fault = faults.take(em.store)
-    if fault is not None and fault["kind"] == "lost":
+    if fault is not None and fault["kind"] == "latency":
+        time.sleep(fault["ms"] / 1000)  # outside the lock: other calls go on meanwhile
+    elif fault is not None and fault["kind"] == "lost":
         g.lost_fault = fault
     elif fault is not None:
         headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] else {}

@@ -194,9 +194,9 @@ def forget_idempotency_keys() -> tuple[Response, int]:
 
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
 def manage_faults() -> Response | tuple[Response, int]:
-    """POST ``{kind: error|rate_limit|lost, count? = 1, status? = 503, retry_after?}``: the
-    next ``count`` API calls answer ``status`` (error; lost: after doing their work) or 429;
-    GET lists; DELETE clears."""
+    """POST ``{kind: error|rate_limit|lost|latency, count? = 1, status? = 503, retry_after?,
+    ms?}``: the next ``count`` API calls answer ``status`` (error; lost: after doing their
+    work) or 429, or (latency) wait ``ms`` milliseconds first; GET lists; DELETE clears."""
     em = current()
     with em.store.lock:
         if request.method == "DELETE":
@@ -213,7 +213,10 @@ def manage_faults() -> Response | tuple[Response, int]:
     retry_after = body.get("retry_after")
     if retry_after is not None:
         retry_after = errors.positive_int(retry_after, "retry_after", 3600)
-    return _data(faults.add(em.store, kind, count, status, retry_after), 201)
+    ms = 0
+    if kind == "latency":
+        ms = errors.positive_int(body.get("ms"), "ms", faults.MAX_LATENCY_MS)
+    return _data(faults.add(em.store, kind, count, status, retry_after, ms), 201)
 
 
 @bp.route("/calls", methods=["GET", "DELETE"])

@@ -1,5 +1,7 @@
 """Injected faults: the next ``count`` API calls answer a 5xx or a 429 instead; a ``lost``
-fault answers the 5xx only after the call did its work (the answer lost on the way back).
+fault answers the 5xx only after the call did its work (the answer lost on the way back); a
+``latency`` fault holds each of them ``ms`` milliseconds, then answers as usual (a slow
+provider, or a job to catch mid-call).
 
 Only the ``/v2`` API is spoiled; the checkout page and the control API keep working, so a
 test can break the API and still drive the payer's side.
@@ -9,18 +11,22 @@ from __future__ import annotations
 
 from .state import Store
 
-KINDS = ("error", "rate_limit", "lost")
+KINDS = ("error", "rate_limit", "lost", "latency")
+MAX_LATENCY_MS = 60_000
 
 
-def add(store: Store, kind: str, count: int, status: int, retry_after: int | None) -> dict:
+def add(
+    store: Store, kind: str, count: int, status: int, retry_after: int | None, ms: int = 0
+) -> dict:
     """Register a fault and return it."""
     with store.lock:
         fault = {
             "id": max((f["id"] for f in store.faults), default=0) + 1,
             "kind": kind,
             "remaining": count,
-            "status": 429 if kind == "rate_limit" else status,
+            "status": {"rate_limit": 429, "latency": None}.get(kind, status),
             "retry_after": retry_after,
+            "ms": ms if kind == "latency" else 0,
         }
         store.faults.append(fault)
         return dict(fault)
