@@ -22,6 +22,8 @@ from collector.extensions import db
 from collector.mail import invitations
 from collector.mail.models import MailMessage, MailStatus
 from collector.mail.smtp import SmtpMailer
+from collector.runtime import queue
+from collector.runtime.models import JobRun, JobStatus
 from collector.teamleader import pdfs
 from tests.support.factories import make_customer, make_invoice, make_profile
 
@@ -228,6 +230,27 @@ def test_a_worker_that_died_mid_send_leaves_an_uncertain_mail_not_resent(app, po
     invitations.deliver(again, postman)
     assert len(smtp_server.messages) == 1
     assert db.session.get(DocumentMail, again).key == "invitation:again:2"
+
+
+def test_a_mail_claimed_by_a_job_that_is_over_is_uncertain_at_once(app):
+    invoice = invited_document()
+    invitations.queue_on_import([invoice.id], actor="import")
+    [mail_id] = invitations.deliverable(NOW)
+    run = JobRun(job_id="mail-job", name="deliver_mail", status=JobStatus.STARTED)
+    db.session.add(run)
+    db.session.commit()
+    token = queue._current_run.set(run.id)  # the claim is made inside that job
+    try:
+        assert invitations._claim(mail_id, NOW)
+    finally:
+        queue._current_run.reset(token)
+    assert db.session.get(DocumentMail, mail_id).claimed_by_run_id == run.id
+
+    assert invitations.mark_stalled(NOW + timedelta(seconds=30)) == 0  # still sending
+    run.status = JobStatus.FINISHED  # its worker stopped; rq ran it again, to its end
+    db.session.commit()
+    assert invitations.mark_stalled(NOW + timedelta(seconds=30)) == 1
+    assert db.session.get(DocumentMail, mail_id).status == DocumentMailStatus.UNCERTAIN
 
 
 def test_a_sent_invitation_is_sent_again_only_when_confirmed(app, postman, smtp_server):

@@ -32,6 +32,8 @@ from collector.extensions import db
 from collector.mail.composing import Postman, compose, overdue_days
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
+from collector.runtime import queue
+from collector.runtime.models import JobRun, JobStatus
 
 INVITATION = "invitation"
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
@@ -249,6 +251,7 @@ def _claim(mail_id: int, now: datetime) -> bool:
         .values(
             status=DocumentMailStatus.SENDING,
             claimed_at=now,
+            claimed_by_run_id=queue.current_run_id(),
             attempts=DocumentMail.attempts + 1,
             updated_at=now,
         )
@@ -311,11 +314,18 @@ def _finish(
 
 
 def mark_stalled(now: datetime) -> int:
-    """Rows left ``sending`` by a worker that died: ``uncertain``, for a person to judge."""
+    """Rows left ``sending`` by a worker that died: ``uncertain``, for a person to judge.
+
+    Known at once when the job that claimed the row is over (rq ran it again after its
+    worker stopped, or gave it up); otherwise when the claim is older than any send.
+    """
+    over = sa.select(JobRun.id).where(JobRun.status.in_([JobStatus.FINISHED, JobStatus.FAILED]))
     stale = db.session.scalars(
         sa.select(DocumentMail)
         .where(DocumentMail.status == DocumentMailStatus.SENDING)
-        .where(DocumentMail.claimed_at < now - STALE_AFTER)
+        .where(
+            (DocumentMail.claimed_at < now - STALE_AFTER) | DocumentMail.claimed_by_run_id.in_(over)
+        )
     ).all()
     for row in stale:
         text = (

@@ -20,6 +20,7 @@ from collector.mail import setup as mail_setup
 from collector.mail.composing import Postman
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
+from collector.runtime import jobs as runtime_jobs
 from collector.runtime import setup as runtime_setup
 from collector.runtime.queue import Periodic, Progress, check_actor, check_ids, tracked
 from collector.teamleader import jobs as teamleader_jobs
@@ -125,8 +126,10 @@ PERIODIC = (
 
 def connect() -> None:
     """Send what the Teamleader jobs made owed as soon as they end; send every domain's
-    notices (``accounts.alerts``) as emails."""
+    notices (``accounts.alerts``) as emails; mark mails a stopped worker was sending."""
     signals.import_ended.connect(_deliver_soon, weak=False)
     signals.changes_read.connect(_deliver_soon, weak=False)
     signals.pdfs_fetched.connect(_pdfs_fetched, weak=False)
     alerts.notice.connect(_send_notice, weak=False)
+    # A mail whose worker stopped mid-send is "uncertain" as soon as recovery sees it.
+    runtime_jobs.recover_along("mails uncertain", lambda: invitations.mark_stalled(utcnow()))

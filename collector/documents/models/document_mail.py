@@ -64,6 +64,11 @@ class DocumentMail(db.Model):
     # The amount announced: a run never collects more than the debtor was told.
     direct_debit_amount: Mapped[Decimal | None] = mapped_column(Money())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The job that claimed it for sending: when that job is over and the row is still
+    # ``sending``, its worker stopped mid-send (``mail.invitations.mark_stalled``).
+    claimed_by_run_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("job_run.id", ondelete="SET NULL")
+    )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
