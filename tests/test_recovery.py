@@ -219,3 +219,23 @@ def test_an_import_made_by_a_job_names_the_job_run(app, redis_conn):
     drain(app, redis_conn)
     imp = db.session.scalars(db.select(DocumentImport)).one()
     assert imp.job_run_id == run.id
+
+
+def test_an_upstream_away_is_waited_for_a_few_times_then_the_job_fails(app, redis_conn):
+    run = app.extensions["jobs"].enqueue(test_jobs.upstream_away, 15)
+    scheduled = ScheduledJobRegistry("default", connection=redis_conn)
+    for attempt in range(1, queue.MAX_WAITS + 1):
+        drain(app, redis_conn)
+        run = reload(run)
+        assert run.status == JobStatus.QUEUED
+        assert run.message.startswith("Waiting for the test's upstream until ")
+        assert run.counts == {queue.WAITED: attempt}
+        assert scheduled.get_job_ids() == [run.job_id]
+        # The scheduler's moment comes: the job is queued again.
+        job = Job.fetch(run.job_id, connection=redis_conn)
+        scheduled.remove(job)
+        Queue("default", connection=redis_conn).enqueue_job(job)
+    drain(app, redis_conn)
+    run = reload(run)
+    assert run.status == JobStatus.FAILED
+    assert "the test's upstream is not available" in run.error

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 
 import redis as redis_lib
 
+from collector.core.errors import TryLater
+
 log = logging.getLogger(__name__)
 
 # KEYS: the timestamps set, the pause key. ARGV: now (ms), window (ms), limit, a unique member.
@@ -58,7 +60,7 @@ return 0
 """
 
 
-class RateLimited(Exception):
+class RateLimited(TryLater):
     """The upstream's budget is spent for longer than the caller is willing to wait.
 
     Raised instead of sleeping when a limit set by ``patience`` would be exceeded: a job
@@ -67,19 +69,8 @@ class RateLimited(Exception):
     """
 
     def __init__(self, what: str, retry_at: float) -> None:
-        self.what = what
-        self.retry_at = retry_at
-        super().__init__(f"{what} allows no call before {self.retry_at_utc:%H:%M:%S} UTC")
-
-    @property
-    def retry_at_utc(self) -> datetime:
-        return datetime.fromtimestamp(self.retry_at, UTC)
-
-    @property
-    def waiting(self) -> str:
-        """What a paused piece of work says it waits for, e.g. "Waiting for Teamleader's
-        rate limit until 14:03:10 UTC"."""
-        return f"Waiting for {self.what} until {self.retry_at_utc:%H:%M:%S} UTC"
+        until = datetime.fromtimestamp(retry_at, UTC)
+        super().__init__(what, retry_at, f"{what} allows no call before {until:%H:%M:%S} UTC")
 
 
 # The longest a limiter may sleep for a slot before raising ``RateLimited`` instead; None:

@@ -8,10 +8,13 @@ handed to ``handle_provider_webhook`` through the runtime's inbox.
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app
 
 from collector.core.columns import utcnow
-from collector.payments import checkout, notifications, open_payments
+from collector.core.errors import TryLater
+from collector.payments import checkout, notifications, open_payments, provider_errors
 from collector.payments import setup as payments_setup
 from collector.payments.models import ProviderNotification
 from collector.runtime import inbox
@@ -28,7 +31,13 @@ def handle_provider_webhook(notification_id: int, *, progress: Progress) -> str:
     provider = payments_setup.provider(current_app)
     if provider is None:
         return notifications.ignored(notification, "No payment provider is configured.")
-    online = checkout.refresh(provider, notification.provider_id)
+    try:
+        online = checkout.refresh(provider, notification.provider_id)
+    except (provider_errors.Unavailable, provider_errors.RateLimited) as exc:
+        # Away for a moment (a 5xx, a timeout, a 429): ask again soon, without holding
+        # a worker; the notification stays owed whatever happens.
+        wait = getattr(exc, "retry_after", None) or PROVIDER_AWAY_WAIT
+        raise TryLater("the payment provider", time.time() + wait) from exc
     if online is None:
         return notifications.ignored(notification, "Not a payment of ours.")
     return notifications.processed(
@@ -47,6 +56,7 @@ def reread_open_payments(*, progress: Progress) -> str:
 
 
 PROVIDER = "provider"  # the inbox of the provider's webhook calls
+PROVIDER_AWAY_WAIT = 15  # seconds before a webhook's payment is fetched again
 
 PERIODIC: tuple[Periodic, ...] = (
     # The safety net behind the provider's webhook: a lost call costs minutes, not money.

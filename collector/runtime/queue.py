@@ -9,6 +9,7 @@ thread pool, so ``make run`` works without Redis.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
@@ -27,6 +28,7 @@ from rq.registry import clean_registries
 
 from collector.core import ratelimit
 from collector.core.columns import utcnow
+from collector.core.errors import TryLater
 from collector.extensions import db
 from collector.runtime.models import JobRun, JobStatus
 
@@ -39,6 +41,9 @@ JOB_TIMEOUT = 30 * 60
 REDO = Retry(max=3, interval=[10, 60, 300])
 # The longest a job sleeps for a rate limit before giving its worker back (``tracked``).
 PATIENCE = 5.0
+# How many times a job waits for an upstream that is away (``TryLater``) before failing.
+MAX_WAITS = 5
+WAITED = "waited"  # counted on the run
 # Every ``tracked`` job by name, for recovery to start a lost one again.
 JOBS: dict[str, Callable] = {}
 
@@ -118,8 +123,9 @@ def tracked(func: Callable) -> Callable:
     through outboxes, mail through claims), so one whose worker stopped mid-way is run
     again by rq's ``Retry`` (see ``RQBackend``). A failure is recorded and re-raised, and
     not retried: what failed for a reason will fail again, and the rows it left say what
-    is still owed. A spent rate limit (``RateLimited``) is no failure: the job is started
-    again when the limit allows and its worker is given back meanwhile.
+    is still owed. A spent rate limit (``RateLimited``), or an upstream that is briefly
+    away (``TryLater``, a few times), is no failure: the job is started again when it may
+    go on, and its worker is given back meanwhile.
     """
 
     @functools.wraps(func)
@@ -129,17 +135,16 @@ def tracked(func: Callable) -> Callable:
         try:
             with ratelimit.patience(PATIENCE):
                 result = func(*args, progress=Progress(run))
-        except ratelimit.RateLimited as exc:
+        except TryLater as exc:
             db.session.rollback()
+            if not _may_wait(run, exc):
+                _fail(run, exc)
+                raise
             _defer(run, args, exc)
             return run.message
         except Exception as exc:
             db.session.rollback()
-            _no_retry()
-            run.status = JobStatus.FAILED
-            run.error = f"{type(exc).__name__}: {exc}"[:2000]
-            run.finished_at = utcnow()
-            db.session.commit()
+            _fail(run, exc)
             raise
         finally:
             _current_run.reset(token)
@@ -162,14 +167,32 @@ def tracked(func: Callable) -> Callable:
 
 
 def current_run_id() -> int | None:
-    """The ``JobRun`` of the job this code runs in (None outside jobs): rows a job makes
-    can name it, so what becomes of the run can become of them."""
+    """The ``JobRun`` of the job this code runs in (None outside jobs)."""
     return _current_run.get()
 
 
 def job_named(name: str) -> Callable | None:
     """The ``tracked`` job called ``name`` (recovery starts a lost run again by its name)."""
     return JOBS.get(name)
+
+
+def _fail(run: JobRun, exc: Exception) -> None:
+    _no_retry()
+    run.status = JobStatus.FAILED
+    run.error = f"{type(exc).__name__}: {exc}"[:2000]
+    run.finished_at = utcnow()
+    db.session.commit()
+
+
+def _may_wait(run: JobRun, later: TryLater) -> bool:
+    """A rate limit is always waited for (its reset is certain); an upstream that is away
+    only ``MAX_WAITS`` times, then the job fails and the rows it left say what is owed."""
+    if isinstance(later, ratelimit.RateLimited):
+        return True
+    counts = dict(run.counts or {})
+    counts[WAITED] = counts.get(WAITED, 0) + 1
+    run.counts = counts
+    return counts[WAITED] <= MAX_WAITS
 
 
 def _no_retry() -> None:
@@ -179,7 +202,7 @@ def _no_retry() -> None:
         rq_job.retries_left = 0
 
 
-def _defer(run: JobRun, args: tuple, limited: ratelimit.RateLimited) -> None:
+def _defer(run: JobRun, args: tuple, limited: TryLater) -> None:
     """Start ``run`` again at ``limited.retry_at`` under a new job id, and give the worker
     back now."""
     # A second late, so the first call after the reset finds the budget renewed.
@@ -238,8 +261,7 @@ def bind_job_class(app) -> type[AppJob]:
 # What recovery needs to know of a job, whatever runs it (``Backend.states``).
 WAITING = "waiting"  # queued, scheduled, deferred: it will run
 RUNNING = "running"
-FINISHED = "finished"
-FAILED = "failed"  # it raised
+FINISHED, FAILED = "finished", "failed"  # it ended; it raised
 ABANDONED = "abandoned"  # its worker stopped and it will not be run again
 MISSING = "missing"  # the backend does not know it (Redis lost it, never reached it)
 
@@ -264,8 +286,7 @@ class RQBackend:
 
     def clean(self) -> None:
         """rq's own registry cleanup: a started job whose worker's heartbeat expired is
-        retried (``REDO``) or moved to the failed registry as abandoned. Workers do this
-        every few minutes; recovery does it every time it runs."""
+        retried (``REDO``) or moved to the failed registry as abandoned."""
         for name in QUEUES:
             clean_registries(self._queue(name))
 
@@ -296,11 +317,9 @@ def redis_connection(url: str) -> redis.Redis | None:
     if not url:
         return None
     conn = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
-    try:
-        conn.ping()
-    except redis.RedisError:
-        return None
-    return conn
+    with contextlib.suppress(redis.RedisError):
+        return conn if conn.ping() else None
+    return None
 
 
 class Jobs:

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 import redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from collector.documents.models import Invoice, InvoiceState, Payment, PaymentKind
 from collector.extensions import db
@@ -176,6 +178,29 @@ def test_a_webhook_answered_while_redis_is_away_is_handled_when_it_returns(
     assert refreshed(open_invoice).state == InvoiceState.PAID
     db.session.expire_all()
     assert db.session.get(ProviderNotification, notification.id).status == "processed"
+
+
+def test_a_webhook_whose_payment_cannot_be_fetched_yet_is_fetched_again_soon(
+    paying_app, open_invoice, provider, client, redis_conn
+):
+    start_checkout(client, open_invoice)
+    provider_id = provider_id_of(open_invoice)
+    provider.control("POST", "faults", json={"kind": "error", "count": 50, "status": 503})
+    provider.control("POST", f"payments/{provider_id}/status", json={"status": "paid"})
+    run_jobs(paying_app, redis_conn)  # its fetches answer 503
+
+    run = db.session.scalars(db.select(JobRun).filter_by(name="handle_provider_webhook")).one()
+    assert run.status == JobStatus.QUEUED
+    assert run.message.startswith("Waiting for the payment provider until ")
+    scheduled = ScheduledJobRegistry("high", connection=redis_conn)
+    assert scheduled.get_job_ids() == [run.job_id]  # no worker waits for it
+
+    provider.control("DELETE", "faults")  # the provider is back; the moment comes
+    job = Job.fetch(run.job_id, connection=redis_conn)
+    scheduled.remove(job)
+    Queue("high", connection=redis_conn).enqueue_job(job)
+    run_jobs(paying_app, redis_conn)
+    assert refreshed(open_invoice).state == InvoiceState.PAID
 
 
 def test_a_webhook_for_an_unknown_payment_is_ignored_and_logged(

@@ -4,6 +4,7 @@ import time
 
 from collector.core import ratelimit
 from collector.core.columns import utcnow
+from collector.core.errors import TryLater
 from collector.runtime.queue import Progress, tracked
 from collector.teamleader import imports
 from collector.teamleader.models import ImportSource
@@ -28,3 +29,9 @@ def make_import(*, progress: Progress) -> str:
     """Record an automatic import, as a webhook delivery's job does."""
     imp = imports.create_import(ImportSource.WEBHOOK, subjects=[{"type": "invoice", "id": "x"}])
     return f"import {imp.id}"
+
+
+@tracked
+def upstream_away(seconds: int, *, progress: Progress) -> str:
+    """Find the upstream away for ``seconds`` more."""
+    raise TryLater("the test's upstream", utcnow().timestamp() + seconds)
