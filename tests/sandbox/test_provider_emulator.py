@@ -527,6 +527,20 @@ def test_injected_errors_and_rate_limits(provider, receiver):
     assert provider.data("GET", "faults") == []
 
 
+def test_an_injected_latency_holds_the_call_then_answers(provider, receiver):
+    created = new_payment(provider, receiver.url)
+    client = provider.client()
+    provider.data("POST", "faults", json={"kind": "latency", "count": 1, "ms": 400})
+
+    started = time.monotonic()
+    assert client.get_payment(created["id"])["id"] == created["id"]
+    held = time.monotonic() - started
+    started = time.monotonic()
+    client.get_payment(created["id"])
+    assert held >= 0.4 > time.monotonic() - started
+    assert provider.data("GET", "faults") == []
+
+
 def test_calls_are_counted_by_route(provider, receiver):
     created = new_payment(provider, receiver.url)
     provider.client().get_payment(created["id"])
