@@ -64,3 +64,13 @@ def test_a_handled_row_is_not_handled_again(app, redis_conn):
     row = notifications.receive("tr_abc")
     notifications.processed(row, "tr_abc is paid")
     assert notifications.owed(row.id) is None
+
+
+def test_old_handled_calls_are_pruned_and_owed_ones_kept(app):
+    old_done = stored(timedelta(days=40), status=NotificationStatus.PROCESSED)
+    old_owed = stored(timedelta(days=40))
+    recent_done = stored(timedelta(days=2), status=NotificationStatus.IGNORED)
+    ids = (old_done.id, old_owed.id, recent_done.id)
+    assert notifications.prune(30) == 1
+    left = set(db.session.scalars(db.select(ProviderNotification.id)))
+    assert left == set(ids[1:])

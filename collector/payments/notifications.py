@@ -9,13 +9,12 @@ is found again by the inbox's dispatcher.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.payments.models import NotificationStatus, ProviderNotification
+from collector.runtime import housekeeping
 
 
 def receive(provider_id: str) -> ProviderNotification:
@@ -58,14 +57,5 @@ def _handled(notification: ProviderNotification, status: NotificationStatus, out
 
 def prune(keep_days: int = 30) -> int:
     """Delete handled notifications older than ``keep_days``; return how many."""
-    if keep_days < 1:
-        raise ValueError("keep_days must be at least 1")
-    cutoff = utcnow() - timedelta(days=keep_days)
-    result = db.session.execute(
-        sa.delete(ProviderNotification).where(
-            ProviderNotification.received_at < cutoff,
-            ProviderNotification.status != NotificationStatus.RECEIVED,
-        )
-    )
-    db.session.commit()
-    return result.rowcount
+    handled = ProviderNotification.status != NotificationStatus.RECEIVED
+    return housekeeping.prune_older(ProviderNotification.received_at, keep_days, handled)

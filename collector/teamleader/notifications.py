@@ -19,6 +19,7 @@ from collector.core.ratelimit import RateLimited
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
+from collector.runtime import housekeeping
 from collector.teamleader import TeamleaderClient, imports, reconciliation
 from collector.teamleader.connection import WEBHOOK_TYPES
 from collector.teamleader.customer_sync import sync_customers
@@ -351,11 +352,4 @@ def recent_deliveries(limit: int = 20) -> list[WebhookDelivery]:
 
 def prune_webhook_deliveries(keep_days: int = 30) -> int:
     """Delete Teamleader webhook deliveries older than ``keep_days``; return how many."""
-    if keep_days < 1:
-        raise ValueError("keep_days must be at least 1")
-    cutoff = utcnow() - timedelta(days=keep_days)
-    result = db.session.execute(
-        db.delete(WebhookDelivery).where(WebhookDelivery.received_at < cutoff)
-    )
-    db.session.commit()
-    return result.rowcount
+    return housekeeping.prune_older(WebhookDelivery.received_at, keep_days)
