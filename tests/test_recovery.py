@@ -157,7 +157,7 @@ def _killed_mid_job(app, redis_conn, job_id: str) -> JobRun:
         deadline = time.monotonic() + 60
         while True:
             run = db.session.scalars(db.select(JobRun).filter_by(job_id=job_id)).one_or_none()
-            if run is not None and run.status == JobStatus.STARTED:
+            if run is not None and run.message.startswith("lingering"):
                 break
             assert time.monotonic() < deadline, "the worker never started the job"
             time.sleep(0.2)
@@ -165,6 +165,9 @@ def _killed_mid_job(app, redis_conn, job_id: str) -> JobRun:
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
+    # rq's work horse runs in a session of its own: it dies with its worker's machine, so
+    # here it is killed too.
+    os.kill(int(run.message.rsplit(" ", 1)[1]), signal.SIGKILL)
     StartedJobRegistry("default", connection=redis_conn).cleanup(time.time() + 3600)
     return age(run)
 

@@ -1,5 +1,6 @@
 """Jobs for the recovery tests: importable by a real rq worker process (``worker.py``)."""
 
+import os
 import time
 
 from collector.core import ratelimit
@@ -13,7 +14,7 @@ from collector.teamleader.models import ImportSource
 @tracked
 def linger(seconds: int, *, progress: Progress) -> str:
     """Say it started, then take its time (long enough to be killed)."""
-    progress.say("lingering")
+    progress.say(f"lingering in process {os.getpid()}")  # rq's work horse, its own session
     time.sleep(seconds)
     return "done lingering"
 
