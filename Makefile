@@ -9,7 +9,7 @@ TEST_DB ?= collector_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test test-moved-clock lint format worker migrate bench faults clean
+.PHONY: help install lock run test test-moved-clock lint format worker migrate bench faults clean translations
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,18 @@ test-moved-clock: install ## the PostgreSQL suite again, with the clock moved a 
 	@$(BIN)/python -m tests.support.services --database $(PG_URL)/$(TEST_DB) --redis $(TEST_REDIS_URL)
 	DATABASE_URL=$(PG_URL)/$(TEST_DB) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m tests.support.moved_clock -- $(BIN)/pytest -q -m "not real_clock"
 
+# The UI's texts: gather every marked text into a template, then add the new ones to the
+# Dutch and French catalogues (untranslated; tests/test_translations.py says which). The
+# app reads the .po files themselves: there is nothing to compile. --ignore-dirs: Babel
+# skips directories starting with "_" by default, which would leave out templates/_partials.
+POT := $(VENV)/messages.pot
+translations: install ## gather the UI's texts and add new ones to the nl and fr catalogues
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--ignore-dirs '.* __pycache__' --add-location=file --sort-output -o $(POT) .
+	@for lang in nl fr; do [ -f collector/translations/$$lang/LC_MESSAGES/messages.po ] || \
+		$(BIN)/pybabel -q init -i $(POT) -d collector/translations -l $$lang; done
+	$(BIN)/pybabel -q update -i $(POT) -d collector/translations --no-fuzzy-matching --ignore-obsolete
+
 lint: install ## ruff check and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -71,11 +83,13 @@ format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## measure: the shared Teamleader rate budget; import calls and pace; PDFs per minute; the overview at 100,000 invoices; payment → Teamleader latency; a 100,000-row mandates CSV checked and committed; documents booked per Exact Online minute against its limit
+bench: install ## measure: the shared Teamleader rate budget; import calls and pace; PDFs per minute; the overview and the dashboard at 100,000 invoices; the mandates, collection runs and bank files lists at 50,000 mandates; payment → Teamleader latency; a 100,000-row mandates CSV checked and committed; documents booked per Exact Online minute against its limit
 	$(BIN)/python bench/teamleader_rate.py
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/pdf_throughput.py --server $(PG_URL)
 	$(BIN)/python bench/overview.py --server $(PG_URL)
+	$(BIN)/python bench/dashboard.py --server $(PG_URL)
+	$(BIN)/python bench/direct_debit_lists.py --server $(PG_URL)
 	$(BIN)/python bench/payment_latency.py --server $(PG_URL)
 	$(BIN)/python bench/mandates_csv.py --server $(PG_URL)
 	$(BIN)/python bench/exact_forwarding.py --server $(PG_URL)

@@ -1,13 +1,29 @@
-"""rq worker for collector: ``python worker.py [queue ...]``.
+"""rq workers for collector: ``python worker.py [queue ...]``.
 
-Listens on the high, default and low queues (in that order) unless told otherwise;
-every job runs in an app context of its own (``collector.runtime.queue.AppJob``). Before
-it takes its first job it recovers what a worker that stopped left behind
-(``collector.runtime.recovery``); it also runs rq's scheduler, which starts jobs that
-wait for a time (retries, rate limits).
+With no queues named, one ``worker.py`` runs two rq workers, in two processes (see
+WORKER_LANES in the README):
+
+- the payment lane: the ``high`` queue only (provider webhooks, the outbox towards
+  Teamleader, Teamleader's webhooks, recovery), in a worker that runs each job in its own
+  process without forking one per job (rq's ``SimpleWorker``, beating while a job runs:
+  ``collector.runtime.lane``): these jobs are short, and a fork plus a new database
+  connection per job were most of their cost;
+- the general lane: every queue, ``high`` first, forking a work horse per job (rq's
+  ``Worker``), so a long import or a batch of PDFs is isolated in memory and killed
+  at its timeout, and never stands in front of a payment.
+
+A job's worker that dies is noticed the same way in both lanes (rq's heartbeat, then
+``collector.runtime.recovery``); the payment lane dies with its parent. Named queues, or
+WORKER_LANES=single, run one forking worker on those queues as before.
+
+Before it takes its first job it recovers what a worker that stopped left behind; it
+also runs rq's scheduler, which starts jobs that wait for a time (retries, rate limits).
 """
 
+import ctypes
 import logging
+import os
+import signal
 import sys
 
 import redis
@@ -16,6 +32,7 @@ from rq import Worker
 from collector import create_app
 from collector.extensions import db
 from collector.runtime.jobs import recover_now
+from collector.runtime.lane import PaymentLane
 from collector.runtime.queue import QUEUES, bind_job_class
 
 log = logging.getLogger("worker")
@@ -25,27 +42,54 @@ log = logging.getLogger("worker")
 HEARTBEAT = 10
 # rq's own registry cleanup, in each worker (recovery also runs it every minute).
 MAINTENANCE = 60
+PAYMENT_LANE = ("high",)
+PR_SET_PDEATHSIG = 1  # Linux prctl(2): a signal for this process when its parent dies
 
 
 def main(argv: list[str]) -> None:
     app = create_app()
-    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    lanes = app.config["WORKER_LANES"]
+    if lanes not in ("lanes", "single"):
+        raise SystemExit(f"WORKER_LANES is 'lanes' or 'single', not {lanes!r}")
     with app.app_context():
         try:
             log.info(recover_now())
         except Exception:
             log.exception("recovery at start-up failed; the schedule will run it")
-        # rq forks a work horse per job: none may inherit this process's connections
-        # (two processes on one PostgreSQL session collide).
+        # Workers fork (a lane, a work horse per job): none may inherit this process's
+        # connections (two processes on one PostgreSQL session collide).
         db.engine.dispose()
-    worker = Worker(
-        argv or QUEUES,
-        connection=connection,
+    if argv or lanes == "single":
+        work(app, Worker, argv or QUEUES)
+    elif os.fork() == 0:
+        _die_with_parent()
+        work(app, PaymentLane, PAYMENT_LANE)
+    else:
+        work(app, Worker, QUEUES)
+
+
+def work(app, worker_class: type[Worker], queues) -> None:
+    """Run one rq worker of ``worker_class`` on ``queues`` until it is told to stop."""
+    worker = worker_class(
+        list(queues),
+        connection=redis.Redis.from_url(app.config["REDIS_URL"]),
         job_class=bind_job_class(app),
         job_monitoring_interval=HEARTBEAT,
         maintenance_interval=MAINTENANCE,
     )
     worker.work(with_scheduler=True)
+
+
+def _die_with_parent() -> None:
+    """The payment lane stops with the ``worker.py`` that started it: killed with it, or
+    told to stop with it (a warm shutdown reaches both through the process group)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.warning("cannot tie the payment lane to its parent on this system")
+    if os.getppid() == 1:  # the parent was gone before the tie was made
+        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import flask_migrate
-import psycopg
 import sqlalchemy as sa
-from psycopg import sql
+from common import SERVER, analyze, scratch_database
 
 from collector import create_app
 from collector.direct_debit import jobs as direct_debit_jobs
@@ -69,18 +68,6 @@ class Phase:
 
 
 # -- the parent: database, file, report ----------------------------------------------------
-
-
-def recreate_database(server: str) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
-def drop_database(server: str) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DATABASE)))
 
 
 def app_config(database_url: str, folder: str) -> dict:
@@ -114,8 +101,7 @@ def seed(rows: int) -> list[str]:
         ]
         db.session.execute(sa.insert(Customer), batch)
     db.session.commit()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
+    analyze()
     return numbers
 
 
@@ -220,34 +206,31 @@ PHASES = {"upload": _upload, "check": _check, "commit": _commit, "again": _again
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--server", default=SERVER)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracing")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # alembic's migration chatter
-    recreate_database(args.server)
-    url = f"{args.server}/{DATABASE}"
-    try:
-        with tempfile.TemporaryDirectory(prefix="collector-bench-mandates-") as folder:
-            app = create_app(app_config(url, folder))
-            with app.app_context():
-                flask_migrate.upgrade()
-                numbers = seed(args.rows)
-                db.engine.dispose()
-            csv_path = Path(folder) / "mandates.csv"
-            size = write_csv(csv_path, numbers)
-            timed = run_phases(PHASES, url, folder, csv_path, trace=False)
-            traced = {}
-            if not args.no_tracemalloc:
-                second = Path(folder) / "second.csv"
-                write_csv(second, numbers, prefix="MD2")
-                run_phases(["upload"], url, folder, second, trace=False)
-                traced = run_phases(["check", "commit"], url, folder, second, trace=True)
-            report(args.rows, size, timed, traced)
-    finally:
-        if not args.keep:
-            drop_database(args.server)
+    with (
+        scratch_database(args.server, DATABASE, keep=args.keep) as (url, _new),
+        tempfile.TemporaryDirectory(prefix="collector-bench-mandates-") as folder,
+    ):
+        app = create_app(app_config(url, folder))
+        with app.app_context():
+            flask_migrate.upgrade()
+            numbers = seed(args.rows)
+            db.engine.dispose()
+        csv_path = Path(folder) / "mandates.csv"
+        size = write_csv(csv_path, numbers)
+        timed = run_phases(PHASES, url, folder, csv_path, trace=False)
+        traced = {}
+        if not args.no_tracemalloc:
+            second = Path(folder) / "second.csv"
+            write_csv(second, numbers, prefix="MD2")
+            run_phases(["upload"], url, folder, second, trace=False)
+            traced = run_phases(["check", "commit"], url, folder, second, trace=True)
+        report(args.rows, size, timed, traced)
 
 
 if __name__ == "__main__":

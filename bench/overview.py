@@ -1,135 +1,49 @@
 """How fast is the documents overview at 100,000 invoices?
 
-Seeds a scratch PostgreSQL database (created here, dropped afterwards) with
-CUSTOMERS customers and INVOICES documents spread over three years, then times
-``search_invoices`` for the overview's usual questions (median of RUNS, each on a
-fresh session, so nothing comes from the identity map) and the rendered
-/invoices page through the test client. With --explain it prints PostgreSQL's
-plan of every statement of every case.
+Seeds a scratch PostgreSQL database (created here, dropped afterwards; ``bench/common``)
+with CUSTOMERS customers and INVOICES documents spread over three years, then times
+``search_invoices`` for the overview's usual questions (p50/p95 of RUNS, each on a
+fresh session, so nothing comes from the identity map), the finance team's list —
+sorted, searched and totalled (``list_invoices``, p50/p95 of LIST_RUNS) — and the
+rendered /invoices page through the test client; then exports every document as CSV
+and as XLSX through the views, with the time taken and the memory used (the process's
+peak RSS above where it started, and the peak of Python's heap under tracemalloc).
+With --explain it prints PostgreSQL's plan of every statement of every case.
 
     python bench/overview.py [--server postgresql://postgres@127.0.0.1:5432]
-                             [--invoices 100000] [--customers 3000] [--runs 7] [--explain]
+                             [--invoices 100000] [--customers 3000] [--runs 7]
+                             [--list-runs 40] [--explain] [--no-export]
+                             [--keep | --reuse]
 """
 
-import argparse
-import logging
 import random
-import statistics
-import tempfile
 import time
-import uuid
-from datetime import date, timedelta
-from decimal import Decimal
+import tracemalloc
+from datetime import UTC, date, datetime
+from pathlib import Path
 
-import flask_migrate
-import psycopg
 import sqlalchemy as sa
-from psycopg import sql
-
-from collector import create_app
-from collector.accounts import users
-from collector.documents.models import (
-    Customer,
-    CustomerKind,
-    DocumentKind,
-    Invoice,
-    InvoiceState,
-    Profile,
+from common import (
+    TODAY,
+    arguments,
+    bench_app,
+    logged_in,
+    seed_documents,
+    time_pages,
+    time_questions,
 )
+
+from collector.core import clock
+from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.extensions import db
-from collector.web.overview import InvoiceFilter, search_invoices
+from collector.web.overview import InvoiceFilter, list_invoices, search_invoices
 
-DATABASE = "collector_bench"
-START = date(2024, 1, 1)
-TODAY = date(2026, 11, 30)
-DEPARTMENTS = [("dep-be", 0.7), ("dep-nl", 0.3)]
-STATES = [
-    (InvoiceState.PAID, 0.60),
-    (InvoiceState.BOOKED, 0.15),
-    (InvoiceState.EXPIRED, 0.10),
-    (InvoiceState.PENDING, 0.05),
-    (InvoiceState.ARCHIVED, 0.10),
-]
-CHUNK = 5_000
-PASSWORD = "bench password"  # noqa: S105  (a throwaway database)
+DATABASE = "collector_bench_overview"
 
 
-def recreate_database(server: str) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
-def drop_database(server: str) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DATABASE)))
-
-
-def pick(rng: random.Random, weighted: list[tuple]) -> object:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
-
-
-def seed(n_invoices: int, n_customers: int, rng: random.Random) -> None:
-    """Profiles, customers and documents, inserted in chunks of CHUNK rows."""
-    profiles = [Profile(name=f"Profile {i}", allow_bank_transfer=True) for i in range(5)]
-    db.session.add_all(profiles)
-    db.session.commit()
-    profile_ids = [p.id for p in profiles] + [None]
-    customer_rows = [_customer(i, rng.choice(profile_ids)) for i in range(n_customers)]
-    db.session.execute(sa.insert(Customer), customer_rows)
-    customers = db.session.execute(sa.select(Customer.id, Customer.profile_id)).all()
-    days = (TODAY - START).days
-    for first in range(0, n_invoices, CHUNK):
-        rows = [
-            _invoice(i, rng.choice(customers), START + timedelta(days=rng.randrange(days)), rng)
-            for i in range(first, min(first + CHUNK, n_invoices))
-        ]
-        db.session.execute(sa.insert(Invoice), rows)
-    db.session.commit()
-
-
-def _customer(i: int, profile_id: int | None) -> dict:
-    tl_id = str(uuid.UUID(int=i + 1))
-    return {
-        "teamleader_id": tl_id,
-        "customer_number": tl_id,
-        "kind": CustomerKind.COMPANY,
-        "name": f"Customer {i:05d}",
-        "email": f"billing{i}@example.com",
-        "profile_id": profile_id,
-    }
-
-
-def _invoice(i: int, customer, invoice_date: date, rng: random.Random) -> dict:
-    credit = rng.random() < 0.1
-    number = f"{invoice_date.year}/{i:06d}"
-    total = Decimal(rng.randrange(1_000, 500_000)) / 100
-    state = InvoiceState.ARCHIVED if credit else pick(rng, STATES)
-    # PDFs arrive within days; a few older ones failed to fetch.
-    recent = (TODAY - invoice_date).days < 10
-    return {
-        "kind": DocumentKind.CREDIT_NOTE if credit else DocumentKind.INVOICE,
-        "number": f"CN{number}" if credit else number,
-        "teamleader_id": str(uuid.uuid4()),
-        "department_id": pick(rng, DEPARTMENTS),
-        "customer_id": customer.id,
-        "profile_id": customer.profile_id,
-        "invoice_date": invoice_date,
-        "due_date": invoice_date + timedelta(days=30),
-        "total_excl_vat": total,
-        "total_vat": Decimal("0.00"),
-        "total_incl_vat": total,
-        "amount_due": Decimal("0.00") if state == InvoiceState.PAID else total,
-        "state": state,
-        "pdf_key": None if recent or rng.random() < 0.005 else f"pdfs/{i}.pdf",
-    }
-
-
-def analyze() -> None:
-    """Give the planner statistics, as autovacuum would have in production."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
+def _within(offset: int) -> int:
+    """``offset``, or the middle of a smaller seed (--invoices 2000 for a quick look)."""
+    return min(offset, db.session.scalar(sa.select(sa.func.count()).select_from(Invoice)) // 3)
 
 
 def cases() -> list[tuple[str, InvoiceFilter, int]]:
@@ -138,7 +52,7 @@ def cases() -> list[tuple[str, InvoiceFilter, int]]:
         sa.select(Invoice.number, Invoice.teamleader_id, Invoice.customer_id, Invoice.profile_id)
         .where(Invoice.profile_id.is_not(None))
         .order_by(Invoice.id)
-        .offset(12_345)
+        .offset(_within(12_345))
         .limit(1)
     ).one()
     return [
@@ -163,104 +77,157 @@ def cases() -> list[tuple[str, InvoiceFilter, int]]:
     ]
 
 
-class Statements:
-    """Records what the engine sends, to count statements and EXPLAIN them."""
+def list_cases() -> list[tuple[str, InvoiceFilter, str, int]]:
+    """(name, filter, sort, page): the finance team's list, sorted, searched and totalled."""
+    some = db.session.execute(
+        sa.select(Invoice.number, Customer.customer_number)
+        .join(Customer, Invoice.customer_id == Customer.id)
+        .order_by(Invoice.id)
+        .offset(_within(23_456))
+        .limit(1)
+    ).one()
+    return [
+        ("everything, by date", InvoiceFilter(), "-invoice_date", 1),
+        ("everything, biggest amount", InvoiceFilter(), "-amount", 1),
+        ("everything, by customer", InvoiceFilter(), "customer", 1),
+        ("everything, most overdue", InvoiceFilter(), "-overdue", 1),
+        ("everything, page 500 by due", InvoiceFilter(), "due_date", 500),
+        ("name word, by amount due", InvoiceFilter(q="brouwerij"), "-amount_due", 1),
+        ("name word, page 10 by name", InvoiceFilter(q="kapsalon"), "customer", 10),
+        ("number part, by due date", InvoiceFilter(q=some.number[-5:]), "due_date", 1),
+        ("customer number", InvoiceFilter(q=some.customer_number), "-amount", 1),
+        ("search, no match", InvoiceFilter(q="no-such-thing"), "-invoice_date", 1),
+        (
+            "31-60 days overdue, by amount",
+            InvoiceFilter(overdue_from=31, overdue_to=60),
+            "-amount_due",
+            1,
+        ),
+        ("owed, most overdue", InvoiceFilter(overdue_to=36_500), "-overdue", 1),
+        (
+            "EXPIRED + word, by customer",
+            InvoiceFilter(state=InvoiceState.EXPIRED, q="garage"),
+            "customer",
+            1,
+        ),
+    ]
 
-    def __init__(self):
-        self.seen: list[tuple[str, object]] = []
 
-    def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        self.seen.append((statement, parameters))
+def search_question(criteria: InvoiceFilter, page: int):
+    def question():
+        result = search_invoices(criteria, page)
+        [(i.customer.name, i.profile and i.profile.name) for i in result.items]
+        return result
+
+    return question
 
 
-def median_ms(fn, runs: int) -> float:
-    fn()  # warm up caches and compiled statements
-    times = []
-    for _ in range(runs):
+def list_question(criteria: InvoiceFilter, sort: str, page: int):
+    def question():
+        result, totals = list_invoices(criteria, page, 50, sort)
+        [(i.customer.name, i.profile and i.profile.name) for i in result.items]
+        return result, totals
+
+    return question
+
+
+def _shown_page(result) -> str:
+    return f"{len(result.items)} of {result.total}"
+
+
+def _shown_list(result) -> str:
+    page, totals = result
+    return f"{len(page.items)} of {totals.count}"
+
+
+PAGES = [
+    "/invoices/?sort=-amount",
+    "/invoices/?q=brouwerij&sort=-amount_due",
+    "/invoices/?overdue_from=31&overdue_to=60&sort=customer",
+]
+
+
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss() -> bool:
+    """Start the kernel's peak-RSS count (VmHWM) again from now; False where it cannot."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _download(client, path: str) -> int:
+    """GET ``path`` and read its body chunk by chunk, as a browser saving it would."""
+    response = client.get(path, buffered=False)
+    assert response.status_code == 200, response.status_code
+    size = sum(len(chunk) for chunk in response.response)
+    response.close()
+    return size
+
+
+def measure_exports(app) -> None:
+    client = logged_in(app)
+    for path in ("/invoices/export.csv", "/invoices/export.xlsx"):
+        resettable = _reset_peak_rss()
+        before = _rss_kb("VmRSS")
         started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
-def time_cases(runs: int, explain: bool) -> None:
-    recorder = Statements()
-    sa.event.listen(db.engine, "before_cursor_execute", recorder)
-    for name, criteria, page in cases():
-
-        def run(criteria=criteria, page=page):
-            result = search_invoices(criteria, page)
-            [(i.customer.name, i.profile and i.profile.name) for i in result.items]
-            db.session.remove()
-            return result
-
-        recorder.seen.clear()
-        result = run()
-        statements = list(recorder.seen)
-        ms = median_ms(run, runs)
-        shown = f"{len(result.items)} of {result.total}"
-        print(f"  {name:<28} {ms:8.1f} ms   {len(statements)} statements   {shown}")
-        if explain:
-            _explain(statements)
-    sa.event.remove(db.engine, "before_cursor_execute", recorder)
-
-
-def _explain(statements) -> None:
-    with db.engine.connect() as conn:
-        for statement, parameters in statements:
-            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
-            print("      " + "\n      ".join(row[0] for row in plan))
-            print()
-
-
-def time_page(app, runs: int) -> float:
-    client = app.test_client()
-    response = client.post("/login", data={"email": "bench@example.com", "password": PASSWORD})
-    assert response.status_code == 302, "login failed"
-
-    def get():
-        assert client.get("/invoices/").status_code == 200
-
-    return median_ms(get, runs)
+        size = _download(client, path)
+        seconds = time.perf_counter() - started
+        peak = _rss_kb("VmHWM") - before if resettable else None
+        tracemalloc.start()
+        _download(client, path)
+        _current, heap_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss = f"{peak / 1024:6.1f} MB" if peak is not None else "   n/a"
+        print(
+            f"  {path:<24} {seconds:6.1f} s   {size / 1e6:6.1f} MB file   "
+            f"peak RSS +{rss}   Python heap peak {heap_peak / 1e6:6.1f} MB"
+        )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser = arguments(__doc__.splitlines()[0], DATABASE)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=3_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--list-runs", type=int, default=40, help="timed runs per list case")
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV/XLSX exports")
     parser.add_argument("--explain", action="store_true", help="print the query plans")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database")
     args = parser.parse_args()
-    logging.disable(logging.INFO)  # alembic's migration chatter
-    recreate_database(args.server)
-    app = create_app(
-        {
-            "DATABASE_URL": f"{args.server}/{DATABASE}",
-            "INSTANCE_PATH": tempfile.mkdtemp(prefix="collector-bench-"),
-            "LOG_LEVEL": "WARNING",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    try:
+
+    def seed():
+        seed_documents(args.invoices, args.customers, random.Random(7))
+
+    with bench_app(args, DATABASE, seed) as app:
         with app.app_context():
-            flask_migrate.upgrade()
-            started = time.perf_counter()
-            seed(args.invoices, args.customers, random.Random(7))
-            analyze()
-            users.create_user("bench@example.com", PASSWORD, "viewer")
-            seeded = time.perf_counter() - started
-            print(f"seeded {args.invoices} documents, {args.customers} customers in {seeded:.1f} s")
-            print(f"search_invoices, 50 per page, median of {args.runs}:")
-            time_cases(args.runs, args.explain)
-        page_ms = time_page(app, args.runs)
-        print(f"  {'GET /invoices/ (rendered)':<28} {page_ms:8.1f} ms")
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if not args.keep:
-            drop_database(args.server)
+            print(f"search_invoices, 50 per page, p50 p95 of {args.runs}:")
+            questions = [(name, search_question(c, page)) for name, c, page in cases()]
+            time_questions(questions, args.runs, args.explain, _shown_page)
+        print(f"rendered first page, p50 p95 of {args.runs}:")
+        time_pages(app, ["/invoices/"], args.runs)
+        # Days overdue are counted from the seed's today, not the machine's.
+        noon = datetime(TODAY.year, TODAY.month, TODAY.day, 11, tzinfo=UTC)
+        previous = clock.use_source(lambda: noon)
+        try:
+            with app.app_context():
+                print(f"list_invoices (page of 50 + totals), p50 p95 of {args.list_runs}:")
+                questions = [(n, list_question(c, s, p)) for n, c, s, p in list_cases()]
+                worst = max(time_questions(questions, args.list_runs, args.explain, _shown_list))
+                print(f"  worst p95: {worst:.1f} ms (target < 100 ms)")
+            print(f"rendered list pages, p50 p95 of {args.list_runs}:")
+            time_pages(app, PAGES, args.list_runs)
+            if not args.no_export:
+                print(f"export of all {args.invoices} documents through the views:")
+                measure_exports(app)
+        finally:
+            clock.use_source(previous)
 
 
 if __name__ == "__main__":

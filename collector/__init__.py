@@ -29,6 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     _derive_settings(app)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # The mt-940 library logs a line it cannot parse whole: names and IBANs stay out of logs.
+    logging.getLogger("mt940").setLevel(logging.CRITICAL)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -14,7 +14,9 @@ from collector.core.errors import Conflict, Invalid
 from collector.documents import profiles
 from collector.documents.models import Profile
 from collector.extensions import db
-from collector.teamleader import imports
+from collector.payments import config_check as payments_config_check
+from collector.payments import setup as payments_setup
+from collector.teamleader import import_summary, imports
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection, ensure_connected
 from collector.teamleader.importer import Progress
@@ -29,6 +31,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_setup)
     app.cli.add_command(serve)
     app.cli.add_command(import_documents)
+    app.cli.add_command(check_config)
 
 
 def _fail(exc: Invalid) -> None:
@@ -110,6 +113,19 @@ def demo_setup() -> None:
     click.echo(f"Demo login: {login_file.read_text().strip()}")
 
 
+@click.command("check-config")
+@click.option("--offline", is_flag=True, help="do not call the payment provider")
+def check_config(offline: bool) -> None:
+    """Say what in the configuration will make things fail; exit 1 if anything will."""
+    provider = None if offline else payments_setup.provider(current_app)
+    found = payments_config_check.problems(current_app.config, provider)
+    for problem in found:
+        click.echo(f"warning: {problem}", err=True)
+    if found:
+        raise click.exceptions.Exit(1)
+    click.echo("The configuration looks right.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -161,6 +177,6 @@ def import_documents(days: int, date_from, date_to) -> None:
         imports.run_import(client, connection, imp, progress=_EchoProgress())
     except Exception as exc:  # recorded on the import; the summary says why
         failed = exc
-    click.echo(imports.summary(imp)[1])
+    click.echo(import_summary.summary(imp)[1])
     if failed is not None:
         raise SystemExit(1)

@@ -75,6 +75,12 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("JOBS_INLINE", False, "Run jobs in the web process instead of rq (demo without Redis)"),
     Key(
+        "WORKER_LANES",
+        "lanes",
+        "lanes: each worker.py runs a payment lane (high queue, no fork per job) beside a "
+        "general worker; single: one forking rq worker",
+    ),
+    Key(
         "SESSION_COOKIE_SECURE",
         False,
         "Send the session cookie over HTTPS only (on in production)",

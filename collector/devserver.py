@@ -25,6 +25,8 @@ def run(app, host: str, port: int, sandbox_port: int | None = None) -> None:
     children: list[subprocess.Popen] = []
     if sandbox_port:
         sandbox = [sys.executable, "-m", "sandbox", "--host", host, "--port", str(sandbox_port)]
+        # The demo's webhook address is this machine, which real Mollie would refuse.
+        sandbox.append("--allow-local-webhooks")
         children.append(subprocess.Popen(sandbox, cwd=ROOT))  # noqa: S603
         print(f" * Sandbox emulators on http://{host}:{sandbox_port}/")
     if app.extensions["jobs"].backend.name == "rq":

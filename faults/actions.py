@@ -80,14 +80,15 @@ class Payments:
         )
 
 
-def busy_with(world: World, job_name: str) -> list[tuple[Service, str]]:
-    """(our worker service, rq job id) of each worker now running a job named ``job_name``.
+def busy_with(world: World, job_name: str | tuple[str, ...]) -> list[tuple[Service, str]]:
+    """(our worker service, rq job id) of each worker now running a job named ``job_name``
+    (or any of several names).
 
     Read from rq's started-job registries and the job's ``worker_name``, not from rq's list
     of workers: after Redis restarts empty, running workers are no longer listed there.
     """
     connection = world.stack.redis_client()
-    by_name = {service.rq_name: service for service in world.stack.workers}
+    by_name = {name: service for service in world.stack.workers for name in service.rq_names}
     found = []
     try:
         for queue in QUEUES:
@@ -99,14 +100,15 @@ def busy_with(world: World, job_name: str) -> list[tuple[Service, str]]:
                     continue
                 service = by_name.get(job.worker_name)
                 name = job.func_name.rpartition(".")[2]
-                if name == job_name and service is not None and service.alive():
+                wanted = (job_name,) if isinstance(job_name, str) else job_name
+                if name in wanted and service is not None and service.alive():
                     found.append((service, job_id))
     except redis.RedisError:
         return []
     return found
 
 
-def wait_busy(world: World, job_name: str, seconds: float, also=lambda: True):
+def wait_busy(world: World, job_name: str | tuple[str, ...], seconds: float, also=lambda: True):
     """Block until a worker runs ``job_name`` — its JobRun says started, so the job's own
     code runs — and ``also()`` holds: (service, job id), or None when it did not happen
     in time."""

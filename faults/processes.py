@@ -59,7 +59,9 @@ class Service:
     keep_alive: bool = True
     proc: subprocess.Popen | None = None
     restarts: int = 0
-    rq_name: str | None = None  # for an rq worker: the name it registered under
+    # For a worker.py: the names its rq workers registered under (the general worker and
+    # its payment lane).
+    rq_names: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from psycopg import sql
 from rq import Worker
 
-from faults.processes import ROOT, Service, Supervisor
+from faults.processes import ROOT, Service, Supervisor, session_members
 from faults.smtp_sink import SmtpSink
 
 HOST = "127.0.0.1"
@@ -140,7 +140,7 @@ def build(logs: Path) -> Stack:
     sandbox = Service(
         "sandbox",
         [sys.executable, "-m", "sandbox", "--port", str(SANDBOX_PORT)]
-        + ["--teamleader-rate-limit", str(RATE_LIMIT)],
+        + ["--teamleader-rate-limit", str(RATE_LIMIT), "--allow-local-webhooks"],
         proc_env,
         logs / "sandbox.log",
         ready=lambda: _answers(f"http://{HOST}:{SANDBOX_PORT}/teamleader/_control/"),
@@ -183,18 +183,24 @@ def _worker(number: int, env: dict, logs: Path) -> Service:
     return service
 
 
+# worker.py runs a payment lane beside its general worker (WORKER_LANES=lanes).
+WORKERS_PER_PROCESS = 2
+
+
 def _worker_registered(service: Service) -> bool:
-    """rq lists a worker with this process id (it has finished starting up); its rq name
-    is noted, to tell later which of our workers runs a job."""
+    """rq lists both workers of this worker.py (the general one, with the process id, and
+    its payment lane, in the same session): it has finished starting up. Their rq names
+    are noted, to tell later which of our workers runs a job."""
     try:
         workers = Worker.all(connection=redis.Redis(host=HOST, port=REDIS_PORT))
     except redis.RedisError:
         return False
-    for worker in workers:
-        if worker.pid == service.pid:
-            service.rq_name = worker.name
-            return True
-    return False
+    ours = set(session_members(service.pid)) if service.pid else set()
+    names = {worker.name for worker in workers if worker.pid in ours}
+    if len(names) < WORKERS_PER_PROCESS:
+        return False
+    service.rq_names = names
+    return True
 
 
 def ports_in_use() -> list[int]:

@@ -17,7 +17,7 @@ async function pollJob(section) {
     const response = await fetch(section.dataset.progressUrl, { headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const run = await response.json();
-    set("status", (el) => { el.innerHTML = ""; const b = document.createElement("span"); b.className = `badge badge-${run.status}`; b.textContent = run.status; el.append(b); });
+    set("status", (el) => { el.innerHTML = ""; const b = document.createElement("span"); b.className = `badge badge-${run.status}`; b.textContent = run.status_label || run.status; el.append(b); });
     set("bar", (el) => { if (run.percent !== null) el.value = run.percent; });
     set("message", (el) => { el.textContent = run.message || ""; });
     set("error", (el) => { el.textContent = run.error || ""; });

@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from collector.core.clock import local_date
 from collector.core.errors import Conflict, Invalid
+from collector.core.formatting import format_date
 from collector.core.storage import FolderStore
 from collector.direct_debit import bank_files, bank_transactions, debits
 from collector.direct_debit.files.reading import MAX_BYTES
@@ -139,7 +141,7 @@ def test_a_batch_that_does_not_add_up_is_left_for_a_person(app, creditor, store)
     assert done.summary["unmatched"] == 1 and done.summary["settled"] == 0
     (row,) = done.transactions
     assert row.status == BankTransactionStatus.UNMATCHED
-    assert "collections still standing total 221.00" in row.note
+    assert "collections still standing total €221.00" in row.note
     assert {c.status for c in collections} == {CollectionStatus.PENDING}
 
 
@@ -247,9 +249,9 @@ def test_the_same_file_twice_changes_nothing(app, creditor, store):
     before = rows()
     with pytest.raises(bank_files.AlreadyUploaded) as again:
         upload(store, content, "monday (1).xml")
+    day = format_date(local_date(first.created_at))  # "1 Mar 2026"
     assert str(again.value) == (
-        f"This file was already uploaded on {first.created_at:%Y-%m-%d} (as monday.xml); "
-        "nothing was changed."
+        f"This file was already uploaded on {day} (as monday.xml); nothing was changed."
     )
     assert rows() == before
 
@@ -340,7 +342,7 @@ def test_a_transfer_is_matched_by_teamleaders_or_our_reference(app, creditor, st
     [
         (InvoiceState.PAID, "121.00", "is PAID already: paid twice?"),
         (InvoiceState.PENDING, "121.00", "being collected by direct debit"),
-        (InvoiceState.BOOKED, "150.00", "150.00 EUR is more than the 121.00 due"),
+        (InvoiceState.BOOKED, "150.00", "€150.00 is more than the €121.00 due"),
     ],
 )
 def test_a_transfer_that_cannot_simply_pay_its_document_waits_for_a_person(

@@ -125,10 +125,10 @@ def test_a_run_made_half_past_midnight_collects_after_the_local_today(app, clock
 
 def test_times_on_pages_are_shown_in_the_company_zone(app, clock):
     clock.set(WINTER_NEW_YEAR)
-    assert format_date(clock.now()) == "2027-01-01 00:30"
+    assert format_date(clock.now()) == "1 Jan 2027, 00:30"
     company.set_time_zone("Europe/London")
-    assert format_date(clock.now()) == "2026-12-31 23:30"
-    assert format_date(date(2027, 1, 1)) == "2027-01-01"  # a date is a date
+    assert format_date(clock.now()) == "31 Dec 2026, 23:30"
+    assert format_date(date(2027, 1, 1)) == "1 Jan 2027"  # a date is a date
 
 
 def choose_zone(client, name: str):

@@ -73,6 +73,16 @@ def test_the_list_and_the_log_are_readable_by_viewers(app, viewer_client, erp):
     assert "Retry now" not in page and "Rotate the secret" not in page
 
 
+def test_each_attempt_is_dated_the_readers_way_in_the_companys_zone(app, viewer_client, erp):
+    failed_delivery(app, make_invoice())
+
+    page = viewer_client.get(f"{BASE}/{erp.id}", headers={"Accept-Language": "fr-BE"})
+
+    attempts = re.search(r'<ol class="attempts">(.*?)</ol>', page.get_data(as_text=True), re.S)
+    assert "<li>2 nov. 2026, 10:00 · HTTP 500 · " in attempts.group(1)  # 09:00 UTC
+    assert "2026-11-02T09:00" not in attempts.group(1)
+
+
 def test_the_nav_links_to_callbacks(admin_client):
     page = admin_client.get("/").get_data(as_text=True)
     assert f'href="{BASE}/">Callbacks</a>' in page

@@ -328,11 +328,13 @@ def test_a_creditor_on_the_2019_format_may_leave_out_its_bic(app, store):
 
 def test_the_payment_page_shows_the_collection_under_way(app, payee, store, client):
     invoice = announced(on=date(2026, 11, 20))
+    invoice.customer.language = "en"  # the page speaks the customer's language
+    db.session.commit()
     collection_runs.create_run(store, TODAY, UNTIL, "CORE", "test")
     assert page.direct_debit_date(reload(invoice)) == date(2026, 11, 26)
     html = client.get(f"/pay/{invoice.payment_token}").get_data(as_text=True)
     assert 'id="pending-notice"' in html
-    assert "Collected by direct debit on 2026-11-26." in html
+    assert "Collected by direct debit on 26 Nov 2026." in html
 
 
 # -- sent, cancelled ---------------------------------------------------------------------------

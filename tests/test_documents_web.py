@@ -14,7 +14,7 @@ from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
 from collector.teamleader import pdfs
 from tests.conftest import csrf_token
-from tests.support.factories import make_invoice, make_profile
+from tests.support.factories import make_customer, make_invoice, make_profile
 
 PDF = b"%PDF-1.7\n% a test document\n%%EOF\n"
 AT = datetime(2026, 11, 2, tzinfo=UTC)
@@ -76,12 +76,19 @@ def test_overview_links_the_pdf_and_detail_shows_it(app, admin_client):
 
 
 def test_the_payment_page_shows_its_document_only(app, client):
-    mine = with_pdf(app, make_invoice(number="2026/0042", payment_reference="+++090/9337/55493+++"))
+    # An English-speaking customer: the page speaks the customer's language.
+    english = make_customer(language="en")
+    mine = with_pdf(
+        app,
+        make_invoice(
+            number="2026/0042", payment_reference="+++090/9337/55493+++", customer=english
+        ),
+    )
     other = make_invoice(number="2026/0043")
     response = client.get(f"/pay/{mine.payment_token}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Invoice 2026/0042" in page and "€ 121.00" in page and "+++090/9337/55493+++" in page
+    assert "Invoice 2026/0042" in page and "€121.00" in page and "+++090/9337/55493+++" in page
     assert other.number not in page and other.customer.name not in page
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -98,7 +105,7 @@ def test_an_unknown_payment_token_is_a_plain_404(app, client, token):
 
 
 def test_the_payment_page_of_a_paid_invoice_says_so(app, client):
-    invoice = make_invoice(state=InvoiceState.PAID)
+    invoice = make_invoice(state=InvoiceState.PAID, customer=make_customer(language="en"))
     page = client.get(f"/pay/{invoice.payment_token}").get_data(as_text=True)
     assert 'data-state="paid"' in page and "has been paid" in page
 

@@ -404,6 +404,19 @@ def test_an_outage_while_reading_the_lists_is_shown(ex_app, admin_client, rsps):
     assert reload(connection).choices_read_at is None
 
 
+def test_exacts_own_plain_text_error_is_shown(ex_app, admin_client, rsps):
+    make_connection(ex_app, choices_read_at=None)
+    journals = f"{BE}/api/v1/{DIVISION}/financial/Journals"
+    rsps.get(journals, status=400, body="Bad Request - Error in query syntax.")
+
+    response = post(admin_client, "/refresh", follow_redirects=True)
+
+    assert (
+        "Reading the lists failed: financial/Journals: HTTP 400: "
+        "Bad Request - Error in query syntax."
+    ) in text(response)
+
+
 # -- settings ------------------------------------------------------------------------------
 
 
@@ -659,3 +672,74 @@ def test_the_overview_loads_the_bookings_with_the_page(ex_app, admin_client):
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert page.count('data-exact="booked"') == 30
     assert len([s for s in statements if "FROM exact_booking" in s]) == 1
+
+
+# -- issue 25, point 7: a VAT code must carry its rate's percentage --------------------------
+
+
+NINE = {
+    **CHOICES,
+    "tax_rates": [
+        *CHOICES["tax_rates"],
+        {"id": "t9", "rate": "0.09", "department_id": "dep-be", "description": "9%"},
+    ],
+}
+
+
+def test_a_code_of_another_percentage_is_refused_on_its_row(ex_app, admin_client):
+    connection = make_connection(ex_app, choices=NINE)
+    make_teamleader()
+
+    response = post(
+        admin_client,
+        "/settings",
+        valid_settings(**{"vat_code__0.09": "  0", "vat_code__0.06": "  4"}),
+    )
+
+    assert response.status_code == 400
+    page = text(response)
+    assert re.search(r'class="error" data-field="vat_code__0.09">VAT code 0 — BTW 0% is 0 %', page)
+    assert "but this Teamleader rate is 9 %: choose a code of 9 %." in page
+    assert re.search(r'data-field="vat_code__0.06">VAT code 4 — BTW 21% is 21 %', page)
+    assert 'data-field="vat_code__0.21"' not in page  # its code fits
+    connection = reload(connection)
+    assert not connection.forwarding and connection.vat_codes == {}
+
+
+def test_a_code_without_a_known_percentage_is_refused(ex_app, admin_client):
+    codes = [{**c, "percentage": ""} if c["code"] == "  2" else c for c in CHOICES["vat_codes"]]
+    make_connection(ex_app, choices={**CHOICES, "vat_codes": codes})
+    make_teamleader()
+
+    response = post(admin_client, "/settings", valid_settings())
+
+    assert response.status_code == 400
+    assert "Exact gave no percentage for VAT code 2 — BTW 6%" in text(response)
+
+
+def test_unmapped_rates_are_prefilled_with_the_code_of_their_percentage(ex_app, admin_client):
+    make_connection(ex_app, choices=NINE)
+    make_teamleader()
+
+    page = text(admin_client.get(PAGE))
+
+    def selected(rate: str) -> str | None:
+        row = re.search(rf'<tr data-rate="{re.escape(rate)}">(.*?)</tr>', page, re.S).group(1)
+        select = re.search(r'<select[^>]*name="vat_code__[^"]*"[^>]*>(.*?)</select>', row, re.S)
+        match = re.search(r'<option selected value="([^"]*)"', select.group(1))
+        return match.group(1) if match else None
+
+    assert selected("0.21") == "  4"  # type E of 21 %, not the inclusive " 41"
+    assert selected("0.06") == "  2"
+    assert selected("0.09") == ""  # no 9 % code: "not mapped", left for a person
+    assert "4 — BTW 21% (21 %)" in page
+
+
+def test_a_saved_mapping_is_shown_as_saved_not_as_suggested(ex_app, admin_client):
+    make_connection(ex_app, vat_codes={"0.21": "  4"}, forwarding=True)
+    make_teamleader()
+
+    page = text(admin_client.get(PAGE))
+
+    row = re.search(r'<tr data-rate="0.21">(.*?)</tr>', page, re.S).group(1)
+    assert '<option selected value="  4">' in row

@@ -11,6 +11,7 @@ from collector.documents.models import DocumentKind, InvoiceState
 from collector.extensions import db
 from collector.teamleader.models import DocumentImport, ImportSource
 from collector.teamleader.models import TeamleaderConnection as Connection
+from collector.web.filters import format_date
 from tests.support.factories import make_customer, make_event, make_invoice, make_profile
 
 ROW = re.compile(r'<tr data-invoice="(\d+)"')
@@ -107,9 +108,11 @@ def test_overview_columns(admin_client, docs):
     page = admin_client.get("/invoices/", query_string={"q": "BIG-1"}).get_data(as_text=True)
     assert ">BIG-1</a>" in page
     assert f'href="/customers/{docs["c1"].id}">Acme</a>' in page
-    assert big.invoice_date.isoformat() in page and big.due_date.isoformat() in page
-    assert "€ 121.00" in page and "€ 1,234.50" in page
-    assert '<span class="badge badge-booked">BOOKED</span>' in page
+    # Dates as the template filter writes them ("19 Nov 2026"), on one line each.
+    assert f'<td class="date">{format_date(big.invoice_date)}</td>' in page
+    assert f'<td class="date">{format_date(big.due_date)}</td>' in page
+    assert "€121.00" in page and "€1,234.50" in page
+    assert '<span class="badge badge-booked">open</span>' in page  # BOOKED, as people say it
     assert 'data-pdf="no"' in page
 
 
@@ -187,7 +190,7 @@ def test_detail_shows_the_document_and_its_links(admin_client, docs):
     assert f'href="/customers/{docs["c1"].id}">Acme</a>' in page
     assert 'href="https://focus.teamleader.eu/invoice_detail.php?id=77"' in page
     assert "+++090/9337/55493+++" in page
-    assert "€ 100.00" in page and "€ 21.00" in page and "€ 121.00" in page
+    assert "€100.00" in page and "€21.00" in page and "€121.00" in page
     assert f'href="/invoices/{note.id}">CN2026/0300</a>' in page
     note_page = admin_client.get(f"/invoices/{note.id}").get_data(as_text=True)
     assert "Credit note CN2026/0300" in note_page

@@ -233,7 +233,7 @@ def test_the_corrected_file_commits_and_uploading_it_again_changes_nothing(
     )
     # The transfer-only profile is a warning, not an error: the mandate is real.
     assert (3, "profile", "warning") in problems(html)
-    assert "Commit 16 new mandate(s)" in html
+    assert "Commit 16 new mandates" in html
 
     upload, html = commit(admin_client, app, redis_conn, upload)
     assert upload.status == MandateUploadStatus.COMMITTED
@@ -251,7 +251,7 @@ def test_the_corrected_file_commits_and_uploading_it_again_changes_nothing(
     assert stored["MD-01"].debtor_name == "Acme NV"  # no name: the customer's
     assert {m.upload_id for m in stored.values() if m.reference != "TAKEN-1"} == {upload.id}
     assert all(m.status == MandateStatus.ACTIVE and not m.used for m in stored.values())
-    assert "16 mandate(s) stored" in html
+    assert "16 mandates stored" in html
 
     again, html = upload_and_check(admin_client, app, redis_conn, data)
     assert again.status == MandateUploadStatus.READY

@@ -84,7 +84,7 @@ def test_the_preview_shows_progress_while_the_check_is_queued(
     drain(app, redis_conn)
     html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "data-progress-url" not in html
-    assert "Commit 3 new mandate(s)" in html
+    assert "Commit 3 new mandates" in html
 
 
 def test_no_file_is_a_form_error(admin_client):

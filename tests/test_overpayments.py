@@ -105,7 +105,7 @@ def test_two_payments_of_the_whole_are_an_open_overpayment(invoice):
     assert amounts.overpaid(invoice) == Decimal("121.00")
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("121.00"))]
     assert messages(invoice, "overpaid") == [
-        "Overpaid by 121.00 EUR: the payments exceed what was payable. Refund it or keep it."
+        "Overpaid by €121.00: the payments exceed what was payable. Refund it or keep it."
     ]
 
 
@@ -114,7 +114,7 @@ def test_the_open_overpayment_follows_the_amount_and_clears_on_its_own(invoice):
     second = pay(invoice, "provider:tr_2")
     pay(invoice, "bank:transfer-1", "10.00", PaymentSource.BANK)
     assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("131.00"))]
-    assert messages(invoice, "overpaid")[-1] == "Overpaid by 131.00 EUR now (was 121.00)."
+    assert messages(invoice, "overpaid")[-1] == "Overpaid by €131.00 now (was €121.00)."
 
     ledger.record_reversal(
         second,
@@ -133,7 +133,7 @@ def test_the_open_overpayment_follows_the_amount_and_clears_on_its_own(invoice):
 
     assert rows(invoice) == [(OverpaymentStatus.CLEARED, Decimal("10.00"))]
     assert messages(invoice, "overpayment_resolved") == [
-        "No longer overpaid (10.00 EUR): the payments no longer exceed what was payable."
+        "No longer overpaid (€10.00): the payments no longer exceed what was payable."
     ]
 
 
@@ -223,7 +223,7 @@ def test_an_admin_refunds_it_through_the_provider_with_an_idempotency_key(
     provider.post(f"{API}/payments/tr_2/refunds", status=201, json=refund_body())
 
     page = admin_client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
-    assert "Refund € 121.00</button>" in page and 'name="keep-reason"' in page
+    assert "Refund €121.00</button>" in page and 'name="keep-reason"' in page
     response = refund(admin_client, invoice)
 
     assert response.status_code == 302
@@ -271,7 +271,7 @@ def test_without_an_online_payment_to_carry_it_only_keep_is_offered(
 
     page = admin_client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert "No online payment of this invoice can carry it back" in page
-    assert "Refund € 121.00</button>" not in page
+    assert "Refund €121.00</button>" not in page
     response = refund(admin_client, invoice)
 
     assert response.status_code == 409
@@ -306,7 +306,7 @@ def test_a_viewer_sees_it_but_cannot_act(invoice, viewer_client):
     pay(invoice, "provider:tr_2")
 
     page = viewer_client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
-    assert 'data-status="open"' in page and "€ 121.00" in page
+    assert 'data-status="open"' in page and "€121.00" in page
     assert 'name="keep-reason"' not in page and "Refund €" not in page
     assert keep(viewer_client, invoice, "mine now").status_code == 403
     assert refund(viewer_client, invoice).status_code == 403

@@ -25,7 +25,8 @@ from collector.payments.models import OnlinePayment
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import pdfs
 from tests.conftest import csrf_token
-from tests.support.factories import make_invoice, make_profile
+from tests.support import factories
+from tests.support.factories import make_customer, make_profile
 
 API = "https://api.mollie.test/v2"
 CHECKOUT = "https://checkout.test/tr_abc"
@@ -48,6 +49,14 @@ def provider(app, monkeypatch):
 @pytest.fixture
 def account(app):
     return creditor.update("Acme BV", BELFIUS, "")
+
+
+def make_invoice(**overrides):
+    """An invoice of an English-speaking customer: the page speaks the customer's language
+    (tests/test_payment_page_language.py), and these tests read it in English."""
+    if "customer" not in overrides and "customer_id" not in overrides:
+        overrides["customer"] = make_customer(language="en")
+    return factories.make_invoice(**overrides)
 
 
 def profile(*ways: str):
@@ -103,12 +112,12 @@ def started(invoice, status: str = "open") -> OnlinePayment:
 def test_bank_transfer_shows_account_amount_and_teamleaders_reference(app, client, account):
     invoice = make_invoice(profile=profile("bank_transfer"), payment_reference=TEAMLEADER_REF)
     html = page_of(client, invoice)
-    assert text(html, "amount-due") == "€ 121.00"
+    assert text(html, "amount-due") == "€121.00"
     assert 'id="bank-transfer"' in html
     assert text(html, "beneficiary") == "Acme BV"
     assert text(html, "iban") == BELFIUS
     assert text(html, "bic") == "GKCCBEBB"
-    assert text(html, "transfer-amount") == "€ 121.00"
+    assert text(html, "transfer-amount") == "€121.00"
     assert text(html, "structured-reference") == TEAMLEADER_REF
     assert 'id="pay-online"' not in html and 'id="direct-debit"' not in html
 
@@ -169,9 +178,9 @@ def render(app, invoice, **options) -> str:
 def test_a_scheduled_direct_debit_hides_the_other_options(app, account):
     invoice = make_invoice(profile=profile("direct_debit", "payment_link", "bank_transfer"))
     html = render(app, invoice, direct_debit=lambda _: date(2026, 12, 5))
-    assert 'id="direct-debit"' in html and "Collected by direct debit on 2026-12-05." in html
+    assert 'id="direct-debit"' in html and "Collected by direct debit on 5 Dec 2026." in html
     assert 'id="pay-online"' not in html and 'id="bank-transfer"' not in html
-    assert text(html, "amount-due") == "€ 121.00"
+    assert text(html, "amount-due") == "€121.00"
 
 
 def test_a_direct_debit_counts_only_when_the_profile_allows_it(app, account):
@@ -198,7 +207,8 @@ def test_a_paid_invoice_says_so_with_the_date_and_offers_nothing(app, client, ac
         state_changed_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
     )
     html = page_of(client, invoice)
-    assert text(html, "paid-notice") == "This invoice has been paid. Thank you. Paid on 2026-11-20."
+    notice = "This invoice has been paid. Thank you. Paid on 20 Nov 2026."
+    assert text(html, "paid-notice") == notice
     assert not any(option in html for option in OPTIONS)
     assert 'id="amount-due"' not in html
 
@@ -219,7 +229,7 @@ def test_a_pending_invoice_is_under_collection_and_offers_nothing(app, client, a
     invoice = make_invoice(profile=profile(*ALL_WAYS), state=InvoiceState.PENDING)
     html = page_of(client, invoice)
     assert "A collection is under way" in text(html, "pending-notice")
-    assert text(html, "amount-due") == "€ 121.00"
+    assert text(html, "amount-due") == "€121.00"
     assert not any(option in html for option in OPTIONS)
 
 
@@ -433,7 +443,8 @@ def test_back_and_paid_shows_the_paid_notice(app, client, account, provider):
     started(invoice)
     paid = provider_payment("paid", paidAt="2026-11-21T10:05:00+00:00", _links={})
     html = come_back(client, invoice, provider, paid)
-    assert text(html, "paid-notice") == "This invoice has been paid. Thank you. Paid on 2026-11-21."
+    notice = "This invoice has been paid. Thank you. Paid on 21 Nov 2026."
+    assert text(html, "paid-notice") == notice
     assert not any(option in html for option in OPTIONS)
 
 

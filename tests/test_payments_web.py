@@ -113,8 +113,8 @@ def test_the_ledger_with_a_cancelled_row_struck_through(viewer_client, invoice):
     paid = re.search(rf'<tr data-payment="{payment.id}" data-counts="yes">(.*?)</tr>', page, re.S)
     assert paid, page
     assert "online" in paid.group(1) and "payment" in paid.group(1)
-    assert "€ 21.00" in paid.group(1) and "<code>tr_1</code>" in paid.group(1)
-    assert "2026-11-05 11:30" in paid.group(1)  # 10:30 UTC, shown in Brussels time
+    assert "€21.00" in paid.group(1) and "<code>tr_1</code>" in paid.group(1)
+    assert "5 Nov 2026, 11:30" in paid.group(1)  # 10:30 UTC, shown in Brussels time
     cancelled = re.search(
         rf'<tr data-payment="{chargeback.id}" data-counts="no" class="cancelled">(.*?)</tr>',
         page,
@@ -122,7 +122,7 @@ def test_the_ledger_with_a_cancelled_row_struck_through(viewer_client, invoice):
     )
     assert cancelled, page
     row = cancelled.group(1)
-    assert "<s>-€ 21.00</s>" in row and "<s>chargeback</s>" in row
+    assert "<s>-€21.00</s>" in row and "<s>chargeback</s>" in row
     assert "Insufficient funds (AM04)" in row and "Chargeback reversed by the bank" in row
     assert paid.start() < cancelled.start()  # newest last
     assert '<tr data-online-payment="tr_1">' in page
@@ -331,7 +331,7 @@ def test_the_sync_problems_page_lists_all_four(viewer_client, problems):
         r"2026/0104</a>",
         page,
     )
-    assert "€ 121.00" in page
+    assert "€121.00" in page
     assert "Nothing here." not in page
     # Viewers read; only admins get the buttons.
     assert "Send again" not in page and ">Retry<" not in page
@@ -340,7 +340,7 @@ def test_the_sync_problems_page_lists_all_four(viewer_client, problems):
 def test_an_empty_page_says_so_and_the_nav_links_to_it(admin_client):
     page = admin_client.get(PROBLEMS).get_data(as_text=True)
     assert page.count("Nothing here.") == 4
-    assert 'href="/sync-problems/">Sync problems</a>' in page
+    assert 'href="/sync-problems/" aria-current="page">Sync problems</a>' in page
     # The link in the admins' email has no trailing slash.
     assert admin_client.get("/sync-problems").status_code in (301, 308)
 

@@ -164,6 +164,30 @@ def test_refused_code_stores_nothing(tl_app, admin_client, rsps):
     assert connections() == []
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("error=access_denied&state={state}", "L’accès a été refusé dans Teamleader ; rien n’a"),
+        ("code=abc&state=forged", "L’autorisation Teamleader ne correspond pas à cette session"),
+        ("code=old&state={state}", "Teamleader a refusé l’autorisation (invalid_grant). Rien n’a"),
+    ],
+)
+def test_a_refused_connection_is_told_in_the_readers_language(
+    tl_app, admin_client, rsps, query, message
+):
+    rsps.post(f"{AUTH}/oauth2/access_token", json={"error": "invalid_grant"}, status=400)
+    state = start(admin_client)
+    response = admin_client.get(
+        "/integrations/teamleader/callback?" + query.format(state=state),
+        headers={"Accept-Language": "fr-BE"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "Nothing was connected" not in page and "nothing was connected" not in page
+    assert connections() == []
+
+
 def test_failure_after_tokens_stores_nothing(tl_app, admin_client, rsps):
     mock_account(rsps)
     rsps.post(f"{API}/webhooks.register", json={"errors": [{"title": "boom"}]}, status=500)

@@ -1,6 +1,9 @@
 """The Teamleader webhook receiver: authenticated by its path token, quick, and
 nothing written for a delivery it refuses."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 import redis
 from rq import Queue
@@ -11,9 +14,12 @@ from collector.runtime.queue import RQBackend
 from collector.teamleader.models import (
     ConnectionStatus,
     DeliveryStatus,
+    SyncStatus,
     TeamleaderConnection,
+    TeamleaderSync,
     WebhookDelivery,
 )
+from tests.support.factories import make_invoice
 
 TOKEN = "t0ken-" + "x" * 38
 ACCOUNT = "3afabe9e-52b6-530c-bc5a-22a889638e1e"
@@ -164,3 +170,59 @@ def test_no_login_and_no_csrf_token_are_needed(client, connection):
         content_type="application/json",
     )
     assert response.status_code == 202
+
+
+# -- Teamleader's echo of a payment we wrote -------------------------------------------------
+
+
+def _synced(clock, *, seconds_ago: float = 0, leased: bool = False) -> TeamleaderSync:
+    invoice = make_invoice(teamleader_id=INVOICE)
+    now = clock.now()
+    sync = TeamleaderSync(
+        invoice=invoice,
+        wanted=1,
+        done=0 if leased else 1,
+        held=Decimal("0.00"),
+        status=SyncStatus.PENDING if leased else SyncStatus.SYNCED,
+        synced_at=None if leased else now - timedelta(seconds=seconds_ago),
+        lease_until=now + timedelta(seconds=60) if leased else None,
+    )
+    db.session.add(sync)
+    db.session.commit()
+    return sync
+
+
+@pytest.mark.parametrize("kind", ["invoice.paymentRegistered", "invoice.paymentRemoved"])
+@pytest.mark.parametrize(("seconds_ago", "leased"), [(0, True), (5, False), (29, False)])
+def test_the_echo_of_our_own_push_is_recorded_without_a_job(
+    client, connection, redis_conn, clock, kind, seconds_ago, leased
+):
+    _synced(clock, seconds_ago=seconds_ago, leased=leased)
+    response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body(kind))
+
+    assert response.status_code == 202
+    delivery = db.session.get(WebhookDelivery, response.json["received"])
+    assert delivery.status == DeliveryStatus.PROCESSED
+    assert delivery.processed_at == clock.now()
+    assert "echoing a payment we wrote" in delivery.outcome
+    assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 0
+    assert Queue("high", connection=redis_conn).count == 0
+
+
+def test_a_payment_event_long_after_our_push_is_read_by_a_job(client, connection, clock):
+    """A payment registered by hand in Teamleader, not an echo: it is re-read."""
+    _synced(clock, seconds_ago=31)
+    response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body("invoice.paymentRegistered"))
+
+    delivery = db.session.get(WebhookDelivery, response.json["received"])
+    assert delivery.status == DeliveryStatus.RECEIVED
+    run = db.session.scalars(db.select(JobRun)).one()
+    assert (run.name, run.args) == ("handle_teamleader_delivery", [delivery.id])
+
+
+def test_an_invoice_update_is_never_taken_for_an_echo(client, connection, clock):
+    _synced(clock, seconds_ago=1)
+    response = client.post(f"/webhooks/teamleader/{TOKEN}", json=body("invoice.updated"))
+
+    delivery = db.session.get(WebhookDelivery, response.json["received"])
+    assert delivery.status == DeliveryStatus.RECEIVED

@@ -2,6 +2,12 @@
 summary to whoever started it, and alerts to every admin ("a document keeps failing in
 Exact Online", "Teamleader refused the payment status of a document").
 
+Each is written in its reader's language: the locale they picked in the UI, else English
+(a browser's language is not known outside a request). The sender passes a ``letter``, a
+function that writes the subject and text with ``gettext``; it is called once per
+recipient under ``flask_babel.force_locale``, which works in a job as in a request (it
+needs an app context; without one the letter is written in English).
+
 Admins are accounts, so this lives here. Sending an email is the mail domain's, which
 the domains that raise alerts may not import (README › Architecture): mail connects its
 sender when the app is made (``collector.mail.jobs.connect``), and each notice becomes a
@@ -10,15 +16,22 @@ sender when the app is made (``collector.mail.jobs.connect``), and each notice b
 
 from __future__ import annotations
 
-from blinker import Namespace
+from collections.abc import Callable
 
-from collector.accounts import users
+from blinker import Namespace
+from flask_babel import force_locale
+
+from collector.accounts import languages, users
+from collector.accounts.models import User
 
 _signals = Namespace()
 
 # A notice must go out. Sender: the recipient's address; ``kind``, ``subject``, ``text``.
 # Its receiver returns False when the delivery failed.
 notice = _signals.signal("notice")
+
+# Writes a notice in the current locale: (subject, text).
+Letter = Callable[[], tuple[str, str]]
 
 
 def notify(recipient: str, *, kind: str, subject: str, text: str) -> bool:
@@ -32,7 +45,19 @@ def notify(recipient: str, *, kind: str, subject: str, text: str) -> bool:
     return all(sent for _receiver, sent in results)
 
 
-def alert_admins(*, kind: str, subject: str, text: str) -> None:
-    """Email every admin about something a person must look at."""
-    for email in users.admin_emails():
-        notify(email, kind=kind, subject=subject, text=text)
+def locale_of(user: User) -> str:
+    """The locale ``user`` reads their mail in: the one they picked, else English."""
+    return languages.normalize(user.locale) or languages.DEFAULT
+
+
+def notify_user(user: User, *, kind: str, letter: Letter) -> bool:
+    """Email ``user`` what ``letter`` writes, in their language; False when it failed."""
+    with force_locale(locale_of(user)):
+        subject, text = letter()
+    return notify(user.email, kind=kind, subject=subject, text=text)
+
+
+def alert_admins(*, kind: str, letter: Letter) -> None:
+    """Email every admin about something a person must look at, each in their language."""
+    for admin in users.admins():
+        notify_user(admin, kind=kind, letter=letter)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+
 from collector.accounts.models import Company
 from collector.core import clock
 from collector.core.errors import Invalid
@@ -50,7 +52,8 @@ def set_time_zone(name: str) -> Company:
     try:
         zone = clock.parse_zone(name)
     except ValueError as exc:
-        raise Invalid({"time_zone": [str(exc)]}) from exc
+        unknown = _("Unknown time zone: %(name)s.", name=(name or "").strip() or "—")
+        raise Invalid({"time_zone": [unknown]}) from exc
     company = current()
     company.time_zone, company.time_zone_chosen = zone.key, True
     db.session.commit()

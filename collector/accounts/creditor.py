@@ -3,6 +3,9 @@ creditor identifier (python-stdnum's ``eu.at_02``) and its direct-debit settings
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from schwifty import BIC, IBAN
 from schwifty import exceptions as bank
 from stdnum import exceptions as stdnum_errors
@@ -19,34 +22,35 @@ MAX_NAME = 140
 # a shorter agreed period is common, a longer one than two months is not.
 PRENOTIFICATION_RANGE = (1, 60)
 
+# The reasons are shown on forms, in the reader's language (``str()`` when raised).
 IDENTIFIER_PROBLEMS = {
-    stdnum_errors.InvalidChecksum: (
+    stdnum_errors.InvalidChecksum: _l(
         "The check digits (characters 3 and 4) do not match the rest: please look for a "
         "typing error."
     ),
 }
-IDENTIFIER_PROBLEM = (
+IDENTIFIER_PROBLEM = _l(
     "A creditor identifier is a country code, two check digits, a three-character "
     "business code (often ZZZ) and the national identifier, e.g. BE69ZZZ050D000000008."
 )
 
 IBAN_PROBLEMS = {
-    bank.InvalidCountryCode: "An IBAN starts with a known country code, such as BE or NL.",
-    bank.InvalidLength: "This IBAN does not have the number of characters its country uses.",
-    bank.InvalidChecksumDigits: (
+    bank.InvalidCountryCode: _l("An IBAN starts with a known country code, such as BE or NL."),
+    bank.InvalidLength: _l("This IBAN does not have the number of characters its country uses."),
+    bank.InvalidChecksumDigits: _l(
         "The IBAN's check digits do not match the rest: please look for a typing error."
     ),
-    bank.InvalidBBANChecksum: (
+    bank.InvalidBBANChecksum: _l(
         "The account number's own check digits do not match: please look for a typing error."
     ),
 }
-IBAN_PROBLEM = "This is not a valid IBAN: the account part is not in its country's form."
+IBAN_PROBLEM = _l("This is not a valid IBAN: the account part is not in its country's form.")
 
 BIC_PROBLEMS = {
-    bank.InvalidLength: "A BIC has 8 or 11 characters.",
-    bank.InvalidCountryCode: "Letters 5 and 6 of a BIC are a country code, such as BE.",
+    bank.InvalidLength: _l("A BIC has 8 or 11 characters."),
+    bank.InvalidCountryCode: _l("Letters 5 and 6 of a BIC are a country code, such as BE."),
 }
-BIC_PROBLEM = (
+BIC_PROBLEM = _l(
     "A BIC is 4 letters for the bank, 2 for the country, 2 letters or digits for the "
     "location and optionally 3 for the branch."
 )
@@ -69,13 +73,15 @@ def update(
     name = (name or "").strip()
     account, bic_code, errors = _check_account(iban, bic)
     if len(name) > MAX_NAME:
-        errors["name"] = [f"At most {MAX_NAME} characters."]
+        errors["name"] = [_("At most %(num)s characters.", num=MAX_NAME)]
     identifier = _check_identifier(creditor_identifier, errors)
     low, high = PRENOTIFICATION_RANGE
     if prenotification_days is None or not low <= prenotification_days <= high:
-        errors["prenotification_days"] = [f"A number of days from {low} to {high}."]
+        errors["prenotification_days"] = [
+            _("A number of days from %(low)s to %(high)s.", low=low, high=high)
+        ]
     if pain_version not in PAIN_VERSIONS:
-        errors["pain_version"] = [f"One of {', '.join(PAIN_VERSIONS)}."]
+        errors["pain_version"] = [_("One of %(choices)s.", choices=", ".join(PAIN_VERSIONS))]
     if errors:
         raise Invalid(errors)
     creditor = current()
@@ -146,5 +152,5 @@ def _check_account(iban: str, bic: str) -> tuple[str | None, str | None, dict[st
     return (account.compact if account else None), bic_code, errors
 
 
-def _reason(exc: Exception, reasons: dict[type, str], fallback: str) -> str:
-    return next((text for kind, text in reasons.items() if isinstance(exc, kind)), fallback)
+def _reason(exc: Exception, reasons: dict[type, LazyString], fallback: LazyString) -> str:
+    return str(next((text for kind, text in reasons.items() if isinstance(exc, kind)), fallback))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -10,6 +11,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.accounts.creditor import grouped
@@ -19,23 +21,26 @@ from collector.runtime.forms import strip_text
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class CreditorForm(FlaskForm):
     """The creditor's name, account and direct-debit settings; the service checks them."""
 
-    name = StringField("Name (beneficiary)", validators=[Length(max=140)], filters=[strip_text])
-    iban = StringField("IBAN", validators=[Length(max=64)], filters=[strip_text])
-    bic = StringField("BIC", validators=[Length(max=32)], filters=[strip_text])
+    name = StringField(_l("Name (beneficiary)"), validators=[Length(max=140)], filters=[strip_text])
+    iban = StringField(_l("IBAN"), validators=[Length(max=64)], filters=[strip_text])
+    bic = StringField(_l("BIC"), validators=[Length(max=32)], filters=[strip_text])
     creditor_identifier = StringField(
-        "SEPA creditor identifier", validators=[Length(max=64)], filters=[strip_text]
+        _l("SEPA creditor identifier"), validators=[Length(max=64)], filters=[strip_text]
     )
     prenotification_days = IntegerField(
-        "Days of pre-notification", validators=[Optional()], default=14
+        _l("Days of pre-notification"), validators=[Optional()], default=14
     )
-    pain_version = SelectField("pain.008 version your bank takes", choices=list(PAIN_VERSIONS))
+    pain_version = SelectField(
+        _l("%(format)s version your bank takes", format="pain.008"),
+        choices=[SelectChoice(version) for version in PAIN_VERSIONS],
+    )
 
     def load(self, creditor) -> None:
         self.name.data = creditor.name
@@ -59,11 +64,11 @@ class CreditorForm(FlaskForm):
 class CompanyForm(FlaskForm):
     """The company's time zone; the service checks the name."""
 
-    time_zone = SelectField("Time zone", choices=[])
+    time_zone = SelectField(_l("Time zone"), choices=[])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.time_zone.choices = [(name, name) for name in clock.zone_names()]
+        self.time_zone.choices = [SelectChoice(name) for name in clock.zone_names()]
 
     def load(self, company) -> None:
         self.time_zone.data = company.time_zone

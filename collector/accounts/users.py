@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 
+from collector.accounts import languages
 from collector.accounts.models import ApiKey, Role, User
 from collector.accounts.models.api_key import hash_key
 from collector.core.columns import utcnow
@@ -45,6 +46,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def set_locale(user: User, tag: str | None) -> User:
+    """Remember the UI locale a person picked ("" or None: follow the browser again)."""
+    if tag and languages.normalize(tag) != tag:
+        raise Invalid({"locale": [f"Unknown language: {tag!r}."]})
+    user.locale = tag or None
+    db.session.commit()
+    return user
+
+
 def create_api_key(name: str) -> tuple[ApiKey, str]:
     """Create a key; return the row and the key itself, which is never stored."""
     name = (name or "").strip()
@@ -74,7 +84,7 @@ def key_for(plain: str) -> ApiKey | None:
     return key
 
 
-def admin_emails() -> list[str]:
-    """Where problems a person must fix are reported."""
-    query = db.select(User.email).where(User.role == Role.ADMIN).order_by(User.id)
+def admins() -> list[User]:
+    """Who problems a person must fix are reported to."""
+    query = db.select(User).where(User.role == Role.ADMIN).order_by(User.id)
     return list(db.session.scalars(query))

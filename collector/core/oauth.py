@@ -24,14 +24,21 @@ from urllib.parse import urlencode
 
 import requests
 
+from collector.core import clock as core_clock
+
 STATE_BYTES = 32
 # Standing in for a time a row does not hold: a token of unknown age is due for refresh.
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
-    """The wall clock, aware, in UTC: what the token endpoint's answers are dated by."""
-    return datetime.now(UTC)
+    """The one clock (``core.clock.now``), aware, in UTC: what token answers are dated by.
+
+    The same clock the token sources compare expiry with: a pair stamped on another clock
+    (the wall clock while the tests freeze or move ``core.clock``) would look older or
+    younger than it is, and be refreshed too early or used too late.
+    """
+    return core_clock.now()
 
 
 class ConnectionStatus(enum.StrEnum):

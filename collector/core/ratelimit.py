@@ -186,6 +186,11 @@ class RedisRateLimiter:
             log.warning("rate limit %s not paused: Redis does not answer (%s)", self.key, exc)
             return False
 
+    def paused_until_ms(self) -> int | None:
+        """The epoch ms the current pause ends at (None when not paused)."""
+        paused_until = int(self._redis.get(self.pause_key) or 0)
+        return paused_until if paused_until > self.now_ms() else None
+
     def paused_for(self) -> float:
         """Seconds left of the current pause (0 when not paused)."""
         paused_until = int(self._redis.get(self.pause_key) or 0)

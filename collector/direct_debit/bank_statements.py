@@ -3,10 +3,14 @@ it is for us — a collection settled or returned, a transfer paying a document,
 left for an admin — recorded as a ``BankTransaction`` keyed by the bank fact.
 
 - a credit naming one of our collections (end-to-end id; a batch entry naming only its
-  ``PmtInfId`` stands for that batch's collections) settles it;
-- a debit naming one of our collections returns it (or rejects it, if never settled);
-- any other credit is a received transfer, matched to a document by its structured
-  reference — or left UNMATCHED for an admin;
+  ``PmtInfId`` stands for that batch's collections) settles it — when it is exactly the
+  amount and currency collected; any other is left UNMATCHED for a person, with why;
+- a debit naming one of our collections returns it (or rejects it, if never settled),
+  under the same condition;
+- a credit giving back a transfer we sent (it carries a return reason) is left
+  UNMATCHED as such: it is not a customer's payment;
+- any other credit is a received transfer, matched to a document by its valid
+  structured reference — or left UNMATCHED for an admin;
 - other debits (fees, outgoing payments) and pending entries are skipped and counted.
 """
 
@@ -20,8 +24,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from collector.direct_debit import bank_notes as notes
 from collector.direct_debit import collection_outcomes
-from collector.direct_debit.bank_transactions import MAX_REASON, by_reference
+from collector.direct_debit.bank_transactions import (
+    MAX_REASON,
+    TRANSFER_FROM,
+    UNKNOWN_SENDER,
+    document_for,
+    returned_note,
+    sent_back,
+)
 from collector.direct_debit.collection_outcomes import booked_at
 from collector.direct_debit.files import reading as parser
 from collector.direct_debit.files.camt import CamtEntry, CamtFile, CamtTransaction
@@ -33,9 +45,11 @@ from collector.direct_debit.models import (
     Collection,
     CollectionStatus,
 )
+from collector.direct_debit.wording import english, money_text
 from collector.documents import amounts, ledger
-from collector.documents.models import DocumentKind, Invoice, InvoiceState, PaymentSource
+from collector.documents.models import PaymentSource
 from collector.extensions import db
+from collector.runtime.wordings import says, word
 
 # What a bank file's summary counts, in the order pages show them.
 COUNTS = ("settled", "rejected", "returned", "matched", "unmatched", "known", "skipped")
@@ -138,6 +152,10 @@ def _credit(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None:
 
 
 def _settle(applying: Applying, entry: CamtEntry, tx: CamtTransaction, collection: Collection):
+    problem = collection_outcomes.mismatch(collection, tx.amount, tx.currency)
+    if problem is not None:
+        _mismatched(applying, entry, tx, collection, BankTransactionKind.COLLECTION, problem)
+        return
     row = applying.claim(
         f"collection:{collection.end_to_end_id}",
         BankTransactionKind.COLLECTION,
@@ -148,7 +166,7 @@ def _settle(applying: Applying, entry: CamtEntry, tx: CamtTransaction, collectio
     if row is None:
         return
     payment = collection_outcomes.settle(
-        collection, tx.amount, _day(entry) or applying.today, applying.actor
+        collection, tx.amount, _day(entry) or applying.today, applying.actor, tx.currency
     )
     if payment is not None:
         row.payment_id = payment.id
@@ -157,19 +175,20 @@ def _settle(applying: Applying, entry: CamtEntry, tx: CamtTransaction, collectio
         row.payment_id = collection.payment_id
         applying.count("known")
     else:
-        _leave_unmatched(
-            applying,
-            row,
-            f"Collection {collection.end_to_end_id} was {collection.status.value} before this "
-            "credit arrived, so it was not applied: match it by hand or dismiss it.",
+        note = english(
+            notes.ARRIVED_LATE,
+            collection=collection.end_to_end_id,
+            status=collection.status.value,
         )
+        _leave_unmatched(applying, row, note)
 
 
 def _settle_batch(applying, entry: CamtEntry, tx: CamtTransaction, batch: list[Collection]):
     """A batch reported as one credit: its standing collections, if they add up to it."""
     standing = [c for c in batch if c.status not in collection_outcomes.NEVER_SETTLED]
     total = sum((c.amount for c in standing), Decimal("0.00"))
-    if standing and total == tx.amount:
+    currencies = {c.currency.upper() for c in standing}
+    if standing and total == tx.amount and currencies == {tx.currency.upper()}:
         for collection in standing:
             one = replace(tx, amount=collection.amount, end_to_end_id=collection.end_to_end_id)
             _settle(applying, entry, one, collection)
@@ -178,12 +197,20 @@ def _settle_batch(applying, entry: CamtEntry, tx: CamtTransaction, batch: list[C
         f"batch:{tx.payment_info_id}", BankTransactionKind.COLLECTION, **_facts(entry, tx)
     )
     if row is not None:
-        _leave_unmatched(
-            applying,
-            row,
-            f"Batch {tx.payment_info_id} credits {tx.amount} {tx.currency}, but its "
-            f"collections still standing total {total}: nothing was settled.",
+        note = english(
+            notes.BATCH_DIFFERS,
+            batch=tx.payment_info_id,
+            amount=money_text(tx.amount, tx.currency),
+            total=_money(total, currencies, tx.currency),
         )
+        _leave_unmatched(applying, row, note)
+
+
+def _money(total: Decimal, currencies: set[str], received: str) -> str:
+    """A batch's standing total; in several currencies it has no one amount to write."""
+    if len(currencies) > 1:
+        return f"{total} {'/'.join(sorted(currencies))}"
+    return money_text(total, next(iter(currencies), received))
 
 
 def _debit(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None:
@@ -192,9 +219,14 @@ def _debit(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None:
         applying.count("skipped")  # not a direct debit of ours: a fee, a payment we made
         return
     settled = collection.status == CollectionStatus.SETTLED
+    kind = BankTransactionKind.RETURN if settled else BankTransactionKind.REJECT
+    problem = collection_outcomes.mismatch(collection, tx.amount, tx.currency)
+    if problem is not None:
+        _mismatched(applying, entry, tx, collection, kind, problem)
+        return
     row = applying.claim(
         f"return:{collection.end_to_end_id}",
-        BankTransactionKind.RETURN if settled else BankTransactionKind.REJECT,
+        kind,
         **_facts(entry, tx),
         collection_id=collection.id,
         invoice_id=collection.invoice_id,
@@ -208,9 +240,10 @@ def _debit(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None:
         _day(entry) or applying.today,
         applying.actor,
         applying.today,
+        tx.currency,
     )
     if not changed:
-        row.note = f"The collection was {collection.status.value} already: nothing changed."
+        row.note = english(notes.ALREADY, status=collection.status.value)
         applying.count("skipped")
     elif settled:
         reversal = amounts.by_key(collection_outcomes.return_key(collection))
@@ -228,7 +261,11 @@ def _transfer(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None
     row = applying.claim(key, BankTransactionKind.TRANSFER, **_facts(entry, tx))
     if row is None:
         return
-    invoice, problem = _document_for(tx)
+    if sent_back(entry, tx):
+        applying.count("transfers_returned")
+        _leave_unmatched(applying, row, returned_note(tx))
+        return
+    invoice, problem = document_for(tx)
     if problem is not None:
         _leave_unmatched(applying, row, problem)
         return
@@ -240,44 +277,37 @@ def _transfer(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None
         source=PaymentSource.BANK,
         actor=applying.actor,
         reference=row.reference or row.bank_reference,
-        reason=f"Bank transfer from {tx.counterparty_name or tx.counterparty_iban or 'unknown'}.",
+        reason=says(
+            TRANSFER_FROM,
+            sender=tx.counterparty_name or tx.counterparty_iban or word(UNKNOWN_SENDER),
+        ),
     )
     row.invoice_id, row.payment_id = invoice.id, payment.id if payment else None
     applying.count("matched")
+
+
+def _mismatched(applying, entry, tx, collection: Collection, kind, problem: dict) -> None:
+    """Money for ``collection`` of another amount or currency: kept for a person under
+    its own key, so the right amount arriving later still settles the collection."""
+    key = f"mismatch:{kind.value}:{collection.end_to_end_id}:{tx.amount}:{tx.currency}"
+    row = applying.claim(
+        key[:160],
+        kind,
+        **_facts(entry, tx),
+        collection_id=collection.id,
+        invoice_id=collection.invoice_id,
+    )
+    if row is not None:
+        # Money taken back cannot pay a document, so only a credit is offered a match.
+        credit = kind == BankTransactionKind.COLLECTION
+        note = notes.CREDIT_DIFFERS if credit else notes.DEBIT_DIFFERS
+        _leave_unmatched(applying, row, english(note, **problem))
 
 
 def _leave_unmatched(applying: Applying, row: BankTransaction, note: str) -> None:
     row.status = BankTransactionStatus.UNMATCHED
     row.note = note[:MAX_REASON]
     applying.count("unmatched")
-
-
-def _document_for(tx: CamtTransaction) -> tuple[Invoice | None, str | None]:
-    """The document a received transfer pays (locked), or why none is taken
-    automatically: a person should look at money for a document that is paid, being
-    collected, or owes less."""
-    candidates = parser.references(tx)
-    if not candidates:
-        return None, "The transfer carries no structured reference."
-    found = next(filter(None, map(by_reference, candidates)), None)
-    if found is None:
-        return None, f"No document carries the reference {candidates[0]}."
-    # Locked before it is judged: a payment arriving meanwhile is seen, not doubled.
-    invoice = ledger.lock(found.id)
-    if invoice.kind != DocumentKind.INVOICE:
-        return None, f"The reference is credit note {invoice.number}'s, which is never paid."
-    if invoice.state == InvoiceState.PENDING:
-        return None, f"{invoice.number} is being collected by direct debit: paid twice?"
-    if invoice.state not in ledger.OPEN or invoice.amount_due <= 0:
-        return None, f"{invoice.number} is {invoice.state.value} already: paid twice?"
-    if tx.currency != invoice.currency:
-        return None, f"{invoice.number} is in {invoice.currency}, the transfer in {tx.currency}."
-    if tx.amount > invoice.amount_due:
-        return None, (
-            f"{tx.amount} {tx.currency} is more than the {invoice.amount_due} due on "
-            f"{invoice.number}."
-        )
-    return invoice, None
 
 
 # -- finding things -------------------------------------------------------------------------

@@ -12,6 +12,9 @@ caller's transaction:
   for) — the payment reversed (PAID → BOOKED/EXPIRED, Teamleader told), the collection
   RETURNED.
 
+A collection is settled or returned only by the amount and currency it was collected
+for: money of another amount is a question for a person, never a payment (``mismatch``).
+
 Ledger keys name the bank fact (``bank:collection:<e2e>``, ``bank:return:<e2e>``), so a
 camt.054 and the camt.053 repeating it write one row.
 """
@@ -26,14 +29,62 @@ import sqlalchemy as sa
 from collector.core.columns import utcnow
 from collector.direct_debit import debits, reason_codes
 from collector.direct_debit.models import Collection, CollectionStatus
+from collector.direct_debit.wording import N_, english, money_text
 from collector.documents import amounts, ledger
-from collector.documents.models import Invoice, Payment, PaymentSource
+from collector.documents.models import Invoice, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
+from collector.runtime.wordings import Wordings, says
 
 # The money was taken back after settlement.
 REVERSED = (CollectionStatus.RETURNED,)
 # No money moved for it (or it never left us): nothing to settle or return.
 NEVER_SETTLED = (CollectionStatus.REJECTED, CollectionStatus.CANCELLED)
+
+
+# Stored in English (a collection's reason), translated when shown (``REASONS``).
+REJECTED_BY_BANK = N_("Rejected by the bank (%(reason)s)")
+REVERSED_BY_BANK = {
+    PaymentKind.REFUND: N_("Refunded (%(reason)s)"),
+    PaymentKind.CHARGEBACK: N_("Charged back (%(reason)s)"),
+    PaymentKind.RETURN: N_("Returned by the bank (%(reason)s)"),
+}
+RUN_CANCELLED = N_("Collection run #%(run)s cancelled: %(reason)s")
+# The payment a settled collection is: its reason, stored in English.
+COLLECTED = N_("Direct debit %(collection)s collected.")
+REASONS = Wordings(
+    REJECTED_BY_BANK,
+    *REVERSED_BY_BANK.values(),
+    RUN_CANCELLED,
+    COLLECTED,
+    values={"reason": reason_codes.shown_description},
+)
+MISMATCH_REFUSED = N_(
+    "Collection %(collection)s was for %(expected)s, but the bank booked %(booked)s: "
+    "nothing was changed."
+)
+
+
+class AmountMismatch(ValueError):
+    """The bank booked another amount or currency than the collection was for."""
+
+
+def mismatch(collection: Collection, amount: Decimal, currency: str) -> dict | None:
+    """Why ``amount`` ``currency`` cannot settle or return ``collection``, as the values
+    of a sentence (``collection``, ``expected``, ``booked``); None when it is exactly what
+    was collected."""
+    if amount == collection.amount and currency.upper() == collection.currency.upper():
+        return None
+    return {
+        "collection": collection.end_to_end_id,
+        "expected": money_text(collection.amount, collection.currency),
+        "booked": money_text(amount, currency.upper()),
+    }
+
+
+def _refuse_mismatch(collection: Collection, amount: Decimal, currency: str) -> None:
+    problem = mismatch(collection, amount, currency)
+    if problem is not None:
+        raise AmountMismatch(english(MISMATCH_REFUSED, **problem))
 
 
 def booked_at(day: date) -> datetime:
@@ -50,9 +101,13 @@ def return_key(collection: Collection) -> str:
     return f"bank:return:{collection.end_to_end_id}"
 
 
-def settle(collection: Collection, amount: Decimal, booked_on: date, actor: str) -> Payment | None:
+def settle(
+    collection: Collection, amount: Decimal, booked_on: date, actor: str, currency: str = "EUR"
+) -> Payment | None:
     """The bank credited ``collection``: record the payment; None when nothing changed
-    (settled before, or rejected/cancelled, which no credit can be for)."""
+    (settled before, or rejected/cancelled, which no credit can be for). Raises
+    AmountMismatch for any other amount or currency than was collected."""
+    _refuse_mismatch(collection, amount, currency)
     invoice = _lock(collection)
     if collection.status != CollectionStatus.PENDING:
         return None
@@ -65,7 +120,7 @@ def settle(collection: Collection, amount: Decimal, booked_on: date, actor: str)
         source=PaymentSource.BANK,
         actor=actor,
         reference=collection.end_to_end_id,
-        reason=f"Direct debit {collection.end_to_end_id} collected.",
+        reason=says(COLLECTED, collection=collection.end_to_end_id),
     )
     payment = payment or amounts.by_key(key)
     collection.status = CollectionStatus.SETTLED
@@ -83,9 +138,10 @@ def reject(collection: Collection, code: str | None, actor: str, today: date) ->
     invoice = _lock(collection)
     if collection.status != CollectionStatus.PENDING:
         return False
-    reason = f"Rejected by the bank ({reason_codes.describe(code)})"
-    _close(collection, CollectionStatus.REJECTED, code, reason)
-    ledger.collection_failed(invoice, reason + ".", actor=actor, today=today)
+    reason = says(REJECTED_BY_BANK, reason=reason_codes.described(code))
+    _close(collection, CollectionStatus.REJECTED, code, reason.english)
+    ended = says(ledger.ENDED, sentence=reason)
+    ledger.collection_failed(invoice, ended, actor=actor, today=today)
     debits.refresh_use(collection.mandate)
     return True
 
@@ -97,10 +153,13 @@ def return_(
     booked_on: date,
     actor: str,
     today: date | None = None,
+    currency: str = "EUR",
 ) -> bool:
     """The bank took back a settled ``collection`` (return or refund, by ``code``);
     False when nothing changed. A return for a collection never seen settled settled
-    nothing here, so it is handled as a reject."""
+    nothing here, so it is handled as a reject. Raises AmountMismatch for any other
+    amount or currency than was collected (SEPA returns the original amount)."""
+    _refuse_mismatch(collection, amount, currency)
     _lock(collection)
     if collection.status == CollectionStatus.PENDING:
         return reject(collection, code, actor, today or booked_on)
@@ -118,8 +177,8 @@ def return_(
         reason=reason_codes.meaning(code),
         reference=collection.end_to_end_id,
     )
-    label = ledger.REVERSAL_LABELS[kind]
-    _close(collection, CollectionStatus.RETURNED, code, f"{label} ({reason_codes.describe(code)})")
+    reason = english(REVERSED_BY_BANK[kind], reason=reason_codes.describe(code))
+    _close(collection, CollectionStatus.RETURNED, code, reason)
     debits.refresh_use(collection.mandate)
     return True
 

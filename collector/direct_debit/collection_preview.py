@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from collector.accounts.models import Creditor
@@ -40,21 +42,28 @@ NOT_EURO = "not_euro"
 BAD_MANDATE = "bad_mandate"
 CREDITOR = "creditor"
 REASONS = {
-    PENDING: "A collection is under way already",
-    NO_MANDATE: "The customer has no active mandate on the document's profile",
-    OTHER_SCHEME: "The customer's mandate is of the other scheme",
-    NOT_ANNOUNCED: "Not pre-notified: no mail sent to the customer announced the debit",
-    LATER: "Announced for a day after the run's last collection day",
-    CAME_BACK: (
+    PENDING: _l("A collection is under way already"),
+    NO_MANDATE: _l("The customer has no active mandate on the document's profile"),
+    OTHER_SCHEME: _l("The customer's mandate is of the other scheme"),
+    NOT_ANNOUNCED: _l("Not pre-notified: no mail sent to the customer announced the debit"),
+    LATER: _l("Announced for a day after the run's last collection day"),
+    CAME_BACK: _l(
         "Its last collection came back from the bank (rejected, returned or refunded): "
         "send the invitation again to announce a new debit"
     ),
-    MORE_THAN_ANNOUNCED: (
+    MORE_THAN_ANNOUNCED: _l(
         "More is due than the pre-notification announced: send the invitation again"
     ),
-    NOT_EURO: "Not in euro",
-    BAD_MANDATE: "The mandate's reference has characters a SEPA file cannot carry",
-    CREDITOR: "The creditor's details are incomplete (Settings › Creditor)",
+    NOT_EURO: _l("Not in euro"),
+    BAD_MANDATE: _l("The mandate's reference has characters a SEPA file cannot carry"),
+    CREDITOR: _l("The creditor's details are incomplete (Settings › Creditor)"),
+}
+# What the creditor's settings still lack, as the preview names it.
+CREDITOR_FIELDS = {
+    "name": _l("name"),
+    "iban": _l("IBAN"),
+    "identifier": _l("SEPA creditor identifier"),
+    "bic": _l("BIC (pain.008.001.02 requires it)"),
 }
 
 
@@ -88,7 +97,7 @@ class Exclusion:
     """How many documents stay out for one reason, with a few of their numbers."""
 
     reason: str
-    label: str
+    label: str  # in the reader's language once shown
     count: int
     examples: list[str]
 
@@ -126,23 +135,20 @@ def creditor_problem(creditor: Creditor | None) -> str | None:
     """What the creditor still lacks before a pain.008 can be written, or None."""
     if creditor is None:
         creditor = Creditor(name="", pain_version=pain008.VERSIONS[0])
-    missing = [
-        label
-        for value, label in (
-            (creditor.name, "name"),
-            (creditor.iban, "IBAN"),
-            (creditor.creditor_identifier, "SEPA creditor identifier"),
-        )
-        if not value
-    ]
-    # Only the 2009 format requires the creditor's bank; later versions may omit it.
-    if not creditor.bic and creditor.pain_version in (None, "pain.008.001.02"):
-        missing.append("BIC (pain.008.001.02 requires it)")
+    given = {
+        "name": creditor.name,
+        "iban": creditor.iban,
+        "identifier": creditor.creditor_identifier,
+        # Only the 2009 format requires the creditor's bank; later versions may omit it.
+        "bic": creditor.bic or creditor.pain_version not in (None, "pain.008.001.02"),
+    }
+    missing = [str(CREDITOR_FIELDS[name]) for name, value in given.items() if not value]
     if not missing:
         return None
-    return (
-        f"The creditor's {', '.join(missing)} must be filled in under Settings › Creditor "
-        "before anything can be collected."
+    return _(
+        "The creditor's %(missing)s must be filled in under Settings › Creditor before "
+        "anything can be collected.",
+        missing=", ".join(missing),
     )
 
 

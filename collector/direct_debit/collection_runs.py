@@ -20,6 +20,8 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from collector.accounts.models import Creditor
@@ -27,6 +29,7 @@ from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
 from collector.core.locking import for_update
 from collector.core.storage import DocumentStore
+from collector.direct_debit import collection_outcomes
 from collector.direct_debit import debits as direct_debit
 from collector.direct_debit.collection_preview import Candidate, creditor_problem, preview
 from collector.direct_debit.files import pain008
@@ -38,11 +41,18 @@ from collector.direct_debit.models import (
     Mandate,
     MandateScheme,
 )
+from collector.direct_debit.wording import N_, date_text, english, money_text, state_word
 from collector.documents import ledger
 from collector.documents.models import Invoice
 from collector.documents.references import structured_reference
 from collector.extensions import db
-from collector.runtime.listing import latest
+from collector.runtime.wordings import Sentence, date_value, money_value, says
+
+# Told on the document's timeline when its collection starts.
+STARTED = N_(
+    "Collection run #%(run)s: direct debit of %(amount)s on %(day)s (%(sequence)s, mandate "
+    "%(mandate)s)."
+)
 
 ZERO = Decimal("0.00")
 MAX_REASON = 300
@@ -67,11 +77,23 @@ def create_run(
         raise Conflict(problem)
     plan = preview(today, until, scheme)
     if not plan.candidates:
-        raise Conflict(f"Nothing to collect on {plan.scheme.value} mandates up to {until}.")
+        raise Conflict(
+            _(
+                "Nothing to collect on %(scheme)s mandates up to %(day)s.",
+                scheme=plan.scheme.value,
+                day=date_text(until),
+            )
+        )
     if expected is not None and expected != (plan.count, plan.total):
         raise Conflict(
-            f"What is to be collected changed since you looked: now {plan.count} direct "
-            f"debits for {plan.total} {direct_debit.CURRENCY}. Check the numbers again."
+            ngettext(
+                "What is to be collected changed since you looked: now %(num)s direct debit "
+                "for %(total)s. Check the numbers again.",
+                "What is to be collected changed since you looked: now %(num)s direct debits "
+                "for %(total)s. Check the numbers again.",
+                plan.count,
+                total=money_text(plan.total, direct_debit.CURRENCY),
+            )
         )
     run = CollectionRun(
         scheme=plan.scheme,
@@ -89,12 +111,14 @@ def create_run(
     collections = _collect(run, plan.candidates, actor)
     if not collections:
         db.session.rollback()
-        raise Conflict("Another run or a payment took these documents meanwhile: nothing is left.")
+        raise Conflict(
+            _("Another run or a payment took these documents meanwhile: nothing is left.")
+        )
     try:
         _write_file(run, collections, creditor, store)
     except pain008.SepaFileError as exc:
         db.session.rollback()
-        raise Conflict(f"The pain.008 could not be written: {exc}") from exc
+        raise Conflict(_("The pain.008 could not be written: %(error)s", error=exc)) from exc
     db.session.commit()
     return run
 
@@ -147,11 +171,14 @@ def _collection(run: CollectionRun, invoice: Invoice, mandate: Mandate, on: date
     )
 
 
-def _start_reason(run: CollectionRun, collection: Collection) -> str:
-    return (
-        f"Collection run #{run.id}: direct debit of {collection.amount} {collection.currency} "
-        f"on {collection.collection_date.isoformat()} ({collection.sequence_type}, mandate "
-        f"{collection.mandate.reference})."
+def _start_reason(run: CollectionRun, collection: Collection) -> Sentence:
+    return says(
+        STARTED,
+        run=run.id,
+        amount=money_value(collection.amount, collection.currency),
+        day=date_value(collection.collection_date),
+        sequence=collection.sequence_type,
+        mandate=collection.mandate.reference,
     )
 
 
@@ -210,7 +237,13 @@ def mark_sent(run: CollectionRun, actor: str) -> CollectionRun:
     """The file went to the bank: the run can no longer be cancelled. Commits."""
     run = _lock_run(run.id)
     if run.status != CollectionRunStatus.CREATED:
-        raise Conflict(f"Run #{run.id} is {run.status.value}: it cannot be marked as sent.")
+        raise Conflict(
+            _(
+                "Run #%(run)s is %(status)s: it cannot be marked as sent.",
+                run=run.id,
+                status=state_word(run.status.value),
+            )
+        )
     run.status = CollectionRunStatus.SENT
     run.sent_at, run.sent_by = utcnow(), actor[:128]
     db.session.commit()
@@ -220,19 +253,28 @@ def mark_sent(run: CollectionRun, actor: str) -> CollectionRun:
 def cancel(run: CollectionRun, reason: str, actor: str, today: date) -> CollectionRun:
     """Withdraw a run whose file was not sent: its collections cancelled, its documents
     open again, its mandates as if it never was. Commits."""
-    reason = required_reason(reason, "Give a reason: it is kept on the run and its documents.")
+    reason = required_reason(reason, _("Give a reason: it is kept on the run and its documents."))
     run = _lock_run(run.id)
     if run.status != CollectionRunStatus.CREATED:
-        raise Conflict(f"Run #{run.id} is {run.status.value}: only a created run can be cancelled.")
+        raise Conflict(
+            _(
+                "Run #%(run)s is %(status)s: only a created run can be cancelled.",
+                run=run.id,
+                status=state_word(run.status.value),
+            )
+        )
     if any(c.status != CollectionStatus.PENDING for c in run.collections):
-        raise Conflict(f"The bank has answered for collections of run #{run.id} already.")
-    why = f"Collection run #{run.id} cancelled: {reason}"
+        raise Conflict(
+            _("The bank has answered for collections of run #%(run)s already.", run=run.id)
+        )
+    why = english(collection_outcomes.RUN_CANCELLED, run=run.id, reason=reason)
     for collection in sorted(run.collections, key=lambda c: c.invoice_id):
         invoice = ledger.lock(collection.invoice_id)
         collection.status = CollectionStatus.CANCELLED
         collection.reason = why[:MAX_REASON]
         if invoice is not None:
-            ledger.collection_failed(invoice, why, actor=actor, today=today)
+            cancelled = says(collection_outcomes.RUN_CANCELLED, run=run.id, reason=reason)
+            ledger.collection_failed(invoice, cancelled, actor=actor, today=today)
     for mandate in _lock_mandates(c.mandate_id for c in run.collections).values():
         direct_debit.refresh_use(mandate)
     run.status = CollectionRunStatus.CANCELLED
@@ -258,11 +300,6 @@ def file(run: CollectionRun, store: DocumentStore) -> bytes:
 def file_name(run: CollectionRun) -> str:
     """What the download is called: the run and the file's message id."""
     return f"pain.008-run-{run.id}-{run.message_id}.xml"
-
-
-def recent_runs(limit: int = 100) -> list[CollectionRun]:
-    """The latest runs, newest first."""
-    return latest(CollectionRun, limit)
 
 
 def collections_of(run: CollectionRun) -> list[Collection]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from collector.documents.customers import FORMULA_STARTS
+from collector.direct_debit.wording import N_, english
+from collector.runtime.csv_cells import FORMULA_STARTS
 
 REQUIRED = ("customerNumber", "mandateNumber", "iban", "bic", "signDate")
 OPTIONAL = ("name", "email", "profile", "scheme")
@@ -28,9 +29,24 @@ SEPARATORS = (",", ";")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-SAVE_AS = "Save it from the spreadsheet as “CSV UTF-8” and upload it again."
+# Why a file cannot be read, stored in English with its upload (``mandate_problems``).
 # Text is decoded ahead of the rows in blocks, so the row it failed on is not told.
-NOT_UTF8 = f"The file is not UTF-8 text (Excel's “CSV UTF-8”): some characters are not. {SAVE_AS}"
+NOT_UTF8 = N_(
+    "The file is not UTF-8 text (Excel's “CSV UTF-8”): some characters are not. Save it "
+    "from the spreadsheet as “CSV UTF-8” and upload it again."
+)
+UTF16 = N_(
+    "The file is saved as UTF-16 (“Unicode text”), not UTF-8. Save it from the spreadsheet "
+    "as “CSV UTF-8” and upload it again."
+)
+NOT_CSV = N_("Row %(row)s cannot be read as CSV: %(error)s.")
+EMPTY = N_("The file is empty: the first line must name the columns.")
+COLUMN_TWICE = N_("The column %(column)s appears twice in the first line.")
+MISSING_COLUMNS = N_(
+    "Missing column(s): %(missing)s. The first line must name the columns %(required)s "
+    "(and optionally %(optional)s)."
+)
+FILE_PROBLEMS = (NOT_UTF8, UTF16, NOT_CSV, EMPTY, COLUMN_TWICE, MISSING_COLUMNS)
 
 
 class FileProblem(Exception):
@@ -77,9 +93,9 @@ class MandateCsv:
                 else:
                     self.skipped += 1
         except UnicodeDecodeError as exc:
-            raise FileProblem(NOT_UTF8) from exc
+            raise FileProblem(english(NOT_UTF8)) from exc
         except csv.Error as exc:
-            raise FileProblem(f"Row {number + 1} cannot be read as CSV: {exc}.") from exc
+            raise FileProblem(english(NOT_CSV, row=number + 1, error=exc)) from exc
 
     def _known(self, cells: list[str]) -> dict[str, str]:
         values = dict.fromkeys(COLUMNS, "")
@@ -93,7 +109,7 @@ def _text_stream(binary: BinaryIO) -> io.TextIOWrapper:
     start = binary.read(4)
     binary.seek(0)
     if start.startswith(UTF16_BOMS):
-        raise FileProblem(f"The file is saved as UTF-16 (“Unicode text”), not UTF-8. {SAVE_AS}")
+        raise FileProblem(english(UTF16))
     # utf-8-sig drops a byte-order mark if there is one; newline="" leaves line ends
     # inside quoted cells to the csv module, as it asks.
     return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
@@ -112,9 +128,9 @@ def _header(text: io.TextIOWrapper) -> tuple[str, dict[str, int], int]:
         else:
             forced = None
     except UnicodeDecodeError as exc:
-        raise FileProblem(NOT_UTF8) from exc
+        raise FileProblem(english(NOT_UTF8)) from exc
     if not line.strip():
-        raise FileProblem("The file is empty: the first line must name the columns.")
+        raise FileProblem(english(EMPTY))
     separator = forced or max(SEPARATORS, key=line.count)
     names = next(csv.reader([line], delimiter=separator))
     return separator, _columns(names), first_row
@@ -128,13 +144,17 @@ def _columns(names: list[str]) -> dict[str, int]:
         if name is None:
             continue  # the export's other columns (language, address…) are not ours
         if name in columns:
-            raise FileProblem(f"The column {name} appears twice in the first line.")
+            raise FileProblem(english(COLUMN_TWICE, column=name))
         columns[name] = index
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise FileProblem(
-            f"Missing column(s): {', '.join(missing)}. The first line must name the columns "
-            f"{', '.join(REQUIRED)} (and optionally {', '.join(OPTIONAL)})."
+            english(
+                MISSING_COLUMNS,
+                missing=", ".join(missing),
+                required=", ".join(REQUIRED),
+                optional=", ".join(OPTIONAL),
+            )
         )
     return columns
 

@@ -1,20 +1,24 @@
 """Checking one row of a mandates CSV against the rules and what is stored (looked up for
-its chunk by ``mandate_scan``): its problems, and the new mandate's columns."""
+its chunk by ``mandate_scan``): its problems, and the new mandate's columns. Problems are
+stored in English (``mandate_problems``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
+from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import Row, parse_date
 from collector.direct_debit.mandates import check_account, reference_key, reference_problem
 from collector.direct_debit.models import MandateScheme, MandateStatus
+from collector.direct_debit.wording import english
 
 ERROR, WARNING = "error", "warning"
 NAME_LENGTH = 70  # pain.008 Dbtr/Nm
 EMAIL_LENGTH = 254
 QUOTED_LENGTH = 40  # of a cell repeated in a message
-# What a stored mandate is compared on, as (attribute, column of the file, label).
+# What a stored mandate is compared on, as (attribute, column of the file, label in
+# ``mandate_problems.COMPARED_LABELS``).
 COMPARED = (
     ("iban", "iban", "IBAN"),
     ("bic", "bic", "BIC"),
@@ -78,11 +82,12 @@ class RowCheck:
         reference, key = self.reference()
         existing = self.stored.get(key) if key else None
         if existing is not None and customer is not None and existing.customer_id != customer.id:
-            self.error(
-                "mandateNumber",
-                f"The reference {existing.reference} belongs to a mandate of another customer "
-                f"({existing.customer_number}); a reference is never used twice.",
+            problem = english(
+                texts.OTHER_CUSTOMER,
+                reference=existing.reference,
+                customer=existing.customer_number,
             )
+            self.error("mandateNumber", problem)
         account = check_account(self.cells["iban"], self.cells["bic"])
         for column, message in account.problems.items():
             self.error(column, message)
@@ -105,11 +110,7 @@ class RowCheck:
     def new(self, reference, key, customer, account, details) -> dict:
         profile = details.pop("profile")
         if not profile.allow_direct_debit:
-            self.warn(
-                "profile",
-                f"The profile {profile.name} does not allow direct debit: nothing is collected "
-                "on this mandate until it does.",
-            )
+            self.warn("profile", english(texts.PROFILE_WITHOUT_DEBIT, profile=profile.name))
         other = self.active.get((customer.id, profile.id))
         if other is not None:
             self.warn("mandateNumber", _replacing(other, details["signed_on"]))
@@ -126,15 +127,11 @@ class RowCheck:
     def customer(self):
         number = self.cells["customerNumber"]
         if not number:
-            self.error("customerNumber", "A customer number is required.")
+            self.error("customerNumber", english(texts.CUSTOMER_REQUIRED))
             return None
         customer = self.customers.get(number)
         if customer is None:
-            self.error(
-                "customerNumber",
-                "No customer has this number. Customer numbers are the Teamleader ids in the "
-                "customers CSV.",
-            )
+            self.error("customerNumber", english(texts.NO_CUSTOMER))
         return customer
 
     def reference(self) -> tuple[str, str | None]:
@@ -147,8 +144,7 @@ class RowCheck:
         first = self.checker.seen.setdefault(key, self.row.number)
         if first != self.row.number:
             self.error(
-                "mandateNumber",
-                f"The reference {reference} is on row {first} too: each mandate has its own.",
+                "mandateNumber", english(texts.REFERENCE_TWICE, reference=reference, first=first)
             )
             return reference, None
         return reference, key
@@ -156,15 +152,13 @@ class RowCheck:
     def sign_date(self) -> date | None:
         text = self.cells["signDate"]
         if not text:
-            self.error("signDate", "The signature date is required (YYYY-MM-DD or DD/MM/YYYY).")
+            self.error("signDate", english(texts.SIGN_DATE_REQUIRED))
             return None
         signed_on = parse_date(text)
         if signed_on is None:
-            self.error(
-                "signDate", f"“{quoted(text)}” is not a date: write YYYY-MM-DD or DD/MM/YYYY."
-            )
+            self.error("signDate", english(texts.NOT_A_DATE, text=quoted(text)))
         elif signed_on > self.checker.today:
-            self.error("signDate", f"The signature date {signed_on} is in the future.")
+            self.error("signDate", english(texts.IN_THE_FUTURE, day=signed_on.isoformat()))
             return None
         return signed_on
 
@@ -173,16 +167,12 @@ class RowCheck:
         if text:
             profile = self.checker.profiles.find(text)
             if profile is None:
-                self.error("profile", f"No profile is called “{quoted(text)}” (nor has that id).")
+                self.error("profile", english(texts.NO_PROFILE, text=quoted(text)))
             return profile
         if customer is None:
             return None  # its own error says enough
         if customer.profile_id is None:
-            self.error(
-                "profile",
-                "The customer has no payment profile: name one in the profile column or "
-                "choose one on the customer's page.",
-            )
+            self.error("profile", english(texts.CUSTOMER_WITHOUT_PROFILE))
             return None
         return self.checker.profiles.by_id[customer.profile_id]
 
@@ -192,7 +182,7 @@ class RowCheck:
             return MandateScheme(text)
         except ValueError:
             given = quoted(self.cells["scheme"])
-            self.error("scheme", f"The scheme is CORE or B2B, not “{given}”.")
+            self.error("scheme", english(texts.BAD_SCHEME, text=given))
             return None
 
     def email(self) -> str | None:
@@ -201,7 +191,7 @@ class RowCheck:
             return None
         local, at, domain = text.rpartition("@")
         if not (at and local and "." in domain) or len(text) > EMAIL_LENGTH or " " in text:
-            self.error("email", f"“{quoted(text)}” is not an email address.")
+            self.error("email", english(texts.NOT_AN_EMAIL, text=quoted(text)))
         return text
 
     def name(self, customer) -> str | None:
@@ -209,9 +199,7 @@ class RowCheck:
         if not text:
             return customer.name[:NAME_LENGTH] if customer is not None else None
         if len(text) > NAME_LENGTH:
-            self.warn(
-                "name", f"Shortened to {NAME_LENGTH} characters, the most a collection carries."
-            )
+            self.warn("name", english(texts.SHORTENED, most=NAME_LENGTH))
         return text[:NAME_LENGTH]
 
     def compare(self, existing, account, details) -> None:
@@ -224,28 +212,17 @@ class RowCheck:
         ]
         if different:
             labels = ", ".join(label for _, label in different)
-            self.warn(
-                different[0][0],
-                f"Mandate {existing.reference} is stored with another {labels}; it is left as "
-                "it is. A new account is a new mandate: revoke this one and upload the new "
-                "one under a new reference.",
-            )
+            problem = english(texts.STORED_OTHERWISE, reference=existing.reference, labels=labels)
+            self.warn(different[0][0], problem)
         if existing.status != MandateStatus.ACTIVE:
-            self.warn(
-                "mandateNumber",
-                f"Mandate {existing.reference} is {existing.status.value} and stays so; a new "
-                "mandate needs a new reference.",
+            problem = english(
+                texts.STORED_INACTIVE, reference=existing.reference, status=existing.status.value
             )
+            self.warn("mandateNumber", problem)
 
 
 def _replacing(other, signed_on: date) -> str:
     """What a second active mandate on the same profile means for collections."""
     if other.signed_on > signed_on:
-        return (
-            f"The customer's mandate {other.reference} on this profile is signed later: "
-            "collections keep using that one."
-        )
-    return (
-        f"Collections use this mandate instead of {other.reference}, signed earlier on the same "
-        "profile; revoke that one if it no longer holds."
-    )
+        return english(texts.SIGNED_LATER, reference=other.reference)
+    return english(texts.REPLACES, reference=other.reference)

@@ -12,10 +12,12 @@ from itertools import islice
 import sqlalchemy as sa
 
 from collector.core.storage import DocumentStore, StoredDocumentMissing
+from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
 from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict
 from collector.direct_debit.mandates import reference_key
 from collector.direct_debit.models import Mandate, MandateStatus
+from collector.direct_debit.wording import english
 from collector.documents.models import Customer, Profile
 from collector.extensions import db
 
@@ -98,14 +100,11 @@ def scan(
         with store.open(file_key) as binary:
             _pass(MandateCsv(binary), RowChecker(today), tally, size, progress, insert)
     except StoredDocumentMissing:
-        tally.file_error = "The uploaded file is no longer stored; upload it again."
+        tally.file_error = english(texts.NO_LONGER_STORED)
     except FileProblem as exc:
         tally.file_error = str(exc)
     if tally.file_error is None and tally.rows == 0:
-        tally.file_error = (
-            "The file has no mandate rows: fill in mandateNumber, iban, bic and signDate for "
-            "the customers who signed a mandate."
-        )
+        tally.file_error = english(texts.NO_ROWS)
     return tally
 
 

@@ -22,14 +22,17 @@ from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import ContentTooLarge, DocumentStore
+from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import COLUMNS
 from collector.direct_debit.mandate_scan import Tally, scan
 from collector.direct_debit.models import Mandate, MandateUpload, MandateUploadStatus
+from collector.direct_debit.wording import english
 from collector.extensions import db
 from collector.runtime.listing import latest
 from collector.runtime.models import JobRun
@@ -54,8 +57,11 @@ def receive(
         key, size = store.put_stream(stream, max_bytes=max_bytes)
     except ContentTooLarge as exc:
         megabytes, rest = divmod(max_bytes, 1024 * 1024)
-        limit = f"{max_bytes} bytes" if rest else f"{megabytes} MB"
-        raise Invalid({"file": [f"The file is larger than {limit}; split it."]}) from exc
+        if rest:
+            too_large = _("The file is larger than %(bytes)s bytes; split it.", bytes=max_bytes)
+        else:
+            too_large = _("The file is larger than %(mb)s MB; split it.", mb=megabytes)
+        raise Invalid({"file": [too_large]}) from exc
     # Some browsers send the whole client-side path; only its last part means anything.
     name = ntpath.basename(filename or "").strip() or "mandates.csv"
     upload = MandateUpload(
@@ -76,7 +82,7 @@ def check(upload_id: int, store: DocumentStore, *, today: date, progress=None) -
             upload.file_key, upload.size, store, today, progress=progress or QuietProgress()
         )
     except Exception as exc:
-        _fail(upload, "The check stopped", exc)
+        _fail(upload, texts.CHECK_STOPPED, exc)
         raise
     _record(upload, tally)
     upload.status = MandateUploadStatus.READY if tally.ok else MandateUploadStatus.INVALID
@@ -91,7 +97,7 @@ def commit(upload_id: int, store: DocumentStore, *, today: date, actor: str) -> 
     try:
         tally = _store(upload, store, today, actor)
     except Exception as exc:
-        _fail(upload, "The commit stopped; nothing was stored", exc)
+        _fail(upload, texts.COMMIT_STOPPED, exc)
         raise
     _record(upload, tally)
     if tally.ok:
@@ -182,10 +188,10 @@ def stopped(live_checks: set[int], live_commits: set[int], now: datetime) -> tup
     return checks, commits
 
 
-def _fail(upload: MandateUpload, what: str, exc: Exception) -> None:
+def _fail(upload: MandateUpload, sentence: str, exc: Exception) -> None:
     db.session.rollback()
     upload.status = MandateUploadStatus.FAILED
-    upload.file_error = f"{what}: {type(exc).__name__}: {exc}"[:500]
+    upload.file_error = english(sentence, error=f"{type(exc).__name__}: {exc}")[:500]
     db.session.commit()
 
 

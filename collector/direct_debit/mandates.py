@@ -8,13 +8,12 @@ records a mandate, so every path refuses the same things with the same words.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from marshmallow import fields, validate
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from collector.accounts.creditor import BankDetailError, read_bic, read_iban
@@ -28,27 +27,20 @@ from collector.direct_debit.models import (
     Mandate,
     MandateStatus,
 )
-from collector.documents.models import Customer
+from collector.direct_debit.wording import N_, english, state_word
 from collector.extensions import db
-from collector.runtime.listing import (
-    Page,
-    PageArgsSchema,
-    paginate,
-    search_args,
-    text_match,
-)
 
 REFERENCE_LENGTH = 35
 # The SEPA character set of a Unique Mandate Reference (reference §2.3). The XSD only
 # says Max35Text, so a bank's validator, not ours, would be the first to notice.
 REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]+")
-REFERENCE_CHARACTERS_TEXT = "letters a–z and A–Z, digits, spaces and / - ? : ( ) . , ' +"
+REFERENCE_CHARACTERS_TEXT = N_("letters a–z and A–Z, digits, spaces and / - ? : ( ) . , ' +")
 # The EPC implementation guidelines forbid identifiers that start or end with "/" or
 # contain "//"; banks reject such files.
 REFERENCE_SLASHES = re.compile(r"^/|/$|//")
 REASON_LENGTH = 300
 LAPSE_AFTER = relativedelta(months=36)  # unused this long, a mandate lapses (§2.3)
-LAPSE_REASON = "Not used for 36 months."
+LAPSE_REASON = N_("Not used for 36 months.")
 # Since 2016 a debtor's BIC is optional for accounts inside the EEA ("IBAN only"): the
 # pain.008 then says NOTPROVIDED, which sepaxml writes for a payment without "BIC".
 # SEPA countries outside the EEA (CH, GB, MC, SM, AD, VA…) still need it.
@@ -64,6 +56,35 @@ EEA = frozenset((
 EARLIEST_OFFSET = timedelta(hours=14)
 
 
+# Why a mandate's details cannot be stored: kept in English with an upload's problems,
+# translated when shown (``mandate_rows.PROBLEMS``).
+REFERENCE_REQUIRED = N_("A mandate reference is required.")
+REFERENCE_TOO_LONG = N_(
+    "A mandate reference has at most %(most)s characters; this one has %(length)s."
+)
+REFERENCE_CHARACTERS_WRONG = N_("Not allowed in a mandate reference: %(wrong)s. Use %(allowed)s.")
+REFERENCE_SLASHES_WRONG = N_("A mandate reference may not start or end with “/” or contain “//”.")
+IBAN_REQUIRED = N_("An IBAN is required.")
+OUTSIDE_SEPA = N_("Accounts in %(country)s are outside SEPA: no direct debit from them.")
+BIC_REQUIRED = N_(
+    "A BIC is required for accounts in %(country)s (outside the EEA), and it cannot be "
+    "derived from this IBAN."
+)
+OTHER_BANK = N_(
+    "The BIC %(bic)s is not the bank of this IBAN (%(derived)s); it is stored as given."
+)
+RULES = (
+    REFERENCE_REQUIRED,
+    REFERENCE_TOO_LONG,
+    REFERENCE_CHARACTERS_WRONG,
+    REFERENCE_SLASHES_WRONG,
+    IBAN_REQUIRED,
+    OUTSIDE_SEPA,
+    BIC_REQUIRED,
+    OTHER_BANK,
+)
+
+
 # -- the rules --------------------------------------------------------------------------
 
 
@@ -75,18 +96,15 @@ def reference_key(reference: str) -> str:
 def reference_problem(reference: str) -> str | None:
     """Why ``reference`` (already stripped) cannot be a mandate reference, or None."""
     if not reference:
-        return "A mandate reference is required."
+        return english(REFERENCE_REQUIRED)
     if len(reference) > REFERENCE_LENGTH:
-        return (
-            f"A mandate reference has at most {REFERENCE_LENGTH} characters; "
-            f"this one has {len(reference)}."
-        )
+        return english(REFERENCE_TOO_LONG, most=REFERENCE_LENGTH, length=len(reference))
     if not REFERENCE_CHARACTERS.fullmatch(reference):
         wrong = "".join(dict.fromkeys(c for c in reference if not REFERENCE_CHARACTERS.match(c)))
         wrong = wrong if len(wrong) <= 10 else wrong[:10] + "…"
-        return f"Not allowed in a mandate reference: {wrong}. Use {REFERENCE_CHARACTERS_TEXT}."
+        return english(REFERENCE_CHARACTERS_WRONG, wrong=wrong, allowed=REFERENCE_CHARACTERS_TEXT)
     if REFERENCE_SLASHES.search(reference):
-        return "A mandate reference may not start or end with “/” or contain “//”."
+        return english(REFERENCE_SLASHES_WRONG)
     return None
 
 
@@ -105,23 +123,19 @@ def check_account(iban_text: str, bic_text: str) -> Account:
     """The account of ``iban_text`` (spaces, lower case fine) and ``bic_text`` (may be
     empty where schwifty derives it from the IBAN, or inside the EEA)."""
     if not (iban_text or "").strip():
-        return Account(problems={"iban": "An IBAN is required."})
+        return Account(problems={"iban": english(IBAN_REQUIRED)})
     try:
         iban = read_iban(iban_text)
     except BankDetailError as exc:
         return Account(problems={"iban": str(exc)})
     if not iban.in_sepa_zone:
-        problem = f"Accounts in {iban.country_code} are outside SEPA: no direct debit from them."
-        return Account(problems={"iban": problem})
+        return Account(problems={"iban": english(OUTSIDE_SEPA, country=iban.country_code)})
     bank = iban.bic  # looked up in schwifty's registry on every access
     derived = bank.compact if bank is not None else None
     if (bic_text or "").strip():
         return _given_bic(iban.compact, bic_text, derived)
     if derived is None and iban.country_code not in EEA:
-        problem = (
-            f"A BIC is required for accounts in {iban.country_code} (outside the EEA), "
-            "and it cannot be derived from this IBAN."
-        )
+        problem = english(BIC_REQUIRED, country=iban.country_code)
         return Account(iban=iban.compact, problems={"bic": problem})
     return Account(iban=iban.compact, bic=derived)
 
@@ -135,9 +149,7 @@ def _given_bic(iban: str, bic_text: str, derived: str | None) -> Account:
     # Bank and country (the first six characters) are what a typo or a BIC copied from
     # the wrong row changes; branches legitimately differ.
     if derived is not None and bic[:6] != derived[:6]:
-        warnings["bic"] = (
-            f"The BIC {bic} is not the bank of this IBAN ({derived}); it is stored as given."
-        )
+        warnings["bic"] = english(OTHER_BANK, bic=bic, derived=derived)
     return Account(iban=iban, bic=bic, warnings=warnings)
 
 
@@ -175,16 +187,24 @@ def revoke(mandate_id: int, reason: str, actor: str) -> Mandate:
     """End an active mandate for good, with the reason (the debtor cancelled it, the
     account closed…); its reference is never used again. Commits."""
     reason = required_reason(
-        reason, "Say why the mandate is revoked.", f"At most {REASON_LENGTH} characters."
+        reason,
+        _("Say why the mandate is revoked."),
+        _("At most %(most)s characters.", most=REASON_LENGTH),
     )
     query = sa.select(Mandate).where(Mandate.id == mandate_id).with_for_update()
     mandate = db.session.scalars(query).first()
     if mandate is None:
         db.session.rollback()
-        raise NotFound(f"No mandate with id {mandate_id}.")
+        raise NotFound(_("No mandate with id %(id)s.", id=mandate_id))
     if mandate.status != MandateStatus.ACTIVE:
         db.session.rollback()
-        raise Conflict(f"Mandate {mandate.reference} is {mandate.status.value} already.")
+        raise Conflict(
+            _(
+                "Mandate %(reference)s is %(status)s already.",
+                reference=mandate.reference,
+                status=state_word(mandate.status.value),
+            )
+        )
     mandate.status = MandateStatus.REVOKED
     mandate.status_reason = f"{reason} ({actor})"[:REASON_LENGTH]
     mandate.status_changed_at = utcnow()
@@ -225,42 +245,12 @@ def pending_collections(mandate_id: int) -> int:
 # -- lists --------------------------------------------------------------------------------
 
 
-class MandateQueryArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in MandateStatus]))
-    q = fields.String(validate=validate.Length(max=100))
-
-
-def search_mandates(args: Mapping[str, str]) -> Page:
-    """One page of mandates, newest first, as the query-string ``args`` ask: the
-    ``status``, ``q`` in the reference or the customer's name or number; raises
-    ``Invalid`` per argument."""
-    wanted = search_args(MandateQueryArgsSchema(), args)
-    status = wanted["status"]
-    conditions = [Mandate.status == MandateStatus(status)] if status else []
-    conditions += text_match(
-        wanted["q"], Mandate.reference, Customer.name, Customer.customer_number
-    )
-    query = (
-        sa.select(Mandate)
-        .join(Customer, Mandate.customer_id == Customer.id)
-        .where(*conditions)
-        .order_by(Mandate.id.desc())
-        .options(joinedload(Mandate.customer), joinedload(Mandate.profile))
-    )
-    count = (
-        sa.select(sa.func.count(Mandate.id))
-        .join(Customer, Mandate.customer_id == Customer.id)
-        .where(*conditions)
-    )
-    return paginate(query, count, wanted["page"], wanted["per_page"])
-
-
 def get_mandate(mandate_id: int) -> Mandate:
     """The mandate with this id, or ``NotFound``."""
     options = [joinedload(Mandate.customer), joinedload(Mandate.profile)]
     mandate = db.session.get(Mandate, mandate_id, options=options)
     if mandate is None:
-        raise NotFound(f"No mandate with id {mandate_id}.")
+        raise NotFound(_("No mandate with id %(id)s.", id=mandate_id))
     return mandate
 
 

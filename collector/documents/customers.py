@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload
 from collector.core.errors import Invalid, NotFound
 from collector.documents.models import Customer, Profile
 from collector.extensions import db
+from collector.runtime.csv_cells import drain as _drain
+from collector.runtime.csv_cells import text as _cell
 from collector.runtime.listing import (
     ROW_ID,
     Page,
@@ -47,7 +49,6 @@ CSV_HEADER = (
 CSV_CHUNK_ROWS = 500
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV
 # injection"); names and addresses come from Teamleader, typed by anyone.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CustomerQueryArgsSchema(PageArgsSchema):
@@ -136,11 +137,12 @@ def _profile_errors(profile_id: int | None) -> dict[str, list[str]]:
     return {}
 
 
-def customers_for_export(q: str | None = None, profile_id: int | None = None) -> Iterator[Customer]:
-    """Every customer matching the filters, streamed from the database in chunks."""
+def customers_for_export(*conditions) -> Iterator[Customer]:
+    """Every customer matching ``conditions`` (the list's filters: ``balances``), streamed
+    from the database in chunks."""
     query = (
         sa.select(Customer)
-        .where(*_conditions(q, profile_id))
+        .where(*conditions)
         .order_by(Customer.name, Customer.id)
         .options(joinedload(Customer.profile))
         .execution_options(yield_per=CSV_CHUNK_ROWS)
@@ -176,15 +178,3 @@ def _csv_values(customer: Customer) -> list[str | None]:
         profile,
         *[None] * 4,  # mandateNumber, iban, bic, signDate
     ]
-
-
-def _cell(value: str | None) -> str:
-    text = value or ""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

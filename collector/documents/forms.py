@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,17 +20,21 @@ def _parse_days(text: str) -> list[int]:
     try:
         return [int(p) for p in parts if p]
     except ValueError as exc:
-        raise ValidationError("Days as whole numbers separated by commas, e.g. 7, 21.") from exc
+        raise ValidationError(_("Days as whole numbers separated by commas, e.g. 7, 21.")) from exc
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    allow_direct_debit = BooleanField("SEPA direct debit (signed mandate)")
-    allow_payment_link = BooleanField("Pay online (payment link)")
-    allow_bank_transfer = BooleanField("Bank transfer with structured reference")
-    send_invitation_on_import = BooleanField("Send the invitation when the document is imported")
-    invitation_requires_pdf = BooleanField("…but only once the PDF is available")
-    reminder_days = StringField("Reminders, days after the due date", validators=[Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    allow_direct_debit = BooleanField(_l("SEPA direct debit (signed mandate)"))
+    allow_payment_link = BooleanField(_l("Pay online (payment link)"))
+    allow_bank_transfer = BooleanField(_l("Bank transfer with structured reference"))
+    send_invitation_on_import = BooleanField(
+        _l("Send the invitation when the document is imported")
+    )
+    invitation_requires_pdf = BooleanField(_l("…but only once the PDF is available"))
+    reminder_days = StringField(
+        _l("Reminders, days after the due date"), validators=[Length(max=100)]
+    )
 
     def validate_reminder_days(self, field):
         _parse_days(field.data)
@@ -49,13 +55,13 @@ class ProfileForm(FlaskForm):
 class CustomerForm(FlaskForm):
     """What an admin may change on a customer; the rest comes from Teamleader."""
 
-    profile_id = SelectField("Payment profile")
+    profile_id = SelectField(_l("Payment profile"))
     customer_number = StringField(
-        "Customer number", validators=[DataRequired(), Length(max=64)], filters=[strip_text]
+        _l("Customer number"), validators=[DataRequired(), Length(max=64)], filters=[strip_text]
     )
 
     def offer(self, profiles) -> None:
-        self.profile_id.choices = [(NONE, "— none —")] + [(str(p.id), p.name) for p in profiles]
+        self.profile_id.choices = [(NONE, _("— none —"))] + [(str(p.id), p.name) for p in profiles]
 
     def load(self, customer) -> None:
         self.profile_id.data = str(customer.profile_id or NONE)

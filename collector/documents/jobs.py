@@ -14,12 +14,17 @@ from collector.documents import setup as documents_setup
 from collector.documents.models import CallbackStatus
 from collector.runtime import doorbell
 from collector.runtime import setup as runtime_setup
-from collector.runtime.queue import Periodic, Progress, tracked
+from collector.runtime.queue import Periodic, Progress, QuietProgress, tracked
 
 
 @tracked
 def deliver_callbacks(*, progress: Progress) -> str:
     """POST every status callback whose time has come, oldest first."""
+    return deliver_callbacks_now(progress)
+
+
+def deliver_callbacks_now(progress: Progress | QuietProgress) -> str:
+    """What ``deliver_callbacks`` does, inside whichever job calls it."""
     ids = callbacks.due(utcnow())
     progress.total(len(ids))
     session = documents_setup.callback_session()
@@ -56,4 +61,6 @@ PERIODIC = (
 
 def connect() -> None:
     """Deliver status callbacks when the doorbell rings."""
-    doorbell.delivered_by(doorbell.CALLBACKS, deliver_callbacks)
+    doorbell.delivered_by(
+        doorbell.CALLBACKS, deliver_callbacks, lambda: deliver_callbacks_now(QuietProgress())
+    )

@@ -43,21 +43,54 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.extensions import db
+from collector.runtime.wordings import (
+    N_,
+    Sentence,
+    date_value,
+    english_of,
+    money_value,
+    says,
+    word,
+)
 
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 PAYABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 SOURCE_LABELS = {
-    PaymentSource.PROVIDER: "online",
-    PaymentSource.TEAMLEADER: "in Teamleader",
-    PaymentSource.MANUAL: "marked as paid",
-    PaymentSource.BANK: "bank",
-    PaymentSource.EXACT: "in Exact Online",
+    PaymentSource.PROVIDER: N_("online"),
+    PaymentSource.TEAMLEADER: N_("in Teamleader"),
+    PaymentSource.MANUAL: N_("marked as paid"),
+    PaymentSource.BANK: N_("bank"),
+    PaymentSource.EXACT: N_("in Exact Online"),
 }
 REVERSAL_LABELS = {
-    PaymentKind.REFUND: "Refunded",
-    PaymentKind.CHARGEBACK: "Charged back",
-    PaymentKind.RETURN: "Returned by the bank",
+    PaymentKind.REFUND: N_("Refunded"),
+    PaymentKind.CHARGEBACK: N_("Charged back"),
+    PaymentKind.RETURN: N_("Returned by the bank"),
 }
+
+# What the ledger writes on the timeline; ``SENTENCES`` lists those a stored text is
+# recognised by (``WITH_CODE`` and ``WITH_REASON`` would match nearly any text).
+RECEIVED = N_("Payment of %(amount)s received (%(source)s).")
+RECEIVED_BECAUSE = N_("Payment of %(amount)s received (%(source)s). %(reason)s")
+PAID = N_("Paid (%(source)s).")
+REVERSED = N_("%(because)s: %(amount)s of the payment of %(payment)s.")
+WITH_CODE = N_("%(what)s (%(code)s)")
+WITH_REASON = N_("%(what)s: %(reason)s")
+CANCELLED = N_("%(reason)s (%(amount)s).")
+ENDED = N_("%(sentence)s.")  # a reason, said as a sentence of its own
+DUE_DATE_PASSED = N_("Due date %(day)s passed.")
+ARCHIVED = N_("Archived: %(reason)s")
+SENTENCES = (
+    RECEIVED_BECAUSE,
+    RECEIVED,
+    PAID,
+    REVERSED,
+    CANCELLED,
+    DUE_DATE_PASSED,
+    ARCHIVED,
+    *SOURCE_LABELS.values(),
+    *REVERSAL_LABELS.values(),
+)
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -80,7 +113,7 @@ def open_state(invoice: Invoice, today: date) -> InvoiceState:
 
 
 def transition(
-    invoice: Invoice, state: InvoiceState, reason: str, *, actor: str, **details
+    invoice: Invoice, state: InvoiceState, reason: str | Sentence, *, actor: str, **details
 ) -> bool:
     """Move ``invoice`` to ``state``, recorded as an event and owed to the status
     callbacks; False when it was in that state already."""
@@ -102,14 +135,16 @@ def transition(
         invoice,
         previous=previous.value,
         state=state.value,
-        reason=reason,
+        reason=english_of(reason),
         actor=actor,
         occurred_at=invoice.state_changed_at,
     )
     return True
 
 
-def settle(invoice: Invoice, reason: str, *, actor: str, today: date | None = None) -> None:
+def settle(
+    invoice: Invoice, reason: str | Sentence, *, actor: str, today: date | None = None
+) -> None:
     """Recompute what is due and move the state to match: PAID when nothing is left,
     back to open when a PAID document is owed money again."""
     if invoice.kind == DocumentKind.CREDIT_NOTE:
@@ -142,7 +177,7 @@ def expire_overdue(today: date, batch: int = 500) -> int:
                 count += transition(
                     invoice,
                     InvoiceState.EXPIRED,
-                    f"Due date {invoice.due_date.isoformat()} passed.",
+                    says(DUE_DATE_PASSED, day=date_value(invoice.due_date)),
                     actor="system",
                 )
         db.session.commit()
@@ -150,14 +185,14 @@ def expire_overdue(today: date, batch: int = 500) -> int:
             return count
 
 
-def start_collection(invoice: Invoice, reason: str, *, actor: str) -> None:
+def start_collection(invoice: Invoice, reason: str | Sentence, *, actor: str) -> None:
     """A direct debit is under way: PENDING until the bank says how it went."""
     if invoice.state not in OPEN:
         raise Conflict(f"{invoice.number} is {invoice.state.value}: it cannot be collected.")
     transition(invoice, InvoiceState.PENDING, reason, actor=actor)
 
 
-def collection_failed(invoice: Invoice, reason: str, *, actor: str, today: date) -> None:
+def collection_failed(invoice: Invoice, reason: str | Sentence, *, actor: str, today: date) -> None:
     """The bank refused or rejected a collection before it settled: open again."""
     if invoice.state == InvoiceState.PENDING:
         transition(invoice, open_state(invoice, today), reason, actor=actor)
@@ -168,7 +203,7 @@ def archive(invoice: Invoice, reason: str, *, actor: str) -> None:
     reason = required_reason(reason, "Give a reason: it is kept on the document's history.")
     if invoice.state == InvoiceState.ARCHIVED:
         raise Conflict(f"{invoice.number} is archived already.")
-    transition(invoice, InvoiceState.ARCHIVED, f"Archived: {reason}", actor=actor)
+    transition(invoice, InvoiceState.ARCHIVED, says(ARCHIVED, reason=reason), actor=actor)
 
 
 def mark_paid(invoice: Invoice, reason: str, *, actor: str, paid_at: datetime | None = None):
@@ -202,9 +237,10 @@ def record_payment(
     source: PaymentSource,
     actor: str,
     reference: str | None = None,
-    reason: str | None = None,
+    reason: str | Sentence | None = None,
 ) -> Payment | None:
-    """Money received; None when ``key`` was recorded before (a repeated webhook)."""
+    """Money received; None when ``key`` was recorded before (a repeated webhook). The
+    reason is stored in English on the payment, and told on the timeline."""
     if not isinstance(amount, Decimal) or amount <= ZERO:
         raise ValueError(f"a payment is a positive Decimal, not {amount!r}")
     payment = Payment(
@@ -215,17 +251,18 @@ def record_payment(
         currency=invoice.currency,
         occurred_at=occurred_at,
         reference=reference,
-        reason=reason,
+        reason=english_of(reason) if reason else None,
         actor=actor,
     )
-    label = SOURCE_LABELS[source]
-    text = f"Payment of {amount} {invoice.currency} received ({label})."
+    label = word(SOURCE_LABELS[source])
+    told = {"amount": money_value(amount, invoice.currency), "source": label}
+    text = says(RECEIVED_BECAUSE, **told, reason=reason) if reason else says(RECEIVED, **told)
     return _enter(
         payment,
         invoice,
         timeline.PAYMENT_RECEIVED,
-        text + (f" {reason}" if reason else ""),
-        f"Paid ({label}).",
+        text,
+        says(PAID, source=label),
         source=source.value,
         amount=str(amount),
     )
@@ -267,35 +304,40 @@ def record_reversal(
         row,
         invoice,
         timeline.PAYMENT_REVERSED,
-        f"{because}: {amount} {invoice.currency} of the payment of {payment.amount}.",
-        because + ".",
+        says(
+            REVERSED,
+            because=because,
+            amount=money_value(amount, invoice.currency),
+            payment=money_value(payment.amount, invoice.currency),
+        ),
+        says(ENDED, sentence=because),
         reversal=kind.value,
         reason_code=reason_code,
         amount=str(amount),
     )
 
 
-def cancel_entry(entry: Payment, reason: str, *, actor: str) -> bool:
+def cancel_entry(entry: Payment, reason: str | Sentence, *, actor: str) -> bool:
     """A ledger row stops counting (a chargeback reversed, a payment removed in
     Teamleader); False when it did not count already."""
     if not entry.counts:
         return False
     entry.cancelled_at = utcnow()
-    entry.cancel_reason = reason[:500]
+    entry.cancel_reason = english_of(reason)[:500]
     invoice = entry.invoice
     timeline.record(
         invoice,
         timeline.PAYMENT_CANCELLED,
-        f"{reason} ({abs(entry.amount)} {entry.currency}).",
+        says(CANCELLED, reason=reason, amount=money_value(abs(entry.amount), entry.currency)),
         actor=actor,
         payment_id=entry.id,
     )
-    settle(invoice, reason + ".", actor=actor)
+    settle(invoice, says(ENDED, sentence=reason), actor=actor)
     _announce(invoice, entry)
     return True
 
 
-def restore_entry(entry: Payment, reason: str, *, actor: str) -> bool:
+def restore_entry(entry: Payment, reason: str | Sentence, *, actor: str) -> bool:
     """A cancelled row counts again (a payment put back in Teamleader)."""
     if entry.counts:
         return False
@@ -309,15 +351,21 @@ def restore_entry(entry: Payment, reason: str, *, actor: str) -> bool:
     return True
 
 
-def _because(kind: PaymentKind, code: str | None, reason: str | None) -> str:
-    text = REVERSAL_LABELS[kind]
+def _because(kind: PaymentKind, code: str | None, reason: str | None) -> Sentence | dict:
+    """Why money was taken back: "Returned by the bank (AM04): insufficient funds"."""
+    what = word(REVERSAL_LABELS[kind])
     if code:
-        text += f" ({code})"
-    return f"{text}: {reason}" if reason else text
+        what = says(WITH_CODE, what=what, code=code)
+    return says(WITH_REASON, what=what, reason=word(reason)) if reason else what
 
 
 def _enter(
-    row: Payment, invoice: Invoice, event: str, text: str, because: str, **details
+    row: Payment,
+    invoice: Invoice,
+    event: str,
+    text: Sentence,
+    because: Sentence,
+    **details,
 ) -> Payment | None:
     """Add ``row`` to ``invoice``'s ledger, unless its key was recorded before (then None),
     and follow it up: the ``event`` on the timeline, the state settled ``because`` of it,

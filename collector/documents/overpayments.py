@@ -23,8 +23,19 @@ from collector.core.money import ZERO
 from collector.documents import timeline
 from collector.documents.models import Invoice, Overpayment, OverpaymentStatus
 from collector.extensions import db
+from collector.runtime.wordings import N_, Sentence, money_value, says
 
 LIMIT = 200
+# What an overpayment tells on the document's timeline (``runtime.wordings``).
+OVERPAID = N_("Overpaid by %(amount)s: the payments exceed what was payable. Refund it or keep it.")
+OVERPAID_NOW = N_("Overpaid by %(amount)s now (was %(before)s).")
+CLEARED = N_("No longer overpaid (%(amount)s): the payments no longer exceed what was payable.")
+KEPT = N_("Overpayment of %(amount)s kept: %(reason)s")
+REFUNDED = N_(
+    "Overpayment of %(amount)s refunded through the payment provider (refund %(refund)s of "
+    "payment %(online)s)."
+)
+SENTENCES = (OVERPAID, OVERPAID_NOW, CLEARED, KEPT, REFUNDED)
 
 
 def of(invoice: Invoice) -> list[Overpayment]:
@@ -70,8 +81,7 @@ def track(invoice: Invoice, overpaid: Decimal, *, actor: str) -> Overpayment | N
         _event(
             invoice,
             timeline.OVERPAID,
-            f"Overpaid by {surplus} {invoice.currency}: "
-            "the payments exceed what was payable. Refund it or keep it.",
+            says(OVERPAID, amount=money_value(surplus, invoice.currency)),
             actor,
             surplus,
         )
@@ -80,7 +90,11 @@ def track(invoice: Invoice, overpaid: Decimal, *, actor: str) -> Overpayment | N
         _event(
             invoice,
             timeline.OVERPAID,
-            f"Overpaid by {surplus} {invoice.currency} now (was {before}).",
+            says(
+                OVERPAID_NOW,
+                amount=money_value(surplus, invoice.currency),
+                before=money_value(before, invoice.currency),
+            ),
             actor,
             surplus,
         )
@@ -89,8 +103,7 @@ def track(invoice: Invoice, overpaid: Decimal, *, actor: str) -> Overpayment | N
         _event(
             invoice,
             timeline.OVERPAYMENT_RESOLVED,
-            f"No longer overpaid ({current.amount} "
-            f"{current.currency}): the payments no longer exceed what was payable.",
+            says(CLEARED, amount=money_value(current.amount, current.currency)),
             actor,
             current.amount,
         )
@@ -107,7 +120,7 @@ def keep(invoice: Invoice, reason: str, *, actor: str) -> Overpayment:
     _event(
         invoice,
         timeline.OVERPAYMENT_RESOLVED,
-        f"Overpayment of {row.amount} {row.currency} kept: {reason}",
+        says(KEPT, amount=money_value(row.amount, row.currency), reason=reason),
         actor,
         row.amount,
     )
@@ -121,8 +134,12 @@ def refunded(row: Overpayment, online, refund_id: str, *, actor: str) -> None:
     _event(
         row.invoice,
         timeline.OVERPAYMENT_RESOLVED,
-        f"Overpayment of {row.amount} {row.currency} refunded through the payment "
-        f"provider (refund {refund_id} of payment {online.provider_id}).",
+        says(
+            REFUNDED,
+            amount=money_value(row.amount, row.currency),
+            refund=refund_id,
+            online=online.provider_id,
+        ),
         actor,
         row.amount,
     )
@@ -144,5 +161,5 @@ def _resolve(row: Overpayment, status: OverpaymentStatus, actor: str, **values) 
         setattr(row, name, value)
 
 
-def _event(invoice: Invoice, kind: str, message: str, actor: str, amount: Decimal) -> None:
+def _event(invoice: Invoice, kind: str, message: Sentence, actor: str, amount: Decimal) -> None:
     timeline.record(invoice, kind, message, actor=actor, amount=str(amount))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collector.documents.models import Invoice, InvoiceEvent
 from collector.extensions import db
+from collector.runtime.wordings import Sentence, english_of
 
 IMPORTED = "imported"
 STATE_CHANGED = "state_changed"
@@ -55,14 +56,20 @@ PASSIVE = frozenset(
 def record(
     invoice: Invoice,
     kind: str,
-    message: str,
+    message: str | Sentence,
     *,
     actor: str = "system",
     **details: object,
 ) -> InvoiceEvent:
-    """Add an event to ``invoice``'s timeline (committed with the caller's transaction)."""
+    """Add an event to ``invoice``'s timeline (committed with the caller's transaction). A
+    ``Sentence`` is stored in English as the message, as every reader of the API and the
+    logs expects, and kept as what it says (``details["says"]``) for the pages to show in
+    their reader's language."""
+    if isinstance(message, Sentence):
+        details = {**details, "says": message.stored}
+    text = english_of(message)
     event = InvoiceEvent(
-        invoice=invoice, kind=kind, actor=actor[:128], message=message[:500], details=details
+        invoice=invoice, kind=kind, actor=actor[:128], message=text[:500], details=details
     )
     db.session.add(event)
     return event

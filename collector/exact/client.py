@@ -48,10 +48,10 @@ DOCUMENTS = "documents/Documents"
 DOCUMENT_ATTACHMENTS = "documents/DocumentAttachments"
 RECEIVABLES = "cashflow/Receivables"
 
-# $select lists are the properties the schemas load. Their names come from Exact's REST
-# reference as read through picqer's generated models (reference §7, §8): not verified against
-# a live Exact for system/Divisions, documents/DocumentTypes and cashflow/Receivables, and
-# Exact answers 400 to an unknown property — keep the schemas to documented names.
+# $select lists are the properties the schemas load. Exact answers 400 to an unknown property,
+# so every name must be one the entity has: the verified lists, with their sources, are the
+# sandbox's (sandbox/exact/fields.py, fields_master.py), and tests/exact/test_client_selects.py
+# runs every read below against them.
 SALES_ENTRY_REF_FIELDS = (
     "EntryID,EntryNumber,YourRef,Customer,AmountFC,Journal,Type,Status,Description,EntryDate"
 )

@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import requests
 
-from collector.core import http
+from collector.core import clock, http
+from collector.core import ratelimit as core_ratelimit
+from collector.core.errors import TryLater
 
 # Exact's generic 500 text (fixture rest-error-500-generic.json): an outage, not our data.
 GENERIC_PROBLEM = "a problem has occurred"
 MESSAGE_CAP = 500  # an error page echoed into a message must not flood the logs
+SHOWN_CAP = 300  # a body that is not Exact's JSON is shown up to this many characters
 
 
 class ExactError(http.HttpError):
@@ -68,6 +72,58 @@ class ValidationFailed(ExactError, http.ValidationFailed):
 
 class RateLimited(ExactError, http.RateLimited):
     """429: over the minutely or daily budget; ``reset_at`` is when it resets (or None)."""
+
+
+DAILY_WHAT = "Exact Online's daily limit"
+
+
+class DailyLimitReached(core_ratelimit.RateLimited, RateLimited):
+    """Exact's daily budget of this administration is spent (``X-RateLimit-Remaining: 0``):
+    no call can go before ``reset_at``, so nothing waits for it.
+
+    A ``TryLater`` (a rate limit, which a tracked job always waits for): a job is given back
+    and started again after the reset (``runtime.queue.tracked``). An ``ExactError`` (a 429): a
+    page shows the message, which says when the limit resets, in UTC and in the company's
+    time zone.
+    """
+
+    def __init__(
+        self, reset_at: datetime, *, status: int | None = 429, endpoint: str | None = None
+    ) -> None:
+        TryLater.__init__(self, DAILY_WHAT, reset_at.timestamp(), daily_limit_message(reset_at))
+        self.reset_at = reset_at
+        self.status = status
+        self.endpoint = endpoint
+
+    @property
+    def waiting(self) -> str:
+        """What a run waiting for the reset says: the message itself."""
+        return self.message
+
+
+def daily_limit_message(reset_at: datetime) -> str:
+    """ "Exact's daily limit … resets at 00:00 UTC (01:00 in Brussels)": the reset in UTC and
+    in the company's time zone (``collector.core.clock``). English: jobs store and log it;
+    the Exact page says it in the reader's language (``overview.daily_limit_notice``)."""
+    utc = reset_at.astimezone(UTC)
+    zone = company_zone()
+    local = ""
+    if zone is not None:
+        city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+        local = f" ({utc.astimezone(zone):%H:%M} in {city})"
+    return (
+        f"Exact's daily limit for this administration is used up; it resets at "
+        f"{utc:%H:%M} UTC{local}."
+    )
+
+
+def company_zone() -> ZoneInfo | None:
+    """The company's time zone when it is not UTC (None outside the app: it is a setting)."""
+    try:
+        zone = clock.zone()
+    except RuntimeError:
+        return None
+    return zone if getattr(zone, "key", "") not in ("", "UTC") else None
 
 
 class Unavailable(ExactError, http.Unavailable):
@@ -143,19 +199,29 @@ _BY_STATUS: dict[int, type[ExactError]] = {
 
 
 def error_from_response(response: requests.Response, endpoint: str | None = None) -> ExactError:
-    """Return the typed error for a non-2xx ``response`` (the caller raises it)."""
+    """Return the typed error for a non-2xx ``response`` (the caller raises it).
+
+    The message carries what Exact said: its ``error.message.value``, else whatever body it
+    sent (a plain-text 400 such as "Bad Request - Error in query syntax.", an HTML page),
+    trimmed and with anything token-like blanked (``body_text``).
+    """
     status = response.status_code
     text = error_message(response.content)
+    shown = text or body_text(response.content)
+    # Only Exact's own JSON message makes a 500 a business error: a proxy's HTML 500 is an outage.
     if status == 500 and text and not text.lower().startswith(GENERIC_PROBLEM):
         error_type: type[ExactError] = ValidationFailed  # a business message as a 500 (§11.16)
     else:
         error_type = http.error_type(status, _BY_STATUS, ExactError, Unavailable)
     fields = {"status": status, "endpoint": endpoint, "reason": response.headers.get("Reason")}
     if error_type is ValidationFailed:
-        fields["messages"] = split_messages(text)
+        fields["messages"] = split_messages(shown)
     elif error_type is RateLimited:
+        daily = daily_reset(response.headers)
+        if daily is not None:
+            return DailyLimitReached(daily, endpoint=endpoint)
         fields["reset_at"] = reset_from_headers(response.headers)
-    return error_type(http.describe(endpoint or "exact", status, text), **fields)
+    return error_type(http.describe(endpoint or "exact", status, shown), **fields)
 
 
 _VALUE = re.compile(r'"value"\s*:\s*"((?:[^"\\]|\\.)*)')
@@ -181,6 +247,33 @@ def error_message(content: bytes | str | None) -> str:
     if isinstance(message, dict):
         message = message.get("value")
     return message.strip()[:MESSAGE_CAP] if isinstance(message, str) else ""
+
+
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_INVISIBLE = re.compile(r"<(script|style|head)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
+# A body must never carry a credential into a message, a log or a page: bearer tokens and
+# OAuth fields echoed back (an upstream proxy's debug page could) are blanked.
+_SECRET = re.compile(
+    r"(?i)(bearer\s+|(?:access_token|refresh_token|client_secret|code|token)[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"'&,;}<]+"
+)
+
+
+def body_text(content: bytes | str | None, limit: int = SHOWN_CAP) -> str:
+    """Any error body as one line a person can read ('' when empty): JSON as sent, an HTML
+    page as its text, whitespace collapsed, cut at ``limit`` characters, tokens blanked."""
+    if not content:
+        return ""
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", errors="replace")
+    text = content.strip()
+    if text.startswith("<"):
+        title = _TITLE.search(text)
+        body = _TAG.sub(" ", _INVISIBLE.sub(" ", text))
+        text = body if body.strip() else (title.group(1) if title else "")
+    text = _SECRET.sub(lambda m: m.group(1) + "[hidden]", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _unescape(fragment: str) -> str:
@@ -212,6 +305,13 @@ def parse_epoch_ms(value: str | None) -> datetime | None:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def daily_reset(headers) -> datetime | None:
+    """When the daily budget resets, if the headers say it is spent (else None)."""
+    if str(headers.get("X-RateLimit-Remaining", "")).strip() != "0":
+        return None
+    return parse_epoch_ms(headers.get("X-RateLimit-Reset"))
 
 
 def reset_from_headers(headers) -> datetime | None:

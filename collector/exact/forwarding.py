@@ -11,6 +11,12 @@ with its reason and tried again next run; it never stops the others. An outage o
 token ends the run: the next one resumes where it stopped. So does a rate limit the job will
 not wait for (``collector.core.ratelimit.RateLimited``), which is raised for the job to be
 started again at the reset: the document it met is left as it was.
+
+A run never calls Exact or Teamleader with a write of its own uncommitted: a call may refresh
+a token, which stores the rotated pair in a transaction of its own under the lock on the
+connection row (SQLite: the one writer lock), and would wait for the run that waits for it.
+So the lease is renewed in a short transaction of its own, and a document's bookkeeping is
+committed before its first call.
 """
 
 from __future__ import annotations
@@ -97,6 +103,7 @@ def forward(
                 tried.add(invoice.id)
                 renew_lease(connection.id, clock())
                 booking = booking_for(invoice, connection)
+                db.session.commit()  # nothing of ours held while Teamleader is asked
                 outcome = forward_one(
                     invoice, booking, connection, exact, teamleader, store, existing, clock
                 )
@@ -116,8 +123,8 @@ def forward(
     finally:
         run.calls = sum(exact.calls.values()) - calls_before
         run.finished_at = clock()
-        release_lease(connection.id)
         db.session.commit()
+        release_lease(connection.id)
     _alert_once(newly_failing, alert)
     if limited is not None:
         raise limited
@@ -164,6 +171,7 @@ def forward_one(
         return _settle(
             booking, Outcome(BookingStatus.WAITING, reason="Not sent yet in Teamleader."), clock
         )
+    db.session.commit()  # the term noted on the connection row: never held while Exact is asked
     try:
         journal = journal_for(invoice, connection)
         # Built (and the mappings checked) before spending a single call to Exact on it.
@@ -248,36 +256,29 @@ def booking_for(invoice: Invoice, connection: ExactConnection) -> ExactBooking:
 
 def claim_lease(connection_id: int, now: datetime) -> bool:
     """Take the connection's run lease if nobody holds a live one (one atomic UPDATE)."""
-    result = db.session.execute(
-        db.update(ExactConnection)
-        .where(
-            ExactConnection.id == connection_id,
-            ExactConnection.status == ConnectionStatus.CONNECTED,
-            (ExactConnection.run_lease_until.is_(None)) | (ExactConnection.run_lease_until < now),
-        )
-        .values(run_lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
+    return _set_lease(
+        connection_id,
+        now + LEASE,
+        ExactConnection.status == ConnectionStatus.CONNECTED,
+        (ExactConnection.run_lease_until.is_(None)) | (ExactConnection.run_lease_until < now),
     )
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def renew_lease(connection_id: int, now: datetime) -> None:
-    db.session.execute(
-        db.update(ExactConnection)
-        .where(ExactConnection.id == connection_id)
-        .values(run_lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
+    """Keep the lease for another ``LEASE``, committed at once (see the module's docstring)."""
+    _set_lease(connection_id, now + LEASE)
 
 
 def release_lease(connection_id: int) -> None:
-    db.session.execute(
-        db.update(ExactConnection)
-        .where(ExactConnection.id == connection_id)
-        .values(run_lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
+    """Give the lease up, committed at once."""
+    _set_lease(connection_id, None)
+
+
+def _set_lease(connection_id: int, until: datetime | None, *conditions) -> bool:
+    # Committed at once: the lease lives on the row a token refresh locks (module docstring).
+    with db.engine.begin() as transaction:
+        update = db.update(ExactConnection).where(ExactConnection.id == connection_id, *conditions)
+        return transaction.execute(update.values(run_lease_until=until)).rowcount == 1
 
 
 def prune_history(now: datetime) -> int:

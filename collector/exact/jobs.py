@@ -8,6 +8,8 @@ its JobRun. Documents are booked on events (an import ended, PDFs arrived:
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from collector.accounts import alerts
 from collector.core.columns import utcnow
@@ -64,16 +66,19 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
 def _alert_failures(bookings) -> None:
     """Documents that failed ``alert_after`` runs in a row: one email to the admins."""
     listing = "\n".join(f"  {b.invoice.number}: {b.reason}" for b in bookings)
-    text = (
-        f"These documents could not be booked in Exact Online, run after run:\n\n{listing}\n\n"
-        "They are tried again at every run. The sync history shows each attempt:\n"
-        f"{runtime_setup.public_url(current_app, '/integrations/exact')}\n"
-    )
-    alerts.alert_admins(
-        kind="exact_failures",
-        subject=f"{len(bookings)} document(s) keep failing in Exact Online",
-        text=text,
-    )
+    page = runtime_setup.public_url(current_app, "/integrations/exact")
+
+    def letter() -> tuple[str, str]:
+        subject = ngettext(
+            "%(num)s document keeps failing in Exact Online",
+            "%(num)s documents keep failing in Exact Online",
+            len(bookings),
+        )
+        failing = _("These documents could not be booked in Exact Online, run after run:")
+        again = _("They are tried again at every run. The sync history shows each attempt:")
+        return subject, f"{failing}\n\n{listing}\n\n{again}\n{page}\n"
+
+    alerts.alert_admins(kind="exact_failures", letter=letter)
 
 
 def _forward_soon(_sender, **_details) -> None:

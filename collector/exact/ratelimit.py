@@ -6,20 +6,28 @@ sliding windows in Redis (``collector.core.ratelimit``) under ``collector:exact-
 spent with a small safety margin below Exact's limits: a worker may have sent a call it has
 not counted yet, and our clock is not Exact's. Exact's own count wins when it knows better:
 its ``X-RateLimit-*`` headers (resets in epoch milliseconds) pause every process until the
-reset when a Remaining reaches 0, and so does a 429 — which can come while Remaining was
-still above 0, because the budget is shared with whatever else uses the app (§11.18).
+minutely reset when Minutely-Remaining reaches 0, and so does a 429 — which can come while
+Remaining was still above 0, because the budget is shared with whatever else uses the app
+(§11.18).
+
+The daily budget is never slept on: its reset is hours away (midnight), and a page waiting
+for it would hang, a job would hold its worker until its timeout. When Exact says the day is
+spent (``X-RateLimit-Remaining: 0``, on a 200 as on a 429), or our own count of the day is,
+every process fails fast with ``DailyLimitReached`` until the reset: a job is started again
+then, a page says when that is.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Protocol
 
 import redis as redis_lib
 
 from collector.core.ratelimit import RedisRateLimiter
-from collector.exact.errors import parse_epoch_ms
+from collector.exact.errors import DAILY_WHAT, DailyLimitReached, parse_epoch_ms
 
 KEY_PREFIX = "collector:exact-rate:"
 EXACT_MINUTE_LIMIT = 60
@@ -34,7 +42,6 @@ DAY_WINDOW = 24 * 3600.0
 DAY_CAP_MS = int(DAY_WINDOW * 1000) + 60_000
 # The budgets' names in ``RateLimited``: "Waiting for Exact Online's rate limit until …".
 WHAT = "Exact Online's rate limit"
-DAILY_WHAT = "Exact Online's daily limit"
 
 
 class Pacer(Protocol):
@@ -90,12 +97,25 @@ class ExactRateLimiter:
         defaults do. ``minute_window`` is the length of Exact's minute in seconds (tests and
         the sandbox shrink it)."""
         prefix = f"{KEY_PREFIX}{division}"
-        shared = {"pause_key": f"{prefix}:pause", "clock": clock, "sleep": sleep}
+        timing = {"clock": clock, "sleep": sleep}
         minute = RedisRateLimiter(
-            redis, f"{prefix}:minute", minute_limit, minute_window, what=WHAT, **shared
+            redis,
+            f"{prefix}:minute",
+            minute_limit,
+            minute_window,
+            pause_key=f"{prefix}:pause",
+            what=WHAT,
+            **timing,
         )
+        # The day's own pause: until Exact's daily reset, and never slept on (``acquire``).
         day = RedisRateLimiter(
-            redis, f"{prefix}:day", daily_limit, DAY_WINDOW, what=DAILY_WHAT, **shared
+            redis,
+            f"{prefix}:day",
+            daily_limit,
+            DAY_WINDOW,
+            pause_key=f"{prefix}:daily",
+            what=DAILY_WHAT,
+            **timing,
         )
         return cls(minute, day, minute_window=minute_window)
 
@@ -104,23 +124,51 @@ class ExactRateLimiter:
 
     @property
     def pause_key(self) -> str:
-        """The Redis key holding the epoch ms every process waits for."""
+        """The Redis key holding the epoch ms every process waits for (the minutely pause)."""
         return self.minute.pause_key
 
     def acquire(self) -> float:
-        """Block until both budgets allow one call (and no pause holds); return seconds waited."""
-        return self.minute.acquire() + self.day.acquire()
+        """Block until the minute allows one call (and no pause holds); return seconds waited.
+
+        Raises ``DailyLimitReached`` at once, without sleeping, while the day is spent.
+        """
+        self._check_day()
+        waited = self.minute.acquire()
+        wait_ms = self.day.try_acquire()
+        if wait_ms:
+            # Our own count of the day is spent (or Exact's pause began meanwhile).
+            raise DailyLimitReached(self._at(self.day.now_ms() + wait_ms), status=None)
+        return waited
 
     def paused_for(self) -> float:
-        """Seconds left of the current pause (0 when not paused)."""
+        """Seconds left of the current minutely pause (0 when not paused)."""
         return self.minute.paused_for()
 
+    def daily_reset(self) -> datetime | None:
+        """When the spent daily budget resets (None while it is not spent)."""
+        try:
+            until_ms = self.day.paused_until_ms()
+        except redis_lib.RedisError:
+            return None  # Exact's own 429 is the backstop, as for the minute
+        # The stored instant itself: "now + what is left" reads the clock twice.
+        return self._at(until_ms) if until_ms is not None else None
+
+    def _check_day(self) -> None:
+        reset = self.daily_reset()
+        if reset is not None:
+            raise DailyLimitReached(reset, status=None)
+
+    @staticmethod
+    def _at(epoch_ms: int) -> datetime:
+        return datetime.fromtimestamp(epoch_ms / 1000, UTC)
+
     def update_from_headers(self, headers: Mapping[str, str]) -> None:
-        """Pause everyone until the reset when Exact says a budget is spent."""
+        """Pause everyone until the reset when Exact says a budget is spent (the day: until
+        its reset, every call fails fast)."""
         if _int(headers.get("X-RateLimit-Minutely-Remaining")) == 0:
             self._pause_until(headers.get("X-RateLimit-Minutely-Reset"), self._minute_cap_ms())
         if _int(headers.get("X-RateLimit-Remaining")) == 0:
-            self._pause_until(headers.get("X-RateLimit-Reset"), DAY_CAP_MS)
+            self._pause_until(headers.get("X-RateLimit-Reset"), DAY_CAP_MS, self.day)
 
     def rate_limited(self, headers: Mapping[str, str]) -> None:
         """After a 429 every process waits: until the reset Exact names, else one minute.
@@ -135,9 +183,11 @@ class ExactRateLimiter:
         if not self._pause_until(reset, self._minute_cap_ms()):
             self.minute.pause_until_ms(self.minute.now_ms() + int(self.minute_window * 1000))
 
-    def _pause_until(self, reset: str | None, cap_ms: int) -> bool:
-        """Pause until ``reset`` (epoch ms), capped ``cap_ms`` from now; False if no usable
-        reset (missing, junk or already past)."""
+    def _pause_until(
+        self, reset: str | None, cap_ms: int, limiter: RedisRateLimiter | None = None
+    ) -> bool:
+        """Pause ``limiter``'s pause (the minute's) until ``reset`` (epoch ms), capped
+        ``cap_ms`` from now; False if no usable reset (missing, junk or already past)."""
         reset_at = parse_epoch_ms(reset)
         if reset_at is None:
             return False
@@ -145,7 +195,7 @@ class ExactRateLimiter:
         until_ms = min(int(reset_at.timestamp() * 1000), now_ms + cap_ms)
         if until_ms <= now_ms:
             return False
-        self.minute.pause_until_ms(until_ms)
+        (limiter or self.minute).pause_until_ms(until_ms)
         return True
 
     def _minute_cap_ms(self) -> int:

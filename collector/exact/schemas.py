@@ -77,11 +77,13 @@ class MeSchema(Base):
 
 
 @record(
-    "Code:Int! Description CustomerName Country Currency VATNumber HID:Int Main:Bool Status:Int "
-    "BlockingStatus:Int"
+    "Code:Int! Description CustomerName Country Currency VATNumber Hid:Int IsMainDivision:Bool "
+    "Status:Int"
 )
 class DivisionSchema(Base):
-    """``system/Divisions``: an administration the user may open."""
+    """``system/Divisions``: an administration the user may open. Not ``hrm/Divisions``,
+    whose ``HID``/``Main`` are spelled ``Hid``/``IsMainDivision`` here; ``Status`` 0 inactive,
+    1 active, 2 archived (``sandbox/exact/fields_master.py`` lists the names, with sources)."""
 
 
 @record("ID! Code! Description Type:Int IsBlocked:Bool Currency")

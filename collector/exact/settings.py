@@ -2,13 +2,16 @@
 
 Nothing is typed in: journals, VAT codes, G/L accounts and payment conditions are read from
 the chosen administration (reference §7), Teamleader's VAT rates from Teamleader, and every
-saved choice is checked against those lists.
+saved choice is checked against those lists. Its refusals are written in the reader's
+language: they reach the Exact Online page only.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
 
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid
@@ -55,15 +58,6 @@ def term_key(term: dict | None) -> str | None:
     return f"{term['type']}:{int(term.get('days') or 0)}"
 
 
-def term_label(key: str) -> str:
-    kind, _, days = key.partition(":")
-    if kind == "cash":
-        return "Cash"
-    if kind == "end_of_month":
-        return f"{days} days after the end of the month" if days != "0" else "End of the month"
-    return f"{days} days after the invoice date"
-
-
 def choose_division(
     connection: ExactConnection,
     division: int,
@@ -73,7 +67,7 @@ def choose_division(
     """Store the administration and read its lists; mappings of another one are dropped."""
     divisions = {d["code"]: d for d in (connection.choices or {}).get("divisions") or []}
     if division not in divisions:
-        raise Invalid({"division": ["Choose one of the administrations this user may use."]})
+        raise Invalid({"division": [_("Choose one of the administrations this user may use.")]})
     if connection.division != division:
         connection.invoice_journal = connection.credit_note_journal = None
         connection.vat_codes, connection.gl_accounts, connection.payment_conditions = {}, {}, {}
@@ -169,42 +163,46 @@ def save_settings(
     journals = {j["code"]: j for j in choices.get("journals") or []}
     invoice_journal = data.get("invoice_journal") or None
     if invoice_journal is None or journals.get(invoice_journal, {}).get("type") != SALES_JOURNAL:
-        errors["invoice_journal"] = ["Choose a sales journal of the administration."]
+        errors["invoice_journal"] = [_("Choose a sales journal of the administration.")]
     sync_credit_notes = bool(data.get("sync_credit_notes"))
     credit_journal = data.get("credit_note_journal") or None
     if sync_credit_notes and credit_journal not in journals:
-        errors["credit_note_journal"] = ["Choose the journal credit notes are booked in."]
+        errors["credit_note_journal"] = [_("Choose the journal credit notes are booked in.")]
     departments = list(data.get("department_ids") or [])
     known = {d["id"] for d in (teamleader.departments if teamleader else [])}
     if not set(departments) <= known:
-        errors["department_ids"] = ["Choose departments of the connected Teamleader account."]
+        errors["department_ids"] = [_("Choose departments of the connected Teamleader account.")]
     vat_codes = _mapping(data.get("vat_codes"), {v["code"] for v in _exclusive(choices)})
     if vat_codes is None:
         errors["vat_codes"] = [
-            "Choose VAT codes of the administration of type 'excluding': Teamleader's "
-            "amounts are always excluding VAT."
+            _(
+                "Choose VAT codes of the administration of type 'excluding': Teamleader's "
+                "amounts are always excluding VAT."
+            )
         ]
+    else:
+        errors.update(vat_rate_errors(vat_codes, choices))
     gl_accounts = _mapping(
         data.get("gl_accounts"), {g["id"] for g in choices.get("gl_accounts") or []}
     )
     if gl_accounts is None:
-        errors["gl_accounts"] = ["Choose revenue G/L accounts of the administration."]
+        errors["gl_accounts"] = [_("Choose revenue G/L accounts of the administration.")]
     conditions = _mapping(
         data.get("payment_conditions"), {p["code"] for p in choices.get("payment_conditions") or []}
     )
     if conditions is None:
-        errors["payment_conditions"] = ["Choose payment conditions of the administration."]
+        errors["payment_conditions"] = [_("Choose payment conditions of the administration.")]
     start = data.get("start_date")
     if start is not None and not isinstance(start, date):
-        errors["start_date"] = ["Give a date."]
+        errors["start_date"] = [_("Give a date.")]
     try:
         numbering = EntryNumbering(data.get("entry_numbers") or EntryNumbering.EXACT)
     except ValueError:
-        errors["entry_numbers"] = ["Choose who numbers the entries."]
+        errors["entry_numbers"] = [_("Choose who numbers the entries.")]
     alert_after = data.get("alert_after")
     alert_after = 3 if alert_after is None else alert_after
     if not isinstance(alert_after, int) or not 1 <= alert_after <= 50:
-        errors["alert_after"] = ["Give a number of runs between 1 and 50."]
+        errors["alert_after"] = [_("Give a number of runs between 1 and 50.")]
     if errors:
         raise Invalid(errors)
     connection.invoice_journal = invoice_journal
@@ -223,6 +221,69 @@ def save_settings(
     connection.forwarding = True
     db.session.commit()
     return connection
+
+
+def vat_fraction(value) -> Decimal | None:
+    """An Exact VAT code's ``Percentage`` as a fraction (0.21), None when unknown.
+
+    Exact's VATCodes give a fraction (reference §7: 0.21 is 21 %); a value above 1 is read
+    as a percentage, in case an administration or a proxy spells it so (unverified).
+    """
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number / 100 if number > 1 else number
+
+
+def vat_rate_errors(vat_codes: dict[str, str], choices: dict) -> dict[str, list[str]]:
+    """One message per Teamleader rate mapped to an Exact VAT code of another percentage
+    (a 0 % code for the 9 % rate would book 0 % with a 9 % VAT amount), keyed
+    ``vat_codes.<rate>``."""
+    codes = {v["code"]: v for v in choices.get("vat_codes") or []}
+    errors: dict[str, list[str]] = {}
+    for rate, code in vat_codes.items():
+        chosen = codes[code]
+        name = f"{code.strip()} — {chosen.get('name') or code.strip()}"
+        fraction = vat_fraction(chosen.get("percentage"))
+        if fraction is None:
+            message = _(
+                "Exact gave no percentage for VAT code %(code)s; read the lists again, "
+                "or choose another code.",
+                code=name,
+            )
+        elif fraction != Decimal(rate):
+            message = _(
+                "VAT code %(code)s is %(exact_rate)s in Exact, but this Teamleader rate is "
+                "%(rate)s: choose a code of %(rate)s.",
+                code=name,
+                exact_rate=rate_label(rate_key(fraction)),
+                rate=rate_label(rate),
+            )
+        else:
+            continue
+        errors[f"vat_codes.{rate}"] = [message]
+    return errors
+
+
+def suggested_vat_codes(connection: ExactConnection) -> dict[str, str]:
+    """For each Teamleader rate not mapped yet, the Exact code of that very percentage: the
+    first of type 'excluding', else the first without VAT (for 0 %); none when there is none."""
+    choices = connection.choices or {}
+    saved = connection.vat_codes or {}
+    suggestions = {}
+    for rate in rates_to_map(connection):
+        if saved.get(rate):
+            continue
+        fitting = [
+            v for v in _exclusive(choices) if vat_fraction(v.get("percentage")) == Decimal(rate)
+        ]
+        fitting.sort(key=lambda v: v.get("type") != "E")
+        if fitting:
+            suggestions[rate] = fitting[0]["code"]
+    return suggestions
 
 
 def _exclusive(choices: dict) -> list[dict]:

@@ -3,6 +3,8 @@ OAuth, and the API client pacing itself within each administration's budget."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, url_for
 
 from collector import exact
@@ -40,21 +42,34 @@ def client_factory(app: Flask):
     """
 
     def make(token_source, host: str, division: int | None, **options) -> exact.ExactClient:
-        backend = app.extensions["jobs"].backend
-        limiter = None
-        if division and backend.name == "rq":
-            limiter = exact.ExactRateLimiter.for_division(
-                backend.connection,
-                division,
-                minute_limit=app.config["EXACT_RATE_LIMIT"],
-                minute_window=app.config["EXACT_RATE_WINDOW"],
-                daily_limit=app.config["EXACT_DAILY_LIMIT"],
-            )
+        limiter = pacer(app, division) if division else None
         return exact.ExactClient(
             exact.build_session(), host, token_source, division, limiter=limiter, **options
         )
 
     return make
+
+
+def pacer(app: Flask, division: int) -> exact.ExactRateLimiter | None:
+    """The administration's shared pacer (None without Redis: jobs then run in process)."""
+    backend = app.extensions["jobs"].backend
+    if backend.name != "rq":
+        return None
+    return exact.ExactRateLimiter.for_division(
+        backend.connection,
+        division,
+        minute_limit=app.config["EXACT_RATE_LIMIT"],
+        minute_window=app.config["EXACT_RATE_WINDOW"],
+        daily_limit=app.config["EXACT_DAILY_LIMIT"],
+    )
+
+
+def daily_limit_reset(app: Flask, connection: ExactConnection | None) -> datetime | None:
+    """When the administration's spent daily budget resets (None while it is not spent)."""
+    if connection is None or not connection.division:
+        return None
+    limiter = pacer(app, connection.division)
+    return limiter.daily_reset() if limiter is not None else None
 
 
 def token_source(app: Flask, connection: ExactConnection) -> ExactTokenSource:

@@ -26,7 +26,7 @@ from marshmallow import Schema
 
 from collector.core import http, ratelimit
 from collector.core.tokens import TokenSource
-from collector.exact.errors import ERRORS, MalformedResponse
+from collector.exact.errors import ERRORS, DailyLimitReached, MalformedResponse
 from collector.exact.odata import decode_body, encode_json, page_of, row_identity, unwrap
 from collector.exact.ratelimit import DAILY_WHAT, WHAT, Pacer
 
@@ -94,6 +94,8 @@ class ExactTransport(http.Transport):
         Whether Exact sends ``Retry-After`` on 429 is not documented anywhere (§12), so only
         the ``X-RateLimit-*`` resets are read.
         """
+        if isinstance(error, DailyLimitReached):
+            raise error  # the day's budget: nothing waits for it (errors.DailyLimitReached)
         if waits >= MAX_RATE_LIMIT_WAITS:
             return None
         minute = self.limiter.minute_window if self.limiter is not None else MINUTE

@@ -4,6 +4,7 @@ a manual run and the sync history."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from collector.core.errors import Invalid
@@ -12,7 +13,13 @@ from collector.exact import connection as ex
 from collector.exact import jobs as exact_jobs
 from collector.exact import settings as exact_settings
 from collector.exact import setup as exact_setup
-from collector.exact.forms import ExactConnectForm, ExactDivisionForm, ExactSettingsForm
+from collector.exact.errors import DailyLimitReached
+from collector.exact.forms import (
+    COUNTRY_NAMES,
+    ExactConnectForm,
+    ExactDivisionForm,
+    ExactSettingsForm,
+)
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
@@ -56,9 +63,13 @@ def _page(status: int = 200, **forms):
         connect_form=connect_form,
         confirm=ConfirmForm(),
         statuses=ConnectionStatus,
-        countries=COUNTRIES,
+        countries=COUNTRY_NAMES,
+        triggers=overview.TRIGGERS,
         runs=overview.recent_runs(),
         failing=overview.failing_bookings(),
+        daily_limit=overview.daily_limit_notice(
+            exact_setup.daily_limit_reset(current_app, connection)
+        ),
         **forms,
     )
     response = make_response(html, status)
@@ -86,7 +97,7 @@ def _back():
 def connect():
     form = ExactConnectForm()
     if not form.validate_on_submit():
-        flash("Choose the country of your Exact Online, or the form expired.", "error")
+        flash(_("Choose the country of your Exact Online, or the form expired."), "error")
         return _back()
     country = form.country.data
     oauth = exact_setup.oauth(current_app, exact_setup.host(current_app, country))
@@ -115,9 +126,10 @@ def _complete_connect(started: dict, code: str):
 
 
 def _connected_message(connection) -> str:
-    return (
-        f"Connected to Exact Online ({COUNTRIES[connection.country]}) as "
-        f"{connection.user_name}. Choose the administration next."
+    return _(
+        "Connected to Exact Online (%(country)s) as %(user)s. Choose the administration next.",
+        country=COUNTRY_NAMES.get(connection.country, connection.country),
+        user=connection.user_name,
     )
 
 
@@ -135,7 +147,13 @@ def division():
         exact_setup.token_source(current_app, connection), connection.host, chosen
     )
     if _read_lists(form, lambda: exact_settings.choose_division(connection, chosen, exact, _tl())):
-        flash(f"Administration {connection.division_name} chosen; its lists were read.", "success")
+        flash(
+            _(
+                "Administration %(name)s chosen; its lists were read.",
+                name=connection.division_name,
+            ),
+            "success",
+        )
         return _back()
     return _page(400, division_form=form)
 
@@ -146,11 +164,11 @@ def refresh():
     if connection is None or not _confirmed():
         return _back()
     if not connection.division:
-        flash("Choose the administration first.", "error")
+        flash(_("Choose the administration first."), "error")
         return _back()
     exact = exact_setup.client(current_app, connection)
     if _read_lists(None, lambda: exact_settings.read_choices(connection, exact, _tl())):
-        flash("The lists were read again from Exact Online and Teamleader.", "success")
+        flash(_("The lists were read again from Exact Online and Teamleader."), "success")
     return _back()
 
 
@@ -168,7 +186,12 @@ def _read_lists(form, read) -> bool:
         return False
     except (ExactError, TeamleaderError) as exc:
         db.session.rollback()
-        flash(f"Reading the lists failed: {exc}", "error")
+        # The daily limit in the reader's words; any other error as Exact or Teamleader said it.
+        if isinstance(exc, DailyLimitReached):
+            said = overview.daily_limit_notice(exc.reset_at)
+        else:
+            said = str(exc)
+        flash(_("Reading the lists failed: %(error)s", error=said), "error")
         return False
     return True
 
@@ -183,7 +206,7 @@ def settings():
     if form.validate_on_submit() and saved(
         form, lambda data: exact_settings.save_settings(connection, data, teamleader)
     ):
-        flash("Exact Online settings saved; documents are forwarded from now on.", "success")
+        flash(_("Exact Online settings saved; documents are forwarded from now on."), "success")
         return _back()
     return _page(400, settings_form=form)
 
@@ -193,7 +216,7 @@ def run():
     if _connected() is None or not _confirmed():
         return _back()
     current_app.extensions["jobs"].enqueue(exact_jobs.forward_to_exact, "manual", user=current_user)
-    flash("Forwarding to Exact Online started; the history below shows the run.", "success")
+    flash(_("Forwarding to Exact Online started; the history below shows the run."), "success")
     return _back()
 
 
@@ -201,10 +224,10 @@ def run():
 def disconnect():
     connection = ex.current_exact()
     if connection is None or not ConfirmForm().validate_on_submit():
-        flash("Nothing to disconnect, or the form expired.", "error")
+        flash(_("Nothing to disconnect, or the form expired."), "error")
         return _back()
     ex.disconnect(connection)
-    flash("Exact Online is disconnected; its tokens are deleted.", "success")
+    flash(_("Exact Online is disconnected; its tokens are deleted."), "success")
     return _back()
 
 
@@ -212,7 +235,7 @@ def _connected():
     """The connection if it may be used, else None with the reason flashed."""
     connection = ex.current_exact()
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
-        flash("Connect Exact Online first.", "error")
+        flash(_("Connect Exact Online first."), "error")
         return None
     return connection
 
@@ -221,7 +244,7 @@ def _confirmed() -> bool:
     """A button's CSRF token checks out; else the reason is flashed."""
     if ConfirmForm().validate_on_submit():
         return True
-    flash("The form expired; please try again.", "error")
+    flash(_("The form expired; please try again."), "error")
     return False
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from collector.core import clock
 from collector.core.columns import utcnow
+from collector.direct_debit.wording import STATE_WORDS
 from collector.documents import timeline
 from collector.documents.models import (
     DocumentKind,
@@ -29,11 +30,21 @@ from collector.documents.models import (
     Profile,
 )
 from collector.extensions import db
+from collector.mail import wording
 from collector.mail.composing import Postman, compose, overdue_days
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.runtime import queue
 from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.wordings import (
+    Sentence,
+    date_value,
+    english_of,
+    instant_value,
+    money_value,
+    says,
+    word,
+)
 
 INVITATION = "invitation"
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
@@ -260,51 +271,52 @@ def _claim(mail_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> str | None:
+def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> Sentence | None:
     if invoice.kind != DocumentKind.INVOICE:
-        return "credit notes are not collected"
+        return says(wording.CREDIT_NOTE)
     allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else REMINDABLE
     if invoice.state not in allowed or invoice.amount_due <= 0:
-        return f"the document is {invoice.state.value} with {invoice.amount_due} due"
+        due = money_value(invoice.amount_due, invoice.currency)
+        state = word(STATE_WORDS[invoice.state.value], english=invoice.state.value)
+        return says(wording.NOT_OPEN, state=state, due=due)
     if not invoice.customer.email:
-        return f"customer {invoice.customer.name} has no email address"
+        return says(wording.NO_ADDRESS, name=invoice.customer.name)
     if row.kind == DocumentMailKind.REMINDER and not overdue_days(invoice, today):
-        return "the due date moved: the document is not overdue any more"
+        return says(wording.NOT_OVERDUE)
     return None
 
 
-def _sent_text(row: DocumentMail, attachments: list) -> str:
-    what = "Invitation" if row.kind == DocumentMailKind.INVITATION else "Reminder"
+def _sent_text(row: DocumentMail, attachments: list) -> Sentence:
+    msgid = wording.SENT[row.kind, bool(attachments)]
+    sent = says(msgid, recipient=row.recipient)
     if row.kind == DocumentMailKind.REMINDER:
-        what += f" ({row.days_overdue} days after the due date)"
-    pdf = "with the PDF" if attachments else "without a PDF"
-    text = f"{what} sent to {row.recipient}, {pdf}."
+        sent = says(msgid, days=row.days_overdue, recipient=row.recipient)
     if row.direct_debit_on is not None:
-        text += f" It announces the direct debit on {row.direct_debit_on.isoformat()}."
-    return text
+        return says(wording.ANNOUNCES, sent=sent, day=date_value(row.direct_debit_on))
+    return sent
 
 
 def _failed(row: DocumentMail, error: str, now: datetime) -> DocumentMail:
     row.error = error[:500]
     if row.attempts < MAX_ATTEMPTS:
         row.retry_at = now + RETRY_AFTER[row.attempts - 1]
-        text = (
-            f"Email to {row.recipient} failed: {error}. Next try {row.retry_at:%Y-%m-%d %H:%M} UTC."
-        )
+        # The company's wall-clock time, as everywhere a person reads a time.
+        retry = instant_value(row.retry_at)
+        text = says(wording.FAILED, recipient=row.recipient, error=error, at=retry)
     else:
         row.retry_at = None
-        text = f"Email to {row.recipient} failed {row.attempts} times: {error}. Not retried."
+        text = says(wording.GAVE_UP, recipient=row.recipient, attempts=row.attempts, error=error)
     return _finish(row, DocumentMailStatus.FAILED, timeline.MAIL_FAILED, text, now)
 
 
-def _cancel(row: DocumentMail, reason: str, now: datetime) -> DocumentMail:
-    row.error = reason[:500]
-    text = f"{row.kind.value.capitalize()} not sent: {reason}."
+def _cancel(row: DocumentMail, reason: str | Sentence, now: datetime) -> DocumentMail:
+    row.error = english_of(reason)[:500]
+    text = says(wording.NOT_SENT[row.kind], reason=reason)
     return _finish(row, DocumentMailStatus.CANCELLED, timeline.MAIL_CANCELLED, text, now)
 
 
 def _finish(
-    row: DocumentMail, status: DocumentMailStatus, kind: str, text: str, now: datetime
+    row: DocumentMail, status: DocumentMailStatus, kind: str, text: Sentence, now: datetime
 ) -> DocumentMail:
     row.status = status
     row.updated_at = now
@@ -328,10 +340,7 @@ def mark_stalled(now: datetime) -> int:
         )
     ).all()
     for row in stale:
-        text = (
-            f"The {row.kind.value} to {row.invoice.customer.email} may or may not have gone out: "
-            "the worker stopped while sending it. Check the mail log; send again if needed."
-        )
+        text = says(wording.UNCERTAIN[row.kind], email=row.invoice.customer.email)
         _finish(row, DocumentMailStatus.UNCERTAIN, timeline.MAIL_UNCERTAIN, text, now)
     return len(stale)
 

@@ -13,18 +13,17 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+
+from collector.core import formatting
 
 LANGUAGES = ("nl", "fr", "en")
 FALLBACK = "en"
 
-# The reader is Belgian, so nl and fr use Belgian conventions (€ 1.234,56 and 1 234,56 €).
-# English uses en_IE: a euro-area locale, so the euro reads "€1,234.56" and dates run
-# day-month-year ("1 March 2026"), where en_US would write "March 1, 2026".
-LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
+# Amounts and dates are written by collector.core.formatting, as on the pages. It reads a
+# bare language the way our readers write: nl and fr with Belgian conventions
+# (€ 1.234,56 and 1 234,56 €), English as euro-area en_IE ("€1,234.56", "1 March 2026").
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail" / "letters"
 
@@ -224,7 +223,6 @@ def _letter(name: str, facts: DocumentFacts, language: str, days_overdue: int | 
 
 
 def _values(facts: DocumentFacts, language: str, days_overdue: int | None) -> dict:
-    locale = LOCALES[language]
     days = None
     if days_overdue is not None:
         key = "day_one" if days_overdue == 1 else "day_other"
@@ -234,9 +232,9 @@ def _values(facts: DocumentFacts, language: str, days_overdue: int | None) -> di
         "creditor": facts.creditor,
         "de_creditor": _french_de(facts.creditor),
         "customer_name": facts.customer_name,
-        "amount": format_currency(facts.amount_due, facts.currency, locale=locale),
-        "invoice_date": _long_date(facts.invoice_date, language),
-        "due_date": _long_date(facts.due_date, language) if facts.due_date else None,
+        "amount": formatting.money(facts.amount_due, facts.currency, locale=language),
+        "invoice_date": formatting.long_date(facts.invoice_date, locale=language),
+        "due_date": formatting.long_date(due, locale=language) if (due := facts.due_date) else None,
         "payment_reference": facts.payment_reference,
         "days_overdue": days,
         **_debit_values(facts.direct_debit, facts.currency, language),
@@ -247,20 +245,12 @@ def _debit_values(debit: DirectDebitFacts | None, currency: str, language: str) 
     if debit is None:
         return {}
     return {
-        "debit_amount": format_currency(debit.amount, currency, locale=LOCALES[language]),
-        "debit_date": _long_date(debit.on, language),
+        "debit_amount": formatting.money(debit.amount, currency, locale=language),
+        "debit_date": formatting.long_date(debit.on, locale=language),
         "debit_account": debit.account,
         "mandate_reference": debit.mandate_reference,
         "creditor_identifier": debit.creditor_identifier,
     }
-
-
-def _long_date(value: date, language: str) -> str:
-    text = format_date(value, format="long", locale=LOCALES[language])
-    # French writes the first of the month as an ordinal: "1er mars", where CLDR gives "1 mars".
-    if language == "fr" and value.day == 1:
-        text = text.replace("1", "1er", 1)
-    return text
 
 
 def _french_de(name: str) -> str:

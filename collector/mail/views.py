@@ -1,12 +1,29 @@
 """The outbox (demo only): the emails the mail sink kept instead of sending, to read back."""
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import lazy_gettext as _l
 
 from collector.mail import sent
 from collector.mail import setup as mail_setup
 from collector.runtime.views import content_security_policy, list_page, or_404, protect
 
 bp = protect(Blueprint("outbox", __name__, url_prefix="/outbox"))
+
+# A message keeps its kind as a key ("import_summary"); the outbox names it for the reader.
+KINDS = {
+    "invitation": _l("Invitation"),
+    "reminder": _l("Reminder"),
+    "import_summary": _l("Import summary"),
+    "sync_problem": _l("Teamleader refusal"),
+    "exact_failures": _l("Exact Online failures"),
+    "provider_refused": _l("Payment provider refusal"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """The reader's name of a message kind; the key itself for one not listed."""
+    known = KINDS.get(kind)
+    return str(known) if known is not None else kind.replace("_", " ")
 
 
 @bp.before_request
@@ -21,6 +38,11 @@ def _sink_only():
 @bp.app_context_processor
 def _mail_sink() -> dict:
     return {"mail_sink": mail_setup.uses_sink(current_app)}
+
+
+@bp.context_processor
+def _kind_label() -> dict:
+    return {"kind_label": kind_label}
 
 
 @bp.get("/")

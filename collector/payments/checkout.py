@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+
+from flask_babel import gettext as _
 
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict
@@ -27,8 +30,15 @@ from collector.documents.ledger import PAYABLE
 from collector.documents.models import Invoice, Overpayment, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
 from collector.payments import NotFound as ProviderNotFound
-from collector.payments import PaymentRequest, ProviderClient, ProviderError
+from collector.payments import (
+    PaymentRequest,
+    ProviderClient,
+    ProviderError,
+    provider_status,
+    wording,
+)
 from collector.payments.models import OnlinePayment
+from collector.runtime.wordings import money_value, says
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +49,8 @@ SETTLED_REFUND = ("queued", "pending", "processing", "refunded")
 
 
 class CheckoutRefused(Exception):
-    """No checkout now; the message is safe to show the customer, ``status`` for HTTP."""
+    """No checkout now; the message is safe to show the customer (written in the current
+    locale: theirs on the payment page), ``status`` for HTTP."""
 
     def __init__(self, message: str, status: int = 409):
         super().__init__(message)
@@ -73,15 +84,21 @@ def start_checkout(
     locked = ledger.lock(invoice.id)
     try:
         _refuse_unless_payable(locked)
-        online = _reusable(locked) or _create(
+        reused = _reusable(locked)
+        online = reused or _create(
             provider, locked, redirect_url=redirect_url, webhook_url=webhook_url
         )
-    except CheckoutRefused:
+    except CheckoutRefused as exc:
         db.session.rollback()  # frees the lock at once
+        if isinstance(exc.__cause__, ProviderError):
+            # A refused key or webhook address stops every checkout: admins must see it.
+            provider_status.refused(exc.__cause__)
         raise
     db.session.commit()
+    if reused is None:
+        provider_status.created()
     if not online.checkout_url:
-        raise CheckoutRefused("The payment provider gave no checkout page.", status=503)
+        raise CheckoutRefused(_("The payment provider gave no checkout page."), status=503)
     return online.checkout_url
 
 
@@ -111,11 +128,11 @@ def _reusable(invoice: Invoice) -> OnlinePayment | None:
 
 def _refuse_unless_payable(invoice: Invoice | None) -> None:
     if invoice is None or invoice.is_credit_note:
-        raise CheckoutRefused("Nothing is due on this document.")
+        raise CheckoutRefused(_("Nothing is due on this document."))
     if invoice.state not in PAYABLE or invoice.amount_due <= ZERO:
-        raise CheckoutRefused("Nothing is due on this document.")
+        raise CheckoutRefused(_("Nothing is due on this document."))
     if invoice.profile is None or not invoice.profile.allow_payment_link:
-        raise CheckoutRefused("This document cannot be paid online.")
+        raise CheckoutRefused(_("This document cannot be paid online."))
 
 
 def _create(
@@ -134,9 +151,15 @@ def _create(
         )
         record = provider.create_payment(request, idempotency_key=key)
     except ProviderError as exc:
-        log.warning("the payment provider refused a checkout for invoice %s: %s", invoice.id, exc)
+        problem = provider_status.refusal(exc)
+        log.log(
+            logging.ERROR if problem else logging.WARNING,
+            "the payment provider refused a checkout for invoice %s: %s",
+            invoice.id,
+            exc,
+        )
         raise CheckoutRefused(
-            "Paying online is not possible right now. Please try again in a few minutes.",
+            _("Paying online is not possible right now. Please try again in a few minutes."),
             status=503,
         ) from exc
     online = OnlinePayment(
@@ -152,7 +175,11 @@ def _create(
     timeline.record(
         invoice,
         timeline.ONLINE_PAYMENT,
-        f"Online payment {record['id']} of {record['amount']} {record['currency']} started.",
+        says(
+            wording.STARTED,
+            online=record["id"],
+            amount=money_value(record["amount"], record["currency"]),
+        ),
         actor="customer",
         provider_id=record["id"],
     )
@@ -169,12 +196,20 @@ def refresh_latest(provider: ProviderClient, invoice: Invoice) -> OnlinePayment 
     except ProviderError as exc:
         # The webhook's job will apply it; the customer just sees the page as it is.
         log.warning("fetching payment %s on return failed: %s", online.provider_id, exc)
-        raise CheckoutRefused("The payment provider does not answer.", status=503) from exc
+        raise CheckoutRefused(_("The payment provider does not answer."), status=503) from exc
 
 
-def refresh(provider: ProviderClient, provider_id: str) -> OnlinePayment | None:
+def refresh(
+    provider: ProviderClient,
+    provider_id: str,
+    *,
+    handled: Callable[[OnlinePayment], object] | None = None,
+) -> OnlinePayment | None:
     """Fetch payment ``provider_id`` and apply what the fetch says; None (and a log line)
-    when the id is not one of ours. Raises the provider's errors for the job to retry."""
+    when the id is not one of ours. Raises the provider's errors for the job to retry.
+
+    ``handled(online)`` runs in the transaction that applies the fetch, before it commits:
+    the webhook's job marks its notification handled there, one commit instead of two."""
     if not PAYMENT_ID.match(provider_id or ""):
         log.warning("provider webhook with a malformed payment id ignored")
         return None
@@ -184,17 +219,41 @@ def refresh(provider: ProviderClient, provider_id: str) -> OnlinePayment | None:
     if online is None:
         log.warning("provider webhook for unknown payment %s ignored", provider_id)
         return None
+    known_kinds = reversals_in_ledger(provider_id)
     try:
-        record = provider.get_payment(provider_id)
+        record = provider.get_payment(
+            provider_id,
+            refunds=PaymentKind.REFUND in known_kinds,
+            chargebacks=PaymentKind.CHARGEBACK in known_kinds,
+        )
     except ProviderNotFound:
         log.warning("payment %s is unknown to the provider; ignored", provider_id)
         return None
-    apply(online.id, record)
-    return db.session.get(OnlinePayment, online.id)
+    except ProviderError as exc:
+        if provider_status.refusal(exc) is not None:
+            # A refused key is every payment's problem, not this one's: admins must see it.
+            db.session.rollback()
+            provider_status.refused(exc)
+        raise
+    apply(online.id, record, handled=handled)
+    provider_status.answered()
+    return online
 
 
-def apply(online_id: int, record: dict) -> None:
-    """Apply a fetched provider record to its document, under the document's lock."""
+def reversals_in_ledger(provider_id: str) -> set[PaymentKind]:
+    """The kinds of reversal (refund, chargeback) the ledger holds for the payment, even
+    cancelled ones: their lists are read again whatever the provider's totals say, so a
+    reversed chargeback or a cancelled refund reaches the ledger."""
+    paid = db.select(Payment.id).where(Payment.key == f"provider:{provider_id}")
+    query = db.select(Payment.kind).where(Payment.reverses_id.in_(paid)).distinct()
+    return set(db.session.scalars(query))
+
+
+def apply(
+    online_id: int, record: dict, *, handled: Callable[[OnlinePayment], object] | None = None
+) -> None:
+    """Apply a fetched provider record to its document, under the document's lock (and
+    ``handled``, see ``refresh``, before the commit)."""
     online = db.session.get(OnlinePayment, online_id)
     invoice = ledger.lock(online.invoice_id)
     db.session.refresh(online)
@@ -210,10 +269,12 @@ def apply(online_id: int, record: dict) -> None:
         timeline.record(
             invoice,
             timeline.ONLINE_PAYMENT,
-            f"Online payment {online.provider_id} {record['status']}.",
+            says(wording.ENDED[record["status"]], online=online.provider_id),
             actor="provider",
             provider_id=online.provider_id,
         )
+    if handled is not None:
+        handled(online)
     db.session.commit()
 
 
@@ -237,7 +298,7 @@ def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
             PaymentKind.REFUND,
             refund,
             stands=refund.get("status") in SETTLED_REFUND,
-            reason="Refunded through the payment provider",
+            reason=wording.REFUNDED,
         )
     for chargeback in record.get("chargebacks") or []:
         _apply_reversal(
@@ -246,7 +307,7 @@ def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
             PaymentKind.CHARGEBACK,
             chargeback,
             stands=chargeback.get("reversed_at") is None,
-            reason=chargeback.get("reason_description") or "Charged back by the customer's bank",
+            reason=chargeback.get("reason_description") or wording.CHARGED_BACK,
             code=chargeback.get("reason_code"),
         )
 
@@ -266,8 +327,7 @@ def _apply_reversal(payment, key, kind, item: dict, *, stands: bool, reason: str
             reference=item["id"],
         )
     elif existing is not None and not stands:
-        what = "Chargeback reversed" if kind == PaymentKind.CHARGEBACK else "Refund cancelled"
-        ledger.cancel_entry(existing, what, actor="provider")
+        ledger.cancel_entry(existing, says(wording.UNDONE[kind]), actor="provider")
 
 
 # -- giving an overpayment back ---------------------------------------------------------------
@@ -309,7 +369,7 @@ def refund_overpayment(provider: ProviderClient, invoice: Invoice, *, actor: str
         amount=refund["amount"],
         occurred_at=refund["created_at"],
         actor=actor,
-        reason="Overpayment refunded",
+        reason=wording.OVERPAYMENT_REFUNDED,
         reference=refund["id"],
     )
     return row

@@ -2,9 +2,9 @@
 
 A Mollie-style webhook only says "payment ``id`` changed" and expects a 2xx; the provider
 retries a call that failed, but not one we answered and then lost. So the call is a row
-first (``receive``), handed to a job through the runtime's inbox, and marked handled by
+first (``receive``), drained by a job through the runtime's inbox, and marked handled by
 the job that fetched the payment (``processed``/``ignored``). A row still owed handling
-is found again by the inbox's dispatcher.
+is found again by the next drain or the inbox's dispatcher.
 """
 
 from __future__ import annotations
@@ -39,19 +39,32 @@ def owed(notification_id: int) -> ProviderNotification | None:
     return notification
 
 
-def processed(notification: ProviderNotification, outcome: str) -> str:
-    return _handled(notification, NotificationStatus.PROCESSED, outcome)
+def processed(notification: ProviderNotification, outcome: str, *, commit: bool = True) -> str:
+    """Handled; without ``commit`` in the caller's transaction (the payment it applied)."""
+    return _handled(notification, NotificationStatus.PROCESSED, outcome, commit)
 
 
 def ignored(notification: ProviderNotification, outcome: str) -> str:
     return _handled(notification, NotificationStatus.IGNORED, outcome)
 
 
-def _handled(notification: ProviderNotification, status: NotificationStatus, outcome: str) -> str:
+def failed(notification_id: int, exc: Exception) -> None:
+    """Handling raised: the row stays owed (taken again later, ``inbox.MAX_DISPATCHES``
+    times at most) and says why, for whoever looks at it."""
+    notification = db.session.get(ProviderNotification, notification_id)
+    if notification is not None and notification.status == NotificationStatus.RECEIVED:
+        notification.outcome = f"Failed, to be tried again: {type(exc).__name__}: {exc}"[:500]
+        db.session.commit()
+
+
+def _handled(
+    notification: ProviderNotification, status: NotificationStatus, outcome: str, commit=True
+) -> str:
     notification.status = status
     notification.outcome = outcome[:500]
     notification.processed_at = utcnow()
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return outcome
 
 

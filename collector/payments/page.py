@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
 from collector.accounts import creditor
 from collector.core import clock
 from collector.core.attributes import from_attributes
@@ -29,17 +31,17 @@ DUE, PENDING, PAID, NOTHING_DUE = "due", "pending", "paid", "nothing_due"
 # The provider's statuses after the customer came back from its checkout.
 PROCESSING = frozenset({"open", "pending", "authorized"})
 NOT_THROUGH = frozenset({"failed", "canceled", "expired"})
-PROCESSING_NOTICE = "Your payment is being processed."
-NOT_THROUGH_NOTICE = "The payment did not go through. You can try again."
+PROCESSING_NOTICE = _l("Your payment is being processed.")
+NOT_THROUGH_NOTICE = _l("The payment did not go through. You can try again.")
 
 # Why "Pay online" is refused when it was not on the page (an old tab, a crafted POST).
 REFUSALS = {
-    PAID: "This invoice has been paid. Thank you.",
-    PENDING: "A collection is under way for this invoice.",
-    NOTHING_DUE: "Nothing is due on this document.",
+    PAID: _l("This invoice has been paid. Thank you."),
+    PENDING: _l("A collection is under way for this invoice."),
+    NOTHING_DUE: _l("Nothing is due on this document."),
 }
-DIRECT_DEBIT_REFUSAL = "This invoice will be collected by direct debit."
-NOT_ONLINE = "This document cannot be paid online."
+DIRECT_DEBIT_REFUSAL = _l("This invoice will be collected by direct debit.")
+NOT_ONLINE = _l("This document cannot be paid online.")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """The payment provider client (Mollie's Payments API v2 shape): records in, typed errors out.
 
-Sent through the shared transport (``collector.core.http``), by default without retries:
-whether to try again is the calling job's decision. ``create_payment`` and ``create_refund``
-are only safe to repeat with the same ``idempotency_key``, which goes out as the
-``Idempotency-Key`` header: Mollie then answers the first request's answer again, for a
-limited time. Refunds and chargebacks are read into the payment record, pages unwrapped, so
-a caller reads one record.
+Sent through the shared transport (``collector.core.http``). Reads (GET, idempotent) are
+tried again a few times at once after a 5xx, a timeout or a 429 (honouring ``Retry-After``
+while it is short), then the error is raised for the calling job to try later. Writes are
+never repeated here: ``create_payment`` and ``create_refund`` are only safe to repeat with
+the same ``idempotency_key``, which goes out as the ``Idempotency-Key`` header (Mollie then
+answers the first request's answer again, for a limited time) — the caller repeats them.
+Refunds and chargebacks are read into the payment record, pages unwrapped, so a caller reads
+one record.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from marshmallow import Schema
 from collector.core import http
 from collector.core.money import CENT
 from collector.payments import provider_schemas as schemas
-from collector.payments.provider_errors import MalformedResponse, error_types
+from collector.payments.provider_errors import MalformedResponse, RateLimited, error_types
 
 PAYMENTS = "payments"
 PAYMENT = "payments/{id}"
@@ -33,6 +35,10 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 # Mollie answers HAL; asking for it keeps error bodies in the documented shape.
 ACCEPT = "application/hal+json, application/json;q=0.9"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# A read that failed is sent again this many times at once; then the caller's job waits.
+READ_RETRIES = 2
+# A 429 asking for a longer wait than this is not waited out inside a worker's call.
+MAX_RETRY_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,22 @@ class ProviderClient:
         timeout: float | tuple[float, float] = 15,
         **options: Any,
     ) -> None:
-        """``options`` go to the transport (``collector.core.http.Transport``), e.g.
-        ``max_retries`` (0 unless given), ``sleep``."""
-        self._http = http.Transport(
-            session,
-            base_url,
+        """``options`` go to the transports (``collector.core.http.Transport``), e.g.
+        ``sleep``, ``rng``; ``read_retries`` (default ``READ_RETRIES``) bounds the quick
+        retries of a read, ``max_retries`` (default 0) those of a write with a key."""
+        read_retries = options.pop("read_retries", READ_RETRIES)
+        write_retries = options.pop("max_retries", 0)
+        settings = {
             # Should the body ever echo the key, it is blanked out of the error.
-            error_types(redact=(api_key,)),
-            headers={"Authorization": f"Bearer {api_key}", "Accept": ACCEPT},
-            timeout=timeout,
-            idempotency_header=IDEMPOTENCY_HEADER,
+            "errors": error_types(redact=(api_key,)),
+            "headers": {"Authorization": f"Bearer {api_key}", "Accept": ACCEPT},
+            "timeout": timeout,
+            "idempotency_header": IDEMPOTENCY_HEADER,
             **options,
-        )
+        }
+        self._http = http.Transport(session, base_url, max_retries=write_retries, **settings)
+        self._reads = _ReadTransport(session, base_url, max_retries=read_retries, **settings)
+        self._reads.calls = self._http.calls  # one count per client, reads and writes
         self.base_url = self._http.base_url
         self.calls = self._http.calls
 
@@ -97,17 +107,27 @@ class ProviderClient:
         payload = self._send("POST", PAYMENTS, body=body, idempotency_key=idempotency_key)
         return self._http.load(schemas.PaymentSchema, payload, f"POST {PAYMENTS}")
 
-    def get_payment(self, payment_id: str) -> dict:
-        """Return a payment with its ``refunds`` and ``chargebacks`` read in."""
+    def get_payment(
+        self, payment_id: str, *, refunds: bool = False, chargebacks: bool = False
+    ) -> dict:
+        """Return a payment with its ``refunds`` and ``chargebacks`` read in: each list when
+        the payment's total of it is above zero, or when the caller asks for it."""
         endpoint = PAYMENT.format(id=payment_identifier(payment_id))
         payload = self._send("GET", endpoint)
         payment = self._http.load(schemas.PaymentSchema, payload, f"GET {endpoint}")
-        # Only ask for the lists when the totals say there is something in them.
-        if payment["amount_refunded"] > 0:
+        # The totals spare a call per list while nothing was ever refunded or charged
+        # back. Mollie does not document whether they drop when a chargeback is reversed
+        # or a refund cancelled, so a caller that knows of one asks for the list anyway.
+        if refunds or payment["amount_refunded"] > 0:
             payment["refunds"] = self.refunds(payment_id)
-        if payment["amount_charged_back"] > 0:
+        if chargebacks or payment["amount_charged_back"] > 0:
             payment["chargebacks"] = self.chargebacks(payment_id)
         return payment
+
+    def check_key(self) -> None:
+        """Make the cheapest authenticated call (one payment of the list); raises
+        ``AuthError`` when the API key is refused."""
+        self._send("GET", PAYMENTS, params={"limit": "1"})
 
     def create_refund(
         self,
@@ -145,6 +165,7 @@ class ProviderClient:
         url: str | None = None,
         *,
         body: Any = None,
+        params: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
         """Send one call; return the decoded body of a 2xx answer, else raise the typed error.
@@ -153,10 +174,12 @@ class ProviderClient:
             method,
             f"{method} {endpoint}",
             url or self._http.url(endpoint),
+            params=params,
             body=body,
             idempotency_key=idempotency_key or None,
         )
-        return self._http.send(call)
+        transport = self._reads if call.is_idempotent() else self._http
+        return transport.send(call)
 
     def _list(self, endpoint: str, key: str, schema: type[Schema]) -> list[dict]:
         """Follow ``_links.next`` and return the records in ``_embedded[key]`` of all pages."""
@@ -187,6 +210,20 @@ class ProviderClient:
         if href in seen:
             raise MalformedResponse(f"{label}: next page repeats a page", endpoint=label)
         return href
+
+
+class _ReadTransport(http.Transport):
+    """The transport of reads: a 429 is waited out ``max_retries`` times, as long as the
+    provider's ``Retry-After`` asks (or a backoff when it says nothing), unless that is
+    longer than ``MAX_RETRY_AFTER`` — then the job, not the worker, waits."""
+
+    def rate_limit_wait(self, error: RateLimited, waits: int) -> float | None:
+        if waits >= self.max_retries:
+            return None
+        wait = getattr(error, "retry_after", None)
+        if wait is None:
+            return http.backoff(waits, self._rng)
+        return wait if wait <= MAX_RETRY_AFTER else None
 
 
 def money(amount: Decimal, currency: str) -> dict:

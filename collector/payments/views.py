@@ -4,15 +4,23 @@ It shows the document, its PDF and the ways to pay that its profile allows; payi
 online goes through the provider's hosted checkout and comes back to ``/return``. It
 reveals nothing but the one document its token names, and an unknown token is the same
 plain 404 whatever its shape.
+
+It speaks the customer's language, never the one a staff user picked for the finance UI
+(``in_customer_language``).
 """
 
+import functools
 from contextlib import suppress
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
+from collector.accounts import languages
 from collector.documents.models import Invoice
-from collector.payments import checkout, webhooks
+from collector.payments import checkout, settings_views, webhooks
 from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
 from collector.runtime import setup as runtime_setup
@@ -22,9 +30,36 @@ from collector.teamleader import pdfs
 bp = Blueprint("pay", __name__, url_prefix="/pay")
 
 
+def customer_locale(invoice: Invoice | None) -> str:
+    """The locale the customer reads the page in: their own language as the mails choose it
+    (the customer's Teamleader language: nl, fr or en), else their browser's. A staff user
+    opening the link sees what the customer sees."""
+    customer = invoice.customer if invoice is not None else None
+    spoken = languages.normalize(customer.language) if customer is not None else None
+    return spoken or languages.from_browser(request.accept_languages)
+
+
+def in_customer_language(view):
+    """``view(invoice)`` for the token's document, rendered in ``customer_locale`` — its error
+    page too (an unknown token is a 404 in the browser's language)."""
+
+    @functools.wraps(view)
+    def wrapped(token: str):
+        invoice = payment_page.find(token)
+        with force_locale(customer_locale(invoice)):
+            try:
+                if invoice is None:
+                    abort(404, _("There is no such payment page."))
+                return view(invoice)
+            except HTTPException as exc:
+                return current_app.handle_http_exception(exc)
+
+    return wrapped
+
+
 @bp.get("/<token>")
-def page(token: str):
-    invoice = _find_or_404(token)
+@in_customer_language
+def page(invoice: Invoice):
     provider = payments_setup.provider(current_app)
     returned = request.args.get("r") == "1"
     view = payment_page.view(invoice, online_available=provider is not None, returned=returned)
@@ -32,8 +67,8 @@ def page(token: str):
 
 
 @bp.post("/<token>/online")
-def online(token: str):
-    invoice = _find_or_404(token)
+@in_customer_language
+def online(invoice: Invoice):
     provider = payments_setup.provider(current_app)
     view = payment_page.view(invoice, online_available=provider is not None)
     refusal = payment_page.online_refusal(view)
@@ -43,7 +78,7 @@ def online(token: str):
         checkout_url = checkout.start_checkout(
             provider,
             invoice,
-            redirect_url=_public_url("pay.returned", token=token),
+            redirect_url=_public_url("pay.returned", token=invoice.payment_token),
             webhook_url=payments_setup.webhook_url(current_app),
         )
     except checkout.CheckoutRefused as exc:
@@ -52,22 +87,22 @@ def online(token: str):
 
 
 @bp.get("/<token>/return")
-def returned(token: str):
-    invoice = _find_or_404(token)
+@in_customer_language
+def returned(invoice: Invoice):
     provider = payments_setup.provider(current_app)
     if provider is not None:
         # A provider outage only leaves the status as last fetched; its webhook follows.
         with suppress(checkout.CheckoutRefused):
             checkout.refresh_latest(provider, invoice)
-    return redirect(url_for("pay.page", token=token, r=1), code=303)
+    return redirect(url_for("pay.page", token=invoice.payment_token, r=1), code=303)
 
 
 @bp.get("/<token>/document.pdf")
-def pdf(token: str):
-    invoice = payment_page.find(token)
-    content = invoice and pdfs.read_pdf(runtime_setup.document_store(current_app), invoice)
+@in_customer_language
+def pdf(invoice: Invoice):
+    content = pdfs.read_pdf(runtime_setup.document_store(current_app), invoice)
     if not content:
-        abort(404, "There is no such document.")
+        abort(404, _("There is no such document."))
     return pdf_response(content, pdfs.pdf_filename(invoice))
 
 
@@ -83,13 +118,6 @@ def _private(response):
         "Content-Security-Policy", content_security_policy(form_targets=_checkout_sources())
     )
     return response
-
-
-def _find_or_404(token: str) -> Invoice:
-    invoice = payment_page.find(token)
-    if invoice is None:
-        abort(404, "There is no such payment page.")
-    return invoice
 
 
 def _render(view: payment_page.PaymentView, *, problem: str | None = None, status: int = 200):
@@ -109,4 +137,4 @@ def _checkout_sources() -> str:
     return f"https: {api.scheme}://{api.netloc}"
 
 
-BLUEPRINTS = (bp, webhooks.bp)
+BLUEPRINTS = (bp, webhooks.bp, settings_views.bp)

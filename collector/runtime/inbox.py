@@ -9,6 +9,14 @@ a worker starts) starts a job for every row still owed one — never handed over
 the process died or Redis was away, or handed over so long ago that the job must have
 been lost. Handling is idempotent, so a row handled twice does no harm; a row never
 handled is what this module exists to prevent.
+
+An inbox on the payment path may instead be drained: its job takes the owed rows a few
+at a time (``take``: one UPDATE, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
+drains never share a row), and a hand-over starts a drain only when none is waiting to
+start (``ring``). A burst of events then costs a few jobs instead of one each, and each
+batch shares its job's clients and its delivery to Teamleader. A drain that dies leaves
+its rows taken; they are taken again once ``TAKE_LEASE`` is over (rq's redo of the job,
+the next drain) or by the dispatcher.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,6 +46,12 @@ BATCH = 500
 # A row handled this many times without success (its job fails each time: the upstream
 # refuses, a bug) is left for a person: an hour of retries at the lease.
 MAX_DISPATCHES = 12
+# A row a drain took and did not finish is taken again after this long (a drain handles
+# a batch in well under it; rq redoes a killed job after about a minute and a half).
+TAKE_LEASE = timedelta(seconds=60)
+# A ring whose drain never started (Redis lost it) stops holding new rings back after
+# this long; the rows meanwhile are found by the next drain or the dispatcher.
+RING_TTL = 30  # seconds
 
 
 class InboxRow:
@@ -59,6 +74,9 @@ class Inbox:
     owed: Callable[[], sa.ColumnElement[bool]]
     job: Callable
     queue: str = "high"
+    # The ``tracked`` job (no arguments) that drains the inbox (``take``), if it has one:
+    # a hand-over then starts a drain rather than a job for its row.
+    drain: Callable | None = None
 
 
 INBOXES: dict[str, Inbox] = {}
@@ -70,12 +88,99 @@ def handled_by(inbox: Inbox) -> None:
 
 
 def hand_over(name: str, row) -> None:
-    """Start the job that handles ``row`` (committed already). If the job queue does not
-    answer, the job's run waits for recovery; if this process dies first, the row waits
-    for the dispatcher. It is never lost."""
+    """Start the job that handles ``row`` (committed already), or ring for a drain of the
+    inbox. If the job queue does not answer, the job's run waits for recovery; if this
+    process dies first, the row waits for the dispatcher. It is never lost."""
     inbox = INBOXES[name]
-    if _claim(inbox, row.id, utcnow()):
+    if inbox.drain is not None:
+        ring(name)
+    elif _claim(inbox, row.id, utcnow()):
         _start(inbox, row.id)
+
+
+def ring(name: str) -> None:
+    """Start a drain of inbox ``name`` unless one is waiting to start. A drain forgets
+    the ring (``answer``) before it takes rows, so whatever was committed before a ring
+    that found one waiting is taken by that drain. Without Redis, a drain is started (its
+    run waits for recovery, as any job's does)."""
+    inbox = INBOXES[name]
+    jobs = current_app.extensions["jobs"]
+    connection = getattr(jobs.backend, "connection", None)
+    if connection is not None:
+        try:
+            if not connection.set(_ring_key(inbox.name), 1, nx=True, ex=RING_TTL):
+                return
+        except redis.RedisError:
+            log.warning("could not ring the %s drain; starting one", inbox.name)
+    try:
+        jobs.enqueue(inbox.drain, queue=inbox.queue)
+    except Exception:
+        # Its run could not even be recorded: the dispatcher finds the rows, and the next
+        # hand-over rings again.
+        db.session.rollback()
+        log.exception("could not start the %s drain", inbox.name)
+        answer(name)
+
+
+def answer(name: str) -> None:
+    """A drain starts: the next hand-over starts another one (see ``ring``)."""
+    connection = getattr(current_app.extensions["jobs"].backend, "connection", None)
+    if connection is not None:
+        try:
+            connection.delete(_ring_key(name))
+        except redis.RedisError:
+            log.warning("could not answer the %s ring; it expires", name)
+
+
+def take(name: str, limit: int, now: datetime | None = None) -> list[int]:
+    """Take up to ``limit`` owed rows of inbox ``name`` (oldest first) that no live drain
+    holds, in one statement, and commit; their ids."""
+    inbox = INBOXES[name]
+    model = inbox.model
+    now = now or utcnow()
+    takeable = sa.and_(
+        inbox.owed(),
+        model.dispatches < MAX_DISPATCHES,
+        sa.or_(model.dispatched_at.is_(None), model.dispatched_at < now - TAKE_LEASE),
+    )
+    # Chosen once (a CTE, materialised): as a plain subquery PostgreSQL may run it again
+    # for the rows being updated, and SKIP LOCKED would then find others to add.
+    free = (
+        sa.select(model.id)
+        .where(takeable)
+        .order_by(model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("free")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    ids = db.session.scalars(
+        sa.update(model)
+        .where(model.id.in_(sa.select(free.c.id)), takeable)
+        .values(dispatched_at=now, dispatches=model.dispatches + 1)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(ids)
+
+
+def give_back(name: str, ids: list[int]) -> None:
+    """Rows a drain took and will not handle now (the upstream is away): free to take,
+    and the take not counted (an outage must not use up ``MAX_DISPATCHES``)."""
+    if ids:
+        model = INBOXES[name].model
+        db.session.execute(
+            sa.update(model)
+            .where(model.id.in_(ids))
+            .values(dispatched_at=None, dispatches=model.dispatches - 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+
+def _ring_key(name: str) -> str:
+    return f"collector:inbox:{name}:ring"
 
 
 def dispatch(now: datetime | None = None) -> dict[str, int]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from collector.core.errors import Invalid
@@ -118,3 +119,12 @@ def contains(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def dates_in_order(data: Mapping, start: str, end: str) -> None:
+    """A list schema's check that its date range ``start``–``end`` (both optional) does not
+    end before it starts; the refusal names ``end``."""
+    first, last = data.get(start), data.get(end)
+    if first and last and first > last:
+        later = gettext("The end date comes before the start date (%(day)s).", day=first)
+        raise ValidationError(later, end)

@@ -9,15 +9,30 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import flash, redirect, request, session
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from collector.core.oauth import OAuth2Client, new_state, state_matches
 from collector.extensions import db
 from collector.runtime.oauth_connection import ConnectFailed
+from collector.runtime.wordings import Wordings
+from collector.runtime.wordings import known as _l
 
 # How long a started authorization may take. The services' codes live 3 (Exact) to 10
 # (Teamleader) minutes once issued, but logging in at the service may take a while first.
 STATE_TTL = 600  # seconds
+
+# Why connecting failed, as ``ConnectFailed`` says it in English (``oauth_connection``, and
+# the Teamleader and Exact Online ``connection`` modules), for the flash message.
+CONNECT_FAILED = Wordings(
+    _l("%(service)s refused the authorization (%(detail)s)."),
+    _l("%(service)s could not be reached: %(error)s"),
+    _l("Reading the Teamleader account failed: %(error)s"),
+    _l("Registering webhooks in Teamleader failed: %(error)s"),
+    _l("Another Teamleader account is connected; disconnect it before connecting this one."),
+    _l("Reading the Exact Online user failed: %(error)s"),
+    _l("This Exact Online user has no administration we may use."),
+)
 
 
 class OAuthFlow:
@@ -50,7 +65,7 @@ class OAuthFlow:
                 connection = complete(started, request.args["code"])
             except ConnectFailed as exc:
                 db.session.rollback()
-                problem = f"{exc} Nothing was connected."
+                problem = _("%(problem)s Nothing was connected.", problem=CONNECT_FAILED(str(exc)))
             else:
                 flash(connected(connection), "success")
         if problem is not None:
@@ -58,16 +73,26 @@ class OAuthFlow:
         return redirect(back)
 
     def problem(self, started: dict | None, args: Mapping[str, str]) -> str | None:
-        """Why a callback must not be trusted, or None."""
+        """Why a callback must not be trusted (in the reader's language), or None."""
         name = self.service
         if not started or time.time() - started.get("at", 0) > self.ttl:
-            return f"This {name} authorization was not started here or has expired; start again."
+            return _(
+                "This %(service)s authorization was not started here or has expired; start again.",
+                service=name,
+            )
         if not state_matches(started["value"], args.get("state", "")):
-            return f"The {name} authorization did not match this session; start again."
+            return _(
+                "The %(service)s authorization did not match this session; start again.",
+                service=name,
+            )
         if args.get("error"):
             if args["error"] == "access_denied":
-                return f"Access was denied in {name}; nothing was connected."
-            return f"{name} refused the authorization ({args['error'][:100]})."
+                return _("Access was denied in %(service)s; nothing was connected.", service=name)
+            return _(
+                "%(service)s refused the authorization (%(detail)s).",
+                service=name,
+                detail=args["error"][:100],
+            )
         if not args.get("code"):
-            return f"{name} sent no authorization code; start again."
+            return _("%(service)s sent no authorization code; start again.", service=name)
         return None

@@ -21,6 +21,9 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -30,7 +33,7 @@ from collector.runtime.forms import ConfirmForm
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # A posted form is refused mostly because its CSRF token expired: the page stood open long.
-EXPIRED = "The form expired; please try again."
+EXPIRED = _l("The form expired; please try again.")
 T = TypeVar("T")
 
 
@@ -42,7 +45,7 @@ def protect(bp: Blueprint) -> Blueprint:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if request.method not in SAFE_METHODS and not current_user.is_admin:
-            abort(403, "Your role (viewer) can look but not change anything.")
+            abort(403, _("Your role (viewer) can look but not change anything."))
         return None
 
     return bp
@@ -54,7 +57,7 @@ def admin_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_admin:
-            abort(403, "Your role (viewer) can look but not change anything.")
+            abort(403, _("Your role (viewer) can look but not change anything."))
         return view(*args, **kwargs)
 
     return wrapped
@@ -93,12 +96,13 @@ def form_change(
     return page(400, form)
 
 
-def confirmed(form: FlaskForm | None = None, expired: str = EXPIRED) -> bool:
+def confirmed(form: FlaskForm | None = None, expired: str | LazyString = EXPIRED) -> bool:
     """Whether ``form`` (a bare ``ConfirmForm`` button when not given) was posted back
-    valid; when not, ``expired`` is flashed."""
+    valid; when not, ``expired`` is flashed (in the reader's language: the session keeps
+    text, not a lazy string)."""
     if (form or ConfirmForm()).validate_on_submit():
         return True
-    flash(expired, "error")
+    flash(str(expired), "error")
     return False
 
 

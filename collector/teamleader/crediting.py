@@ -13,11 +13,11 @@ from collector.core import clock
 from collector.documents import amounts, ledger, overpayments, timeline
 from collector.documents.amounts import credited_total
 from collector.documents.models import Invoice, InvoiceState
+from collector.runtime.wordings import money_value, says
 from collector.teamleader.drafts import total_amount
+from collector.teamleader.wording import ARCHIVED_BY_CREDIT, CREDITED, OPEN_AGAIN, PAID_WITH_CREDIT
 
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
-ARCHIVED_BY_CREDIT = "Archived: fully credited."
-PAID_WITH_CREDIT = "Paid: payments and credit notes cover it."
 
 
 def apply_credit(
@@ -47,7 +47,11 @@ def apply_credit(
     timeline.record(
         invoice,
         timeline.CREDITED,
-        f"Credited {credited} {invoice.currency} in total; still due {invoice.amount_due}.",
+        says(
+            CREDITED,
+            credited=money_value(credited, invoice.currency),
+            due=money_value(invoice.amount_due, invoice.currency),
+        ),
         actor=actor,
         credited=str(credited),
         amount_due_before=str(before),
@@ -57,19 +61,23 @@ def apply_credit(
     payable = invoice.payable if invoice.payable is not None else invoice.total_incl_vat
     if invoice.state in OPEN and invoice.amount_due <= 0 and credited >= payable:
         ledger.transition(
-            invoice, InvoiceState.ARCHIVED, ARCHIVED_BY_CREDIT, actor=actor, import_id=import_id
+            invoice,
+            InvoiceState.ARCHIVED,
+            says(ARCHIVED_BY_CREDIT),
+            actor=actor,
+            import_id=import_id,
         )
     elif invoice.state in OPEN and invoice.amount_due <= 0:
         # Part credited, the rest paid: settled, not closed without payment.
         ledger.transition(
-            invoice, InvoiceState.PAID, PAID_WITH_CREDIT, actor=actor, import_id=import_id
+            invoice, InvoiceState.PAID, says(PAID_WITH_CREDIT), actor=actor, import_id=import_id
         )
     elif reopens and invoice.amount_due > 0:
         state = ledger.open_state(invoice, today or clock.local_today())
         ledger.transition(
             invoice,
             state,
-            "Open again: a credit note was removed.",
+            says(OPEN_AGAIN),
             actor=actor,
             import_id=import_id,
         )

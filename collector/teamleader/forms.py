@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,34 +17,34 @@ from collector.teamleader.connection import active_payment_methods
 
 
 class TeamleaderSettingsForm(FlaskForm):
-    import_department_ids = MultiCheckboxField("Company entities (departments) to import")
-    default_profile_id = SelectField("Default profile for new customers")
-    auto_import = BooleanField("Import invoices and update customers automatically")
-    invoice_profile_field_id = SelectField("Custom field (invoice context) with the profile")
+    import_department_ids = MultiCheckboxField(_l("Company entities (departments) to import"))
+    default_profile_id = SelectField(_l("Default profile for new customers"))
+    auto_import = BooleanField(_l("Import invoices and update customers automatically"))
+    invoice_profile_field_id = SelectField(_l("Custom field (invoice context) with the profile"))
     subscription_profile_field_id = SelectField(
-        "Custom field (subscription context) with the profile"
+        _l("Custom field (subscription context) with the profile")
     )
     strict_mode_confirmed = BooleanField(
-        "Strict mode is on in Teamleader (“booked invoices can't be edited”)"
+        _l("Strict mode is on in Teamleader (“booked invoices can't be edited”)")
     )
-    payment_method_id = SelectField("Payment method of the payments written to Teamleader")
+    payment_method_id = SelectField(_l("Payment method of the payments written to Teamleader"))
 
     def offer(self, connection, profiles) -> None:
         """The choices, as read from Teamleader and from our profiles."""
         self.import_department_ids.choices = [
             (d["id"], d["name"]) for d in connection.departments or []
         ]
-        self.default_profile_id.choices = [(NONE, "— none —")] + [
+        self.default_profile_id.choices = [(NONE, _("— none —"))] + [
             (str(p.id), p.name) for p in profiles
         ]
         for field, context in (
             (self.invoice_profile_field_id, "invoice"),
             (self.subscription_profile_field_id, "subscription"),
         ):
-            field.choices = [(NONE, "— not used —")] + [
+            field.choices = [(NONE, _("— not used —"))] + [
                 (f["id"], f["label"]) for f in connection.custom_fields_for(context)
             ]
-        self.payment_method_id.choices = [(NONE, "— none —")] + [
+        self.payment_method_id.choices = [(NONE, _("— none —"))] + [
             (m["id"], m["name"]) for m in active_payment_methods(connection)
         ]
 
@@ -70,8 +72,8 @@ class TeamleaderSettingsForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     # InputRequired, not DataRequired: an unreadable date should say so, not "required".
-    date_from = DateField("From (invoice date)", validators=[InputRequired()])
-    date_to = DateField("To, included", validators=[InputRequired()])
+    date_from = DateField(_l("From (invoice date)"), validators=[InputRequired()])
+    date_to = DateField(_l("To, included"), validators=[InputRequired()])
 
     def to_data(self) -> dict:
         return {"date_from": self.date_from.data, "date_to": self.date_to.data}

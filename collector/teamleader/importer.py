@@ -22,11 +22,13 @@ from collector.documents import signals, timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
 from collector.runtime.queue import QuietProgress
+from collector.runtime.wordings import says
 from collector.teamleader import NotFound, TeamleaderClient
 from collector.teamleader.crediting import apply_credit
 from collector.teamleader.customer_sync import CustomerSync, refs_of, sync_customers
 from collector.teamleader.drafts import DocumentError, Draft, DraftMaker
 from collector.teamleader.models import DocumentImport, TeamleaderConnection
+from collector.teamleader.wording import CREDITS_INVOICE
 
 BOOKED = ("outstanding", "matched")  # "booked" in Teamleader's UI (reference §6.1)
 CHUNK = 100
@@ -144,7 +146,7 @@ class Importer:
             timeline.record(
                 note,
                 timeline.CREDIT_NOTE_LINKED,
-                f"Credits invoice {invoice.number}.",
+                says(CREDITS_INVOICE, number=invoice.number),
                 actor=self.actor,
                 invoice_id=invoice.id,
                 import_id=self.imp.id,

@@ -21,6 +21,7 @@ from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
 from collector.runtime import queue
 from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.wordings import says
 from collector.teamleader import TeamleaderClient, TeamleaderError
 from collector.teamleader.crediting import apply_credit
 from collector.teamleader.importer import BOOKED, Importer, Progress
@@ -30,6 +31,7 @@ from collector.teamleader.models import (
     ImportStatus,
     TeamleaderConnection,
 )
+from collector.teamleader.wording import CREDIT_NOTE_REMOVED
 
 MAX_RANGE_DAYS = 731  # two years: a longer range is a typo, not a plan
 EARLIEST = date(2000, 1, 1)
@@ -332,7 +334,7 @@ def delete_import(imp: DocumentImport, user: User | None) -> DocumentImport:
             timeline.record(
                 invoice,
                 timeline.CREDIT_NOTE_REMOVED,
-                f"Credit note {note.number} removed with its import #{imp.id}.",
+                says(CREDIT_NOTE_REMOVED, note=note.number, run=imp.id),
                 actor=actor,
                 credit_note=note.number,
             )
@@ -355,40 +357,6 @@ def recent_imports(limit: int = 50, *, include_automatic: bool = True) -> list[D
             DocumentImport.source.not_in([ImportSource.WEBHOOK, ImportSource.SWEEP])
         )
     return list(db.session.scalars(query))
-
-
-def summary(imp: DocumentImport) -> tuple[str, str]:
-    """Subject and plain-text body of the summary email."""
-    span = (
-        f"{imp.date_from.isoformat()} to {imp.date_to.isoformat()}"
-        if imp.date_from and imp.date_to
-        else f"{len(imp.teamleader_ids)} document(s)"
-    )
-    outcome = "failed" if imp.status == ImportStatus.FAILED else "finished"
-    subject = f"Teamleader import #{imp.id} {outcome}: {imp.count('imported')} imported"
-    lines = [
-        f"Import #{imp.id} of {span} {outcome}.",
-        "",
-        f"Imported:       {imp.count('imported')}"
-        f" ({imp.count('invoices')} invoices, {imp.count('credit_notes')} credit notes;"
-        f" {imp.count('not_collected')} paid or with nothing to collect)",
-        f"Skipped:        {imp.count('skipped')}",
-        f"Failed:         {imp.count('failed')}",
-        f"Customers:      {imp.count('customers_created')} new,"
-        f" {imp.count('customers_updated')} updated",
-        f"Teamleader API: {imp.api_call_total} calls",
-    ]
-    if imp.error:
-        lines += ["", f"Reason: {imp.error}"]
-    if imp.problems:
-        lines += ["", "Skipped and failed documents:"]
-        lines += [
-            f"- {p.get('number') or p.get('teamleader_id')}: {p['outcome']}, {p['reason']}"
-            for p in imp.problems[:100]
-        ]
-        if len(imp.problems) > 100:
-            lines.append(f"… and {len(imp.problems) - 100} more, listed in the import history.")
-    return subject, "\n".join(lines) + "\n"
 
 
 def mark_summary_sent(imp: DocumentImport) -> None:

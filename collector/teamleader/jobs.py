@@ -9,7 +9,10 @@ next (send what became owed, book what became bookable) they hear through
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app
+from flask_babel import gettext as _
 
 from collector.accounts import alerts
 from collector.core.columns import utcnow
@@ -22,12 +25,21 @@ from collector.runtime.models import JobRun
 from collector.runtime.queue import (
     Periodic,
     Progress,
+    QuietProgress,
     check_actor,
     check_ids,
     job_lost,
     tracked,
 )
-from collector.teamleader import imports, notifications, payment_sync, pdfs, signals
+from collector.teamleader import (
+    import_summary,
+    imports,
+    notifications,
+    payment_sync,
+    pdfs,
+    signals,
+    sync_claims,
+)
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection, ensure_connected
 from collector.teamleader.models import (
@@ -69,7 +81,7 @@ def run_import(import_id: int, *, progress: Progress) -> str:
         if imp.done:
             _send_summary(imp)
             signals.import_ended.send(imp)
-    return imports.summary(imp)[0]
+    return import_summary.summary(imp)[0]
 
 
 def start_import(document_import: DocumentImport, user=None) -> JobRun:
@@ -84,8 +96,8 @@ def _send_summary(imp: DocumentImport) -> None:
     """The summary goes to the user who started the import; automatic ones have none."""
     if imp.user is None or imp.summary_sent_at is not None:
         return
-    subject, text = imports.summary(imp)
-    if alerts.notify(imp.user.email, kind="import_summary", subject=subject, text=text):
+    letter = functools.partial(import_summary.summary, imp)  # written in the reader's language
+    if alerts.notify_user(imp.user, kind="import_summary", letter=letter):
         imports.mark_summary_sent(imp)
 
 
@@ -171,45 +183,71 @@ def usable_connection() -> TeamleaderConnection | None:
 
 # -- the outbox towards Teamleader ---------------------------------------------------------
 
+# Sync rows claimed at once: few enough that the last one's lease (two minutes) outlasts
+# the delivery of those before it, however slowly Teamleader answers.
+CLAIM_CHUNK = 5
+
 
 @tracked
 def push_teamleader(*, progress: Progress) -> str:
     """Deliver every document whose payments Teamleader must be brought in line with."""
-    now = utcnow()
-    ids = payment_sync.due(now)
-    progress.total(len(ids))
-    if not ids:
-        return "Teamleader is in line."
-    connection = current_connection()
-    client = None
-    if connection is not None and connection.status == ConnectionStatus.CONNECTED:
-        client = teamleader_setup.client(current_app, connection)
+    return push_teamleader_now(progress)
+
+
+def push_teamleader_now(
+    progress: Progress | QuietProgress, only: frozenset[int] | None = None
+) -> str:
+    """What ``push_teamleader`` does, inside whichever job calls it; for the sync rows
+    ``only`` when given. Rows are claimed a few at a time (one statement), so their
+    leases outlast their delivery, then delivered one by one; those not tried when the
+    run stops are given back at once."""
     counts = {"synced": 0, "waiting": 0, "refused": 0}
-    for sync_id in ids:
-        delivery = payment_sync.deliver(client, connection, sync_id, utcnow())
-        if delivery is not None:
-            kind = "synced" if delivery.synced else "waiting"
-            counts["refused" if delivery.problem else kind] += 1
-            if delivery.problem:
-                _report_sync_problem(sync_id, delivery.problem)
-        progress.advance()
+    client, connection, claimed = None, None, 0
+    while claims := sync_claims.claim_due(utcnow(), only=only, limit=CLAIM_CHUNK):
+        if not claimed:
+            connection = current_connection()
+            if connection is not None and connection.status == ConnectionStatus.CONNECTED:
+                client = teamleader_setup.client(current_app, connection)
+        claimed += len(claims)
+        progress.total(claimed)
+        untried = list(claims)
+        try:
+            while untried:
+                sync_id = untried.pop(0)
+                delivery = payment_sync.deliver_claimed(
+                    client, connection, sync_id, claims[sync_id], utcnow()
+                )
+                kind = "synced" if delivery.synced else "waiting"
+                counts["refused" if delivery.problem else kind] += 1
+                if delivery.problem:
+                    _report_sync_problem(sync_id, delivery.problem)
+                progress.advance()
+        except BaseException:
+            db.session.rollback()
+            sync_claims.unclaim(untried)
+            raise
+        if len(claims) < CLAIM_CHUNK:
+            break  # all that was due is done; what became due since has rung again
+    if not claimed:
+        return "Teamleader is in line."
     return ", ".join(f"{v} {k}" for k, v in counts.items())
 
 
 def _report_sync_problem(sync_id: int, problem: str) -> None:
     """Teamleader refused a document: tell the admins once (the sync problems list
     keeps it until someone acts)."""
-    invoice = db.session.get(TeamleaderSync, sync_id).invoice
-    text = (
-        f"Teamleader refused the payment status of invoice {invoice.number}:\n\n  {problem}\n\n"
-        "Nothing will be sent for it until someone looks. The sync problems page lists it:\n"
-        f"{runtime_setup.public_url(current_app, '/sync-problems')}\n"
-    )
-    alerts.alert_admins(
-        kind="sync_problem",
-        subject=f"Teamleader refused the payment status of {invoice.number}",
-        text=text,
-    )
+    number = db.session.get(TeamleaderSync, sync_id).invoice.number
+    page = runtime_setup.public_url(current_app, "/sync-problems")
+
+    def letter() -> tuple[str, str]:
+        refused = _("Teamleader refused the payment status of invoice %(number)s:", number=number)
+        looks = _(
+            "Nothing will be sent for it until someone looks. The sync problems page lists it:"
+        )
+        subject = _("Teamleader refused the payment status of %(number)s", number=number)
+        return subject, f"{refused}\n\n  {problem}\n\n{looks}\n{page}\n"
+
+    alerts.alert_admins(kind="sync_problem", letter=letter)
 
 
 # -- what runs on its own -----------------------------------------------------------------
@@ -231,7 +269,11 @@ DELIVERIES = "teamleader"  # the inbox of Teamleader's webhook deliveries
 def connect() -> None:
     """Deliver the outbox towards Teamleader when the doorbell rings; hand stored webhook
     deliveries to their job; prune old ones with the job history."""
-    doorbell.delivered_by(doorbell.TEAMLEADER, push_teamleader)
+    doorbell.delivered_by(
+        doorbell.TEAMLEADER,
+        push_teamleader,
+        lambda: push_teamleader_now(QuietProgress(), only=doorbell.rung()),
+    )
     inbox.handled_by(
         inbox.Inbox(
             DELIVERIES,

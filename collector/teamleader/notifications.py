@@ -13,6 +13,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid, NotFound
 from collector.core.ratelimit import RateLimited
@@ -20,7 +22,8 @@ from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
 from collector.runtime import housekeeping
-from collector.teamleader import TeamleaderClient, imports, reconciliation
+from collector.runtime.wordings import says
+from collector.teamleader import TeamleaderClient, imports, reconciliation, shown
 from collector.teamleader.connection import WEBHOOK_TYPES
 from collector.teamleader.customer_sync import sync_customers
 from collector.teamleader.importer import BOOKED
@@ -30,10 +33,17 @@ from collector.teamleader.models import (
     DocumentImport,
     ImportSource,
     TeamleaderConnection,
+    TeamleaderSync,
     WebhookDelivery,
 )
+from collector.teamleader.wording import CHANGED
 
 PAYMENT_EVENTS = ("invoice.paymentRegistered", "invoice.paymentRemoved")
+# Teamleader echoes each payment we register (or remove) as a webhook. One that comes
+# while we push that document, or this soon after, tells nothing the push did not read
+# right after writing: it is recorded without a job or a call. A change made by hand in
+# that same moment is caught by the sweep (``check_invoices`` sees the due move).
+ECHO_WINDOW = timedelta(seconds=30)
 SWEEP_MARGIN = timedelta(minutes=5)  # clocks differ; re-reading a little twice is harmless
 FIRST_SWEEP = timedelta(days=1)
 # What change detection compares: (label, value here, value in a Teamleader list record)
@@ -117,9 +127,29 @@ def receive(token: str, body: object) -> WebhookDelivery:
     if event.type not in WEBHOOK_TYPES:
         delivery.status = DeliveryStatus.IGNORED
         delivery.outcome = "Not an event this service subscribes to."
+    elif event.type in PAYMENT_EVENTS and _echo_of_our_push(event.subject_id, utcnow()):
+        delivery.status = DeliveryStatus.PROCESSED
+        delivery.outcome = "Teamleader echoing a payment we wrote; read when we wrote it."
+        delivery.processed_at = utcnow()
     db.session.add(delivery)
     db.session.commit()
     return delivery
+
+
+def _echo_of_our_push(teamleader_id: str, now: datetime) -> bool:
+    """Are we pushing this invoice's payments to Teamleader, or did we just?"""
+    query = (
+        db.select(TeamleaderSync.id)
+        .join(TeamleaderSync.invoice)
+        .where(Invoice.teamleader_id == teamleader_id)
+        .where(
+            sa.or_(
+                TeamleaderSync.lease_until > now,
+                TeamleaderSync.synced_at >= now - ECHO_WINDOW,
+            )
+        )
+    )
+    return db.session.scalar(query) is not None
 
 
 def handle_delivery(client: TeamleaderClient, delivery: WebhookDelivery) -> str:
@@ -249,7 +279,7 @@ def _compare(invoice: Invoice, record: dict) -> tuple[str, bool]:
         timeline.record(
             invoice,
             timeline.CHANGED_IN_TEAMLEADER,
-            f"Changed in Teamleader after import: {listed}. Not applied here.",
+            says(CHANGED, changes=listed),
             actor="teamleader",
             changes=changes,
         )
@@ -269,9 +299,7 @@ def _last_recorded_changes(invoice: Invoice) -> dict | None:
 
 def _payment_state(invoice: Invoice, record: dict) -> str | None:
     due = (record.get("total") or {}).get("due")
-    return reconciliation.note_payment_state(
-        invoice, record.get("status"), due, record.get("paid_at")
-    )
+    return shown.note_payment_state(invoice, record.get("status"), due, record.get("paid_at"))
 
 
 def _plain(value: object) -> object:

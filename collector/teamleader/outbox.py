@@ -15,9 +15,13 @@ from collector.teamleader.models import SyncStatus, TeamleaderSync
 
 
 def sync_row(invoice: Invoice) -> TeamleaderSync:
-    """The document's Teamleader sync row, made (owing nothing) on first use."""
+    """The document's Teamleader sync row, made (owing nothing) on first use.
+
+    A new row knows Teamleader holds none of our payments: only its deliveries register
+    them. Payments made in Teamleader by hand are not ours to register; Teamleader's
+    due (read at import) counts them, and a read (a webhook, the sweep) mirrors them."""
     if invoice.teamleader_sync is None:
-        sync = TeamleaderSync(wanted=0, done=0, held=ZERO)
+        sync = TeamleaderSync(wanted=0, done=0, held=ZERO, entries=[], unsettled=0)
         db.session.add(sync)
         sync.invoice = invoice
     return invoice.teamleader_sync
@@ -41,7 +45,6 @@ def owe_teamleader(invoice: Invoice) -> None:
             attempts=0,
             last_error=None,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")  # RETURNING where it can
     )
-    db.session.refresh(sync)
-    doorbell.wake(doorbell.TEAMLEADER)
+    doorbell.wake(doorbell.TEAMLEADER, sync.id)

@@ -1,8 +1,8 @@
 """Delivering the outbox towards Teamleader: each document whose payments Teamleader
 must show is brought in line by ``reconciliation.reconcile`` (with ``push``).
 
-A worker claims a sync row with one conditional UPDATE (a lease), so two workers never
-push the same document at once. Teamleader down or busy means a retry with backoff;
+A worker claims sync rows with one conditional UPDATE (a lease, ``sync_claims``), so two
+workers never push the same document at once. Teamleader down or busy means a retry with backoff;
 Teamleader refusing (a 4xx) or strict mode not confirmed leaves the row for a person
 (``problems``), who may send it again (``retry``). A spent rate limit inside a job
 (``collector.core.ratelimit.RateLimited``) is no attempt: the claim is given back, the row
@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from collector.core import errors, ratelimit
 from collector.documents import timeline
 from collector.documents.models import Invoice
 from collector.extensions import db
 from collector.runtime import doorbell
+from collector.runtime.wordings import says, word
 from collector.teamleader import (
     AuthError,
     RateLimited,
@@ -37,51 +39,21 @@ from collector.teamleader.models import (
     TeamleaderSync,
 )
 from collector.teamleader.reconciliation import reconcile
+from collector.teamleader.sync_claims import LEASE_SECONDS as LEASE_SECONDS
+from collector.teamleader.sync_claims import Claim, claim
+from collector.teamleader.wording import (
+    IN_LINE,
+    NOT_CONNECTED,
+    NOT_SENT,
+    NOT_STRICT,
+    SHOWN_PAID,
+    SHOWN_UNPAID,
+    SYNC_REFUSED,
+)
 
-LEASE_SECONDS = 120
 # Teamleader down or busy: try again after these many seconds, then hourly.
 BACKOFF = (10, 30, 60, 120, 300, 600, 1800)
 HOURLY = 3600
-
-
-def due(now: datetime, limit: int = 200) -> list[int]:
-    """Sync rows with work whose time has come and no live lease, oldest first."""
-    query = (
-        db.select(TeamleaderSync.id)
-        .where(
-            TeamleaderSync.wanted > TeamleaderSync.done,
-            TeamleaderSync.status.in_((SyncStatus.PENDING, SyncStatus.RETRYING)),
-            TeamleaderSync.attempt_due(now),
-            TeamleaderSync.unleased(now),
-        )
-        .order_by(TeamleaderSync.next_attempt_at, TeamleaderSync.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
-def claim(sync_id: int, now: datetime) -> int | None:
-    """Take the row with one conditional UPDATE; returns the version to deliver, or None
-    when another worker holds it or there is nothing to do."""
-    result = db.session.execute(
-        db.update(TeamleaderSync)
-        .where(
-            TeamleaderSync.id == sync_id,
-            TeamleaderSync.wanted > TeamleaderSync.done,
-            TeamleaderSync.status.in_((SyncStatus.PENDING, SyncStatus.RETRYING)),
-            TeamleaderSync.unleased(now),
-        )
-        .values(
-            lease_until=now + timedelta(seconds=LEASE_SECONDS),
-            last_attempt_at=now,
-            attempts=TeamleaderSync.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    if result.rowcount != 1:
-        return None
-    return db.session.scalar(db.select(TeamleaderSync.wanted).where(TeamleaderSync.id == sync_id))
 
 
 @dataclass
@@ -99,17 +71,34 @@ def deliver(
     sync_id: int,
     now: datetime,
 ) -> Delivery | None:
-    """Deliver one claimed sync row; None when it could not be claimed.
+    """Claim and deliver one sync row; None when it could not be claimed."""
+    claimed = claim(sync_id, now)
+    if claimed is None:
+        return None
+    return deliver_claimed(client, connection, sync_id, claimed, now)
+
+
+def deliver_claimed(
+    client: TeamleaderClient | None,
+    connection: TeamleaderConnection | None,
+    sync_id: int,
+    claimed: Claim,
+    now: datetime,
+) -> Delivery:
+    """Deliver a sync row this worker claimed (``sync_claims``).
 
     Raises ``collector.core.ratelimit.RateLimited`` (after giving the claim back) when
     Teamleader's budget is spent for longer than the job will wait.
     """
-    version = claim(sync_id, now)
-    if version is None:
-        return None
-    sync = db.session.get(TeamleaderSync, sync_id)
-    db.session.refresh(sync)
+    version = claimed.version
+    sync = db.session.scalars(
+        db.select(TeamleaderSync)
+        .options(joinedload(TeamleaderSync.invoice))
+        .where(TeamleaderSync.id == sync_id)
+        .execution_options(populate_existing=True)
+    ).one()
     invoice = sync.invoice
+    set_committed_value(invoice, "teamleader_sync", sync)  # the row just read, not again
     reason = _not_sent_because(invoice, connection)
     if reason is not None:
         return _skip(sync, version, reason, now)
@@ -117,7 +106,11 @@ def deliver(
         return _retry(sync, "Teamleader is not connected.", now)
     try:
         outcome = reconcile(
-            client, invoice, push=True, payment_method_id=connection.payment_method_id
+            client,
+            invoice,
+            push=True,
+            payment_method_id=connection.payment_method_id,
+            trusted=claimed.settled_before,
         )
     except ratelimit.RateLimited as limited:
         db.session.rollback()
@@ -134,18 +127,16 @@ def deliver(
 
 def _not_sent_because(invoice: Invoice, connection: TeamleaderConnection | None) -> str | None:
     if connection is None:
-        return "Teamleader is not connected."
+        return NOT_CONNECTED
     if not connection.strict_mode_confirmed:
-        return (
-            "Strict mode is not confirmed in the Teamleader settings, so payments are not "
-            "written to Teamleader (edits there would clash with ours)."
-        )
+        return NOT_STRICT
     return None
 
 
 def _done(sync: TeamleaderSync, version: int, outcome: str, now: datetime) -> Delivery:
     sync.done = max(sync.done, version)
     sync.lease_until = None
+    sync.unsettled = 0  # what this delivery did is recorded in this commit
     sync.attempts = 0
     sync.last_error = None
     sync.synced_at = now
@@ -154,23 +145,25 @@ def _done(sync: TeamleaderSync, version: int, outcome: str, now: datetime) -> De
     sync.status = SyncStatus.PENDING if more else SyncStatus.SYNCED
     sync.next_attempt_at = now if more else None
     invoice = sync.invoice
-    shown = "paid" if invoice.teamleader_status == "matched" else "unpaid"
+    shown = SHOWN_PAID if invoice.teamleader_status == "matched" else SHOWN_UNPAID
     timeline.record(
         invoice,
         timeline.TEAMLEADER_SYNCED,
-        f"Teamleader is in line ({outcome}); it shows the invoice {shown}.",
+        # The outcome is reconcile's summary for the logs and the job, told as it came.
+        says(IN_LINE, outcome=outcome, shown=word(shown)),
         actor="system",
     )
     if more:
-        doorbell.wake(doorbell.TEAMLEADER)
+        doorbell.wake(doorbell.TEAMLEADER, sync.id)
     db.session.commit()
     return Delivery(outcome, synced=True)
 
 
 def _give_back(sync_id: int, limited: ratelimit.RateLimited) -> None:
     """Undo the claim of a row whose delivery a rate limit stopped: no attempt counted,
-    no lease held, due again when the limit allows. Delivery reads before it writes, so
-    the next one finishes what this one began."""
+    no lease held, due again when the limit allows. The claim stays counted in
+    ``unsettled`` (a payment may have been registered before the limit stopped the run),
+    so the next delivery reads before it writes and finishes what this one began."""
     db.session.execute(
         db.update(TeamleaderSync)
         .where(TeamleaderSync.id == sync_id)
@@ -204,7 +197,7 @@ def _fail(sync: TeamleaderSync, error: str, now: datetime) -> Delivery:
     timeline.record(
         sync.invoice,
         timeline.TEAMLEADER_SYNC_FAILED,
-        f"Teamleader refused the payment status: {error}",
+        says(SYNC_REFUSED, error=error),
         actor="system",
     )
     db.session.commit()
@@ -217,7 +210,7 @@ def _skip(sync: TeamleaderSync, version: int, reason: str, now: datetime) -> Del
     sync.lease_until = None
     sync.last_error = reason
     timeline.record(
-        sync.invoice, timeline.TEAMLEADER_SYNC_SKIPPED, f"Not sent to Teamleader: {reason}"
+        sync.invoice, timeline.TEAMLEADER_SYNC_SKIPPED, says(NOT_SENT, reason=word(reason))
     )
     db.session.commit()
     return Delivery(f"skipped: {reason}")

@@ -17,6 +17,7 @@ from collector.core.storage import DocumentStore
 from collector.documents import timeline
 from collector.documents.models import DocumentKind, Invoice
 from collector.extensions import db
+from collector.runtime.wordings import Sentence, count_value, english_of, instant_value, says
 from collector.teamleader import (
     FileFetcher,
     FileRefused,
@@ -24,6 +25,12 @@ from collector.teamleader import (
     NotFound,
     TeamleaderClient,
     ValidationFailed,
+)
+from collector.teamleader.wording import (
+    DOWNLOAD_REFUSED,
+    NO_SUCH_DOCUMENT,
+    PDF_FETCHED,
+    PDF_REFUSED,
 )
 
 # After the first refusal wait 15 minutes, then longer; a day at most between tries.
@@ -114,12 +121,12 @@ def _download(client: TeamleaderClient, fetcher: FileFetcher, invoice: Invoice) 
     return fetcher.fetch_pdf(link["location"])
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception) -> str | Sentence:
     if isinstance(exc, FileRefused):
         return exc.reason
     if isinstance(exc, NotFound):
-        return "Teamleader has no such document any more"
-    return f"Teamleader refused the download: {exc}"
+        return says(NO_SUCH_DOCUMENT)
+    return says(DOWNLOAD_REFUSED, error=str(exc))
 
 
 def store_pdf(invoice: Invoice, key: str, size: int, actor: str, at: datetime) -> None:
@@ -128,22 +135,23 @@ def store_pdf(invoice: Invoice, key: str, size: int, actor: str, at: datetime) -
     invoice.pdf_fetched_at = at
     invoice.pdf_failures = 0
     invoice.pdf_retry_at = None
-    timeline.record(invoice, timeline.PDF_FETCHED, f"PDF fetched ({size:,} bytes).", actor=actor)
+    fetched = says(PDF_FETCHED, size=count_value(size))
+    timeline.record(invoice, timeline.PDF_FETCHED, fetched, actor=actor)
 
 
-def _refuse(invoice: Invoice, reason: str, actor: str, at: datetime) -> str:
+def _refuse(invoice: Invoice, reason: str | Sentence, actor: str, at: datetime) -> str:
     invoice.pdf_failures += 1
     wait = BACKOFF[min(invoice.pdf_failures, len(BACKOFF)) - 1]
     invoice.pdf_retry_at = at + wait
     timeline.record(
         invoice,
         timeline.PDF_REFUSED,
-        f"PDF not fetched: {reason}. Next try after {invoice.pdf_retry_at:%Y-%m-%d %H:%M} UTC.",
+        says(PDF_REFUSED, reason=reason, at=instant_value(invoice.pdf_retry_at)),
         actor=actor,
-        reason=reason,
+        reason=english_of(reason),
         failures=invoice.pdf_failures,
     )
-    return reason
+    return english_of(reason)
 
 
 def read_pdf(store: DocumentStore, invoice: Invoice) -> bytes | None:

@@ -7,9 +7,15 @@ registered in Teamleader by hand; mirror the latter here as payments with source
 lacks or — when it holds one of ours that was refunded or charged back, since it has
 no per-payment delete (reference §6.5) — remove all and re-register what still stands.
 
-Reading before writing is what makes delivery safe to repeat: after a crash between
-Teamleader's answer and our commit, the next attempt finds the payment there and
-registers nothing.
+A payment costs one call. What Teamleader holds is known without reading it: each
+delivery records on the sync row, in the commit that ends it, what it registered on top
+of what was there (``TeamleaderSync.entries``). Exactly once holds because that record
+is trusted only when it is complete: a delivery's claim (committed before any write)
+counts itself in ``unsettled``, and only its recorded outcome clears it. After a crash
+or a timeout between Teamleader's answer and our commit the count stays up, and the next
+delivery reads before it writes, finds the payment there and registers nothing. A read
+made for another reason (a webhook, the sweep) that finds Teamleader changed by someone
+else forgets the record, so the next delivery reads too.
 """
 
 from __future__ import annotations
@@ -20,10 +26,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from collector.core.money import round_cents
-from collector.documents import amounts, ledger, timeline
+from collector.documents import amounts, ledger
 from collector.documents.models import Invoice, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
-from collector.teamleader import TeamleaderClient, outbox
+from collector.runtime.wordings import says
+from collector.teamleader import TeamleaderClient, outbox, shown
+from collector.teamleader.shown import note_payment_state
+from collector.teamleader.wording import PAYMENTS_CHANGED, REGISTERED_AGAIN, REMOVED
 
 
 def _day(when: datetime | date) -> date:
@@ -85,55 +94,107 @@ def reconcile(
     *,
     push: bool,
     payment_method_id: str | None = None,
+    trusted: bool = False,
 ) -> str:
     """Bring the document and (with ``push``) Teamleader in line; returns what was done.
 
+    ``trusted``: a delivery that holds the sync row and whose every earlier delivery
+    recorded its outcome, so the row's ``entries`` are what Teamleader holds of ours:
+    what is missing is registered without reading first (one call per payment). Without
+    it, or when the entries are unknown or something must be removed, Teamleader is
+    read first. Either way nothing is read after writing (``shown``).
+
     Raises the client's errors; the caller decides whether to retry."""
     sync = outbox.sync_row(invoice)
+    if push and trusted and sync.entries is not None and not sync.restoring:
+        known = shown.loaded(sync.entries)
+        comparison = compare(invoice, known)
+        if not comparison.stale:
+            counted = _teamleader_counts(invoice)
+            done = _push_missing(
+                client, invoice, comparison, known, shown.of_invoice(invoice), payment_method_id
+            )
+            if _teamleader_counts(invoice) != counted:
+                ledger.settle(invoice, says(PAYMENTS_CHANGED), actor="teamleader")
+            return done
     info = client.invoices_info(invoice.teamleader_id)
-    comparison = compare(invoice, _entries(info))
+    entries = _entries(info)
+    comparison = compare(invoice, entries)
     # Teamleader's due first: the payments mirrored next are already counted in it.
-    _note_teamleader_view(invoice, info, comparison)
+    note_payment_state(invoice, *shown.of_info(info))
+    sync.held = comparison.held
     # While a remove-all is being undone, what is missing was removed by us.
     _mirror(invoice, comparison.foreign, cancel_missing=not sync.restoring)
     done = "nothing to change"
-    if push and (sync.restoring or not comparison.in_line):
-        if comparison.stale and not sync.restoring:
-            sync.restoring = True
-            db.session.commit()
-            client.invoices_remove_payments(invoice.teamleader_id)
-            info = client.invoices_info(invoice.teamleader_id)
-        if sync.restoring:
-            count = _register_missing(client, invoice, _standing(invoice), info, payment_method_id)
-            sync.restoring = False
-            done = f"payments removed and {count} standing one(s) registered again"
-        else:
-            wanted = [(amounts.net(p), p.occurred_at) for p in comparison.missing]
-            count = _register_missing(client, invoice, wanted, {}, payment_method_id)
-            done = f"{count} payment(s) registered"
+    if not push:
+        if sync.entries is not None and shown.loaded(sync.entries) != sorted(entries):
+            sync.entries = None  # changed by someone else: the next delivery reads first
+        ledger.settle(invoice, says(PAYMENTS_CHANGED), actor="teamleader")
+        return done if comparison.in_line else done + "; Teamleader lacks payments received here"
+    sync.entries = shown.stored(entries)
+    if comparison.stale and not sync.restoring:
+        sync.restoring = True
+        db.session.commit()
+        client.invoices_remove_payments(invoice.teamleader_id)
         info = client.invoices_info(invoice.teamleader_id)
-        comparison = compare(invoice, _entries(info))
-        _note_teamleader_view(invoice, info, comparison)
-    ledger.settle(invoice, "Teamleader's payments changed.", actor="teamleader")
-    if not push and not comparison.in_line:
-        return done + "; Teamleader lacks payments received here"
+        entries = _entries(info)
+    if sync.restoring:
+        registered = _register_missing(
+            client, invoice, _standing(invoice), entries, payment_method_id
+        )
+        _note_registered(invoice, shown.of_info(info), entries, registered)
+        sync.restoring = False
+        done = f"payments removed and {len(registered)} standing one(s) registered again"
+    elif not comparison.in_line:
+        done = _push_missing(
+            client, invoice, comparison, entries, shown.of_info(info), payment_method_id
+        )
+    ledger.settle(invoice, says(PAYMENTS_CHANGED), actor="teamleader")
     return done
 
 
-def _register_missing(client, invoice, wanted, info: dict, method_id: str | None) -> int:
-    """Register each of ``wanted`` that ``info``'s payments do not hold already."""
-    present = Counter(_entries(info))
-    count = 0
+def _push_missing(client, invoice, comparison: Comparison, entries, before, method_id) -> str:
+    """Register our payments that Teamleader lacks, and note what it holds and shows."""
+    wanted = [(amounts.net(p), p.occurred_at) for p in comparison.missing]
+    registered = _register_missing(client, invoice, wanted, [], method_id)
+    _note_registered(invoice, before, entries, registered)
+    return f"{len(registered)} payment(s) registered" if registered else "nothing to change"
+
+
+def _note_registered(invoice: Invoice, before: shown.Shown, entries, registered) -> None:
+    """Teamleader held ``entries`` and showed ``before``; we added ``registered``."""
+    entries = [*entries, *(_entry(amount, when) for amount, when in registered)]
+    note_payment_state(invoice, *shown.after_registering(before, registered))
+    sync = outbox.sync_row(invoice)
+    sync.held = compare(invoice, entries).held
+    sync.entries = shown.stored(entries)
+
+
+def _teamleader_counts(invoice: Invoice) -> tuple:
+    """What ``amounts.still_due`` reads of Teamleader: its due and what it holds of ours.
+    Registering ours lowers the one by what it raises the other, so what is due here
+    moves only when the due was unknown or stopped at zero; then the ledger settles."""
+    held = outbox.sync_row(invoice).held
+    if invoice.teamleader_due is None:
+        return None, held
+    return invoice.teamleader_due + held, None
+
+
+def _register_missing(client, invoice, wanted, present: list, method_id: str | None) -> list:
+    """Register each of ``wanted`` that the ``present`` entries do not hold already;
+    returns those registered."""
+    left = Counter(present)
+    registered = []
     for amount, when in wanted:
         entry = _entry(amount, when)
-        if present[entry] > 0:
-            present[entry] -= 1
+        if left[entry] > 0:
+            left[entry] -= 1
             continue
         client.invoices_register_payment(
             invoice.teamleader_id, amount, invoice.currency, when, payment_method_id=method_id
         )
-        count += 1
-    return count
+        registered.append((amount, when))
+    return registered
 
 
 def _entries(info: dict) -> list[tuple[Decimal, date]]:
@@ -174,9 +235,7 @@ def _mirror(invoice: Invoice, foreign: list[tuple[Decimal, date]], *, cancel_mis
         keys.add(key)
         existing = amounts.by_key(key)
         if existing is not None:
-            ledger.restore_entry(
-                existing, "Payment registered in Teamleader again.", actor="teamleader"
-            )
+            ledger.restore_entry(existing, says(REGISTERED_AGAIN), actor="teamleader")
             continue
         occurred = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         ledger.record_payment(
@@ -189,40 +248,7 @@ def _mirror(invoice: Invoice, foreign: list[tuple[Decimal, date]], *, cancel_mis
         )
     for payment in _mirrored(invoice) if cancel_missing else []:
         if payment.key not in keys:
-            ledger.cancel_entry(payment, "Payment removed in Teamleader", actor="teamleader")
-
-
-def _note_teamleader_view(invoice: Invoice, info: dict, comparison: Comparison) -> None:
-    total = info.get("total") or {}
-    due = total.get("due")
-    note_payment_state(invoice, info.get("status"), due, info.get("paid_at"))
-    outbox.sync_row(invoice).held = comparison.held
-
-
-def note_payment_state(invoice: Invoice, status, due, paid_at) -> str | None:
-    """Keep what Teamleader shows (status, due, paid at) on the document, and record a
-    change on its timeline; returns the message when something changed."""
-    if (status, due, paid_at) == (
-        invoice.teamleader_status,
-        invoice.teamleader_due,
-        invoice.teamleader_paid_at,
-    ):
-        return None
-    invoice.teamleader_status = status or invoice.teamleader_status
-    invoice.teamleader_paid_at = paid_at
-    if due is not None:
-        invoice.teamleader_due = Decimal(str(due))
-    message = f"Teamleader shows it {status}, {due} {invoice.currency} due."
-    timeline.record(
-        invoice,
-        timeline.TEAMLEADER_PAYMENT,
-        message,
-        actor="teamleader",
-        status=status,
-        due=None if due is None else str(due),
-        paid_at=paid_at.isoformat() if paid_at else None,
-    )
-    return message
+            ledger.cancel_entry(payment, says(REMOVED), actor="teamleader")
 
 
 def refresh(client: TeamleaderClient, invoice: Invoice) -> str:

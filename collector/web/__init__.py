@@ -6,12 +6,13 @@ from __future__ import annotations
 import importlib
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
 from collector.accounts.models import User
 from collector.extensions import db, login_manager
 from collector.runtime.views import content_security_policy
-from collector.web import filters
+from collector.web import errors, filters, i18n
 
 # Where the blueprints live: each domain's views, then the shell's own pages.
 VIEWS = (
@@ -36,13 +37,14 @@ def blueprints() -> list:
 
 def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
 
     for bp in blueprints():
         app.register_blueprint(bp)
     filters.register(app)
+    i18n.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
 
@@ -58,7 +60,13 @@ def _http_error(exc: HTTPException):
     if request.path.startswith("/api/"):
         response = jsonify(message=exc.description or exc.name, errors={})
         return response, exc.code
-    return render_template("errors/error.html", error=exc), exc.code
+    page = render_template(
+        "errors/error.html",
+        error=exc,
+        title=errors.title(exc),
+        description=errors.description(exc),
+    )
+    return page, exc.code
 
 
 def _security_headers(response):

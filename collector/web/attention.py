@@ -1,7 +1,8 @@
-"""What a person must look at: documents Teamleader refused or that were not sent to it,
-status callbacks given up on, emails to customers that failed or may not have gone
-out, and money paid beyond what a document asked for. Each outbox keeps trying on its
-own; these are the ones it stopped on or cannot judge."""
+"""What a person must look at: online payments refused by the payment provider (its API
+key rejected, our webhook address unreachable), documents Teamleader refused or that were
+not sent to it, status callbacks given up on, emails to customers that failed or may not
+have gone out, and money paid beyond what a document asked for. Each outbox keeps trying
+on its own; these are the ones it stopped on or cannot judge."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from collector.documents.models import (
     Overpayment,
 )
 from collector.extensions import db
+from collector.payments import provider_status
+from collector.payments.models import ProviderStatus
 from collector.teamleader import payment_sync
 from collector.teamleader.models import TeamleaderSync
 
@@ -31,20 +34,23 @@ class Problems:
     callbacks: list[CallbackDelivery]  # given up, newest first
     mails: list[DocumentMail]  # failed or uncertain, newest first
     overpayments: list[Overpayment]  # waiting for a refund or a keep, newest first
+    provider: ProviderStatus | None = None  # set while the provider refuses online payments
 
     @property
     def count(self) -> int:
         lists = (self.teamleader, self.callbacks, self.mails, self.overpayments)
-        return sum(len(found) for found in lists)
+        return sum(len(found) for found in lists) + (self.provider is not None)
 
 
 def find_problems(limit: int = LIMIT) -> Problems:
-    """The four lists of the sync problems page, each with its documents loaded."""
+    """The four lists of the sync problems page, each with its documents loaded, and the
+    payment provider's refusal of online payments, if any."""
     return Problems(
         teamleader=payment_sync.problems(limit),
         callbacks=callback_endpoints.failed_deliveries(limit),
         mails=failed_mails(limit),
         overpayments=overpayments.waiting(limit),
+        provider=provider_status.problem(),
     )
 
 

@@ -1,5 +1,7 @@
-"""Customers: the list, one customer (profile and number for admins), the CSV export."""
+"""Customers as accounts: the list with what each has open, one customer's balance and
+statement (also as CSV), profile and number for admins, the mandates CSV export."""
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -11,23 +13,43 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields
 
+from collector.core import clock
 from collector.core.errors import Invalid
-from collector.documents import customers, profiles
+from collector.direct_debit.models import Collection, CollectionStatus
+from collector.direct_debit.unmandated import customers_without_mandate
+from collector.documents import balances, customers, profiles, statements
 from collector.documents.forms import CustomerForm
-from collector.documents.models import Customer
-from collector.runtime.views import list_page, or_404, protect, saved
-from collector.web import overview
+from collector.documents.models import Customer, Invoice
+from collector.extensions import db
+from collector.runtime.listing import Page
+from collector.runtime.views import download_response, list_args, list_page, or_404, protect, saved
 
 bp = protect(Blueprint("customers", __name__))
 
-DOCUMENTS_SHOWN = 20  # on the customer's page; the overview, filtered, has them all
+# The first click on a column sorts it this way; the next click turns it round.
+FIRST_SORT = {"name": "name", "balance": "-balance"}
+COLLECTION_DETAILS = {
+    CollectionStatus.PENDING: _l("in a collection file"),
+    CollectionStatus.SETTLED: _l("collected"),
+    CollectionStatus.REJECTED: _l("refused by the bank"),
+    CollectionStatus.RETURNED: _l("returned by the bank"),
+}
+NO_PERIOD = {"currency": None, "date_from": None, "date_to": None}
 
 
 @bp.get("/customers/")
 def index():
-    shown = profiles.list_profiles()
-    return list_page("customers/index.html", customers.search_customers, profiles=shown)
+    return list_page(
+        "customers/index.html",
+        _search_accounts,
+        profiles=profiles.list_profiles(),
+        sort_links=_sort_links(),
+        without_mandate=_asks_without_mandate(),
+    )
 
 
 @bp.route("/customers/<int:customer_id>", methods=["GET", "POST"])
@@ -38,24 +60,43 @@ def detail(customer_id: int):
     if not form.is_submitted():
         form.load(customer)
     if form.validate_on_submit() and saved(form, lambda d: customers.update_customer(customer, d)):
-        flash(f"Customer “{customer.name}” saved.", "success")
+        flash(_("Customer “%(name)s” saved.", name=customer.name), "success")
         return redirect(url_for("customers.detail", customer_id=customer.id))
-    document_page = overview.search_invoices(
-        overview.InvoiceFilter(customer_id=customer.id), per_page=DOCUMENTS_SHOWN
-    )
+    try:
+        period, errors = statements.parse_statement_query(request.args), {}
+    except Invalid as exc:
+        period, errors = NO_PERIOD, exc.errors
     page = render_template(
-        "customers/detail.html", customer=customer, form=form, document_page=document_page
+        "customers/detail.html",
+        customer=customer,
+        form=form,
+        errors=errors,
+        values=request.args,
+        **_account(customer, **period),
     )
-    return page, 400 if form.errors else 200
+    return page, 400 if form.errors or errors else 200
+
+
+@bp.get("/customers/<int:customer_id>/statement.csv")
+def statement_csv(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    try:
+        period = statements.parse_statement_query(request.args)
+    except Invalid as exc:
+        abort(400, _errors_text(exc))
+    shown = _account(customer, **period)["statement"]
+    name = f"statement-{customer.id}-{shown.currency}.csv"
+    return download_response(statements.statement_csv(shown), name, "text/csv")
 
 
 @bp.get("/customers.csv")
 def export():
     try:
-        args = customers.parse_query(request.args)
+        args = balances.parse_account_query(request.args)  # the list's own, sort and all
     except Invalid as exc:
-        abort(400, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()))
-    rows = customers.customers_for_export(args["q"], args["profile_id"])
+        abort(400, _errors_text(exc))
+    unmandated = customers_without_mandate()
+    rows = customers.customers_for_export(*balances.account_conditions(args, unmandated))
     # stream_with_context keeps the database session open while the body is sent.
     body = stream_with_context(customers.customers_csv(rows))
     return Response(
@@ -63,6 +104,66 @@ def export():
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=customers.csv"},
     )
+
+
+def _search_accounts(args) -> Page:
+    # Mandates are direct debit's: the shell tells the documents' list who has none.
+    return balances.search_accounts(args, without_mandate=customers_without_mandate())
+
+
+def _asks_without_mandate() -> bool:
+    """Whether the list is filtered to customers without a mandate, read as the list's
+    schema reads it (``1``, ``true``, ``on``…), to show the filter as on."""
+    given = request.args.get("without_mandate", "").strip()
+    return given in fields.Boolean.truthy
+
+
+def _account(customer: Customer, currency, date_from, date_to) -> dict:
+    held = balances.currencies(customer.id)
+    currency = currency or held[0]
+    shown = statements.statement(
+        customer.id, currency, date_from, date_to, more=_collection_lines(customer.id)
+    )
+    owed = balances.balance(customer.id, currency, clock.local_today())
+    return {"currencies": held, "balance": owed, "statement": shown}
+
+
+def _collection_lines(customer_id: int) -> list[statements.StatementLine]:
+    # The documents domain may not read direct debits (README › Architecture): the shell
+    # hands the customer's collections to the statement, for information.
+    rows = db.session.execute(
+        sa.select(Collection, Invoice.number)
+        .join(Invoice, Collection.invoice_id == Invoice.id)
+        .where(Invoice.customer_id == customer_id)
+        .where(Collection.status.in_(COLLECTION_DETAILS))
+    )
+    return [
+        statements.StatementLine(
+            on=collection.collection_date,
+            kind=statements.COLLECTION,
+            number=number,
+            invoice_id=collection.invoice_id,
+            currency=collection.currency,
+            detail=COLLECTION_DETAILS[collection.status],
+        )
+        for collection, number in rows
+    ]
+
+
+def _sort_links() -> dict[str, str]:
+    args = list_args()
+    current = args.get("sort", "name")
+    links = {}
+    for column, first in FIRST_SORT.items():
+        turned = first[1:] if first.startswith("-") else f"-{first}"
+        links[column] = url_for(
+            "customers.index", **{**args, "sort": turned if current == first else first}
+        )
+    return links
+
+
+def _errors_text(exc: Invalid) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
 
 
 def _customer_or_404(customer_id: int) -> Customer:

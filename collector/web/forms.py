@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -18,7 +19,7 @@ class ArchiveForm(FlaskForm):
     """Close a document, with the reason kept on its history."""
 
     # No "required" validator: the service owns the rule, so the API gives the same message.
-    reason = StringField("Reason", filters=[strip_text])
+    reason = StringField(_l("Reason"), filters=[strip_text])
 
     def to_data(self) -> dict:
         return {"reason": self.reason.data or ""}
@@ -36,7 +37,7 @@ class RefundOverpaymentForm(FlaskForm):
 
 
 class MarkPaidForm(ArchiveForm):
-    paid_at = DateField("Paid on (empty: today)", validators=[Optional()])
+    paid_at = DateField(_l("Paid on (empty: today)"), validators=[Optional()])
 
     def to_data(self) -> dict:
         day = self.paid_at.data

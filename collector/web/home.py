@@ -1,24 +1,20 @@
-"""The landing page after login."""
+"""The landing page after login: the receivables dashboard (``web.dashboard``)."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
-from collector.documents.models import Customer, Invoice, Profile
-from collector.extensions import db
-from collector.runtime.models import JobRun
+from collector.core import clock
+from collector.core.errors import Invalid
 from collector.runtime.views import protect
+from collector.web import dashboard
 
 bp = protect(Blueprint("home", __name__))
 
 
 @bp.get("/")
 def index():
-    count = db.func.count()
-    totals = {
-        "profiles": db.session.scalar(db.select(count).select_from(Profile)),
-        "customers": db.session.scalar(db.select(count).select_from(Customer)),
-        "documents": db.session.scalar(db.select(count).select_from(Invoice)),
-    }
-    recent_jobs = db.session.scalars(
-        db.select(JobRun).order_by(JobRun.created_at.desc()).limit(5)
-    ).all()
-    return render_template("home/index.html", totals=totals, recent_jobs=recent_jobs)
+    try:
+        department_id = dashboard.parse_query(request.args)
+    except Invalid as exc:
+        return render_template("home/index.html", board=None, errors=exc.errors), 400
+    board = dashboard.build(clock.local_today(), department_id)
+    return render_template("home/index.html", board=board, errors={})

@@ -1,11 +1,28 @@
-"""Invoices and credit notes: the overview with its filters, one document, and an
+"""Invoices and credit notes: the overview with its filters, sort and totals, its export
+as CSV or XLSX, what an admin does with the documents ticked in it, one document, and an
 admin's "mark as paid" and "archive" of it, and the refund or keep of its overpayment."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import tempfile
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from collector.core import clock
 from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
@@ -27,13 +44,14 @@ from collector.runtime.views import (
 from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import pdfs
-from collector.web import overview
+from collector.web import exports, history, invoice_detail, overview, selection, states
 from collector.web.forms import (
     ArchiveForm,
     KeepOverpaymentForm,
     MarkPaidForm,
     RefundOverpaymentForm,
 )
+from collector.web.invoice_query import InvoiceFilter
 
 bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 
@@ -41,12 +59,6 @@ bp = protect(Blueprint("invoices", __name__, url_prefix="/invoices"))
 # The imports screen is its own blueprint; a document links to its import when
 # that screen is there.
 IMPORT_ENDPOINT = "imports.detail"
-
-
-MAX_SELECTED = 500
-
-
-ACTIONS = ("fetch_pdfs", "send_invitations")
 
 
 # Both forms sit on the detail page: prefixes keep their fields' names and ids apart.
@@ -67,30 +79,75 @@ def index():
     try:
         args = overview.parse_query(request.args)
     except Invalid as exc:
-        return _overview(None, exc.errors), 400
+        return _overview(None, None, overview.DEFAULT_SORT, exc.errors), 400
     customer_id = args["criteria"].customer_id
     customer = db.session.get(Customer, customer_id) if customer_id else None
-    return _overview(overview.search_invoices(**args), {}, customer)
+    result, totals = overview.list_invoices(**args)
+    return _overview(result, totals, args["sort"], {}, customer)
 
 
-def _overview(result, errors: dict, customer: Customer | None = None) -> str:
-    shown = [d.id for d in result.items] if result else []
+def _overview(result, totals, sort: str, errors: dict, customer: Customer | None = None) -> str:
+    items = result.items if result else []
+    query = list_args()
     return render_template(
         "invoices/index.html",
         result=result,
+        totals=totals,
         errors=errors,
         values=request.args,
-        query=list_args(),
+        query=query,
+        # Sorting starts again on the first page, with every filter kept.
+        sort_query={k: v for k, v in query.items() if k != "sort"},
+        sort=sort,
         kinds=list(DocumentKind),
         states=list(InvoiceState),
+        state_label=states.label,
         profiles=profiles.list_profiles(),
         departments=_departments(),
         customer=customer,
-        invitations=invitations.invitations_of(shown),
-        teamleader=overview.sync_badges(result.items) if result else {},
-        exact=overview.exact_bookings(result.items) if result else {},
+        facts=overview.row_facts(items),
+        invitations=invitations.invitations_of([d.id for d in items]),
+        teamleader=overview.sync_badges(items),
+        exact=overview.exact_bookings(items),
         actions=ConfirmForm(),
     )
+
+
+@bp.get("/export.<any(csv, xlsx):file_format>")
+def export(file_format: str):
+    """The filtered, sorted overview, every page of it, as a CSV or XLSX download."""
+    try:
+        args = overview.parse_query(request.args)
+    except Invalid as exc:
+        abort(400, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()))
+    rows = overview.export_rows(args["criteria"], args["sort"])
+    return _download(rows, file_format, f"documents-{clock.local_today().isoformat()}")
+
+
+def _download(rows, file_format: str, name: str) -> Response:
+    """``rows`` (``overview.ExportRow``) as a CSV or XLSX attachment ``name.file_format``."""
+    filename = f"{name}.{file_format}"
+    if file_format == "csv":
+        # stream_with_context keeps the database session open while the body is sent.
+        response = Response(
+            stream_with_context(exports.invoices_csv(rows)), mimetype=exports.CSV_MIMETYPE
+        )
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        # An XLSX is a zip: it can only be sent once whole. The file disappears when
+        # the response closes it.
+        target = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the response)
+        try:
+            exports.write_xlsx(rows, target)
+        except BaseException:
+            target.close()
+            raise
+        target.seek(0)
+        response = send_file(
+            target, mimetype=exports.XLSX_MIMETYPE, as_attachment=True, download_name=filename
+        )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/<int:invoice_id>")
@@ -99,7 +156,7 @@ def detail(invoice_id: int):
 
 
 def _detail_page(invoice_id: int, status: int = 200, **forms):
-    found = or_404(overview.invoice_detail, invoice_id)
+    found = or_404(invoice_detail.invoice_detail, invoice_id)
     invoice = found.invoice
     forms.setdefault("mark_paid_form", MarkPaidForm(prefix=MARK_PAID, formdata=None))
     forms.setdefault("archive_form", ArchiveForm(prefix=ARCHIVE, formdata=None))
@@ -110,6 +167,10 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         invoice=invoice,
         found=found,
         events=found.events,
+        event_labels=invoice_detail.EVENT_LABELS,
+        event_text=history.event_text,
+        actor_text=history.actor_text,
+        reason_text=history.reason_text,
         credit_notes=found.credit_notes,
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),
@@ -122,13 +183,13 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
 @bp.post("/<int:invoice_id>/mark-paid")
 def mark_paid(invoice_id: int):
     form = MarkPaidForm(prefix=MARK_PAID)
-    return _change(invoice_id, form, "mark_paid_form", changes.mark_paid, "Marked as paid.")
+    return _change(invoice_id, form, "mark_paid_form", changes.mark_paid, _("Marked as paid."))
 
 
 @bp.post("/<int:invoice_id>/archive")
 def archive(invoice_id: int):
     form = ArchiveForm(prefix=ARCHIVE)
-    return _change(invoice_id, form, "archive_form", changes.archive, "Archived.")
+    return _change(invoice_id, form, "archive_form", changes.archive, _("Archived."))
 
 
 @bp.post("/<int:invoice_id>/overpayment/refund")
@@ -139,15 +200,15 @@ def refund_overpayment(invoice_id: int):
         return refunds.refund_overpayment(invoice_id, provider, actor)
 
     form = RefundOverpaymentForm(prefix=REFUND)
-    return _change(invoice_id, form, "refund_form", refund, "The overpayment is refunded.")
+    done = _("The overpayment is refunded.")
+    return _change(invoice_id, form, "refund_form", refund, done)
 
 
 @bp.post("/<int:invoice_id>/overpayment/keep")
 def keep_overpayment(invoice_id: int):
     form = KeepOverpaymentForm(prefix=KEEP)
-    return _change(
-        invoice_id, form, "keep_form", changes.keep_overpayment, "The overpayment is kept."
-    )
+    done = _("The overpayment is kept.")
+    return _change(invoice_id, form, "keep_form", changes.keep_overpayment, done)
 
 
 def _change(invoice_id: int, form, name: str, verb, done: str):
@@ -170,24 +231,30 @@ def pdf(invoice_id: int):
     invoice = db.get_or_404(Invoice, invoice_id)
     content = pdfs.read_pdf(runtime_setup.document_store(current_app), invoice)
     if content is None:
-        abort(404, "This document's PDF has not been fetched yet.")
+        abort(404, _("This document's PDF has not been fetched yet."))
     return pdf_response(content, pdfs.pdf_filename(invoice))
 
 
 @bp.post("/actions")
 def actions():
-    """The overview's and the detail page's buttons: fetch PDFs, send invitations."""
+    """The buttons of the overview's selection and of the detail page: fetch the PDFs,
+    send the invitations (asking first when some had one), export the selected."""
     back = request.form.get("back") or url_for("invoices.index")
-    if not back.startswith("/") or back.startswith("//"):
+    if not back.startswith("/") or back.startswith("//") or back.startswith("/\\"):
         back = url_for("invoices.index")
     if not confirmed():
         return redirect(back)
-    action, ids, problem = _selection()
-    if problem:
-        flash(problem, "error")
+    try:
+        chosen = selection.read_selection(request.form)
+    except Invalid as exc:
+        flash(str(exc), "error")
         return redirect(back)
-    actor = f"user:{current_user.email}"
-    if action == "fetch_pdfs":
+    if chosen.file_format:
+        rows = overview.export_rows(InvoiceFilter(), chosen.sort, ids=chosen.ids)
+        name = f"documents-selected-{clock.local_today().isoformat()}"
+        return _download(rows, chosen.file_format, name)
+    ids, actor = chosen.ids, f"user:{current_user.email}"
+    if chosen.action == "fetch_pdfs":
         run = current_app.extensions["jobs"].enqueue(
             teamleader_jobs.fetch_pdfs, ids, actor, user=current_user
         )
@@ -206,22 +273,6 @@ def actions():
         mail_jobs.send_invitations, ids, actor, again == "1", user=current_user
     )
     return redirect(url_for("job_runs.show", job_id=run.job_id))
-
-
-def _selection() -> tuple[str, list[int], str | None]:
-    action = request.form.get("action", "")
-    if action not in ACTIONS:
-        return action, [], "Choose what to do with the selected documents."
-    raw = request.form.getlist("ids")
-    if not raw:
-        return action, [], "Select at least one document."
-    if len(raw) > MAX_SELECTED or not all(v.isdigit() and len(v) < 12 for v in raw):
-        return action, [], f"Select between 1 and {MAX_SELECTED} documents."
-    ids = list(dict.fromkeys(int(v) for v in raw))
-    found = db.session.scalars(db.select(Invoice.id).where(Invoice.id.in_(ids))).all()
-    if len(found) != len(ids):
-        return action, [], "Some of the selected documents no longer exist; reload the page."
-    return action, ids, None
 
 
 def _departments() -> dict[str, str]:

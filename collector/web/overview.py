@@ -1,327 +1,246 @@
-"""The documents overview and a document's page, as the finance team reads them: what
-every domain knows of a document (its ledger, online payments, direct debits, where
-Teamleader and Exact Online stand), filtered and paged for the web and the API."""
+"""The documents overview, as the finance team works it: filtered, searched in one box,
+sorted by any column and totalled in SQL; paged for the web and the API, streamed whole
+for an export. A document's own page is ``invoice_detail``."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from collector.core.attributes import from_attributes
-from collector.core.errors import NotFound
-from collector.direct_debit.models import Collection
-from collector.documents import ledger, overpayments
-from collector.documents.models import (
-    DocumentKind,
-    Invoice,
-    InvoiceEvent,
-    InvoiceState,
-    Overpayment,
-    OverpaymentStatus,
-    Payment,
-    PaymentKind,
-    PaymentSource,
-)
+from collector.core import clock
+from collector.core.columns import Money
+from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState, Profile
 from collector.exact.models import ExactBooking
 from collector.extensions import db
-from collector.payments import checkout
-from collector.payments.models import OnlinePayment
-from collector.runtime.listing import (
-    DEFAULT_PER_PAGE,
-    ROW_ID,
-    Page,
-    PageArgsSchema,
-    QueryArgsSchema,
-    contains,
-    load_args,
-    paginate,
+from collector.runtime.listing import DEFAULT_PER_PAGE, Page, paginate
+
+# ``X as X``: names the API and the problems page have always read from this module.
+from collector.web.invoice_detail import SYNC_BADGES as SYNC_BADGES
+from collector.web.invoice_detail import get_invoice as get_invoice
+from collector.web.invoice_detail import invoice_detail as invoice_detail
+from collector.web.invoice_detail import payments_of as payments_of
+from collector.web.invoice_query import (
+    DEFAULT_SORT,
+    RECEIVED,
+    SIGNED_AMOUNT,
+    InvoiceFilter,
+    conditions,
+    days_overdue,
+    ordering,
+    partly_paid,
+    signed_amount,
 )
-from collector.teamleader.models import NEEDS_A_PERSON, SyncStatus, TeamleaderSync
+from collector.web.invoice_query import parse_query as parse_query
 
-UUID_LENGTH = 36  # the hyphenated form; uuid.UUID() also takes other spellings
-SYNC_PROBLEMS = "problems"  # the overview's filter: Teamleader refused it, or it was not sent
-SOURCE_LABELS = {
-    PaymentSource.PROVIDER: "online",
-    PaymentSource.TEAMLEADER: "Teamleader",
-    PaymentSource.MANUAL: "marked as paid",
-    PaymentSource.BANK: "bank",
-    PaymentSource.EXACT: "Exact",
-}
-SYNC_BADGES = {
-    SyncStatus.SYNCED: "synced",
-    SyncStatus.PENDING: "waiting",
-    SyncStatus.RETRYING: "retrying",
-    SyncStatus.FAILED: "refused",
-    SyncStatus.SKIPPED: "not sent",
-}
-NOT_OWED = "—"
-
-
-@dataclass(frozen=True)
-class InvoiceFilter:
-    """What the overview shows; ``None`` means "any"."""
-
-    kind: DocumentKind | None = None
-    state: InvoiceState | None = None
-    profile_id: int | None = None
-    customer_id: int | None = None
-    department_id: str | None = None  # the Teamleader department id
-    date_from: date | None = None  # invoice date, inclusive
-    date_to: date | None = None  # invoice date, inclusive
-    q: str | None = None  # part of the number, or a whole Teamleader id
-    pdf: bool | None = None
-    teamleader: str | None = None  # SYNC_PROBLEMS: refused by Teamleader or not sent
-
-
-class InvoiceFilterSchema(QueryArgsSchema):
-    kind = fields.Enum(DocumentKind, by_value=True)
-    state = fields.Enum(InvoiceState, by_value=True)
-    profile_id = fields.Integer(validate=ROW_ID)
-    customer_id = fields.Integer(validate=ROW_ID)
-    department_id = fields.String(validate=validate.Length(max=64))
-    date_from = fields.Date()
-    date_to = fields.Date()
-    q = fields.String(validate=validate.Length(max=64))
-    pdf = fields.Boolean()
-    teamleader = fields.String(validate=validate.OneOf([SYNC_PROBLEMS]))
-
-    @validates_schema
-    def _dates_in_order(self, data, **_kwargs):
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise ValidationError(
-                f"The end date comes before the start date ({start.isoformat()}).", "date_to"
-            )
-
-
-class InvoiceQueryArgsSchema(InvoiceFilterSchema, PageArgsSchema):
-    """The overview's and the API's query string: the filter and the page."""
-
-
-def parse_query(args: Mapping[str, str]) -> dict:
-    """Query-string ``args`` as keyword arguments for ``search_invoices``
-    (``criteria``, ``page``, ``per_page``); raises ``Invalid`` per argument."""
-    data = load_args(InvoiceQueryArgsSchema(), args)
-    page, per_page = data.pop("page"), data.pop("per_page")
-    return {"criteria": InvoiceFilter(**data), "page": page, "per_page": per_page}
+EXPORT_BATCH = 1_000  # rows per fetch of an export: bounded memory, few round trips
 
 
 def search_invoices(
-    criteria: InvoiceFilter, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    criteria: InvoiceFilter,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    sort: str = DEFAULT_SORT,
+    today: date | None = None,
 ) -> Page:
-    """One page of the documents matching ``criteria``, newest invoice date first,
-    with their customer, profile and Teamleader sync loaded."""
-    conditions = _conditions(criteria)
-    query = (
-        sa.select(Invoice)
-        .where(*conditions)
-        .order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
-        # selectin: one extra query per page for each, however deep the page
-        # (a join would be made for every row the OFFSET skips).
-        .options(
-            selectinload(Invoice.customer),
-            selectinload(Invoice.profile),
-            selectinload(Invoice.teamleader_sync),
-            selectinload(Invoice.exact_booking),
-        )
-    )
-    count = sa.select(sa.func.count()).select_from(Invoice).where(*conditions)
-    return paginate(query, count, page, per_page)
-
-
-def _conditions(criteria: InvoiceFilter) -> list:
-    c = criteria
-    equal = {
-        Invoice.kind: c.kind,
-        Invoice.state: c.state,
-        Invoice.profile_id: c.profile_id,
-        Invoice.customer_id: c.customer_id,
-        Invoice.department_id: c.department_id,
-    }
-    conditions = [column == value for column, value in equal.items() if value is not None]
-    if c.date_from is not None:
-        conditions.append(Invoice.invoice_date >= c.date_from)
-    if c.date_to is not None:
-        conditions.append(Invoice.invoice_date <= c.date_to)
-    if c.q and c.q.strip():
-        conditions.append(_number_or_teamleader_id(c.q.strip()))
-    if c.pdf is not None:
-        conditions.append(Invoice.pdf_key.is_not(None) if c.pdf else Invoice.pdf_key.is_(None))
-    if c.teamleader == SYNC_PROBLEMS:
-        # Few rows, found through the (status, next_attempt_at) index.
-        refused = sa.select(TeamleaderSync.invoice_id).where(
-            TeamleaderSync.status.in_(NEEDS_A_PERSON)
-        )
-        conditions.append(Invoice.id.in_(refused))
-    return conditions
-
-
-def _number_or_teamleader_id(q: str):
-    if _is_uuid(q):
-        # Teamleader ids are UUIDs and no document number looks like one: the unique
-        # index answers at once, where a substring search reads every number.
-        return Invoice.teamleader_id == q
-    return sa.or_(Invoice.number.ilike(contains(q), escape="\\"), Invoice.teamleader_id == q)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == UUID_LENGTH
-
-
-def get_invoice(invoice_id: int) -> Invoice:
-    """The document with this id, with what its detail shows loaded; else ``NotFound``."""
-    invoice = db.session.scalar(
-        sa.select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .options(
-            joinedload(Invoice.customer),
-            joinedload(Invoice.profile),
-            joinedload(Invoice.credited_invoice),
-            joinedload(Invoice.document_import),
-        )
-    )
-    if invoice is None:
-        raise NotFound(f"No invoice or credit note with id {invoice_id}.")
-    return invoice
+    """One page of the documents matching ``criteria`` in ``sort`` order (newest invoice
+    date first by default), with their customer, profile and Teamleader sync loaded."""
+    where = conditions(criteria, today or clock.local_today())
+    count = sa.select(sa.func.count()).select_from(Invoice).where(*where)
+    return paginate(_page_query(where, sort), count, page, per_page)
 
 
 @dataclass(frozen=True)
-class PaymentLine:
-    """One row of a document's payment ledger, as people read it: the ``Payment``'s own
-    fields, but for the reason, which names its code too."""
-
-    id: int
-    occurred_at: datetime
-    source: PaymentSource
-    kind: PaymentKind
-    amount: Decimal  # signed: a refund, chargeback or return is negative
+class CurrencyTotal:
     currency: str
-    reference: str | None
-    reason: str | None
-    cancelled_at: datetime | None
-    cancel_reason: str | None
-
-    @property
-    def source_label(self) -> str:
-        return SOURCE_LABELS[self.source]
-
-    @property
-    def kind_label(self) -> str:
-        return self.kind.value
-
-    @property
-    def counts(self) -> bool:
-        return self.cancelled_at is None
+    count: int
+    amount: Decimal  # credit notes count negative
+    amount_due: Decimal
 
 
 @dataclass(frozen=True)
-class InvoiceDetail:
-    invoice: Invoice
-    events: list[InvoiceEvent]  # newest first
-    credit_notes: list[Invoice]  # the credit notes offset against this invoice
-    payments: list[PaymentLine] = field(default_factory=list)  # newest last
-    online_payments: list[OnlinePayment] = field(default_factory=list)  # newest last
-    collections: list[Collection] = field(default_factory=list)  # direct debits, newest last
-    teamleader_sync: str = NOT_OWED  # ``teamleader_sync_state``
-    may_mark_paid: bool = False
-    may_archive: bool = False
-    may_resend: bool = False  # Teamleader refused it, or it was not sent
-    overpayments: list[Overpayment] = field(default_factory=list)  # oldest first
-    overpayment: Overpayment | None = None  # the one waiting for a decision
-    may_refund: bool = False  # an online payment can carry the waiting one back
+class Totals:
+    """What the whole filtered list adds up to, one line per currency."""
+
+    lines: list[CurrencyTotal]
+
+    @property
+    def count(self) -> int:
+        return sum(line.count for line in self.lines)
 
 
-def invoice_detail(invoice_id: int) -> InvoiceDetail:
-    """A document with its timeline (newest first), the credit notes against it, its
-    payments and where Teamleader stands with them."""
-    invoice = get_invoice(invoice_id)
-    events = db.session.scalars(
-        sa.select(InvoiceEvent)
-        .where(InvoiceEvent.invoice_id == invoice.id)
-        .order_by(InvoiceEvent.occurred_at.desc(), InvoiceEvent.id.desc())
-    )
-    credit_notes = db.session.scalars(
-        sa.select(Invoice)
-        .where(Invoice.credited_invoice_id == invoice.id)
-        .order_by(Invoice.invoice_date, Invoice.id)
-    )
-    online = db.session.scalars(
-        sa.select(OnlinePayment)
-        .where(OnlinePayment.invoice_id == invoice.id)
-        .order_by(OnlinePayment.created_at, OnlinePayment.id)
-    )
-    collections = db.session.scalars(
-        sa.select(Collection)
-        .where(Collection.invoice_id == invoice.id)
-        .options(joinedload(Collection.mandate))
-        .order_by(Collection.id)
-    )
-    sync = invoice.teamleader_sync
-    surplus = overpayments.of(invoice)
-    waiting = next((r for r in surplus if r.status == OverpaymentStatus.OPEN), None)
-    return InvoiceDetail(
-        invoice=invoice,
-        events=list(events),
-        credit_notes=list(credit_notes),
-        payments=payments_of(invoice),
-        online_payments=list(online),
-        collections=list(collections),
-        teamleader_sync=teamleader_sync_state(invoice),
-        may_mark_paid=may_mark_paid(invoice),
-        may_archive=invoice.state != InvoiceState.ARCHIVED,
-        may_resend=sync is not None and sync.status in NEEDS_A_PERSON,
-        overpayments=surplus,
-        overpayment=waiting,
-        may_refund=waiting is not None and checkout.refundable(invoice, waiting.amount) is not None,
+def list_invoices(
+    criteria: InvoiceFilter,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    sort: str = DEFAULT_SORT,
+    today: date | None = None,
+) -> tuple[Page, Totals]:
+    """The overview's page, as ``search_invoices``, and the totals of every document the
+    filter matches (their count is the page's total: one scan, not two)."""
+    where = conditions(criteria, today or clock.local_today())
+    totals = _totals(where)
+    # The page's ids first, then its documents: the ids come from the sort's index alone
+    # however many rows the OFFSET skips, where whole rows were read for each of them
+    # (page 500 by due date at 100,000 documents: 28 → 3 ms in PostgreSQL).
+    ids = _ordered(sa.select(Invoice.id).where(*where), sort)
+    ids = ids.limit(per_page).offset((page - 1) * per_page).correlate(None)
+    items = list(db.session.scalars(_page_query([Invoice.id.in_(ids)], sort)))
+    return Page(items=items, total=totals.count, page=page, per_page=per_page), totals
+
+
+def _ordered(query: sa.Select, sort: str) -> sa.Select:
+    """``query`` in ``sort`` order, with the table that order needs joined."""
+    order, join = ordering(sort)
+    if join is Customer:
+        query = query.join(Customer, Invoice.customer_id == Customer.id)
+    elif join is Profile:
+        query = query.outerjoin(Profile, Invoice.profile_id == Profile.id)
+    return query.order_by(*order)
+
+
+def _page_query(where: list, sort: str) -> sa.Select:
+    query = _ordered(sa.select(Invoice).where(*where), sort)
+    # selectin: one extra query per page for each, however deep the page (a join would
+    # be made for every row the OFFSET skips).
+    return query.options(
+        selectinload(Invoice.customer),
+        selectinload(Invoice.profile),
+        selectinload(Invoice.teamleader_sync),
+        selectinload(Invoice.exact_booking),
     )
 
 
-def payments_of(invoice: Invoice) -> list[PaymentLine]:
-    """The document's ledger, oldest first, cancelled rows included."""
-    rows = sorted(invoice.payments, key=lambda p: (p.occurred_at, p.id))
-    return [_line(p) for p in rows]
+def _totals(where: list) -> Totals:
+    query = (
+        sa.select(
+            Invoice.currency,
+            sa.func.count(),
+            sa.func.sum(SIGNED_AMOUNT, type_=Money()),
+            sa.func.sum(Invoice.amount_due, type_=Money()),
+        )
+        .where(*where)
+        .group_by(Invoice.currency)
+        .order_by(Invoice.currency)
+    )
+    return Totals([CurrencyTotal(*row) for row in db.session.execute(query)])
 
 
-def _line(payment: Payment) -> PaymentLine:
-    reason = payment.reason
-    if payment.reason_code:
-        reason = f"{reason} ({payment.reason_code})" if reason else payment.reason_code
-    return from_attributes(PaymentLine, payment, reason=reason)
+@dataclass(frozen=True)
+class RowFacts:
+    """What the overview's row shows beyond the document's own columns."""
+
+    days_overdue: int | None
+    partly_paid: bool
 
 
-def may_mark_paid(invoice: Invoice) -> bool:
-    """Whether "mark as paid" applies: an open invoice with something due."""
-    return (
-        invoice.kind == DocumentKind.INVOICE
-        and invoice.state in ledger.PAYABLE
-        and invoice.amount_due > ledger.ZERO
+def row_facts(documents: Iterable[Invoice], today: date | None = None) -> dict[int, RowFacts]:
+    """Per document id: its days overdue and whether it is partly paid (one query for
+    the money received on the page's documents)."""
+    today = today or clock.local_today()
+    documents = list(documents)
+    received = _received([d.id for d in documents])
+    return {d.id: _facts(d, received.get(d.id, 0), today) for d in documents}
+
+
+def _received(ids: list[int]) -> dict[int, Decimal]:
+    if not ids:
+        return {}
+    query = sa.select(Invoice.id, RECEIVED).where(Invoice.id.in_(ids))
+    return dict(db.session.execute(query).all())
+
+
+def _facts(d: Invoice, received: Decimal, today: date) -> RowFacts:
+    return RowFacts(
+        days_overdue=days_overdue(d.kind, d.state, d.amount_due, d.due_date, today),
+        partly_paid=partly_paid(d.kind, d.state, d.amount_due, received),
     )
 
 
-def teamleader_sync_state(invoice: Invoice) -> str:
-    """Where Teamleader stands with the document's payments, in a few words: "in line",
-    "waiting", "retrying (why)", "refused (why)", "not sent (why)", or "—" when
-    Teamleader was never owed anything (credit notes, no payments yet)."""
-    sync = invoice.teamleader_sync
-    if invoice.kind != DocumentKind.INVOICE or sync is None:
-        return NOT_OWED
-    if sync.status == SyncStatus.SYNCED:
-        return "in line"
-    label = SYNC_BADGES[sync.status]
-    if sync.status == SyncStatus.PENDING or not sync.last_error:
-        return label
-    return f"{label} ({sync.last_error})"
+@dataclass(frozen=True)
+class ExportRow:
+    """One document of an export: plain values, amounts signed."""
+
+    number: str
+    kind: DocumentKind
+    customer: str
+    customer_number: str
+    invoice_date: date
+    due_date: date | None
+    days_overdue: int | None
+    currency: str
+    amount: Decimal
+    amount_due: Decimal
+    state: InvoiceState
+    partly_paid: bool
+    profile: str | None
+    pdf: bool
+    teamleader_id: str
+
+
+def export_rows(
+    criteria: InvoiceFilter,
+    sort: str = DEFAULT_SORT,
+    today: date | None = None,
+    ids: Iterable[int] | None = None,
+) -> Iterator[ExportRow]:
+    """Every document matching ``criteria`` (and, given ``ids``, among those: a selection)
+    in ``sort`` order, fetched EXPORT_BATCH rows at a time (columns, not entities:
+    nothing accumulates in the session)."""
+    today = today or clock.local_today()
+    order, _join = ordering(sort)
+    where = conditions(criteria, today)
+    if ids is not None:
+        where = [*where, Invoice.id.in_(list(ids))]
+    query = (
+        sa.select(
+            Invoice.number,
+            Invoice.kind,
+            Customer.name,
+            Customer.customer_number,
+            Invoice.invoice_date,
+            Invoice.due_date,
+            Invoice.currency,
+            Invoice.total_incl_vat,
+            RECEIVED.label("received"),
+            Invoice.amount_due,
+            Invoice.state,
+            Profile.name.label("profile"),
+            Invoice.pdf_key.is_not(None).label("pdf"),
+            Invoice.teamleader_id,
+        )
+        .join(Customer, Invoice.customer_id == Customer.id)
+        .outerjoin(Profile, Invoice.profile_id == Profile.id)
+        .where(*where)
+        .order_by(*order)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    for row in db.session.execute(query):
+        yield _export_row(row, today)
+
+
+def _export_row(row, today: date) -> ExportRow:
+    return ExportRow(
+        number=row.number,
+        kind=row.kind,
+        customer=row.name,
+        customer_number=row.customer_number,
+        invoice_date=row.invoice_date,
+        due_date=row.due_date,
+        days_overdue=days_overdue(row.kind, row.state, row.amount_due, row.due_date, today),
+        currency=row.currency,
+        amount=signed_amount(row.kind, row.total_incl_vat),
+        amount_due=row.amount_due,
+        state=row.state,
+        partly_paid=partly_paid(row.kind, row.state, row.amount_due, row.received),
+        profile=row.profile,
+        pdf=bool(row.pdf),
+        teamleader_id=row.teamleader_id,
+    )
 
 
 def sync_badges(documents: list[Invoice]) -> dict[int, str]:

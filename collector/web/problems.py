@@ -2,6 +2,7 @@
 emails to customers that failed. Everyone logged in may read; only admins send again."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from collector.core.errors import Conflict, NotFound
 from collector.documents import callbacks
@@ -24,7 +25,7 @@ def index():
 @bp.post("/teamleader/<int:sync_id>/retry")
 def retry_teamleader(sync_id: int):
     sync = or_404(payment_sync.retry, sync_id)
-    flash(f"{sync.invoice.number} is sent to Teamleader again.", "success")
+    flash(_("%(number)s is sent to Teamleader again.", number=sync.invoice.number), "success")
     if request.form.get("back") == BACK_TO_INVOICE:
         return redirect(url_for("invoices.detail", invoice_id=sync.invoice_id))
     return redirect(url_for("problems.index"))
@@ -39,5 +40,5 @@ def retry_callback(delivery_id: int):
     except Conflict as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Callback delivery #{delivery_id} is sent again now.", "success")
+        flash(_("Callback delivery #%(id)s is sent again now.", id=delivery_id), "success")
     return redirect(url_for("problems.index"))

@@ -110,7 +110,9 @@ def _logged(em: Emulator, division: int | None, response: Response) -> Response:
 
 
 def _error(exc: ExactError) -> Response:
-    if _wants_json():
+    if exc.plain:
+        response = Response(str(exc), status=exc.status, mimetype="text/plain")
+    elif _wants_json():
         response = jsonify(exc.body())
         response.status_code = exc.status
     else:
@@ -171,7 +173,7 @@ def _rows(em: Emulator, division, entity: Entity) -> list[dict]:
 def _by_key(rows: list[dict], entity: Entity, text: str) -> dict:
     match = KEY.match(text.strip())
     if match is None:
-        raise ExactError(400, f"Invalid key predicate '({text})'.")
+        raise errors.query_syntax()
     key = uuid.UUID(match.group(1)) if match.group(1) else int(match.group(2))
     row = next((r for r in rows if r[entity.key] == key), None)
     if row is None:

@@ -1,7 +1,11 @@
 """The emulator's clock and the date formats Exact Online speaks.
 
 Token ages, code expiry, the minutely rate-limit window and the daily reset all read
-``Clock.now()``, so tests move time forward instead of sleeping.
+``Clock.now()``, so tests move time forward instead of sleeping: by hand (``advance``,
+``set``), or a fixed step after every REST call served (``per_call``), which makes
+a run of a few dozen calls last as long as a real one paced over many minutes. A test that
+runs the emulator in its own process can make it ``follow`` the test's clock, so that the
+emulator and the application under test read one time.
 """
 
 from __future__ import annotations
@@ -10,22 +14,37 @@ import re
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 DATE_JSON = re.compile(r"^/Date\((-?\d+)\)/$")
 
 
+class TimeSource(Protocol):
+    """A clock someone else owns (the test clock of the app under test)."""
+
+    def now(self) -> datetime: ...
+
+    def set(self, at: datetime) -> datetime: ...
+
+    def advance(self, **delta: float) -> datetime: ...
+
+
 class Clock:
-    """Real UTC time plus an offset that can be advanced or set."""
+    """Real UTC time plus an offset that can be advanced or set, or another clock followed."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._lock = threading.Lock()
         self._offset = 0.0
+        self._source: TimeSource | None = None
+        self.per_call = 0.0  # seconds added after every REST call served (control.py)
         if start is not None:
             self.set(start)
 
     def timestamp(self) -> float:
         """Seconds since the epoch on the emulator's clock."""
         with self._lock:
+            if self._source is not None:
+                return self._source.now().timestamp()
             return time.time() + self._offset
 
     def now(self) -> datetime:
@@ -35,19 +54,40 @@ class Clock:
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward (or back, if negative) and return the new time."""
         with self._lock:
-            self._offset += seconds
+            if self._source is not None:
+                self._source.advance(seconds=seconds)
+            else:
+                self._offset += seconds
         return self.now()
 
     def set(self, when: datetime) -> datetime:
         """Make ``now()`` return ``when`` from this moment on."""
         with self._lock:
-            self._offset = when.timestamp() - time.time()
+            if self._source is not None:
+                self._source.set(when)
+            else:
+                self._offset = when.timestamp() - time.time()
         return self.now()
 
-    def reset(self) -> datetime:
-        """Back to real time."""
+    def follow(self, source: TimeSource | None) -> datetime:
+        """Read (and move) ``source`` instead of the real clock; None: real time again.
+
+        Only for an emulator served in the test's own process: the application under test
+        and the emulator then agree to the microsecond, and time stands still between calls.
+        """
         with self._lock:
-            self._offset = 0.0
+            self._source, self._offset = source, 0.0
+        return self.now()
+
+    def tick(self) -> None:
+        """One call was served: move on ``per_call`` seconds (nothing when it is 0)."""
+        if self.per_call:
+            self.advance(self.per_call)
+
+    def reset(self) -> datetime:
+        """Back to real time (no longer following, no step per call)."""
+        with self._lock:
+            self._offset, self._source, self.per_call = 0.0, None, 0.0
         return self.now()
 
 

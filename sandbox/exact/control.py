@@ -91,16 +91,35 @@ def reset() -> Response:
 
 @bp.route("/clock", methods=["GET", "POST"])
 def clock() -> Response:
-    """Read the clock, or move it: ``{"advance": seconds}`` or ``{"now": ISO}``."""
+    """Read the clock, or move it: ``{"advance": seconds}`` or ``{"now": ISO}``; and/or
+    ``{"per_call": seconds}``: the step it moves on after every REST call."""
     em, body = current(), _body()
     try:
+        if body.get("per_call") is not None:
+            per_call = float(body["per_call"])
+            if per_call < 0:
+                raise ValueError("per_call must not be negative")
+            em.clock.per_call = per_call
         if body.get("now") is not None:
             em.clock.set(parse_datetime(str(body["now"])))
         elif body.get("advance") is not None:
             em.clock.advance(float(body["advance"]))
     except (TypeError, ValueError) as exc:
         raise ControlError(f"Bad clock request: {exc}") from exc
-    return jsonify({"now": em.clock.now().isoformat(), "timestamp": em.clock.timestamp()})
+    now = em.clock.now()
+    return jsonify(
+        {"now": now.isoformat(), "timestamp": now.timestamp(), "per_call": em.clock.per_call}
+    )
+
+
+@bp.after_app_request
+def _tick(response: Response) -> Response:
+    """Time passes after every REST call served (``per_call``): the time a paced client
+    spends between calls. Not after a token call — its answer is dated when it is sent, as
+    the client dates it when it arrives — nor after control calls or the consent pages."""
+    if "/api/v1/" in request.path:
+        current().clock.tick()
+    return response
 
 
 @bp.post("/limits")

@@ -1,8 +1,17 @@
-"""Property lists and types of the emulated entity sets, in Exact's order.
+"""Property lists and types of the emulated entity sets.
 
-Names come from the fixtures (Account, Journal, GLAccount, Document, DocumentAttachment,
-Me) and from the REST reference as recorded in picqer/exact-php-client's models (the rest).
-Every property not listed in a ``*_TYPES`` map is an ``Edm.String``.
+These lists (here and in ``fields_master``) are the verified property names of every entity
+the client reads or writes; the API refuses any other name in ``$select``, ``$filter`` and
+``$orderby`` with a 400, as Exact does, so a misspelt select fails in the tests, not at a
+customer's. Each list is the union of two models generated from Exact's REST reference
+pages (``HlpRestAPIResourcesDetails.aspx?name=<Service><Entity>``), in their order:
+- Pi-Systems/exact-online ``src/Entity/<Service>/<Entity>.php`` (commit 91a4116), which also
+  records the Edm type and the methods per property;
+- picqer/exact-php-client ``src/Picqer/Financials/Exact/<Model>.php`` (commit 8b35057, Dec
+  2025): SystemDivision, Me, Journal, VatCode, GLAccount, PaymentCondition, DocumentType,
+  Account, SalesEntry, SalesEntryLine, Document, DocumentAttachment, Receivable.
+The fixtures (reference/fixtures/exact-online) agree where they show a record. Every
+property not listed in a ``*_TYPES`` map is an ``Edm.String``.
 """
 
 from __future__ import annotations
@@ -31,35 +40,35 @@ READ_ONLY = frozenset(
 
 ACCOUNT = words(
     "ID Accountant AccountManager AccountManagerFullName AccountManagerHID ActivitySector "
-    "ActivitySubSector AddressLine1 AddressLine2 AddressLine3 BankAccounts Blocked BRIN BSN "
-    "BusinessType CanDropShip ChamberOfCommerce City Classification Classification1 "
-    "Classification2 Classification3 Classification4 Classification5 Classification6 "
-    "Classification7 Classification8 ClassificationDescription ClientGroup "
-    "ClientGroupDescription Code CodeAtSupplier CompanySize ConsolidationScenario "
+    "ActivitySubSector AddressLine1 AddressLine2 AddressLine3 AddressSource "
+    "AutomaticProcessProposedEntry BankAccounts Blocked BRIN BSN BusinessType CanDropShip "
+    "ChamberOfCommerce City Classification Classification1 Classification2 Classification3 "
+    "Classification4 Classification5 Classification6 Classification7 Classification8 "
+    "ClassificationDescription Code CodeAtSupplier CompanySize ConsolidationScenario "
     "ControlledDate Costcenter CostcenterDescription CostPaid Country CountryName Created "
-    "Creator CreatorFullName CreditLinePurchase CreditLineSales Currency CustomField "
-    "CustomerSince DatevCreditorCode DatevDebtorCode DeliveryAdvice DiscountPurchase "
+    "Creator CreatorFullName CreditLinePurchase CreditLineSales Currency CustomerSince "
+    "CustomField DatevCreditorCode DatevDebtorCode DeliveryAdvice DiscountPurchase "
     "DiscountSales Division Document DunsNumber Email EnableSalesPaymentLink EndDate "
-    "EstablishedDate Fax GLAccountPurchase GLAccountSales GLAP GLAR GlnNumber "
+    "EORINumber EstablishedDate Fax GLAccountPurchase GLAccountSales GLAP GLAR GlnNumber "
     "HasWithholdingTaxSales IgnoreDatevWarningMessage IncotermAddressPurchase "
-    "IncotermCodePurchase IncotermVersionPurchase IncotermAddressSales IncotermCodeSales "
+    "IncotermAddressSales IncotermCodePurchase IncotermCodeSales IncotermVersionPurchase "
     "IncotermVersionSales IntraStatArea IntraStatDeliveryTerm IntraStatSystem "
     "IntraStatTransactionA IntraStatTransactionB IntraStatTransportMethod InvoiceAccount "
     "InvoiceAccountCode InvoiceAccountName InvoiceAttachmentType InvoicingMethod "
-    "AutomaticProcessProposedEntry IsAccountant IsAgency IsAnonymised IsBank IsCompetitor "
-    "IsExtraDuty IsMailing IsMember IsPilot IsPurchase IsReseller IsSales IsSupplier Language "
-    "LanguageDescription Latitude LeadSource LeadPurpose LogoFileName LogoThumbnailUrl LogoUrl "
-    "Logo Longitude MainContact Modified Modifier ModifierFullName Name OINNumber Parent "
+    "IsAccountant IsAgency IsAnonymised IsBank IsCompetitor IsExtraDuty IsMailing IsMember "
+    "IsPilot IsPurchase IsReseller IsSales IsSupplier Language LanguageDescription Latitude "
+    "LeadPurpose LeadSource Logo LogoFileName LogoThumbnailUrl LogoUrl Longitude "
+    "MainContact Modified Modifier ModifierFullName Name OINNumber Parent PayAsYouEarn "
     "PaymentConditionPurchase PaymentConditionPurchaseDescription PaymentConditionSales "
-    "PaymentConditionSalesDescription PayAsYouEarn Phone PhoneExtension Postcode PriceList "
-    "PurchaseCurrency PurchaseCurrencyDescription PurchaseLeadDays PurchaseVATCode "
-    "PurchaseVATCodeDescription Remarks RecepientOfCommissions Reseller ResellerCode "
-    "ResellerName RSIN SalesCurrency SalesCurrencyDescription SalesVATCode "
+    "PaymentConditionSalesDescription PeppolIdentifier PeppolIdentifierType Phone "
+    "PhoneExtension Postcode PriceList PurchaseCurrency PurchaseCurrencyDescription "
+    "PurchaseLeadDays PurchaseVATCode PurchaseVATCodeDescription RecepientOfCommissions "
+    "Remarks Reseller ResellerCode ResellerName RSIN SalesCurrency SalesCurrencyDescription "
+    "SalesTaxSchedule SalesTaxScheduleCode SalesTaxScheduleDescription SalesVATCode "
     "SalesVATCodeDescription SearchCode SecurityLevel SeparateInvPerProject "
-    "SeparateInvPerSubscription ShippingLeadDays ShippingMethod ShowRemarkForSales StartDate "
-    "State StateName Status StatusSince SalesTaxSchedule SalesTaxScheduleCode "
-    "SalesTaxScheduleDescription TradeName Type UniqueTaxpayerReference VATLiability VATNumber "
-    "Website EORINumber AddressSource Source PeppolIdentifierType PeppolIdentifier"
+    "SeparateInvPerSubscription ShippingLeadDays ShippingMethod ShowRemarkForSales Source "
+    "StartDate State StateName Status StatusSince TradeName Type UniqueTaxpayerReference "
+    "VATLiability VATNumber Website"
 )
 ACCOUNT_TYPES = {
     **AUDIT,
@@ -99,13 +108,15 @@ ACCOUNT_TYPES = {
 }
 
 SALES_ENTRY = words(
-    "EntryID AmountDC AmountFC BatchNumber Created Creator CreatorFullName Currency Customer "
-    "CustomerName Description Division Document DocumentNumber DocumentSubject DueDate "
-    "EntryDate EntryNumber ExternalLinkDescription ExternalLinkReference GAccountAmountFC "
-    "InvoiceNumber IsExtraDuty Journal JournalDescription Modified Modifier ModifierFullName "
-    "OrderNumber PaymentCondition PaymentConditionDescription PaymentReference ProcessNumber "
-    "Rate ReportingPeriod ReportingYear Reversal SalesEntryLines Status StatusDescription Type "
-    "TypeDescription VATAmountDC VATAmountFC YourRef"
+    "EntryID AmountDC AmountFC BatchNumber Created Creator CreatorFullName Currency "
+    "Customer CustomerName CustomField Description Division Document DocumentNumber "
+    "DocumentSubject DueDate EntryDate EntryNumber ExternalLinkDescription "
+    "ExternalLinkReference GAccountAmountFC InvoiceNumber IsExtraDuty Journal "
+    "JournalDescription Modified Modifier ModifierFullName OrderNumber PaymentCondition "
+    "PaymentConditionDescription PaymentConditionPaymentMethod PaymentReference "
+    "ProcessNumber Rate ReportingPeriod ReportingYear Reversal SalesEntryLines Status "
+    "StatusDescription Type TypeDescription VATAmountDC VATAmountFC WithholdingTaxAmountDC "
+    "WithholdingTaxBaseAmount WithholdingTaxPercentage YourRef"
 )
 SALES_ENTRY_TYPES = {
     **AUDIT,
@@ -134,13 +145,14 @@ SALES_ENTRY_READ_ONLY = READ_ONLY | frozenset(
 
 SALES_ENTRY_LINE = words(
     "ID AmountDC AmountFC Asset AssetDescription CostCenter CostCenterDescription CostUnit "
-    "CostUnitDescription Description Division EntryID ExtraDutyAmountFC ExtraDutyPercentage "
-    "From GLAccount GLAccountCode GLAccountDescription IntraStatArea IntraStatCountry "
-    "IntraStatDeliveryTerm IntraStatTransactionA IntraStatTransportMethod LineNumber Notes "
-    "Project ProjectDescription Quantity StatisticalNetWeight StatisticalValue Subscription "
-    "SubscriptionDescription TaxAmount To TrackingNumber TrackingNumberDescription Type "
-    "VATAmountDC VATAmountFC VATBaseAmountDC VATBaseAmountFC VATCode VATCodeDescription "
-    "VATPercentage"
+    "CostUnitDescription CustomField Description Division EntryID ExtraDutyAmountFC "
+    "ExtraDutyPercentage From GLAccount GLAccountCode GLAccountDescription IntraStatArea "
+    "IntraStatCountry IntraStatDeliveryTerm IntraStatTransactionA IntraStatTransactionB "
+    "IntraStatTransportMethod LineNumber Notes Project ProjectDescription ProjectWBS "
+    "ProjectWBSDescription Quantity SerialNumber StatisticalNetWeight StatisticalNumber "
+    "StatisticalQuantity StatisticalValue Subscription SubscriptionDescription TaxSchedule "
+    "To TrackingNumber TrackingNumberDescription Type VATAmountDC VATAmountFC "
+    "VATBaseAmountDC VATBaseAmountFC VATCode VATCodeDescription VATPercentage"
 )
 SALES_ENTRY_LINE_TYPES = {
     "Division": INT,
@@ -148,7 +160,7 @@ SALES_ENTRY_LINE_TYPES = {
     **dict.fromkeys(
         words(
             "AmountDC AmountFC ExtraDutyAmountFC ExtraDutyPercentage Quantity StatisticalNetWeight "
-            "StatisticalValue TaxAmount VATAmountDC VATAmountFC VATBaseAmountDC VATBaseAmountFC "
+            "StatisticalValue VATAmountDC VATAmountFC VATBaseAmountDC VATBaseAmountFC "
             "VATPercentage"
         ),
         DOUBLE,
@@ -167,20 +179,21 @@ SALES_ENTRY_LINE_READ_ONLY = frozenset(
 
 RECEIVABLE = words(
     "ID Account AccountBankAccountID AccountBankAccountNumber AccountCode AccountContact "
-    "AccountContactName AccountName AmountDC AmountDiscountDC AmountDiscountFC AmountFC "
-    "BankAccountID BankAccountNumber CashflowTransactionBatchCode Created Creator "
-    "CreatorFullName Currency Description DirectDebitMandate DirectDebitMandateDescription "
-    "DirectDebitMandatePaymentType DirectDebitMandateReference DirectDebitMandateType "
-    "DiscountDueDate Division Document DocumentNumber DocumentSubject DueDate EndDate EndPeriod "
-    "EndToEndID EndYear EntryDate EntryID EntryNumber GLAccount GLAccountCode "
-    "GLAccountDescription InvoiceDate InvoiceNumber IsBatchBooking IsFullyPaid Journal "
-    "JournalDescription LastPaymentDate Modified Modifier ModifierFullName PaymentCondition "
+    "AccountContactName AccountCountry AccountName AmountDC AmountDiscountDC "
+    "AmountDiscountFC AmountFC BankAccountID BankAccountNumber CashflowTransactionBatchCode "
+    "Created Creator CreatorFullName Currency Description DirectDebitMandate "
+    "DirectDebitMandateDescription DirectDebitMandatePaymentType "
+    "DirectDebitMandateReference DirectDebitMandateType DiscountDueDate Division Document "
+    "DocumentNumber DocumentSubject DueDate EndDate EndPeriod EndToEndID EndYear EntryDate "
+    "EntryID EntryNumber GLAccount GLAccountCode GLAccountDescription InvoiceDate "
+    "InvoiceNumber IsBatchBooking IsFullyPaid Journal JournalDescription LastPaymentDate "
+    "Modified Modifier ModifierFullName OrderNumber PaymentCondition "
     "PaymentConditionDescription PaymentDays PaymentDaysDiscount PaymentDiscountPercentage "
     "PaymentInformationID PaymentMethod PaymentReference RateFC ReceivableBatchNumber "
     "ReceivableSelected ReceivableSelector ReceivableSelectorFullName Source Status "
     "TransactionAmountDC TransactionAmountFC TransactionDueDate TransactionEntryID "
-    "TransactionID TransactionIsReversal TransactionReportingPeriod TransactionReportingYear "
-    "TransactionStatus TransactionType YourRef"
+    "TransactionID TransactionIsReversal TransactionReportingPeriod "
+    "TransactionReportingYear TransactionStatus TransactionType YourRef"
 )
 RECEIVABLE_TYPES = {
     **AUDIT,

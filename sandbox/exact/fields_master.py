@@ -1,7 +1,9 @@
 """Property lists and types of the master-data entity sets and of ``current/Me``.
 
-Journal, GLAccount, Document, DocumentAttachment and Me follow the fixtures; the others the
-REST reference as recorded in picqer/exact-php-client's models.
+With ``fields`` this is the one place the names of every entity we use are kept; see that
+module's docstring for the sources. ``system/Divisions`` is not ``hrm/Divisions``: its
+customer number is ``Hid`` and its main flag ``IsMainDivision`` (``HID``/``Main`` belong to
+``hrm/Divisions``, picqer ``Division.php``), and Exact refuses the other spelling.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 from .fields import AUDIT, BINARY, BOOL, DATE, DOUBLE, GUID, INT, words
 
 JOURNAL = words(
-    "AllowVariableCurrency AllowVariableExchangeRate AllowVAT AutoSave Bank BankAccountBICCode "
-    "BankAccountCountry BankAccountDescription BankAccountIBAN BankAccountID "
-    "BankAccountIncludingMask BankAccountUseSEPA BankAccountUseSepaDirectDebit BankName Code "
-    "Created Creator CreatorFullName Currency CurrencyDescription CustomField Description "
-    "Division GLAccount GLAccountCode GLAccountDescription GLAccountType ID IsBlocked Modified "
-    "Modifier ModifierFullName PaymentInTransitAccount PaymentServiceAccountIdentifier "
-    "PaymentServiceProvider PaymentServiceProviderName Type"
+    "ID AllowVariableCurrency AllowVariableExchangeRate AllowVAT AutoSave Bank "
+    "BankAccountBICCode BankAccountCountry BankAccountDescription BankAccountIBAN "
+    "BankAccountID BankAccountIncludingMask BankAccountUseSEPA "
+    "BankAccountUseSepaDirectDebit BankName Code Created Creator CreatorFullName Currency "
+    "CurrencyDescription CustomField Description Division GLAccount GLAccountCode "
+    "GLAccountDescription GLAccountType IsBlocked Modified Modifier ModifierFullName "
+    "PaymentInTransitAccount PaymentServiceAccountIdentifier PaymentServiceProvider "
+    "PaymentServiceProviderName Type"
 )
 JOURNAL_TYPES = {
     **AUDIT,
@@ -31,29 +34,35 @@ JOURNAL_TYPES = {
 }
 
 VAT_CODE = words(
-    "ID Account AccountCode AccountName CalculationBasis Charged Code Country Created Creator "
-    "CreatorFullName Description Division EUSalesListing GLDiscountPurchase GLDiscountSales "
-    "GLToClaim GLToClaimCode GLToClaimDescription GLToPay GLToPayCode GLToPayDescription "
-    "IntraStat IsBlocked LegalText Modified Modifier ModifierFullName Percentage TaxReturnType "
-    "Type VATDocType VATMarginScheme VATPartialRatio VATPercentages VATTransactionType"
+    "ID Account AccountCode AccountName CalculationBasis Charged Code Country Created "
+    "Creator CreatorFullName CustomField Description Division EUSalesListing "
+    "ExcludeVATListing GLDiscountPurchase GLDiscountPurchaseCode "
+    "GLDiscountPurchaseDescription GLDiscountSales GLDiscountSalesCode "
+    "GLDiscountSalesDescription GLToClaim GLToClaimCode GLToClaimDescription GLToPay "
+    "GLToPayCode GLToPayDescription IntraStat IntrastatType IsBlocked LegalText Modified "
+    "Modifier ModifierFullName OssCountry Percentage TaxReturnType Type VatDocType "
+    "VatMargin VATPartialRatio VATPercentages VATTransactionType"
 )
 VAT_CODE_TYPES = {
     **AUDIT,
     **dict.fromkeys(words("ID Account GLDiscountPurchase GLDiscountSales GLToClaim GLToPay"), GUID),
     **dict.fromkeys(words("Charged IntraStat IsBlocked"), BOOL),
-    **dict.fromkeys(words("CalculationBasis VATPartialRatio"), INT),
+    **dict.fromkeys(
+        words("CalculationBasis ExcludeVATListing TaxReturnType VatMargin VATPartialRatio"), INT
+    ),
     "Percentage": DOUBLE,
     "VATPercentages": "deferred",
 }
 
 GL_ACCOUNT = words(
-    "BalanceSide BalanceType BelcotaxType Code Compress Costcenter CostcenterDescription "
-    "Costunit CostunitDescription Created Creator CreatorFullName Description Division "
-    "ExcludeVATListing ExpenseNonDeductiblePercentage ID IsBlocked Matching Modified Modifier "
-    "ModifierFullName PrivateGLAccount PrivatePercentage ReportingCode RevalueCurrency "
-    "SearchCode Type TypeDescription UseCostcenter UseCostunit VATCode VATDescription "
-    "VATGLAccountType VATNonDeductibleGLAccount VATNonDeductiblePercentage "
-    "YearEndCostGLAccount YearEndReflectionGLAccount"
+    "ID AllowCostsInSales AssimilatedVATBox BalanceSide BalanceType BelcotaxType Code "
+    "Compress Costcenter CostcenterDescription Costunit CostunitDescription Created Creator "
+    "CreatorFullName CustomField DeductibilityPercentages Description DescriptionTermID "
+    "Division ExcludeVATListing ExpenseNonDeductiblePercentage IsBlocked Matching Modified "
+    "Modifier ModifierFullName PrivateGLAccount PrivatePercentage ReportingCode "
+    "RevalueCurrency SearchCode Type TypeDescription UseCostcenter UseCostunit VATCode "
+    "VATDescription VATGLAccountType VATNonDeductibleGLAccount VATNonDeductiblePercentage "
+    "VATSystem YearEndCostGLAccount YearEndReflectionGLAccount"
 )
 GL_ACCOUNT_TYPES = {
     **AUDIT,
@@ -65,7 +74,14 @@ GL_ACCOUNT_TYPES = {
         GUID,
     ),
     **dict.fromkeys(words("Compress IsBlocked Matching RevalueCurrency"), BOOL),
-    **dict.fromkeys(words("BelcotaxType ExcludeVATListing Type UseCostcenter UseCostunit"), INT),
+    **dict.fromkeys(
+        words(
+            "AllowCostsInSales AssimilatedVATBox BelcotaxType DescriptionTermID ExcludeVATListing "
+            "Type UseCostcenter UseCostunit"
+        ),
+        INT,
+    ),
+    "DeductibilityPercentages": "deferred",
     **dict.fromkeys(
         words("ExpenseNonDeductiblePercentage PrivatePercentage VATNonDeductiblePercentage"),
         DOUBLE,
@@ -74,16 +90,16 @@ GL_ACCOUNT_TYPES = {
 
 PAYMENT_CONDITION = words(
     "ID Code Created Creator CreatorFullName CreditManagementScenario "
-    "CreditManagementScenarioDescription Description DiscountCalculation "
-    "DiscountCalculationDescription DiscountPaymentDays Division Modified Modifier "
+    "CreditManagementScenarioCode CreditManagementScenarioDescription Description "
+    "DiscountCalculation DiscountPaymentDays DiscountPercentage Division Modified Modifier "
     "ModifierFullName PaymentDays PaymentDiscountType PaymentEndOfMonths PaymentMethod "
-    "PaymentMethodDescription Percentage VATCalculation VATCalculationDescription"
+    "Percentage VATCalculation"
 )
 PAYMENT_CONDITION_TYPES = {
     **AUDIT,
     **dict.fromkeys(words("ID CreditManagementScenario"), GUID),
     **dict.fromkeys(words("DiscountPaymentDays PaymentDays PaymentEndOfMonths"), INT),
-    "Percentage": DOUBLE,
+    **dict.fromkeys(words("DiscountPercentage Percentage"), DOUBLE),
 }
 
 DOCUMENT_TYPE = words(
@@ -103,14 +119,13 @@ DOCUMENT_TYPE_TYPES = {
 
 DOCUMENT = words(
     "ID Account AccountCode AccountName AmountFC Body Category CategoryDescription Contact "
-    "ContactFullName Created Creator CreatorFullName Currency Division DocumentDate "
-    "DocumentFolder DocumentFolderCode DocumentFolderDescription DocumentViewUrl ExpiryDate "
-    "FinancialTransactionEntryID HasEmptyBody HID Language Modified Modifier ModifierFullName "
-    "ShopOrderNumber Subject Type TypeDescription Opportunity Project ProjectCode "
-    "ProjectDescription ProposedEntryStatus SalesInvoiceNumber SalesOrderNumber SendMethod "
-    "InheritShare Item ItemCode ItemDescription TeamsMeetingId ContractNumber ContractID "
-    "ScanServiceStatus EntryStatusDescription ActionRegenerateEntryProposal CostcenterCode "
-    "CostcenterDescription CostunitCode CostunitDescription"
+    "ContactFullName ContractID ContractNumber Created Creator CreatorFullName Currency "
+    "Division DocumentDate DocumentFolder DocumentFolderCode DocumentFolderDescription "
+    "DocumentViewUrl ExpiryDate FinancialTransactionEntryID HasEmptyBody HID InheritShare "
+    "Item ItemCode ItemDescription Language Modified Modifier ModifierFullName Opportunity "
+    "Project ProjectCode ProjectDescription ProposedEntryStatus SalesInvoiceNumber "
+    "SalesOrderNumber ScanServiceStatus SendMethod ShopOrderNumber Subject TeamsMeetingId "
+    "Type TypeDescription ActionRegenerateEntryProposal EntryStatusDescription"
 )
 DOCUMENT_TYPES = {
     **AUDIT,
@@ -137,8 +152,7 @@ DOCUMENT_READ_ONLY = frozenset(
         "ID AccountCode AccountName CategoryDescription ContactFullName Created Creator "
         "CreatorFullName Division DocumentFolderCode DocumentFolderDescription DocumentViewUrl "
         "HasEmptyBody HID Modified Modifier ModifierFullName TypeDescription ProjectCode "
-        "ProjectDescription ItemCode ItemDescription EntryStatusDescription CostcenterDescription "
-        "CostunitDescription"
+        "ProjectDescription ItemCode ItemDescription EntryStatusDescription"
     )
 )
 
@@ -147,17 +161,28 @@ ATTACHMENT_TYPES = {"ID": GUID, "Attachment": BINARY, "FileSize": DOUBLE, "Docum
 ATTACHMENT_READ_ONLY = frozenset({"ID", "FileSize", "Url"})
 
 DIVISION = words(
-    "Code BlockingStatus Country CountryDescription Created Creator CreatorFullName Currency "
-    "CurrencyDescription Customer CustomerCode CustomerName Description HID Main Modified "
-    "Modifier ModifierFullName OBNumber SiretNumber StartDate Status TaxOfficeNumber "
-    "TaxReferenceNumber VATNumber Website"
+    "Code AddressLine1 AddressLine2 AddressLine3 ArchiveDate BlockingStatus "
+    "BusinessTypeCode BusinessTypeDescription ChamberOfCommerceEstablishment "
+    "ChamberOfCommerceNumber City Class_01 Class_02 Class_03 Class_04 Class_05 "
+    "CompanySizeCode CompanySizeDescription Country Created Creator CreatorFullName "
+    "Currency Current Customer CustomerCode CustomerName DatevAccountantNumber "
+    "DatevClientNumber Description DivisionHRLinkUnlinkDate DivisionMoveDate Email Fax Hid "
+    "IsDossierDivision IsHRDivision IsMainDivision IsPracticeDivision Legislation Modified "
+    "Modifier ModifierFullName OBNumber Phone Postcode SbiCode SbiDescription SectorCode "
+    "SectorDescription ShareCapital SiretNumber StartDate State Status SubsectorCode "
+    "SubsectorDescription TaxOfficeNumber TaxReferenceNumber TemplateCode VATNumber Website"
 )
 DIVISION_TYPES = {
-    **dict.fromkeys(words("Code BlockingStatus Status"), INT),
+    **dict.fromkeys(words("Code BlockingStatus Status Hid"), INT),
     **dict.fromkeys(words("Creator Customer Modifier"), GUID),
-    **dict.fromkeys(words("Created Modified StartDate"), DATE),
-    "HID": INT,
-    "Main": BOOL,
+    **dict.fromkeys(
+        words("ArchiveDate Created DivisionHRLinkUnlinkDate DivisionMoveDate Modified StartDate"),
+        DATE,
+    ),
+    **dict.fromkeys(
+        words("Current IsDossierDivision IsHRDivision IsMainDivision IsPracticeDivision"), BOOL
+    ),
+    "ShareCapital": DOUBLE,
 }
 
 ME = words(

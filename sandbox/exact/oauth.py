@@ -4,6 +4,14 @@
 The demo user exists only on the COUNTRY host (default ``be``); other hosts say the user is
 unknown there and issue no code. The redirect back carries ``code`` URL-encoded (it holds a
 '!'); the token endpoint takes form fields and answers ``expires_in`` as a string.
+
+Refusals of a refresh token, as Exact words them: an unknown or revoked one 400
+``invalid_grant``, a used one 401 ``unauthorized_client`` "Old refresh token used.", one past
+its 30 days 400 ``invalid_request`` "The refresh token expired at …" (``tokens``). A fault
+injected on the token endpoint with a JSON body (``/_control/faults``) answers that body with
+its status (a ``reason`` key becomes the ``Reason`` header), for the variants nobody knows
+the cause of (400 ``invalid_grant`` "Token is not allowed, because of invalid or empty
+chainId", websmurf/laravel-exact-online#25).
 """
 
 from __future__ import annotations
@@ -143,7 +151,7 @@ def token(country: str) -> Response:
     fault = faults.take(em.store, "POST", request.path)
     try:
         if fault is not None:
-            raise tokens.OAuthError(fault["status"], "server_error", "Injected fault")
+            raise _injected(fault)
         result = _grant(em, params, ctx)
     except tokens.OAuthError as exc:
         _log(em, params, exc.error, ctx)
@@ -155,6 +163,17 @@ def token(country: str) -> Response:
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _injected(fault: dict) -> tokens.OAuthError:
+    """The refusal an injected fault stands for: its JSON body, else a server error."""
+    body = fault["body"] if isinstance(fault["body"], dict) else {}
+    return tokens.OAuthError(
+        fault["status"],
+        str(body.get("error") or "server_error"),
+        str(body.get("error_description") or "Injected fault"),
+        reason=str(body.get("reason") or ""),
+    )
 
 
 def _grant(em: Emulator, params: dict, ctx: Grant) -> dict:

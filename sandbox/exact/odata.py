@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 
 from .clock import parse_datetime
 from .entities import Entity
-from .errors import ExactError
+from .errors import ExactError, query_syntax
 
 TOKEN = re.compile(
     r"\s*(?:(?P<guid>guid'(?P<g>[^']*)')|(?P<datetime>datetime'(?P<dt>[^']*)')"
@@ -79,7 +79,7 @@ class FilterParser:
         while at < len(text.rstrip()):
             match = TOKEN.match(text, at)
             if match is None or match.end() == at:
-                raise bad_query(f"Syntax error at position {at} in '{text}'.")
+                raise query_syntax()
             at, kind = match.end(), match.lastgroup
             kind = {"g": "guid", "dt": "datetime", "s": "string"}.get(kind, kind)
             tokens.append((kind, _literal(kind, match)))
@@ -89,7 +89,7 @@ class FilterParser:
         """The whole filter, which must be a boolean expression."""
         node = self._or()
         if self.pos != len(self.tokens):
-            raise bad_query(f"Syntax error: unexpected '{self.tokens[self.pos][1]}'.")
+            raise query_syntax()
         if node.type != "Boolean":
             raise bad_query("The $filter expression must evaluate to a single boolean value.")
         return node
@@ -100,7 +100,7 @@ class FilterParser:
     def _take(self, value: str | None = None) -> tuple[str, object]:
         token = self._peek()
         if token is None or (value is not None and token[1] != value):
-            raise bad_query(f"Syntax error: expected '{value or 'an expression'}'.")
+            raise query_syntax()
         self.pos += 1
         return token
 
@@ -151,7 +151,7 @@ class FilterParser:
         if kind in ("string", "guid", "datetime", "number"):
             return Node(LITERAL_TYPES[kind], lambda r: value)
         if kind != "word":
-            raise bad_query(f"Syntax error: unexpected '{value}'.")
+            raise query_syntax()
         lowered = str(value).lower()
         if lowered in ("true", "false"):
             return Node("Boolean", lambda r: lowered == "true")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .entities import Entity
+from .errors import query_syntax
 from .odata import bad_query, parse_filter, sort_key
 
 SKIPTOKEN = re.compile(r"^guid'([0-9a-fA-F-]{36})'$|^(\d+)$")
@@ -79,7 +80,7 @@ class Query:
 def _order(part: str, entity: Entity) -> tuple[str, bool]:
     words = part.split()
     if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
-        raise bad_query(f"Syntax error in $orderby '{part}'.")
+        raise query_syntax()
     if words[0] not in entity.properties:
         raise bad_query(f"No property '{words[0]}' exists in type '{entity.odata_type}'.")
     return words[0], len(words) == 2 and words[1] == "desc"

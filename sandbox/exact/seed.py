@@ -72,7 +72,6 @@ PAYMENT_CONDITIONS = (
     ("60", "60 dagen", 60, 0, "B"),
     ("DD", "Domiciliëring 30 dagen", 30, 0, "I"),
 )
-METHODS = {"B": "On credit", "I": "Collection", "K": "Cash", "Q": "PSP collection"}
 DOCUMENT_TYPES = ((10, "Sales invoice"), (20, "Purchase invoice"), (183, "General attachment"))
 COMPANIES = (
     ("Brouwerij De Klok", "Gent", "9000"),
@@ -136,17 +135,16 @@ def _division(seed, code, name, vat, main, created, user_id) -> dict:
         Code=code,
         BlockingStatus=0,
         Country="BE",
-        CountryDescription="Belgium",
         Created=created,
         Creator=user_id,
+        Current=main,
         Currency="EUR",
-        CurrencyDescription="Euro",
         Customer=guid(seed, code, "division-customer", code),
         CustomerCode=customer_code,
         CustomerName=name,
         Description=name,
-        HID=code,
-        Main=main,
+        Hid=code,
+        IsMainDivision=main,
         Modified=created,
         Modifier=user_id,
         StartDate=created,
@@ -158,6 +156,9 @@ def _division(seed, code, name, vat, main, created, user_id) -> dict:
 
 def _record(path: str, audit: dict, **values) -> dict:
     record = entities.lookup(path).blank()
+    unknown = set(values) - set(record)
+    if unknown:  # a seed with a property Exact does not have would hide a misspelt $select
+        raise ValueError(f"{path} has no properties {sorted(unknown)}")
     record.update({k: v for k, v in audit.items() if k in record})
     record.update(values)
     return record
@@ -238,7 +239,6 @@ def _fill(division: Division, seed: int, audit: dict, account_count: int) -> Non
             PaymentDays=days,
             PaymentEndOfMonths=months,
             PaymentMethod=method,
-            PaymentMethodDescription=METHODS[method],
             DiscountPaymentDays=0,
             Percentage=Decimal(0),
         )

@@ -6,6 +6,12 @@ used."; refreshing while the current access token is younger than REFRESH_MIN_AG
 is refused with ``Reason: TooEarlyToRefreshTokens`` (the refresh token stays valid); a
 refresh token dies REFRESH_TOKEN_TTL (30 days) after it was issued. Ages run on the
 emulator clock. Grants are bound to the country host that issued them.
+
+Like Exact, an access token is refused (401) in the last REJECT_BEFORE_EXPIRY (30 s) of its
+life already: Exact's load balancers check it when the request reaches the API server
+(picqer/exact-php-client#497; PipedreamHQ/pipedream#1655 logs 401s in the last minute). A
+client that waits for ``expires_in`` to run out, or does not answer a 401 with a refresh,
+fails here as it would there.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from datetime import datetime, timedelta
 
 from .clock import dotnet_stamp
 from .state import Store
+
+REJECT_BEFORE_EXPIRY = timedelta(seconds=30)
 
 
 class OAuthError(Exception):
@@ -93,9 +101,12 @@ def issue_tokens(store: Store, client_id: str, country: str, now: datetime, ttl:
 
 
 def authenticate(store: Store, token: str, country: str, now: datetime) -> dict | None:
-    """The grant behind a Bearer token, or None if unknown, expired or of another host."""
+    """The grant behind a Bearer token, or None if unknown, of another host, expired or in
+    its last REJECT_BEFORE_EXPIRY."""
     with store.lock:
         grant = store.access_tokens.get(token)
-    if grant is None or grant["expires_at"] <= now or grant["country"] != country:
+    if grant is None or grant["country"] != country:
+        return None
+    if grant["expires_at"] - REJECT_BEFORE_EXPIRY <= now:
         return None
     return grant

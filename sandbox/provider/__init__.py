@@ -16,9 +16,14 @@ EXPIRY_MINUTES     15 — ``expiresAt`` of a new payment (expiry itself: control
 IDEMPOTENCY_MINUTES 60 — how long an ``Idempotency-Key`` and its answer are kept
 WEBHOOK_TIMEOUT    10 — seconds per webhook POST
 PAYMENT_METHOD     "ideal" — the ``method`` a payment gets when paid or failed
+ALLOW_LOCAL_WEBHOOKS False — accept a ``webhookUrl`` on localhost or a private address
+                   (real Mollie answers 422 "unreachable from Mollie's point of view")
+REVERSED_CHARGEBACKS_IN_TOTAL True — ``amountChargedBack`` keeps reversed chargebacks
+CANCELED_REFUNDS_IN_TOTAL False — ``amountRefunded`` keeps cancelled refunds
 =================  ====================================================================
 
-Routes: ``POST /v2/payments``, ``GET /v2/payments/<id>``, ``GET/POST
+Routes: ``POST /v2/payments``, ``GET /v2/payments`` (newest first, ``limit``),
+``GET /v2/payments/<id>``, ``GET/POST
 /v2/payments/<id>/refunds``, ``GET /v2/payments/<id>/chargebacks`` (see ``api.py``); POSTs
 honour ``Idempotency-Key`` (see ``idempotency.py``); ``GET/POST /checkout/<id>`` (see
 ``checkout.py``); ``/_control/…`` (emulator only, see ``control.py``).

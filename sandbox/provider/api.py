@@ -59,7 +59,7 @@ def _lose_the_answer(response: Response) -> Response:
 def create_payment() -> Response:
     """Create a payment; the same Idempotency-Key and body answer as the first time."""
     em, body = current(), _json_body()
-    fields = errors.payment_request(body)
+    fields = errors.payment_request(body, bool(em.settings["ALLOW_LOCAL_WEBHOOKS"]))
 
     def create() -> dict:
         expiry = int(em.settings["EXPIRY_MINUTES"])
@@ -102,6 +102,16 @@ def _idempotent(em, body: dict, create) -> Response:
         minutes = float(em.settings["IDEMPOTENCY_MINUTES"])
         idempotency.remember(em.store, key, request_print, 201, rendered, minutes)
     return resources.hal(rendered, 201)
+
+
+@bp.get("/payments")
+def payment_list() -> Response:
+    """Payments, newest first, paged with ``from`` and ``limit`` (what a key check reads)."""
+    em = current()
+    records = list(reversed(payments.every(em.store)))
+    items, following = _window(records)
+    body = [resources.payment(p, em.mode) for p in items]
+    return resources.hal(resources.page(body, "payments", "api.payment_list", None, following))
 
 
 @bp.get("/payments/<payment_id>")

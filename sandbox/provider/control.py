@@ -2,8 +2,9 @@
 
 JSON in and out, no auth: it is a test tool. It acts as the payer (``status``, like the
 checkout buttons), as the merchant's dashboard (``refund``) and as the payer's bank
-(``chargeback``, ``reverse``) — each calls the payment's webhook, as Mollie would — and it
-re-sends webhooks (``{times, concurrent}`` for duplicate-delivery tests), injects faults,
+(``chargeback``, ``reverse``; ``cancel`` a refund) — each calls the payment's webhook, as
+Mollie would — and it sets whether the totals keep what was undone (``totals``), re-sends
+webhooks (``{times, concurrent}`` for duplicate-delivery tests), injects faults,
 forgets idempotency keys, reads call counters and the delivery log, and resets everything.
 Errors use the API's hal+json shape.
 """
@@ -161,6 +162,34 @@ def reverse(chargeback_id: str) -> tuple[Response, int]:
     currency = payments.get(em.store, record["payment_id"])["currency"]
     rendered = resources.chargeback(record, currency)
     return _outcome(em, record["payment_id"], chargeback=rendered)
+
+
+@bp.post("/refunds/<refund_id>/cancel")
+def cancel_refund(refund_id: str) -> tuple[Response, int]:
+    """The merchant cancels a refund not paid out yet, then the webhook."""
+    em = current()
+    record = payments.cancel_refund(em.store, refund_id)
+    currency = payments.get(em.store, record["payment_id"])["currency"]
+    return _outcome(em, record["payment_id"], refund=resources.refund(record, currency))
+
+
+@bp.route("/totals", methods=["GET", "POST"])
+def totals() -> tuple[Response, int]:
+    """Whether the payment's totals keep what was undone: POST ``{reversed_chargebacks?:
+    bool, canceled_refunds?: bool}`` (true: ``amountChargedBack`` still counts reversed
+    chargebacks, ``amountRefunded`` cancelled refunds). Mollie does not document which."""
+    em, body = current(), _body()
+    keys = {
+        "reversed_chargebacks": "REVERSED_CHARGEBACKS_IN_TOTAL",
+        "canceled_refunds": "CANCELED_REFUNDS_IN_TOTAL",
+    }
+    with em.store.lock:
+        for name, setting in keys.items():
+            if name in body:
+                if not isinstance(body[name], bool):
+                    raise errors.invalid(name, f"{name} must be true or false")
+                em.settings[setting] = body[name]
+        return _data({name: em.settings[setting] for name, setting in keys.items()})
 
 
 @bp.post("/payments/<payment_id>/webhook")

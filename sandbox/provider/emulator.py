@@ -17,6 +17,13 @@ DEFAULTS: dict[str, object] = {
     "IDEMPOTENCY_MINUTES": 60,
     "WEBHOOK_TIMEOUT": 10.0,
     "PAYMENT_METHOD": "ideal",
+    # Real Mollie refuses a webhookUrl it cannot reach (localhost, private addresses);
+    # a demo or test whose receiver runs on this machine must say so.
+    "ALLOW_LOCAL_WEBHOOKS": False,
+    # Mollie does not document whether its totals drop when a chargeback is reversed or
+    # a refund cancelled; the emulator can do either (control API: ``/_control/totals``).
+    "REVERSED_CHARGEBACKS_IN_TOTAL": True,
+    "CANCELED_REFUNDS_IN_TOTAL": False,
 }
 
 

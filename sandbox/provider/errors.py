@@ -6,6 +6,7 @@ _links: {documentation}}``; ``field`` names the offending input (``amount.value`
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,22 @@ AMOUNT_VALUE = re.compile(r"\d+\.\d{2}")
 CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_DESCRIPTION = 255
 MAX_METADATA_BYTES = 1024  # Mollie's limit on the JSON-encoded metadata
+# Mollie's words (a 422 on ``webhookUrl``, test keys included).
+UNREACHABLE_WEBHOOK = (
+    "The webhook URL is invalid because it is unreachable from Mollie's point of view."
+)
+LOCAL_SUFFIXES = (
+    ".localhost",
+    ".local",
+    ".localdomain",
+    ".internal",
+    ".lan",
+    ".home",
+    ".home.arpa",
+    ".test",
+    ".example",
+    ".invalid",
+)
 
 
 class ApiError(Exception):
@@ -69,18 +86,36 @@ def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, f"No {kind} exists with token {ident}.")
 
 
-def payment_request(body: dict) -> dict:
+def payment_request(body: dict, allow_local_webhooks: bool = False) -> dict:
     """Check a create-payment body; return ``{amount, currency, description, redirect_url,
-    webhook_url, metadata}`` or raise the 422 Mollie would."""
+    webhook_url, metadata}`` or raise the 422 Mollie would — also for a webhook URL it
+    could not reach, unless ``allow_local_webhooks``."""
     amount, currency = amount_object(body.get("amount"))
+    webhook = url(body.get("webhookUrl"), "webhookUrl", "webhook URL", False)
+    if webhook is not None and not allow_local_webhooks and not reachable(webhook):
+        raise invalid("webhookUrl", UNREACHABLE_WEBHOOK)
     return {
         "amount": amount,
         "currency": currency,
         "description": description(body.get("description")),
         "redirect_url": url(body.get("redirectUrl"), "redirectUrl", "redirect URL", True),
-        "webhook_url": url(body.get("webhookUrl"), "webhookUrl", "webhook URL", False),
+        "webhook_url": webhook,
         "metadata": metadata(body.get("metadata")),
     }
+
+
+def reachable(value: str) -> bool:
+    """Whether Mollie could call ``value`` from the internet: not a loopback, private,
+    link-local or otherwise non-global address, not ``localhost``, a name without a dot
+    or a local or reserved suffix. (Mollie also resolves names; the emulator does not.)"""
+    host = (urlsplit(value).hostname or "").rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    if host == "localhost" or "." not in host:
+        return False
+    return not host.endswith(LOCAL_SUFFIXES)
 
 
 def refund_request(body: dict) -> dict:

@@ -160,10 +160,26 @@ def reverse(store: Store, chargeback_id: str) -> dict:
         raise errors.not_found("chargeback", chargeback_id)
 
 
-def refunded(payment: dict) -> Decimal:
-    """amountRefunded: every refund that is or will be paid out."""
+def cancel_refund(store: Store, refund_id: str) -> dict:
+    """Cancel a refund not paid out yet (Mollie: only while ``queued`` or ``pending``)."""
+    with store.lock:
+        for payment in store.payments.values():
+            for record in payment["refunds"]:
+                if record["id"] == refund_id:
+                    if record["status"] not in ("queued", "pending"):
+                        status = record["status"]
+                        raise errors.invalid(None, f"A {status} refund cannot be canceled.")
+                    record["status"] = "canceled"
+                    return dict(record)
+        raise errors.not_found("refund", refund_id)
+
+
+def refunded(payment: dict, *, void_too: bool = False) -> Decimal:
+    """amountRefunded: every refund that is or will be paid out (and failed or cancelled
+    ones too when ``void_too``)."""
     return sum(
-        (r["amount"] for r in payment["refunds"] if r["status"] not in VOID_REFUNDS), Decimal(0)
+        (r["amount"] for r in payment["refunds"] if void_too or r["status"] not in VOID_REFUNDS),
+        Decimal(0),
     )
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask import Response, current_app, jsonify, request, url_for
 
 from . import payments
+from .emulator import current
 
 HAL = "application/hal+json"
 
@@ -76,11 +77,16 @@ def payment(record: dict, mode: str) -> dict:
     ):
         if record[field]:
             body[key] = stamp(record[field])
+    settings = current().settings
     if status == "paid":
-        body["amountRefunded"] = money(payments.refunded(record), currency)
+        refunded = payments.refunded(record, void_too=bool(settings["CANCELED_REFUNDS_IN_TOTAL"]))
+        body["amountRefunded"] = money(refunded, currency)
         body["amountRemaining"] = money(payments.remaining(record), currency)
-    if record["chargebacks"]:
-        body["amountChargedBack"] = money(payments.charged_back(record), currency)
+    reversed_too = bool(settings["REVERSED_CHARGEBACKS_IN_TOTAL"])
+    charged_back = payments.charged_back(record, reversed_too=reversed_too)
+    # Mollie leaves the total out until something was charged back.
+    if record["chargebacks"] and (charged_back > 0 or reversed_too):
+        body["amountChargedBack"] = money(charged_back, currency)
     body["_links"] = _payment_links(record)
     return body
 
@@ -125,14 +131,15 @@ def chargeback(record: dict, currency: str) -> dict:
     }
 
 
-def page(items: list[dict], key: str, endpoint: str, payment_id: str, next_from: str | None):
+def page(items: list[dict], key: str, endpoint: str, payment_id: str | None, next_from: str | None):
     """A list page: ``{count, _embedded: {key: items}, _links: {self, previous, next}}``."""
     limit = request.args.get("limit")
-    here = url_for(endpoint, payment_id=payment_id, _external=True, **request.args)
+    ids = {"payment_id": payment_id} if payment_id else {}
+    here = url_for(endpoint, _external=True, **ids, **request.args)
     following = None
     if next_from is not None:
         args = {"from": next_from, **({"limit": limit} if limit else {})}
-        following = link(url_for(endpoint, payment_id=payment_id, _external=True, **args))
+        following = link(url_for(endpoint, _external=True, **ids, **args))
     return {
         "count": len(items),
         "_embedded": {key: items},

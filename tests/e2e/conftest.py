@@ -74,7 +74,8 @@ def sandbox(sandbox_config):
 @pytest.fixture
 def provider():
     """The payment provider's emulator on a real port (its control API via ``control``)."""
-    app = provider_sandbox.create_app()
+    # The app under test listens on 127.0.0.1, which real Mollie would refuse.
+    app = provider_sandbox.create_app({"ALLOW_LOCAL_WEBHOOKS": True})
     server, thread = serve(app)
     yield Sandbox(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()

@@ -146,7 +146,7 @@ def test_two_paid_checkouts_are_an_overpayment_refunded_through_the_provider(
 
     path = f"/invoices/{invoice.id}"
     page = admin_client.get(path).get_data(as_text=True)
-    assert 'id="overpayment"' in page and "Refund € 121.00</button>" in page
+    assert 'id="overpayment"' in page and "Refund €121.00</button>" in page
     response = admin_client.post(
         f"{path}/overpayment/refund", data={"csrf_token": csrf_token(admin_client, path)}
     )
@@ -210,7 +210,7 @@ def test_paid_online_after_a_bank_transfer_is_kept_with_a_reason(
     db.session.refresh(row)
     assert row.status == OverpaymentStatus.KEPT and row.reason == "Credit for the next invoice"
     messages = [e.message for e in reload(invoice).events]
-    assert "Overpayment of 121.00 EUR kept: Credit for the next invoice" in messages
+    assert "Overpayment of €121.00 kept: Credit for the next invoice" in messages
     assert f'data-overpayment="{row.id}"' not in admin_client.get("/sync-problems/").get_data(
         as_text=True
     )

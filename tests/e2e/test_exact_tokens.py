@@ -202,4 +202,5 @@ def test_the_sandbox_clock_is_what_ages_the_token(world, exact_sandbox):
     assert refused.value.too_early
     [attempt] = world.refresh_calls()
     assert attempt["outcome"] == "access_denied"
-    assert 299 <= attempt["access_token_age"] < SANDBOX_REFRESH_MIN_AGE
+    # Within the clocks' agreement above (a second) of the 300 s aimed at, and too young.
+    assert 299 - 1.0 <= attempt["access_token_age"] < SANDBOX_REFRESH_MIN_AGE

@@ -21,6 +21,7 @@ from collector.payments.models import OnlinePayment, ProviderNotification
 from collector.runtime import recovery
 from collector.runtime.models import JobRun, JobStatus
 from collector.runtime.queue import QUEUES, RQBackend, bind_job_class
+from collector.teamleader.models import DeliveryStatus, WebhookDelivery
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -103,6 +104,35 @@ def test_paid_at_the_provider_then_charged_back(
     assert "Charged back (MD06)" in reasons[-1]
 
 
+def test_one_job_records_a_payment_and_writes_it_to_teamleader(
+    paying_app, open_invoice, provider, sandbox, client, redis_conn
+):
+    """The webhook's job delivers the status it owed itself, and Teamleader's echo of
+    that payment costs no job: a payment is one job on the payment path."""
+    amount = open_invoice.amount_due
+    before = db.session.scalar(db.select(db.func.max(JobRun.id))) or 0
+    checkout = start_checkout(client, open_invoice)
+    provider.http.post(checkout, data={"action": "paid"}, allow_redirects=False)
+    high = Queue("high", connection=redis_conn)
+    assert len(high.job_ids) == 1
+
+    worker = SimpleWorker(["high"], connection=redis_conn, job_class=bind_job_class(paying_app))
+    worker.work(burst=True, max_jobs=1)
+
+    invoice = refreshed(open_invoice)
+    assert invoice.state == InvoiceState.PAID
+    assert [e["payment"]["amount"] for e in teamleader_payments_of(sandbox, invoice)] == [amount]
+    assert invoice.teamleader_status == "matched"
+    assert all(q.count == 0 for q in (Queue(name, connection=redis_conn) for name in QUEUES))
+    runs = db.session.scalars(db.select(JobRun.name).where(JobRun.id > before)).all()
+    assert runs == ["handle_provider_webhook"]
+    echo = db.session.scalars(
+        db.select(WebhookDelivery).where(WebhookDelivery.event_type == "invoice.paymentRegistered")
+    ).one()
+    assert echo.status == DeliveryStatus.PROCESSED
+    assert "echoing a payment we wrote" in echo.outcome
+
+
 def test_fifty_concurrent_webhooks_make_one_payment(
     paying_app, open_invoice, provider, client, redis_conn
 ):
@@ -114,11 +144,13 @@ def test_fifty_concurrent_webhooks_make_one_payment(
     db.session.query(JobRun).delete()
     db.session.commit()
     redis_conn.flushdb()
+    stored = db.session.query(ProviderNotification).count()
     provider.control(
         "POST", f"payments/{provider_id}/webhook", json={"times": 50, "concurrent": True}
     )
-    received = db.session.query(JobRun).filter_by(name="handle_provider_webhook").count()
-    assert received == 50
+    # Each call is stored; they wait for one job, which drains them all.
+    assert db.session.query(ProviderNotification).count() == stored + 50
+    assert db.session.query(JobRun).filter_by(name="handle_provider_webhook").count() == 1
 
     # Their jobs run concurrently too: eight threads fetch and apply at once.
     errors = []

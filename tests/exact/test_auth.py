@@ -102,11 +102,12 @@ def test_refresh_sends_the_refresh_grant(rsps, oauth):
     assert len(rsps.calls) == 1
 
 
-def test_refresh_due_25_seconds_before_expiry():
+def test_refresh_due_30_seconds_before_expiry():
+    # Age 570 s: Exact's too-early line, and where it starts rejecting the token (issue 25).
     pair = TokenPair.issued("a", "r", NOW, 600, REFRESH_BEFORE_EXPIRY)
 
-    assert not pair.refresh_due(NOW + timedelta(seconds=574))
-    assert pair.refresh_due(NOW + timedelta(seconds=575))
+    assert not pair.refresh_due(NOW + timedelta(seconds=569))
+    assert pair.refresh_due(NOW + timedelta(seconds=570))
     assert not pair.expired(NOW + timedelta(seconds=599))
     assert pair.expired(NOW + timedelta(seconds=600))
 

@@ -21,7 +21,7 @@ from collector.exact import (
     ValidationFailed,
     build_session,
 )
-from collector.exact.errors import error_message, parse_epoch_ms
+from collector.exact.errors import body_text, error_message, parse_epoch_ms
 
 from .support import DIVISION, HOST, TOKEN, RefreshingTokens, payload, raw, url
 
@@ -249,7 +249,7 @@ def test_other_trailing_junk_is_malformed(rsps, fake_time):
 
 def test_error_message_parsing_is_defensive():
     assert error_message(b"") == ""
-    assert error_message(b"<html>Bad gateway</html>") == ""
+    assert error_message(b"<html>Bad gateway</html>") == ""  # not Exact's: see body_text
     assert error_message(b'{"error": "nope"}') == ""
     assert error_message(b"[1]") == ""
     assert error_message(GENERIC_500).startswith("A problem has occurred.")
@@ -260,3 +260,55 @@ def test_reset_values_are_epoch_milliseconds():
     assert parse_epoch_ms("1638447360") == datetime(2021, 12, 2, 12, 16, tzinfo=UTC)
     assert parse_epoch_ms("soon") is None
     assert parse_epoch_ms(None) is None
+
+
+# -- issue 25, point 5: whatever body Exact sends is surfaced, trimmed, never a token ----------
+
+
+def test_a_plain_text_400_is_surfaced(rsps, fake_time):
+    rsps.get(JOURNALS, body="Bad Request - Error in query syntax.", status=400)
+
+    with pytest.raises(ValidationFailed) as caught:
+        client(fake_time).journals()
+
+    assert str(caught.value).endswith("HTTP 400: Bad Request - Error in query syntax.")
+    assert caught.value.messages == ("Bad Request - Error in query syntax.",)
+
+
+def test_an_html_error_page_is_surfaced_as_its_text_and_still_an_outage(rsps, fake_time):
+    page = "<html><head><title>x</title><style>p{}</style></head><body><h1>Bad  gateway</h1>"
+    rsps.post(SALES_ENTRIES, body=page + "</body></html>", status=500)
+
+    with pytest.raises(Unavailable) as caught:  # a proxy's 500 is no business message
+        client(fake_time).create_sales_entry(ENTRY)
+
+    assert str(caught.value).endswith("HTTP 500: Bad gateway")
+
+
+def test_exacts_json_message_is_preferred_over_the_raw_body(rsps, fake_time):
+    rsps.get(JOURNALS, json=exact_error("Ongeldige referentie: Journals"), status=400)
+
+    with pytest.raises(ValidationFailed) as caught:
+        client(fake_time).journals()
+
+    assert str(caught.value).endswith("HTTP 400: Ongeldige referentie: Journals")
+
+
+def test_a_long_body_is_trimmed_and_tokens_in_it_are_hidden(rsps, fake_time):
+    body = f"Authorization: Bearer {TOKEN} refused; access_token={TOKEN} " + "x" * 1000
+    rsps.get(JOURNALS, body=body, status=403)
+
+    with pytest.raises(Forbidden) as caught:
+        client(fake_time).journals()
+
+    message = str(caught.value)
+    assert TOKEN not in message
+    assert "Bearer [hidden] refused; access_token=[hidden]" in message
+    assert len(message) < 400 and message.endswith("…")
+
+
+def test_body_text_reads_any_body():
+    assert body_text(b"") == ""
+    assert body_text(b"  Bad Request -\r\n Error  ") == "Bad Request - Error"
+    assert body_text(b"<html><title>Down</title></html>") == "Down"
+    assert body_text(b'{"error": "nope"}') == '{"error": "nope"}'

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from collector.core.errors import TryLater
 from collector.exact import ExactClient, ExactRateLimiter, StaticTokenSource, build_session
+from collector.exact.errors import DailyLimitReached
 
 from .support import DIVISION, HOST, payload, url
 
@@ -43,8 +45,9 @@ def test_for_division_keys_and_default_safety_margins(ex_redis):
 
     assert limiter.minute.key == f"collector:exact-rate:{DIVISION}:minute"
     assert limiter.day.key == f"collector:exact-rate:{DIVISION}:day"
-    assert limiter.minute.pause_key == limiter.day.pause_key == limiter.pause_key
+    assert limiter.minute.pause_key == limiter.pause_key
     assert limiter.pause_key == f"collector:exact-rate:{DIVISION}:pause"
+    assert limiter.day.pause_key == f"collector:exact-rate:{DIVISION}:daily"
     assert (limiter.minute.limit, limiter.minute.window_ms) == (57, 60_000)  # of Exact's 60
     assert (limiter.day.limit, limiter.day.window_ms) == (4900, 86_400_000)  # of 5 000
     configured = ExactRateLimiter.for_division(ex_redis, DIVISION, 5, 0.5, 100)
@@ -97,18 +100,39 @@ def test_minutely_remaining_zero_pauses_every_instance_until_the_reset(ex_redis)
     assert ex_redis.pttl(one.pause_key) <= 2500
 
 
-def test_daily_remaining_zero_pauses_until_the_daily_reset(ex_redis):
+def test_daily_remaining_zero_fails_every_instance_fast_until_the_daily_reset(ex_redis):
     clock = FakeClock()
     one, other = pacer(ex_redis, clock), pacer(ex_redis, clock)
 
     one.update_from_headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": clock.ms(3600)})
 
-    assert other.paused_for() == pytest.approx(3600)
-    # A later minutely pause never shortens it.
+    with pytest.raises(DailyLimitReached) as caught:
+        other.acquire()
+    assert caught.value.retry_at == pytest.approx(clock.now + 3600)
+    assert isinstance(caught.value, TryLater)
+    assert clock.sleeps == []  # nothing slept on the day
+    assert other.paused_for() == 0  # the minute is not paused by the day
+    # A later minutely pause neither shortens nor replaces it.
     one.update_from_headers(
         {"X-RateLimit-Minutely-Remaining": "0", "X-RateLimit-Minutely-Reset": clock.ms(30)}
     )
-    assert other.paused_for() == pytest.approx(3600)
+    assert other.daily_reset() == datetime.fromtimestamp(clock.now + 3600, UTC)
+    clock.now += 3600
+    assert other.daily_reset() is None
+    assert other.acquire() == 0 and clock.sleeps == []  # the minute's pause has passed too
+
+
+def test_our_own_spent_day_fails_fast_too(ex_redis):
+    clock = FakeClock()
+    limiter = pacer(ex_redis, clock, minute_limit=100, daily_limit=2)
+    limiter.acquire()
+    limiter.acquire()
+
+    with pytest.raises(DailyLimitReached) as caught:
+        limiter.acquire()
+
+    assert caught.value.retry_at == pytest.approx(clock.now + 24 * 3600)
+    assert clock.sleeps == []
 
 
 def test_absurd_resets_are_capped(ex_redis):
@@ -122,7 +146,8 @@ def test_absurd_resets_are_capped(ex_redis):
     limiter.update_from_headers(
         {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": clock.ms(30 * 86_400)}
     )
-    assert limiter.paused_for() == pytest.approx(86_460)  # a day plus a minute
+    reset = limiter.daily_reset()
+    assert reset.timestamp() == pytest.approx(clock.now + 86_460)  # a day plus a minute
     limiter.update_from_headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "junk"})
     limiter.update_from_headers({"X-RateLimit-Remaining": "", "X-RateLimit-Reset": clock.ms(1)})
 

@@ -155,10 +155,14 @@ def test_vat_number_is_matched_as_stored_text_ignoring_case_only(exact):
 
 
 def test_filter_errors_are_400(exact):
-    for expression in ("Nope eq 1", "ID eq 'abc'", "Code eq", "Name eq 'x' and"):
+    for expression in ("Nope eq 1", "ID eq 'abc'"):  # a name or type Exact does not know: JSON
         response = exact.get("crm/Accounts", {"$filter": expression})
         assert response.status_code == 400, expression
         assert response.get_json()["error"]["message"]["value"]
+    for expression in ("Code eq", "Name eq 'x' and"):  # no query at all: plain text
+        response = exact.get("crm/Accounts", {"$filter": expression})
+        assert response.status_code == 400, expression
+        assert response.get_data(as_text=True) == "Bad Request - Error in query syntax."
 
 
 def test_orderby_and_select(exact):
@@ -238,3 +242,43 @@ def test_combined_sandbox_mounts_exact_under_its_prefix():
         "&redirect_uri=https://x.example/cb&response_type=code"
     )
     assert 'action="/exact/be/api/oauth2/auth"' in page.get_data(as_text=True)
+
+
+# -- issue 25: a query Exact cannot parse is answered in plain text, not in the envelope ------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"$filter": "Name eq 'open"},
+        {"$filter": "(Code eq '1'"},
+        {"$orderby": "Name up"},
+    ],
+)
+def test_a_malformed_query_is_a_plain_text_400(params):
+    exact = logged_in()
+
+    response = exact.get("crm/Accounts", params)
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "Bad Request - Error in query syntax."
+
+
+def test_a_malformed_key_is_a_plain_text_400():
+    exact = logged_in()
+
+    response = exact.get("crm/Accounts(guid'nope')")
+
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == "Bad Request - Error in query syntax."
+
+
+def test_an_unknown_property_is_a_json_400_naming_it():
+    exact = logged_in()
+
+    response = exact.get("system/Divisions", {"$select": "Code,HID,Main"}, division=DIVISION)
+
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]["value"]
+    assert message == "No property 'HID' exists in type 'Exact.Web.Api.Models.System.Division'."

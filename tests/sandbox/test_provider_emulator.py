@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -26,7 +27,7 @@ from sandbox import create_app as create_sandbox
 from sandbox.provider import create_app
 
 KEY = "test_sandbox"
-RETURN_URL = "https://collector.test/pay/abc/return"
+RETURN_URL = "https://collector.example.com/pay/abc/return"
 
 
 def serve(wsgi_app):
@@ -77,13 +78,16 @@ class Provider:
     """The sandbox (all emulators, as ``make run`` serves them) on a real port."""
 
     def __init__(self) -> None:
-        self.server, self.thread = serve(create_sandbox())
+        # The webhook receiver is on 127.0.0.1: allowed here, refused by default.
+        self.server, self.thread = serve(
+            create_sandbox({"provider": {"ALLOW_LOCAL_WEBHOOKS": True}})
+        )
         self.root = f"http://127.0.0.1:{self.server.server_port}/provider"
         self.api = f"{self.root}/v2"
         self.http = requests.Session()
 
-    def client(self, key: str = KEY) -> ProviderClient:
-        return ProviderClient(requests.Session(), self.api, key, timeout=10)
+    def client(self, key: str = KEY, **options) -> ProviderClient:
+        return ProviderClient(requests.Session(), self.api, key, timeout=10, **options)
 
     def control(self, method: str, path: str, **kwargs) -> requests.Response:
         return self.http.request(method, f"{self.root}/_control/{path}", timeout=30, **kwargs)
@@ -464,7 +468,7 @@ GOOD = {
     "amount": {"currency": "EUR", "value": "10.00"},
     "description": "Invoice 2024/0042",
     "redirectUrl": RETURN_URL,
-    "webhookUrl": "https://collector.test/webhooks/provider",
+    "webhookUrl": "https://collector.example.com/webhooks/provider",
 }
 
 
@@ -482,7 +486,7 @@ GOOD = {
         ({"description": " "}, "description"),
         ({"redirectUrl": None}, "redirectUrl"),
         ({"redirectUrl": "/relative"}, "redirectUrl"),
-        ({"webhookUrl": "ftp://collector.test/hook"}, "webhookUrl"),
+        ({"webhookUrl": "ftp://collector.example.com/hook"}, "webhookUrl"),
         ({"metadata": {"blob": "x" * 2000}}, "metadata"),
     ],
 )
@@ -504,14 +508,101 @@ def test_bad_create_requests_are_422_with_the_field(provider, changes, field):
 
 def test_the_client_sees_a_422_as_validation_failed(provider):
     with pytest.raises(ValidationFailed) as caught:
-        new_payment(provider, "ftp://collector.test/hook")
+        new_payment(provider, "ftp://collector.example.com/hook")
 
     assert caught.value.field == "webhookUrl"
 
 
+UNREACHABLE = "The webhook URL is invalid because it is unreachable from Mollie's point of view."
+LOCAL_WEBHOOKS = [
+    "http://localhost:5000/webhooks/provider",
+    "http://127.0.0.1:5000/webhooks/provider",
+    "http://[::1]:5000/webhooks/provider",
+    "http://10.1.2.3/webhooks/provider",
+    "http://172.16.0.9/webhooks/provider",
+    "http://192.168.1.20:5000/webhooks/provider",
+    "http://169.254.169.254/webhooks/provider",
+    "https://collector.local/webhooks/provider",
+    "https://collector.test/webhooks/provider",
+    "http://intranet/webhooks/provider",
+]
+
+
+@pytest.mark.parametrize("webhook_url", LOCAL_WEBHOOKS)
+def test_a_webhook_url_mollie_cannot_reach_is_refused_as_mollie_does(webhook_url):
+    http = create_app().test_client()  # as real Mollie: test keys included
+
+    answer = http.post(
+        "/v2/payments",
+        json={**GOOD, "webhookUrl": webhook_url},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+
+    assert answer.status_code == 422
+    assert (answer.json["field"], answer.json["detail"]) == ("webhookUrl", UNREACHABLE)
+    assert http.get("/_control/payments").json["data"] == []
+
+
+@pytest.mark.parametrize("webhook_url", LOCAL_WEBHOOKS[:3])
+def test_local_webhooks_are_accepted_when_the_sandbox_is_told_to(webhook_url):
+    http = create_app({"ALLOW_LOCAL_WEBHOOKS": True}).test_client()
+    answer = http.post(
+        "/v2/payments",
+        json={**GOOD, "webhookUrl": webhook_url},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert answer.status_code == 201, answer.json
+
+
+def test_the_command_line_allows_local_webhooks_only_when_asked():
+    from sandbox.__main__ import parse
+
+    assert parse([])[1]["provider"] == {"ALLOW_LOCAL_WEBHOOKS": False}
+    assert parse(["--allow-local-webhooks"])[1]["provider"] == {"ALLOW_LOCAL_WEBHOOKS": True}
+
+
+def test_the_demo_runs_the_sandbox_with_local_webhooks_allowed():
+    # ``make run`` serves collector on 127.0.0.1: its sandbox must accept that webhook.
+    source = (Path(__file__).resolve().parents[2] / "collector" / "devserver.py").read_text()
+    assert '"--allow-local-webhooks"' in source
+
+
+def test_the_key_check_lists_one_payment_and_needs_the_key(provider, receiver):
+    new_payment(provider, receiver.url)
+    newest = new_payment(provider, receiver.url)
+
+    page = requests.get(
+        f"{provider.api}/payments",
+        params={"limit": 1},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=10,
+    )
+
+    assert page.status_code == 200
+    assert [p["id"] for p in page.json()["_embedded"]["payments"]] == [newest["id"]]
+    assert page.json()["_links"]["next"]["href"].startswith(f"{provider.api}/payments?")
+    provider.client().check_key()
+    with pytest.raises(AuthError):
+        provider.client("test_wrong").check_key()
+
+
+def test_the_totals_keep_or_drop_what_was_undone_as_told(provider, receiver):
+    created = new_payment(provider, receiver.url)
+    provider.data("POST", f"payments/{created['id']}/status", json={"status": "paid"})
+    charged = provider.data("POST", f"payments/{created['id']}/chargeback", json={})
+    provider.data("POST", f"chargebacks/{charged['chargeback']['id']}/reverse")
+    client = provider.client()
+
+    assert client.get_payment(created["id"])["amount_charged_back"] == Decimal("10.00")
+    told = provider.data("POST", "totals", json={"reversed_chargebacks": False})
+    assert told == {"reversed_chargebacks": False, "canceled_refunds": False}
+    assert client.get_payment(created["id"])["amount_charged_back"] == 0
+    assert client.get_payment(created["id"], chargebacks=True)["chargebacks"][0]["reversed_at"]
+
+
 def test_injected_errors_and_rate_limits(provider, receiver):
     created = new_payment(provider, receiver.url)
-    client = provider.client()
+    client = provider.client(read_retries=0)  # each fault as it is answered
     provider.data("POST", "faults", json={"kind": "error", "count": 2, "status": 503})
     provider.data("POST", "faults", json={"kind": "rate_limit", "count": 1, "retry_after": 7})
 

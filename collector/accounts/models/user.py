@@ -24,6 +24,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The UI locale this person picked ("nl_BE", see accounts.languages); None follows
+    # their browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

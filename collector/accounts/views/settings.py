@@ -1,6 +1,7 @@
 """Settings: who is paid (the creditor's name and bank account), the company's time zone."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from collector.accounts import company, creditor
 from collector.accounts.forms import CompanyForm, CreditorForm
@@ -16,7 +17,7 @@ def creditor_settings():
     if not form.is_submitted():
         form.load(creditor.current())
     if form.validate_on_submit() and saved(form, lambda data: creditor.update(**data)):
-        flash("Creditor details saved.", "success")
+        flash(_("Creditor details saved."), "success")
         return redirect(url_for("settings.creditor_settings"))
     status = 400 if form.errors else 200
     return render_template("accounts/settings/creditor.html", form=form), status
@@ -29,7 +30,7 @@ def company_settings():
     if not form.is_submitted():
         form.load(row)
     if form.validate_on_submit() and saved(form, lambda data: company.set_time_zone(**data)):
-        flash("Time zone saved.", "success")
+        flash(_("Time zone saved."), "success")
         return redirect(url_for("settings.company_settings"))
     status = 400 if form.errors else 200
     local_now = clock.local(clock.now())

@@ -33,6 +33,10 @@ LAYOUT = {
 BOOKED = "BOOK"
 # What a payer's software writes when it has no end-to-end id to give.
 NOT_PROVIDED = "NOTPROVIDED"
+# Placeholders banks and payers' software write into a reference they do not have
+# (EndToEndId, PmtInfId, MndtId, TxId...), compared upper case without spaces: a
+# placeholder is no reference, and two unrelated payments must not share one.
+PLACEHOLDERS = frozenset({NOT_PROVIDED, "NOTAVAILABLE", "NONREF", "NONE", "N/A", "UNKNOWN"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class CamtAccountReport:
     id: str | None
     account_iban: str | None
     entries: tuple[CamtEntry, ...]
+    # The account when the bank names it by another scheme (``Acct/Id/Othr/Id``): a
+    # domestic account number, for instance. None when it gives an IBAN.
+    account_other_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,11 +125,12 @@ def read(kind: str, version: str, document: Element) -> CamtFile:
 
 
 def _report(element: Element) -> CamtAccountReport:
-    iban = text(element, "Acct/Id/IBAN")
+    iban = _compact(text(element, "Acct/Id/IBAN"))
     entries = tuple(
         _entry(ntry, iban, number) for number, ntry in enumerate(findall(element, "Ntry"), 1)
     )
-    return CamtAccountReport(text(element, "Id"), _compact(iban), entries)
+    other = None if iban else text(element, "Acct/Id/Othr/Id")
+    return CamtAccountReport(text(element, "Id"), iban, entries, account_other_id=other)
 
 
 def _entry(ntry: Element, account: str | None, number: int) -> CamtEntry:
@@ -132,7 +140,7 @@ def _entry(ntry: Element, account: str | None, number: int) -> CamtEntry:
     if indicator not in ("CRDT", "DBIT"):
         raise BankFileError(f"Entry {number} is neither a credit nor a debit (CdtDbtInd).")
     batch = find(ntry, "NtryDtls/Btch")
-    batch_id = text(batch, "PmtInfId")
+    batch_id = real(text(batch, "PmtInfId"))
     entry = {
         "amount": value,
         "currency": currency,
@@ -149,10 +157,14 @@ def _entry(ntry: Element, account: str | None, number: int) -> CamtEntry:
     details = findall(ntry, "NtryDtls/TxDtls")
     credit = entry["credit"]
     if details:
+        # The entry's amount stands for a detail only when it is the only one: under a
+        # batch entry each detail would otherwise be credited the whole batch.
+        alone = (value, currency) if len(details) == 1 else None
         transactions = tuple(
-            _transaction(tx, credit, account, batch_id, (value, currency), f"{where}, tx {i}")
+            _transaction(tx, credit, account, batch_id, alone, f"{where}, transaction {i}")
             for i, tx in enumerate(details, 1)
         )
+        _check_adds_up(transactions, value, currency, number, _charges(ntry, entry["credit"]))
     else:
         transactions = (
             CamtTransaction(
@@ -167,7 +179,7 @@ def _transaction(
     credit: bool,
     account: str | None,
     batch_id: str | None,
-    entry_amount: tuple[Decimal, str],
+    entry_amount: tuple[Decimal, str] | None,
     where: str,
 ) -> CamtTransaction:
     amt = find(tx, "Amt")
@@ -175,23 +187,72 @@ def _transaction(
         amt = find(tx, "AmtDtls/TxAmt/Amt")
     if amt is None:
         amt = find(tx, "AmtDtls/InstdAmt/Amt")
+    if amt is None and entry_amount is None:
+        raise BankFileError(
+            f"The {where} gives no amount, and its entry holds several transactions, so "
+            "what each one is cannot be known; nothing in the file was applied. Ask the "
+            "bank for the statement with the amount of each transaction."
+        )
     value, currency = entry_amount if amt is None else amount(amt, where)
     name, iban = _counterparty(tx, credit, account)
-    e2e = text(tx, "Refs/EndToEndId")
     return CamtTransaction(
         amount=value,
         currency=currency,
-        end_to_end_id=None if e2e == NOT_PROVIDED else e2e,
-        mandate_id=text(tx, "Refs/MndtId"),
-        payment_info_id=text(tx, "Refs/PmtInfId") or batch_id,
-        transaction_id=text(tx, "Refs/TxId"),
-        bank_reference=text(tx, "Refs/AcctSvcrRef"),
-        reference=text(tx, "RmtInf/Strd/CdtrRefInf/Ref"),
+        end_to_end_id=real(text(tx, "Refs/EndToEndId")),
+        mandate_id=real(text(tx, "Refs/MndtId")),
+        payment_info_id=real(text(tx, "Refs/PmtInfId")) or batch_id,
+        transaction_id=real(text(tx, "Refs/TxId")),
+        bank_reference=real(text(tx, "Refs/AcctSvcrRef")),
+        reference=real(text(tx, "RmtInf/Strd/CdtrRefInf/Ref")),
         remittance=" ".join(u.text.strip() for u in findall(tx, "RmtInf/Ustrd") if u.text) or None,
         counterparty_name=name,
         counterparty_iban=iban,
         return_reason=code(tx, "RtrInf/Rsn"),
     )
+
+
+def _check_adds_up(
+    transactions: tuple[CamtTransaction, ...],
+    value: Decimal,
+    currency: str,
+    number: int,
+    charges: Decimal,
+) -> None:
+    """Refuse an entry whose details do not add up to it: one of the two is wrong, and
+    settling either could book money the bank never moved. Charges the bank netted from
+    the entry (given under ``Chrgs``) are the one difference allowed."""
+    if any(tx.currency != currency for tx in transactions):
+        # A detail in another currency (a foreign transfer's instructed amount) cannot be
+        # added to the booking; its currency keeps it from settling anything in ours.
+        return
+    total = sum((tx.amount for tx in transactions), Decimal("0.00"))
+    if total != value and (not charges or total + charges != value):
+        raise BankFileError(
+            f"Entry {number} books {value} {currency}, but its {len(transactions)} "
+            f"transactions add up to {total} {currency}; the file was refused and nothing "
+            "was applied. Ask the bank for a corrected statement."
+        )
+
+
+def _charges(ntry: Element, credit: bool) -> Decimal:
+    """The charges the bank took out of (a credit) or added to (a debit) the entry's
+    amount, signed so that details + charges = entry; zero when none are given.
+
+    .02 gives them as ``Chrgs/Amt``, later versions as ``Chrgs/TtlChrgsAndTaxAmt`` or one
+    ``Chrgs/Rcrd/Amt`` per charge. Whether a bank nets them is its choice (unverified for
+    most banks), so they only ever excuse a difference; they are never booked."""
+    total = find(ntry, "Chrgs/TtlChrgsAndTaxAmt")
+    amounts = [total] if total is not None else findall(ntry, "Chrgs/Rcrd/Amt")
+    amounts = amounts or findall(ntry, "Chrgs/Amt")
+    charged = sum((amount(a, "charges")[0] for a in amounts), Decimal("0.00"))
+    return -charged if credit else charged
+
+
+def real(value: str | None) -> str | None:
+    """``value``, or None when it is a placeholder (NOTPROVIDED...) standing for none."""
+    if value is None or "".join(value.split()).upper() in PLACEHOLDERS:
+        return None
+    return value
 
 
 def _counterparty(tx: Element, credit: bool, account: str | None) -> tuple[str | None, str | None]:

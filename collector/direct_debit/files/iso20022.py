@@ -22,6 +22,25 @@ from collector.core.money import CENT
 MAX_AMOUNT = Decimal(10) ** 18
 
 
+def N_(text: str) -> str:
+    """Marks a refusal for the catalogues (``make translations`` gathers N_): it is raised
+    in English, and the upload says it in the reader's language (``bank_files``)."""
+    return text
+
+
+XML_BOMB = N_(
+    "The file declares a DTD or entities, which bank files never do; it was refused unread "
+    "because such XML can expand without end (an XML bomb) or read other files (%(error)s)."
+)
+BAD_ENCODING = N_(
+    "The file declares a character encoding that cannot be read; bank files are UTF-8."
+)
+NOT_XML = N_(
+    "The file is not well-formed XML (line %(line)s, column %(column)s): it may be cut off "
+    "or not an XML export at all."
+)
+
+
 class BankFileError(ValueError):
     """A file that cannot be read as a bank file; the message says why, for a person."""
 
@@ -33,21 +52,12 @@ def load(content: bytes) -> tuple[str, Element]:
             content, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
     except defusedxml.DefusedXmlException as exc:
-        raise BankFileError(
-            "The file declares a DTD or entities, which bank files never do; it was refused "
-            "unread because such XML can expand without end (an XML bomb) or read other "
-            f"files ({type(exc).__name__})."
-        ) from None
+        raise BankFileError(XML_BOMB % {"error": type(exc).__name__}) from None
     except LookupError:
-        raise BankFileError(
-            "The file declares a character encoding that cannot be read; bank files are UTF-8."
-        ) from None
+        raise BankFileError(BAD_ENCODING) from None
     except ParseError as exc:
         line, column = exc.position
-        raise BankFileError(
-            f"The file is not well-formed XML (line {line}, column {column + 1}): it may be "
-            "cut off or not an XML export at all."
-        ) from None
+        raise BankFileError(NOT_XML % {"line": line, "column": column + 1}) from None
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     for element in root.iter():
         if isinstance(element.tag, str):

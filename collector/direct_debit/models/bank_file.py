@@ -1,5 +1,5 @@
-"""A bank file we were given: a camt.053 statement, a camt.054 notification or a
-pain.002 status report.
+"""A bank file we were given: a statement (camt.053, CODA or MT940), a camt.054
+notification or a pain.002 status report.
 
 A file is known by its SHA-256, so the same file twice changes nothing; what it said
 is in its ``BankTransaction`` rows.
@@ -19,6 +19,8 @@ class BankFileKind(enum.StrEnum):
     CAMT053 = "camt.053"
     CAMT054 = "camt.054"
     PAIN002 = "pain.002"
+    CODA = "CODA"
+    MT940 = "MT940"
 
 
 class BankFile(db.Model):

@@ -24,7 +24,16 @@ class CollectionStatus(enum.StrEnum):
 
 
 class Collection(db.Model):
-    __table_args__ = (sa.Index("ix_collection_invoice_id_status", "invoice_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_collection_invoice_id_status", "invoice_id", "status"),
+        # The dashboard's collections by status: still to collect, came back.
+        sa.Index(
+            "ix_collection_status_date",
+            "status",
+            "collection_date",
+            postgresql_include=["invoice_id", "amount", "run_id"],
+        ),
+    )
 
     run_id: Mapped[int] = mapped_column(
         sa.ForeignKey("collection_run.id", ondelete="CASCADE"), index=True

@@ -27,7 +27,19 @@ class MandateStatus(enum.StrEnum):
 
 
 class Mandate(db.Model):
-    __table_args__ = (sa.Index("ix_mandate_customer_id_status", "customer_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_mandate_customer_id_status", "customer_id", "status"),
+        # The mandates list's search by a part of the reference, account holder or IBAN.
+        *(
+            sa.Index(
+                f"ix_mandate_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+            for column in ("reference", "debtor_name", "iban")
+        ),
+    )
 
     reference: Mapped[str] = mapped_column(sa.String(35))
     reference_key: Mapped[str] = mapped_column(sa.String(35), unique=True)

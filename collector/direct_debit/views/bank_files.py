@@ -10,9 +10,13 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -21,9 +25,12 @@ from wtforms import StringField
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import StoredDocumentMissing
-from collector.direct_debit import bank_files, bank_transactions, reason_codes
+from collector.direct_debit import bank_file_list, bank_files, bank_transactions, reason_codes
+from collector.direct_debit.bank_notes import NOTES
 from collector.direct_debit.files.reading import MAX_BYTES
-from collector.direct_debit.models import BankFile, BankTransaction
+from collector.direct_debit.models import BankFile, BankFileKind, BankTransaction
+from collector.direct_debit.views.lists import worked_list
+from collector.direct_debit.wording import money_text
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import strip_text
@@ -32,17 +39,40 @@ from collector.runtime.views import protect
 bp = protect(Blueprint("bank_files", __name__, url_prefix="/bank-files"))
 
 
+# What a bank file did, as its page and the upload's message name each count.
+COUNTS = {
+    "settled": _l("Settled"),
+    "rejected": _l("Rejected"),
+    "returned": _l("Returned"),
+    "matched": _l("Matched"),
+    "unmatched": _l("Unmatched"),
+    "known": _l("Known"),
+    "skipped": _l("Skipped"),
+    "pending": _l("Pending"),
+    "transfers_returned": _l("Transfers returned"),
+    "other_accounts": _l("Other accounts"),
+}
+
+# A bank transaction's kind (``BankTransactionKind``) as its page says it.
+KINDS = {
+    "collection": _l("direct debit"),
+    "reject": _l("reject"),
+    "return": _l("return"),
+    "transfer": _l("transfer"),
+}
+
+
 class BankFileForm(FlaskForm):
-    file = FileField("Bank file", validators=[FileRequired("Choose the file to upload.")])
+    file = FileField(_l("Bank file"), validators=[FileRequired(_l("Choose the file to upload."))])
 
 
 class MatchForm(FlaskForm):
-    document = StringField("Invoice number or structured reference", filters=[strip_text])
+    document = StringField(_l("Invoice number or structured reference"), filters=[strip_text])
 
 
 class DismissForm(FlaskForm):
     # No "required" validator: the service owns the rule and says it the same way.
-    reason = StringField("Reason", filters=[strip_text])
+    reason = StringField(_l("Reason"), filters=[strip_text])
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -51,15 +81,23 @@ def index():
     if form.validate_on_submit():
         bank_file = _upload(form)
         if bank_file is not None:
-            flash(f"{bank_file.filename}: {_said(bank_file)}", "success")
+            said = _("%(file)s: %(counts)s", file=bank_file.filename, counts=_said(bank_file))
+            flash(said, "success")
             return redirect(url_for("bank_files.detail", file_id=bank_file.id))
-    return render_template(
+    # A refused upload shows the list as it was, under the form with its error.
+    args = request.args if request.method == "GET" else {}
+    page, status = worked_list(
         "direct_debit/bank_files/index.html",
+        lambda _args: bank_file_list.parse_query(args),
+        bank_file_list.list_files,
+        bank_file_list.SORTS.default,
         form=form,
-        files=bank_files.recent(),
+        kinds=list(BankFileKind),
+        did=_did,
         unmatched=bank_transactions.unmatched_count(),
         max_mb=MAX_BYTES // 1024 // 1024,
-    ), (400 if form.errors else 200)
+    )
+    return page, (400 if form.errors else status)
 
 
 def _upload(form: BankFileForm) -> BankFile | None:
@@ -80,8 +118,29 @@ def _upload(form: BankFileForm) -> BankFile | None:
 
 
 def _said(bank_file: BankFile) -> str:
-    counts = [f"{n} {name}" for name, n in bank_files.counts_of(bank_file) if n]
-    return ", ".join(counts) or "nothing to apply"
+    return ", ".join(text for _name, text in _did(bank_file)) or _("nothing to apply")
+
+
+def _did(bank_file: BankFile) -> list[tuple[str, str]]:
+    """What a file did, count by count ("settled", "1 settled"), leaving out the zeros."""
+    return [(name, SAID[name](n)) for name, n in bank_files.counts_of(bank_file) if n]
+
+
+# The upload's message: "3 settled, 1 unmatched", each count agreeing with its number.
+SAID = {
+    "settled": lambda n: ngettext("%(num)s settled", "%(num)s settled", n),
+    "rejected": lambda n: ngettext("%(num)s rejected", "%(num)s rejected", n),
+    "returned": lambda n: ngettext("%(num)s returned", "%(num)s returned", n),
+    "matched": lambda n: ngettext("%(num)s matched", "%(num)s matched", n),
+    "unmatched": lambda n: ngettext("%(num)s unmatched", "%(num)s unmatched", n),
+    "known": lambda n: ngettext("%(num)s known", "%(num)s known", n),
+    "skipped": lambda n: ngettext("%(num)s skipped", "%(num)s skipped", n),
+    "pending": lambda n: ngettext("%(num)s pending", "%(num)s pending", n),
+    "transfers_returned": lambda n: ngettext(
+        "%(num)s transfer returned", "%(num)s transfers returned", n
+    ),
+    "other_accounts": lambda n: ngettext("%(num)s other account", "%(num)s other accounts", n),
+}
 
 
 @bp.get("/<int:file_id>")
@@ -91,7 +150,10 @@ def detail(file_id: int):
         "direct_debit/bank_files/detail.html",
         bank_file=bank_file,
         counts=bank_files.counts_of(bank_file),
-        describe=reason_codes.describe,
+        count_labels=COUNTS,
+        kind_labels=KINDS,
+        describe=reason_codes.shown,
+        note_text=NOTES.shown,
     )
 
 
@@ -103,10 +165,17 @@ def download(file_id: int):
     except (ValueError, StoredDocumentMissing):
         abort(404)
     if not path.is_file():
-        abort(404, "The stored file is gone.")
+        abort(404, _("The stored file is gone."))
     return send_file(
-        path, mimetype="application/xml", as_attachment=True, download_name=bank_file.filename
+        path,
+        mimetype=MIMETYPES.get(bank_file.kind, "application/xml"),
+        as_attachment=True,
+        download_name=bank_file.filename,
     )
+
+
+# CODA and MT940 are plain text; the ISO 20022 files XML.
+MIMETYPES = {BankFileKind.CODA: "text/plain", BankFileKind.MT940: "text/plain"}
 
 
 @bp.get("/unmatched")
@@ -122,7 +191,8 @@ def match(tx_id: int):
     def apply(actor: str) -> str:
         invoice = bank_transactions.find_document(form.document.data)
         bank_transactions.match(tx, invoice, actor)
-        return f"{tx.amount} {tx.currency} matched to {invoice.number}."
+        amount = money_text(tx.amount, tx.currency)
+        return _("%(amount)s matched to %(number)s.", amount=amount, number=invoice.number)
 
     return _resolve(tx, "match", form, form.document, apply)
 
@@ -134,7 +204,7 @@ def dismiss(tx_id: int):
 
     def apply(actor: str) -> str:
         bank_transactions.dismiss(tx, form.reason.data or "", actor)
-        return f"{tx.amount} {tx.currency} dismissed."
+        return _("%(amount)s dismissed.", amount=money_text(tx.amount, tx.currency))
 
     return _resolve(tx, "dismiss", form, form.reason, apply)
 
@@ -168,4 +238,5 @@ def _unmatched_page(status: int = 200, failed: BankTransaction | None = None, **
         failed=failed.id if failed is not None else None,
         match_form=forms.get("match") or MatchForm(formdata=None),
         dismiss_form=forms.get("dismiss") or DismissForm(formdata=None),
+        note_text=NOTES.shown,
     ), status

@@ -1,9 +1,13 @@
-"""Collection runs: the list, a new run (its numbers shown before it is made), one run
-with its collections, its pain.008 to download, and "mark as sent" or "cancel"."""
+"""Collection runs: the list (sorted, searched, totalled per state, exported), a new run
+(its numbers shown before it is made), one run with its collections, its pain.008 to
+download, and "mark as sent" or "cancel"."""
 
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
@@ -12,8 +16,10 @@ from wtforms.validators import InputRequired
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import StoredDocumentMissing
-from collector.direct_debit import collection_runs
+from collector.direct_debit import collection_runs, exports, run_list
+from collector.direct_debit.collection_outcomes import REASONS
 from collector.direct_debit.models import CollectionRun, CollectionRunStatus, MandateScheme
+from collector.direct_debit.views.lists import csv_download, worked_list
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm, strip_text
@@ -33,8 +39,8 @@ class RunForm(FlaskForm):
     """Which mandates and up to which announced day: read as a GET for the preview,
     posted with its CSRF token to make the run."""
 
-    scheme = SelectField("Scheme", choices=[s.value for s in MandateScheme])
-    until = DateField("Collect what is announced up to", validators=[InputRequired()])
+    scheme = SelectField(_l("Scheme"), choices=[(s.value, s.value) for s in MandateScheme])
+    until = DateField(_l("Collect what is announced up to"), validators=[InputRequired()])
 
 
 class CreateForm(RunForm):
@@ -46,14 +52,32 @@ class CreateForm(RunForm):
 
 class CancelForm(FlaskForm):
     # The service owns the rule (a reason, at most 300 characters).
-    reason = StringField("Reason", filters=[strip_text])
+    reason = StringField(_l("Reason"), filters=[strip_text])
 
 
 @bp.get("/")
 def index():
-    return render_template(
-        "direct_debit/collections/index.html", runs=collection_runs.recent_runs()
+    return worked_list(
+        "direct_debit/collections/index.html",
+        run_list.parse_query,
+        _runs_page,
+        run_list.SORTS.default,
+        statuses=list(CollectionRunStatus),
+        schemes=list(MandateScheme),
+        outcome_statuses=run_list.OUTCOMES,
     )
+
+
+def _runs_page(**args) -> tuple:
+    """The page of runs, and with the totals what the bank made of each run's collections."""
+    result, totals = run_list.list_runs(**args)
+    return result, {"states": totals, "outcomes": run_list.outcomes([r.id for r in result.items])}
+
+
+@bp.get("/export.csv")
+def export():
+    """The filtered, sorted list of runs, every page of it, as a CSV download."""
+    return csv_download(run_list.parse_query, run_list.export_rows, exports.runs_csv, "runs")
 
 
 @bp.get("/new")
@@ -73,7 +97,7 @@ def new():
 @bp.post("/new")
 def create():
     form = CreateForm()
-    if not confirmed(form, "The form expired or was incomplete; look at the numbers again."):
+    if not confirmed(form, _("The form expired or was incomplete; look at the numbers again.")):
         return redirect(url_for("collections.new"))
     store = runtime_setup.document_store(current_app)
     data = (form.until.data, form.scheme.data)
@@ -85,9 +109,13 @@ def create():
         flash(str(exc), "error")
         plan = collection_runs.preview(_today(), *data)
         return render_template("direct_debit/collections/new.html", form=form, plan=plan), 409
-    flash(
-        f"Run #{run.id} made: {run.count} direct debits. Download its file for the bank.", "success"
+    made = ngettext(
+        "Run #%(run)s made: %(num)s direct debit. Download its file for the bank.",
+        "Run #%(run)s made: %(num)s direct debits. Download its file for the bank.",
+        run.count,
+        run=run.id,
     )
+    flash(made, "success")
     return redirect(_detail_url(run))
 
 
@@ -102,6 +130,7 @@ def _detail_page(run: CollectionRun, status: int = 200, cancel_form=None):
         run=run,
         collections=collection_runs.collections_of(run),
         open=run.status == CollectionRunStatus.CREATED,
+        collection_reason=REASONS.shown,
         confirm=ConfirmForm(),
         cancel_form=cancel_form or CancelForm(),
     ), status
@@ -113,7 +142,7 @@ def download(run_id: int):
     try:
         content = collection_runs.file(run, runtime_setup.document_store(current_app))
     except (NotFound, StoredDocumentMissing):
-        abort(404, "This run's file is missing from the document store.")
+        abort(404, _("This run's file is missing from the document store."))
     return download_response(content, collection_runs.file_name(run), "application/xml")
 
 
@@ -123,7 +152,7 @@ def sent(run_id: int):
 
     def mark_sent() -> str:
         collection_runs.mark_sent(run, _actor())
-        return f"Run #{run.id} marked as sent to the bank."
+        return _("Run #%(run)s marked as sent to the bank.", run=run.id)
 
     return confirmed_change(mark_sent, _detail_url(run), lambda status: _detail_page(run, status))
 
@@ -144,7 +173,7 @@ def cancel(run_id: int):
         db.session.rollback()
         flash(str(exc), "error")
         return _detail_page(run, 409)
-    flash(f"Run #{run.id} cancelled: its documents are open again.", "success")
+    flash(_("Run #%(run)s cancelled: its documents are open again.", run=run.id), "success")
     return redirect(_detail_url(run))
 
 

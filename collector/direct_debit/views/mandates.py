@@ -1,18 +1,26 @@
-"""Mandates: the list, one mandate (revoke it), the CSV upload with its preview and
-commit, and the template CSV."""
+"""Mandates: the list (sorted, searched, counted, exported), one mandate (revoke it), the
+CSV upload with its preview and commit, and the template CSV."""
 
 import functools
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
 from collector.accounts.creditor import grouped
+from collector.direct_debit import exports, mandate_list, mandate_upload, mandates
 from collector.direct_debit import jobs as direct_debit_jobs
-from collector.direct_debit import mandate_upload, mandates
-from collector.direct_debit.models import MandateStatus, MandateUploadStatus
+from collector.direct_debit.collection_outcomes import REASONS
+from collector.direct_debit.mandate_problems import FILE_ERRORS, PROBLEMS
+from collector.direct_debit.models import MandateScheme, MandateStatus, MandateUploadStatus
+from collector.direct_debit.views.lists import csv_download, worked_list
+from collector.direct_debit.wording import state_word
+from collector.documents import profiles
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm, strip_text
 from collector.runtime.views import (
@@ -20,20 +28,24 @@ from collector.runtime.views import (
     confirmed,
     download_response,
     form_change,
-    list_page,
     or_404,
     protect,
     saved,
 )
+from collector.runtime.wordings import Wordings
 
 bp = protect(Blueprint("mandates", __name__, url_prefix="/mandates"))
 
 # The form's other fields and the multipart framing come on top of the file itself.
 REQUEST_SLACK = 64 * 1024
+# Why a mandate is no longer active, when the system ended it (``mandates.LAPSE_REASON``).
+STATUS_REASONS = Wordings(mandates.LAPSE_REASON)
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Mandates CSV", validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField(
+        _l("Mandates CSV"), validators=[FileRequired(_l("Choose a CSV file to upload."))]
+    )
 
     def to_data(self) -> dict:
         return {"file": self.file.data}
@@ -41,7 +53,7 @@ class UploadForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     # No "required" validator: the service owns the rule and its message.
-    reason = StringField("Reason", filters=[strip_text])
+    reason = StringField(_l("Reason"), filters=[strip_text])
 
     def to_data(self) -> dict:
         return {"reason": self.reason.data or ""}
@@ -53,6 +65,10 @@ def customer_mandates(customer_id: int):
     return mandates.customer_mandates(customer_id)
 
 
+# The words of a state inside a sentence or an option label, in the reader's language.
+bp.add_app_template_global(state_word, "state_word")
+
+
 @bp.app_template_filter("grouped_iban")
 def grouped_iban(value: str | None) -> str:
     """``BE68539007547034`` → ``BE68 5390 0754 7034``."""
@@ -61,8 +77,23 @@ def grouped_iban(value: str | None) -> str:
 
 @bp.get("/")
 def index():
-    template, statuses = "direct_debit/mandates/index.html", list(MandateStatus)
-    return list_page(template, mandates.search_mandates, statuses=statuses)
+    return worked_list(
+        "direct_debit/mandates/index.html",
+        mandate_list.parse_query,
+        mandate_list.list_mandates,
+        mandate_list.SORTS.default,
+        statuses=list(MandateStatus),
+        schemes=list(MandateScheme),
+        profiles=profiles.list_profiles(),
+    )
+
+
+@bp.get("/export.csv")
+def export():
+    """The filtered, sorted list, every page of it, as a CSV download."""
+    return csv_download(
+        mandate_list.parse_query, mandate_list.export_rows, exports.mandates_csv, "mandates"
+    )
 
 
 @bp.get("/<int:mandate_id>")
@@ -82,12 +113,17 @@ def revoke(mandate_id: int):
 
 
 def _revoked(mandate_id: int):
-    flash("Mandate revoked; its reference is never used again.", "success")
+    flash(_("Mandate revoked; its reference is never used again."), "success")
     pending = mandates.pending_collections(mandate_id)
     if pending:
         flash(
-            f"{pending} collection(s) on it are in a run not yet sent to the bank: cancel that "
-            "run to keep them out of the file.",
+            ngettext(
+                "%(num)s collection on it is in a run not yet sent to the bank: cancel that "
+                "run to keep it out of the file.",
+                "%(num)s collections on it are in a run not yet sent to the bank: cancel that "
+                "run to keep them out of the file.",
+                pending,
+            ),
             "warning",
         )
     return redirect(url_for("mandates.detail", mandate_id=mandate_id))
@@ -101,6 +137,8 @@ def _detail_page(mandate_id: int, status: int, form: RevokeForm | None = None):
         form=form or RevokeForm(formdata=None),
         lapses_on=mandates.lapses_on(mandate),
         collections=mandates.recent_collections(mandate.id),
+        status_reason=STATUS_REASONS.shown,
+        collection_reason=REASONS.shown,
     )
     return page, status
 
@@ -119,7 +157,7 @@ def new_upload():
 @bp.post("/uploads/new")
 def create_upload():
     if (request.content_length or 0) > mandate_upload.MAX_FILE_BYTES + REQUEST_SLACK:
-        abort(413, "The file is too large to upload at once; split it.")
+        abort(413, _("The file is too large to upload at once; split it."))
     form = UploadForm()
     received = []
     if form.validate_on_submit() and saved(form, lambda data: received.append(_receive(data))):
@@ -127,7 +165,7 @@ def create_upload():
         direct_debit_jobs.start_mandate_job(
             direct_debit_jobs.check_mandate_upload, upload.id, user=current_user
         )
-        flash(f"{upload.filename} uploaded; it is being checked.", "success")
+        flash(_("%(file)s uploaded; it is being checked.", file=upload.filename), "success")
         return redirect(url_for("mandates.upload", upload_id=upload.id))
     return _upload_page(form, 400)
 
@@ -164,6 +202,8 @@ def upload(upload_id: int):
         earlier=mandate_upload.earlier_uploads(found),
         confirm=ConfirmForm(),
         statuses=MandateUploadStatus,
+        problem_text=PROBLEMS.shown,
+        file_error_text=FILE_ERRORS.shown,
     )
 
 
@@ -176,9 +216,10 @@ def commit(upload_id: int):
             direct_debit_jobs.start_mandate_job(
                 direct_debit_jobs.commit_mandate_upload, found.id, actor, user=current_user
             )
-            flash("Storing the mandates…", "success")
+            flash(_("Storing the mandates…"), "success")
         else:
-            flash(f"This upload is {found.status.value}; it cannot be committed.", "error")
+            status = state_word(found.status.value)
+            flash(_("This upload is %(status)s; it cannot be committed.", status=status), "error")
     return redirect(url_for("mandates.upload", upload_id=found.id))
 
 

@@ -50,5 +50,14 @@ class CallbackDelivery(OutboxRow, db.Model):
     endpoint = relationship("CallbackEndpoint", back_populates="deliveries")
     invoice = relationship("Invoice")
 
+    @property
+    def attempt_log(self) -> list[dict]:
+        """The log for a page, newest first: each ``at`` (ISO text in the JSON) as an aware
+        datetime, so the page shows it in the company's zone and the reader's way."""
+        return [
+            {**entry, "at": datetime.fromisoformat(entry["at"])}
+            for entry in reversed(self.log or [])
+        ]
+
     def __repr__(self) -> str:
         return f"<CallbackDelivery {self.event} → {self.endpoint_id} {self.status.value}>"

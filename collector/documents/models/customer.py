@@ -17,6 +17,17 @@ class CustomerKind(enum.StrEnum):
 
 
 class Customer(db.Model):
+    __table_args__ = (
+        # The lists' search by a part of the name, and their sort by name with paging.
+        sa.Index(
+            "ix_customer_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        sa.Index("ix_customer_name_id", "name", "id"),
+    )
+
     # The link to Teamleader, never edited: the contact/company UUID.
     teamleader_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The customer number *is* that UUID too (mandate files and the payment

@@ -31,10 +31,28 @@ class DocumentMailStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # no longer owed (paid, archived, no address…)
 
 
+# A sent mail that announced a direct debit (see ``ix_document_mail_announced``).
+ANNOUNCED = "status = 'sent' AND direct_debit_on IS NOT NULL"
+
+
 class DocumentMail(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("invoice_id", "key", name="uq_document_mail_invoice_id_key"),
         sa.Index("ix_document_mail_status_retry_at", "status", "retry_at"),
+        # The direct debits announced: each document's latest sent announcement.
+        sa.Index(
+            "ix_document_mail_announced",
+            "invoice_id",
+            "sent_at",
+            "id",
+            postgresql_include=[
+                "direct_debit_on",
+                "direct_debit_mandate_id",
+                "direct_debit_amount",
+            ],
+            postgresql_where=sa.text(ANNOUNCED),
+            sqlite_where=sa.text(ANNOUNCED),
+        ),
     )
 
     invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoice.id", ondelete="CASCADE"))

@@ -2,6 +2,8 @@
 secrets and their delivery log. Everyone logged in may read; only admins change."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -13,9 +15,34 @@ from collector.documents.models import CallbackDelivery, CallbackEndpoint
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.runtime.views import admin_required, protect, saved
+from collector.runtime.wordings import Wordings
+from collector.runtime.wordings import known as _l
 
 bp = protect(Blueprint("callbacks", __name__, url_prefix="/integrations/callbacks"))
 LOG_LIMIT = 100
+
+# What the callback operations refuse, in English.
+REFUSALS = Wordings(
+    _l("Enter the address to send the callbacks to."),
+    _l("At most %(count)s characters."),
+    _l("An address cannot contain spaces or control characters."),
+    _l("Use an http:// or https:// address."),
+    _l("The port is not a number between 0 and 65535."),
+    _l("The address needs a host name."),
+    _l("Leave the user name and password out of the address."),
+    _l("This callback URL is disabled; enable it to send a test event."),
+    _l("This callback was delivered already."),
+    _l("Its callback URL is disabled; enable it first."),
+)
+# How a receiver checks a callback (``callbacks.sign``), shown with its secret: code.
+VERIFY_SAMPLE = """\
+import hashlib, hmac, time
+
+def verify(secret: str, headers, body: bytes) -> bool:
+    ts = headers["X-Collector-Timestamp"]
+    mac = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    fresh = abs(time.time() - int(ts)) <= 300
+    return fresh and hmac.compare_digest("sha256=" + mac, headers["X-Collector-Signature"])"""
 
 
 def _strip(value):
@@ -24,15 +51,19 @@ def _strip(value):
 
 class EndpointForm(FlaskForm):
     # No URL validator here: the service owns the rule, so the API and CLI share it.
-    url = StringField("URL", filters=[_strip])
-    description = StringField("Description", validators=[Length(max=200)], filters=[_strip])
+    url = StringField(lazy_gettext("URL"), filters=[_strip])
+    description = StringField(
+        lazy_gettext("Description"), validators=[Length(max=200)], filters=[_strip]
+    )
 
     def to_data(self) -> dict:
         return {"url": self.url.data or "", "description": self.description.data or ""}
 
 
 class DescriptionForm(FlaskForm):
-    description = StringField("Description", validators=[Length(max=200)], filters=[_strip])
+    description = StringField(
+        lazy_gettext("Description"), validators=[Length(max=200)], filters=[_strip]
+    )
 
     def to_data(self) -> dict:
         return {"description": self.description.data or ""}
@@ -57,7 +88,7 @@ def create():
         cipher = runtime_setup.cipher(current_app)
         created.append(callback_endpoints.add_endpoint(**data, user=current_user, cipher=cipher))
 
-    if form.validate_on_submit() and saved(form, add):
+    if form.validate_on_submit() and saved(form, REFUSALS.refusals(add)):
         endpoint, secret = created[0]
         return _secret_page(endpoint, secret, new=True)
     return render_template("documents/callbacks/new.html", form=form), (400 if form.errors else 200)
@@ -84,10 +115,9 @@ def _detail_page(endpoint, form, status=200):
 def describe(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
     form = DescriptionForm()
-    if form.validate_on_submit() and saved(
-        form, lambda d: callback_endpoints.update_endpoint(endpoint, **d)
-    ):
-        flash("Description saved.", "success")
+    update = REFUSALS.refusals(lambda d: callback_endpoints.update_endpoint(endpoint, **d))
+    if form.validate_on_submit() and saved(form, update):
+        flash(_("Description saved."), "success")
         return redirect(url_for("callbacks.detail", endpoint_id=endpoint.id))
     return _detail_page(endpoint, form, 400)
 
@@ -95,13 +125,13 @@ def describe(endpoint_id: int):
 @bp.post("/<int:endpoint_id>/disable")
 def disable(endpoint_id: int):
     return _switch(
-        endpoint_id, False, "Disabled: nothing is sent to this URL until you enable it again."
+        endpoint_id, False, _("Disabled: nothing is sent to this URL until you enable it again.")
     )
 
 
 @bp.post("/<int:endpoint_id>/enable")
 def enable(endpoint_id: int):
-    return _switch(endpoint_id, True, "Enabled: callbacks still owed to this URL go out now.")
+    return _switch(endpoint_id, True, _("Enabled: callbacks still owed to this URL go out now."))
 
 
 def _switch(endpoint_id: int, active: bool, message: str):
@@ -123,7 +153,7 @@ def delete(endpoint_id: int):
     endpoint = db.get_or_404(CallbackEndpoint, endpoint_id)
     url = endpoint.url
     callback_endpoints.delete_endpoint(endpoint)
-    flash(f"Callback URL {url} deleted, with its delivery log.", "success")
+    flash(_("Callback URL %(url)s deleted, with its delivery log.", url=url), "success")
     return redirect(url_for("callbacks.index"))
 
 
@@ -133,9 +163,9 @@ def send_test(endpoint_id: int):
     try:
         callbacks.queue_test_event(endpoint)
     except Conflict as exc:
-        flash(str(exc), "error")
+        flash(REFUSALS(str(exc)), "error")
     else:
-        flash("Test event queued; its delivery appears below within moments.", "success")
+        flash(_("Test event queued; its delivery appears below within moments."), "success")
     return redirect(url_for("callbacks.detail", endpoint_id=endpoint.id))
 
 
@@ -146,16 +176,20 @@ def retry(delivery_id: int):
     try:
         callbacks.retry_now(delivery_id)
     except Conflict as exc:
-        flash(str(exc), "error")
+        flash(REFUSALS(str(exc)), "error")
     else:
-        flash(f"Delivery #{delivery_id} is sent again now.", "success")
+        flash(_("Delivery #%(id)s is sent again now.", id=delivery_id), "success")
     return redirect(url_for("callbacks.detail", endpoint_id=endpoint_id))
 
 
 def _secret_page(endpoint: CallbackEndpoint, secret: str, *, new: bool):
     response = current_app.make_response(
         render_template(
-            "documents/callbacks/secret.html", endpoint=endpoint, secret=secret, new=new
+            "documents/callbacks/secret.html",
+            endpoint=endpoint,
+            secret=secret,
+            new=new,
+            sample=VERIFY_SAMPLE,
         )
     )
     # Shown once: no browser or proxy keeps a copy.

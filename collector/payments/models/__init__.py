@@ -1,10 +1,17 @@
-"""The payments models: checkouts started at the payment provider, and the provider's
-webhook calls as they arrived."""
+"""The payments models: checkouts started at the payment provider, the provider's
+webhook calls as they arrived, and the state of the connection to it."""
 
 from collector.payments.models.online_payment import OnlinePayment
 from collector.payments.models.provider_notification import (
     NotificationStatus,
     ProviderNotification,
 )
+from collector.payments.models.provider_status import ProviderProblem, ProviderStatus
 
-__all__ = ["NotificationStatus", "OnlinePayment", "ProviderNotification"]
+__all__ = [
+    "NotificationStatus",
+    "OnlinePayment",
+    "ProviderNotification",
+    "ProviderProblem",
+    "ProviderStatus",
+]

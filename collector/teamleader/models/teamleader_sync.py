@@ -2,9 +2,11 @@
 
 A change to a document's payments bumps ``wanted`` in the same transaction as the
 change itself; a worker that brings Teamleader in line sets ``done`` to the version it
-worked from. Delivering means "make Teamleader's payments match ours" (read, then
-register or remove what differs), so a redelivery after a crash finds the work done and
-does nothing: never lost (``wanted > done`` until it succeeds), never doubled.
+worked from. Delivering means "make Teamleader's payments match ours": register or
+remove what differs from what Teamleader holds — known from the last delivery
+(``entries``) when every earlier one recorded its outcome, else read first — so a
+redelivery after a crash finds the work done and does nothing: never lost
+(``wanted > done`` until it succeeds), never doubled.
 
 One row per document, claimed with one conditional UPDATE (``lease_until``), so two
 workers never push the same document at once; a worker that dies leaves a lease that
@@ -54,6 +56,14 @@ class TeamleaderSync(OutboxRow, db.Model):
     # is registered again: a crash in between must finish the job, and must not take
     # the payments made in Teamleader by hand, removed by us, for removed by a person.
     restoring: Mapped[bool] = mapped_column(default=False)
+    # Teamleader's payments of the document as the outbox knows them ([amount, day]),
+    # kept by each delivery: a delivery that trusts them registers without reading
+    # first. None: not known (a person or another read changed them), read first.
+    entries: Mapped[list | None] = mapped_column(sa.JSON)
+    # Deliveries claimed whose effect on Teamleader is not recorded yet: the claim adds
+    # one (committed before any write), a delivery's recorded outcome sets it to zero. A
+    # claim that finds one (a crash, a timeout after the write) reads before it writes.
+    unsettled: Mapped[int] = mapped_column(default=0)
     # Admins are emailed once per failure, not once per retry.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,6 +1,7 @@
 """Integrations › Teamleader: connect, disconnect and the integration settings."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from collector.documents import profiles
@@ -8,6 +9,8 @@ from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.oauth_views import OAuthFlow
 from collector.runtime.views import admin_required, protect, saved
+from collector.runtime.wordings import Wordings
+from collector.runtime.wordings import known as _l
 from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.forms import TeamleaderSettingsForm
@@ -16,6 +19,16 @@ from collector.teamleader.models import ConnectionStatus
 bp = protect(Blueprint("integrations", __name__, url_prefix="/integrations"))
 
 FLOW = OAuthFlow("Teamleader", "teamleader_oauth_state")
+# What saving the settings refuses, in English.
+REFUSALS = Wordings(
+    _l("Choose departments of the connected account."),
+    _l("Choose at least one department to import."),
+    _l("Choose an existing profile."),
+    _l("Choose a custom field of the invoice context."),
+    _l("Choose a custom field of the subscription context."),
+    _l("Choose an active payment method of the account."),
+    _l("Automatic import needs a default profile."),
+)
 
 
 @bp.get("/teamleader")
@@ -44,7 +57,7 @@ def _page(connection, form, status=200):
 @bp.post("/teamleader/connect")
 def teamleader_connect():
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
         return redirect(url_for("integrations.teamleader"))
     return FLOW.start(teamleader_setup.oauth(current_app))
 
@@ -68,20 +81,20 @@ def _complete_connect(started: dict, code: str):
 
 
 def _connected_message(connection) -> str:
-    return f"Connected to Teamleader account {connection.account_id}."
+    return _("Connected to Teamleader account %(account)s.", account=connection.account_id)
 
 
 @bp.post("/teamleader/disconnect")
 def teamleader_disconnect():
     connection = teamleader_connection.current_connection()
     if connection is None or not ConfirmForm().validate_on_submit():
-        flash("Nothing to disconnect, or the form expired.", "error")
+        flash(_("Nothing to disconnect, or the form expired."), "error")
         return redirect(url_for("integrations.teamleader"))
     client = None
     if connection.status == ConnectionStatus.CONNECTED:
         client = teamleader_setup.client(current_app, connection)
     teamleader_connection.disconnect(connection, client)
-    flash("Teamleader is disconnected; its tokens are deleted.", "success")
+    flash(_("Teamleader is disconnected; its tokens are deleted."), "success")
     return redirect(url_for("integrations.teamleader"))
 
 
@@ -89,13 +102,12 @@ def teamleader_disconnect():
 def teamleader_settings():
     connection = teamleader_connection.current_connection()
     if connection is None:
-        flash("Connect Teamleader first.", "error")
+        flash(_("Connect Teamleader first."), "error")
         return redirect(url_for("integrations.teamleader"))
     form = TeamleaderSettingsForm()
     form.offer(connection, profiles.list_profiles())
-    if form.validate_on_submit() and saved(
-        form, lambda d: teamleader_connection.update_settings(connection, d)
-    ):
-        flash("Teamleader settings saved.", "success")
+    update = REFUSALS.refusals(lambda d: teamleader_connection.update_settings(connection, d))
+    if form.validate_on_submit() and saved(form, update):
+        flash(_("Teamleader settings saved."), "success")
         return redirect(url_for("integrations.teamleader"))
     return _page(connection, form, 400)
