@@ -126,6 +126,8 @@ def test_one_job_records_a_payment_and_writes_it_to_teamleader(
     assert all(q.count == 0 for q in (Queue(name, connection=redis_conn) for name in QUEUES))
     runs = db.session.scalars(db.select(JobRun.name).where(JobRun.id > before)).all()
     assert runs == ["handle_provider_webhook"]
+    # Teamleader sends its echo a moment after answering registerPayment: wait for it.
+    sandbox.control("GET", "webhooks/deliveries", params={"wait": 1})
     echo = db.session.scalars(
         db.select(WebhookDelivery).where(WebhookDelivery.event_type == "invoice.paymentRegistered")
     ).one()
