@@ -103,8 +103,9 @@ def _derive_settings(app: Flask) -> None:
     production = cfg["ENV"] == "production"
     if production:
         cfg["SESSION_COOKIE_SECURE"] = True
-        if cfg["SECRET_KEY"] == config_module.DEV_SECRET or not cfg["TOKEN_ENCRYPTION_KEY"]:
-            raise RuntimeError("SECRET_KEY and TOKEN_ENCRYPTION_KEY must be set in production")
+        problems = config_module.production_problems(cfg)
+        if problems:
+            raise config_module.UnsafeConfiguration(problems, cfg["ENV_AS_SET"])
     cfg.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
