@@ -31,7 +31,7 @@ MIN_SECRET_LENGTH = 32
 # 32-character hex key scores 90 to 125, "abcd" * 8 scores 64, "s" * 32 scores 0.
 MIN_SECRET_BITS = 80
 BUILT_IN_URL = "http://127.0.0.1:5000"  # the demo's; production must name its own
-GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+RANDOM_KEY_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def secret_key_problem(value: str) -> str | None:
         why = "is too regular to be random"
     else:
         return None
-    return f"SECRET_KEY {why}. Set a random one, e.g. the output of: {GENERATE_SECRET}"
+    return f"SECRET_KEY {why}. Set a random one, e.g. the output of: {RANDOM_KEY_COMMAND}"
 
 
 def _estimated_bits(value: str) -> float:
