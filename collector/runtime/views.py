@@ -6,6 +6,8 @@ policy."""
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -189,6 +191,39 @@ def download_response(content: bytes | str, filename: str, mimetype: str) -> Res
 
 # A webhook delivery names an event and a record; anything big is not one.
 WEBHOOK_MAX_BODY = 64 * 1024
+# Our webhook path tokens are url-safe base64 or hex; anything else (non-ASCII, a NUL,
+# too long) is no token of ours and is answered 404 before any lookup.
+WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def webhook_token_shape(token: str) -> bool:
+    """Whether ``token`` could be one of our webhook path tokens."""
+    return WEBHOOK_TOKEN.fullmatch(token) is not None
+
+
+def bounded_body(limit: int = WEBHOOK_MAX_BODY) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes. At most
+    ``limit`` + 1 bytes are read, whether the body has a Content-Length or comes chunked
+    (then only its end says how long it is)."""
+    if (request.content_length or 0) > limit:
+        return None
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
+
+
+def json_or_none(body: bytes) -> object:
+    """``body`` read as JSON, or None when it is not JSON. Nesting deep enough to exhaust
+    the parser's recursion (``"[" * 50000``) is not JSON we take either."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def json_error(message: str, status: int, errors: dict | None = None):

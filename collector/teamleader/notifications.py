@@ -10,6 +10,7 @@ and a periodic sweep of what changed since the last one catches what never came.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,6 +56,9 @@ WATCHED = (
 )
 
 
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class Forbidden(Exception):
     """A delivery for another Teamleader account than the token's."""
 
@@ -97,7 +101,9 @@ def parse_event(body: object) -> Event:
 
 def connection_for_token(token: str) -> TeamleaderConnection:
     """The live connection whose webhook URL carries ``token``, else ``NotFound``."""
-    if not token or len(token) > 64:
+    # Our tokens are url-safe base64: anything else (non-ASCII, a NUL PostgreSQL would
+    # refuse) never reaches the database.
+    if not TOKEN.fullmatch(token or ""):
         raise NotFound("No such webhook.")
     connection = db.session.scalars(
         db.select(TeamleaderConnection).where(
@@ -113,7 +119,12 @@ def connection_for_token(token: str) -> TeamleaderConnection:
 
 def receive(token: str, body: object) -> WebhookDelivery:
     """Authenticate and store one delivery; nothing is written when it is refused."""
-    connection = connection_for_token(token)
+    return store(connection_for_token(token), body)
+
+
+def store(connection: TeamleaderConnection, body: object) -> WebhookDelivery:
+    """Store one delivery to ``connection`` (``connection_for_token``); nothing is written
+    when it is refused."""
     event = parse_event(body)
     if event.account_id is not None and event.account_id != connection.account_id:
         raise Forbidden("The delivery is for another Teamleader account.")
