@@ -12,6 +12,7 @@ from sqlalchemy.orm import configure_mappers
 
 from collector import config as config_module
 from collector.extensions import csrf, db, login_manager, migrate
+from collector.runtime import access_log
 from collector.runtime.queue import AppJob
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     # The mt-940 library logs a line it cannot parse whole: names and IBANs stay out of logs.
     logging.getLogger("mt940").setLevel(logging.CRITICAL)
+    access_log.install()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
