@@ -151,13 +151,17 @@ def or_404(find: Callable[..., T], *args) -> T:
         abort(404, str(exc))
 
 
-def content_security_policy(*, inline_styles: bool = False, form_targets: str = "") -> str:
+def content_security_policy(
+    *, inline_styles: bool = False, form_targets: str = "", oauth_hosts: bool = True
+) -> str:
     """The app's policy; a view that shows styled email may allow inline styles, one
-    whose form redirects elsewhere names the sources in ``form_targets``."""
+    whose form redirects elsewhere names the sources in ``form_targets``; a public page
+    with no "Connect" button leaves out the OAuth hosts (``oauth_hosts=False``)."""
     # Browsers apply form-action to the redirect after a POST too, so the OAuth
     # hosts we send a "Connect" form on to must be listed.
-    oauth_hosts = " ".join(_origin(current_app.config[k]) for k in ("TEAMLEADER_AUTH_URL",))
-    targets = f"{oauth_hosts} {form_targets}".strip()
+    keys = ("TEAMLEADER_AUTH_URL",) if oauth_hosts else ()
+    oauth = " ".join(_origin(current_app.config[k]) for k in keys)
+    targets = f"{oauth} {form_targets}".strip()
     styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return (
         f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
