@@ -62,3 +62,10 @@ def test_gunicorn_access_lines_show_no_token(app, tmp_path):
     written = (tmp_path / "access.log").read_text()
     assert '"POST /webhooks/teamleader/*** HTTP/1.1" 202 17' in written
     assert TEAMLEADER_TOKEN not in written
+
+
+def test_flasks_exception_line_shows_no_token(app, caplog):
+    # Flask logs "Exception on <path> [POST]" through the app's logger when a view fails.
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        app.logger.error(f"Exception on /webhooks/teamleader/{TEAMLEADER_TOKEN} [POST]")
+    assert caplog.records[-1].getMessage() == "Exception on /webhooks/teamleader/*** [POST]"

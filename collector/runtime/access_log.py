@@ -15,7 +15,8 @@ import re
 # /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf].
 SECRET_PATHS = re.compile(r"(/webhooks/(?:teamleader|provider)/|/pay/)[^/?#\s\"']+")
 MASK = "***"
-ACCESS_LOGGERS = ("gunicorn.access", "werkzeug")
+# The servers' request lines, and Flask's "Exception on <path>" (the app's logger).
+MASKED_LOGGERS = ("gunicorn.access", "werkzeug", "collector")
 
 
 def mask(text: str) -> str:
@@ -35,8 +36,8 @@ class TokenMask(logging.Filter):
 
 
 def install() -> None:
-    """Put the mask on the servers' access loggers (once per process)."""
-    for name in ACCESS_LOGGERS:
+    """Put the mask on the servers' access loggers and the app's (once per process)."""
+    for name in MASKED_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, TokenMask) for f in logger.filters):
             logger.addFilter(TokenMask())
