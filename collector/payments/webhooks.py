@@ -16,7 +16,7 @@ from collector.payments import checkout, notifications
 from collector.payments import jobs as payments_jobs
 from collector.payments import setup as payments_setup
 from collector.runtime import inbox
-from collector.runtime.views import bounded_body, json_error, webhook_token_shape
+from collector.runtime.views import bounded_body, json_error
 
 bp = Blueprint("provider_webhooks", __name__, url_prefix="/webhooks/provider")
 log = logging.getLogger(__name__)
@@ -30,7 +30,9 @@ def receive(token: str):
     logged and ignored, with the same answer, so probing learns nothing."""
     expected = payments_setup.webhook_token(current_app)
     # Compared as bytes: compare_digest refuses a str that is not ASCII.
-    if not webhook_token_shape(token) or not hmac.compare_digest(token.encode(), expected.encode()):
+    if not inbox.webhook_token_shape(token) or not hmac.compare_digest(
+        token.encode(), expected.encode()
+    ):
         return json_error("No such webhook.", 404)
     body = bounded_body()
     if body is None:

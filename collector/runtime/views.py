@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -195,14 +194,6 @@ def download_response(content: bytes | str, filename: str, mimetype: str) -> Res
 
 # A webhook delivery names an event and a record; anything big is not one.
 WEBHOOK_MAX_BODY = 64 * 1024
-# Our webhook path tokens are url-safe base64 or hex; anything else (non-ASCII, a NUL,
-# too long) is no token of ours and is answered 404 before any lookup.
-WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def webhook_token_shape(token: str) -> bool:
-    """Whether ``token`` could be one of our webhook path tokens."""
-    return WEBHOOK_TOKEN.fullmatch(token) is not None
 
 
 def bounded_body(limit: int = WEBHOOK_MAX_BODY) -> bytes | None:

@@ -10,7 +10,6 @@ and a periodic sweep of what changed since the last one catches what never came.
 from __future__ import annotations
 
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from collector.core.ratelimit import RateLimited
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
-from collector.runtime import housekeeping
+from collector.runtime import housekeeping, inbox
 from collector.runtime.wordings import says
 from collector.teamleader import TeamleaderClient, imports, reconciliation, shown
 from collector.teamleader.connection import WEBHOOK_TYPES
@@ -54,9 +53,6 @@ WATCHED = (
     ("due date", lambda i: i.due_date, lambda r: r.get("due_on")),
     ("customer", lambda i: i.customer.teamleader_id, lambda r: r.get("customer_id")),
 )
-
-
-TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Forbidden(Exception):
@@ -101,9 +97,7 @@ def parse_event(body: object) -> Event:
 
 def connection_for_token(token: str) -> TeamleaderConnection:
     """The live connection whose webhook URL carries ``token``, else ``NotFound``."""
-    # Our tokens are url-safe base64: anything else (non-ASCII, a NUL PostgreSQL would
-    # refuse) never reaches the database.
-    if not TOKEN.fullmatch(token or ""):
+    if not inbox.webhook_token_shape(token or ""):
         raise NotFound("No such webhook.")
     connection = db.session.scalars(
         db.select(TeamleaderConnection).where(
