@@ -12,6 +12,7 @@ from sqlalchemy.orm import configure_mappers
 
 from collector import config as config_module
 from collector.extensions import csrf, db, login_manager, migrate
+from collector.runtime import access_log
 from collector.runtime.queue import AppJob
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     # The mt-940 library logs a line it cannot parse whole: names and IBANs stay out of logs.
     logging.getLogger("mt940").setLevel(logging.CRITICAL)
+    access_log.install()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -103,8 +105,9 @@ def _derive_settings(app: Flask) -> None:
     production = cfg["ENV"] == "production"
     if production:
         cfg["SESSION_COOKIE_SECURE"] = True
-        if cfg["SECRET_KEY"] == config_module.DEV_SECRET or not cfg["TOKEN_ENCRYPTION_KEY"]:
-            raise RuntimeError("SECRET_KEY and TOKEN_ENCRYPTION_KEY must be set in production")
+        problems = config_module.production_problems(cfg)
+        if problems:
+            raise config_module.UnsafeConfiguration(problems, cfg["ENV_AS_SET"])
     cfg.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

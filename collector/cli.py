@@ -5,8 +5,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from flask.cli import ScriptInfo
 
+from collector import config as config_module
 from collector.accounts import creditor, users
 from collector.accounts.models import User
 from collector.core import clock
@@ -115,15 +117,35 @@ def demo_setup() -> None:
 
 @click.command("check-config")
 @click.option("--offline", is_flag=True, help="do not call the payment provider")
-def check_config(offline: bool) -> None:
-    """Say what in the configuration will make things fail; exit 1 if anything will."""
-    provider = None if offline else payments_setup.provider(current_app)
-    found = payments_config_check.problems(current_app.config, provider)
-    for problem in found:
-        click.echo(f"warning: {problem}", err=True)
+@click.pass_context
+def check_config(ctx: click.Context, offline: bool) -> None:
+    """Say what in the configuration will make things fail; exit 1 if anything will.
+
+    Also a ``flask.commands`` plugin (pyproject.toml), so it answers when production
+    refuses to start the app: then it lists why."""
+    try:
+        app = current_app._get_current_object() if has_app_context() else _load(ctx)
+    except config_module.UnsafeConfiguration as exc:
+        _warn(exc.problems)
+    with app.app_context():
+        found = []
+        if app.config["ENV"] == "production":
+            found += config_module.production_problems(app.config)
+        provider = None if offline else payments_setup.provider(app)
+        found += payments_config_check.problems(app.config, provider)
     if found:
-        raise click.exceptions.Exit(1)
+        _warn(found)
     click.echo("The configuration looks right.")
+
+
+def _load(ctx: click.Context) -> Flask:
+    return ctx.ensure_object(ScriptInfo).load_app()
+
+
+def _warn(problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    raise click.exceptions.Exit(1)
 
 
 @click.command("serve")

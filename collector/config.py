@@ -9,14 +9,29 @@ defaults below.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from collector.core import crypto
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-not-secret"  # noqa: S105  (refused in production)
+# The only values of ENV that may run on built-in secrets; any other is production.
+SAFE_ENVS = ("development", "test")
+MIN_SECRET_LENGTH = 32
+# Estimated from the key's own characters (length × their Shannon entropy): a random
+# 32-character hex key scores 90 to 125, "abcd" * 8 scores 64, "s" * 32 scores 0.
+MIN_SECRET_BITS = 80
+BUILT_IN_URL = "http://127.0.0.1:5000"  # the demo's; production must name its own
+RANDOM_KEY_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 @dataclass(frozen=True)
@@ -53,9 +68,16 @@ def _upstream(
 
 KEYS: tuple[Key, ...] = (
     Key(
-        "ENV", "development", "development | production | test; production refuses unsafe defaults"
+        "ENV",
+        "development",
+        "development | test | production. Any other value (Production, prod, empty) is "
+        "production, which refuses to start on built-in or weak secrets",
     ),
-    Key("SECRET_KEY", DEV_SECRET, "Signs sessions and CSRF tokens. Required in production."),
+    Key(
+        "SECRET_KEY",
+        DEV_SECRET,
+        "Signs sessions and CSRF tokens. Production: random, at least 32 characters",
+    ),
     Key(
         "TOKEN_ENCRYPTION_KEY",
         "",
@@ -128,7 +150,14 @@ KEYS: tuple[Key, ...] = (
     Key("EXACT_BATCH_SIZE", 500, "Most documents one forwarding run books"),
     Key("PAYMENT_PROVIDER_URL", "https://api.mollie.com/v2", "Payment provider API base URL"),
     Key("PAYMENT_PROVIDER_API_KEY", "", "Payment provider API key"),
-    Key("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "Public URL of this service (links, webhooks)"),
+    Key(
+        "PAYMENT_CHECKOUT_ORIGINS",
+        "",
+        "Origins (https://host) the provider's hosted checkout may be on, space-separated; "
+        "the payment page's form may go only there. Empty: Mollie's for its API, else the "
+        "provider API's own origin (an emulator)",
+    ),
+    Key("PUBLIC_BASE_URL", BUILT_IN_URL, "Public URL of this service (links, webhooks)"),
     Key(
         "DOCUMENT_STORAGE",
         "",
@@ -152,11 +181,89 @@ def _coerce(name: str, value: object) -> object:
 
 
 def load(overrides: dict | None = None, *, env_file: Path | None = None) -> dict:
-    """Return the settings as a dict: defaults < .env < environment < overrides."""
+    """Return the settings as a dict: defaults < .env < environment < overrides.
+
+    ``ENV`` comes out as ``development``, ``test`` or ``production``; what was set is kept
+    in ``ENV_AS_SET``. Flask's old ``FLASK_ENV`` stands in for an ``ENV`` not set."""
     settings: dict[str, object] = dict(_DEFAULTS)
     env_file = env_file if env_file is not None else Path.cwd() / ".env"
     layers = [dotenv_values(env_file) if env_file.is_file() else {}, os.environ]
     for layer in layers:
         settings.update({k: v for k, v in layer.items() if k in _DEFAULTS})
+        if "ENV" not in layer and "FLASK_ENV" in layer:
+            settings["ENV"] = layer["FLASK_ENV"]
     settings.update(overrides or {})
-    return {name: _coerce(name, value) for name, value in settings.items()}
+    loaded = {name: _coerce(name, value) for name, value in settings.items()}
+    loaded["ENV_AS_SET"] = loaded["ENV"]
+    loaded["ENV"] = environment(loaded["ENV"])
+    return loaded
+
+
+def environment(value: object) -> str:
+    """``development`` or ``test`` when set exactly so; anything else is ``production``."""
+    return value if value in SAFE_ENVS else "production"
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Production refuses to start: ``problems`` says what to set."""
+
+    def __init__(self, problems: list[str], env_as_set: object = "production"):
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(
+            f"Refusing to start: ENV={env_as_set!r} runs as production (only ENV=development "
+            f"or ENV=test may run on built-in secrets), and\n{lines}"
+        )
+
+
+def production_problems(settings: Mapping) -> list[str]:
+    """What production refuses to start with, each saying what to set instead."""
+    found = [
+        secret_key_problem(str(settings["SECRET_KEY"])),
+        crypto.key_problem(str(settings["TOKEN_ENCRYPTION_KEY"]), str(settings["SECRET_KEY"])),
+        public_url_problem(str(settings["PUBLIC_BASE_URL"])),
+    ]
+    return [problem for problem in found if problem]
+
+
+def secret_key_problem(value: str) -> str | None:
+    """Why ``value`` is no production SECRET_KEY (anyone who knows it forges a login), or
+    None."""
+    if value == DEV_SECRET:
+        why = "is the built-in development key, which is public"
+    elif len(value) < MIN_SECRET_LENGTH:
+        why = f"is {len(value)} characters long; it must be at least {MIN_SECRET_LENGTH}"
+    elif _estimated_bits(value) < MIN_SECRET_BITS:
+        why = "is too regular to be random"
+    else:
+        return None
+    return f"SECRET_KEY {why}. Set a random one, e.g. the output of: {RANDOM_KEY_COMMAND}"
+
+
+def _estimated_bits(value: str) -> float:
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why ``url`` is no production PUBLIC_BASE_URL, or None. Plain http is accepted only
+    on a loopback host: a rehearsal on one machine (the fault suite), which nobody else
+    can reach."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and _loopback(parts.hostname or "") and url != BUILT_IN_URL:
+        return None
+    return (
+        f"PUBLIC_BASE_URL ({url or 'empty'}) must be the https:// address customers and "
+        "the payment provider reach this service at, e.g. https://collect.example.com"
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

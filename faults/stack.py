@@ -7,6 +7,7 @@ Makefile's DEMO_ENV does for the demo, in production mode.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ def collector_env(instance: Path) -> dict[str, str]:
     sandbox = f"http://{HOST}:{SANDBOX_PORT}"
     return {
         "ENV": "production",
-        "SECRET_KEY": "faults-suite-secret",
+        # Production refuses a weak key (collector/config.py); a new one each run.
+        "SECRET_KEY": secrets.token_urlsafe(48),
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "DATABASE_URL": f"{PG_SERVER}/{DATABASE}",
         "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",

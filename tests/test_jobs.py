@@ -1,9 +1,11 @@
 """Jobs: rq on the real Redis, in-process without it; every job keeps its JobRun."""
 
+import secrets
 import time
 from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from rq import SimpleWorker
 
 from collector import create_app
@@ -146,8 +148,9 @@ def test_production_never_falls_back_to_in_process(tmp_root, app):
     config = app_config(
         tmp_root,
         ENV="production",
-        SECRET_KEY="s" * 32,
-        TOKEN_ENCRYPTION_KEY="k",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        PUBLIC_BASE_URL="https://collect.example.com",
         REDIS_URL="redis://127.0.0.1:1/0",
     )
     assert create_app(config).extensions["jobs"].backend.name == "rq"

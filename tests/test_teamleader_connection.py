@@ -242,3 +242,29 @@ def test_invalid_settings_show_field_errors_and_change_nothing(tl_app, admin_cli
     assert "Automatic import needs a default profile." in page
     db.session.refresh(connection)
     assert connection.import_department_ids == before and not connection.auto_import
+
+
+def test_a_reconnect_gets_a_new_webhook_token_and_the_old_address_stops_working(
+    tl_app, admin_client, rsps
+):
+    mock_account(rsps)
+    rsps.post(f"{API}/webhooks.register", status=204)
+    rsps.post(f"{API}/webhooks.unregister", status=204)
+    state = start(admin_client)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={state}")
+    [connection] = connections()
+    old_token, old_url = connection.webhook_token, connection.webhook_url
+
+    state = start(admin_client)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={state}")
+    db.session.expire_all()
+    [connection] = connections()
+
+    assert connection.webhook_token != old_token
+    assert connection.webhook_url.endswith(f"/webhooks/teamleader/{connection.webhook_token}")
+    [unregister] = [c for c in rsps.calls if c.request.url.endswith("webhooks.unregister")]
+    assert json.loads(unregister.request.body)["url"] == old_url
+    delivery = {"type": "invoice.booked", "subject": {"type": "invoice", "id": "i-1"}}
+    assert admin_client.post(f"/webhooks/teamleader/{old_token}", json=delivery).status_code == 404
+    new = f"/webhooks/teamleader/{connection.webhook_token}"
+    assert admin_client.post(new, json=delivery).status_code == 202

@@ -11,7 +11,6 @@ It speaks the customer's language, never the one a staff user picked for the fin
 
 import functools
 from contextlib import suppress
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -115,7 +114,8 @@ def _private(response):
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     # The PDF keeps its own policy (the browser's PDF viewer needs it).
     response.headers.setdefault(
-        "Content-Security-Policy", content_security_policy(form_targets=_checkout_sources())
+        "Content-Security-Policy",
+        content_security_policy(form_targets=_checkout_sources(), oauth_hosts=False),
     )
     return response
 
@@ -130,11 +130,8 @@ def _public_url(endpoint: str, **values) -> str:
 
 def _checkout_sources() -> str:
     # "Pay online" is answered with a redirect to the provider's checkout, and browsers
-    # hold that redirect to form-action too. The checkout host is the provider's to
-    # choose (Mollie's is not its API host), so any https origin is allowed, plus the
-    # API's own origin for an emulator on plain http.
-    api = urlsplit(current_app.config["PAYMENT_PROVIDER_URL"])
-    return f"https: {api.scheme}://{api.netloc}"
+    # hold that redirect to form-action too: only the checkout's own origin is allowed.
+    return " ".join(payments_setup.checkout_origins(current_app))
 
 
 BLUEPRINTS = (bp, webhooks.bp, settings_views.bp)

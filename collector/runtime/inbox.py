@@ -22,6 +22,7 @@ the next drain) or by the dispatcher.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,16 @@ TAKE_LEASE = timedelta(seconds=60)
 # A ring whose drain never started (Redis lost it) stops holding new rings back after
 # this long; the rows meanwhile are found by the next drain or the dispatcher.
 RING_TTL = 30  # seconds
+
+
+# Our webhook path tokens are url-safe base64 or hex; anything else (non-ASCII, a NUL
+# PostgreSQL would refuse, too long) is no token of ours and is refused before any lookup.
+WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def webhook_token_shape(token: str) -> bool:
+    """Whether ``token`` could be one of our webhook path tokens."""
+    return WEBHOOK_TOKEN.fullmatch(token) is not None
 
 
 class InboxRow:

@@ -6,6 +6,7 @@ policy."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -149,13 +150,17 @@ def or_404(find: Callable[..., T], *args) -> T:
         abort(404, str(exc))
 
 
-def content_security_policy(*, inline_styles: bool = False, form_targets: str = "") -> str:
+def content_security_policy(
+    *, inline_styles: bool = False, form_targets: str = "", oauth_hosts: bool = True
+) -> str:
     """The app's policy; a view that shows styled email may allow inline styles, one
-    whose form redirects elsewhere names the sources in ``form_targets``."""
+    whose form redirects elsewhere names the sources in ``form_targets``; a public page
+    with no "Connect" button leaves out the OAuth hosts (``oauth_hosts=False``)."""
     # Browsers apply form-action to the redirect after a POST too, so the OAuth
     # hosts we send a "Connect" form on to must be listed.
-    oauth_hosts = " ".join(_origin(current_app.config[k]) for k in ("TEAMLEADER_AUTH_URL",))
-    targets = f"{oauth_hosts} {form_targets}".strip()
+    keys = ("TEAMLEADER_AUTH_URL",) if oauth_hosts else ()
+    oauth = " ".join(_origin(current_app.config[k]) for k in keys)
+    targets = f"{oauth} {form_targets}".strip()
     styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return (
         f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
@@ -189,6 +194,31 @@ def download_response(content: bytes | str, filename: str, mimetype: str) -> Res
 
 # A webhook delivery names an event and a record; anything big is not one.
 WEBHOOK_MAX_BODY = 64 * 1024
+
+
+def bounded_body(limit: int = WEBHOOK_MAX_BODY) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes. At most
+    ``limit`` + 1 bytes are read, whether the body has a Content-Length or comes chunked
+    (then only its end says how long it is)."""
+    if (request.content_length or 0) > limit:
+        return None
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
+
+
+def json_or_none(body: bytes) -> object:
+    """``body`` read as JSON, or None when it is not JSON. Nesting deep enough to exhaust
+    the parser's recursion (``"[" * 50000``) is not JSON we take either."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def json_error(message: str, status: int, errors: dict | None = None):

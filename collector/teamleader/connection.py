@@ -106,7 +106,10 @@ def complete_connect(
     except TeamleaderError as exc:
         raise ConnectFailed(f"Reading the Teamleader account failed: {exc}") from exc
     connection = _connection_for(me["account_id"])
-    token = connection.webhook_token or secrets.token_urlsafe(32)
+    # A new token on every connect: an address that leaked (a log, a former admin) stops
+    # working at the next reconnect; the old one is unregistered below.
+    old_url = connection.webhook_url
+    token = secrets.token_urlsafe(32)
     url = webhook_url(public_base_url, token)
     try:
         _register_webhooks(client, url)
@@ -125,6 +128,8 @@ def complete_connect(
     oauth_connection.mark_connected(connection, pair, cipher, user)
     db.session.add(connection)
     db.session.commit()
+    if old_url and old_url != url:
+        _unregister_webhooks(client, old_url)
     company.adopt_teamleader_zone(me.get("time_zone"))
     return connection
 
@@ -147,14 +152,19 @@ def _register_webhooks(client: TeamleaderClient, url: str) -> None:
         client.webhooks_register(url, WEBHOOK_TYPES)
 
 
+def _unregister_webhooks(client: TeamleaderClient, url: str) -> None:
+    try:
+        client.webhooks_unregister(url, WEBHOOK_TYPES)
+    except TeamleaderError as exc:
+        # The user may have revoked us already; our token is gone regardless, so what
+        # Teamleader still calls there is answered 404.
+        log.warning("unregistering Teamleader webhooks failed: %s", exc)
+
+
 def disconnect(connection: TeamleaderConnection, client: TeamleaderClient | None) -> None:
     """Unregister our webhooks (when Teamleader still lets us) and forget the tokens."""
     if client is not None and connection.webhook_url:
-        try:
-            client.webhooks_unregister(connection.webhook_url, WEBHOOK_TYPES)
-        except TeamleaderError as exc:
-            # The user may have revoked us already; the tokens go regardless.
-            log.warning("unregistering Teamleader webhooks failed: %s", exc)
+        _unregister_webhooks(client, connection.webhook_url)
     oauth_connection.forget_tokens(connection)
     connection.webhook_url = None
     db.session.commit()

@@ -21,7 +21,7 @@ from collector.core.ratelimit import RateLimited
 from collector.documents import timeline
 from collector.documents.models import Customer, DocumentKind, Invoice
 from collector.extensions import db
-from collector.runtime import housekeeping
+from collector.runtime import housekeeping, inbox
 from collector.runtime.wordings import says
 from collector.teamleader import TeamleaderClient, imports, reconciliation, shown
 from collector.teamleader.connection import WEBHOOK_TYPES
@@ -97,7 +97,7 @@ def parse_event(body: object) -> Event:
 
 def connection_for_token(token: str) -> TeamleaderConnection:
     """The live connection whose webhook URL carries ``token``, else ``NotFound``."""
-    if not token or len(token) > 64:
+    if not inbox.webhook_token_shape(token or ""):
         raise NotFound("No such webhook.")
     connection = db.session.scalars(
         db.select(TeamleaderConnection).where(
@@ -113,7 +113,12 @@ def connection_for_token(token: str) -> TeamleaderConnection:
 
 def receive(token: str, body: object) -> WebhookDelivery:
     """Authenticate and store one delivery; nothing is written when it is refused."""
-    connection = connection_for_token(token)
+    return store(connection_for_token(token), body)
+
+
+def store(connection: TeamleaderConnection, body: object) -> WebhookDelivery:
+    """Store one delivery to ``connection`` (``connection_for_token``); nothing is written
+    when it is refused."""
     event = parse_event(body)
     if event.account_id is not None and event.account_id != connection.account_id:
         raise Forbidden("The delivery is for another Teamleader account.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
@@ -74,4 +74,21 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    if _strict_transport():
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+# A year; not includeSubDomains: the company's other hosts are not ours to pin to https.
+HSTS = "max-age=31536000"
+
+
+def _strict_transport() -> bool:
+    """HSTS only in production behind https: the request came over TLS, here or at the
+    proxy in front (X-Forwarded-Proto; a forged one only earns a header that browsers
+    ignore over plain http), and the public address is https."""
+    config = current_app.config
+    if config["ENV"] != "production" or not config["PUBLIC_BASE_URL"].startswith("https://"):
+        return False
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.is_secure or forwarded == "https"

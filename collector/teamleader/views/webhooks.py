@@ -2,12 +2,12 @@
 sign its calls (reference §12): the secret token in the path authenticates, and the
 body is only a hint that a job re-reads through the API."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from collector.core.errors import Invalid, NotFound
 from collector.extensions import csrf
 from collector.runtime import inbox
-from collector.runtime.views import WEBHOOK_MAX_BODY, json_error
+from collector.runtime.views import bounded_body, json_error, json_or_none
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import notifications
 from collector.teamleader.models import DeliveryStatus
@@ -19,14 +19,17 @@ bp = Blueprint("teamleader_webhooks", __name__, url_prefix="/webhooks/teamleader
 @csrf.exempt
 def receive(token: str):
     """Store the delivery and answer once it is stored; a job on the high queue acts on
-    it (the runtime's inbox: one that never started is started by its dispatcher)."""
-    if (request.content_length or 0) > WEBHOOK_MAX_BODY:
-        return json_error("The body is too large.", 413)
+    it (the runtime's inbox: one that never started is started by its dispatcher). The
+    token is checked before a byte of the body is read."""
     try:
-        body = request.get_json(force=True, silent=True)
-        delivery = notifications.receive(token, body)
+        connection = notifications.connection_for_token(token)
     except NotFound:
         return json_error("No such webhook.", 404)
+    body = bounded_body()
+    if body is None:
+        return json_error("The body is too large.", 413)
+    try:
+        delivery = notifications.store(connection, json_or_none(body))
     except notifications.Forbidden as exc:
         return json_error(str(exc), 403)
     except Invalid as exc:
