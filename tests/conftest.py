@@ -26,6 +26,7 @@ from collector.extensions import db
 pytest_plugins = [
     "tests.support.browser",
     "tests.support.clock",
+    "tests.support.dns",
     "tests.support.markers",
     "tests.support.smtp",
 ]
