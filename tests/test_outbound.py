@@ -102,7 +102,7 @@ def refused(session: requests.Session, url: str) -> str:
         ("192.168.1.1", "private"),
         ("100.64.0.1", "special use"),  # carrier-grade NAT
         ("192.88.99.1", "special use"),  # 6to4 relay
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 — an address checked, not bound
         ("224.0.0.1", "multicast"),
         ("::1", "loopback"),
         ("fe80::1", "link-local"),
@@ -214,7 +214,7 @@ def test_the_pool_connects_to_the_checked_address_and_keeps_the_name_for_tls():
     request = requests.Request("GET", "https://erp.example/hooks").prepare()
     adapter = session.get_adapter(request.url)
     destination = adapter.guard.check(request.url)
-    setattr(request, "_outbound_destination", destination)
+    request._outbound_destination = destination  # what send() records before connecting
     host, pool = adapter.build_connection_pool_key_attributes(request, True)
     assert host["host"] == PUBLIC
     assert pool["server_hostname"] == pool["assert_hostname"] == "erp.example"
