@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy.orm import configure_mappers
 
 from collector import config as config_module
+from collector.core.outbound import OutboundGuard
 from collector.extensions import csrf, db, login_manager, migrate
 from collector.runtime.queue import AppJob
 
@@ -105,6 +106,7 @@ def _derive_settings(app: Flask) -> None:
         cfg["SESSION_COOKIE_SECURE"] = True
         if cfg["SECRET_KEY"] == config_module.DEV_SECRET or not cfg["TOKEN_ENCRYPTION_KEY"]:
             raise RuntimeError("SECRET_KEY and TOKEN_ENCRYPTION_KEY must be set in production")
+    _check_outbound_allowed(cfg["OUTBOUND_ALLOWED_HOSTS"], production)
     cfg.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -115,6 +117,16 @@ def _derive_settings(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         TESTING=cfg["ENV"] == "test",
     )
+
+
+def _check_outbound_allowed(entries: str, production: bool) -> None:
+    """OUTBOUND_ALLOWED_HOSTS lets outside URLs reach internal hosts: for the sandbox only."""
+    if production and entries.strip():
+        raise RuntimeError(
+            "OUTBOUND_ALLOWED_HOSTS must be empty in production: it lets callback URLs and "
+            "download locations reach internal addresses (it is for the sandbox only)"
+        )
+    OutboundGuard.from_setting(entries)  # a malformed entry stops the start, saying which
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -105,6 +105,13 @@ KEYS: tuple[Key, ...] = (
         "host:port list whose download locations may be plain http (an emulator); "
         "TEAMLEADER_API_URL's host is included when it is http",
     ),
+    Key(
+        "OUTBOUND_ALLOWED_HOSTS",
+        "",
+        "host[:port] list that callback URLs and download locations may reach although "
+        "internal (loopback, private): the sandbox in development and tests; refused in "
+        "production",
+    ),
     Key("PDF_BATCH_SIZE", 100, "Most PDFs the schedule fetches per run (every 5 minutes)"),
     Key("PDF_MAX_BYTES", 20 * 1024 * 1024, "Largest PDF accepted from Teamleader, bytes"),
     Key(

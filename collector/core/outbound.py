@@ -72,6 +72,10 @@ class OutboundRefused(requests.RequestException):
         self.reason = reason
 
 
+class Unresolved(OutboundRefused):
+    """The name did not resolve (no such host, or DNS down for now)."""
+
+
 @dataclass(frozen=True)
 class Destination:
     """What was checked: the URL's host and port, and the address to connect to."""
@@ -182,10 +186,10 @@ class OutboundGuard:
         try:
             found = resolve(host, port, allowed_gai_family(), socket.SOCK_STREAM)
         except (OSError, UnicodeError):
-            raise OutboundRefused(f"{host} could not be found.") from None
+            raise Unresolved(f"{host} could not be found.") from None
         addresses = [info[4][0] for info in found if info[0] in (socket.AF_INET, socket.AF_INET6)]
         if not addresses:
-            raise OutboundRefused(f"{host} could not be found.")
+            raise Unresolved(f"{host} could not be found.")
         # A scoped IPv6 answer ("fe80::1%eth0"): the scope is not part of the address.
         return [address.split("%", 1)[0] for address in addresses]
 
