@@ -81,8 +81,8 @@ def reload(row):
     return db.session.get(type(row), row.id)
 
 
-def deliver(row, cipher, at=NOW, guard=OutboundGuard()):
-    return callbacks.deliver(guard.session("test"), cipher, row.id, at)
+def deliver(row, cipher, at=NOW):
+    return callbacks.deliver(OutboundGuard().session("test"), cipher, row.id, at)
 
 
 # -- endpoints ----------------------------------------------------------------------------
@@ -126,7 +126,8 @@ def deliver(row, cipher, at=NOW, guard=OutboundGuard()):
         ),
         (
             "https://intranet.example/",
-            f"{PUBLIC_ONLY}intranet.example resolves to 127.0.0.1, not a public address (loopback).",
+            f"{PUBLIC_ONLY}intranet.example resolves to 127.0.0.1, "
+            "not a public address (loopback).",
         ),
     ],
 )
