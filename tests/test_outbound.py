@@ -16,12 +16,15 @@ import pytest
 import requests
 import responses
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from collector import create_app
+from collector.core import outbound
 from collector.core.outbound import (
     OutboundGuard,
     OutboundRefused,
@@ -29,6 +32,9 @@ from collector.core.outbound import (
     is_guarded,
     refusal,
 )
+from collector.runtime import outbound as outbound_wordings
+from collector.runtime import setup as runtime_setup
+from tests.conftest import app_config
 from tests.support.dns import PUBLIC, answers
 
 
@@ -333,3 +339,34 @@ def test_the_setting_takes_hosts_with_or_without_port():
 def test_a_session_is_guarded_for_both_schemes():
     assert is_guarded(OutboundGuard().session("test"))
     assert not is_guarded(requests.Session())
+
+
+def _production(tmp_path, **overrides) -> dict:
+    """Settings production accepts, but for what a test changes."""
+    return {
+        "ENV": "production",
+        "SECRET_KEY": "q8V1k3X9zR2m7Lp0Tw5Yb6Nc4Hd8Jf1Gs3Ae9Ku2Oi7",
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "PUBLIC_BASE_URL": "https://collector.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "OUTBOUND_ALLOWED_HOSTS": "",
+        **overrides,
+    }
+
+
+def test_production_refuses_to_start_with_allowed_internal_hosts(tmp_path):
+    with pytest.raises(RuntimeError, match="OUTBOUND_ALLOWED_HOSTS must be empty in production"):
+        create_app(_production(tmp_path, OUTBOUND_ALLOWED_HOSTS="127.0.0.1:5001"))
+    app = create_app(_production(tmp_path))
+    assert runtime_setup.outbound_guard(app).allowed == frozenset()
+
+
+def test_a_malformed_allowed_host_stops_the_start(tmp_path):
+    config = app_config(tmp_path, OUTBOUND_ALLOWED_HOSTS="http://127.0.0.1:5001/")
+    with pytest.raises(ValueError, match="OUTBOUND_ALLOWED_HOSTS takes host"):
+        create_app(config)
+
+
+def test_every_kind_of_refusal_can_be_shown_translated():
+    assert set(outbound.KINDS) == set(outbound_wordings.KINDS)
