@@ -60,7 +60,8 @@ KINDS = (
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
-_COMPATIBLE = ipaddress.ip_network("::/96")
+_COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible, deprecated
+_ULA = ipaddress.ip_network("fc00::/7")
 
 
 class OutboundRefused(requests.RequestException):
@@ -85,11 +86,6 @@ class Destination:
     port: int
     address: str
 
-    @property
-    def origin(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}"
-
 
 def refusal(address: Address) -> str | None:
     """Why ``address`` is not on the public internet (one of ``KINDS``), or None."""
@@ -113,9 +109,6 @@ def refusal(address: Address) -> str | None:
     if not address.is_global or any(address in net for net in _NOT_PUBLIC):
         return "special use"
     return None
-
-
-_ULA = ipaddress.ip_network("fc00::/7")
 
 
 def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
