@@ -43,7 +43,7 @@ DEMO_ENV := TEAMLEADER_AUTH_URL=$(SANDBOX)/teamleader TEAMLEADER_API_URL=$(SANDB
 	TEAMLEADER_CLIENT_ID=collector-sandbox TEAMLEADER_CLIENT_SECRET=sandbox-secret \
 	PAYMENT_PROVIDER_URL=$(SANDBOX)/provider/v2 PAYMENT_PROVIDER_API_KEY=test_sandbox \
 	EXACT_BASE_URL='$(SANDBOX)/exact/{country}' EXACT_CLIENT_ID=collector-sandbox \
-	EXACT_CLIENT_SECRET=sandbox-secret
+	EXACT_CLIENT_SECRET=sandbox-secret OUTBOUND_ALLOWED_HOSTS=127.0.0.1:$(SANDBOX_PORT)
 
 run: migrate ## set everything up and start the demo on http://127.0.0.1:5000
 	$(FLASK) demo-setup

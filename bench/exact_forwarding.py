@@ -142,6 +142,7 @@ def app_config(job: Job) -> dict:
         "EXACT_BASE_URL": f"{job.exact_url}/{{country}}",
         "EXACT_CLIENT_ID": "collector-sandbox",
         "EXACT_CLIENT_SECRET": "sandbox-secret",
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # the sandbox serves the PDF locations
     }
 
 

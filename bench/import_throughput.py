@@ -151,6 +151,7 @@ def app_config(job: Job) -> dict:
         "TEAMLEADER_API_URL": job.sandbox_url,
         "TEAMLEADER_CLIENT_ID": "collector-sandbox",
         "TEAMLEADER_CLIENT_SECRET": "sandbox-secret",
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # the sandbox serves the PDF locations
     }
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy.orm import configure_mappers
 
 from collector import config as config_module
+from collector.core.outbound import OutboundGuard
 from collector.extensions import csrf, db, login_manager, migrate
 from collector.runtime import access_log
 from collector.runtime.queue import AppJob
@@ -108,6 +109,7 @@ def _derive_settings(app: Flask) -> None:
         problems = config_module.production_problems(cfg)
         if problems:
             raise config_module.UnsafeConfiguration(problems, cfg["ENV_AS_SET"])
+    OutboundGuard.from_setting(cfg["OUTBOUND_ALLOWED_HOSTS"])  # a malformed entry stops it
     cfg.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

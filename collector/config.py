@@ -127,6 +127,13 @@ KEYS: tuple[Key, ...] = (
         "host:port list whose download locations may be plain http (an emulator); "
         "TEAMLEADER_API_URL's host is included when it is http",
     ),
+    Key(
+        "OUTBOUND_ALLOWED_HOSTS",
+        "",
+        "host[:port] list that callback URLs and download locations may reach although "
+        "internal (loopback, private): the sandbox in development and tests; refused in "
+        "production",
+    ),
     Key("PDF_BATCH_SIZE", 100, "Most PDFs the schedule fetches per run (every 5 minutes)"),
     Key("PDF_MAX_BYTES", 20 * 1024 * 1024, "Largest PDF accepted from Teamleader, bytes"),
     Key(
@@ -222,8 +229,19 @@ def production_problems(settings: Mapping) -> list[str]:
         secret_key_problem(str(settings["SECRET_KEY"])),
         crypto.key_problem(str(settings["TOKEN_ENCRYPTION_KEY"]), str(settings["SECRET_KEY"])),
         public_url_problem(str(settings["PUBLIC_BASE_URL"])),
+        outbound_problem(str(settings.get("OUTBOUND_ALLOWED_HOSTS") or "")),
     ]
     return [problem for problem in found if problem]
+
+
+def outbound_problem(entries: str) -> str | None:
+    """OUTBOUND_ALLOWED_HOSTS lets outside URLs reach internal hosts: the sandbox's only."""
+    if not entries.strip():
+        return None
+    return (
+        "OUTBOUND_ALLOWED_HOSTS must be empty in production: it lets callback URLs and "
+        "download locations reach internal addresses (it is for the sandbox only)."
+    )
 
 
 def secret_key_problem(value: str) -> str | None:

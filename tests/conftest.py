@@ -26,6 +26,7 @@ from collector.extensions import db
 pytest_plugins = [
     "tests.support.browser",
     "tests.support.clock",
+    "tests.support.dns",
     "tests.support.markers",
     "tests.support.smtp",
 ]
@@ -50,6 +51,9 @@ def app_config(tmp_root: Path, **overrides) -> dict:
         "INSTANCE_PATH": str(tmp_root / "instance"),
         "LOG_LEVEL": "WARNING",
     }
+    # The emulators and receivers the tests start listen on loopback; production refuses that.
+    if overrides.get("ENV", config["ENV"]) != "production":
+        config["OUTBOUND_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     config.update(overrides)
     return config
 

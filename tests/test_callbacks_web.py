@@ -7,14 +7,15 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-import requests
 import responses
 
+from collector.core.outbound import OutboundGuard
 from collector.documents import callback_endpoints, callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from tests.conftest import csrf_token
+from tests.support.dns import PUBLIC
 from tests.support.factories import make_invoice
 
 BASE = "/integrations/callbacks"
@@ -32,6 +33,13 @@ def stored_endpoints() -> list[CallbackEndpoint]:
     return db.session.scalars(db.select(CallbackEndpoint)).all()
 
 
+@pytest.fixture(autouse=True)
+def receivers_dns(dns):
+    """erp.example is a public host (served through ``responses``)."""
+    dns["erp.example"] = [PUBLIC]
+    return dns
+
+
 @pytest.fixture
 def erp(app):
     endpoint, _ = callback_endpoints.add_endpoint(URL, "ERP", None, runtime_setup.cipher(app))
@@ -47,7 +55,8 @@ def failed_delivery(app, invoice) -> CallbackDelivery:
     row = db.session.scalars(db.select(CallbackDelivery)).one()
     with responses.RequestsMock() as receiver:
         receiver.post(URL, status=500, body="boom")
-        callbacks.deliver(requests.Session(), runtime_setup.cipher(app), row.id, NOW)
+        session = OutboundGuard().session("test")
+        callbacks.deliver(session, runtime_setup.cipher(app), row.id, NOW)
     row.status, row.next_attempt_at = CallbackStatus.FAILED, None
     db.session.commit()
     return row
@@ -69,8 +78,54 @@ def test_the_list_and_the_log_are_readable_by_viewers(app, viewer_client, erp):
     assert response.status_code == 200
     assert f'data-delivery="{row.id}"' in page and 'data-status="failed"' in page
     assert f'href="/invoices/{invoice.id}">2026/0042</a>' in page
-    assert "HTTP 500" in page and "boom" in page and "invoice.state_changed" in page
+    assert "HTTP 500" in page and "invoice.state_changed" in page
+    assert "boom" not in page  # the receiver's answer is not for viewers
     assert "Retry now" not in page and "Rotate the secret" not in page
+
+
+def test_an_answer_body_stored_before_is_not_shown(app, viewer_client, erp):
+    row = failed_delivery(app, make_invoice())
+    row.last_error = "HTTP 500 Internal Server Error: password=hunter2"  # as once stored
+    row.log = [{**row.log[0], "error": row.last_error}]
+    db.session.commit()
+
+    page = viewer_client.get(f"{BASE}/{erp.id}").get_data(as_text=True)
+    assert "HTTP 500" in page and " ms" in page
+    assert "hunter2" not in page
+
+
+def test_an_attempt_not_sent_says_why_in_the_readers_language(app, viewer_client, erp, dns):
+    callbacks.queue_test_event(erp, NOW)
+    [row] = db.session.scalars(db.select(CallbackDelivery)).all()
+    dns["erp.example"] = ["10.0.0.7"]
+    callbacks.deliver(OutboundGuard().session("t"), runtime_setup.cipher(app), row.id, NOW)
+
+    page = viewer_client.get(f"{BASE}/{erp.id}", headers={"Accept-Language": "nl-BE"})
+    text = page.get_data(as_text=True)
+    assert "Niet verstuurd: erp.example wijst naar 10.0.0.7, geen publiek adres (privé)." in text
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/", "169.254.169.254 is not a public address (link-local)."),
+        ("http://[::1]:8080/", "::1 is not a public address (loopback)."),
+        (
+            "https://intranet.example/",
+            "intranet.example resolves to 10.1.2.3, not a public address (private).",
+        ),
+    ],
+)
+def test_an_internal_address_is_a_form_error_and_nothing_is_stored(
+    app, admin_client, dns, monkeypatch, url, why
+):
+    dns["intranet.example"] = ["10.1.2.3"]
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOWED_HOSTS", "")  # as in production
+    response = post_form(admin_client, f"{BASE}/new", {"url": url, "description": "x"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"Callbacks go to public addresses only: {why}" in page
+    assert stored_endpoints() == []
 
 
 def test_each_attempt_is_dated_the_readers_way_in_the_companys_zone(app, viewer_client, erp):

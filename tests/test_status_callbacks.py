@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
+from collector.core.outbound import OutboundGuard
 from collector.documents import callback_endpoints, callbacks
 from collector.documents import jobs as documents_jobs
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
@@ -29,16 +30,26 @@ from collector.runtime import setup as runtime_setup
 from collector.runtime.models import JobRun
 from collector.runtime.queue import QUEUES, bind_job_class
 from collector.schedule import SCHEDULE
+from tests.support.dns import PUBLIC
 from tests.support.factories import make_invoice
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 URL = "https://erp.example/hooks/collector"
 SCHEME = "Use an http:// or https:// address."
+PUBLIC_ONLY = "Callbacks go to public addresses only: "
 
 
 @pytest.fixture
 def cipher(app):
     return runtime_setup.cipher(app)
+
+
+@pytest.fixture(autouse=True)
+def receivers_dns(dns):
+    """The receivers these tests name are public hosts (served through ``responses``)."""
+    for name in ("erp.example", "quiet.example", "bi.example", "old.example", "elsewhere.example"):
+        dns[name] = [PUBLIC]
+    return dns
 
 
 @pytest.fixture
@@ -71,7 +82,7 @@ def reload(row):
 
 
 def deliver(row, cipher, at=NOW):
-    return callbacks.deliver(requests.Session(), cipher, row.id, at)
+    return callbacks.deliver(OutboundGuard().session("test"), cipher, row.id, at)
 
 
 # -- endpoints ----------------------------------------------------------------------------
@@ -92,9 +103,36 @@ def deliver(row, cipher, at=NOW):
         ("https://erp.example/" + "a" * 481, "At most 500 characters."),
         ("https://erp example/", "An address cannot contain spaces or control characters."),
         ("", "Enter the address to send the callbacks to."),
+        ("http://localhost./hooks", f"{PUBLIC_ONLY}localhost. is not a public address (loopback)."),
+        ("http://127.0.0.1:8080/in", f"{PUBLIC_ONLY}127.0.0.1 is not a public address (loopback)."),
+        ("http://[::1]/", f"{PUBLIC_ONLY}::1 is not a public address (loopback)."),
+        ("http://[::7f00:1]/", f"{PUBLIC_ONLY}::7f00:1 is not a public address (reserved)."),
+        (
+            "https://[64:ff9b::a9fe:a9fe]/",
+            f"{PUBLIC_ONLY}64:ff9b::a9fe:a9fe is not a public address (link-local).",
+        ),
+        (
+            "https://[2002:7f00:1::]/",
+            f"{PUBLIC_ONLY}2002:7f00:1:: is not a public address (loopback).",
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            f"{PUBLIC_ONLY}169.254.169.254 is not a public address (link-local).",
+        ),
+        (
+            "https://metadata.example/",
+            f"{PUBLIC_ONLY}metadata.example resolves to 169.254.169.254, "
+            "not a public address (link-local).",
+        ),
+        (
+            "https://intranet.example/",
+            f"{PUBLIC_ONLY}intranet.example resolves to 127.0.0.1, "
+            "not a public address (loopback).",
+        ),
     ],
 )
-def test_a_bad_url_is_refused_and_nothing_stored(app, cipher, url, message):
+def test_a_bad_url_is_refused_and_nothing_stored(app, cipher, dns, url, message):
+    dns["metadata.example"], dns["intranet.example"] = ["169.254.169.254"], ["127.0.0.1"]
     with pytest.raises(Invalid) as refused:
         callback_endpoints.add_endpoint(url, "", None, cipher)
     assert refused.value.errors == {"url": [message]}
@@ -104,11 +142,11 @@ def test_a_bad_url_is_refused_and_nothing_stored(app, cipher, url, message):
 
 def test_an_endpoint_keeps_its_secret_encrypted(app, cipher, admin):
     endpoint, secret = callback_endpoints.add_endpoint(
-        " http://127.0.0.1:8080/in ", " Dev ", admin, cipher
+        " http://erp.example:8080/in ", " Dev ", admin, cipher
     )
     endpoint = reload(endpoint)
     assert (endpoint.url, endpoint.description, endpoint.active) == (
-        "http://127.0.0.1:8080/in",
+        "http://erp.example:8080/in",
         "Dev",
         True,
     )
@@ -278,7 +316,7 @@ def test_a_500_is_retried_and_then_delivered_with_a_log(app, cipher, erp):
             1,
             500,
         )
-        assert row.last_error == "HTTP 500 Internal Server Error: database is down"
+        assert row.last_error == "HTTP 500 Internal Server Error"  # not a word of the body
         assert row.next_attempt_at == NOW + timedelta(seconds=30)
         assert callbacks.due(NOW + timedelta(seconds=29)) == []
         assert callbacks.due(NOW + timedelta(seconds=30)) == [row.id]
@@ -290,7 +328,7 @@ def test_a_500_is_retried_and_then_delivered_with_a_log(app, cipher, erp):
     assert (row.status, row.attempts, row.delivered_at) == (CallbackStatus.DELIVERED, 2, later)
     assert row.last_error is None and row.next_attempt_at is None and row.lease_until is None
     assert [(e["at"], e["status_code"], e["error"]) for e in row.log] == [
-        ("2026-11-02T09:00:00.000Z", 500, "HTTP 500 Internal Server Error: database is down"),
+        ("2026-11-02T09:00:00.000Z", 500, "HTTP 500 Internal Server Error"),
         ("2026-11-02T09:00:30.000Z", 200, None),
     ]
     assert all(isinstance(e["ms"], int) and e["ms"] >= 0 for e in row.log)
@@ -317,13 +355,17 @@ def test_a_timeout_or_a_refused_connection_is_retried_on_the_backoff(app, cipher
     assert row.next_attempt_at == second + timedelta(minutes=2)
 
 
-def test_a_big_error_page_is_cut_short(app, cipher, erp):
+def test_nothing_of_the_answer_is_kept_but_its_status(app, cipher, erp):
     row = owed_delivery()
     with responses.RequestsMock() as receiver:
-        receiver.post(URL, status=502, body="<html>" + "x" * 100_000)
+        # The body and the reason line are the receiver's words: an internal page, a token.
+        receiver.add(responses.POST, URL, status=502, body="<html>secret-token " + "x" * 100_000)
+        receiver.post(URL, status=599, body="secret-token")
         row = deliver(row, cipher)
-    assert row.last_status_code == 502
-    assert len(row.last_error) <= 200 and len(row.log[0]["error"]) <= 200
+        row = deliver(row, cipher, row.next_attempt_at)
+    assert row.log[0]["status_code"] == 502 and row.log[0]["error"] == "HTTP 502 Bad Gateway"
+    assert (row.last_status_code, row.last_error) == (599, "HTTP 599")
+    assert "secret-token" not in json.dumps(row.log)
 
 
 def test_after_the_seventh_failure_it_is_given_up(app, cipher, erp):
@@ -356,6 +398,29 @@ def test_a_redirect_is_not_followed(app, cipher, erp):
         assert len(receiver.calls) == 1
     assert row.status == CallbackStatus.RETRYING and row.last_status_code == 302
     assert "redirects are not followed" in row.last_error
+
+
+def test_a_url_now_naming_an_internal_address_is_not_sent(app, cipher, dns, live_receiver):
+    url, _, received = live_receiver
+    port = url.split(":")[2].split("/")[0]
+    dns["rebound.example"] = [PUBLIC]  # public when it was registered…
+    callback_endpoints.add_endpoint(f"http://rebound.example:{port}/hooks", "", None, cipher)
+    row = owed_delivery()
+    dns["rebound.example"] = ["127.0.0.1"]  # …where the receiver listens when it is sent
+
+    row = deliver(row, cipher)
+    assert (row.status, row.last_status_code) == (CallbackStatus.RETRYING, None)
+    assert row.last_error == (
+        "Not sent: rebound.example resolves to 127.0.0.1, not a public address (loopback)."
+    )
+    assert received == []
+
+
+def test_only_a_guarded_session_delivers(app, cipher, erp):
+    row = owed_delivery()
+    with pytest.raises(ValueError, match="OutboundGuard"):
+        callbacks.deliver(requests.Session(), cipher, row.id, NOW)
+    assert reload(row).attempts == 0
 
 
 def test_a_delivery_for_a_disabled_endpoint_is_left_as_it_is(app, cipher, erp):
@@ -401,7 +466,7 @@ def test_two_workers_never_post_one_delivery_twice(app, cipher, erp):
         with app.app_context():
             try:
                 barrier.wait()
-                row = callbacks.deliver(requests.Session(), cipher, delivery_id, NOW)
+                row = callbacks.deliver(OutboundGuard().session("t"), cipher, delivery_id, NOW)
                 results.append(row.status if row is not None else None)
             except BaseException as exc:  # noqa: BLE001 — reported below
                 errors.append(exc)
@@ -532,7 +597,8 @@ def live_receiver(app):
 
 def test_the_doorbell_job_delivers_through_rq(app, redis_conn, cipher, live_receiver):
     url, secrets, received = live_receiver
-    _, secrets["current"] = callback_endpoints.add_endpoint(url, "live", None, cipher)
+    guard = runtime_setup.outbound_guard(app)  # the tests' setting allows 127.0.0.1
+    _, secrets["current"] = callback_endpoints.add_endpoint(url, "live", None, cipher, guard)
     invoice = make_invoice()
     redis_conn.flushdb()
 

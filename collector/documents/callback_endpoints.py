@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from collector.core.crypto import TokenCipher
 from collector.core.errors import Invalid
+from collector.core.outbound import OutboundGuard, OutboundRefused, Unresolved
 from collector.documents.callbacks import OPEN
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus
 from collector.extensions import db
@@ -22,6 +23,7 @@ from collector.runtime import doorbell
 
 MAX_URL = 500
 MAX_DESCRIPTION = 200
+NOT_PUBLIC = "Callbacks go to public addresses only: %(reason)s"
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,12 @@ class EndpointOverview:
 
 
 def add_endpoint(
-    url: str, description: str, user, cipher: TokenCipher
+    url: str, description: str, user, cipher: TokenCipher, guard: OutboundGuard | None = None
 ) -> tuple[CallbackEndpoint, str]:
-    """Register ``url``; returns the endpoint and its signing secret (shown once). Commits."""
+    """Register ``url``; returns the endpoint and its signing secret (shown once). Commits.
+    ``guard`` refuses a URL naming an internal address (each delivery checks it again)."""
     url, description = (url or "").strip(), (description or "").strip()
-    errors = {**_url_errors(url), **_description_errors(description)}
+    errors = {**_url_errors(url, guard or OutboundGuard()), **_description_errors(description)}
     if errors:
         raise Invalid(errors)
     secret = _new_secret()
@@ -146,9 +149,21 @@ def failed_deliveries(limit: int = 50) -> list[CallbackDelivery]:
     )
 
 
-def _url_errors(url: str) -> dict[str, list[str]]:
-    problem = _url_problem(url)
+def _url_errors(url: str, guard: OutboundGuard) -> dict[str, list[str]]:
+    problem = _url_problem(url) or _address_problem(url, guard)
     return {"url": [problem]} if problem else {}
+
+
+def _address_problem(url: str, guard: OutboundGuard) -> str | None:
+    """Why the guard refuses ``url``; a name that does not resolve yet is accepted (DNS may
+    follow the registration, and every delivery checks again)."""
+    try:
+        guard.check(url)
+    except Unresolved:
+        return None
+    except OutboundRefused as refused:
+        return NOT_PUBLIC % {"reason": refused.reason}
+    return None
 
 
 def _url_problem(url: str) -> str | None:

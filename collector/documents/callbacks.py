@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 
 import requests
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from collector.core.columns import CENT, utcnow
 from collector.core.crypto import TokenCipher
 from collector.core.errors import Conflict, NotFound
+from collector.core.outbound import OutboundRefused, is_guarded
 from collector.documents.models import CallbackDelivery, CallbackEndpoint, CallbackStatus, Invoice
 from collector.extensions import db
 from collector.runtime import doorbell
@@ -158,7 +160,11 @@ def deliver(
     session: requests.Session, cipher: TokenCipher, delivery_id: int, now: datetime
 ) -> CallbackDelivery | None:
     """POST one owed callback if this worker wins its claim; returns the row, or None
-    when it was not ours to send (taken, not due, endpoint disabled or deleted)."""
+    when it was not ours to send (taken, not due, endpoint disabled or deleted).
+    ``session`` comes from an ``OutboundGuard``: a URL that now names an internal address
+    is a failed attempt, no request made."""
+    if not is_guarded(session):
+        raise ValueError("status callbacks are sent through an OutboundGuard's session only")
     if not _claim(delivery_id, now):
         return None
     row = db.session.get(CallbackDelivery, delivery_id)
@@ -215,7 +221,7 @@ def _signed(row: CallbackDelivery, cipher: TokenCipher, now: datetime) -> _Outgo
 
 def _post(session: requests.Session, outgoing: _Outgoing) -> tuple[int | None, str | None]:
     """(status code, error or None) of one POST; the receiver's faults are answers, not
-    exceptions."""
+    exceptions. Nothing of the answer's body is kept: the log is readable by every user."""
     try:
         # stream: only the status matters, and a receiver's huge answer is never read.
         response = session.post(
@@ -226,6 +232,8 @@ def _post(session: requests.Session, outgoing: _Outgoing) -> tuple[int | None, s
             allow_redirects=False,
             stream=True,
         )
+    except OutboundRefused as refused:
+        return None, _short(f"Not sent: {refused.reason}")
     except requests.Timeout:
         return None, f"No answer within {TIMEOUT} s."
     except requests.RequestException as exc:
@@ -240,12 +248,11 @@ def _response_error(response: requests.Response) -> str | None:
         return None
     if 300 <= code < 400:
         return f"HTTP {code}: redirects are not followed; register the final address."
+    # The standard phrase, not the receiver's: its reason line is as much its words as its body.
     try:
-        start = next(response.iter_content(ERROR_CHARS), b"")
-    except requests.RequestException:
-        start = b""
-    text = " ".join(start.decode("utf-8", "replace").split())
-    return _short(f"HTTP {code} {response.reason or ''}".strip() + (f": {text}" if text else ""))
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"HTTP {code}"
 
 
 def _record(

@@ -27,7 +27,7 @@ def deliver_callbacks_now(progress: Progress | QuietProgress) -> str:
     """What ``deliver_callbacks`` does, inside whichever job calls it."""
     ids = callbacks.due(utcnow())
     progress.total(len(ids))
-    session = documents_setup.callback_session()
+    session = documents_setup.callback_session(runtime_setup.outbound_guard(current_app))
     cipher = runtime_setup.cipher(current_app)
     outcomes = []
     for delivery_id in ids:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import requests
 
+from collector.core.outbound import OutboundGuard
 from collector.documents import callbacks
 
 
-def callback_session() -> requests.Session:
-    """A session that names the status callbacks in its User-Agent; one per job."""
-    session = requests.Session()
-    session.headers["User-Agent"] = callbacks.USER_AGENT
-    session.headers["Accept"] = "application/json"
-    return session
+def callback_session(guard: OutboundGuard) -> requests.Session:
+    """A session that names the status callbacks in its User-Agent and reaches only the
+    addresses ``guard`` allows; one per job."""
+    return guard.session(callbacks.USER_AGENT)

@@ -13,12 +13,19 @@ from pathlib import Path
 from flask import Flask
 
 from collector.core.crypto import TokenCipher
+from collector.core.outbound import OutboundGuard
 from collector.core.storage import DocumentStore, FolderStore
 
 
 def cipher(app: Flask) -> TokenCipher:
     """Encrypts the tokens and secrets kept in the database (TOKEN_ENCRYPTION_KEY)."""
     return TokenCipher.from_config(app.config["TOKEN_ENCRYPTION_KEY"], app.config["SECRET_KEY"])
+
+
+def outbound_guard(app: Flask) -> OutboundGuard:
+    """Checks every URL that came from outside before we request it; the internal hosts
+    in OUTBOUND_ALLOWED_HOSTS (the sandbox, never in production) pass."""
+    return OutboundGuard.from_setting(app.config["OUTBOUND_ALLOWED_HOSTS"])
 
 
 def document_store(app: Flask) -> DocumentStore:

@@ -2,8 +2,9 @@
 
 Reference §6.4: the answer is ``{location, expires}``, a temporary URL to fetch right away,
 with no auth header implied. A location is untrusted input that makes us send a request, so
-it must be https (plain http only for the configured sandbox host), may not name a private
-address, and each redirect is checked again. What comes back must be a PDF of bounded size.
+it must be https (plain http only for the configured sandbox host), and it goes through the
+outbound guard (``core.outbound``): no private address, however the name or the IPv6 form
+dresses it, and each redirect is checked again. What comes back must be a PDF of bounded size.
 
 A location is typically a pre-signed URL whose path and query carry a signature: no reason,
 message or log line written here contains more of it than the scheme and host.
@@ -11,14 +12,14 @@ message or log line written here contains more of it than the scheme and host.
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import requests
+
+from collector.core.outbound import OutboundRefused, is_guarded
 
 MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT = (5, 30)
@@ -52,7 +53,8 @@ class FileRefused(Exception):
 
 class FileFetcher:
     """Fetches PDFs from download locations: no credentials sent, redirects followed by
-    hand and checked hop by hop, size capped while streaming."""
+    hand and checked hop by hop, size capped while streaming. ``session`` must come from
+    an ``OutboundGuard``, which refuses internal addresses."""
 
     def __init__(
         self,
@@ -63,6 +65,8 @@ class FileFetcher:
         timeout: float | tuple[float, float] = TIMEOUT,
         max_redirects: int = MAX_REDIRECTS,
     ) -> None:
+        if not is_guarded(session):
+            raise ValueError("FileFetcher needs a session made by an OutboundGuard")
         self._session = session
         self._plain_http = frozenset(_configured_host(entry) for entry in plain_http_hosts)
         self.max_bytes = max_bytes
@@ -73,8 +77,9 @@ class FileFetcher:
         """Return the PDF behind ``location``; raise FileRefused saying why not."""
         url = location
         for hop in range(self.max_redirects + 1):
-            origin = self._check(url, prefix="redirect refused: " if hop else "")
-            with self._get(url, origin) as response:
+            prefix = "redirect refused: " if hop else ""
+            origin = self._check(url, prefix)
+            with self._get(url, origin, prefix) as response:
                 target = self._session.get_redirect_target(response)
                 if target is None:
                     return self._accept(response, origin)
@@ -82,7 +87,8 @@ class FileFetcher:
         raise FileRefused(f"more than {self.max_redirects} redirects")
 
     def _check(self, url: str, prefix: str) -> str:
-        """Refuse a URL we must not request; return its origin (scheme and host) for reasons."""
+        """Refuse a URL we must not request; return its origin (scheme and host) for reasons.
+        The addresses it names are the session's guard's to check."""
         target = _Target.parse(url, prefix)
         if target.userinfo:
             raise FileRefused(f"{prefix}location {target.origin} carries credentials")
@@ -90,8 +96,6 @@ class FileFetcher:
             return target.origin
         if target.scheme != "https":
             raise FileRefused(f"{prefix}plain http to {target.origin} is not allowed")
-        if _internal_address(target.host):
-            raise FileRefused(f"{prefix}{target.origin} is a private or reserved address")
         return target.origin
 
     def _is_sandbox(self, target: _Target) -> bool:
@@ -102,8 +106,9 @@ class FileFetcher:
         default = DEFAULT_PORTS[target.scheme]
         return target.port == default and (target.host, None) in self._plain_http
 
-    def _get(self, url: str, origin: str) -> requests.Response:
-        """Send the GET, streaming; network failures become FileRefused."""
+    def _get(self, url: str, origin: str, prefix: str) -> requests.Response:
+        """Send the GET, streaming; a refused address and network failures become
+        FileRefused."""
         # ``from None``: requests' messages quote the whole URL, signature included, and a
         # chained exception would carry it into logs and error reports.
         try:
@@ -115,6 +120,8 @@ class FileFetcher:
                 allow_redirects=False,
                 stream=True,
             )
+        except OutboundRefused as refused:
+            raise FileRefused(f"{prefix}{refused.reason}") from None
         except requests.Timeout:
             raise FileRefused(f"file host {origin} did not answer in time") from None
         except requests.ConnectionError:
@@ -204,30 +211,6 @@ def _configured_host(entry: str) -> tuple[str, int | None]:
     if not parts.hostname or "@" in parts.netloc or parts.path or parts.query:
         raise wrong
     return parts.hostname, port
-
-
-def _internal_address(host: str) -> bool:
-    """Whether ``host`` is localhost or an IP literal outside the public internet."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = _legacy_ipv4(host)
-        if address is None:
-            return False  # a name: resolving it here would not stop a rebinding DNS anyway
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
-
-
-def _legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
-    """``127.1``, ``2130706433``, ``0x7f.0.0.1``: forms the resolver reads as IPv4."""
-    # ipaddress refuses these, but getaddrinfo (inet_aton) connects to them all the same.
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
 
 
 def _content_length(response: requests.Response) -> int:

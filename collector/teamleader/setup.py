@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 
+from collector.core.http import USER_AGENT
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import (
     FileFetcher,
@@ -23,6 +24,7 @@ from collector.teamleader.models import TeamleaderConnection
 # Background work that may only use part of the account's rate budget: its name → the
 # setting that says how large a part.
 SHARES = {"pdf": "TEAMLEADER_PDF_SHARE"}
+FILE_ACCEPT = "application/pdf, */*"
 
 
 def redirect_uri(app: Flask) -> str:
@@ -99,11 +101,12 @@ def file_fetcher(app: Flask) -> FileFetcher:
 
     Plain http is accepted only from the hosts in TEAMLEADER_FILES_HTTP_HOSTS and from
     TEAMLEADER_API_URL's own host when that is http: only an emulator is reached that way.
+    Every location goes through the outbound guard (an emulator on loopback only when
+    OUTBOUND_ALLOWED_HOSTS names it).
     """
     hosts = [h.strip() for h in app.config["TEAMLEADER_FILES_HTTP_HOSTS"].split(",") if h.strip()]
     api = urlsplit(app.config["TEAMLEADER_API_URL"])
     if api.scheme == "http":
         hosts.append(api.netloc)
-    return FileFetcher(
-        build_session(), plain_http_hosts=hosts, max_bytes=app.config["PDF_MAX_BYTES"]
-    )
+    session = runtime_setup.outbound_guard(app).session(USER_AGENT, accept=FILE_ACCEPT)
+    return FileFetcher(session, plain_http_hosts=hosts, max_bytes=app.config["PDF_MAX_BYTES"])

@@ -9,13 +9,29 @@ import pytest
 import requests
 from urllib3.exceptions import ProtocolError
 
+from collector.core.outbound import OutboundGuard
 from collector.teamleader import FileFetcher, FileRefused, build_session
+from tests.support.dns import PUBLIC
 
 SIGNED = "?X-Amz-Expires=60&X-Amz-Signature=0123456789abcdef"
 LOCATION = f"https://files.teamleader.test/signed/invoice-2026-0042.pdf{SIGNED}"
 SANDBOX = "localhost:5001"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
 MAX_BYTES = 4096
+
+
+def guarded(allowed: str = SANDBOX):
+    """A session behind the outbound guard, the sandbox host allowed as configured in tests."""
+    return OutboundGuard.from_setting(allowed).session("test", accept="application/pdf")
+
+
+@pytest.fixture(autouse=True)
+def file_hosts(dns):
+    """The public file hosts these tests name (served through ``responses``)."""
+    for name in ("files.teamleader.test", "cdn.teamleader.test", "sandbox.test", "evil.test"):
+        dns[name] = [PUBLIC]
+    dns["intranet.test"] = ["10.0.0.5"]
+    return dns
 
 
 @pytest.fixture
@@ -32,7 +48,7 @@ def file_rsps(rsps):
 
 @pytest.fixture
 def fetcher(file_rsps) -> FileFetcher:
-    return FileFetcher(build_session(), plain_http_hosts=[SANDBOX], max_bytes=MAX_BYTES)
+    return FileFetcher(guarded(), plain_http_hosts=[SANDBOX], max_bytes=MAX_BYTES)
 
 
 def refusal(fetcher: FileFetcher, location: str) -> str:
@@ -63,7 +79,7 @@ class Endless(io.RawIOBase):
 
 
 def test_a_pdf_is_fetched_streaming_without_credentials(file_rsps):
-    session = build_session()
+    session = guarded()
     session.headers["Authorization"] = "Bearer access-token-1"  # a shared session may carry one
     fetcher = FileFetcher(session)
     file_rsps.get(LOCATION, body=PDF, content_type="application/pdf")
@@ -181,14 +197,14 @@ def test_the_sandbox_host_on_another_port_is_refused(file_rsps, fetcher):
     ],
 )
 def test_the_default_port_may_be_written_or_not(file_rsps, configured, location):
-    fetcher = FileFetcher(build_session(), plain_http_hosts=[configured])
+    fetcher = FileFetcher(guarded(), plain_http_hosts=[configured])
     file_rsps.get(location, body=PDF)
 
     assert fetcher.fetch_pdf(location) == PDF
 
 
 def test_a_configured_host_without_port_does_not_allow_other_ports(file_rsps):
-    fetcher = FileFetcher(build_session(), plain_http_hosts=["sandbox.test"])
+    fetcher = FileFetcher(guarded(), plain_http_hosts=["sandbox.test"])
 
     assert refusal(fetcher, "http://sandbox.test:8080/_files/token-abc") == (
         "plain http to http://sandbox.test is not allowed"
@@ -199,7 +215,7 @@ def test_a_configured_host_without_port_does_not_allow_other_ports(file_rsps):
 @pytest.mark.parametrize("entry", ["http://sandbox.test", "user@sandbox.test", "sandbox:x", ""])
 def test_plain_http_hosts_take_host_and_port_only(entry):
     with pytest.raises(ValueError, match="host\\[:port\\]"):
-        FileFetcher(build_session(), plain_http_hosts=[entry])
+        FileFetcher(guarded(), plain_http_hosts=[entry])
 
 
 @pytest.mark.parametrize(
@@ -248,8 +264,36 @@ def test_malformed_or_credentialled_locations_are_refused(file_rsps, fetcher, lo
 def test_private_and_reserved_addresses_are_refused_over_https(file_rsps, fetcher, host):
     reason = refusal(fetcher, f"https://{host}/x{SIGNED}")
 
-    assert reason.endswith("is a private or reserved address")
+    assert "not a public address" in reason
     assert len(file_rsps.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("[::7f00:1]", "::7f00:1 is not a public address (reserved)."),
+        ("[64:ff9b::a9fe:a9fe]", "64:ff9b::a9fe:a9fe is not a public address (link-local)."),
+        ("[2002:7f00:1::]", "2002:7f00:1:: is not a public address (loopback)."),
+        ("localhost.", "localhost. is not a public address (loopback)."),
+        ("loop.nip.test", "loop.nip.test resolves to 127.0.0.1, not a public address (loopback)."),
+        (
+            "meta.nip.test",
+            "meta.nip.test resolves to 169.254.169.254, not a public address (link-local).",
+        ),
+    ],
+)
+def test_names_and_ipv6_forms_of_internal_addresses_are_refused(
+    file_rsps, fetcher, dns, host, reason
+):
+    dns["loop.nip.test"], dns["meta.nip.test"] = ["127.0.0.1"], ["169.254.169.254"]
+
+    assert refusal(fetcher, f"https://{host}/x{SIGNED}") == reason
+    assert len(file_rsps.calls) == 0
+
+
+def test_a_session_without_the_guard_is_not_accepted():
+    with pytest.raises(ValueError, match="OutboundGuard"):
+        FileFetcher(build_session())
 
 
 def test_a_public_ip_literal_is_allowed(file_rsps, fetcher):
@@ -259,7 +303,8 @@ def test_a_public_ip_literal_is_allowed(file_rsps, fetcher):
 
 
 def test_a_private_address_configured_as_sandbox_is_allowed(file_rsps):
-    fetcher = FileFetcher(build_session(), plain_http_hosts=["127.0.0.1:5001"])
+    session = guarded("127.0.0.1:5001")  # OUTBOUND_ALLOWED_HOSTS in development
+    fetcher = FileFetcher(session, plain_http_hosts=["127.0.0.1:5001"])
     file_rsps.get("https://127.0.0.1:5001/_files/token-abc", body=PDF)
     file_rsps.get("http://127.0.0.1:5001/_files/token-def", body=PDF)
 
@@ -293,7 +338,11 @@ def test_a_relative_redirect_is_resolved_against_the_location(file_rsps, fetcher
         ),
         (
             "https://169.254.169.254/latest/meta-data/",
-            "redirect refused: https://169.254.169.254 is a private or reserved address",
+            "redirect refused: 169.254.169.254 is not a public address (link-local).",
+        ),
+        (
+            "https://intranet.test/admin?sig=abc",
+            "redirect refused: intranet.test resolves to 10.0.0.5, not a public address (private).",
         ),
         ("gopher://evil.test/x", "redirect refused: scheme gopher is not allowed"),
     ],

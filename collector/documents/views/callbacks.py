@@ -14,6 +14,7 @@ from collector.documents import callback_endpoints, callbacks
 from collector.documents.models import CallbackDelivery, CallbackEndpoint
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
+from collector.runtime.outbound import OUTBOUND
 from collector.runtime.views import admin_required, protect, saved
 from collector.runtime.wordings import Wordings
 from collector.runtime.wordings import known as _l
@@ -33,6 +34,14 @@ REFUSALS = Wordings(
     _l("This callback URL is disabled; enable it to send a test event."),
     _l("This callback was delivered already."),
     _l("Its callback URL is disabled; enable it first."),
+    _l("Callbacks go to public addresses only: %(reason)s"),
+    values={"reason": OUTBOUND},
+)
+# Why an attempt got no answer, as ``callbacks`` stores it.
+DELIVERY_ERRORS = Wordings(
+    _l("Not sent: %(reason)s"),
+    _l("No answer within %(seconds)s s."),
+    values={"reason": OUTBOUND, "seconds": str},
 )
 # How a receiver checks a callback (``callbacks.sign``), shown with its secret: code.
 VERIFY_SAMPLE = """\
@@ -69,6 +78,21 @@ class DescriptionForm(FlaskForm):
         return {"description": self.description.data or ""}
 
 
+@bp.app_template_global()
+def callback_answer(status_code: int | None, error: str | None) -> str:
+    """What one attempt got, for the page: the answer's status (never its body, which the
+    log no longer keeps and older rows may), or why there was none, in the reader's
+    language."""
+    if status_code is None:
+        return DELIVERY_ERRORS(error) if error else _("no answer")
+    if 300 <= status_code < 400:
+        return _(
+            "HTTP %(code)s: redirects are not followed; register the final address.",
+            code=status_code,
+        )
+    return _("HTTP %(code)s", code=status_code)
+
+
 @bp.get("/")
 def index():
     return render_template(
@@ -86,7 +110,10 @@ def create():
 
     def add(data):
         cipher = runtime_setup.cipher(current_app)
-        created.append(callback_endpoints.add_endpoint(**data, user=current_user, cipher=cipher))
+        guard = runtime_setup.outbound_guard(current_app)
+        created.append(
+            callback_endpoints.add_endpoint(**data, user=current_user, cipher=cipher, guard=guard)
+        )
 
     if form.validate_on_submit() and saved(form, REFUSALS.refusals(add)):
         endpoint, secret = created[0]
