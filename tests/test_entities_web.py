@@ -104,6 +104,15 @@ def test_an_invalid_entity_creditor_is_refused_on_its_fields_and_nothing_is_save
     assert entities.own("dep-nl") is None
 
 
+def test_a_bic_of_another_bank_than_the_ibans_is_refused(app, admin_client, connected):
+    # The entity's form shows the default's details: keeping its Belgian BIC with a Dutch
+    # IBAN would send the file to the wrong bank.
+    response = post_entity(admin_client, "dep-nl", bic="GKCCBEBB")
+    assert response.status_code == 400
+    assert "ABNANL2A" in response.get_data(as_text=True)
+    assert entities.own("dep-nl") is None
+
+
 def test_a_viewer_can_look_but_not_change(app, client, connected, viewer):
     login(client, viewer.email)
     assert client.get("/settings/entities/dep-nl").status_code == 200

@@ -175,6 +175,17 @@ def _check_account(iban: str, bic: str) -> tuple[str | None, str | None, dict[st
             bic_code = read_bic(bic).compact
         except BankDetailError as exc:
             errors["bic"] = [str(exc)]
+        known = account.bic if account is not None else None
+        if bic_code and known is not None and bic_code[:6] != known.compact[:6]:
+            # A BIC left over from another account (the default's, copied to an entity)
+            # would send the file to the wrong bank.
+            errors["bic"] = [
+                _(
+                    "This is not the BIC of the IBAN's bank (%(bic)s): correct it or leave "
+                    "it empty.",
+                    bic=known.compact,
+                )
+            ]
     elif account is not None and account.bic is not None:
         # schwifty knows the banks of several countries (BE, NL, DE…) by their bank code;
         # for the others the BIC stays empty, which SEPA allows.

@@ -48,6 +48,7 @@ class CreditorForm(FlaskForm):
         _l("Address"),
         validators=[Length(max=creditor_details.MAX_ADDRESS + 20)],
         filters=[strip_text],
+        render_kw={"rows": 3},
     )
     contact_email = StringField(
         _l("Contact email for customers"), validators=[Length(max=254)], filters=[strip_text]
