@@ -145,3 +145,41 @@ def test_a_finance_user_gives_an_entity_its_own_creditor(
     shoot(page, f"settings-entity-{width}")
     saved = entities.own("dep-nl")
     assert (saved.iban, saved.bic) == ("NL91ABNA0417164300", "ABNANL2A")
+
+
+def test_a_finance_user_uploads_the_default_creditors_logo(
+    page, live_server, admin, belgian_invoice, tmp_path
+):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/settings/creditor")
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png(200, 60, (30, 60, 140)))
+    page.locator("#logo input[type=file]").set_input_files(str(logo))
+    page.locator("#upload-logo").click()
+    expect(page.get_by_role("status")).to_contain_text("Logo saved.")
+    shown = page.locator("#logo img.settings-logo")
+    expect(shown).to_be_visible()
+    assert shown.evaluate("img => img.naturalWidth") == 200
+    shoot(page, "settings-creditor-1366")
+
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    page.locator("#logo input[type=file]").set_input_files(str(svg))
+    page.locator("#upload-logo").click()
+    expect(page.locator(".flash, [role=alert], [role=status]").first).to_contain_text("SVG")
+
+
+@pytest.mark.parametrize(
+    ("state", "label"),
+    [("PAID", "Payée intégralement"), ("PENDING", "Paiement en cours de traitement")],
+)
+def test_paid_and_processing_read_at_a_glance(page, live_server, belgian_invoice, state, label):
+    belgian_invoice.state = state
+    if state == "PAID":
+        belgian_invoice.amount_due = Decimal("0.00")
+    db.session.commit()
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{live_server}/pay/{belgian_invoice.payment_token}?lang=fr")
+    expect(page.locator("#pay-state")).to_have_text(label)
+    shoot(page, f"pay-fr-390-{state.lower()}")
