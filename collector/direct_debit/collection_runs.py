@@ -116,7 +116,9 @@ def create_runs(
     return runs
 
 
-def create_run(store: DocumentStore, today: date, until: date, scheme, actor: str, **kw):
+def create_run(
+    store: DocumentStore, today: date, until: date, scheme: MandateScheme | str, actor: str, **kw
+) -> CollectionRun:
     """``create_runs`` when every document is collected into one account: its one run."""
     runs = create_runs(store, today, until, scheme, actor, **kw)
     if len(runs) != 1:
