@@ -287,3 +287,36 @@ def test_a_store_without_the_logo_file_shows_none(app, client, connected, tmp_pa
     entities.set_logo(creditor.current(), elsewhere, FolderStore(tmp_path / "elsewhere"))
     invoice = payable("nl")
     assert client.get(f"/pay/{invoice.payment_token}/logo").status_code == 404
+
+
+# -- a collection run over two accounts -----------------------------------------------------
+
+
+def test_a_run_over_two_entities_shows_and_makes_one_file_per_account(
+    app, admin_client, connected, clock
+):
+    from datetime import timedelta
+
+    from collector.direct_debit.models import CollectionRun
+    from tests.support.factories import make_announcement, make_mandate
+
+    creditor.update(**{**VALID, "prenotification_days": 5}, department_id="dep-nl")
+    today = clock.today()
+    for department in ("dep-be", "dep-nl"):
+        profile = make_profile(allow_direct_debit=True)
+        mandate = make_mandate(profile=profile)
+        invoice = make_invoice(customer=mandate.customer, profile=profile, department_id=department)
+        make_announcement(invoice, mandate, today + timedelta(days=3))
+    until = (today + timedelta(days=7)).isoformat()
+
+    html = admin_client.get(f"/collections/new?scheme=CORE&until={until}").get_data(as_text=True)
+    assert 'id="files"' in html
+    assert "NL91ABNA0417164300" in html and "BE71096123456769" in html
+    assert 'id="create-run"' in html
+
+    token = csrf_token(admin_client, f"/collections/new?scheme=CORE&until={until}")
+    data = {"csrf_token": token, "scheme": "CORE", "until": until, "count": 2, "total": "242.00"}
+    response = admin_client.post("/collections/new", data=data)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/collections/")
+    made = db.session.scalars(db.select(CollectionRun).order_by(CollectionRun.id)).all()
+    assert sorted(run.creditor_iban for run in made) == ["BE71096123456769", "NL91ABNA0417164300"]

@@ -97,6 +97,16 @@ class Group:
 
 
 @dataclass(frozen=True)
+class File:
+    """One pain.008 the run would write: the creditor account it credits."""
+
+    creditor_name: str
+    iban: str | None
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
 class Exclusion:
     """How many documents stay out for one reason, with a few of their numbers."""
 
@@ -115,6 +125,8 @@ class Preview:
     candidates: list[Candidate] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
     creditor_problem: str | None = None
+    # One per creditor account (``collection_runs.create_runs`` writes one file each).
+    files: list[File] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -189,6 +201,7 @@ def preview(today: date, until: date, scheme: MandateScheme | str) -> Preview:
         on = max(announcement.on, earliest)
         result.candidates.append(_candidate(invoice, announcement, on, payee))
     result.creditor_problem = payees.problems() or None
+    result.files = payees.files(result.candidates)
     result.excluded = [
         Exclusion(reason, REASONS[reason], len(found), [i.number for i in found[:EXAMPLES]])
         for reason in REASONS
@@ -254,6 +267,12 @@ def _exclusion(
     return LATER if announcement.on > until else None
 
 
+def account_key(payee: Creditor) -> tuple:
+    """What makes two creditors write one file: the same name, account, identifier and
+    pain.008 version."""
+    return (payee.name, payee.iban, payee.bic, payee.creditor_identifier, payee.pain_version)
+
+
 class _Payees:
     """The creditor of each document's entity, read once per entity, and what each lacks."""
 
@@ -274,6 +293,18 @@ class _Payees:
             entity = (payee.name or payee.department_id) if own else ""
             self._problems[key] = creditor_problem(payee, entity)
         return self._problems[key]
+
+    def files(self, candidates: list[Candidate]) -> list[File]:
+        """The files the candidates make: one per creditor account, as a run writes them."""
+        payees = {p.id: p for p in self._by_department.values() if p is not None}
+        found: dict[tuple, list[Candidate]] = defaultdict(list)
+        for candidate in candidates:
+            payee = payees[candidate.creditor_id]
+            found[account_key(payee)].append(candidate)
+        return [
+            File(key[0], key[1], len(taken), sum((c.amount for c in taken), ZERO))
+            for key, taken in found.items()
+        ]
 
     def problems(self) -> str:
         """What every creditor met lacks; the default's when no document was met."""

@@ -32,7 +32,7 @@ from collector.core.locking import for_update
 from collector.core.storage import DocumentStore
 from collector.direct_debit import collection_outcomes
 from collector.direct_debit import debits as direct_debit
-from collector.direct_debit.collection_preview import Candidate, preview
+from collector.direct_debit.collection_preview import Candidate, account_key, preview
 from collector.direct_debit.files import pain008
 from collector.direct_debit.models import (
     Collection,
@@ -136,8 +136,7 @@ def _per_account(candidates: list[Candidate]) -> list[tuple[Creditor, list[Candi
     groups: dict[tuple, tuple[Creditor, list[Candidate]]] = {}
     for candidate in candidates:
         creditor = creditors[candidate.creditor_id]
-        key = (creditor.name, creditor.iban, creditor.bic, creditor.creditor_identifier)
-        groups.setdefault((*key, creditor.pain_version), (creditor, []))[1].append(candidate)
+        groups.setdefault(account_key(creditor), (creditor, []))[1].append(candidate)
     return sorted(groups.values(), key=lambda group: group[0].id)
 
 
