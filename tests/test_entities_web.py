@@ -320,3 +320,8 @@ def test_a_run_over_two_entities_shows_and_makes_one_file_per_account(
     assert response.status_code == 302 and response.headers["Location"].endswith("/collections/")
     made = db.session.scalars(db.select(CollectionRun).order_by(CollectionRun.id)).all()
     assert sorted(run.creditor_iban for run in made) == ["BE71096123456769", "NL91ABNA0417164300"]
+
+
+def test_the_entities_pages_sit_under_settings_in_the_menu(app, admin_client, connected):
+    html = admin_client.get("/settings/entities/").get_data(as_text=True)
+    assert '<a href="/settings/creditor" aria-current="page">Settings</a>' in html
