@@ -319,3 +319,10 @@ def test_nothing_collectable_because_of_the_creditor_says_so(app, two_entities, 
     with pytest.raises(Conflict, match="Klaverblad Services BV"):
         collection_runs.create_runs(store, today, today + timedelta(days=10), "CORE", "t")
     assert db.session.scalars(sa.select(Creditor).where(Creditor.iban.is_(None))).one() == belgian
+
+
+def test_saving_only_the_account_keeps_what_customers_see(app, two_entities):
+    creditor.update("Klaverblad Services BV", "BE68 5390 0754 7034", "", department_id="dep-be")
+    kept = entities.own("dep-be")
+    assert kept.address_lines == ["Kouter 1", "9000 Gent"]
+    assert kept.sender_email == "facturen@klaverblad.be"

@@ -105,7 +105,8 @@ def update(
         raise Invalid(errors)
     creditor = current() if department_id is None else _own_row(department_id)
     for field, value in shown.items():
-        setattr(creditor, field, value)
+        if field in details:  # a caller that names none of them keeps what is stored
+            setattr(creditor, field, value)
     creditor.name, creditor.iban, creditor.bic = name, account, bic_code
     creditor.creditor_identifier = identifier
     creditor.prenotification_days = prenotification_days
