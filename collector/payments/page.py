@@ -157,7 +157,8 @@ def view(
     bank = None
     if offers and profile.allow_bank_transfer and payee is not None and payee.iban:
         bank = _bank_transfer(invoice, name, payee.iban, payee.bic)
-    settled = invoice.total_incl_vat - invoice.amount_due
+    # Teamleader's payable is the total less withheld taxes: what payments settle.
+    settled = (invoice.payable or invoice.total_incl_vat) - invoice.amount_due
     return from_attributes(
         PaymentView,
         invoice,
