@@ -1,5 +1,7 @@
 """Who is paid: the creditor's name and bank account (checked with schwifty), its SEPA
-creditor identifier (python-stdnum's ``eu.at_02``) and its direct-debit settings. One row."""
+creditor identifier (python-stdnum's ``eu.at_02``), its direct-debit settings and how it
+shows itself to customers (``creditor_details``). The company default is the row without
+a department; each company entity may have its own (``entities``)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ from schwifty import exceptions as bank
 from stdnum import exceptions as stdnum_errors
 from stdnum.eu import at_02
 
+from collector.accounts import creditor_details
 from collector.accounts.models import Creditor
 from collector.accounts.models.creditor import DEFAULT_PRENOTIFICATION_DAYS, PAIN_VERSIONS
 from collector.core.errors import Invalid
 from collector.extensions import db
-from collector.runtime.singletons import only_row
 
 MAX_NAME = 140
 # The rulebook's 14 calendar days unless agreed otherwise with the debtor (reference §2.5);
@@ -57,8 +59,19 @@ BIC_PROBLEM = _l(
 
 
 def current() -> Creditor:
-    """The creditor row, created empty on first use."""
-    return only_row(Creditor, name="")
+    """The company default creditor row, created empty on first use."""
+    row = default()
+    if row is None:
+        row = Creditor(name="", department_id=None)
+        db.session.add(row)
+        db.session.commit()
+    return row
+
+
+def default() -> Creditor | None:
+    """The company default creditor (no department), if there is one; never writes."""
+    query = db.select(Creditor).where(Creditor.department_id.is_(None)).order_by(Creditor.id)
+    return db.session.scalars(query.limit(1)).first()
 
 
 def update(
@@ -68,8 +81,13 @@ def update(
     creditor_identifier: str = "",
     prenotification_days: int | None = DEFAULT_PRENOTIFICATION_DAYS,
     pain_version: str = PAIN_VERSIONS[0],
+    *,
+    department_id: str | None = None,
+    **details: str,
 ) -> Creditor:
-    """Store the creditor's details; anything invalid stores nothing."""
+    """Store the details of the company default creditor, or of ``department_id``'s own
+    (made on first save); anything invalid stores nothing. ``details``: the address,
+    contact and sender fields of ``creditor_details``."""
     name = (name or "").strip()
     account, bic_code, errors = _check_account(iban, bic)
     if len(name) > MAX_NAME:
@@ -82,15 +100,28 @@ def update(
         ]
     if pain_version not in PAIN_VERSIONS:
         errors["pain_version"] = [_("One of %(choices)s.", choices=", ".join(PAIN_VERSIONS))]
+    shown = creditor_details.check(details, errors)
     if errors:
         raise Invalid(errors)
-    creditor = current()
+    creditor = current() if department_id is None else _own_row(department_id)
+    for field, value in shown.items():
+        if field in details:  # a caller that names none of them keeps what is stored
+            setattr(creditor, field, value)
     creditor.name, creditor.iban, creditor.bic = name, account, bic_code
     creditor.creditor_identifier = identifier
     creditor.prenotification_days = prenotification_days
     creditor.pain_version = pain_version
     db.session.commit()
     return creditor
+
+
+def _own_row(department_id: str) -> Creditor:
+    """The entity's own row, added (not committed) when it has none yet."""
+    row = db.session.scalars(db.select(Creditor).filter_by(department_id=department_id)).first()
+    if row is None:
+        row = Creditor(department_id=department_id[:64])
+        db.session.add(row)
+    return row
 
 
 def _check_identifier(value: str, errors: dict[str, list[str]]) -> str | None:
@@ -145,6 +176,17 @@ def _check_account(iban: str, bic: str) -> tuple[str | None, str | None, dict[st
             bic_code = read_bic(bic).compact
         except BankDetailError as exc:
             errors["bic"] = [str(exc)]
+        known = account.bic if account is not None else None
+        if bic_code and known is not None and bic_code[:6] != known.compact[:6]:
+            # A BIC left over from another account (the default's, copied to an entity)
+            # would send the file to the wrong bank.
+            errors["bic"] = [
+                _(
+                    "This is not the BIC of the IBAN's bank (%(bic)s): correct it or leave "
+                    "it empty.",
+                    bic=known.compact,
+                )
+            ]
     elif account is not None and account.bic is not None:
         # schwifty knows the banks of several countries (BE, NL, DE…) by their bank code;
         # for the others the BIC stays empty, which SEPA allows.

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from collector.accounts import creditor_details
 from collector.accounts.creditor import grouped
 from collector.accounts.models.creditor import PAIN_VERSIONS
 from collector.core import clock
@@ -41,6 +44,24 @@ class CreditorForm(FlaskForm):
         _l("%(format)s version your bank takes", format="pain.008"),
         choices=[SelectChoice(version) for version in PAIN_VERSIONS],
     )
+    address = TextAreaField(
+        _l("Address"),
+        validators=[Length(max=creditor_details.MAX_ADDRESS + 20)],
+        filters=[strip_text],
+        render_kw={"rows": 3},
+    )
+    contact_email = StringField(
+        _l("Contact email for customers"), validators=[Length(max=254)], filters=[strip_text]
+    )
+    contact_phone = StringField(
+        _l("Contact phone for customers"), validators=[Length(max=64)], filters=[strip_text]
+    )
+    sender_name = StringField(
+        _l("Sender's name of the mails"), validators=[Length(max=140)], filters=[strip_text]
+    )
+    sender_email = StringField(
+        _l("Sender's address of the mails"), validators=[Length(max=254)], filters=[strip_text]
+    )
 
     def load(self, creditor) -> None:
         self.name.data = creditor.name
@@ -49,6 +70,8 @@ class CreditorForm(FlaskForm):
         self.creditor_identifier.data = creditor.creditor_identifier or ""
         self.prenotification_days.data = creditor.prenotification_days
         self.pain_version.data = creditor.pain_version
+        for name in creditor_details.FIELDS:
+            self[name].data = getattr(creditor, name) or ""
 
     def to_data(self) -> dict:
         return {
@@ -58,7 +81,14 @@ class CreditorForm(FlaskForm):
             "creditor_identifier": self.creditor_identifier.data or "",
             "prenotification_days": self.prenotification_days.data,
             "pain_version": self.pain_version.data,
+            **{name: self[name].data or "" for name in creditor_details.FIELDS},
         }
+
+
+class LogoForm(FlaskForm):
+    """A creditor's logo: a PNG or JPEG; the service checks the file itself."""
+
+    logo = FileField(_l("Logo"), validators=[FileRequired(_l("Choose an image to upload."))])
 
 
 class CompanyForm(FlaskForm):

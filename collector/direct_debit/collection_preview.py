@@ -1,7 +1,8 @@
 """Which documents a collection run would take, on which day and in which sequence, and
 why each other document on a direct-debit profile would stay out.
 
-A document is collected when it is an open invoice in euro with money due, on a profile
+A document is collected by its company entity's creditor (``accounts.entities``) when it
+is an open invoice in euro with money due, on a profile
 that allows direct debit, and a mail sent to the customer announced the debit (the SEPA
 pre-notification) on a mandate still active, of the run's scheme, on the document's
 profile, for a day up to the run's last one. It is collected on that day, or on the
@@ -80,6 +81,9 @@ class Candidate:
     amount: Decimal
     sequence_type: str
     collection_date: date
+    # The creditor that collects it (its company entity's own, or the default): one file
+    # per creditor account.
+    creditor_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,16 @@ class Group:
 
     sequence_type: str
     collection_date: date
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class File:
+    """One pain.008 the run would write: the creditor account it credits."""
+
+    creditor_name: str
+    iban: str | None
     count: int
     total: Decimal
 
@@ -111,6 +125,8 @@ class Preview:
     candidates: list[Candidate] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
     creditor_problem: str | None = None
+    # One per creditor account (``collection_runs.create_runs`` writes one file each).
+    files: list[File] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -131,8 +147,9 @@ class Preview:
         ]
 
 
-def creditor_problem(creditor: Creditor | None) -> str | None:
-    """What the creditor still lacks before a pain.008 can be written, or None."""
+def creditor_problem(creditor: Creditor | None, entity: str = "") -> str | None:
+    """What the creditor still lacks before a pain.008 can be written, or None; ``entity``
+    names the company entity whose own creditor it is."""
     if creditor is None:
         creditor = Creditor(name="", pain_version=pain008.VERSIONS[0])
     given = {
@@ -145,6 +162,13 @@ def creditor_problem(creditor: Creditor | None) -> str | None:
     missing = [str(CREDITOR_FIELDS[name]) for name, value in given.items() if not value]
     if not missing:
         return None
+    if entity:
+        return _(
+            "The creditor of %(entity)s lacks its %(missing)s: fill it in under Settings › "
+            "Creditor before its documents can be collected.",
+            entity=entity,
+            missing=", ".join(missing),
+        )
     return _(
         "The creditor's %(missing)s must be filled in under Settings › Creditor before "
         "anything can be collected.",
@@ -156,7 +180,7 @@ def preview(today: date, until: date, scheme: MandateScheme | str) -> Preview:
     """What a run made ``today`` collecting up to ``until`` on ``scheme`` mandates would take."""
     scheme = MandateScheme(scheme)
     result = Preview(scheme=scheme, until=until)
-    result.creditor_problem = creditor_problem(debits.current_creditor())
+    payees = _Payees()
     documents = db.session.scalars(_open_documents().options(joinedload(Invoice.customer))).all()
     said = debits.announcements(_open_documents().with_only_columns(Invoice.id).order_by(None))
     signed = _active_mandates()
@@ -168,12 +192,16 @@ def preview(today: date, until: date, scheme: MandateScheme | str) -> Preview:
         reason = _exclusion(invoice, announcement, signed, scheme, until)
         if reason is None and announcement.on <= failed.get(invoice.id, date.min):
             reason = CAME_BACK
-        if reason is None and result.creditor_problem:
+        payee = payees.of(invoice)
+        if reason is None and payees.problem(payee):
             reason = CREDITOR
         if reason is not None:
             left_out[reason].append(invoice)
             continue
-        result.candidates.append(_candidate(invoice, announcement, max(announcement.on, earliest)))
+        on = max(announcement.on, earliest)
+        result.candidates.append(_candidate(invoice, announcement, on, payee))
+    result.creditor_problem = payees.problems() or None
+    result.files = payees.files(result.candidates)
     result.excluded = [
         Exclusion(reason, REASONS[reason], len(found), [i.number for i in found[:EXAMPLES]])
         for reason in REASONS
@@ -239,7 +267,55 @@ def _exclusion(
     return LATER if announcement.on > until else None
 
 
-def _candidate(invoice: Invoice, announcement: debits.Announcement, on: date) -> Candidate:
+def account_key(payee: Creditor) -> tuple:
+    """What makes two creditors write one file: the same name, account, identifier and
+    pain.008 version."""
+    return (payee.name, payee.iban, payee.bic, payee.creditor_identifier, payee.pain_version)
+
+
+class _Payees:
+    """The creditor of each document's entity, read once per entity, and what each lacks."""
+
+    def __init__(self) -> None:
+        self._by_department: dict[str | None, Creditor | None] = {}
+        self._problems: dict[int | None, str | None] = {}
+
+    def of(self, invoice: Invoice) -> Creditor | None:
+        key = invoice.department_id
+        if key not in self._by_department:
+            self._by_department[key] = debits.creditor_for(invoice)
+        return self._by_department[key]
+
+    def problem(self, payee: Creditor | None) -> str | None:
+        key = payee.id if payee is not None else None
+        if key not in self._problems:
+            own = payee is not None and payee.department_id
+            entity = (payee.name or payee.department_id) if own else ""
+            self._problems[key] = creditor_problem(payee, entity)
+        return self._problems[key]
+
+    def files(self, candidates: list[Candidate]) -> list[File]:
+        """The files the candidates make: one per creditor account, as a run writes them."""
+        payees = {p.id: p for p in self._by_department.values() if p is not None}
+        found: dict[tuple, list[Candidate]] = defaultdict(list)
+        for candidate in candidates:
+            payee = payees[candidate.creditor_id]
+            found[account_key(payee)].append(candidate)
+        return [
+            File(key[0], key[1], len(taken), sum((c.amount for c in taken), ZERO))
+            for key, taken in found.items()
+        ]
+
+    def problems(self) -> str:
+        """What every creditor met lacks; the default's when no document was met."""
+        if not self._problems:
+            self.problem(debits.current_creditor())
+        return " ".join(sorted({p for p in self._problems.values() if p}))
+
+
+def _candidate(
+    invoice: Invoice, announcement: debits.Announcement, on: date, payee: Creditor | None
+) -> Candidate:
     mandate = announcement.mandate
     return Candidate(
         invoice_id=invoice.id,
@@ -251,4 +327,5 @@ def _candidate(invoice: Invoice, announcement: debits.Announcement, on: date) ->
         amount=invoice.amount_due,
         sequence_type=mandate.sequence_type,
         collection_date=on,
+        creditor_id=payee.id if payee is not None else None,
     )

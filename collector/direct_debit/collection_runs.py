@@ -1,8 +1,9 @@
-"""Collection runs: the direct debits due, written as one pain.008 file, then marked as
+"""Collection runs: the direct debits due, written as pain.008 files — one run and one
+file per creditor account, as each company entity collects as itself — then marked as
 sent to the bank or cancelled.
 
-``preview`` (in ``collection_preview``) says what a run would take; ``create_run`` makes
-the run, its collections and its file in one transaction, each document locked and
+``preview`` (in ``collection_preview``) says what would be taken; ``create_runs`` makes
+the runs, their collections and their files in one transaction, each document locked and
 checked again, so two runs made at once never collect one document twice. Until its file
 is marked sent, a run can be cancelled: its documents open again and its mandates forget
 the use (a cancelled FRST leaves the mandate unused, so the next run sends FRST again).
@@ -31,7 +32,7 @@ from collector.core.locking import for_update
 from collector.core.storage import DocumentStore
 from collector.direct_debit import collection_outcomes
 from collector.direct_debit import debits as direct_debit
-from collector.direct_debit.collection_preview import Candidate, creditor_problem, preview
+from collector.direct_debit.collection_preview import Candidate, account_key, preview
 from collector.direct_debit.files import pain008
 from collector.direct_debit.models import (
     Collection,
@@ -58,7 +59,7 @@ ZERO = Decimal("0.00")
 MAX_REASON = 300
 
 
-def create_run(
+def create_runs(
     store: DocumentStore,
     today: date,
     until: date,
@@ -66,16 +67,14 @@ def create_run(
     actor: str,
     *,
     expected: tuple[int, Decimal] | None = None,
-) -> CollectionRun:
-    """Collect every document ``preview`` finds: a run, its collections and its stored
-    pain.008, the documents PENDING; commits. Refused when the creditor is incomplete,
-    nothing is left to collect, or the count and total differ from ``expected`` (what
-    the person was shown)."""
-    creditor = direct_debit.current_creditor()
-    problem = creditor_problem(creditor)
-    if problem:
-        raise Conflict(problem)
+) -> list[CollectionRun]:
+    """Collect every document ``preview`` finds: a run per creditor account, each with its
+    collections and its stored pain.008, the documents PENDING; commits. Refused when no
+    creditor can collect, nothing is left to collect, or the count and total differ from
+    ``expected`` (what the person was shown)."""
     plan = preview(today, until, scheme)
+    if not plan.candidates and plan.creditor_problem:
+        raise Conflict(plan.creditor_problem)
     if not plan.candidates:
         raise Conflict(
             _(
@@ -95,12 +94,61 @@ def create_run(
                 total=money_text(plan.total, direct_debit.CURRENCY),
             )
         )
+    runs = []
+    for creditor, candidates in _per_account(plan.candidates):
+        run = _run(plan.scheme, creditor, until, actor)
+        collections = _collect(run, candidates, actor)
+        if not collections:
+            db.session.delete(run)
+            continue
+        try:
+            _write_file(run, collections, creditor, store)
+        except pain008.SepaFileError as exc:
+            db.session.rollback()
+            raise Conflict(_("The pain.008 could not be written: %(error)s", error=exc)) from exc
+        runs.append(run)
+    if not runs:
+        db.session.rollback()
+        raise Conflict(
+            _("Another run or a payment took these documents meanwhile: nothing is left.")
+        )
+    db.session.commit()
+    return runs
+
+
+def create_run(
+    store: DocumentStore, today: date, until: date, scheme: MandateScheme | str, actor: str, **kw
+) -> CollectionRun:
+    """``create_runs`` when every document is collected into one account: its one run."""
+    runs = create_runs(store, today, until, scheme, actor, **kw)
+    if len(runs) != 1:
+        raise ValueError(f"{len(runs)} runs made: use create_runs")
+    return runs[0]
+
+
+def _per_account(candidates: list[Candidate]) -> list[tuple[Creditor, list[Candidate]]]:
+    """The candidates grouped by the creditor account that collects them: entities sharing
+    one account, name and identifier share one file."""
+    ids = {c.creditor_id for c in candidates}
+    creditors = {
+        c.id: c for c in db.session.scalars(sa.select(Creditor).where(Creditor.id.in_(ids)))
+    }
+    groups: dict[tuple, tuple[Creditor, list[Candidate]]] = {}
+    for candidate in candidates:
+        creditor = creditors[candidate.creditor_id]
+        groups.setdefault(account_key(creditor), (creditor, []))[1].append(candidate)
+    return sorted(groups.values(), key=lambda group: group[0].id)
+
+
+def _run(scheme: MandateScheme, creditor: Creditor, until: date, actor: str) -> CollectionRun:
     run = CollectionRun(
-        scheme=plan.scheme,
+        scheme=scheme,
         status=CollectionRunStatus.CREATED,
         # The file names the real one; this only holds the unique column until then.
         message_id=f"new-{uuid.uuid4().hex[:31]}",
         pain_version=creditor.pain_version,
+        creditor_name=creditor.name,
+        creditor_iban=creditor.iban,
         total=ZERO,
         currency=direct_debit.CURRENCY,
         collect_until=until,
@@ -108,18 +156,6 @@ def create_run(
     )
     db.session.add(run)
     db.session.flush()
-    collections = _collect(run, plan.candidates, actor)
-    if not collections:
-        db.session.rollback()
-        raise Conflict(
-            _("Another run or a payment took these documents meanwhile: nothing is left.")
-        )
-    try:
-        _write_file(run, collections, creditor, store)
-    except pain008.SepaFileError as exc:
-        db.session.rollback()
-        raise Conflict(_("The pain.008 could not be written: %(error)s", error=exc)) from exc
-    db.session.commit()
     return run
 
 

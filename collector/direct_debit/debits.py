@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from dateutil.easter import easter
 
+from collector.accounts import entities
 from collector.accounts.creditor import grouped
 from collector.accounts.models import Creditor
 from collector.direct_debit import mandates
@@ -95,8 +96,14 @@ class Announcement:
 
 
 def current_creditor() -> Creditor | None:
-    """The creditor row, if there is one; unlike ``creditor.current`` it never writes."""
-    return db.session.scalars(sa.select(Creditor).order_by(Creditor.id).limit(1)).first()
+    """The company default creditor, if there is one; unlike ``creditor.current`` it never
+    writes."""
+    return entities.creditor_of(None)
+
+
+def creditor_for(invoice: Invoice) -> Creditor | None:
+    """Who collects ``invoice``: its company entity's creditor, else the company default."""
+    return entities.creditor_of(invoice.department_id)
 
 
 def debit_mandate(invoice: Invoice, creditor: Creditor | None) -> Mandate | None:
@@ -130,7 +137,7 @@ def planned_debit(invoice: Invoice, notice_day: date) -> Announcement | None:
         return Announcement(pending.collection_date, pending.mandate, pending.amount)
     if invoice.state not in DEBITABLE:
         return None
-    creditor = current_creditor()
+    creditor = creditor_for(invoice)
     mandate = debit_mandate(invoice, creditor)
     if mandate is None:
         return None

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from collector.accounts import entities
 from collector.core.storage import DocumentStore
 from collector.direct_debit import debits
 from collector.documents.models import Customer, DocumentMail, DocumentMailKind, Invoice
 from collector.mail import letters
 from collector.mail.smtp import Mailer
 from collector.teamleader import pdfs
-from collector.teamleader.connection import creditor_name
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Postman:
     """Everything delivery needs from outside: the mailer, our address, the PDFs, links."""
 
     mailer: Mailer
-    sender: str
+    sender: str  # MAIL_FROM: the From of an entity whose creditor names no sender
     store: DocumentStore
     payment_base_url: str  # ends with "/pay/"
     creditors: dict[str, str]  # Teamleader department id → the company's name
@@ -36,7 +36,9 @@ def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
     customer: Customer = invoice.customer
     facts = letters.DocumentFacts(
         number=invoice.number,
-        creditor=creditor_name(postman.creditors, invoice.department_id),
+        creditor=entities.payee_name(
+            debits.creditor_for(invoice), postman.creditors, invoice.department_id
+        ),
         customer_name=customer.name,
         amount_due=invoice.amount_due,
         currency=invoice.currency,
@@ -59,7 +61,7 @@ def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.Direct
     """The SEPA pre-notification the mail carries, if the document is to be debited;
     the row records it, and a collection run never collects before the day it names."""
     debit = debits.planned_debit(invoice, today)
-    creditor = debits.current_creditor()
+    creditor = debits.creditor_for(invoice)
     if debit is None or creditor is None or not creditor.creditor_identifier:
         row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None
         return None
@@ -72,6 +74,11 @@ def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.Direct
         account=debits.masked_iban(debit.mandate.iban),
         creditor_identifier=creditor.creditor_identifier,
     )
+
+
+def sender_for(invoice: Invoice, postman: Postman) -> str:
+    """The From of ``invoice``'s customer mail: its company entity's sender, else ours."""
+    return entities.sender_of(debits.creditor_for(invoice), postman.sender)
 
 
 def overdue_days(invoice: Invoice, today: date) -> int:

@@ -31,7 +31,7 @@ from collector.documents.models import (
 )
 from collector.extensions import db
 from collector.mail import wording
-from collector.mail.composing import Postman, compose, overdue_days
+from collector.mail.composing import Postman, compose, overdue_days, sender_for
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.runtime import queue
@@ -226,7 +226,7 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
         letter, attachments = compose(row, invoice, postman, clock.local_date(now))
         message = send_mail(
             postman.mailer,
-            postman.sender,
+            sender_for(invoice, postman),
             kind=row.kind.value,
             recipient=invoice.customer.email,
             subject=letter.subject,

@@ -10,17 +10,23 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from collector.accounts import creditor
+from collector.accounts import creditor, entities
+from collector.accounts.models import Creditor
 from collector.core import clock
 from collector.core.attributes import from_attributes
-from collector.direct_debit.debits import announcement, earliest_collection, pending_collection
+from collector.direct_debit.debits import (
+    announcement,
+    creditor_for,
+    earliest_collection,
+    pending_collection,
+)
 from collector.documents import amounts
 from collector.documents.models import Invoice, InvoiceState
 from collector.documents.references import structured_reference
 from collector.extensions import db
 from collector.payments import checkout
 from collector.payments.models import OnlinePayment
-from collector.teamleader.connection import creditor_name, department_names
+from collector.teamleader.connection import department_names
 
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -57,6 +63,18 @@ class BankTransfer:
 
 
 @dataclass(frozen=True)
+class Payee:
+    """Who the customer deals with: the document's company entity as its creditor shows
+    itself (its own, else the company default)."""
+
+    name: str
+    address_lines: list[str]
+    email: str
+    phone: str
+    has_logo: bool
+
+
+@dataclass(frozen=True)
 class PaymentView:
     """Only what the customer may see, and which ways to pay are offered. The document's
     number, dates, currency and amount due are its ``Invoice`` attributes of those names."""
@@ -67,7 +85,13 @@ class PaymentView:
     invoice_date: date
     due_date: date | None
     currency: str
+    total_excl_vat: Decimal
+    total_vat: Decimal
+    total_incl_vat: Decimal
     amount_due: Decimal
+    # Paid or credited already (the total less what is due), when any.
+    settled: Decimal | None
+    payee: Payee
     standing: str  # DUE, PENDING, PAID or NOTHING_DUE
     paid_on: date | None
     # The document's reference among its facts, when no bank transfer block shows it.
@@ -78,6 +102,17 @@ class PaymentView:
     notice: str | None
     has_pdf: bool
     token: str
+    # An online payment the customer made is still being processed by the provider.
+    processing: bool = False
+
+    @property
+    def state(self) -> str:
+        """What the page's state line says: paid, processing, open or closed."""
+        if self.standing == PAID:
+            return "paid"
+        if self.standing == PENDING or self.processing:
+            return "processing"
+        return "closed" if self.standing == NOTHING_DUE else "open"
 
 
 def find(token: str) -> Invoice | None:
@@ -117,15 +152,19 @@ def view(
     debits = standing == PENDING or (due and profile.allow_direct_debit)
     debit_on = direct_debit(invoice) if debits else None
     offers = due and debit_on is None
-    payee = creditor.current()
-    name = payee.name or creditor_name(department_names(), invoice.department_id)
+    payee = creditor_for(invoice)
+    name = entities.payee_name(payee, department_names(), invoice.department_id)
     bank = None
-    if offers and profile.allow_bank_transfer and payee.iban:
+    if offers and profile.allow_bank_transfer and payee is not None and payee.iban:
         bank = _bank_transfer(invoice, name, payee.iban, payee.bic)
+    # Teamleader's payable is the total less withheld taxes: what payments settle.
+    settled = (invoice.payable or invoice.total_incl_vat) - invoice.amount_due
     return from_attributes(
         PaymentView,
         invoice,
         creditor=name,
+        payee=_payee(payee, name),
+        settled=settled if settled > 0 and not invoice.is_credit_note else None,
         standing=standing,
         paid_on=paid_on,
         reference=structured_reference(invoice) if standing == DUE and not bank else None,
@@ -133,8 +172,26 @@ def view(
         pay_online=offers and online_available and profile.allow_payment_link,
         bank_transfer=bank,
         notice=_notice(online, standing),
+        processing=standing != PAID and online is not None and online.status in PROCESSING,
         has_pdf=invoice.pdf_available,
         token=invoice.payment_token,
+    )
+
+
+def logo_of(invoice: Invoice, store) -> tuple[bytes, str] | None:
+    """The logo of the creditor ``invoice``'s page shows, with its media type, or None."""
+    return entities.logo(creditor_for(invoice), store)
+
+
+def _payee(payee: Creditor | None, name: str) -> Payee:
+    if payee is None:
+        return Payee(name=name, address_lines=[], email="", phone="", has_logo=False)
+    return Payee(
+        name=name,
+        address_lines=payee.address_lines,
+        email=payee.contact_email,
+        phone=payee.contact_phone,
+        has_logo=bool(payee.logo_key),
     )
 
 

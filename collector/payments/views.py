@@ -6,13 +6,24 @@ reveals nothing but the one document its token names, and an unknown token is th
 plain 404 whatever its shape.
 
 It speaks the customer's language, never the one a staff user picked for the finance UI
-(``in_customer_language``).
+(``in_customer_language``); the customer may switch it with the page's language links
+(``?lang=nl|fr|en``, carried on every link of the page). It shows the document's company
+entity as its creditor shows itself: name, logo (``/logo``), address and contact details.
 """
 
 import functools
 from contextlib import suppress
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -28,14 +39,33 @@ from collector.teamleader import pdfs
 
 bp = Blueprint("pay", __name__, url_prefix="/pay")
 
+# The languages a customer can switch the page to, each named in itself.
+CHOICES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
+
 
 def customer_locale(invoice: Invoice | None) -> str:
-    """The locale the customer reads the page in: their own language as the mails choose it
-    (the customer's Teamleader language: nl, fr or en), else their browser's. A staff user
-    opening the link sees what the customer sees."""
+    """The locale the customer reads the page in: the one they picked with the page's
+    language links, else their own language as the mails choose it (the customer's
+    Teamleader language: nl, fr or en), else their browser's. A staff user opening the
+    link sees what the customer sees."""
     customer = invoice.customer if invoice is not None else None
     spoken = languages.normalize(customer.language) if customer is not None else None
+    chosen = chosen_language()
+    if chosen and (spoken is None or languages.language_of(spoken) != chosen):
+        return languages.BY_LANGUAGE[chosen]
     return spoken or languages.from_browser(request.accept_languages)
+
+
+def chosen_language() -> str | None:
+    """The language picked with the page's links (``?lang=``), if it is one we speak."""
+    chosen = request.args.get("lang", "")
+    return chosen if chosen in CHOICES else None
+
+
+def _keep() -> dict[str, str]:
+    """What every link of the page carries so the picked language stays."""
+    chosen = chosen_language()
+    return {"lang": chosen} if chosen else {}
 
 
 def in_customer_language(view):
@@ -77,7 +107,7 @@ def online(invoice: Invoice):
         checkout_url = checkout.start_checkout(
             provider,
             invoice,
-            redirect_url=_public_url("pay.returned", token=invoice.payment_token),
+            redirect_url=_public_url("pay.returned", token=invoice.payment_token, **_keep()),
             webhook_url=payments_setup.webhook_url(current_app),
         )
     except checkout.CheckoutRefused as exc:
@@ -93,7 +123,7 @@ def returned(invoice: Invoice):
         # A provider outage only leaves the status as last fetched; its webhook follows.
         with suppress(checkout.CheckoutRefused):
             checkout.refresh_latest(provider, invoice)
-    return redirect(url_for("pay.page", token=invoice.payment_token, r=1), code=303)
+    return redirect(url_for("pay.page", token=invoice.payment_token, r=1, **_keep()), code=303)
 
 
 @bp.get("/<token>/document.pdf")
@@ -103,6 +133,18 @@ def pdf(invoice: Invoice):
     if not content:
         abort(404, _("There is no such document."))
     return pdf_response(content, pdfs.pdf_filename(invoice))
+
+
+@bp.get("/<token>/logo")
+@in_customer_language
+def logo(invoice: Invoice):
+    found = payment_page.logo_of(invoice, runtime_setup.document_store(current_app))
+    if found is None:
+        abort(404, _("There is no such document."))
+    content, media_type = found
+    response = Response(content, mimetype=media_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.after_request
@@ -121,7 +163,20 @@ def _private(response):
 
 
 def _render(view: payment_page.PaymentView, *, problem: str | None = None, status: int = 200):
-    return render_template("payments/page.html", view=view, problem=problem), status
+    return render_template(
+        "payments/page.html",
+        view=view,
+        problem=problem,
+        keep=_keep(),
+        languages=_language_links(view.token),
+    ), status
+
+
+def _language_links(token: str) -> list[tuple[str, str, str]]:
+    """(code, name, address) of each language the page can be read in."""
+    return [
+        (code, name, url_for("pay.page", token=token, lang=code)) for code, name in CHOICES.items()
+    ]
 
 
 def _public_url(endpoint: str, **values) -> str:

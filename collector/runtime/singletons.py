@@ -1,4 +1,4 @@
-"""Tables that hold one row: the company's settings, the creditor."""
+"""Tables that hold one row: the company's settings."""
 
 from __future__ import annotations
 

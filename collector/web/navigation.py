@@ -96,12 +96,18 @@ class Section:
         return next((link for link in self.links if link.current), None)
 
 
+# Blueprints whose pages sit under another blueprint's menu item: the company entities
+# (Teamleader's domain) are a page of Settings.
+UNDER = {"entities": "settings"}
+
+
 def current_item(endpoint: str | None, items: list[Item]) -> Item | None:
     """The item a request to ``endpoint`` belongs to: its own, else its blueprint's first."""
     if not endpoint:
         return None
     exact = next((i for i in items if i.endpoint == endpoint), None)
     blueprint = endpoint.partition(".")[0]
+    blueprint = UNDER.get(blueprint, blueprint)
     return exact or next((i for i in items if i.blueprint == blueprint), None)
 
 

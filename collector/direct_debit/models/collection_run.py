@@ -31,6 +31,9 @@ class CollectionRun(db.Model):
     message_id: Mapped[str] = mapped_column(sa.String(35), unique=True)
     pain_version: Mapped[str] = mapped_column(sa.String(20))
     file_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # The creditor account the file credits (one file per account): which bank it goes to.
+    creditor_name: Mapped[str | None] = mapped_column(sa.String(140))
+    creditor_iban: Mapped[str | None] = mapped_column(sa.String(34))
     count: Mapped[int] = mapped_column(default=0)
     total: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")

@@ -103,20 +103,22 @@ def create():
     data = (form.until.data, form.scheme.data)
     expected = (form.count.data, form.total.data)
     try:
-        run = collection_runs.create_run(store, _today(), *data, _actor(), expected=expected)
+        runs = collection_runs.create_runs(store, _today(), *data, _actor(), expected=expected)
     except Conflict as exc:
         db.session.rollback()
         flash(str(exc), "error")
         plan = collection_runs.preview(_today(), *data)
         return render_template("direct_debit/collections/new.html", form=form, plan=plan), 409
-    made = ngettext(
-        "Run #%(run)s made: %(num)s direct debit. Download its file for the bank.",
-        "Run #%(run)s made: %(num)s direct debits. Download its file for the bank.",
-        run.count,
-        run=run.id,
-    )
-    flash(made, "success")
-    return redirect(_detail_url(run))
+    for run in runs:
+        made = ngettext(
+            "Run #%(run)s made: %(num)s direct debit. Download its file for the bank.",
+            "Run #%(run)s made: %(num)s direct debits. Download its file for the bank.",
+            run.count,
+            run=run.id,
+        )
+        flash(made, "success")
+    # One file per creditor account: with several, the list shows them all.
+    return redirect(_detail_url(runs[0]) if len(runs) == 1 else url_for("collections.index"))
 
 
 @bp.get("/<int:run_id>")
