@@ -60,7 +60,16 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 # The domain packages, in the order their imports allow (see README › Architecture).
-DOMAINS = ("accounts", "documents", "teamleader", "direct_debit", "mail", "payments", "exact")
+DOMAINS = (
+    "accounts",
+    "documents",
+    "teamleader",
+    "direct_debit",
+    "dunning",
+    "mail",
+    "payments",
+    "exact",
+)
 
 
 def register_models() -> None:
@@ -85,6 +94,8 @@ def connect_jobs() -> None:
     """Import every domain's jobs and connect what they do for each other: who delivers
     each outbox channel, who follows up on the Teamleader jobs, who sends notices."""
     for name in ("runtime", *DOMAINS):
+        if importlib.util.find_spec(f"collector.{name}.jobs") is None:
+            continue  # a domain without jobs of its own (dunning)
         jobs = importlib.import_module(f"collector.{name}.jobs")
         if hasattr(jobs, "connect"):
             jobs.connect()

@@ -13,7 +13,9 @@ from datetime import date
 from collector.core.storage import DocumentStore
 from collector.direct_debit import debits
 from collector.documents.models import Customer, DocumentMail, DocumentMailKind, Invoice
-from collector.mail import letters
+from collector.dunning import schedule
+from collector.dunning.models import INVITATION_SLOT, MailText, step_slot
+from collector.mail import letters, texts
 from collector.mail.smtp import Mailer
 from collector.teamleader import pdfs
 from collector.teamleader.connection import creditor_name
@@ -47,12 +49,33 @@ def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
         has_pdf=pdf is not None,
         direct_debit=announce(row, invoice, today),
     )
-    if row.kind == DocumentMailKind.INVITATION:
-        letter = letters.invitation(facts, customer.language)
-    else:
-        letter = letters.reminder(facts, customer.language, overdue_days(invoice, today))
+    letter = _letter(row, invoice, facts, today)
     attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
     return letter, attachments
+
+
+def _letter(row: DocumentMail, invoice: Invoice, facts: letters.DocumentFacts, today: date):
+    """The team's text for the document's profile, step and language, else today's letter."""
+    language = letters.language_of(invoice.customer.language)
+    days = None if row.kind == DocumentMailKind.INVITATION else overdue_days(invoice, today)
+    edited = edited_text(row, invoice, language)
+    if edited is not None:
+        return texts.render(
+            edited.subject, edited.body, texts.values_of(facts, language, days), language
+        )
+    if days is None:
+        return letters.invitation(facts, language)
+    return letters.reminder(facts, language, days)
+
+
+def edited_text(row: DocumentMail, invoice: Invoice, language: str) -> MailText | None:
+    """The text the team wrote for this mail, if any: the invitation's, or the step's."""
+    if invoice.profile_id is None:
+        return None
+    if row.kind == DocumentMailKind.INVITATION:
+        return texts.stored_text(invoice.profile_id, INVITATION_SLOT, language)
+    step = schedule.step_for(invoice.profile_id, row.days_overdue)
+    return texts.stored_text(invoice.profile_id, step_slot(step.id), language) if step else None
 
 
 def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:
