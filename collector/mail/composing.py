@@ -7,7 +7,7 @@ composing and sending need from outside.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from collector.core.storage import DocumentStore
@@ -35,23 +35,30 @@ class Postman:
 def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
     """The letter owed by ``row`` and its attachments (the PDF, when we have it)."""
     pdf = pdfs.read_pdf(postman.store, invoice)
+    facts = document_facts(invoice, postman.payment_base_url, postman.creditors, pdf is not None)
+    facts = replace(facts, direct_debit=announce(row, invoice, today))
+    letter = _letter(row, invoice, facts, today)
+    attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
+    return letter, attachments
+
+
+def document_facts(
+    invoice: Invoice, payment_base_url: str, creditors: dict[str, str], has_pdf: bool
+) -> letters.DocumentFacts:
+    """What a mail says about ``invoice`` (no direct debit: ``announce`` adds it)."""
     customer: Customer = invoice.customer
-    facts = letters.DocumentFacts(
+    return letters.DocumentFacts(
         number=invoice.number,
-        creditor=creditor_name(postman.creditors, invoice.department_id),
+        creditor=creditor_name(creditors, invoice.department_id),
         customer_name=customer.name,
         amount_due=invoice.amount_due,
         currency=invoice.currency,
         invoice_date=invoice.invoice_date,
         due_date=invoice.due_date,
-        payment_url=postman.payment_base_url + invoice.payment_token,
+        payment_url=payment_base_url + invoice.payment_token,
         payment_reference=invoice.payment_reference,
-        has_pdf=pdf is not None,
-        direct_debit=announce(row, invoice, today),
+        has_pdf=has_pdf,
     )
-    letter = _letter(row, invoice, facts, today)
-    attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
-    return letter, attachments
 
 
 def _letter(row: DocumentMail, invoice: Invoice, facts: letters.DocumentFacts, today: date):

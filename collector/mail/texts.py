@@ -203,6 +203,11 @@ def _samples(language: str) -> list[dict]:
     return [values_of(facts, language, 7), values_of(with_debit, language, None)]
 
 
+def sample_values(language: str) -> dict:
+    """Made-up values, for a preview when the profile has no document yet."""
+    return _samples(language)[0]
+
+
 def render(subject: str, body: str, values: dict, language: str) -> letters.Letter:
     """The mail ``subject`` and ``body`` make for ``values``: the text as written, and
     the HTML with every value escaped and the payment link clickable."""

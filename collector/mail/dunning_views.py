@@ -1,0 +1,192 @@
+"""A profile's dunning: its steps, and the mail texts per step (and the invitation) and
+language, with a preview against a real document and a reset to the default."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import current_user
+
+from collector.core.errors import Invalid
+from collector.documents.models import Invoice, Profile
+from collector.dunning import steps as dunning_steps
+from collector.dunning.models import INVITATION_SLOT, DunningStep, MailText, step_slot
+from collector.extensions import db
+from collector.mail import letters, text_preview, texts
+from collector.mail import setup as mail_setup
+from collector.mail.dunning_forms import MailTextForm, StepsForm
+from collector.runtime.forms import ConfirmForm
+from collector.runtime.views import confirmed, content_security_policy, protect, saved
+from collector.runtime.wordings import Wordings
+from collector.runtime.wordings import known as _l
+from collector.teamleader.connection import department_names
+
+bp = protect(Blueprint("dunning", __name__, url_prefix="/profiles/<int:profile_id>/dunning"))
+
+REFUSALS = Wordings(
+    _l("At most %(count)s steps."),
+    _l("Days between 1 and %(count)s after the due date."),
+    _l("Each day once: two steps fall on the same day."),
+    _l("One hand-off at most, as the last step."),
+    _l("Required."),
+    _l("At most %(count)s characters."),
+    _l("The text must use %(names)s."),
+    _l("Unknown variable: %(names)s."),
+    _l("The template does not parse (line %(line)s): %(error)s."),
+    _l("The text cannot be rendered: %(error)s."),
+)
+VARIABLE_HELP = {name: lazy_gettext(text) for name, text in texts.VARIABLES.items()}
+LANGUAGE_NAMES = {
+    "nl": lazy_gettext("Dutch"),
+    "fr": lazy_gettext("French"),
+    "en": lazy_gettext("English"),
+}
+
+
+@bp.route("/", methods=["GET", "POST"])
+def steps(profile_id: int):
+    profile = db.get_or_404(Profile, profile_id)
+    form = StepsForm()
+    if not form.is_submitted():
+        form.load(profile.dunning_steps)
+    refused: list[str] = []
+    if form.validate_on_submit():
+        try:
+            dunning_steps.replace_steps(profile, form.to_data())
+        except Invalid as exc:
+            db.session.rollback()
+            refused = [REFUSALS(m) for ms in exc.errors.values() for m in ms]
+        else:
+            flash(_("Dunning steps of “%(name)s” saved.", name=profile.name), "success")
+            return redirect(url_for("dunning.steps", profile_id=profile.id))
+    status = 400 if form.errors or refused else 200
+    edited = {(t.slot, t.language) for t in _texts_of(profile)}
+    return render_template(
+        "mail/dunning/steps.html",
+        profile=profile,
+        form=form,
+        refused=refused,
+        slots=_slots(profile),
+        edited=edited,
+        languages=letters.LANGUAGES,
+        language_names=LANGUAGE_NAMES,
+    ), status
+
+
+@bp.route("/texts/<slot>/<any(nl, fr, en):language>", methods=["GET", "POST"])
+def text(profile_id: int, slot: str, language: str):
+    profile = db.get_or_404(Profile, profile_id)
+    step = _step_of(profile, slot)
+    stored_slot = step_slot(step.id) if step else INVITATION_SLOT
+    stored = texts.stored_text(profile.id, stored_slot, language)
+    form = MailTextForm()
+    if not form.is_submitted():
+        subject, body = (
+            (stored.subject, stored.body) if stored else texts.default_text(stored_slot, language)
+        )
+        form.subject.data, form.body.data = subject, body
+    documents = text_preview.documents_for(profile.id)
+    invoice = _chosen(documents)
+    shown = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "save":
+            save = _translated(
+                lambda data: texts.save_text(
+                    profile.id,
+                    stored_slot,
+                    step.id if step else None,
+                    language,
+                    data,
+                    f"user:{current_user.email}",
+                )
+            )
+            if saved(form, save):
+                flash(_("Text saved."), "success")
+                return redirect(request.full_path)
+        else:
+            shown = _preview(form, language, step, invoice)
+    page = render_template(
+        "mail/dunning/text.html",
+        profile=profile,
+        step=step,
+        slot=slot,
+        language=language,
+        language_names=LANGUAGE_NAMES,
+        form=form,
+        stored=stored,
+        documents=documents,
+        invoice=invoice,
+        preview=shown,
+        variables=VARIABLE_HELP,
+        reset=ConfirmForm(),
+    )
+    status = 400 if form.errors else 200
+    # The preview's HTML sits in a sandboxed srcdoc frame, styled inline (as the outbox).
+    return page, status, {"Content-Security-Policy": content_security_policy(inline_styles=True)}
+
+
+@bp.post("/texts/<slot>/<any(nl, fr, en):language>/reset")
+def reset(profile_id: int, slot: str, language: str):
+    profile = db.get_or_404(Profile, profile_id)
+    step = _step_of(profile, slot)
+    back = url_for("dunning.text", profile_id=profile.id, slot=slot, language=language)
+    if confirmed():
+        texts.reset_text(profile.id, step_slot(step.id) if step else INVITATION_SLOT, language)
+        flash(_("Back to the default text."), "success")
+    return redirect(back)
+
+
+def _preview(form: MailTextForm, language: str, step, invoice):
+    base = mail_setup.payment_base_url(current_app)
+    try:
+        return text_preview.preview(
+            form.to_data(), language, step, invoice, base, department_names()
+        )
+    except Invalid as exc:
+        for name, messages in exc.errors.items():
+            form[name].errors = list(form[name].errors) + [REFUSALS(m) for m in messages]
+        return None
+
+
+def _translated(save):
+    """``save``, its refusals put in the reader's language."""
+
+    def wrapped(data):
+        try:
+            return save(data)
+        except Invalid as exc:
+            errors = {name: [REFUSALS(m) for m in ms] for name, ms in exc.errors.items()}
+            raise Invalid(errors, str(exc)) from exc
+
+    return wrapped
+
+
+def _slots(profile: Profile) -> list[tuple[str, DunningStep | None]]:
+    """The texts there are: the invitation's, then each mail step's, as URL slots."""
+    steps = [(f"step-{s.id}", s) for s in profile.dunning_steps if s.sends_mail]
+    return [("invitation", None), *steps]
+
+
+def _step_of(profile: Profile, slot: str) -> DunningStep | None:
+    if slot == "invitation":
+        return None
+    found = [s for s in profile.dunning_steps if f"step-{s.id}" == slot and s.sends_mail]
+    if not found:
+        abort(404)
+    return found[0]
+
+
+def _texts_of(profile: Profile):
+    return db.session.scalars(db.select(MailText).filter_by(profile_id=profile.id)).all()
+
+
+def _chosen(documents: list[Invoice]) -> Invoice | None:
+    wanted = request.values.get("invoice_id", "")
+    for invoice in documents:
+        if str(invoice.id) == wanted:
+            return invoice
+    return documents[0] if documents else None
+
+
+BLUEPRINTS = (bp,)
