@@ -45,19 +45,51 @@ def candidates(step: DunningStep, today: date) -> sa.Select:
     """Documents of the step's profile that reached it within the grace period and were
     owed neither this step nor a later one: the daily run's question, in SQL (the rows
     still go through ``may_chase``)."""
+    return sa.select(Invoice).where(_owed(step, today))
+
+
+def _owed(step: DunningStep, today: date) -> sa.ColumnElement:
     latest_due = today - timedelta(days=step.days)
     later = sa.select(DocumentMail.id).where(
         DocumentMail.invoice_id == Invoice.id,
         DocumentMail.kind == DocumentMailKind.REMINDER,
         DocumentMail.days_overdue >= step.days,
     )
-    return (
-        sa.select(Invoice)
-        .where(Invoice.profile_id == step.profile_id, Invoice.kind == DocumentKind.INVOICE)
-        .where(Invoice.state.in_(CHASEABLE), Invoice.amount_due > 0)
-        .where(Invoice.due_date <= latest_due, Invoice.due_date > latest_due - GRACE)
-        .where(~sa.exists(later))
+    return sa.and_(
+        _chased(step.profile_id),
+        Invoice.due_date <= latest_due,
+        Invoice.due_date > latest_due - GRACE,
+        ~sa.exists(later),
     )
+
+
+def _chased(profile_id: int) -> sa.ColumnElement:
+    return sa.and_(
+        Invoice.profile_id == profile_id,
+        Invoice.kind == DocumentKind.INVOICE,
+        Invoice.state.in_(CHASEABLE),
+        Invoice.amount_due > 0,
+    )
+
+
+DUE = "due"  # a mail step reached that the next daily run sends
+HAND_OFF = "hand_off"  # a hand-off step reached: for a person
+FILTERS = (DUE, HAND_OFF)
+
+
+def filter_condition(wanted: str, today: date) -> sa.ColumnElement:
+    """The invoice list's "dunning" filter: documents whose next step is due (``DUE``)
+    or to hand off (``HAND_OFF``). One branch per step: there are a handful."""
+    steps = db.session.scalars(sa.select(DunningStep)).all()
+    if wanted == HAND_OFF:
+        reached = [
+            sa.and_(_chased(s.profile_id), Invoice.due_date <= today - timedelta(days=s.days))
+            for s in steps
+            if not s.sends_mail
+        ]
+    else:
+        reached = [_owed(s, today) for s in steps if s.sends_mail]
+    return sa.or_(*reached) if reached else sa.false()
 
 
 def mail_steps(profile_id: int) -> list[DunningStep]:

@@ -25,6 +25,12 @@ STEP_KINDS = ("reminder", "final_notice", "hand_off")
 
 
 def upgrade():
+    bind = op.get_bind()
+    # Read before the column goes, and drop it before the steps exist: SQLite's batch mode
+    # rebuilds the profile table, and a cascade would take rows that point at it along.
+    profiles = bind.execute(sa.text("SELECT id, reminder_days FROM profile")).all()
+    with op.batch_alter_table("profile", schema=None) as batch_op:
+        batch_op.drop_column("reminder_days")
     op.create_table(
         "dunning_step",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -77,7 +83,6 @@ def upgrade():
     )
     bind = op.get_bind()
     now = datetime.now(UTC)
-    profiles = bind.execute(sa.text("SELECT id, reminder_days FROM profile")).all()
     step = sa.table(
         "dunning_step",
         sa.column("profile_id", sa.Integer),
@@ -94,13 +99,9 @@ def upgrade():
                     profile_id=profile_id, kind="reminder", days=day, created_at=now
                 )
             )
-    with op.batch_alter_table("profile", schema=None) as batch_op:
-        batch_op.drop_column("reminder_days")
 
 
 def downgrade():
-    with op.batch_alter_table("profile", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reminder_days", sa.JSON(), nullable=True))
     bind = op.get_bind()
     rows = bind.execute(
         sa.text("SELECT profile_id, days FROM dunning_step WHERE kind != 'hand_off' ORDER BY days")
@@ -108,6 +109,10 @@ def downgrade():
     days_of: dict[int, list[int]] = {}
     for profile_id, days in rows:
         days_of.setdefault(profile_id, []).append(days)
+    op.drop_table("mail_text")
+    op.drop_table("dunning_step")
+    with op.batch_alter_table("profile", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reminder_days", sa.JSON(), nullable=True))
     profile = sa.table("profile", sa.column("id", sa.Integer), sa.column("reminder_days", sa.JSON))
     for (profile_id,) in bind.execute(sa.text("SELECT id FROM profile")).all():
         bind.execute(
@@ -117,5 +122,3 @@ def downgrade():
         )
     with op.batch_alter_table("profile", schema=None) as batch_op:
         batch_op.alter_column("reminder_days", existing_type=sa.JSON(), nullable=False)
-    op.drop_table("mail_text")
-    op.drop_table("dunning_step")
