@@ -54,9 +54,7 @@ def subjects(smtp_server, number: str) -> list[str]:
     return [m["Subject"] for m in smtp_server.messages if number in m["Subject"]]
 
 
-def test_a_document_walks_through_its_steps_and_stops_when_paid(
-    app, clock, postman, smtp_server
-):
+def test_a_document_walks_through_its_steps_and_stops_when_paid(app, clock, postman, smtp_server):
     profile = make_profile(steps=SCHEDULE)
     due = clock.today()
     walker = make_invoice(profile=profile, due_date=due, customer=make_customer(language="en"))
@@ -183,4 +181,3 @@ def test_the_migration_turns_reminder_days_into_steps_and_back(tmp_path):
             days = conn.execute(sa.text("SELECT reminder_days FROM profile ORDER BY id")).all()
         assert [d[0] for d in days] == ["[7, 21]", "[]"]
         db.engine.dispose()
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from collector.dunning.models import StepKind
@@ -22,10 +23,10 @@ class StepRow(FlaskForm):
     kind = SelectField(
         _l("Step"),
         choices=[
-            (REMOVE, _l("— no step —")),
-            (StepKind.REMINDER.value, _l("Reminder")),
-            (StepKind.FINAL_NOTICE.value, _l("Final notice")),
-            (StepKind.HAND_OFF.value, _l("Hand-off (no mail)")),
+            SelectChoice(REMOVE, _l("— no step —")),
+            SelectChoice(StepKind.REMINDER.value, _l("Reminder")),
+            SelectChoice(StepKind.FINAL_NOTICE.value, _l("Final notice")),
+            SelectChoice(StepKind.HAND_OFF.value, _l("Hand-off (no mail)")),
         ],
     )
     days = IntegerField(

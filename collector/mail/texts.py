@@ -63,7 +63,9 @@ def _environment(html: bool) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         autoescape=html,
         undefined=StrictUndefined,
-        trim_blocks=True,
+        # A tag alone on its line leaves an empty line, never joins two lines; runs of
+        # empty lines become one (``_tidy``), so a paragraph left out leaves no gap.
+        trim_blocks=False,
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
@@ -158,7 +160,7 @@ def check(subject: str, body: str, language: str) -> None:
             try:
                 render(subject, body, sample, language)
             except TemplateError as exc:
-                errors["body"] = [f"The text cannot be rendered: {exc}."]
+                errors["body"] = [f"The text cannot be rendered: {str(exc).rstrip('.')}."]
                 break
     if errors:
         raise Invalid(errors, " ".join(m for ms in errors.values() for m in ms))
@@ -173,7 +175,7 @@ def _problem(source: str, limit: int) -> str | None:
         names = _names(source)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
-        return f"The template does not parse (line {line}): {exc.message}."
+        return f"The template does not parse (line {line}): {(exc.message or '').rstrip('.')}."
     unknown = sorted(names - set(VARIABLES))
     if unknown:
         return "Unknown variable: " + ", ".join(unknown) + "."
@@ -213,7 +215,7 @@ def render(subject: str, body: str, values: dict, language: str) -> letters.Lett
     the HTML with every value escaped and the payment link clickable."""
     text_env, html_env = _environment(False), _environment(True)
     subject_text = letters._flatten(text_env.from_string(subject).render(values))  # noqa: SLF001
-    text = text_env.from_string(body).render(values).strip() + "\n"
+    text = _tidy(text_env.from_string(body).render(values)) + "\n"
     link = values["payment_link"]
     html_values = {**values, "payment_link": Markup('<a href="{0}">{0}</a>').format(link)}
     html_body = html_env.from_string(body).render(html_values)
@@ -221,10 +223,15 @@ def render(subject: str, body: str, values: dict, language: str) -> letters.Lett
     # escaped already, so its lines are markup as they are.
     paragraphs = [
         Markup("<br>\n").join(Markup(line) for line in block.split("\n"))  # noqa: S704
-        for block in re.split(r"\n\s*\n", str(html_body).strip())
+        for block in _tidy(str(html_body)).split("\n\n")
     ]
     html = letters.edited_html(subject_text, paragraphs, language)
     return letters.Letter(subject=subject_text, text=text, html=html)
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
 # -- the stored texts ---------------------------------------------------------------------
