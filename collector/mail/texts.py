@@ -26,26 +26,27 @@ from collector.dunning.models import INVITATION_SLOT, MailText
 from collector.dunning.models.texts import MAX_BODY, MAX_SUBJECT
 from collector.extensions import db
 from collector.mail import letters
+from collector.runtime.wordings import N_
 
 # The variables a text may use, with what they hold (shown on the editor, translated).
 VARIABLES = {
-    "customer_name": "The customer's name",
-    "number": "The document number",
-    "invoice_date": "The invoice date",
-    "due_date": "The due date (empty when there is none)",
-    "amount_due": "The amount still due, with its currency",
-    "payment_link": "The link to the document's payment page",
-    "structured_reference": "The structured reference for a bank transfer",
-    "creditor_name": "The invoicing company's name",
-    "de_creditor_name": "The company's name after French « de » (d’ before a vowel)",
-    "days_overdue": "Days past the due date, with the word (“7 days”)",
-    "has_pdf": "Whether the PDF is attached",
-    "direct_debit": "Whether the mail announces a direct debit",
-    "debit_amount": "The amount the direct debit collects",
-    "debit_date": "The day of the direct debit",
-    "debit_account": "The debited account, masked",
-    "mandate_reference": "The mandate's reference",
-    "creditor_identifier": "Our SEPA creditor identifier",
+    "customer_name": N_("The customer's name"),
+    "number": N_("The document number"),
+    "invoice_date": N_("The invoice date"),
+    "due_date": N_("The due date (empty when there is none)"),
+    "amount_due": N_("The amount still due, with its currency"),
+    "payment_link": N_("The link to the document's payment page"),
+    "structured_reference": N_("The structured reference for a bank transfer"),
+    "creditor_name": N_("The invoicing company's name"),
+    "de_creditor_name": N_("The company's name after French « de » (d’ before a vowel)"),
+    "days_overdue": N_("Days past the due date, with the word (“7 days”)"),
+    "has_pdf": N_("Whether the PDF is attached"),
+    "direct_debit": N_("Whether the mail announces a direct debit"),
+    "debit_amount": N_("The amount the direct debit collects"),
+    "debit_date": N_("The day of the direct debit"),
+    "debit_account": N_("The debited account, masked"),
+    "mandate_reference": N_("The mandate's reference"),
+    "creditor_identifier": N_("Our SEPA creditor identifier"),
 }
 REQUIRED = ("payment_link", "structured_reference")
 # The letters' placeholders under the names the editor documents.
