@@ -36,6 +36,11 @@ REFUSALS = Wordings(
     _l("The template does not parse (line %(line)s): %(error)s."),
     _l("The text cannot be rendered: %(error)s."),
 )
+# Kept out of the template: its braces are the text, not Jinja's.
+BODY_HINT = lazy_gettext(
+    "Write {{ name }} for a variable, and {% if name %}…{% endif %} for a part that depends "
+    "on one. Blank lines separate paragraphs."
+)
 VARIABLE_HELP = {name: lazy_gettext(text) for name, text in texts.VARIABLES.items()}
 LANGUAGE_NAMES = {
     "nl": lazy_gettext("Dutch"),
@@ -119,6 +124,7 @@ def text(profile_id: int, slot: str, language: str):
         invoice=invoice,
         preview=shown,
         variables=VARIABLE_HELP,
+        body_hint=BODY_HINT,
         reset=ConfirmForm(),
     )
     status = 400 if form.errors else 200
