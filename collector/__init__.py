@@ -94,8 +94,6 @@ def connect_jobs() -> None:
     """Import every domain's jobs and connect what they do for each other: who delivers
     each outbox channel, who follows up on the Teamleader jobs, who sends notices."""
     for name in ("runtime", *DOMAINS):
-        if importlib.util.find_spec(f"collector.{name}.jobs") is None:
-            continue  # a domain without jobs of its own (dunning)
         jobs = importlib.import_module(f"collector.{name}.jobs")
         if hasattr(jobs, "connect"):
             jobs.connect()

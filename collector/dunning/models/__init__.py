@@ -2,6 +2,6 @@
 edited (per profile, per step or the invitation, per language)."""
 
 from collector.dunning.models.steps import DunningStep, StepKind
-from collector.dunning.models.texts import INVITATION_SLOT, MailText, step_slot
+from collector.dunning.models.texts import INVITATION_SLOT, LANGUAGES, MailText, step_slot
 
-__all__ = ["INVITATION_SLOT", "DunningStep", "MailText", "StepKind", "step_slot"]
+__all__ = ["INVITATION_SLOT", "LANGUAGES", "DunningStep", "MailText", "StepKind", "step_slot"]

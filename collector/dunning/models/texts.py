@@ -11,6 +11,7 @@ from collector.core.columns import UTCDateTime, utcnow
 from collector.extensions import db
 
 INVITATION_SLOT = "invitation"
+LANGUAGES = ("nl", "fr", "en")  # a text per language the letters speak
 MAX_SUBJECT = 300
 MAX_BODY = 10_000
 

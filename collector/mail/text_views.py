@@ -1,5 +1,5 @@
-"""A profile's dunning: its steps, and the mail texts per step (and the invitation) and
-language, with a preview against a real document and a reset to the default."""
+"""The mail texts of a profile, per dunning step (and the invitation) and language: the
+editor, the preview against a real document, the reset to the default."""
 
 from __future__ import annotations
 
@@ -10,25 +10,23 @@ from flask_login import current_user
 
 from collector.core.errors import Invalid
 from collector.documents.models import Invoice, Profile
-from collector.dunning import steps as dunning_steps
-from collector.dunning.models import INVITATION_SLOT, DunningStep, MailText, step_slot
+from collector.dunning.models import INVITATION_SLOT, DunningStep, step_slot
+from collector.dunning.views import LANGUAGE_NAMES
 from collector.extensions import db
-from collector.mail import letters, text_preview, texts
 from collector.mail import setup as mail_setup
-from collector.mail.dunning_forms import MailTextForm, StepsForm
+from collector.mail import text_preview, texts
+from collector.mail.forms import MailTextForm
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import confirmed, content_security_policy, protect, saved
 from collector.runtime.wordings import Wordings
 from collector.runtime.wordings import known as _l
 from collector.teamleader.connection import department_names
 
-bp = protect(Blueprint("dunning", __name__, url_prefix="/profiles/<int:profile_id>/dunning"))
+bp = protect(
+    Blueprint("mail_texts", __name__, url_prefix="/profiles/<int:profile_id>/dunning/texts")
+)
 
 REFUSALS = Wordings(
-    _l("At most %(count)s steps."),
-    _l("Days between 1 and %(count)s after the due date."),
-    _l("Each day once: two steps fall on the same day."),
-    _l("One hand-off at most, as the last step."),
     _l("Required."),
     _l("At most %(count)s characters."),
     _l("The text must use %(names)s."),
@@ -42,44 +40,9 @@ BODY_HINT = lazy_gettext(
     "on one. Blank lines separate paragraphs."
 )
 VARIABLE_HELP = {name: lazy_gettext(text) for name, text in texts.VARIABLES.items()}
-LANGUAGE_NAMES = {
-    "nl": lazy_gettext("Dutch"),
-    "fr": lazy_gettext("French"),
-    "en": lazy_gettext("English"),
-}
 
 
-@bp.route("/", methods=["GET", "POST"])
-def steps(profile_id: int):
-    profile = db.get_or_404(Profile, profile_id)
-    form = StepsForm()
-    if not form.is_submitted():
-        form.load(profile.dunning_steps)
-    refused: list[str] = []
-    if form.validate_on_submit():
-        try:
-            dunning_steps.replace_steps(profile, form.to_data())
-        except Invalid as exc:
-            db.session.rollback()
-            refused = [REFUSALS(m) for ms in exc.errors.values() for m in ms]
-        else:
-            flash(_("Dunning steps of “%(name)s” saved.", name=profile.name), "success")
-            return redirect(url_for("dunning.steps", profile_id=profile.id))
-    status = 400 if form.errors or refused else 200
-    edited = {(t.slot, t.language) for t in _texts_of(profile)}
-    return render_template(
-        "mail/dunning/steps.html",
-        profile=profile,
-        form=form,
-        refused=refused,
-        slots=_slots(profile),
-        edited=edited,
-        languages=letters.LANGUAGES,
-        language_names=LANGUAGE_NAMES,
-    ), status
-
-
-@bp.route("/texts/<slot>/<any(nl, fr, en):language>", methods=["GET", "POST"])
+@bp.route("/<slot>/<any(nl, fr, en):language>", methods=["GET", "POST"])
 def text(profile_id: int, slot: str, language: str):
     profile = db.get_or_404(Profile, profile_id)
     step = _step_of(profile, slot)
@@ -112,7 +75,7 @@ def text(profile_id: int, slot: str, language: str):
         else:
             shown = _preview(form, language, step, invoice)
     page = render_template(
-        "mail/dunning/text.html",
+        "mail/text.html",
         profile=profile,
         step=step,
         slot=slot,
@@ -132,11 +95,11 @@ def text(profile_id: int, slot: str, language: str):
     return page, status, {"Content-Security-Policy": content_security_policy(inline_styles=True)}
 
 
-@bp.post("/texts/<slot>/<any(nl, fr, en):language>/reset")
+@bp.post("/<slot>/<any(nl, fr, en):language>/reset")
 def reset(profile_id: int, slot: str, language: str):
     profile = db.get_or_404(Profile, profile_id)
     step = _step_of(profile, slot)
-    back = url_for("dunning.text", profile_id=profile.id, slot=slot, language=language)
+    back = url_for("mail_texts.text", profile_id=profile.id, slot=slot, language=language)
     if confirmed():
         texts.reset_text(profile.id, step_slot(step.id) if step else INVITATION_SLOT, language)
         flash(_("Back to the default text."), "success")
@@ -168,12 +131,6 @@ def _translated(save):
     return wrapped
 
 
-def _slots(profile: Profile) -> list[tuple[str, DunningStep | None]]:
-    """The texts there are: the invitation's, then each mail step's, as URL slots."""
-    steps = [(f"step-{s.id}", s) for s in profile.dunning_steps if s.sends_mail]
-    return [("invitation", None), *steps]
-
-
 def _step_of(profile: Profile, slot: str) -> DunningStep | None:
     if slot == "invitation":
         return None
@@ -181,10 +138,6 @@ def _step_of(profile: Profile, slot: str) -> DunningStep | None:
     if not found:
         abort(404)
     return found[0]
-
-
-def _texts_of(profile: Profile):
-    return db.session.scalars(db.select(MailText).filter_by(profile_id=profile.id)).all()
 
 
 def _chosen(documents: list[Invoice]) -> Invoice | None:

@@ -1,15 +1,14 @@
-"""The forms of a profile's dunning: its steps, and one mail text."""
+"""The dunning domain's form: a profile's steps, one row per step."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
 from collector.dunning.models import StepKind
-from collector.dunning.models.texts import MAX_BODY, MAX_SUBJECT
 from collector.dunning.schedule import MAX_DAYS
 
 REMOVE = ""
@@ -47,11 +46,3 @@ class StepsForm(FlaskForm):
         """(kind, days) of each row that names a step, by day."""
         rows = [(r.kind.data, r.days.data) for r in self.steps if r.kind.data != REMOVE]
         return sorted(((StepKind(kind), days or 0) for kind, days in rows), key=lambda r: r[1])
-
-
-class MailTextForm(FlaskForm):
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=MAX_SUBJECT)])
-    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY)])
-
-    def to_data(self) -> dict:
-        return {"subject": self.subject.data or "", "body": self.body.data or ""}
