@@ -14,7 +14,7 @@ from collector import create_app
 from collector.core.storage import FolderStore
 from collector.documents import changes, timeline
 from collector.documents.models import DocumentMail, DocumentMailStatus, InvoiceEvent
-from collector.dunning import schedule
+from collector.dunning import hand_offs, schedule
 from collector.dunning.models import StepKind
 from collector.extensions import db
 from collector.mail import invitations, reminders
@@ -46,6 +46,7 @@ def run_day(clock, postman, day) -> None:
     """The daily run on ``day`` at 06:00 local: owe what is reached, send it."""
     clock.set_local(day, time(6, 0))
     reminders.queue_reminders(clock.today())
+    hand_offs.record_hand_offs(clock.today())
     for mail_id in invitations.deliverable(clock.now()):
         invitations.deliver(mail_id, postman, clock.now())
 
@@ -89,7 +90,12 @@ def test_a_document_walks_through_its_steps_and_stops_when_paid(app, clock, post
     assert [s.values["number"] for s in said] == [1, 2, 3]
     assert events[2].message.startswith("Final notice (step 3, 30 days after the due date)")
 
-    # Past day 45 the document is for a person: to hand off, no mail.
+    # Past day 45 the document is for a person: to hand off, no mail, said once.
+    handed = db.session.scalars(
+        sa.select(InvoiceEvent).filter_by(kind=timeline.DUNNING_HAND_OFF)
+    ).all()
+    assert [e.invoice_id for e in handed] == [walker.id]
+    assert handed[0].message.startswith("Dunning reached step 4, the hand-off (45 days")
     [step] = schedule.next_steps([walker], clock.today()).values()
     assert step.hand_off and step.on == due + timedelta(days=45)
     assert schedule.next_steps([payer], clock.today()) == {}

@@ -56,14 +56,15 @@ def _owed(step: DunningStep, today: date) -> sa.ColumnElement:
         DocumentMail.days_overdue >= step.days,
     )
     return sa.and_(
-        _chased(step.profile_id),
+        chased(step.profile_id),
         Invoice.due_date <= latest_due,
         Invoice.due_date > latest_due - GRACE,
         ~sa.exists(later),
     )
 
 
-def _chased(profile_id: int) -> sa.ColumnElement:
+def chased(profile_id: int) -> sa.ColumnElement:
+    """Open invoices of the profile with something due, in SQL (``may_chase`` says the rest)."""
     return sa.and_(
         Invoice.profile_id == profile_id,
         Invoice.kind == DocumentKind.INVOICE,
@@ -83,7 +84,7 @@ def filter_condition(wanted: str, today: date) -> sa.ColumnElement:
     steps = db.session.scalars(sa.select(DunningStep)).all()
     if wanted == HAND_OFF:
         reached = [
-            sa.and_(_chased(s.profile_id), Invoice.due_date <= today - timedelta(days=s.days))
+            sa.and_(chased(s.profile_id), Invoice.due_date <= today - timedelta(days=s.days))
             for s in steps
             if not s.sends_mail
         ]

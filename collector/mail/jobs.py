@@ -14,6 +14,7 @@ from collector.accounts import alerts
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.documents.models import DocumentMail, DocumentMailStatus
+from collector.dunning import hand_offs
 from collector.extensions import db
 from collector.mail import invitations, reminders
 from collector.mail import setup as mail_setup
@@ -76,6 +77,7 @@ def deliver_mail(*, progress: Progress) -> str:
 def send_reminders(*, progress: Progress) -> str:
     """The daily reminder run: owe each reminder its day has reached, then send them."""
     queued = reminders.queue_reminders(clock.local_today())
+    hand_offs.record_hand_offs(clock.local_today())
     ids = invitations.deliverable(utcnow())
     progress.total(len(ids))
     sent = _deliver(ids, progress)
