@@ -15,6 +15,8 @@ from collector.core import clock
 from collector.core.errors import Conflict, Invalid
 from collector.documents import profiles
 from collector.documents.models import Profile
+from collector.dunning import steps as dunning_steps
+from collector.dunning.models import StepKind
 from collector.extensions import db
 from collector.payments import config_check as payments_config_check
 from collector.payments import setup as payments_setup
@@ -75,17 +77,26 @@ DEMO_PROFILES = (
         "allow_bank_transfer": True,
         "send_invitation_on_import": True,
         "invitation_requires_pdf": True,
-        "reminder_days": [7, 21],
     },
     {
         "name": "Payment link",
         "allow_payment_link": True,
         "allow_bank_transfer": True,
         "send_invitation_on_import": True,
-        "reminder_days": [7, 21],
     },
-    {"name": "Bank transfer", "allow_bank_transfer": True, "reminder_days": [14]},
+    {"name": "Bank transfer", "allow_bank_transfer": True},
 )
+# Each demo profile's dunning schedule: (kind, days after the due date).
+DEMO_STEPS = {
+    "Direct debit": [(StepKind.REMINDER, 7), (StepKind.REMINDER, 21)],
+    "Payment link": [
+        (StepKind.REMINDER, 3),
+        (StepKind.REMINDER, 14),
+        (StepKind.FINAL_NOTICE, 30),
+        (StepKind.HAND_OFF, 45),
+    ],
+    "Bank transfer": [(StepKind.REMINDER, 14)],
+}
 
 
 @click.command("demo-setup")
@@ -107,7 +118,8 @@ def demo_setup() -> None:
         login_file.chmod(0o600)
     for data in DEMO_PROFILES:
         if not db.session.execute(db.select(Profile).filter_by(name=data["name"])).first():
-            profiles.create_profile(data)
+            profile = profiles.create_profile(data)
+            dunning_steps.replace_steps(profile, DEMO_STEPS[profile.name])
     if not creditor.current().iban:
         # A valid Belgian test IBAN, so the payment page's bank transfer shows something,
         # and a valid creditor identifier, so direct debits can be collected.

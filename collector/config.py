@@ -113,6 +113,11 @@ KEYS: tuple[Key, ...] = (
     Key("MAIL_USERNAME", "", "SMTP user"),
     Key("MAIL_PASSWORD", "", "SMTP password"),
     Key("MAIL_FROM", "collector@localhost", "Sender address of every email"),
+    Key(
+        "REMINDER_CONFIRM_DAYS",
+        7,
+        "“Send reminder now” asks first when the document was reminded in these last days",
+    ),
     Key("TEAMLEADER_AUTH_URL", "https://focus.teamleader.eu", "Teamleader OAuth2 host"),
     Key("TEAMLEADER_API_URL", "https://api.focus.teamleader.eu", "Teamleader API base URL"),
     *_upstream("TEAMLEADER", "the Teamleader integration", "account", 190, 200, "sliding"),

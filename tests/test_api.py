@@ -43,12 +43,12 @@ def test_revoked_key_is_refused(client, api_key):
 
 
 def test_create_list_and_get(client, api_key):
-    body = {"name": "SEPA", "allow_direct_debit": True, "reminder_days": [21, 7]}
+    body = {"name": "SEPA", "allow_direct_debit": True}
     created = client.post("/api/v1/profiles", json=body, headers=auth(api_key))
     assert created.status_code == 201
     data = created.json["data"]
     assert data["payment_methods"] == ["direct_debit"]
-    assert data["reminder_days"] == [7, 21]
+    assert data["dunning_steps"] == []  # edited in the UI
     assert created.headers["Location"].endswith(f"/api/v1/profiles/{data['id']}")
     listed = client.get("/api/v1/profiles", headers=auth(api_key)).json["data"]
     assert [p["name"] for p in listed] == ["SEPA"]
@@ -73,11 +73,11 @@ def test_non_json_body_is_400(client, api_key):
 
 
 def test_field_errors_come_back_per_field(client, api_key):
-    body = {"name": "", "reminder_days": [0, "x"], "colour": "red"}
+    body = {"name": "", "dunning_steps": [], "colour": "red"}
     response = client.post("/api/v1/profiles", json=body, headers=auth(api_key))
     assert response.status_code == 400
     errors = response.json["errors"]
-    assert set(errors) == {"name", "reminder_days", "colour"}
+    assert set(errors) == {"name", "dunning_steps", "colour"}
     assert db.session.scalars(db.select(Profile)).all() == []
 
 

@@ -22,12 +22,22 @@ ALLOWED: dict[str, set[str]] = {
     "documents": {"core", "runtime", "accounts"},
     "teamleader": {"core", "runtime", "accounts", "documents"},
     "direct_debit": {"core", "runtime", "accounts", "documents"},
-    "mail": {"core", "runtime", "accounts", "documents", "teamleader", "direct_debit"},
+    "dunning": {"core", "runtime", "accounts", "documents"},
+    "mail": {"core", "runtime", "accounts", "documents", "teamleader", "direct_debit", "dunning"},
     "payments": {"core", "runtime", "accounts", "documents", "teamleader", "direct_debit"},
     "exact": {"core", "runtime", "accounts", "documents", "teamleader"},
 }
 OPEN_TO_ALL = {"extensions", "config"}
-DOMAINS = ("accounts", "documents", "teamleader", "direct_debit", "mail", "payments", "exact")
+DOMAINS = (
+    "accounts",
+    "documents",
+    "teamleader",
+    "direct_debit",
+    "dunning",
+    "mail",
+    "payments",
+    "exact",
+)
 # The shell: the app factory, the UI's layout and hub pages, the API, the CLI and the
 # schedule. It may import anything; nothing below it may import it.
 SHELL = {"__init__", "web", "api", "cli", "cron", "devserver", "schedule"}

@@ -19,7 +19,7 @@ from collector.documents.models import (
     InvoiceState,
 )
 from collector.extensions import db
-from collector.mail import invitations
+from collector.mail import invitations, reminders
 from collector.mail.models import MailMessage, MailStatus
 from collector.mail.smtp import SmtpMailer
 from collector.runtime import queue
@@ -286,7 +286,7 @@ def test_an_owed_mail_is_cancelled_when_nothing_is_owed_any_more(app, postman, s
 
 
 def remind(postman, today: date) -> list[DocumentMail]:
-    invitations.queue_reminders(today)
+    reminders.queue_reminders(today)
     now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=6)
     return deliver_all(postman, now)
 
@@ -338,7 +338,7 @@ def test_a_late_run_sends_only_the_latest_reminder_and_none_when_long_overdue(
 def test_a_reminder_is_dropped_when_the_due_date_moved(app, postman, smtp_server):
     profile = make_profile(reminder_days=[7])
     invoice = make_invoice(profile=profile, due_date=date(2026, 12, 1))
-    invitations.queue_reminders(date(2026, 12, 8))
+    reminders.queue_reminders(date(2026, 12, 8))
     invoice.due_date = date(2027, 1, 31)  # Teamleader granted a delay meanwhile
     db.session.commit()
 

@@ -21,7 +21,7 @@ from collector.documents.models import (
     InvoiceState,
 )
 from collector.extensions import db
-from collector.mail import invitations
+from collector.mail import invitations, reminders
 from collector.mail.smtp import SmtpMailer
 from collector.payments import page as payment_page
 from tests.support.factories import make_invoice, make_mandate, make_profile
@@ -243,7 +243,7 @@ def test_a_reminder_repeats_the_day_already_announced(app, payee, postman, smtp_
     assert debits.announced(invoice) == date(2026, 11, 16)
 
     reminder_day = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
-    assert invitations.queue_reminders(reminder_day.date()) == 1
+    assert reminders.queue_reminders(reminder_day.date()) == 1
     [row_id] = invitations.deliverable(reminder_day)
     row = invitations.deliver(row_id, postman, reminder_day)
 
@@ -261,7 +261,7 @@ def test_a_reminder_after_the_announced_day_announces_a_new_one(app, payee, post
 
     # No run collected it; on 23 November the notice period starts again.
     reminder_day = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    invitations.queue_reminders(reminder_day.date())
+    reminders.queue_reminders(reminder_day.date())
     [row_id] = invitations.deliverable(reminder_day)
     invitations.deliver(row_id, postman, reminder_day)
     assert debits.announced(invoice) == date(2026, 12, 7)

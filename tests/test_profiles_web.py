@@ -9,7 +9,6 @@ VALID = {
     "allow_direct_debit": "y",
     "allow_bank_transfer": "y",
     "send_invitation_on_import": "y",
-    "reminder_days": "21, 7",
 }
 
 
@@ -35,29 +34,27 @@ def test_admin_creates_a_profile(admin_client):
     assert profile.name == "Direct debit"
     assert profile.payment_methods == ["direct_debit", "bank_transfer"]
     assert profile.send_invitation_on_import and not profile.invitation_requires_pdf
-    assert profile.reminder_days == [7, 21]
+    assert profile.dunning_steps == []  # the steps have their own page
     page = admin_client.get("/profiles/").get_data(as_text=True)
-    assert "Direct debit" in page and "7, 21 days after due" in page
+    assert "Direct debit" in page and f"/profiles/{profile.id}/dunning/" in page
 
 
 def test_invalid_form_shows_field_errors_and_saves_nothing(admin_client):
-    data = {"name": "", "invitation_requires_pdf": "y", "reminder_days": "seven"}
+    data = {"name": "", "invitation_requires_pdf": "y"}
     response = post_form(admin_client, "/profiles/new", data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'data-field="name"' in page
-    assert 'data-field="reminder_days"' in page
     assert profiles() == []
 
 
 def test_business_rules_show_on_the_fields(admin_client):
-    data = {"name": "Nothing", "invitation_requires_pdf": "y", "reminder_days": "0, 400"}
+    data = {"name": "Nothing", "invitation_requires_pdf": "y"}
     response = post_form(admin_client, "/profiles/new", data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Allow at least one way to pay." in page
     assert "Only applies when invitations are sent on import." in page
-    assert "Days between 1 and 365" in page
     assert profiles() == []
 
 
@@ -79,10 +76,10 @@ def test_admin_edits_a_profile(admin_client):
     post_form(admin_client, "/profiles/new", VALID)
     [profile] = profiles()
     path = f"/profiles/{profile.id}"
-    response = post_form(admin_client, path, {**VALID, "name": "SEPA", "reminder_days": ""})
+    response = post_form(admin_client, path, {**VALID, "name": "SEPA"})
     assert response.status_code == 302
     db.session.refresh(profile)
-    assert profile.name == "SEPA" and profile.reminder_days == []
+    assert profile.name == "SEPA"
 
 
 def test_delete_is_refused_while_a_customer_uses_the_profile(admin_client):

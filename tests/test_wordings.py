@@ -81,7 +81,7 @@ def test_a_profile_refused_by_its_rules_says_why_in_french(admin_client):
     response = post(
         admin_client,
         "/profiles/new",
-        {"name": "Rien", "invitation_requires_pdf": "y", "reminder_days": "400"},
+        {"name": "Rien", "invitation_requires_pdf": "y"},
         "/profiles/new",
         FRENCH,
     )
@@ -90,7 +90,6 @@ def test_a_profile_refused_by_its_rules_says_why_in_french(admin_client):
     assert response.status_code == 400
     assert "Autorisez au moins un moyen de paiement." in page
     assert "Ne s’applique que si les invitations sont envoyées à l’importation." in page
-    assert "Des jours entre 1 et 365 après la date d’échéance." in page
     assert "Domiciliation SEPA (mandat signé)" in page  # the form's labels
     assert db.session.scalars(db.select(Profile)).all() == []
 

@@ -55,14 +55,14 @@ class ProfileSchema(Schema):
     allow_bank_transfer = fields.Boolean(load_default=False)
     send_invitation_on_import = fields.Boolean(load_default=False)
     invitation_requires_pdf = fields.Boolean(load_default=False)
-    reminder_days = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=365)),
-        load_default=list,
-        validate=validate.Length(max=10),
-    )
+    # The dunning schedule, edited in the UI: [{"kind": "reminder", "days": 7}, …].
+    dunning_steps = fields.Method("_steps", dump_only=True)
     payment_methods = fields.List(fields.String(), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
+
+    def _steps(self, profile) -> list[dict]:
+        return [{"kind": s.kind.value, "days": s.days} for s in profile.dunning_steps]
 
 
 @resource(

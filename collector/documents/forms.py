@@ -10,17 +10,9 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
 from collector.runtime.forms import NONE, strip_text
-
-
-def _parse_days(text: str) -> list[int]:
-    parts = [p.strip() for p in (text or "").replace(";", ",").split(",")]
-    try:
-        return [int(p) for p in parts if p]
-    except ValueError as exc:
-        raise ValidationError(_("Days as whole numbers separated by commas, e.g. 7, 21.")) from exc
 
 
 class ProfileForm(FlaskForm):
@@ -32,24 +24,15 @@ class ProfileForm(FlaskForm):
         _l("Send the invitation when the document is imported")
     )
     invitation_requires_pdf = BooleanField(_l("…but only once the PDF is available"))
-    reminder_days = StringField(
-        _l("Reminders, days after the due date"), validators=[Length(max=100)]
-    )
-
-    def validate_reminder_days(self, field):
-        _parse_days(field.data)
 
     def to_data(self) -> dict:
         """The parsed values, named as the profiles service expects them."""
-        data = {name: self[name].data for name in self._fields if name != "csrf_token"}
-        data["reminder_days"] = _parse_days(self.reminder_days.data)
-        return data
+        return {name: self[name].data for name in self._fields if name != "csrf_token"}
 
     def load(self, profile) -> None:
         for name in self._fields:
-            if name not in ("csrf_token", "reminder_days"):
+            if name != "csrf_token":
                 self[name].data = getattr(profile, name)
-        self.reminder_days.data = ", ".join(str(d) for d in profile.reminder_days or [])
 
 
 class CustomerForm(FlaskForm):

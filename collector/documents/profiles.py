@@ -17,9 +17,7 @@ FIELDS = (
     "allow_bank_transfer",
     "send_invitation_on_import",
     "invitation_requires_pdf",
-    "reminder_days",
 )
-MAX_REMINDER_DAY = 365
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,6 @@ def _save(profile: Profile, data: dict) -> Profile:
         raise Invalid({name: ["Unknown field."] for name in sorted(unknown)})
     merged = {name: data.get(name, getattr(profile, name)) for name in FIELDS}
     merged["name"] = (merged["name"] or "").strip()
-    merged["reminder_days"] = sorted(set(merged["reminder_days"] or []))
     errors = _check(profile, merged)
     if errors:
         raise Invalid(errors)
@@ -103,11 +100,6 @@ def _check(profile: Profile, data: dict) -> dict[str, list[str]]:
         errors["allow_bank_transfer"] = ["Allow at least one way to pay."]
     if data["invitation_requires_pdf"] and not data["send_invitation_on_import"]:
         errors["invitation_requires_pdf"] = ["Only applies when invitations are sent on import."]
-    days = data["reminder_days"]
-    if any(not isinstance(d, int) or isinstance(d, bool) for d in days):
-        errors["reminder_days"] = ["Whole numbers of days only."]
-    elif any(d < 1 or d > MAX_REMINDER_DAY for d in days):
-        errors["reminder_days"] = [f"Days between 1 and {MAX_REMINDER_DAY} after the due date."]
     return errors
 
 

@@ -28,6 +28,7 @@ REMINDER_SENT = "reminder_sent"
 MAIL_FAILED = "mail_failed"  # the mail server refused an invitation or reminder; retried
 MAIL_UNCERTAIN = "mail_uncertain"  # a worker stopped mid-send: maybe delivered, not resent
 MAIL_CANCELLED = "mail_cancelled"  # no longer owed: paid, archived, no address…
+DUNNING_HAND_OFF = "dunning_hand_off"  # the schedule's hand-off step: a person takes over
 PAYMENT_RECEIVED = "payment_received"
 PAYMENT_REVERSED = "payment_reversed"  # refunded, charged back, returned by the bank
 PAYMENT_CANCELLED = "payment_cancelled"  # a ledger row stopped counting (chargeback reversed…)

@@ -7,14 +7,16 @@ composing and sending need from outside.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from collector.accounts import entities
 from collector.core.storage import DocumentStore
 from collector.direct_debit import debits
 from collector.documents.models import Customer, DocumentMail, DocumentMailKind, Invoice
-from collector.mail import letters
+from collector.dunning import schedule
+from collector.dunning.models import INVITATION_SLOT, MailText, step_slot
+from collector.mail import letters, texts
 from collector.mail.smtp import Mailer
 from collector.teamleader import pdfs
 
@@ -33,28 +35,56 @@ class Postman:
 def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
     """The letter owed by ``row`` and its attachments (the PDF, when we have it)."""
     pdf = pdfs.read_pdf(postman.store, invoice)
+    facts = document_facts(invoice, postman.payment_base_url, postman.creditors, pdf is not None)
+    facts = replace(facts, direct_debit=announce(row, invoice, today))
+    letter = _letter(row, invoice, facts, today)
+    attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
+    return letter, attachments
+
+
+def document_facts(
+    invoice: Invoice, payment_base_url: str, creditors: dict[str, str], has_pdf: bool
+) -> letters.DocumentFacts:
+    """What a mail says about ``invoice`` (no direct debit: ``announce`` adds it)."""
     customer: Customer = invoice.customer
-    facts = letters.DocumentFacts(
+    return letters.DocumentFacts(
         number=invoice.number,
         creditor=entities.payee_name(
-            debits.creditor_for(invoice), postman.creditors, invoice.department_id
+            debits.creditor_for(invoice), creditors, invoice.department_id
         ),
         customer_name=customer.name,
         amount_due=invoice.amount_due,
         currency=invoice.currency,
         invoice_date=invoice.invoice_date,
         due_date=invoice.due_date,
-        payment_url=postman.payment_base_url + invoice.payment_token,
+        payment_url=payment_base_url + invoice.payment_token,
         payment_reference=invoice.payment_reference,
-        has_pdf=pdf is not None,
-        direct_debit=announce(row, invoice, today),
+        has_pdf=has_pdf,
     )
+
+
+def _letter(row: DocumentMail, invoice: Invoice, facts: letters.DocumentFacts, today: date):
+    """The team's text for the document's profile, step and language, else today's letter."""
+    language = letters.language_of(invoice.customer.language)
+    days = None if row.kind == DocumentMailKind.INVITATION else overdue_days(invoice, today)
+    edited = edited_text(row, invoice, language)
+    if edited is not None:
+        return texts.render(
+            edited.subject, edited.body, texts.values_of(facts, language, days), language
+        )
+    if days is None:
+        return letters.invitation(facts, language)
+    return letters.reminder(facts, language, days)
+
+
+def edited_text(row: DocumentMail, invoice: Invoice, language: str) -> MailText | None:
+    """The text the team wrote for this mail, if any: the invitation's, or the step's."""
+    if invoice.profile_id is None:
+        return None
     if row.kind == DocumentMailKind.INVITATION:
-        letter = letters.invitation(facts, customer.language)
-    else:
-        letter = letters.reminder(facts, customer.language, overdue_days(invoice, today))
-    attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
-    return letter, attachments
+        return texts.stored_text(invoice.profile_id, INVITATION_SLOT, language)
+    step = schedule.step_for(invoice.profile_id, row.days_overdue)
+    return texts.stored_text(invoice.profile_id, step_slot(step.id), language) if step else None
 
 
 def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:

@@ -29,9 +29,10 @@ from collector.documents.models import (
     InvoiceState,
     Profile,
 )
+from collector.dunning import schedule
 from collector.extensions import db
 from collector.mail import wording
-from collector.mail.composing import Postman, compose, overdue_days, sender_for
+from collector.mail.composing import Postman, compose, sender_for
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.runtime import queue
@@ -50,11 +51,7 @@ INVITATION = "invitation"
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 STALE_AFTER = timedelta(minutes=10)  # far beyond an SMTP timeout: the worker is gone
-# A reminder more than this late is skipped: an old unpaid invoice imported today should
-# not get a "7 days overdue" mail, nor a stack of them after an outage.
-REMINDER_GRACE = timedelta(days=14)
 INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
-REMINDABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)
 RECEIVED = (DocumentMailStatus.SENT, DocumentMailStatus.UNCERTAIN)  # or may have been
 
@@ -86,7 +83,7 @@ def _owe_invitation(invoice: Invoice, actor: str, *, again: bool) -> DocumentMai
     else:
         key = INVITATION
     needs_pdf = bool(invoice.profile and invoice.profile.invitation_requires_pdf)
-    return _insert(invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf)
+    return owe(invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf)
 
 
 def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = False) -> list[int]:
@@ -132,41 +129,7 @@ def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
     return queued
 
 
-def queue_reminders(today: date, *, actor: str = "job:send_reminders") -> int:
-    """Owe each unpaid document the latest reminder its profile's days have reached. Commits."""
-    queued = 0
-    for profile in db.session.scalars(sa.select(Profile)).all():
-        for day in sorted(profile.reminder_days or [], reverse=True):
-            queued += _queue_reminder_day(profile, day, today, actor)
-    db.session.commit()
-    return queued
-
-
-def _queue_reminder_day(profile: Profile, day: int, today: date, actor: str) -> int:
-    # Due on or before today - day, but not so long ago that the reminder is stale; and no
-    # reminder for this day or a later one owed already (the latest reached one wins).
-    latest_due = today - timedelta(days=day)
-    earliest_due = latest_due - REMINDER_GRACE
-    later = sa.select(DocumentMail.id).where(
-        DocumentMail.invoice_id == Invoice.id,
-        DocumentMail.kind == DocumentMailKind.REMINDER,
-        DocumentMail.days_overdue >= day,
-    )
-    query = (
-        sa.select(Invoice)
-        .where(Invoice.profile_id == profile.id, Invoice.kind == DocumentKind.INVOICE)
-        .where(Invoice.state.in_(REMINDABLE), Invoice.amount_due > 0)
-        .where(Invoice.due_date <= latest_due, Invoice.due_date > earliest_due)
-        .where(~sa.exists(later))
-    )
-    queued = 0
-    for invoice in db.session.scalars(query).all():
-        row = _insert(invoice, DocumentMailKind.REMINDER, f"reminder:{day}", actor, days=day)
-        queued += row is not None
-    return queued
-
-
-def _insert(
+def owe(
     invoice: Invoice,
     kind: DocumentMailKind,
     key: str,
@@ -175,7 +138,8 @@ def _insert(
     needs_pdf: bool = False,
     days: int | None = None,
 ) -> DocumentMail | None:
-    """Add the row in the caller's transaction; None when its key is owed or sent already."""
+    """Add the row in the caller's transaction; None when its key is owed or sent already
+    (``reminders`` owes the dunning steps' rows through it too)."""
     row = DocumentMail(
         invoice_id=invoice.id,
         kind=kind,
@@ -274,14 +238,14 @@ def _claim(mail_id: int, now: datetime) -> bool:
 def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> Sentence | None:
     if invoice.kind != DocumentKind.INVOICE:
         return says(wording.CREDIT_NOTE)
-    allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else REMINDABLE
+    allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else schedule.CHASEABLE
     if invoice.state not in allowed or invoice.amount_due <= 0:
         due = money_value(invoice.amount_due, invoice.currency)
         state = word(STATE_WORDS[invoice.state.value], english=invoice.state.value)
         return says(wording.NOT_OPEN, state=state, due=due)
     if not invoice.customer.email:
         return says(wording.NO_ADDRESS, name=invoice.customer.name)
-    if row.kind == DocumentMailKind.REMINDER and not overdue_days(invoice, today):
+    if row.kind == DocumentMailKind.REMINDER and not schedule.may_chase(invoice, today):
         return says(wording.NOT_OVERDUE)
     return None
 
@@ -290,7 +254,7 @@ def _sent_text(row: DocumentMail, attachments: list) -> Sentence:
     msgid = wording.SENT[row.kind, bool(attachments)]
     sent = says(msgid, recipient=row.recipient)
     if row.kind == DocumentMailKind.REMINDER:
-        sent = says(msgid, days=row.days_overdue, recipient=row.recipient)
+        sent = wording.step_sent(row, bool(attachments))
     if row.direct_debit_on is not None:
         return says(wording.ANNOUNCES, sent=sent, day=date_value(row.direct_debit_on))
     return sent

@@ -14,8 +14,9 @@ from collector.accounts import alerts
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.documents.models import DocumentMail, DocumentMailStatus
+from collector.dunning import hand_offs
 from collector.extensions import db
-from collector.mail import invitations
+from collector.mail import invitations, reminders
 from collector.mail import setup as mail_setup
 from collector.mail.composing import Postman
 from collector.mail.models import MailStatus
@@ -51,6 +52,17 @@ def send_invitations(
 
 
 @tracked
+def send_reminders_now(invoice_ids: list[int], actor: str, *, progress: Progress) -> str:
+    """A user's "send reminder now": each document's next dunning step, at once."""
+    ids = check_ids(invoice_ids)
+    owed = reminders.request_reminders(ids, clock.local_today(), actor=check_actor(actor))
+    ready = set(invitations.deliverable(utcnow(), invoice_ids=ids))
+    progress.total(len(owed))
+    sent = _deliver([mail_id for mail_id in owed if mail_id in ready], progress)
+    return f"{sent} reminder(s) sent, {len(ids) - len(owed)} not chased (paid, not overdue…)"
+
+
+@tracked
 def deliver_mail(*, progress: Progress) -> str:
     """Send every owed invitation and reminder whose time has come; retry failed ones."""
     now = utcnow()
@@ -64,7 +76,8 @@ def deliver_mail(*, progress: Progress) -> str:
 @tracked
 def send_reminders(*, progress: Progress) -> str:
     """The daily reminder run: owe each reminder its day has reached, then send them."""
-    queued = invitations.queue_reminders(clock.local_today())
+    queued = reminders.queue_reminders(clock.local_today())
+    hand_offs.record_hand_offs(clock.local_today())
     ids = invitations.deliverable(utcnow())
     progress.total(len(ids))
     sent = _deliver(ids, progress)

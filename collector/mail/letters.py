@@ -212,6 +212,12 @@ def reminder(facts: DocumentFacts, language: str | None, days_overdue: int) -> L
     return _letter("reminder", facts, language_of(language), days_overdue=days_overdue)
 
 
+def edited_html(subject: str, paragraphs: list, language: str) -> str:
+    """The HTML of a text the team edited: its paragraphs (already escaped) in our frame."""
+    template = _environment().get_template("edited.html")
+    return template.render(subject=subject, paragraphs=paragraphs, language=language)
+
+
 def _letter(name: str, facts: DocumentFacts, language: str, days_overdue: int | None) -> Letter:
     values = _values(facts, language, days_overdue)
     subject = _flatten(TEXTS[language][f"subject_{name}"].format(**values))

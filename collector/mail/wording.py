@@ -4,8 +4,10 @@ server's own words (an error) are told as they came."""
 
 from __future__ import annotations
 
-from collector.documents.models import DocumentMailKind
-from collector.runtime.wordings import N_
+from collector.documents.models import DocumentMail, DocumentMailKind
+from collector.dunning import schedule
+from collector.dunning.models import StepKind
+from collector.runtime.wordings import N_, Sentence, says, word
 
 INVITATION = DocumentMailKind.INVITATION
 REMINDER = DocumentMailKind.REMINDER
@@ -20,6 +22,22 @@ SENT = {
     (REMINDER, False): N_(
         "Reminder (%(days)s days after the due date) sent to %(recipient)s, without a PDF."
     ),
+}
+# A dunning step's mail: its kind (STEP_WORDS), its place in the schedule and its day.
+STEP_SENT = {
+    True: N_(
+        "%(step)s (step %(number)s, %(days)s days after the due date) sent to %(recipient)s, "
+        "with the PDF."
+    ),
+    False: N_(
+        "%(step)s (step %(number)s, %(days)s days after the due date) sent to %(recipient)s, "
+        "without a PDF."
+    ),
+}
+STEP_WORDS = {
+    StepKind.REMINDER: N_("Reminder"),
+    StepKind.FINAL_NOTICE: N_("Final notice"),
+    StepKind.HAND_OFF: N_("Hand-off"),
 }
 ANNOUNCES = N_("%(sent)s It announces the direct debit on %(day)s.")
 FAILED = N_("Email to %(recipient)s failed: %(error)s. Next try %(at)s.")
@@ -46,6 +64,7 @@ NOT_OVERDUE = N_("the due date moved: the document is not overdue any more")
 
 SENTENCES = (
     ANNOUNCES,
+    *STEP_SENT.values(),
     *SENT.values(),
     GAVE_UP,
     FAILED,
@@ -56,3 +75,15 @@ SENTENCES = (
     NO_ADDRESS,
     NOT_OVERDUE,
 )
+
+
+def step_sent(row: DocumentMail, with_pdf: bool) -> Sentence:
+    """What a step's reminder sent says: which step of the schedule was reached. A row
+    whose step is gone (the schedule changed) says only its day, as before steps."""
+    step = schedule.step_for(row.invoice.profile_id, row.days_overdue)
+    if step is None:
+        return says(SENT[REMINDER, with_pdf], days=row.days_overdue, recipient=row.recipient)
+    name = word(STEP_WORDS[step.kind])
+    number = schedule.step_number(step)
+    values = {"step": name, "number": number, "days": step.days, "recipient": row.recipient}
+    return says(STEP_SENT[with_pdf], **values)

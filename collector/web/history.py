@@ -24,6 +24,7 @@ from collector.direct_debit import (
 from collector.direct_debit.wording import STATE_WORDS
 from collector.documents import ledger, overpayments
 from collector.documents.models import InvoiceEvent, InvoiceState
+from collector.dunning import hand_offs
 from collector.mail import wording as mail_wording
 from collector.payments import wording as payments_wording
 from collector.runtime.wordings import (
@@ -143,6 +144,7 @@ STORED = Wordings(
     *teamleader_wording.SENTENCES,
     *payments_wording.SENTENCES,
     *mail_wording.SENTENCES,
+    *hand_offs.SENTENCES,
     *overpayments.SENTENCES,
     *ledger.SENTENCES,
     *(msgid for msgid, _ in collection_outcomes.REASONS.patterns),

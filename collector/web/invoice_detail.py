@@ -67,6 +67,7 @@ EVENT_LABELS = {
     timeline.MAIL_FAILED: _l("mail failed"),
     timeline.MAIL_UNCERTAIN: _l("mail maybe sent"),
     timeline.MAIL_CANCELLED: _l("mail cancelled"),
+    timeline.DUNNING_HAND_OFF: _l("to hand off"),
     timeline.PAYMENT_RECEIVED: _l("payment received"),
     timeline.PAYMENT_REVERSED: _l("payment reversed"),
     timeline.PAYMENT_CANCELLED: _l("payment cancelled"),

@@ -22,6 +22,7 @@ from collector.documents.models import (
     Payment,
     Profile,
 )
+from collector.dunning import schedule
 from collector.extensions import db
 from collector.runtime.listing import (
     ROW_ID,
@@ -114,6 +115,7 @@ class InvoiceFilter:
     teamleader: str | None = None  # SYNC_PROBLEMS: refused by Teamleader or not sent
     overdue_from: int | None = None  # days past the due date, inclusive (documents owed)
     overdue_to: int | None = None  # inclusive; 0: owed but not overdue yet
+    dunning: str | None = None  # schedule.DUE or schedule.HAND_OFF
 
 
 class InvoiceFilterSchema(QueryArgsSchema):
@@ -129,6 +131,7 @@ class InvoiceFilterSchema(QueryArgsSchema):
     teamleader = fields.String(validate=validate.OneOf([SYNC_PROBLEMS]))
     overdue_from = fields.Integer(validate=validate.Range(min=0, max=MAX_DAYS))
     overdue_to = fields.Integer(validate=validate.Range(min=0, max=MAX_DAYS))
+    dunning = fields.String(validate=validate.OneOf(schedule.FILTERS))
 
     @validates_schema
     def _dates_in_order(self, data, **_kwargs):
@@ -205,6 +208,8 @@ def conditions(criteria: InvoiceFilter, today: date) -> list:
             TeamleaderSync.status.in_(NEEDS_A_PERSON)
         )
         conditions.append(Invoice.id.in_(refused))
+    if c.dunning is not None:
+        conditions.append(schedule.filter_condition(c.dunning, today))
     return conditions + _overdue(c.overdue_from, c.overdue_to, today)
 
 

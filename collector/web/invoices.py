@@ -23,11 +23,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from collector.core import clock
+from collector.core.columns import utcnow
 from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
+from collector.dunning import schedule
 from collector.extensions import db
-from collector.mail import invitations
+from collector.mail import invitations, reminders
 from collector.mail import jobs as mail_jobs
 from collector.payments import refunds
 from collector.payments import setup as payments_setup
@@ -107,6 +109,8 @@ def _overview(result, totals, sort: str, errors: dict, customer: Customer | None
         customer=customer,
         facts=overview.row_facts(items),
         invitations=invitations.invitations_of([d.id for d in items]),
+        today=clock.local_today(),
+        next_steps=schedule.next_steps(items, clock.local_today()),
         teamleader=overview.sync_badges(items),
         exact=overview.exact_bookings(items),
         actions=ConfirmForm(),
@@ -175,6 +179,9 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),
         mails=invoice.mails,
+        today=clock.local_today(),
+        next_step=schedule.next_steps([invoice], clock.local_today()).get(invoice.id),
+        chaseable=schedule.may_chase(invoice, clock.local_today()),
         actions=ConfirmForm(),
         **forms,
     ), status
@@ -260,6 +267,8 @@ def actions():
         )
         return redirect(url_for("job_runs.show", job_id=run.job_id))
     again = request.form.get("again")
+    if chosen.action == "send_reminders":
+        return _send_reminders(ids, actor, again, back)
     invited = invitations.already_invited(ids)
     if invited and again is None:
         return render_template(
@@ -271,6 +280,29 @@ def actions():
         )
     run = current_app.extensions["jobs"].enqueue(
         mail_jobs.send_invitations, ids, actor, again == "1", user=current_user
+    )
+    return redirect(url_for("job_runs.show", job_id=run.job_id))
+
+
+def _send_reminders(ids: list[int], actor: str, again: str | None, back: str):
+    """Each document's next dunning step now; asks first about those reminded lately."""
+    within = current_app.config["REMINDER_CONFIRM_DAYS"]
+    recent = reminders.recently_reminded(ids, utcnow(), within)
+    if recent and again is None:
+        return render_template(
+            "invoices/confirm_reminders.html",
+            ids=ids,
+            recent=recent,
+            within=within,
+            back=back,
+            actions=ConfirmForm(),
+        )
+    if again == "0":
+        ids = [i for i in ids if i not in {invoice.id for invoice, _ in recent}]
+    if not ids:
+        return redirect(back)
+    run = current_app.extensions["jobs"].enqueue(
+        mail_jobs.send_reminders_now, ids, actor, user=current_user
     )
     return redirect(url_for("job_runs.show", job_id=run.job_id))
 

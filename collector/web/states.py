@@ -21,6 +21,7 @@ LABELS: dict[str, LazyString] = {
     "EXPIRED": _l("overdue"),
     "ARCHIVED": _l("archived"),
     "partly paid": _l("partly paid"),
+    "to hand off": _l("to hand off"),
     # Jobs, imports, mandate uploads.
     "queued": _l("queued"),
     "started": _l("started"),

@@ -18,15 +18,13 @@ def test_admin_logs_in_and_creates_a_profile(page, live_server, admin):
     page.get_by_label("Name").fill("Direct debit")
     page.get_by_label("SEPA direct debit (signed mandate)").check()
     page.get_by_label("Send the invitation when the document is imported").check()
-    page.get_by_label("Reminders, days after the due date").fill("7, 21")
     page.get_by_role("button", name="Save").click()
 
     expect(page.get_by_role("status")).to_contain_text("Profile “Direct debit” created.")
     row = page.get_by_role("row", name="Direct debit")
     expect(row).to_contain_text("direct debit")
-    expect(row).to_contain_text("7, 21 days after due")
     profile = db.session.scalars(db.select(Profile)).one()
-    assert profile.allow_direct_debit and profile.reminder_days == [7, 21]
+    assert profile.allow_direct_debit and profile.send_invitation_on_import
 
 
 def test_invalid_profile_shows_errors_in_the_browser(page, live_server, admin):

@@ -29,6 +29,7 @@ from collector.documents.models import (
     InvoiceState,
     Profile,
 )
+from collector.dunning.models import DunningStep, StepKind
 from collector.extensions import db
 
 _serial = itertools.count(1)
@@ -45,9 +46,15 @@ def _save(row):
 
 
 def make_profile(**overrides) -> Profile:
-    """A profile allowing bank transfer, named "Profile <n>"."""
+    """A profile allowing bank transfer, named "Profile <n>"; ``reminder_days`` (e.g.
+    [7, 21]) become its dunning steps (reminders), ``steps`` ([(kind, days)…]) any."""
+    days = overrides.pop("reminder_days", [])
+    steps = overrides.pop("steps", [(StepKind.REMINDER, d) for d in days])
     values = {"name": f"Profile {_next()}", "allow_bank_transfer": True}
-    return _save(Profile(**{**values, **overrides}))
+    profile = Profile(**{**values, **overrides})
+    for kind, day in steps:
+        profile.dunning_steps.append(DunningStep(kind=kind, days=day))
+    return _save(profile)
 
 
 def make_customer(**overrides) -> Customer:

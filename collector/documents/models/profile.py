@@ -16,8 +16,7 @@ class Profile(db.Model):
     allow_bank_transfer: Mapped[bool] = mapped_column(default=True)
     send_invitation_on_import: Mapped[bool] = mapped_column(default=False)
     invitation_requires_pdf: Mapped[bool] = mapped_column(default=False)
-    # Days after the due date on which a reminder goes out, ascending, e.g. [7, 21].
-    reminder_days: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # The dunning schedule is ``dunning_steps`` (collector.dunning.models.DunningStep).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
