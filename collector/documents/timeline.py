@@ -28,6 +28,8 @@ REMINDER_SENT = "reminder_sent"
 MAIL_FAILED = "mail_failed"  # the mail server refused an invitation or reminder; retried
 MAIL_UNCERTAIN = "mail_uncertain"  # a worker stopped mid-send: maybe delivered, not resent
 MAIL_CANCELLED = "mail_cancelled"  # no longer owed: paid, archived, no address…
+MAIL_HELD = "mail_held"  # an import held the invitation of an overdue or old document
+MAIL_RELEASED = "mail_released"  # a person released a held invitation: it goes out
 PAYMENT_RECEIVED = "payment_received"
 PAYMENT_REVERSED = "payment_reversed"  # refunded, charged back, returned by the bank
 PAYMENT_CANCELLED = "payment_cancelled"  # a ledger row stopped counting (chargeback reversed…)
@@ -49,6 +51,7 @@ PASSIVE = frozenset(
         PDF_FETCHED,
         PDF_REFUSED,
         MAIL_CANCELLED,
+        MAIL_HELD,
     }
 )
 

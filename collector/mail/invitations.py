@@ -32,6 +32,15 @@ from collector.documents.models import (
 from collector.extensions import db
 from collector.mail import wording
 from collector.mail.composing import Postman, compose, overdue_days
+from collector.mail.holding import HoldRule, note_held, release
+
+# Re-exported: the views ask ``invitations.already_invited``.
+from collector.mail.invited import (  # noqa: F401
+    RECEIVED,
+    already_invited,
+    invitations_of,
+    last_received,
+)
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.runtime import queue
@@ -56,7 +65,7 @@ REMINDER_GRACE = timedelta(days=14)
 INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 REMINDABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)
-RECEIVED = (DocumentMailStatus.SENT, DocumentMailStatus.UNCERTAIN)  # or may have been
+HELD = DocumentMailStatus.HELD
 
 
 # -- queueing ---------------------------------------------------------------------------
@@ -73,7 +82,20 @@ def queue_invitation(invoice: Invoice, *, actor: str, again: bool = False) -> Do
     return row
 
 
-def _owe_invitation(invoice: Invoice, actor: str, *, again: bool) -> DocumentMail | None:
+def invitable(invoice: Invoice) -> bool:
+    """Whether an invitation may go out for ``invoice`` at all: an invoice still open with
+    something due — never a credit note, nor a document paid, archived or credited in full.
+    Checked when a person asks, when a row is queued and again when it is sent."""
+    return (
+        invoice.kind == DocumentKind.INVOICE
+        and invoice.state in INVITABLE
+        and invoice.amount_due > 0
+    )
+
+
+def _owe_invitation(
+    invoice: Invoice, actor: str, *, again: bool, held: bool = False
+) -> DocumentMail | None:
     """The invitation row, added in the caller's transaction (None: owed or sent already)."""
     if again:
         count = db.session.scalar(
@@ -86,26 +108,34 @@ def _owe_invitation(invoice: Invoice, actor: str, *, again: bool) -> DocumentMai
     else:
         key = INVITATION
     needs_pdf = bool(invoice.profile and invoice.profile.invitation_requires_pdf)
-    return _insert(invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf)
+    status = DocumentMailStatus.HELD if held else DocumentMailStatus.WAITING
+    return _insert(
+        invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf, status=status
+    )
 
 
 def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = False) -> list[int]:
     """A person asks to invite these documents: the rows to deliver now.
 
     A document never invited gets its invitation; one whose invitation is still owed gets
-    that one (a failed one is tried again at once); one that already received one — or
-    may have — gets another only with ``again``, the person's confirmation.
+    that one (a failed one is tried again at once; a held one is released: the person
+    asks for it); one that already received one — or may have — gets another only with
+    ``again``, the person's confirmation. Documents paid, archived or credited get none.
     """
     owed = []
     invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(invoice_ids))).all()
+    invoices = [i for i in invoices if invitable(i)]
     history = invitations_of([i.id for i in invoices])
+    held = [r.id for rows in history.values() for r in rows if r.status == HELD]
+    if held:
+        release(held, actor=actor)
     for invoice in invoices:
         rows = history.get(invoice.id, [])
         open_rows = [r for r in rows if r.status in OPEN]
         if open_rows:
             owed.append(open_rows[-1].id)
             continue
-        if _received(rows) and not again:
+        if last_received(rows) and not again:
             continue
         row = queue_invitation(invoice, actor=actor, again=bool(rows))
         if row is not None:
@@ -113,12 +143,15 @@ def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = Fal
     return owed
 
 
-def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
-    """Owe an invitation to each new document whose profile sends one on import.
+def queue_on_import(invoice_ids: list[int], *, actor: str, rule: HoldRule | None = None) -> int:
+    """Owe an invitation to each new document whose profile sends one on import; those
+    ``rule`` holds (overdue, or dated too far back) are owed it ``held``, for a person.
 
     Does not commit: the import's chunk that brings the documents in commits their
-    invitations with them, so no crash can leave one without the other.
+    invitations with them, so no crash can leave one without the other. Returns how many
+    will go out without a person (the held ones not counted).
     """
+    rule = rule or HoldRule.of(clock.local_today(), None, opted_in=False)
     query = (
         sa.select(Invoice)
         .join(Profile, Invoice.profile_id == Profile.id)
@@ -128,7 +161,11 @@ def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
     )
     queued = 0
     for invoice in db.session.scalars(query).all():
-        queued += _owe_invitation(invoice, actor, again=False) is not None
+        held = rule.holds(invoice.invoice_date, invoice.due_date)
+        row = _owe_invitation(invoice, actor, again=False, held=held)
+        if row is not None and held:
+            note_held(row, invoice, rule, actor)
+        queued += row is not None and not held
     return queued
 
 
@@ -137,14 +174,20 @@ def queue_reminders(today: date, *, actor: str = "job:send_reminders") -> int:
     queued = 0
     for profile in db.session.scalars(sa.select(Profile)).all():
         for day in sorted(profile.reminder_days or [], reverse=True):
-            queued += _queue_reminder_day(profile, day, today, actor)
+            for invoice in db.session.scalars(reminders_due(profile, day, today)).all():
+                key = f"reminder:{day}"
+                row = _insert(invoice, DocumentMailKind.REMINDER, key, actor, days=day)
+                queued += row is not None
     db.session.commit()
     return queued
 
 
-def _queue_reminder_day(profile: Profile, day: int, today: date, actor: str) -> int:
+def reminders_due(profile: Profile, day: int, today: date) -> sa.Select:
+    """The documents of ``profile`` owed their ``day``-days reminder on ``today`` (the
+    reminder run, and the dry run of what it would send)."""
     # Due on or before today - day, but not so long ago that the reminder is stale; and no
-    # reminder for this day or a later one owed already (the latest reached one wins).
+    # reminder for this day or a later one owed already (the latest reached one wins). A
+    # document whose invitation an import held is not chased before a person releases it.
     latest_due = today - timedelta(days=day)
     earliest_due = latest_due - REMINDER_GRACE
     later = sa.select(DocumentMail.id).where(
@@ -152,18 +195,16 @@ def _queue_reminder_day(profile: Profile, day: int, today: date, actor: str) -> 
         DocumentMail.kind == DocumentMailKind.REMINDER,
         DocumentMail.days_overdue >= day,
     )
-    query = (
+    held = sa.select(DocumentMail.id).where(
+        DocumentMail.invoice_id == Invoice.id, DocumentMail.status == HELD
+    )
+    return (
         sa.select(Invoice)
         .where(Invoice.profile_id == profile.id, Invoice.kind == DocumentKind.INVOICE)
         .where(Invoice.state.in_(REMINDABLE), Invoice.amount_due > 0)
         .where(Invoice.due_date <= latest_due, Invoice.due_date > earliest_due)
-        .where(~sa.exists(later))
+        .where(~sa.exists(later), ~sa.exists(held))
     )
-    queued = 0
-    for invoice in db.session.scalars(query).all():
-        row = _insert(invoice, DocumentMailKind.REMINDER, f"reminder:{day}", actor, days=day)
-        queued += row is not None
-    return queued
 
 
 def _insert(
@@ -174,13 +215,14 @@ def _insert(
     *,
     needs_pdf: bool = False,
     days: int | None = None,
+    status: DocumentMailStatus = DocumentMailStatus.WAITING,
 ) -> DocumentMail | None:
     """Add the row in the caller's transaction; None when its key is owed or sent already."""
     row = DocumentMail(
         invoice_id=invoice.id,
         kind=kind,
         key=key,
-        status=DocumentMailStatus.WAITING,
+        status=status,
         needs_pdf=needs_pdf,
         days_overdue=days,
         actor=actor[:128],
@@ -218,6 +260,11 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
         return None
     row = db.session.get(DocumentMail, mail_id)
     invoice = row.invoice
+    if row.needs_pdf and invoice.pdf_key is None:
+        # "Only with the PDF": whoever asked for this row, it waits for the PDF.
+        row.status, row.attempts = DocumentMailStatus.WAITING, row.attempts - 1
+        db.session.commit()
+        return None
     reason = _not_owed(row, invoice, clock.local_date(now))
     if reason:
         return _cancel(row, reason, now)
@@ -274,6 +321,7 @@ def _claim(mail_id: int, now: datetime) -> bool:
 def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> Sentence | None:
     if invoice.kind != DocumentKind.INVOICE:
         return says(wording.CREDIT_NOTE)
+    # Checked again at send time: paid, archived or credited since the row was queued.
     allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else REMINDABLE
     if invoice.state not in allowed or invoice.amount_due <= 0:
         due = money_value(invoice.amount_due, invoice.currency)
@@ -343,35 +391,3 @@ def mark_stalled(now: datetime) -> int:
         text = says(wording.UNCERTAIN[row.kind], email=row.invoice.customer.email)
         _finish(row, DocumentMailStatus.UNCERTAIN, timeline.MAIL_UNCERTAIN, text, now)
     return len(stale)
-
-
-# -- reading ----------------------------------------------------------------------------
-
-
-def already_invited(invoice_ids: list[int]) -> list[tuple[Invoice, DocumentMail]]:
-    """(document, its last invitation) for those that received one, or may have: the
-    ones a person is asked about before inviting again."""
-    history = invitations_of(invoice_ids)
-    received = [(invoice_id, _received(rows)) for invoice_id, rows in history.items()]
-    found = {i: last for i, last in received if last is not None}
-    invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(found))).all()
-    return [(invoice, found[invoice.id]) for invoice in sorted(invoices, key=lambda i: i.id)]
-
-
-def _received(rows: list[DocumentMail]) -> DocumentMail | None:
-    sent = [r for r in rows if r.status in RECEIVED]
-    return sent[-1] if sent else None
-
-
-def invitations_of(invoice_ids: list[int]) -> dict[int, list[DocumentMail]]:
-    """The invitation rows of each document, oldest first (for "already sent?" questions)."""
-    rows = db.session.scalars(
-        sa.select(DocumentMail)
-        .where(DocumentMail.invoice_id.in_(invoice_ids))
-        .where(DocumentMail.kind == DocumentMailKind.INVITATION)
-        .order_by(DocumentMail.id)
-    ).all()
-    found: dict[int, list[DocumentMail]] = {}
-    for row in rows:
-        found.setdefault(row.invoice_id, []).append(row)
-    return found
