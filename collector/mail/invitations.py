@@ -20,6 +20,7 @@ from collector.core import clock
 from collector.core.columns import utcnow
 from collector.direct_debit.wording import STATE_WORDS
 from collector.documents import timeline
+from collector.documents.held_mail import REMINDER_GRACE, HoldRule, note_held, release
 from collector.documents.models import (
     DocumentKind,
     DocumentMail,
@@ -32,7 +33,6 @@ from collector.documents.models import (
 from collector.extensions import db
 from collector.mail import wording
 from collector.mail.composing import Postman, compose, overdue_days
-from collector.mail.holding import HoldRule, note_held, release
 
 # Re-exported: the views ask ``invitations.already_invited``.
 from collector.mail.invited import (  # noqa: F401
@@ -59,9 +59,6 @@ INVITATION = "invitation"
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 STALE_AFTER = timedelta(minutes=10)  # far beyond an SMTP timeout: the worker is gone
-# A reminder more than this late is skipped: an old unpaid invoice imported today should
-# not get a "7 days overdue" mail, nor a stack of them after an outage.
-REMINDER_GRACE = timedelta(days=14)
 INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 REMINDABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)

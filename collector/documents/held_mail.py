@@ -29,6 +29,9 @@ from collector.extensions import db
 from collector.runtime.wordings import N_, date_value, says
 
 DEFAULT_HOLD_AFTER_DAYS = 14
+# A reminder more than this late is skipped: an old unpaid invoice imported today should
+# not get a "7 days overdue" mail, nor a stack of them after an outage.
+REMINDER_GRACE = timedelta(days=14)
 MAX_HOLD_AFTER_DAYS = 365
 MAX_RELEASED = 500
 
@@ -74,6 +77,13 @@ class HoldRule:
         since = date_value(self.mail_from) if self.mail_from else ""
         day = date_value(invoice.invoice_date)
         return says(HELD_OLD, day=day, since=since, days=self.days)
+
+
+def reminder_reached(due_date: date, day: int, today: date) -> bool:
+    """Whether the ``day``-days reminder of a document due ``due_date`` is owed on
+    ``today``: reached, and not so long ago that it is stale (``REMINDER_GRACE``)."""
+    latest_due = today - timedelta(days=day)
+    return latest_due - REMINDER_GRACE < due_date <= latest_due
 
 
 def note_held(row: DocumentMail, invoice: Invoice, rule: HoldRule, actor: str) -> None:
