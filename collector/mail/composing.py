@@ -58,9 +58,9 @@ def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
 def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:
     """The SEPA pre-notification the mail carries, if the document is to be debited;
     the row records it, and a collection run never collects before the day it names."""
-    debit = debits.planned_debit(invoice, today)
+    debit = planned_announcement(invoice, today)
     creditor = debits.current_creditor()
-    if debit is None or creditor is None or not creditor.creditor_identifier:
+    if debit is None:
         row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None
         return None
     row.direct_debit_on, row.direct_debit_mandate_id = debit.on, debit.mandate.id
@@ -72,6 +72,15 @@ def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.Direct
         account=debits.masked_iban(debit.mandate.iban),
         creditor_identifier=creditor.creditor_identifier,
     )
+
+
+def planned_announcement(invoice: Invoice, today: date) -> debits.Announcement | None:
+    """The direct debit a mail composed ``today`` for ``invoice`` pre-notifies, or None
+    (also when the creditor cannot collect: no creditor identifier). Writes nothing."""
+    creditor = debits.current_creditor()
+    if creditor is None or not creditor.creditor_identifier:
+        return None
+    return debits.planned_debit(invoice, today)
 
 
 def overdue_days(invoice: Invoice, today: date) -> int:

@@ -262,7 +262,7 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
         row.status, row.attempts = DocumentMailStatus.WAITING, row.attempts - 1
         db.session.commit()
         return None
-    reason = _not_owed(row, invoice, clock.local_date(now))
+    reason = not_owed(row.kind, invoice, clock.local_date(now))
     if reason:
         return _cancel(row, reason, now)
     row.recipient = invoice.customer.email
@@ -315,18 +315,20 @@ def _claim(mail_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> Sentence | None:
+def not_owed(kind: DocumentMailKind, invoice: Invoice, today: date) -> Sentence | None:
+    """Why a mail of ``kind`` for ``invoice`` must not go out ``today`` (None: it may);
+    asked at send time, and by the dry run (``mail.outlook``)."""
     if invoice.kind != DocumentKind.INVOICE:
         return says(wording.CREDIT_NOTE)
     # Checked again at send time: paid, archived or credited since the row was queued.
-    allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else REMINDABLE
+    allowed = INVITABLE if kind == DocumentMailKind.INVITATION else REMINDABLE
     if invoice.state not in allowed or invoice.amount_due <= 0:
         due = money_value(invoice.amount_due, invoice.currency)
         state = word(STATE_WORDS[invoice.state.value], english=invoice.state.value)
         return says(wording.NOT_OPEN, state=state, due=due)
     if not invoice.customer.email:
         return says(wording.NO_ADDRESS, name=invoice.customer.name)
-    if row.kind == DocumentMailKind.REMINDER and not overdue_days(invoice, today):
+    if kind == DocumentMailKind.REMINDER and not overdue_days(invoice, today):
         return says(wording.NOT_OVERDUE)
     return None
 

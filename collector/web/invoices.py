@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from collector.core import clock
@@ -175,6 +176,7 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),
         mails=invoice.mails,
+        can_invite=invitations.invitable(invoice),
         actions=ConfirmForm(),
         **forms,
     ), status
@@ -259,6 +261,15 @@ def actions():
             teamleader_jobs.fetch_pdfs, ids, actor, user=current_user
         )
         return redirect(url_for("job_runs.show", job_id=run.job_id))
+    ids = _invitable(ids)
+    if not ids:
+        flash(
+            _(
+                "None of the selected documents can be invited: paid, archived, credited or credit notes."
+            ),
+            "error",
+        )
+        return redirect(back)
     again = request.form.get("again")
     invited = invitations.already_invited(ids)
     if invited and again is None:
@@ -273,6 +284,24 @@ def actions():
         mail_jobs.send_invitations, ids, actor, again == "1", user=current_user
     )
     return redirect(url_for("job_runs.show", job_id=run.job_id))
+
+
+def _invitable(ids: list[int]) -> list[int]:
+    """The selected documents an invitation may go to; says how many were left out."""
+    invoices = db.session.scalars(db.select(Invoice).where(Invoice.id.in_(ids))).all()
+    kept = {i.id for i in invoices if invitations.invitable(i)}
+    if left_out := len(ids) - len(kept):
+        flash(
+            ngettext(
+                "%(num)s selected document gets no invitation: it is paid, archived, credited "
+                "or a credit note.",
+                "%(num)s selected documents get no invitation: they are paid, archived, "
+                "credited or credit notes.",
+                left_out,
+            ),
+            "error",
+        )
+    return [i for i in ids if i in kept]
 
 
 def _departments() -> dict[str, str]:
