@@ -263,12 +263,8 @@ def actions():
         return redirect(url_for("job_runs.show", job_id=run.job_id))
     ids = _invitable(ids)
     if not ids:
-        flash(
-            _(
-                "None of the selected documents can be invited: paid, archived, credited or credit notes."
-            ),
-            "error",
-        )
+        none = _("None of the selected documents can be invited: all are paid, archived, credited.")
+        flash(none, "error")
         return redirect(back)
     again = request.form.get("again")
     invited = invitations.already_invited(ids)
