@@ -41,7 +41,12 @@ def test_starting_an_import_queues_its_job_and_shows_its_progress(admin_client, 
     token = csrf_token(admin_client, "/imports/")
     response = admin_client.post(
         "/imports/",
-        data={"date_from": "2026-10-01", "date_to": "2026-10-31", "csrf_token": token},
+        data={
+            "date_from": "2026-10-01",
+            "date_to": "2026-10-31",
+            "step": "start",
+            "csrf_token": token,
+        },
     )
 
     assert response.status_code == 302
