@@ -195,7 +195,8 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
         errors["payment_method_id"] = ["Choose an active payment method of the account."]
     if data.get("auto_import") and profile_id is None:
         errors["default_profile_id"] = ["Automatic import needs a default profile."]
-    hold_days = data.get("hold_mail_after_days", connection.hold_mail_after_days)
+    hold_days = data.get("hold_mail_after_days")
+    hold_days = connection.hold_mail_after_days if hold_days is None else hold_days
     if not isinstance(hold_days, int) or not 0 <= hold_days <= MAX_HOLD_AFTER_DAYS:
         errors["hold_mail_after_days"] = ["Give a number of days from 0 to 365."]
     if errors:

@@ -12,7 +12,7 @@ from wtforms import (
     IntegerField,
     SelectField,
 )
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from collector.runtime.forms import NONE, MultiCheckboxField
 from collector.teamleader.connection import active_payment_methods
@@ -24,7 +24,7 @@ class TeamleaderSettingsForm(FlaskForm):
     auto_import = BooleanField(_l("Import invoices and update customers automatically"))
     hold_mail_after_days = IntegerField(
         _l("Hold the mail of imported invoices dated more than this many days ago"),
-        validators=[InputRequired(), NumberRange(min=0, max=365)],
+        validators=[Optional(), NumberRange(min=0, max=365)],
         default=14,
     )
     invoice_profile_field_id = SelectField(_l("Custom field (invoice context) with the profile"))

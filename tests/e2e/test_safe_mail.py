@@ -10,6 +10,7 @@ import pytest
 from rq import SimpleWorker
 
 from collector.core.clock import local_today
+from collector.core.errors import Invalid
 from collector.documents.models import (
     DocumentMail,
     DocumentMailKind,
@@ -23,6 +24,7 @@ from collector.mail import jobs as mail_jobs
 from collector.runtime.queue import QUEUES, bind_job_class
 from collector.teamleader import imports
 from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader.connection import update_settings
 from collector.teamleader.models import DocumentImport, ImportSource
 from tests.conftest import csrf_token
 
@@ -213,8 +215,18 @@ def test_opting_in_mails_the_old_ones_too(tl_app, payment_link, smtp_server):
 
 
 def test_the_age_is_a_setting_of_the_connection(tl_app, payment_link, connection, smtp_server):
-    connection.hold_mail_after_days = 0
-    db.session.commit()
+    settings = {
+        "import_department_ids": connection.import_department_ids,
+        "default_profile_id": payment_link.id,
+    }
+    with pytest.raises(Invalid) as refused:
+        update_settings(connection, {**settings, "hold_mail_after_days": 366})
+    assert refused.value.errors == {
+        "hold_mail_after_days": ["Give a number of days from 0 to 365."]
+    }
+    db.session.rollback()
+    assert connection.hold_mail_after_days == 14
+    update_settings(connection, {**settings, "hold_mail_after_days": 0})
     today = local_today()
     imp = imports.create_import(
         ImportSource.CLI, date_from=today - timedelta(days=365), date_to=today
