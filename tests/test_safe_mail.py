@@ -40,13 +40,17 @@ CLOSED = {
 
 @pytest.fixture
 def mailing(app, smtp_server):
+    """Mail to the SMTP test server (the app's configuration is restored afterwards)."""
+    saved = dict(app.config)
     app.config.update(
         MAIL_HOST=smtp_server.host,
         MAIL_PORT=smtp_server.port,
         MAIL_SECURITY="none",
         MAIL_FROM="billing@collector.example",
     )
-    return smtp_server
+    yield smtp_server
+    app.config.clear()
+    app.config.update(saved)
 
 
 def owed(invoice, status=DocumentMailStatus.WAITING, **values) -> DocumentMail:
