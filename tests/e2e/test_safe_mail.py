@@ -120,7 +120,8 @@ def test_a_year_backfill_mails_nothing_old_until_a_person_sends_exactly_the_chos
     assert to_customers(smtp_server) == sorted(r.recipient for r in sent)
     before = len(smtp_server.messages)
 
-    # The reminder run sends nothing for what is held.
+    # The reminder run sends nothing for what is held, as the dialog said.
+    assert preview["reminders"] == 0
     assert invitations.queue_reminders(today) == 0
 
     # The result page lists what was sent and what was held, with a button that asks.
@@ -240,3 +241,26 @@ def test_the_age_is_a_setting_of_the_connection(tl_app, payment_link, connection
     held = rows(DocumentMailStatus.HELD)
     assert any(r.invoice.invoice_date < today and r.invoice.due_date >= today for r in held)
     assert db.session.scalar(db.select(db.func.count(Invoice.id))) > 0
+
+
+def test_the_dialog_counts_the_reminders_an_import_would_cause(
+    tl_app, payment_link, admin_client, smtp_server
+):
+    # A profile that invites by hand only, but reminds: the import holds no invitation,
+    # and the next reminder run chases what is 7 to 21 days late.
+    payment_link.send_invitation_on_import = False
+    db.session.commit()
+    today = local_today()
+    year = {"date_from": (today - timedelta(days=365)).isoformat(), "date_to": today.isoformat()}
+    token = csrf_token(admin_client, "/imports/")
+    html = admin_client.post("/imports/", data={**year, "csrf_token": token}).text
+    preview = {n: figure(html, n) for n in ("invitations", "held", "reminders")}
+    assert preview["invitations"] == preview["held"] == 0
+    assert preview["reminders"] > 0, "the sandbox seed should hold invoices 7-21 days late"
+
+    imp = imports.create_import(
+        ImportSource.MANUAL, date_from=today - timedelta(days=365), date_to=today
+    )
+    teamleader_jobs.run_import(imp.id)
+
+    assert invitations.queue_reminders(today) == preview["reminders"]
