@@ -120,6 +120,11 @@ def test_a_year_backfill_mails_nothing_old_until_a_person_sends_exactly_the_chos
     assert to_customers(smtp_server) == sorted(r.recipient for r in sent)
     before = len(smtp_server.messages)
 
+    # The summary mailed to the person says so too.
+    [summary] = [m for m in smtp_server.messages if m["To"] == "admin@example.com"]
+    text = summary.get_body(("plain",)).get_content()
+    assert f"{len(held)} invitations were held back (overdue or older)" in text
+
     # The reminder run sends nothing for what is held, as the dialog said.
     assert preview["reminders"] == 0
     assert invitations.queue_reminders(today) == 0
