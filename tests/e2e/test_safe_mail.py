@@ -10,10 +10,10 @@ import pytest
 from rq import SimpleWorker
 
 from collector.core.clock import local_today
+from collector.core.columns import utcnow
 from collector.core.errors import Invalid
 from collector.documents.models import (
     DocumentMail,
-    DocumentMailKind,
     DocumentMailStatus,
     Invoice,
 )
@@ -22,8 +22,9 @@ from collector.extensions import db
 from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.runtime.queue import QUEUES, bind_job_class
-from collector.teamleader import imports
+from collector.teamleader import imports, notifications
 from collector.teamleader import jobs as teamleader_jobs
+from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import update_settings
 from collector.teamleader.models import DocumentImport, ImportSource
 from tests.conftest import csrf_token
@@ -173,34 +174,52 @@ def test_a_year_backfill_mails_nothing_old_until_a_person_sends_exactly_the_chos
     assert len(smtp_server.messages) == before + 2
 
 
-def test_an_automatic_import_holds_old_invoices_and_shows_them_for_release(
-    tl_app, payment_link, admin_client, smtp_server, sandbox
+def test_webhooks_and_the_sweep_hold_old_invoices_and_show_them_for_release(
+    tl_app, payment_link, connection, admin_client, smtp_server, sandbox
 ):
+    connection.auto_import = True
+    db.session.commit()
     today = local_today()
-    overdue = [
-        i
-        for i in sandbox.data.invoices.values()
-        if i["status"] == "outstanding" and i["due_on"] and i["due_on"] < today
-    ]
-    assert overdue, "the sandbox seed should hold an overdue invoice"
-    for source in (ImportSource.WEBHOOK, ImportSource.SWEEP):
-        record = overdue.pop()
-        imp = imports.create_import(source, subjects=[{"type": "invoice", "id": record["id"]}])
-        teamleader_jobs.run_import(imp.id)
+    client = teamleader_setup.client(tl_app, connection, sleep=lambda seconds: None)
+    # Two invoices booked in Teamleader 40 days back with 30 days to pay: already overdue.
+    late = {"amount": 80, "invoice_date": (today - timedelta(days=40)).isoformat()}
+    late["payment_term"] = {"type": "after_invoice_date", "days": 30}
+    by_webhook = sandbox.control("POST", "invoices", json=late)["data"]
+    # One announced by Teamleader's webhook, handled as the delivery job does …
+    body = {
+        "type": "invoice.booked",
+        "subject": {"type": "invoice", "id": by_webhook["id"]},
+        "account": {"type": "account", "id": connection.account_id},
+    }
+    notifications.handle_delivery(client, notifications.receive(connection.webhook_token, body))
+    # … and one no webhook announced, found by the periodic sweep.
+    connection.last_swept_at = utcnow()
+    db.session.commit()
+    by_sweep = sandbox.control("POST", "invoices", json=late)["data"]
+    notifications.sweep(client, connection, utcnow())
     mail_jobs.deliver_mail()
 
-    assert smtp_server.messages == []
-    held = rows(DocumentMailStatus.HELD)
-    assert len(held) == 2
-    assert {r.kind for r in held} == {DocumentMailKind.INVITATION}
-    page = admin_client.get("/mail/held").get_data(as_text=True)
+    # The sweep also brought the sandbox's recent invoices: those were mailed, as before.
+    held, sent = rows(DocumentMailStatus.HELD), rows(DocumentMailStatus.SENT)
+    assert sorted(r.invoice.teamleader_id for r in held) == sorted(
+        [by_webhook["id"], by_sweep["id"]]
+    )
+    assert {r.invoice.document_import.source for r in held} == {
+        ImportSource.WEBHOOK,
+        ImportSource.SWEEP,
+    }
+    assert to_customers(smtp_server) == sorted(r.recipient for r in sent)
+    assert all(r.invoice.due_date >= today for r in sent)
+    page = admin_client.get("/mail/held").text
     for row in held:
         assert f'data-held="{row.id}"' in page
-    assert "2 invitations from imports are held back." in admin_client.get("/imports/").get_data(
-        as_text=True
-    )
-    event = [e for e in held[0].invoice.events if e.kind == "mail_held"]
-    assert event and "already overdue" in event[0].message
+    imports_page = admin_client.get("/imports/").text
+    assert f"{len(held)} invitations from imports are held back." in imports_page
+    for row in held:
+        result = admin_client.get(f"/imports/{row.invoice.import_id}").text
+        assert f'data-held="{row.id}"' in result
+        [event] = [e for e in row.invoice.events if e.kind == "mail_held"]
+        assert "already overdue" in event.message
 
 
 def test_opting_in_mails_the_old_ones_too(tl_app, payment_link, smtp_server):
