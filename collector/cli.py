@@ -194,14 +194,21 @@ class _EchoProgress(Progress):
 @click.option("--days", type=int, default=30, show_default=True, help="the last N days")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="first day")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="last day, included")
-def import_documents(days: int, date_from, date_to) -> None:
+@click.option(
+    "--mail-old",
+    is_flag=True,
+    help="also mail documents overdue or dated before the hold age (otherwise held)",
+)
+def import_documents(days: int, date_from, date_to, mail_old: bool) -> None:
     """Import booked invoices and credit notes from Teamleader; wait and print the summary."""
     today = clock.local_today()
     first = date_from.date() if date_from else today - timedelta(days=days)
     last = date_to.date() if date_to else today
     try:
         connection = ensure_connected(current_connection())
-        imp = imports.create_import(ImportSource.CLI, date_from=first, date_to=last)
+        imp = imports.create_import(
+            ImportSource.CLI, date_from=first, date_to=last, mail_old_documents=mail_old
+        )
     except (Invalid, Conflict) as exc:
         messages = [m for ms in getattr(exc, "errors", {}).values() for m in ms]
         raise click.ClickException(" ".join(messages) or str(exc)) from exc

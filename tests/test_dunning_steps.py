@@ -163,7 +163,7 @@ def test_the_migration_turns_reminder_days_into_steps_and_back(tmp_path):
     app = create_app(app_config(tmp_path, DATABASE_URL=url))
     now = datetime(2026, 12, 1, 10, tzinfo=UTC).isoformat(" ")
     with app.app_context():
-        flask_migrate.upgrade(revision="d7e1a9c4b2f0")
+        flask_migrate.upgrade(revision="d19a01000001")
         with db.engine.begin() as conn:
             for ident, days in ((1, "[7, 21]"), (2, "[]")):
                 conn.execute(
@@ -182,7 +182,7 @@ def test_the_migration_turns_reminder_days_into_steps_and_back(tmp_path):
             ).all()
         assert [tuple(s) for s in steps] == [(1, "reminder", 7), (1, "reminder", 21)]
 
-        flask_migrate.downgrade(revision="d7e1a9c4b2f0")
+        flask_migrate.downgrade(revision="d19a01000001")
         with db.engine.connect() as conn:
             days = conn.execute(sa.text("SELECT reminder_days FROM profile ORDER BY id")).all()
         assert [d[0] for d in days] == ["[7, 21]", "[]"]

@@ -41,7 +41,12 @@ def test_starting_an_import_queues_its_job_and_shows_its_progress(admin_client, 
     token = csrf_token(admin_client, "/imports/")
     response = admin_client.post(
         "/imports/",
-        data={"date_from": "2026-10-01", "date_to": "2026-10-31", "csrf_token": token},
+        data={
+            "date_from": "2026-10-01",
+            "date_to": "2026-10-31",
+            "step": "start",
+            "csrf_token": token,
+        },
     )
 
     assert response.status_code == 302
@@ -194,6 +199,15 @@ def test_the_api_starts_an_import_and_reports_it(client, api_key, redis_conn):
     got = client.get(f"/api/v1/imports/{data['id']}", headers=headers)
     assert got.status_code == 200 and got.json["data"]["id"] == data["id"]
     assert client.get("/api/v1/imports/999", headers=headers).status_code == 404
+    # Overdue and older documents' invitations are held unless the caller opts in.
+    opted = client.post(
+        "/api/v1/imports",
+        json={"from": "2026-10-01", "to": "2026-10-31", "mail_old_documents": True},
+        headers=headers,
+    )
+    imports_made = db.session.scalars(db.select(DocumentImport).order_by(DocumentImport.id))
+    assert [i.mail_old_documents for i in imports_made] == [False, True]
+    assert opted.status_code == 202
 
 
 @pytest.mark.parametrize(

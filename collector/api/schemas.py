@@ -121,6 +121,8 @@ class ImportRequestSchema(Schema):
 
     date_from = fields.Date(required=True, data_key="from")
     date_to = fields.Date(required=True, data_key="to")
+    # Mail overdue and older documents too; otherwise their invitations are held.
+    mail_old_documents = fields.Boolean(load_default=False)
 
 
 @resource(

@@ -20,7 +20,8 @@ _signals = Namespace()
 payments_changed = _signals.signal("payments-changed")
 
 # Documents were imported for the first time. Sender: the actor (who or what imported);
-# ``documents``: the new Invoice rows.
+# ``invoice_ids``: the new documents; ``today``, ``hold_after_days`` and ``mail_old``: the
+# import's day, the age past which its mail is held, and whether its starter opted in.
 documents_imported = _signals.signal("documents-imported")
 
 # A payment profile is about to be deleted. Sender: the Profile. A receiver that still

@@ -29,6 +29,8 @@ MAIL_FAILED = "mail_failed"  # the mail server refused an invitation or reminder
 MAIL_UNCERTAIN = "mail_uncertain"  # a worker stopped mid-send: maybe delivered, not resent
 MAIL_CANCELLED = "mail_cancelled"  # no longer owed: paid, archived, no address…
 DUNNING_HAND_OFF = "dunning_hand_off"  # the schedule's hand-off step: a person takes over
+MAIL_HELD = "mail_held"  # an import held the invitation of an overdue or old document
+MAIL_RELEASED = "mail_released"  # a person released a held invitation: it goes out
 PAYMENT_RECEIVED = "payment_received"
 PAYMENT_REVERSED = "payment_reversed"  # refunded, charged back, returned by the bank
 PAYMENT_CANCELLED = "payment_cancelled"  # a ledger row stopped counting (chargeback reversed…)
@@ -50,6 +52,7 @@ PASSIVE = frozenset(
         PDF_FETCHED,
         PDF_REFUSED,
         MAIL_CANCELLED,
+        MAIL_HELD,
     }
 )
 

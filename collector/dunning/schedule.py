@@ -19,6 +19,7 @@ from collector.documents.models import (
     DocumentKind,
     DocumentMail,
     DocumentMailKind,
+    DocumentMailStatus,
     Invoice,
     InvoiceState,
 )
@@ -32,13 +33,14 @@ MAX_DAYS = 365
 
 def may_chase(invoice: Invoice, today: date) -> bool:
     """Whether ``invoice`` may be reminded today: an invoice, BOOKED or EXPIRED, with
-    something due, past its due date. The one place this is decided (the daily run, a
-    person's "send reminder now", and delivery all ask it)."""
+    something due, past its due date, whose invitation no import holds (a person first
+    decides to mail it). The one place this is decided (the daily run, a person's "send
+    reminder now", and delivery all ask it)."""
     if invoice.kind != DocumentKind.INVOICE or invoice.state not in CHASEABLE:
         return False
-    if invoice.amount_due <= 0 or invoice.due_date is None:
+    if invoice.amount_due <= 0 or invoice.due_date is None or invoice.due_date >= today:
         return False
-    return invoice.due_date < today
+    return not db.session.scalar(sa.select(_held().exists()).where(Invoice.id == invoice.id))
 
 
 def candidates(step: DunningStep, today: date) -> sa.Select:
@@ -70,6 +72,15 @@ def chased(profile_id: int) -> sa.ColumnElement:
         Invoice.kind == DocumentKind.INVOICE,
         Invoice.state.in_(CHASEABLE),
         Invoice.amount_due > 0,
+        ~_held().exists(),
+    )
+
+
+def _held() -> sa.Select:
+    """The document's invitation an import held (``documents.held_mail``): not chased
+    before a person releases it."""
+    return sa.select(DocumentMail.id).where(
+        DocumentMail.invoice_id == Invoice.id, DocumentMail.status == DocumentMailStatus.HELD
     )
 
 

@@ -90,9 +90,9 @@ def edited_text(row: DocumentMail, invoice: Invoice, language: str) -> MailText 
 def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:
     """The SEPA pre-notification the mail carries, if the document is to be debited;
     the row records it, and a collection run never collects before the day it names."""
-    debit = debits.planned_debit(invoice, today)
+    debit = planned_announcement(invoice, today)
     creditor = debits.creditor_for(invoice)
-    if debit is None or creditor is None or not creditor.creditor_identifier:
+    if debit is None:
         row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None
         return None
     row.direct_debit_on, row.direct_debit_mandate_id = debit.on, debit.mandate.id
@@ -109,6 +109,16 @@ def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.Direct
 def sender_for(invoice: Invoice, postman: Postman) -> str:
     """The From of ``invoice``'s customer mail: its company entity's sender, else ours."""
     return entities.sender_of(debits.creditor_for(invoice), postman.sender)
+
+
+def planned_announcement(invoice: Invoice, today: date) -> debits.Announcement | None:
+    """The direct debit a mail composed ``today`` for ``invoice`` pre-notifies, or None
+    (also when the document's creditor cannot collect: no creditor identifier). Writes
+    nothing."""
+    creditor = debits.creditor_for(invoice)
+    if creditor is None or not creditor.creditor_identifier:
+        return None
+    return debits.planned_debit(invoice, today)
 
 
 def overdue_days(invoice: Invoice, today: date) -> int:

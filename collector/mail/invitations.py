@@ -20,6 +20,7 @@ from collector.core import clock
 from collector.core.columns import utcnow
 from collector.direct_debit.wording import STATE_WORDS
 from collector.documents import timeline
+from collector.documents.held_mail import HoldRule, note_held, release
 from collector.documents.models import (
     DocumentKind,
     DocumentMail,
@@ -33,6 +34,14 @@ from collector.dunning import schedule
 from collector.extensions import db
 from collector.mail import wording
 from collector.mail.composing import Postman, compose, sender_for
+
+# Re-exported: the views ask ``invitations.already_invited``.
+from collector.mail.invited import (  # noqa: F401
+    RECEIVED,
+    already_invited,
+    invitations_of,
+    last_received,
+)
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.runtime import queue
@@ -53,7 +62,7 @@ MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 STALE_AFTER = timedelta(minutes=10)  # far beyond an SMTP timeout: the worker is gone
 INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)
-RECEIVED = (DocumentMailStatus.SENT, DocumentMailStatus.UNCERTAIN)  # or may have been
+HELD = DocumentMailStatus.HELD
 
 
 # -- queueing ---------------------------------------------------------------------------
@@ -70,7 +79,20 @@ def queue_invitation(invoice: Invoice, *, actor: str, again: bool = False) -> Do
     return row
 
 
-def _owe_invitation(invoice: Invoice, actor: str, *, again: bool) -> DocumentMail | None:
+def invitable(invoice: Invoice) -> bool:
+    """Whether an invitation may go out for ``invoice`` at all: an invoice still open with
+    something due — never a credit note, nor a document paid, archived or credited in full.
+    Checked when a person asks, when a row is queued and again when it is sent."""
+    return (
+        invoice.kind == DocumentKind.INVOICE
+        and invoice.state in INVITABLE
+        and invoice.amount_due > 0
+    )
+
+
+def _owe_invitation(
+    invoice: Invoice, actor: str, *, again: bool, held: bool = False
+) -> DocumentMail | None:
     """The invitation row, added in the caller's transaction (None: owed or sent already)."""
     if again:
         count = db.session.scalar(
@@ -83,26 +105,32 @@ def _owe_invitation(invoice: Invoice, actor: str, *, again: bool) -> DocumentMai
     else:
         key = INVITATION
     needs_pdf = bool(invoice.profile and invoice.profile.invitation_requires_pdf)
-    return owe(invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf)
+    status = DocumentMailStatus.HELD if held else DocumentMailStatus.WAITING
+    return owe(invoice, DocumentMailKind.INVITATION, key, actor, needs_pdf=needs_pdf, status=status)
 
 
 def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = False) -> list[int]:
     """A person asks to invite these documents: the rows to deliver now.
 
     A document never invited gets its invitation; one whose invitation is still owed gets
-    that one (a failed one is tried again at once); one that already received one — or
-    may have — gets another only with ``again``, the person's confirmation.
+    that one (a failed one is tried again at once; a held one is released: the person
+    asks for it); one that already received one — or may have — gets another only with
+    ``again``, the person's confirmation. Documents paid, archived or credited get none.
     """
     owed = []
     invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(invoice_ids))).all()
+    invoices = [i for i in invoices if invitable(i)]
     history = invitations_of([i.id for i in invoices])
+    held = [r.id for rows in history.values() for r in rows if r.status == HELD]
+    if held:
+        release(held, actor=actor)
     for invoice in invoices:
         rows = history.get(invoice.id, [])
         open_rows = [r for r in rows if r.status in OPEN]
         if open_rows:
             owed.append(open_rows[-1].id)
             continue
-        if _received(rows) and not again:
+        if last_received(rows) and not again:
             continue
         row = queue_invitation(invoice, actor=actor, again=bool(rows))
         if row is not None:
@@ -110,12 +138,15 @@ def request_invitations(invoice_ids: list[int], *, actor: str, again: bool = Fal
     return owed
 
 
-def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
-    """Owe an invitation to each new document whose profile sends one on import.
+def queue_on_import(invoice_ids: list[int], *, actor: str, rule: HoldRule | None = None) -> int:
+    """Owe an invitation to each new document whose profile sends one on import; those
+    ``rule`` holds (overdue, or dated too far back) are owed it ``held``, for a person.
 
     Does not commit: the import's chunk that brings the documents in commits their
-    invitations with them, so no crash can leave one without the other.
+    invitations with them, so no crash can leave one without the other. Returns how many
+    will go out without a person (the held ones not counted).
     """
+    rule = rule or HoldRule.of(clock.local_today(), None, opted_in=False)
     query = (
         sa.select(Invoice)
         .join(Profile, Invoice.profile_id == Profile.id)
@@ -125,7 +156,11 @@ def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
     )
     queued = 0
     for invoice in db.session.scalars(query).all():
-        queued += _owe_invitation(invoice, actor, again=False) is not None
+        held = rule.holds(invoice.invoice_date, invoice.due_date)
+        row = _owe_invitation(invoice, actor, again=False, held=held)
+        if row is not None and held:
+            note_held(row, invoice, rule, actor)
+        queued += row is not None and not held
     return queued
 
 
@@ -137,6 +172,7 @@ def owe(
     *,
     needs_pdf: bool = False,
     days: int | None = None,
+    status: DocumentMailStatus = DocumentMailStatus.WAITING,
 ) -> DocumentMail | None:
     """Add the row in the caller's transaction; None when its key is owed or sent already
     (``reminders`` owes the dunning steps' rows through it too)."""
@@ -144,7 +180,7 @@ def owe(
         invoice_id=invoice.id,
         kind=kind,
         key=key,
-        status=DocumentMailStatus.WAITING,
+        status=status,
         needs_pdf=needs_pdf,
         days_overdue=days,
         actor=actor[:128],
@@ -182,7 +218,12 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
         return None
     row = db.session.get(DocumentMail, mail_id)
     invoice = row.invoice
-    reason = _not_owed(row, invoice, clock.local_date(now))
+    if row.needs_pdf and invoice.pdf_key is None:
+        # "Only with the PDF": whoever asked for this row, it waits for the PDF.
+        row.status, row.attempts = DocumentMailStatus.WAITING, row.attempts - 1
+        db.session.commit()
+        return None
+    reason = not_owed(row.kind, invoice, clock.local_date(now))
     if reason:
         return _cancel(row, reason, now)
     row.recipient = invoice.customer.email
@@ -235,17 +276,20 @@ def _claim(mail_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> Sentence | None:
+def not_owed(kind: DocumentMailKind, invoice: Invoice, today: date) -> Sentence | None:
+    """Why a mail of ``kind`` for ``invoice`` must not go out ``today`` (None: it may);
+    asked at send time, and by the dry run (``mail.outlook``)."""
     if invoice.kind != DocumentKind.INVOICE:
         return says(wording.CREDIT_NOTE)
-    allowed = INVITABLE if row.kind == DocumentMailKind.INVITATION else schedule.CHASEABLE
+    # Checked again at send time: paid, archived or credited since the row was queued.
+    allowed = INVITABLE if kind == DocumentMailKind.INVITATION else schedule.CHASEABLE
     if invoice.state not in allowed or invoice.amount_due <= 0:
         due = money_value(invoice.amount_due, invoice.currency)
         state = word(STATE_WORDS[invoice.state.value], english=invoice.state.value)
         return says(wording.NOT_OPEN, state=state, due=due)
     if not invoice.customer.email:
         return says(wording.NO_ADDRESS, name=invoice.customer.name)
-    if row.kind == DocumentMailKind.REMINDER and not schedule.may_chase(invoice, today):
+    if kind == DocumentMailKind.REMINDER and not schedule.may_chase(invoice, today):
         return says(wording.NOT_OVERDUE)
     return None
 
@@ -307,35 +351,3 @@ def mark_stalled(now: datetime) -> int:
         text = says(wording.UNCERTAIN[row.kind], email=row.invoice.customer.email)
         _finish(row, DocumentMailStatus.UNCERTAIN, timeline.MAIL_UNCERTAIN, text, now)
     return len(stale)
-
-
-# -- reading ----------------------------------------------------------------------------
-
-
-def already_invited(invoice_ids: list[int]) -> list[tuple[Invoice, DocumentMail]]:
-    """(document, its last invitation) for those that received one, or may have: the
-    ones a person is asked about before inviting again."""
-    history = invitations_of(invoice_ids)
-    received = [(invoice_id, _received(rows)) for invoice_id, rows in history.items()]
-    found = {i: last for i, last in received if last is not None}
-    invoices = db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(found))).all()
-    return [(invoice, found[invoice.id]) for invoice in sorted(invoices, key=lambda i: i.id)]
-
-
-def _received(rows: list[DocumentMail]) -> DocumentMail | None:
-    sent = [r for r in rows if r.status in RECEIVED]
-    return sent[-1] if sent else None
-
-
-def invitations_of(invoice_ids: list[int]) -> dict[int, list[DocumentMail]]:
-    """The invitation rows of each document, oldest first (for "already sent?" questions)."""
-    rows = db.session.scalars(
-        sa.select(DocumentMail)
-        .where(DocumentMail.invoice_id.in_(invoice_ids))
-        .where(DocumentMail.kind == DocumentMailKind.INVITATION)
-        .order_by(DocumentMail.id)
-    ).all()
-    found: dict[int, list[DocumentMail]] = {}
-    for row in rows:
-        found.setdefault(row.invoice_id, []).append(row)
-    return found

@@ -60,6 +60,18 @@ def send_reminders_now(invoice_ids: list[int], actor: str, *, progress: Progress
     progress.total(len(owed))
     sent = _deliver([mail_id for mail_id in owed if mail_id in ready], progress)
     return f"{sent} reminder(s) sent, {len(ids) - len(owed)} not chased (paid, not overdue…)"
+def send_released(mail_ids: list[int], *, progress: Progress) -> str:
+    """Send the held invitations a person released: exactly these, those ready now (a
+    profile that sends only with the PDF still waits for it; the schedule sends it then)."""
+    ids = check_ids(mail_ids)
+    rows = db.session.scalars(db.select(DocumentMail).where(DocumentMail.id.in_(ids))).all()
+    documents = [row.invoice_id for row in rows]
+    ready = set(invitations.deliverable(utcnow(), invoice_ids=documents, limit=len(ids) * 4))
+    chosen = [mail_id for mail_id in ids if mail_id in ready]
+    progress.total(len(chosen))
+    sent = _deliver(chosen, progress)
+    waiting = len(ids) - len(chosen)
+    return f"{sent} invitation(s) sent" + (f", {waiting} waiting for their PDF" if waiting else "")
 
 
 @tracked
@@ -128,12 +140,14 @@ def _send_notice(recipient: str, *, kind: str, subject: str, text: str) -> bool:
     return message.status != MailStatus.FAILED
 
 
+REMINDER_CRON = "0 6 * * *"  # UTC: 7 or 8 in the morning in Belgium and the Netherlands
+
 PERIODIC = (
     # Owed invitations and retries of failed ones; the jobs that make mail owed also
     # start this at once, so this is the safety net.
     Periodic(deliver_mail, "default", interval=5 * 60),
     # Reminders, once a day, early morning in Belgium and the Netherlands.
-    Periodic(send_reminders, "default", cron="0 6 * * *"),
+    Periodic(send_reminders, "default", cron=REMINDER_CRON),
 )
 
 

@@ -3,12 +3,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from collector.core import clock
 from collector.documents import signals
+from collector.documents.held_mail import HoldRule
 from collector.mail import invitations
 
 
-def _documents_imported(actor: str, *, invoice_ids: list[int]) -> None:
-    invitations.queue_on_import(invoice_ids, actor=actor)
+def _documents_imported(
+    actor: str,
+    *,
+    invoice_ids: list[int],
+    today: date | None = None,
+    hold_after_days: int | None = None,
+    mail_old: bool = False,
+) -> None:
+    rule = HoldRule.of(today or clock.local_today(), hold_after_days, opted_in=mail_old)
+    invitations.queue_on_import(invoice_ids, actor=actor, rule=rule)
 
 
 def connect() -> None:

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, render_template
 from flask_babel import lazy_gettext as _l
 
-from collector.mail import sent, text_views
+from collector.mail import sent, text_views, upcoming
 from collector.mail import setup as mail_setup
 from collector.runtime.views import content_security_policy, list_page, or_404, protect
 
@@ -62,4 +62,4 @@ def detail(message_id: int):
     return page, 200, {"Content-Security-Policy": policy}
 
 
-BLUEPRINTS = (bp, text_views.bp)
+BLUEPRINTS = (bp, text_views.bp, upcoming.bp)

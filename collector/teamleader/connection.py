@@ -15,6 +15,7 @@ from collector.accounts import company
 from collector.accounts.models import User
 from collector.core.crypto import TokenCipher
 from collector.core.errors import Invalid
+from collector.documents.held_mail import MAX_HOLD_AFTER_DAYS
 from collector.documents.models import Profile
 from collector.extensions import db
 from collector.runtime import oauth_connection
@@ -204,6 +205,10 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
         errors["payment_method_id"] = ["Choose an active payment method of the account."]
     if data.get("auto_import") and profile_id is None:
         errors["default_profile_id"] = ["Automatic import needs a default profile."]
+    hold_days = data.get("hold_mail_after_days")
+    hold_days = connection.hold_mail_after_days if hold_days is None else hold_days
+    if not isinstance(hold_days, int) or not 0 <= hold_days <= MAX_HOLD_AFTER_DAYS:
+        errors["hold_mail_after_days"] = ["Give a number of days from 0 to 365."]
     if errors:
         raise Invalid(errors)
     connection.import_department_ids = departments
@@ -213,6 +218,7 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
     connection.subscription_profile_field_id = data.get("subscription_profile_field_id") or None
     connection.strict_mode_confirmed = bool(data.get("strict_mode_confirmed"))
     connection.payment_method_id = method_id
+    connection.hold_mail_after_days = hold_days
     db.session.commit()
     return connection
 

@@ -10,6 +10,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from collector.core import formatting
+from collector.documents import held_mail
 from collector.teamleader.models import DocumentImport, ImportStatus
 
 MAX_LISTED = 100  # problems listed in the mail; the import history has them all
@@ -63,6 +64,18 @@ def summary(imp: DocumentImport) -> tuple[str, str]:
     # The values line up under the longest label, whatever the language.
     width = max(len(label) for label, _value in rows) + 1
     lines = [opening, "", *(f"{label:<{width}}{value}" for label, value in rows)]
+    held = len(held_mail.mail_of_import(imp.id).held)
+    if held:
+        lines += [
+            "",
+            ngettext(
+                "%(num)s invitation was held back (overdue or older): nothing went to those "
+                "customers. Choose which to send on the import's page.",
+                "%(num)s invitations were held back (overdue or older): nothing went to those "
+                "customers. Choose which to send on the import's page.",
+                held,
+            ),
+        ]
     if imp.error:
         lines += ["", _("Reason: %(reason)s", reason=imp.error)]
     if imp.problems:

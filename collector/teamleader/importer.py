@@ -55,6 +55,7 @@ class Importer:
         self.connection = connection
         self.imp = document_import
         self.actor = actor
+        self.today = today
         self.drafts = DraftMaker(client, connection, import_id=document_import.id, today=today)
         self.counts: Counter[str] = Counter(document_import.counts or {})
         self.problems: list[dict] = list(document_import.problems or [])
@@ -202,9 +203,17 @@ class Importer:
 
     def _announce(self, invoice_ids: list[int]) -> None:
         """Tell of new documents in the chunk's transaction: what they are owed commits
-        with them (``mail.receivers``: their invitations)."""
+        with them (``mail.receivers``: their invitations, held for overdue and old
+        documents unless the person who started the import opted in)."""
         if invoice_ids:
-            signals.send(signals.documents_imported, self.actor, invoice_ids=invoice_ids)
+            signals.send(
+                signals.documents_imported,
+                self.actor,
+                invoice_ids=invoice_ids,
+                today=self.today,
+                hold_after_days=self.connection.hold_mail_after_days,
+                mail_old=self.imp.mail_old_documents,
+            )
 
     def _problem(self, record: dict, kind: str, outcome: str, reason: str) -> None:
         self._count(**{outcome: 1})

@@ -68,9 +68,11 @@ def create_import(
     date_to: date | None = None,
     subjects: list[dict] | None = None,
     today: date | None = None,
+    mail_old_documents: bool = False,
 ) -> DocumentImport:
     """Record an import of a date range (both days included) or of ``subjects``
-    (``[{type: invoice|creditNote, id}]``); a job runs it."""
+    (``[{type: invoice|creditNote, id}]``); a job runs it. Its overdue and older documents'
+    invitations are held unless ``mail_old_documents`` (the person opted in)."""
     if subjects is None:
         validate_range(date_from, date_to, today or clock.local_today())
     elif not subjects or any(
@@ -83,6 +85,7 @@ def create_import(
         date_from=date_from if subjects is None else None,
         date_to=date_to if subjects is None else None,
         teamleader_ids=list(subjects or []),
+        mail_old_documents=bool(mail_old_documents),
         counts={},
         problems=[],
         # Made by a job (a webhook delivery, the sweep): what becomes of the job's run

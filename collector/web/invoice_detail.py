@@ -68,6 +68,8 @@ EVENT_LABELS = {
     timeline.MAIL_UNCERTAIN: _l("mail maybe sent"),
     timeline.MAIL_CANCELLED: _l("mail cancelled"),
     timeline.DUNNING_HAND_OFF: _l("to hand off"),
+    timeline.MAIL_HELD: _l("mail held"),
+    timeline.MAIL_RELEASED: _l("mail released"),
     timeline.PAYMENT_RECEIVED: _l("payment received"),
     timeline.PAYMENT_REVERSED: _l("payment reversed"),
     timeline.PAYMENT_CANCELLED: _l("payment cancelled"),

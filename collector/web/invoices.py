@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from collector.core import clock
@@ -182,6 +183,7 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         today=clock.local_today(),
         next_step=schedule.next_steps([invoice], clock.local_today()).get(invoice.id),
         chaseable=schedule.may_chase(invoice, clock.local_today()),
+        can_invite=invitations.invitable(invoice),
         actions=ConfirmForm(),
         **forms,
     ), status
@@ -266,6 +268,11 @@ def actions():
             teamleader_jobs.fetch_pdfs, ids, actor, user=current_user
         )
         return redirect(url_for("job_runs.show", job_id=run.job_id))
+    ids = _invitable(ids)
+    if not ids:
+        none = _("None of the selected documents can be invited: all are paid, archived, credited.")
+        flash(none, "error")
+        return redirect(back)
     again = request.form.get("again")
     if chosen.action == "send_reminders":
         return _send_reminders(ids, actor, again, back)
@@ -305,6 +312,22 @@ def _send_reminders(ids: list[int], actor: str, again: str | None, back: str):
         mail_jobs.send_reminders_now, ids, actor, user=current_user
     )
     return redirect(url_for("job_runs.show", job_id=run.job_id))
+def _invitable(ids: list[int]) -> list[int]:
+    """The selected documents an invitation may go to; says how many were left out."""
+    invoices = db.session.scalars(db.select(Invoice).where(Invoice.id.in_(ids))).all()
+    kept = {i.id for i in invoices if invitations.invitable(i)}
+    if left_out := len(ids) - len(kept):
+        flash(
+            ngettext(
+                "%(num)s selected document gets no invitation: it is paid, archived, credited "
+                "or a credit note.",
+                "%(num)s selected documents get no invitation: they are paid, archived, "
+                "credited or credit notes.",
+                left_out,
+            ),
+            "error",
+        )
+    return [i for i in ids if i in kept]
 
 
 def _departments() -> dict[str, str]:

@@ -34,6 +34,7 @@ JOB_NAMES = {
     "reread_open_payments": _l("Re-read open online payments"),
     "run_import": _l("Teamleader import"),
     "send_invitations": _l("Send invitations"),
+    "send_released": _l("Send held invitations"),
     "send_reminders": _l("Send reminders"),
     "sweep_teamleader": _l("Read changes from Teamleader"),
 }

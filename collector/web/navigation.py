@@ -72,6 +72,7 @@ MENU = (
             Item(_l("Sync problems"), "problems.index"),
             Item(_l("Jobs"), "job_runs.index"),
             Item(_l("Callbacks"), "callbacks.index"),
+            Item(_l("Upcoming mail"), "mail.upcoming"),
             Item(_l("Outbox"), "outbox.index", when="mail_sink"),
             Item(_l("Settings"), "settings.creditor_settings"),
         ),

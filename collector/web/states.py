@@ -44,6 +44,7 @@ LABELS: dict[str, LazyString] = {
     "stored": _l("stored"),
     "uncertain": _l("uncertain"),
     "cancelled": _l("cancelled"),
+    "held": _l("held"),
     # Teamleader's payment status (web.invoice_detail.SYNC_BADGES) and status callbacks.
     "synced": _l("synced"),
     "retrying": _l("retrying"),

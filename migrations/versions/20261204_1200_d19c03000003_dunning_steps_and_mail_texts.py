@@ -1,7 +1,7 @@
 """dunning steps per profile and mail texts the team can edit (issue 19, parts 2 and 4)
 
 Revision ID: d19c03000003
-Revises: d7e1a9c4b2f0
+Revises: d19a01000001
 Create Date: 2026-12-04 12:00:00
 
 A profile's ``reminder_days`` (e.g. [7, 21]) become its dunning steps, one reminder per
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d19c03000003"
-down_revision = "d7e1a9c4b2f0"
+down_revision = "d19a01000001"
 branch_labels = None
 depends_on = None
 

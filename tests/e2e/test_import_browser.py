@@ -40,7 +40,9 @@ def test_import_watch_it_finish_see_the_documents_and_delete_it(
     log_in(page, live_server, admin.email)
 
     page.get_by_role("link", name="Imports").click()
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Check what it would mail").click()
+    expect(page.locator("[data-preview]")).to_contain_text("invitations held for you")
+    page.get_by_role("button", name="Start the import").click()
 
     expect(page.locator('dd[data-count="imported"]')).to_be_visible(timeout=20_000)
     imp = db.session.scalars(db.select(DocumentImport)).one()

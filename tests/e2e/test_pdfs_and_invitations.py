@@ -52,8 +52,13 @@ def setup(tl_app, connection, smtp_server, **profile):
 
 def import_last_30_days():
     today = local_today()
+    # Opted in: these tests are about PDFs and invitations, not about what an import holds
+    # back (tests/e2e/test_safe_mail.py).
     imp = imports.create_import(
-        ImportSource.CLI, date_from=today - timedelta(days=30), date_to=today
+        ImportSource.CLI,
+        date_from=today - timedelta(days=30),
+        date_to=today,
+        mail_old_documents=True,
     )
     teamleader_jobs.run_import(imp.id)
     return imp

@@ -29,6 +29,9 @@ class DocumentMailStatus(enum.StrEnum):
     FAILED = "failed"  # the mail server refused it; retried with backoff
     UNCERTAIN = "uncertain"  # the worker stopped mid-send: maybe delivered, never resent blindly
     CANCELLED = "cancelled"  # no longer owed (paid, archived, no address…)
+    # An import's invitation for an overdue or old document: sent only once a person
+    # releases it (then ``waiting``).
+    HELD = "held"
 
 
 # A sent mail that announced a direct debit (see ``ix_document_mail_announced``).

@@ -39,6 +39,9 @@ class DocumentImport(db.Model):
     date_from: Mapped[date | None] = mapped_column(sa.Date)
     date_to: Mapped[date | None] = mapped_column(sa.Date)
     teamleader_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The person who started it chose to mail overdue and older documents too; otherwise
+    # their invitations are held (``documents.held_mail``).
+    mail_old_documents: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     job_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_run.id", ondelete="SET NULL"))
     # {"imported": n, "not_collected": n, "skipped": n, "failed": n,

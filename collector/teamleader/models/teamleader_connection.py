@@ -36,6 +36,9 @@ class TeamleaderConnection(OAuthTokens, db.Model):
         sa.ForeignKey("profile.id", ondelete="SET NULL")
     )
     auto_import: Mapped[bool] = mapped_column(default=False)
+    # An import (by hand or automatic) holds the invitations of documents overdue or dated
+    # more than this many days ago: a person chooses which of those go out.
+    hold_mail_after_days: Mapped[int] = mapped_column(default=14, server_default="14")
     invoice_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
     subscription_profile_field_id: Mapped[str | None] = mapped_column(sa.String(64))
     strict_mode_confirmed: Mapped[bool] = mapped_column(default=False)

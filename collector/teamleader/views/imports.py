@@ -3,21 +3,25 @@ an import."""
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from collector.core import clock
+from collector.core.errors import Conflict, Invalid
+from collector.documents import held_mail
 from collector.extensions import db
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import confirmed_change, protect, saved
 from collector.runtime.wordings import Wordings
 from collector.runtime.wordings import known as _l
-from collector.teamleader import imports
+from collector.teamleader import TeamleaderError, imports
 from collector.teamleader import jobs as teamleader_jobs
-from collector.teamleader.connection import current_connection
+from collector.teamleader import setup as teamleader_setup
+from collector.teamleader.connection import current_connection, ensure_connected
 from collector.teamleader.forms import ImportForm
+from collector.teamleader.import_preview import ImportPreview, preview_import
 from collector.teamleader.models import DocumentImport, ImportSource
 
 bp = protect(Blueprint("imports", __name__, url_prefix="/imports"))
@@ -65,29 +69,67 @@ TEXTS = Wordings(
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
+    """The dialog: a range is first previewed (what it would mail), then started."""
     form = ImportForm()
     if not form.is_submitted():
         today = clock.local_today()
         form.date_from.data, form.date_to.data = today - timedelta(days=DEFAULT_DAYS), today
-    started: list[DocumentImport] = []
-    start = TEXTS.refusals(lambda d: started.append(_start(d)))
-    if form.validate_on_submit() and saved(form, start):
-        flash(_("Import #%(id)s started.", id=started[0].id), "success")
-        return redirect(url_for("imports.detail", import_id=started[0].id))
+    done: list = []
+    step = _start if form.step.data == "start" else _preview
+    act = TEXTS.refusals(lambda d: done.append(step(d)))
+    if form.validate_on_submit() and saved(form, act):
+        if isinstance(done[0], DocumentImport):
+            flash(_("Import #%(id)s started.", id=done[0].id), "success")
+            return redirect(url_for("imports.detail", import_id=done[0].id))
+        form.step.data = "start"  # the person has seen what it would mail
+        return _index_page(form, done[0])
+    form.step.data = "preview"
+    return _index_page(form, None)
+
+
+def _index_page(form: ImportForm, preview: ImportPreview | None):
     automatic = request.args.get("automatic") == "1"
+    connection = current_connection()
     return render_template(
         "teamleader/imports/index.html",
         form=form,
+        preview=preview,
         history=imports.recent_imports(100, include_automatic=automatic),
         automatic=automatic,
-        connection=current_connection(),
+        connection=connection,
+        hold_after_days=connection.hold_mail_after_days if connection else 14,
+        held=held_mail.held_count(),
         sources=SOURCES,
     ), (400 if form.errors else 200)
 
 
+def _preview(data: dict) -> ImportPreview:
+    imports.validate_range(data["date_from"], data["date_to"], clock.local_today())
+    try:
+        connection = ensure_connected(current_connection())
+        return preview_import(
+            teamleader_setup.client(current_app, connection),
+            connection,
+            data["date_from"],
+            data["date_to"],
+            today=clock.local_today(),
+            mail_old=data["mail_old_documents"],
+        )
+    except (Conflict, TeamleaderError) as exc:
+        message = _(
+            "Teamleader could not be read to count what the import would mail: %(error)s",
+            error=str(exc),
+        )
+        raise Invalid({"date_from": [message]}) from exc
+
+
 def _start(data: dict) -> DocumentImport:
     imp = imports.create_import(
-        ImportSource.MANUAL, user=current_user, date_from=data["date_from"], date_to=data["date_to"]
+        ImportSource.MANUAL,
+        user=current_user,
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        mail_old_documents=data["mail_old_documents"],
     )
     teamleader_jobs.start_import(imp, current_user)
     return imp
@@ -134,6 +176,7 @@ def _detail_page(imp: DocumentImport, status: int = 200):
     page = render_template(
         "teamleader/imports/detail.html",
         imp=imp,
+        mail=held_mail.mail_of_import(imp.id),
         confirm=ConfirmForm(),
         resumable=imp.status in imports.RESUMABLE,
         sources=SOURCES,

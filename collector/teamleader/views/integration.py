@@ -28,6 +28,7 @@ REFUSALS = Wordings(
     _l("Choose a custom field of the subscription context."),
     _l("Choose an active payment method of the account."),
     _l("Automatic import needs a default profile."),
+    _l("Give a number of days from 0 to 365."),
 )
 
 
