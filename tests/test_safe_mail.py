@@ -73,7 +73,7 @@ def store_pdf(app, invoice) -> None:
 # -- the hold rule ------------------------------------------------------------------------
 
 
-def test_the_rule_holds_overdue_and_old_documents_and_nothing_when_opted_in(clock):
+def test_the_rule_holds_overdue_and_old_documents_and_nothing_when_opted_in(app, clock):
     today = clock.today()
     rule = HoldRule.of(today, 14, opted_in=False)
     fresh, due = today - timedelta(days=14), today + timedelta(days=1)

@@ -60,6 +60,9 @@ def send_reminders_now(invoice_ids: list[int], actor: str, *, progress: Progress
     progress.total(len(owed))
     sent = _deliver([mail_id for mail_id in owed if mail_id in ready], progress)
     return f"{sent} reminder(s) sent, {len(ids) - len(owed)} not chased (paid, not overdue…)"
+
+
+@tracked
 def send_released(mail_ids: list[int], *, progress: Progress) -> str:
     """Send the held invitations a person released: exactly these, those ready now (a
     profile that sends only with the PDF still waits for it; the schedule sends it then)."""

@@ -268,14 +268,14 @@ def actions():
             teamleader_jobs.fetch_pdfs, ids, actor, user=current_user
         )
         return redirect(url_for("job_runs.show", job_id=run.job_id))
+    again = request.form.get("again")
+    if chosen.action == "send_reminders":
+        return _send_reminders(ids, actor, again, back)
     ids = _invitable(ids)
     if not ids:
         none = _("None of the selected documents can be invited: all are paid, archived, credited.")
         flash(none, "error")
         return redirect(back)
-    again = request.form.get("again")
-    if chosen.action == "send_reminders":
-        return _send_reminders(ids, actor, again, back)
     invited = invitations.already_invited(ids)
     if invited and again is None:
         return render_template(
@@ -312,6 +312,8 @@ def _send_reminders(ids: list[int], actor: str, again: str | None, back: str):
         mail_jobs.send_reminders_now, ids, actor, user=current_user
     )
     return redirect(url_for("job_runs.show", job_id=run.job_id))
+
+
 def _invitable(ids: list[int]) -> list[int]:
     """The selected documents an invitation may go to; says how many were left out."""
     invoices = db.session.scalars(db.select(Invoice).where(Invoice.id.in_(ids))).all()
