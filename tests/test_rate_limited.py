@@ -337,7 +337,9 @@ def test_a_pdf_a_rate_limit_stops_is_not_refused(app, teamleader_paused, time_):
     with patience(2), pytest.raises(RateLimited):
         pdfs.fetch_pdfs(
             client,
-            FileFetcher(build_session()),
+            FileFetcher(
+                runtime_setup.outbound_guard(app).session("test", accept="application/pdf")
+            ),
             runtime_setup.document_store(app),
             [invoice.id],
             actor="test",
