@@ -60,7 +60,16 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 # The domain packages, in the order their imports allow (see README › Architecture).
-DOMAINS = ("accounts", "documents", "teamleader", "direct_debit", "mail", "payments", "exact")
+DOMAINS = (
+    "accounts",
+    "documents",
+    "teamleader",
+    "direct_debit",
+    "dunning",
+    "mail",
+    "payments",
+    "exact",
+)
 
 
 def register_models() -> None:

@@ -29,6 +29,7 @@ from collector.documents.models import (
     InvoiceState,
     Profile,
 )
+from collector.dunning import policy
 from collector.extensions import db
 from collector.mail import wording
 from collector.mail.composing import Postman, compose, overdue_days
@@ -132,17 +133,23 @@ def queue_on_import(invoice_ids: list[int], *, actor: str) -> int:
     return queued
 
 
-def queue_reminders(today: date, *, actor: str = "job:send_reminders") -> int:
-    """Owe each unpaid document the latest reminder its profile's days have reached. Commits."""
+def queue_reminders(
+    today: date, *, actor: str = "job:send_reminders", now: datetime | None = None
+) -> int:
+    """Owe each unpaid document the latest reminder its profile's days have reached, if
+    dunning's policy lets it be chased now (``dunning.policy``). Commits."""
     queued = 0
+    chase = policy.chase_allowed(today, now or clock.now())
     for profile in db.session.scalars(sa.select(Profile)).all():
         for day in sorted(profile.reminder_days or [], reverse=True):
-            queued += _queue_reminder_day(profile, day, today, actor)
+            queued += _queue_reminder_day(profile, day, today, actor, chase)
     db.session.commit()
     return queued
 
 
-def _queue_reminder_day(profile: Profile, day: int, today: date, actor: str) -> int:
+def _queue_reminder_day(
+    profile: Profile, day: int, today: date, actor: str, chase: sa.ColumnElement[bool]
+) -> int:
     # Due on or before today - day, but not so long ago that the reminder is stale; and no
     # reminder for this day or a later one owed already (the latest reached one wins).
     latest_due = today - timedelta(days=day)
@@ -157,7 +164,7 @@ def _queue_reminder_day(profile: Profile, day: int, today: date, actor: str) -> 
         .where(Invoice.profile_id == profile.id, Invoice.kind == DocumentKind.INVOICE)
         .where(Invoice.state.in_(REMINDABLE), Invoice.amount_due > 0)
         .where(Invoice.due_date <= latest_due, Invoice.due_date > earliest_due)
-        .where(~sa.exists(later))
+        .where(~sa.exists(later), chase)
     )
     queued = 0
     for invoice in db.session.scalars(query).all():
@@ -283,6 +290,10 @@ def _not_owed(row: DocumentMail, invoice: Invoice, today: date) -> Sentence | No
         return says(wording.NO_ADDRESS, name=invoice.customer.name)
     if row.kind == DocumentMailKind.REMINDER and not overdue_days(invoice, today):
         return says(wording.NOT_OVERDUE)
+    if row.kind == DocumentMailKind.REMINDER:
+        # Held, or a debit announced since it was queued. The wait for the bank statement
+        # applies when reminders are queued, not here: a queued one would be lost.
+        return policy.chase_blocker(invoice, today)
     return None
 
 

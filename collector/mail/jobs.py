@@ -119,8 +119,10 @@ PERIODIC = (
     # Owed invitations and retries of failed ones; the jobs that make mail owed also
     # start this at once, so this is the safety net.
     Periodic(deliver_mail, "default", interval=5 * 60),
-    # Reminders, once a day, early morning in Belgium and the Netherlands.
-    Periodic(send_reminders, "default", cron="0 6 * * *"),
+    # Reminders, from early morning in Belgium and the Netherlands, hourly until the
+    # afternoon: where the company uploads bank statements, reminders wait for today's
+    # (``dunning.policy``); each run owes only what the last did not, so none is doubled.
+    Periodic(send_reminders, "default", cron="0 6-13 * * *"),
 )
 
 

@@ -21,6 +21,7 @@ VIEWS = (
     "collector.teamleader.views",
     "collector.payments.views",
     "collector.direct_debit.views",
+    "collector.dunning.views",
     "collector.exact.views",
     "collector.mail.views",
     "collector.web.pages",

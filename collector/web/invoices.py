@@ -26,6 +26,7 @@ from collector.core import clock
 from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
+from collector.dunning import views as dunning_views
 from collector.extensions import db
 from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
@@ -176,6 +177,7 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         import_url=_import_url(invoice),
         mails=invoice.mails,
         actions=ConfirmForm(),
+        dunning=dunning_views.document_panel(invoice),
         **forms,
     ), status
 
@@ -254,6 +256,11 @@ def actions():
         name = f"documents-selected-{clock.local_today().isoformat()}"
         return _download(rows, chosen.file_format, name)
     ids, actor = chosen.ids, f"user:{current_user.email}"
+    if chosen.action == "hold":
+        return dunning_views.selection_page(ids, back)
+    if chosen.action == "lift_holds":
+        flash(dunning_views.lift_selection(ids), "success")
+        return redirect(back)
     if chosen.action == "fetch_pdfs":
         run = current_app.extensions["jobs"].enqueue(
             teamleader_jobs.fetch_pdfs, ids, actor, user=current_user

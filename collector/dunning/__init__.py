@@ -1,0 +1,1 @@
+"""Dunning: who may be chased or debited, when, and how."""
