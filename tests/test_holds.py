@@ -9,7 +9,7 @@ PostgreSQL and the real SMTP server.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from collector.accounts import creditor
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import FolderStore
-from collector.direct_debit import collection_preview, collection_runs
+from collector.direct_debit import collection_runs
 from collector.direct_debit.models import BankFile, BankFileKind
 from collector.documents import timeline
 from collector.documents.models import DocumentMail, DocumentMailStatus, InvoiceEvent

@@ -62,16 +62,16 @@ def test_a_document_is_put_on_hold_from_its_page_and_the_page_says_why(admin_cli
 
     french = text(admin_client.get(page, headers=FRENCH))
     assert (
-        "Mis en attente (contesté) : pas de rappels ni de domiciliations. Motif : Goods not delivered"
-        in french
+        "Mis en attente (contesté) : pas de rappels ni de domiciliations. "
+        "Motif : Goods not delivered" in french
     )
     assert (
         "Pas de rappels pour l’instant : le document est en attente (contesté) depuis le" in french
     )
     dutch = text(admin_client.get(page, headers=DUTCH))
     assert (
-        "In wacht gezet (betwist): geen herinneringen en geen domiciliëringen. Waarom: Goods not delivered"
-        in dutch
+        "In wacht gezet (betwist): geen herinneringen en geen domiciliëringen. "
+        "Waarom: Goods not delivered" in dutch
     )
 
 
