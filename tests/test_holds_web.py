@@ -40,7 +40,11 @@ def test_a_document_is_put_on_hold_from_its_page_and_the_page_says_why(admin_cli
     token = csrf_token(admin_client, page)
     response = admin_client.post(
         f"/invoices/{invoice.id}/hold",
-        data={"csrf_token": token, "reason": "disputed", "note": "Goods not delivered"},
+        data={
+            "hold-csrf_token": token,
+            "hold-reason": "disputed",
+            "hold-note": "Goods not delivered",
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{page}#holds")
@@ -80,7 +84,7 @@ def test_a_promise_without_its_day_is_refused_on_its_fields_and_nothing_is_writt
     token = csrf_token(admin_client, f"/invoices/{invoice.id}")
     response = admin_client.post(
         f"/invoices/{invoice.id}/hold",
-        data={"csrf_token": token, "reason": "promise", "note": ""},
+        data={"hold-csrf_token": token, "hold-reason": "promise", "hold-note": ""},
         headers=ENGLISH,
     )
     assert response.status_code == 400
@@ -94,7 +98,7 @@ def test_a_promise_without_its_day_is_refused_on_its_fields_and_nothing_is_writt
 def test_without_its_csrf_token_or_as_a_viewer_nothing_is_held(admin_client, viewer, app):
     invoice = make_invoice()
     response = admin_client.post(
-        f"/invoices/{invoice.id}/hold", data={"reason": "disputed", "note": "x"}
+        f"/invoices/{invoice.id}/hold", data={"hold-reason": "disputed", "hold-note": "x"}
     )
     assert response.status_code == 400
     assert hold_rows() == []
@@ -103,7 +107,7 @@ def test_without_its_csrf_token_or_as_a_viewer_nothing_is_held(admin_client, vie
 def test_a_viewer_may_look_but_not_hold(viewer_client):
     invoice = make_invoice()
     response = viewer_client.post(
-        f"/invoices/{invoice.id}/hold", data={"reason": "disputed", "note": "x"}
+        f"/invoices/{invoice.id}/hold", data={"hold-reason": "disputed", "hold-note": "x"}
     )
     assert response.status_code in (400, 403)
     assert hold_rows() == []
@@ -116,12 +120,17 @@ def test_a_promise_is_lifted_by_hand_from_the_document_page(admin_client, clock)
     token = csrf_token(admin_client, f"/invoices/{invoice.id}")
     admin_client.post(
         f"/invoices/{invoice.id}/hold",
-        data={"csrf_token": token, "reason": "promise", "until": day.isoformat(), "note": "Friday"},
+        data={
+            "hold-csrf_token": token,
+            "hold-reason": "promise",
+            "hold-until": day.isoformat(),
+            "hold-note": "Friday",
+        },
     )
     [hold] = hold_rows()
     assert hold.until == day
     response = admin_client.post(
-        f"/holds/{hold.id}/lift", data={"csrf_token": token, "back": f"/invoices/{invoice.id}"}
+        f"/holds/{hold.id}/lift", data={"lift-csrf_token": token, "back": f"/invoices/{invoice.id}"}
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -138,14 +147,19 @@ def test_the_customer_page_holds_the_whole_customer_and_keeps_notes(admin_client
     token = csrf_token(admin_client, page)
     response = admin_client.post(
         f"/customers/{customer.id}/hold",
-        data={"csrf_token": token, "reason": "payment_plan", "note": "6 monthly instalments"},
+        data={
+            "hold-csrf_token": token,
+            "hold-reason": "payment_plan",
+            "hold-note": "6 monthly instalments",
+        },
     )
     assert response.status_code == 302
     admin_client.post(
-        f"/customers/{customer.id}/notes", data={"csrf_token": token, "text": "Called Mr Peeters"}
+        f"/customers/{customer.id}/notes",
+        data={"note-csrf_token": token, "note-text": "Called Mr Peeters"},
     )
     admin_client.post(
-        f"/invoices/{first.id}/notes", data={"csrf_token": token, "text": "Sent a copy"}
+        f"/invoices/{first.id}/notes", data={"note-csrf_token": token, "note-text": "Sent a copy"}
     )
     assert [n.text for n in db.session.scalars(sa.select(Note).order_by(Note.id))] == [
         "Called Mr Peeters",
@@ -171,7 +185,9 @@ def test_an_empty_note_is_refused(admin_client):
     invoice = make_invoice()
     token = csrf_token(admin_client, f"/invoices/{invoice.id}")
     response = admin_client.post(
-        f"/invoices/{invoice.id}/notes", data={"csrf_token": token, "text": "  "}, headers=ENGLISH
+        f"/invoices/{invoice.id}/notes",
+        data={"note-csrf_token": token, "note-text": "  "},
+        headers=ENGLISH,
     )
     assert response.status_code == 400
     assert "Write the note first." in text(response)
@@ -192,11 +208,11 @@ def test_a_selection_of_the_invoice_list_is_held_then_lifted(admin_client, clock
     done = admin_client.post(
         "/holds/selection",
         data={
-            "csrf_token": token,
+            "hold-csrf_token": token,
             "ids": ids,
             "back": "/invoices/",
-            "reason": "disputed",
-            "note": "Batch",
+            "hold-reason": "disputed",
+            "hold-note": "Batch",
         },
     )
     assert done.status_code == 302

@@ -20,7 +20,8 @@ class HoldForm(FlaskForm):
     note = StringField(_l("Why"), filters=[strip_text])
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        # Prefixed: the document page has other "reason" and "note" fields.
+        super().__init__(*args, prefix="hold", **kwargs)
         self.reason.choices = [(r.value, _l(msgid)) for r, msgid in wording.REASONS.items()]
 
     def to_data(self) -> dict:
@@ -32,6 +33,9 @@ class LiftForm(FlaskForm):
 
     note = StringField(_l("Why (optional)"), filters=[strip_text])
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="lift", **kwargs)
+
     def to_data(self) -> dict:
         return {"note": self.note.data or ""}
 
@@ -40,6 +44,9 @@ class NoteForm(FlaskForm):
     """A note on a document or a customer."""
 
     text = TextAreaField(_l("Note"), filters=[strip_text])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="note", **kwargs)
 
     def to_data(self) -> dict:
         return {"text": self.text.data or ""}

@@ -23,10 +23,10 @@ def test_admin_puts_a_document_on_a_promise_to_pay(page, live_server, admin, clo
     page.goto(f"{live_server}/invoices/{invoice.id}")
 
     page.locator("#holds summary").click()
-    page.get_by_label("Reason").select_option("promise")
+    page.locator("#hold-reason").select_option("promise")
     day = clock.today() + timedelta(days=10)
     page.get_by_label("Promised to pay by (a promise to pay only)").fill(day.isoformat())
-    page.get_by_label("Why").fill("Pays after the year-end closing")
+    page.locator("#hold-note").fill("Pays after the year-end closing")
     page.locator("#holds").get_by_role("button", name="Put on hold").click()
 
     expect(page.locator("[data-not-chased]")).to_contain_text("the customer promised to pay by")
