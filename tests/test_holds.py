@@ -325,3 +325,20 @@ def test_a_note_is_kept_and_told_on_the_timeline(app):
     assert event.actor == ACTOR
     with pytest.raises(Invalid):
         notes.note_document(invoice.id, "   ", ACTOR)
+
+
+def test_the_timeline_is_told_once_that_chasing_resumed(app, clock):
+    from collector.dunning import jobs as dunning_jobs
+
+    customer = make_customer(name="Klaverblad")
+    invoice = make_invoice(customer=customer)
+    today = clock.today()
+    holds.hold_customer(customer.id, "promise", today + timedelta(days=1), "Pays", ACTOR, today)
+    assert holds.tell_resumed(clock.today()) == 0  # the promised day is still to come
+
+    clock.advance(days=2)
+    dunning_jobs.tell_resumed_promises()
+    assert holds.tell_resumed(clock.today()) == 0  # told once
+    [event] = [e for e in invoice.events if e.kind == timeline.CHASING_RESUMED]
+    assert event.details["says"]["msgid"] == wording.CUSTOMER_RESUMED
+    assert event.actor == "system"

@@ -123,6 +123,26 @@ def lift_documents(invoice_ids: list[int], actor: str) -> int:
     return len(rows)
 
 
+def tell_resumed(today: date) -> int:
+    """Tell the timelines of promises whose day passed that chasing resumed, once each.
+    The policy resumed it already, by the date; this only says so. Commits."""
+    rows = db.session.scalars(
+        sa.select(Hold).where(lapsed(today), Hold.resume_told_at.is_(None)).order_by(Hold.id)
+    ).all()
+    for hold in rows:
+        until = date_value(hold.until)
+        if hold.customer_id is not None:
+            text = says(wording.CUSTOMER_RESUMED, name=hold.customer.name, until=until)
+            invoices = open_invoices(hold.customer_id)
+        else:
+            text, invoices = says(wording.RESUMED, until=until), [hold.invoice]
+        for invoice in invoices:
+            timeline.record(invoice, timeline.CHASING_RESUMED, text, actor="system")
+        hold.resume_told_at = utcnow()
+    db.session.commit()
+    return len(rows)
+
+
 def _replace(subject: sa.ColumnElement[bool], actor: str) -> None:
     # One hold per subject at a time: a new one (a new promise date) ends the old one.
     for old in db.session.scalars(sa.select(Hold).where(subject, Hold.lifted_at.is_(None))):

@@ -31,6 +31,10 @@ LIFTED = N_("Hold lifted (%(reason)s): reminders and direct debits resume.")
 CUSTOMER_LIFTED = N_(
     "Hold on customer %(name)s lifted (%(reason)s): reminders and direct debits resume."
 )
+RESUMED = N_("The promised day (%(until)s) passed: reminders and direct debits resume.")
+CUSTOMER_RESUMED = N_(
+    "Customer %(name)s's promised day (%(until)s) passed: reminders and direct debits resume."
+)
 WHY = N_("%(text)s Why: %(note)s")
 NOTE = N_("Note: %(note)s")
 

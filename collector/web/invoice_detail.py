@@ -78,6 +78,7 @@ EVENT_LABELS = {
     timeline.TEAMLEADER_SYNC_SKIPPED: _l("not sent to Teamleader"),
     timeline.HOLD_PLACED: _l("put on hold"),
     timeline.HOLD_LIFTED: _l("hold lifted"),
+    timeline.CHASING_RESUMED: _l("chasing resumed"),
     timeline.NOTE_ADDED: _l("note"),
 }
 SYNC_BADGES = {

@@ -45,6 +45,7 @@ def upgrade():
         sa.Column('lifted_by', sa.String(length=128), nullable=True),
         sa.Column('lifted_at', UTCDateTime(timezone=True), nullable=True),
         sa.Column('lift_note', sa.String(length=500), nullable=True),
+        sa.Column('resume_told_at', UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             '(invoice_id IS NULL) <> (customer_id IS NULL)', name=op.f('ck_hold_one_subject')
         ),

@@ -55,6 +55,9 @@ class Hold(db.Model):
     lifted_by: Mapped[str | None] = mapped_column(sa.String(128))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lift_note: Mapped[str | None] = mapped_column(sa.String(500))
+    # A promise whose day passed: when the timeline was told chasing resumed (the policy
+    # does not wait for it; ``holds.tell_resumed`` writes it once).
+    resume_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     invoice = relationship("Invoice")
     customer = relationship("Customer")
