@@ -217,6 +217,8 @@ def test_a_selection_of_the_invoice_list_is_held_then_lifted(admin_client, clock
     )
     assert done.status_code == 302
     assert sorted(h.invoice_id for h in hold_rows()) == sorted(int(i) for i in ids)
+    listed = text(admin_client.get("/invoices/", headers=FRENCH))
+    assert listed.count('data-held="disputed"') == 2
 
     admin_client.post(
         "/invoices/actions",

@@ -26,7 +26,9 @@ from collector.core import clock
 from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
+from collector.dunning import policy
 from collector.dunning import views as dunning_views
+from collector.dunning import wording as dunning_wording
 from collector.extensions import db
 from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
@@ -107,6 +109,8 @@ def _overview(result, totals, sort: str, errors: dict, customer: Customer | None
         departments=_departments(),
         customer=customer,
         facts=overview.row_facts(items),
+        held=policy.holds_on([d.id for d in items], clock.local_today()) if items else {},
+        hold_reasons=dunning_wording.REASONS,
         invitations=invitations.invitations_of([d.id for d in items]),
         teamleader=overview.sync_badges(items),
         exact=overview.exact_bookings(items),
