@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
@@ -215,6 +216,7 @@ def holds_of_customer(customer_id: int) -> list[Hold]:
         db.session.scalars(
             sa.select(Hold)
             .where((Hold.customer_id == customer_id) | Hold.invoice_id.in_(documents))
+            .options(*_shown_with())
             .order_by(Hold.placed_at.desc(), Hold.id.desc())
         )
     )
@@ -237,6 +239,14 @@ def for_review(now: datetime) -> sa.ColumnElement[bool]:
 SHOWS = ("standing", "lapsed", "review")
 
 
+# What a list of holds shows of each: its document and that document's customer, or its
+# customer (one query, not one per hold).
+def _shown_with() -> tuple:
+    # Built when asked: building loader options at import would configure the mappers
+    # before every domain's models are imported.
+    return (joinedload(Hold.invoice).joinedload(Invoice.customer), joinedload(Hold.customer))
+
+
 def list_holds(show: str, today: date, now: datetime) -> list[Hold]:
     """The holds a person asked for: standing ones, lapsed promises, or those to review."""
     where = {"standing": standing(today), "lapsed": lapsed(today), "review": for_review(now)}
@@ -244,6 +254,10 @@ def list_holds(show: str, today: date, now: datetime) -> list[Hold]:
         raise Invalid({"show": [_("Unknown list.")]})
     return list(
         db.session.scalars(
-            sa.select(Hold).where(where[show]).order_by(Hold.placed_at, Hold.id).limit(1000)
+            sa.select(Hold)
+            .where(where[show])
+            .options(*_shown_with())
+            .order_by(Hold.placed_at, Hold.id)
+            .limit(1000)
         )
     )
