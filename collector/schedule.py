@@ -5,6 +5,7 @@ is not there."""
 from collector.accounts import jobs as accounts_jobs
 from collector.direct_debit import jobs as direct_debit_jobs
 from collector.documents import jobs as documents_jobs
+from collector.dunning import jobs as dunning_jobs
 from collector.exact import jobs as exact_jobs
 from collector.mail import jobs as mail_jobs
 from collector.payments import jobs as payments_jobs
@@ -18,6 +19,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     *documents_jobs.PERIODIC,
     *teamleader_jobs.PERIODIC,
     *direct_debit_jobs.PERIODIC,
+    *dunning_jobs.PERIODIC,
     *mail_jobs.PERIODIC,
     *payments_jobs.PERIODIC,
     *exact_jobs.PERIODIC,

@@ -20,6 +20,7 @@ from collector.documents.models import (
     DocumentMailStatus,
     InvoiceState,
 )
+from collector.dunning import policy
 from collector.extensions import db
 from collector.mail import invitations, reminders
 from collector.mail.smtp import SmtpMailer
@@ -236,21 +237,22 @@ def test_a_mail_that_did_not_go_out_announces_nothing(app, payee):
     assert debits.announced(invoice) is None
 
 
-def test_a_reminder_repeats_the_day_already_announced(app, payee, postman, smtp_server):
+def test_no_reminder_while_the_announced_debit_is_to_come(app, payee, postman, smtp_server):
+    # Issue 19: the customer is about to pay without doing anything; a reminder would
+    # only confuse them (``dunning.policy``).
     mandate = make_mandate(profile=make_profile(allow_direct_debit=True, reminder_days=[7]))
     invoice = debited(mandate, due_date=date(2026, 11, 2))
     invite(invoice, postman)  # Monday 2 November: 14 days' notice → Monday 16 November
     assert debits.announced(invoice) == date(2026, 11, 16)
+    sent = len(smtp_server.messages)
 
     reminder_day = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
-    assert reminders.queue_reminders(reminder_day.date()) == 1
-    [row_id] = invitations.deliverable(reminder_day)
-    row = invitations.deliver(row_id, postman, reminder_day)
-
-    assert row.kind == DocumentMailKind.REMINDER and row.direct_debit_on == date(2026, 11, 16)
-    text = one_line(smtp_server.messages[-1].get_body(("plain",)).get_content())
-    assert "op 16 november 2026 van uw rekening" in text
-    assert "zo snel mogelijk" not in text  # no request to pay what will be collected
+    assert reminders.queue_reminders(reminder_day.date()) == 0
+    assert invitations.deliverable(reminder_day) == []
+    assert len(smtp_server.messages) == sent
+    assert policy.chase_blocker(invoice, reminder_day.date()).english == (
+        "a direct debit is announced for 16 Nov 2026"
+    )
 
 
 def test_a_reminder_after_the_announced_day_announces_a_new_one(app, payee, postman):

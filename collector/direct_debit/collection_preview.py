@@ -2,11 +2,12 @@
 why each other document on a direct-debit profile would stay out.
 
 A document is collected by its company entity's creditor (``accounts.entities``) when it
-is an open invoice in euro with money due, on a profile
-that allows direct debit, and a mail sent to the customer announced the debit (the SEPA
-pre-notification) on a mandate still active, of the run's scheme, on the document's
-profile, for a day up to the run's last one. It is collected on that day, or on the
-first day a file made today can reach the bank if that is later.
+is an open invoice in euro with money due, on a profile that allows direct debit, not on
+hold (``dunning.policy``: disputed, a promise to pay, a payment plan), and a mail sent to
+the customer announced the debit (the SEPA pre-notification) on a mandate still active,
+of the run's scheme, on the document's profile, for a day up to the run's last one. It
+is collected on that day, or on the first day a file made today can reach the bank if
+that is later.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from collector.direct_debit import debits
 from collector.direct_debit.files import pain008
 from collector.direct_debit.models import Mandate, MandateScheme, MandateStatus
 from collector.documents.models import DocumentKind, Invoice, InvoiceState, Profile
+from collector.dunning import policy
+from collector.dunning.models import HoldReason
 from collector.extensions import db
 
 ZERO = Decimal("0.00")
@@ -42,8 +45,17 @@ CAME_BACK = "came_back"
 NOT_EURO = "not_euro"
 BAD_MANDATE = "bad_mandate"
 CREDITOR = "creditor"
+# On hold (``dunning.policy``), by the hold's reason.
+HELD = {
+    HoldReason.DISPUTED: "held_disputed",
+    HoldReason.PROMISE: "held_promise",
+    HoldReason.PAYMENT_PLAN: "held_payment_plan",
+}
 REASONS = {
     PENDING: _l("A collection is under way already"),
+    HELD[HoldReason.DISPUTED]: _l("On hold: disputed (the document or its customer)"),
+    HELD[HoldReason.PROMISE]: _l("On hold: the customer promised to pay by a day still to come"),
+    HELD[HoldReason.PAYMENT_PLAN]: _l("On hold: on a payment plan"),
     NO_MANDATE: _l("The customer has no active mandate on the document's profile"),
     OTHER_SCHEME: _l("The customer's mandate is of the other scheme"),
     NOT_ANNOUNCED: _l("Not pre-notified: no mail sent to the customer announced the debit"),
@@ -186,10 +198,13 @@ def preview(today: date, until: date, scheme: MandateScheme | str) -> Preview:
     signed = _active_mandates()
     failed = debits.came_back(_open_documents().with_only_columns(Invoice.id).order_by(None))
     earliest = debits.earliest_collection(today)
+    holds = policy.holds_on(_open_documents().with_only_columns(Invoice.id).order_by(None), today)
     left_out: dict[str, list[Invoice]] = defaultdict(list)
     for invoice in documents:
         announcement = said.get(invoice.id)
         reason = _exclusion(invoice, announcement, signed, scheme, until)
+        if invoice.id in holds and reason != PENDING:
+            reason = HELD[holds[invoice.id].reason]
         if reason is None and announcement.on <= failed.get(invoice.id, date.min):
             reason = CAME_BACK
         payee = payees.of(invoice)

@@ -46,6 +46,7 @@ from collector.direct_debit.wording import N_, date_text, english, money_text, s
 from collector.documents import ledger
 from collector.documents.models import Invoice
 from collector.documents.references import structured_reference
+from collector.dunning import policy
 from collector.extensions import db
 from collector.runtime.wordings import Sentence, date_value, money_value, says
 
@@ -97,7 +98,7 @@ def create_runs(
     runs = []
     for creditor, candidates in _per_account(plan.candidates):
         run = _run(plan.scheme, creditor, until, actor)
-        collections = _collect(run, candidates, actor)
+        collections = _collect(run, candidates, actor, today)
         if not collections:
             db.session.delete(run)
             continue
@@ -159,7 +160,9 @@ def _run(scheme: MandateScheme, creditor: Creditor, until: date, actor: str) -> 
     return run
 
 
-def _collect(run: CollectionRun, candidates: list[Candidate], actor: str) -> list[Collection]:
+def _collect(
+    run: CollectionRun, candidates: list[Candidate], actor: str, today: date
+) -> list[Collection]:
     """A collection per document still collectable once locked; its document PENDING."""
     # Locked in id order, documents before mandates, as every run does: no deadlocks, and
     # a second run waits here until the first commits, then sees its documents PENDING.
@@ -167,6 +170,8 @@ def _collect(run: CollectionRun, candidates: list[Candidate], actor: str) -> lis
         (invoice, candidate)
         for candidate in sorted(candidates, key=lambda c: c.invoice_id)
         if _still_open(invoice := ledger.lock(candidate.invoice_id), candidate)
+        # Put on hold since the preview: the same rule, asked again under the lock.
+        and policy.debit_blocker(invoice, today) is None
     ]
     mandates = _lock_mandates(c.mandate_id for _, c in taken)
     collections = []

@@ -28,6 +28,7 @@ from collector.documents.models import (
     Invoice,
     InvoiceState,
 )
+from collector.dunning import policy
 from collector.extensions import db
 
 # A rejected collection moved no money, so the next one is a first again (FRST); a
@@ -136,6 +137,9 @@ def planned_debit(invoice: Invoice, notice_day: date) -> Announcement | None:
     if pending is not None:
         return Announcement(pending.collection_date, pending.mandate, pending.amount)
     if invoice.state not in DEBITABLE:
+        return None
+    # A held document is not to be debited: no mail announces a debit for it.
+    if policy.debit_blocker(invoice, notice_day) is not None:
         return None
     creditor = creditor_for(invoice)
     mandate = debit_mandate(invoice, creditor)

@@ -40,6 +40,10 @@ OVERPAYMENT_RESOLVED = "overpayment_resolved"  # refunded, kept (with a reason) 
 TEAMLEADER_SYNCED = "teamleader_synced"  # Teamleader's payments now match ours
 TEAMLEADER_SYNC_FAILED = "teamleader_sync_failed"  # Teamleader refused: a sync problem
 TEAMLEADER_SYNC_SKIPPED = "teamleader_sync_skipped"  # not sent, and why (strict mode off…)
+HOLD_PLACED = "hold_placed"  # no reminders, no direct debits (its own or its customer's)
+HOLD_LIFTED = "hold_lifted"  # dunning: chasing and debiting resume
+CHASING_RESUMED = "chasing_resumed"  # dunning: a promise to pay's day passed
+NOTE_ADDED = "note_added"  # a person's note on the document
 
 # Events that say nothing happened *to* the document: deleting its import may remove it.
 # Fetching a PDF is housekeeping; an email to the customer is not.

@@ -11,7 +11,7 @@ mail, nor a stack of them after an outage. A hand-off step sends nothing: the do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -23,6 +23,7 @@ from collector.documents.models import (
     Invoice,
     InvoiceState,
 )
+from collector.dunning import policy
 from collector.dunning.models import DunningStep, StepKind
 from collector.extensions import db
 
@@ -34,23 +35,27 @@ MAX_DAYS = 365
 def may_chase(invoice: Invoice, today: date) -> bool:
     """Whether ``invoice`` may be reminded today: an invoice, BOOKED or EXPIRED, with
     something due, past its due date, whose invitation no import holds (a person first
-    decides to mail it). The one place this is decided (the daily run, a person's "send
-    reminder now", and delivery all ask it)."""
+    decides to mail it), and that dunning's policy lets be chased (``policy``: no hold, no
+    direct debit announced or under way). The one place this is decided (the daily run, a
+    person's "send reminder now", and delivery all ask it)."""
     if invoice.kind != DocumentKind.INVOICE or invoice.state not in CHASEABLE:
         return False
     if invoice.amount_due <= 0 or invoice.due_date is None or invoice.due_date >= today:
         return False
-    return not db.session.scalar(sa.select(_held().exists()).where(Invoice.id == invoice.id))
+    if db.session.scalar(sa.select(_held().exists()).where(Invoice.id == invoice.id)):
+        return False
+    return policy.chase_blocker(invoice, today) is None
 
 
-def candidates(step: DunningStep, today: date) -> sa.Select:
-    """Documents of the step's profile that reached it within the grace period and were
-    owed neither this step nor a later one: the daily run's question, in SQL (the rows
+def candidates(step: DunningStep, today: date, now: datetime | None = None) -> sa.Select:
+    """Documents of the step's profile that reached it within the grace period, were owed
+    neither this step nor a later one, and that the policy lets be chased (with ``now``,
+    also waiting for today's bank statement): the daily run's question, in SQL (the rows
     still go through ``may_chase``)."""
-    return sa.select(Invoice).where(_owed(step, today))
+    return sa.select(Invoice).where(_owed(step, today, now))
 
 
-def _owed(step: DunningStep, today: date) -> sa.ColumnElement:
+def _owed(step: DunningStep, today: date, now: datetime | None = None) -> sa.ColumnElement:
     latest_due = today - timedelta(days=step.days)
     later = sa.select(DocumentMail.id).where(
         DocumentMail.invoice_id == Invoice.id,
@@ -62,6 +67,7 @@ def _owed(step: DunningStep, today: date) -> sa.ColumnElement:
         Invoice.due_date <= latest_due,
         Invoice.due_date > latest_due - GRACE,
         ~sa.exists(later),
+        policy.chase_allowed(today, now),
     )
 
 
@@ -159,8 +165,11 @@ def reminded_days(invoice_ids: list[int]) -> dict[int, int]:
 def next_steps(invoices: list[Invoice], today: date) -> dict[int, NextStep]:
     """The next step of each document that may be chased (see ``next_step``)."""
     reached = reminded_days([i.id for i in invoices])
+    on_hold = policy.holds_on([i.id for i in invoices], today)  # one query for the page
     found = {}
     for invoice in invoices:
+        if invoice.id in on_hold:
+            continue
         step = next_step(invoice, reached.get(invoice.id, 0), today)
         if step is not None:
             found[invoice.id] = step

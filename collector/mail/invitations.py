@@ -30,7 +30,7 @@ from collector.documents.models import (
     InvoiceState,
     Profile,
 )
-from collector.dunning import schedule
+from collector.dunning import policy, schedule
 from collector.extensions import db
 from collector.mail import wording
 from collector.mail.composing import Postman, compose, sender_for
@@ -289,8 +289,14 @@ def not_owed(kind: DocumentMailKind, invoice: Invoice, today: date) -> Sentence 
         return says(wording.NOT_OPEN, state=state, due=due)
     if not invoice.customer.email:
         return says(wording.NO_ADDRESS, name=invoice.customer.name)
-    if kind == DocumentMailKind.REMINDER and not schedule.may_chase(invoice, today):
-        return says(wording.NOT_OVERDUE)
+    if kind == DocumentMailKind.REMINDER:
+        # Held, or a debit announced since it was queued. The wait for the bank statement
+        # applies when reminders are queued, not here: a queued one would be lost.
+        blocker = policy.chase_blocker(invoice, today)
+        if blocker is not None:
+            return blocker
+        if not schedule.may_chase(invoice, today):
+            return says(wording.NOT_OVERDUE)
     return None
 
 

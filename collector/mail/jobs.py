@@ -143,13 +143,16 @@ def _send_notice(recipient: str, *, kind: str, subject: str, text: str) -> bool:
     return message.status != MailStatus.FAILED
 
 
-REMINDER_CRON = "0 6 * * *"  # UTC: 7 or 8 in the morning in Belgium and the Netherlands
+# UTC, hourly from 7 or 8 in the morning in Belgium and the Netherlands into the afternoon.
+REMINDER_CRON = "0 6-13 * * *"
 
 PERIODIC = (
     # Owed invitations and retries of failed ones; the jobs that make mail owed also
     # start this at once, so this is the safety net.
     Periodic(deliver_mail, "default", interval=5 * 60),
-    # Reminders, once a day, early morning in Belgium and the Netherlands.
+    # Reminders, from early morning in Belgium and the Netherlands, hourly until the
+    # afternoon: where the company uploads bank statements, reminders wait for today's
+    # (``dunning.policy``); each run owes only what the last did not, so none is doubled.
     Periodic(send_reminders, "default", cron=REMINDER_CRON),
 )
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from collector.core import clock
 from collector.documents.models import DocumentMail, DocumentMailKind, Invoice, Profile
 from collector.dunning import schedule
 from collector.dunning.models import DunningStep
@@ -20,19 +21,24 @@ from collector.extensions import db
 from collector.mail.invitations import OPEN, RECEIVED, owe
 
 
-def queue_reminders(today: date, *, actor: str = "job:send_reminders") -> int:
-    """Owe each document the latest mail step of its profile it reached. Commits."""
+def queue_reminders(
+    today: date, *, actor: str = "job:send_reminders", now: datetime | None = None
+) -> int:
+    """Owe each document the latest mail step of its profile it reached, if dunning's
+    policy lets it be chased ``now`` (held, a debit announced or under way, or today's
+    bank statement still to come: see ``dunning.policy``). Commits."""
+    now = now or clock.now()
     queued = 0
     for profile_id in db.session.scalars(sa.select(Profile.id)).all():
         for step in schedule.mail_steps(profile_id):
-            queued += _queue_step(step, today, actor)
+            queued += _queue_step(step, today, now, actor)
     db.session.commit()
     return queued
 
 
-def _queue_step(step: DunningStep, today: date, actor: str) -> int:
+def _queue_step(step: DunningStep, today: date, now: datetime, actor: str) -> int:
     queued = 0
-    for invoice in db.session.scalars(schedule.candidates(step, today)).all():
+    for invoice in db.session.scalars(schedule.candidates(step, today, now)).all():
         if not schedule.may_chase(invoice, today):
             continue
         key = f"reminder:{step.days}"

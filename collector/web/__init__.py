@@ -22,6 +22,7 @@ VIEWS = (
     "collector.payments.views",
     "collector.direct_debit.views",
     "collector.dunning.views",
+    "collector.dunning.hold_views",
     "collector.exact.views",
     "collector.mail.views",
     "collector.web.pages",

@@ -24,6 +24,7 @@ from collector.direct_debit.unmandated import customers_without_mandate
 from collector.documents import balances, customers, profiles, statements
 from collector.documents.forms import CustomerForm
 from collector.documents.models import Customer, Invoice
+from collector.dunning import hold_views as dunning_views
 from collector.extensions import db
 from collector.runtime.listing import Page
 from collector.runtime.views import download_response, list_args, list_page, or_404, protect, saved
@@ -72,6 +73,7 @@ def detail(customer_id: int):
         form=form,
         errors=errors,
         values=request.args,
+        dunning=dunning_views.customer_panel(customer),
         **_account(customer, **period),
     )
     return page, 400 if form.errors or errors else 200

@@ -79,6 +79,10 @@ EVENT_LABELS = {
     timeline.TEAMLEADER_SYNCED: _l("Teamleader in line"),
     timeline.TEAMLEADER_SYNC_FAILED: _l("Teamleader refused"),
     timeline.TEAMLEADER_SYNC_SKIPPED: _l("not sent to Teamleader"),
+    timeline.HOLD_PLACED: _l("put on hold"),
+    timeline.HOLD_LIFTED: _l("hold lifted"),
+    timeline.CHASING_RESUMED: _l("chasing resumed"),
+    timeline.NOTE_ADDED: _l("note"),
 }
 SYNC_BADGES = {
     SyncStatus.SYNCED: "synced",

@@ -28,7 +28,9 @@ from collector.core.columns import utcnow
 from collector.core.errors import Invalid
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
-from collector.dunning import schedule
+from collector.dunning import hold_views as dunning_views
+from collector.dunning import policy, schedule
+from collector.dunning import wording as dunning_wording
 from collector.extensions import db
 from collector.mail import invitations, reminders
 from collector.mail import jobs as mail_jobs
@@ -109,6 +111,8 @@ def _overview(result, totals, sort: str, errors: dict, customer: Customer | None
         departments=_departments(),
         customer=customer,
         facts=overview.row_facts(items),
+        held=policy.holds_on([d.id for d in items], clock.local_today()) if items else {},
+        hold_reasons=dunning_wording.REASONS,
         invitations=invitations.invitations_of([d.id for d in items]),
         today=clock.local_today(),
         next_steps=schedule.next_steps(items, clock.local_today()),
@@ -185,6 +189,7 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         chaseable=schedule.may_chase(invoice, clock.local_today()),
         can_invite=invitations.invitable(invoice),
         actions=ConfirmForm(),
+        dunning=dunning_views.document_panel(invoice),
         **forms,
     ), status
 
@@ -263,6 +268,11 @@ def actions():
         name = f"documents-selected-{clock.local_today().isoformat()}"
         return _download(rows, chosen.file_format, name)
     ids, actor = chosen.ids, f"user:{current_user.email}"
+    if chosen.action == "hold":
+        return dunning_views.selection_page(ids, back)
+    if chosen.action == "lift_holds":
+        flash(dunning_views.lift_selection(ids), "success")
+        return redirect(back)
     if chosen.action == "fetch_pdfs":
         run = current_app.extensions["jobs"].enqueue(
             teamleader_jobs.fetch_pdfs, ids, actor, user=current_user

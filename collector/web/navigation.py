@@ -44,6 +44,7 @@ MENU = (
             Item(_l("Invoices"), "invoices.index"),
             Item(_l("Customers"), "customers.index"),
             Item(_l("Payments"), "payments.index"),
+            Item(_l("Holds"), "holds.index"),
         ),
     ),
     Group(

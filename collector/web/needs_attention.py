@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from collector.core import clock
 from collector.core.oauth import ConnectionStatus
 from collector.direct_debit import unmandated
 from collector.direct_debit.models import (
@@ -36,6 +37,8 @@ from collector.documents.models import (
     OverpaymentStatus,
 )
 from collector.documents.receivables import cents_or_zero, money_sum
+from collector.dunning import holds
+from collector.dunning.models import Hold
 from collector.exact import connection as exact_connection
 from collector.exact.models import BookingStatus, ExactBooking
 from collector.extensions import db
@@ -83,6 +86,21 @@ TEXTS = {
             "another way."
         ),
         "collections.index",
+    ),
+    "promise_passed": Text(
+        _l("Promises to pay whose day passed"),
+        _l(
+            "Chasing resumed on its own. Check whether the customer paid; lift the hold, or "
+            "put the document on hold again with a new date."
+        ),
+        "holds.index",
+        args=(("show", "lapsed"),),
+    ),
+    "holds_to_review": Text(
+        _l("Disputes and payment plans on hold for over 30 days"),
+        _l("Check each still stands: they pause reminders and direct debits."),
+        "holds.index",
+        args=(("show", "review"),),
     ),
     "unmatched": Text(
         _l("Money in the bank that matches no invoice"),
@@ -226,6 +244,8 @@ def _questions() -> dict[str, tuple]:
             money_sum(Invoice.amount_due),
         ),
         "unmatched": (BankTransaction, unmatched, count, money_sum(BankTransaction.amount)),
+        "promise_passed": (Hold, holds.lapsed(clock.local_today()), count, None),
+        "holds_to_review": (Hold, holds.for_review(clock.now()), count, None),
         "overpayments": (
             Overpayment,
             Overpayment.status == OverpaymentStatus.OPEN,

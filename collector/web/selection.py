@@ -1,7 +1,7 @@
 """The documents ticked in the invoice list and what to do with them: send their
-invitations or a reminder now, fetch their PDFs, export them. The form is read and
-checked whole before anything starts, so a bad or stale selection changes nothing and
-says why."""
+invitations or a reminder now, fetch their PDFs, put them on hold or lift their holds,
+export them. The form is read and checked whole before anything starts, so a bad or stale
+selection changes nothing and says why."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from collector.web.invoice_query import DEFAULT_SORT, SORTS
 MAX_SELECTED = 500
 ID_DIGITS = 11  # more digits than any row id: a typo or a probe, never a document
 EXPORTS = {"export_csv": "csv", "export_xlsx": "xlsx"}
-ACTIONS = ("fetch_pdfs", "send_invitations", "send_reminders", *EXPORTS)
+ACTIONS = ("fetch_pdfs", "send_invitations", "send_reminders", "hold", "lift_holds", *EXPORTS)
 
 
 @dataclass(frozen=True)
