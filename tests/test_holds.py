@@ -24,7 +24,7 @@ from collector.documents.models import DocumentMail, DocumentMailStatus, Invoice
 from collector.dunning import holds, notes, policy, wording
 from collector.dunning.models import Hold, HoldReason
 from collector.extensions import db
-from collector.mail import invitations
+from collector.mail import invitations, reminders
 from collector.mail.smtp import SmtpMailer
 from collector.runtime.wordings import date_value, says, word
 from tests.support.factories import (
@@ -52,7 +52,7 @@ def postman(smtp_server, tmp_path):
 
 def remind(postman, clock) -> list[DocumentMail]:
     """The reminder run at the clock's now: queue, then deliver what is owed."""
-    invitations.queue_reminders(clock.today())
+    reminders.queue_reminders(clock.today())
     return [
         invitations.deliver(i, postman, clock.now()) for i in invitations.deliverable(clock.now())
     ]
@@ -141,7 +141,7 @@ def test_a_promise_to_pay_resumes_chasing_the_day_after_its_date(app, clock, pos
 
 def test_a_hold_placed_after_the_reminder_was_queued_cancels_it(app, clock, postman, smtp_server):
     invoice = overdue(clock)
-    invitations.queue_reminders(clock.today())
+    reminders.queue_reminders(clock.today())
     holds.hold_documents([invoice.id], "disputed", None, "Wrong price", ACTOR, clock.today())
 
     [row] = [

@@ -12,9 +12,9 @@ from flask_login import current_user
 from collector.core import clock
 from collector.documents.models import Customer, Invoice
 from collector.dunning import holds, notes, policy, wording
+from collector.dunning.hold_forms import HoldForm, LiftForm, NoteForm
 from collector.dunning.models import Hold
 from collector.extensions import db
-from collector.holds.hold_forms import HoldForm, LiftForm, NoteForm
 from collector.runtime.views import form_change, protect
 
 bp = protect(Blueprint("holds", __name__))

@@ -118,11 +118,13 @@ def _reminder_run(outlook: Outlook, run_at: datetime) -> None:
     """The reminders the run at ``run_at`` would owe and send: per document, the latest
     mail step reached, as ``reminders.queue_reminders`` chooses it."""
     today = clock.local_date(run_at)
+    # The run is hourly: a document a run earlier in the window owes is not owed again.
+    owed_before = {m.invoice.id for m in outlook.mails if m.kind == REMINDER}
     chosen: dict[int, tuple[int, Invoice]] = {}
     for profile_id in db.session.scalars(sa.select(Profile.id).order_by(Profile.id)).all():
         for step in schedule.mail_steps(profile_id):  # latest first: the run owes that one
-            for invoice in db.session.scalars(schedule.candidates(step, today)):
-                if schedule.may_chase(invoice, today):
+            for invoice in db.session.scalars(schedule.candidates(step, today, run_at)):
+                if invoice.id not in owed_before and schedule.may_chase(invoice, today):
                     chosen.setdefault(invoice.id, (step.days, invoice))
     for day, invoice in chosen.values():
         if invitations.not_owed(DocumentMailKind.REMINDER, invoice, today) is not None:
