@@ -200,6 +200,7 @@ def problems(app):
         DocumentMailStatus.FAILED,
         DocumentMailStatus.UNCERTAIN,
         DocumentMailStatus.SENT,
+        DocumentMailStatus.HELD,  # an import held it: a person decides
     ):
         add(
             DocumentMail(
@@ -220,6 +221,7 @@ def problems(app):
         "teamleader_sync": (1, None),
         "exact_failing": (1, None),
         "mails": (2, None),
+        "held_mail": (1, None),
     }
 
 
@@ -249,6 +251,7 @@ def test_each_item_says_what_to_do_and_links_there(viewer_client, problems):
         "teamleader_sync": "/sync-problems/#teamleader",
         "exact_failing": "/integrations/exact#exact-failing",
         "mails": "/sync-problems/#mails",
+        "held_mail": "/mail/held",
         "pdf_refused": "/invoices/?pdf=no",
     }
     assert set(items) == set(expected_links)

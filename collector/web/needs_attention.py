@@ -150,6 +150,15 @@ TEXTS = {
         "problems.index",
         anchor="mails",
     ),
+    "held_mail": Text(
+        _l("Invitations an import held back"),
+        _l(
+            "These documents were already overdue or dated long ago when they were imported, "
+            "so their invitation waits for you. Tick the ones to send; the others are not "
+            "reminded either."
+        ),
+        "mail.held",
+    ),
     "pdf_refused": Text(
         _l("Documents whose PDF Teamleader refused"),
         _l(
@@ -267,6 +276,8 @@ def _questions() -> dict[str, tuple]:
             count,
             None,
         ),
+        # Held mail is answered by the index on (status, retry_at).
+        "held_mail": (DocumentMail, DocumentMail.status == DocumentMailStatus.HELD, count, None),
         # Documents without a PDF are few (the partial index ix_invoice_missing_pdf).
         "pdf_refused": (
             Invoice,
