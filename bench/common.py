@@ -37,6 +37,8 @@ from collector.documents.models import (
     InvoiceState,
     Profile,
 )
+from collector.dunning.models import StepKind
+from collector.dunning.steps import replace_steps
 from collector.extensions import db
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -132,13 +134,18 @@ NAME_WORDS = [
     "Garage", "Houtbouw", "Installaties", "Juwelier", "Kapsalon", "Loodgieter",
 ]  # fmt: skip
 NAME_FORMS = ["BV", "NV", "VOF", "SRL", "Comm.V"]
+STEPS = [(StepKind.REMINDER, 7), (StepKind.FINAL_NOTICE, 21), (StepKind.HAND_OFF, 45)]
 
 
 def seed_documents(n_invoices: int, n_customers: int, rng: random.Random) -> None:
-    """Five profiles, ``n_customers`` customers and ``n_invoices`` documents dated from
-    START to TODAY, inserted CHUNK rows at a time."""
+    """Five profiles with a dunning schedule (reminder +7, final notice +21, hand-off +45),
+    ``n_customers`` customers and ``n_invoices`` documents dated from START to TODAY,
+    inserted CHUNK rows at a time."""
     profiles = [Profile(name=f"Profile {i}", allow_bank_transfer=True) for i in range(5)]
     db.session.add_all(profiles)
+    db.session.commit()
+    for profile in profiles:
+        replace_steps(profile, STEPS)
     db.session.commit()
     profile_ids = [p.id for p in profiles] + [None]
     customer_rows = [_customer(i, rng.choice(profile_ids)) for i in range(n_customers)]

@@ -4,8 +4,9 @@ Seeds a scratch PostgreSQL database (its own, created here and dropped afterward
 ``bench/common``'s customers and documents, then adds what the dashboard reads
 besides them: payments for the paid invoices (and part of some open ones), mandates on
 two direct-debit profiles, settled, pending and rejected collections, one invitation
-per document (announcing the debit where there is one), Teamleader syncs, unmatched
-bank money, overpayments and refused PDFs. Then it times each of the dashboard's
+per document (announcing the debit where there is one; one in a thousand held by its
+import), holds on documents and customers, Teamleader syncs, unmatched bank money,
+overpayments and refused PDFs. Then it times each of the dashboard's
 questions and the rendered home page (median and p95 of RUNS, each on a fresh session).
 
     python bench/dashboard.py [--server postgresql://postgres@127.0.0.1:5432]
@@ -109,7 +110,8 @@ EXTRAS = [
          actor, recipient, direct_debit_on, direct_debit_mandate_id, direct_debit_amount,
          sent_at, created_at, updated_at)
        SELECT i.id, 'invitation', 'invitation',
-         CASE WHEN i.id % 2000 = 0 THEN 'failed' ELSE 'sent' END, false, 1, 'system',
+         CASE WHEN i.id % 2000 = 0 THEN 'failed' WHEN i.id % 1000 = 1 THEN 'held'
+           ELSE 'sent' END, false, 1, 'system',
          'billing@example.com',
          CASE WHEN m.id IS NOT NULL THEN :today + 2 + i.id % 10 END, m.id,
          CASE WHEN m.id IS NOT NULL THEN i.amount_due END,
@@ -132,6 +134,20 @@ EXTRAS = [
          CASE WHEN n % 25 = 0 THEN 'unmatched' ELSE 'matched' END, 100 + n, 'EUR',
          :today - n % 60, now()
        FROM generate_series(1, 1000) AS n""",
+    # Holds: a dispute, a promise (some passed) or a payment plan on one open invoice in
+    # 40, one customer in 60 on hold as a whole, a third of all holds lifted since.
+    """INSERT INTO hold (invoice_id, reason, until, note, placed_by, placed_at, lifted_by,
+         lifted_at)
+       SELECT i.id, (ARRAY['disputed', 'promise', 'payment_plan'])[1 + i.id % 3],
+         CASE WHEN i.id % 3 = 1 THEN :today - 10 + i.id % 30 END, 'bench', 'user:bench',
+         now() - (i.id % 90) * interval '1 day',
+         CASE WHEN i.id % 120 = 0 THEN 'user:bench' END,
+         CASE WHEN i.id % 120 = 0 THEN now() END
+       FROM invoice i
+       WHERE i.kind = 'invoice' AND i.state IN ('BOOKED', 'EXPIRED') AND i.id % 40 = 0""",
+    """INSERT INTO hold (customer_id, reason, note, placed_by, placed_at)
+       SELECT c.id, 'disputed', 'bench', 'user:bench', now() - (c.id % 60) * interval '1 day'
+       FROM customer c WHERE c.id % 60 = 0""",
     """INSERT INTO overpayment (invoice_id, amount, currency, status, created_at, updated_at)
        SELECT invoice_id, 5, 'EUR', 'open', now(), now() FROM payment
        WHERE source = 'provider' ORDER BY id LIMIT 12""",
@@ -158,7 +174,7 @@ def cases() -> list[tuple[str, object]]:
 
 
 def counts() -> str:
-    tables = ("invoice", "payment", "collection", "document_mail", "mandate")
+    tables = ("invoice", "payment", "collection", "document_mail", "mandate", "hold")
     found = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in tables}  # noqa: S608
     return ", ".join(f"{n} {table}s" for table, n in found.items())
 
