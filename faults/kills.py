@@ -106,9 +106,13 @@ def _import_under_fault(world, row, fault):
 
 
 def _start_import(browser, date_from, date_to) -> int:
-    """The import dialog, as a person fills it in."""
+    """The import dialog, as a person fills it in: the range first shows what it would
+    mail, then *Start the import*."""
     form = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
-    answer = browser.post("/imports/", form, "/imports/")
+    counted = browser.post("/imports/", {**form, "step": "preview"}, "/imports/")
+    if counted.status_code != 200 or 'value="start"' not in counted.text:
+        raise RuntimeError(f"the import dialog's count answered HTTP {counted.status_code}")
+    answer = browser.post("/imports/", {**form, "step": "start"}, "/imports/")
     match = re.search(r"/imports/(\d+)", answer.headers.get("Location", ""))
     if answer.status_code != 302 or match is None:
         raise RuntimeError(f"the import dialog answered HTTP {answer.status_code}")

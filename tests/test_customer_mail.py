@@ -20,6 +20,7 @@ from collector.documents.models import (
 )
 from collector.extensions import db
 from collector.mail import invitations, reminders
+from collector.mail import jobs as mail_jobs
 from collector.mail.models import MailMessage, MailStatus
 from collector.mail.smtp import SmtpMailer
 from collector.runtime import queue
@@ -344,4 +345,28 @@ def test_a_reminder_is_dropped_when_the_due_date_moved(app, postman, smtp_server
 
     [row] = deliver_all(postman, datetime(2026, 12, 8, 6, tzinfo=UTC))
     assert row.status == DocumentMailStatus.CANCELLED
+    assert smtp_server.messages == []
+
+
+def test_a_job_run_again_after_its_worker_died_finds_its_own_claims_uncertain(
+    app, postman, smtp_server
+):
+    """rq runs the job again under the same run: before it sends anything, what that run
+    left ``sending`` went down with its worker."""
+    invoice = invited_document()
+    invitations.queue_on_import([invoice.id], actor="import")
+    [mail_id] = invitations.deliverable(NOW)
+    run = JobRun(job_id="send-job", name="send_invitations", status=JobStatus.STARTED)
+    db.session.add(run)
+    db.session.commit()
+    token = queue._current_run.set(run.id)
+    try:
+        assert invitations._claim(mail_id, NOW)  # the first attempt, whose worker died
+        assert invitations.mark_stalled(NOW + timedelta(seconds=30)) == 0  # run not over
+        mail_jobs._deliver([mail_id])  # the same run, again
+    finally:
+        queue._current_run.reset(token)
+
+    row = db.session.get(DocumentMail, mail_id)
+    assert row.status == DocumentMailStatus.UNCERTAIN  # never resent on a guess
     assert smtp_server.messages == []

@@ -339,19 +339,25 @@ def _finish(
     return row
 
 
-def mark_stalled(now: datetime) -> int:
+def mark_stalled(now: datetime, *, starting_run: int | None = None) -> int:
     """Rows left ``sending`` by a worker that died: ``uncertain``, for a person to judge.
 
     Known at once when the job that claimed the row is over (rq ran it again after its
-    worker stopped, or gave it up); otherwise when the claim is older than any send.
+    worker stopped, or gave it up), or when that job is ``starting_run`` starting to send
+    again: rq runs a job whose worker died again under the same run, and a run that has
+    not sent anything yet has nothing of its own in flight. Otherwise, when the claim is
+    older than any send.
     """
     over = sa.select(JobRun.id).where(JobRun.status.in_([JobStatus.FINISHED, JobStatus.FAILED]))
+    stalled = (DocumentMail.claimed_at < now - STALE_AFTER) | DocumentMail.claimed_by_run_id.in_(
+        over
+    )
+    if starting_run is not None:
+        stalled = stalled | (DocumentMail.claimed_by_run_id == starting_run)
     stale = db.session.scalars(
         sa.select(DocumentMail)
         .where(DocumentMail.status == DocumentMailStatus.SENDING)
-        .where(
-            (DocumentMail.claimed_at < now - STALE_AFTER) | DocumentMail.claimed_by_run_id.in_(over)
-        )
+        .where(stalled)
     ).all()
     for row in stale:
         text = says(wording.UNCERTAIN[row.kind], email=row.invoice.customer.email)

@@ -22,6 +22,7 @@ from collector.mail.composing import Postman
 from collector.mail.models import MailStatus
 from collector.mail.sending import send_mail
 from collector.runtime import jobs as runtime_jobs
+from collector.runtime import queue
 from collector.runtime import setup as runtime_setup
 from collector.runtime.queue import Periodic, Progress, check_actor, check_ids, tracked
 from collector.teamleader import jobs as teamleader_jobs
@@ -100,6 +101,10 @@ def send_reminders(*, progress: Progress) -> str:
 
 
 def _deliver(mail_ids: list[int], progress: Progress | None = None) -> int:
+    run_id = queue.current_run_id()
+    if run_id is not None:
+        # Run again after its worker died: what it claimed then is uncertain, not lost.
+        invitations.mark_stalled(utcnow(), starting_run=run_id)
     postman = _postman()
     sent = 0
     for mail_id in mail_ids:
