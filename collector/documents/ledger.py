@@ -98,8 +98,13 @@ SENTENCES = (
 
 def lock(invoice_id: int) -> Invoice | None:
     """The document, locked for this transaction (PostgreSQL), so concurrent payments
-    on it are applied one after the other."""
-    return db.session.scalars(for_update(Invoice, Invoice.id == invoice_id)).one_or_none()
+    on it are applied one after the other. Its Teamleader sync row comes in the same
+    read (what is due counts what Teamleader holds of ours); only the document's row is
+    locked (``of``: PostgreSQL locks no row of an outer join's nullable side)."""
+    query = for_update(Invoice, Invoice.id == invoice_id).options(
+        sa.orm.joinedload(Invoice.teamleader_sync)
+    )
+    return db.session.scalars(query.with_for_update(of=Invoice)).unique().one_or_none()
 
 
 def open_state(invoice: Invoice, today: date) -> InvoiceState:
@@ -151,8 +156,10 @@ def settle(
         recompute_due(invoice)
         return
     credited = credited_total(invoice)  # one query for both readings below
-    recompute_due(invoice, credited)
+    # The overpayment first: its read flushes what is pending, and the due and the state
+    # set after it then reach the database in one UPDATE of the document.
     overpayments.track(invoice, overpaid(invoice, credited), actor=actor)
+    recompute_due(invoice, credited)
     if invoice.state == InvoiceState.ARCHIVED:
         return
     if invoice.amount_due <= ZERO:

@@ -204,12 +204,15 @@ def refresh(
     provider_id: str,
     *,
     handled: Callable[[OnlinePayment], object] | None = None,
+    note_answer: bool = True,
 ) -> OnlinePayment | None:
     """Fetch payment ``provider_id`` and apply what the fetch says; None (and a log line)
     when the id is not one of ours. Raises the provider's errors for the job to retry.
 
     ``handled(online)`` runs in the transaction that applies the fetch, before it commits:
-    the webhook's job marks its notification handled there, one commit instead of two."""
+    the webhook's job marks its notification handled there, one commit instead of two.
+    ``note_answer=False``: the caller tells ``provider_status`` the key works itself (a
+    drain does, once for its batch)."""
     if not PAYMENT_ID.match(provider_id or ""):
         log.warning("provider webhook with a malformed payment id ignored")
         return None
@@ -219,7 +222,9 @@ def refresh(
     if online is None:
         log.warning("provider webhook for unknown payment %s ignored", provider_id)
         return None
-    known_kinds = reversals_in_ledger(provider_id)
+    # A payment never paid has no reversal in the ledger: no need to look.
+    paid_before = online.paid_at is not None or online.status == "paid"
+    known_kinds = reversals_in_ledger(provider_id) if paid_before else set()
     try:
         record = provider.get_payment(
             provider_id,
@@ -236,7 +241,8 @@ def refresh(
             provider_status.refused(exc)
         raise
     apply(online.id, record, handled=handled)
-    provider_status.answered()
+    if note_answer:
+        provider_status.answered()
     return online
 
 
@@ -258,13 +264,14 @@ def apply(
     invoice = ledger.lock(online.invoice_id)
     db.session.refresh(online)
     before = online.status
+    paid_before = online.paid_at is not None or before == "paid"
     online.status = record["status"]
     online.paid_at = record.get("paid_at")
     online.amount_refunded = record.get("amount_refunded") or ZERO
     online.amount_charged_back = record.get("amount_charged_back") or ZERO
     online.fetched_at = utcnow()
     if record.get("paid_at") is not None:
-        _apply_paid(invoice, online, record)
+        _apply_paid(invoice, online, record, paid_before=paid_before)
     elif record["status"] != before and record["status"] in ("failed", "canceled", "expired"):
         timeline.record(
             invoice,
@@ -278,9 +285,14 @@ def apply(
     db.session.commit()
 
 
-def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
+def _apply_paid(
+    invoice: Invoice, online: OnlinePayment, record: dict, *, paid_before: bool = True
+) -> None:
     key = f"provider:{online.provider_id}"
-    payment = amounts.by_key(key) or ledger.record_payment(
+    # Read (under the document's lock) before writing only when it may have been
+    # recorded: the ledger refuses a key twice anyway, and then it is read below.
+    known = amounts.by_key(key) if paid_before else None
+    payment = known or ledger.record_payment(
         invoice,
         key=key,
         amount=record["amount"],

@@ -23,6 +23,7 @@ from collector.payments import (
     open_payments,
     provider_errors,
     provider_jobs,
+    provider_status,
 )
 from collector.payments import setup as payments_setup
 from collector.payments.models import ProviderNotification
@@ -53,7 +54,7 @@ def handle_provider_webhook(notification_id: int | None = None, *, progress: Pro
         with doorbell.deliver_here():
             for n, row_id in enumerate(ids):
                 try:
-                    outcomes[_handle(provider, row_id, quiet=True)] += 1
+                    outcomes[_handle(provider, row_id, quiet=True, note_answer=False)] += 1
                 except TryLater:
                     inbox.give_back(PROVIDER, ids[n:])
                     raise
@@ -63,13 +64,17 @@ def handle_provider_webhook(notification_id: int | None = None, *, progress: Pro
                     log.exception("provider notification %s failed", row_id)
                     notifications.failed(row_id, exc)
                     outcomes["failed"] += 1
+        if outcomes["processed"] or outcomes["ignored"]:
+            provider_status.answered()  # the key works: once a batch, not once a payment
         if time.monotonic() > until:
             inbox.ring(PROVIDER)  # long enough for one job: another takes what is left
             break
     return ", ".join(f"{n} {what}" for what, n in outcomes.items()) or "Nothing was owed."
 
 
-def _handle(provider, notification_id: int, *, quiet: bool = False) -> str:
+def _handle(
+    provider, notification_id: int, *, quiet: bool = False, note_answer: bool = True
+) -> str:
     """Fetch and apply one notification's payment; its outcome (``quiet``: in a word)."""
     notification = notifications.owed(notification_id)
     if notification is None:
@@ -87,7 +92,9 @@ def _handle(provider, notification_id: int, *, quiet: bool = False) -> str:
         notifications.processed(notification, said[-1], commit=False)
 
     try:
-        online = checkout.refresh(provider, notification.provider_id, handled=handled)
+        online = checkout.refresh(
+            provider, notification.provider_id, handled=handled, note_answer=note_answer
+        )
     except (provider_errors.Unavailable, provider_errors.RateLimited) as exc:
         # Away for a moment (a 5xx, a timeout, a 429): ask again soon, without holding
         # a worker; the notification stays owed whatever happens.

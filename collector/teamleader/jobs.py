@@ -206,6 +206,10 @@ def push_teamleader_now(
     while claims := sync_claims.claim_due(utcnow(), only=only, limit=CLAIM_CHUNK):
         if not claimed:
             connection = current_connection()
+            if connection is not None:
+                # Read once for the run: kept out of the session, its settings are not
+                # read again after each row's commit (one query a payment).
+                db.session.expunge(connection)
             if connection is not None and connection.status == ConnectionStatus.CONNECTED:
                 client = teamleader_setup.client(current_app, connection)
         claimed += len(claims)

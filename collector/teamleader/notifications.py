@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid, NotFound
@@ -137,7 +138,13 @@ def store(connection: TeamleaderConnection, body: object) -> WebhookDelivery:
         delivery.outcome = "Teamleader echoing a payment we wrote; read when we wrote it."
         delivery.processed_at = utcnow()
     db.session.add(delivery)
+    db.session.flush()
+    stored = {"id": delivery.id, "status": delivery.status}
     db.session.commit()
+    # What the receiver answers with, kept loaded: reading it back after the commit
+    # would cost a query (and a transaction) per delivery, an echo of each payment ours.
+    for name, value in stored.items():
+        set_committed_value(delivery, name, value)
     return delivery
 
 

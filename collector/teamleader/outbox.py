@@ -33,6 +33,12 @@ def owe_teamleader(invoice: Invoice) -> None:
     if invoice.kind != DocumentKind.INVOICE:
         return
     sync = sync_row(invoice)
+    if sa.inspect(sync).pending:
+        # Made by this transaction: no other can owe it yet, so it is born owing one.
+        sync.wanted, sync.status, sync.next_attempt_at = 1, SyncStatus.PENDING, utcnow()
+        db.session.flush()
+        doorbell.wake(doorbell.TEAMLEADER, sync.id)
+        return
     db.session.flush()
     # Atomic in SQL: two transactions owing the same document both count.
     db.session.execute(
