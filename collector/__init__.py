@@ -125,7 +125,9 @@ def _derive_settings(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=cfg["SESSION_COOKIE_SECURE"],
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        # The signed cookie itself is refused past the absolute lifetime; the idle one and
+        # the absolute one are checked from the session's own times (accounts.sessions).
+        PERMANENT_SESSION_LIFETIME=cfg["SESSION_MAX_HOURS"] * 3600,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         TESTING=cfg["ENV"] == "test",
     )
