@@ -52,7 +52,7 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 def role_choices() -> list[tuple[str, str]]:
-    return [("viewer", _l("Viewer: looks, changes nothing")), ("admin", _l("Admin"))]
+    return [("viewer", _l("Viewer: looks, changes nothing")), ("admin", _l("Admin: changes anything"))]
 
 
 class InviteForm(FlaskForm):
