@@ -51,8 +51,11 @@ class ChangePasswordForm(NewPasswordForm):
         return {"current": self.current.data or "", **super().to_data()}
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [("viewer", _l("Viewer: looks, changes nothing")), ("admin", _l("Admin: changes anything"))]
+def role_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("viewer", _l("Viewer: looks, changes nothing")),
+        SelectChoice("admin", _l("Admin: changes anything")),
+    ]
 
 
 class InviteForm(FlaskForm):
@@ -64,7 +67,7 @@ class InviteForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locale.choices = list(languages.LOCALES.items())
+        self.locale.choices = [SelectChoice(tag, name) for tag, name in languages.LOCALES.items()]
 
     def to_data(self) -> dict:
         return {
