@@ -176,6 +176,8 @@ def test_forgot_password_mails_no_deactivated_user(app, admin, viewer, mailing):
 
 def test_the_users_list_shows_role_status_and_last_login(admin_client, viewer, mailing):
     invite(admin_client, email="pending@example.com")
+    assert admin_client.get("/settings/users/new").status_code == 200
+    assert admin_client.get(f"/settings/users/{viewer.id}").status_code == 200
     page = admin_client.get("/settings/users/").get_data(as_text=True)
     for text in ("admin@example.com", "viewer@example.com", "pending@example.com", "invited"):
         assert text in page

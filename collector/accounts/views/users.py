@@ -36,8 +36,6 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = InviteForm()
-    if not form.is_submitted():
-        form.locale.data = str(get_locale() or "en")
 
     def save(data: dict) -> None:
         _tell(user_admin.invite(**data, **_link_settings()))
@@ -45,6 +43,9 @@ def new():
     def page(status: int, form: InviteForm = form):
         return render_template("accounts/users/new.html", form=form), status
 
+    if not form.is_submitted():
+        form.locale.data = str(get_locale() or "en")
+        return page(200)
     return form_change(form, save, lambda: redirect(url_for("users.index")), page)
 
 
@@ -53,7 +54,7 @@ def edit(user_id: int):
     user = or_404(user_admin.get, user_id)
     form = RoleForm()
     if not form.is_submitted():
-        form.role.data = user.role.value
+        return _edit_page(user, None, 200)
 
     def done():
         flash(_("%(email)s is now %(role)s.", email=user.email, role=_role(user)), "success")
