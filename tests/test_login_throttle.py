@@ -161,3 +161,10 @@ def test_the_dummy_hash_costs_what_a_real_one_does():
 
 def _token(client) -> str:
     return csrf_token(client, "/")
+
+
+def test_the_password_links_token_is_masked_in_access_logs():
+    from collector.runtime import access_log
+
+    line = '127.0.0.1 - - "GET /password/new/Zm9vYmFyYmF6 HTTP/1.1" 200 -'
+    assert access_log.mask(line) == '127.0.0.1 - - "GET /password/new/*** HTTP/1.1" 200 -'
