@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy.orm import configure_mappers
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from collector import config as config_module
 from collector.core.outbound import OutboundGuard
@@ -30,6 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     _derive_settings(app)
+    if app.config["PROXY_HOPS"] > 0:
+        # The client's address as the trusted proxies saw it: otherwise every login would
+        # come from the proxy, and one address's throttle would hold everyone back.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     # The mt-940 library logs a line it cannot parse whole: names and IBANs stay out of logs.
     logging.getLogger("mt940").setLevel(logging.CRITICAL)

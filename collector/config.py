@@ -117,6 +117,12 @@ KEYS: tuple[Key, ...] = (
         "Failed logins per client address within the window before refusing",
     ),
     Key("LOGIN_WINDOW_MINUTES", 15, "The window failed logins are counted in, minutes"),
+    Key(
+        "PROXY_HOPS",
+        0,
+        "Proxies in front of the app whose X-Forwarded-For is trusted for the client "
+        "address (login throttling, the audit log); 0: the connecting address is the client",
+    ),
     # Sessions end on their own after this long unused, or this long after the login,
     # checked on the server from the times kept in the session.
     Key("SESSION_IDLE_MINUTES", 480, "A session unused this long ends, minutes"),

@@ -168,3 +168,15 @@ def test_the_password_links_token_is_masked_in_access_logs():
 
     line = '127.0.0.1 - - "GET /password/new/Zm9vYmFyYmF6 HTTP/1.1" 200 -'
     assert access_log.mask(line) == '127.0.0.1 - - "GET /password/new/*** HTTP/1.1" 200 -'
+
+
+def test_behind_a_trusted_proxy_the_address_is_the_clients(tmp_root, admin, app):
+    from collector import create_app
+    from tests.conftest import app_config
+
+    proxied = create_app(app_config(tmp_root, PROXY_HOPS=1))
+    client = proxied.test_client()
+    client.environ_base.update(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    login(client, admin.email, WRONG)
+    [row] = audit_rows("login.failed")
+    assert row.remote_addr == "198.51.100.7"
