@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from collector.accounts.models import User
-from collector.accounts.users import MIN_PASSWORD
 from collector.core.errors import Invalid
 from collector.extensions import db
 
+MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 
 

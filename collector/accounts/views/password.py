@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from collector.accounts import password_links, sessions, user_admin
 from collector.accounts import setup as accounts_setup
 from collector.accounts.forms import ChangePasswordForm, ForgotPasswordForm, NewPasswordForm
-from collector.accounts.users import MIN_PASSWORD
+from collector.accounts.passwords import MIN_PASSWORD
 from collector.accounts.views.login import too_many
 from collector.core import clock
 from collector.core.errors import Invalid, NotFound
