@@ -251,3 +251,14 @@ def test_every_form_needs_its_csrf_token(app, admin_client, viewer, mailing):
     assert anonymous.post("/password/forgot", data={"email": viewer.email}).status_code == 400
     assert mailing.messages == []
     assert db.session.execute(db.select(User).filter_by(email="new@example.com")).first() is None
+
+
+def test_forgot_password_mails_only_once_its_answer_has_gone(app, admin, mailing):
+    browser = new_client(app)
+    data = {"csrf_token": csrf_token(browser, "/password/forgot"), "email": admin.email}
+    response = browser.post("/password/forgot", data=data, buffered=False)
+    assert response.status_code == 302
+    assert mailing.messages == []  # the answer did not wait for the mail server
+    response.close()
+    [message] = mailing.messages
+    assert message["To"] == admin.email

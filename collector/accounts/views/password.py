@@ -1,8 +1,11 @@
 """Passwords: "forgot your password?" on the login page, the page a one-time link opens to
 choose one, and a person changing their own from their settings."""
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -38,12 +41,14 @@ def forgot():
             status = 429
         else:
             throttle.address_used(request.remote_addr, now)
-            user_admin.request_reset(
+            deliver = user_admin.request_reset(
                 form.email.data,
                 link_base=accounts_setup.link_base(current_app),
                 now=now,
                 lifetime=accounts_setup.link_lifetime(current_app),
             )
+            if deliver is not None:
+                _after_the_answer(deliver)
             # The same words whether the address has an account or not.
             flash(
                 _(
@@ -54,6 +59,21 @@ def forgot():
             )
             return redirect(url_for("auth.login"))
     return render_template("accounts/auth/forgot.html", form=form), status
+
+
+def _after_the_answer(work: Callable[[], object]) -> None:
+    """Do ``work`` once the answer has been sent (in its own app context): the answer to a
+    known address then takes no longer than to an unknown one."""
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _later(response):
+        def run() -> None:
+            with app.app_context():
+                work()
+
+        response.call_on_close(run)
+        return response
 
 
 @bp.route("/password/new/<token>", methods=["GET", "POST"])
