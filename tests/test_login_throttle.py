@@ -180,3 +180,18 @@ def test_behind_a_trusted_proxy_the_address_is_the_clients(tmp_root, admin, app)
     login(client, admin.email, WRONG)
     [row] = audit_rows("login.failed")
     assert row.remote_addr == "198.51.100.7"
+
+
+def test_without_redis_the_app_counts_in_its_own_memory(app):
+    from collector.accounts import setup as accounts_setup
+    from collector.accounts.throttle import PROCESS_COUNTER
+    from collector.runtime.inline import InlineBackend
+
+    jobs = app.extensions["jobs"]
+    assert isinstance(accounts_setup.login_throttle(app).counter, RedisCounter)
+    saved, jobs.backend = jobs.backend, InlineBackend(workers=1)
+    try:
+        assert accounts_setup.login_throttle(app).counter is PROCESS_COUNTER
+    finally:
+        jobs.backend.pool.shutdown(wait=True)
+        jobs.backend = saved

@@ -111,6 +111,7 @@ def change_role(user: User, role: str) -> User:
     before = user.role
     if before == Role(role):
         return user
+    _lock_admins()
     user.role = Role(role)
     _keep_an_admin()
     audit.record(
@@ -126,6 +127,7 @@ def deactivate(user: User, *, now: datetime) -> User:
     """``user`` can no longer log in; their sessions and open links end. Commits."""
     if not user.active:
         return user
+    _lock_admins()
     user.active = False
     _keep_an_admin()
     passwords.end_sessions(user)
@@ -171,6 +173,13 @@ def _send_link(
     url = link_base + token
     delivered = password_links.send(user, purpose, url, lifetime)
     return LinkSent(user, url, delivered)
+
+
+def _lock_admins() -> None:
+    # Two admins demoting each other at once must not both see the other still there: the
+    # active admins' rows are locked (in id order) until the change commits.
+    query = db.select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id)
+    db.session.execute(query.with_for_update())
 
 
 def _keep_an_admin() -> None:
