@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy.orm import configure_mappers
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from collector import config as config_module
 from collector.core.outbound import OutboundGuard
@@ -30,6 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     _derive_settings(app)
+    if app.config["PROXY_HOPS"] > 0:
+        # The client's address as the trusted proxies saw it: otherwise every login would
+        # come from the proxy, and one address's throttle would hold everyone back.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     # The mt-940 library logs a line it cannot parse whole: names and IBANs stay out of logs.
     logging.getLogger("mt940").setLevel(logging.CRITICAL)
@@ -125,7 +130,9 @@ def _derive_settings(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=cfg["SESSION_COOKIE_SECURE"],
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        # The signed cookie itself is refused past the absolute lifetime; the idle one and
+        # the absolute one are checked from the session's own times (accounts.sessions).
+        PERMANENT_SESSION_LIFETIME=cfg["SESSION_MAX_HOURS"] * 3600,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         TESTING=cfg["ENV"] == "test",
     )

@@ -107,6 +107,31 @@ KEYS: tuple[Key, ...] = (
         False,
         "Send the session cookie over HTTPS only (on in production)",
     ),
+    # Logins: failed attempts are counted per email typed and per client address in Redis
+    # (shared by every web process); past the limit, that email or address is refused
+    # until the window has passed, whatever password it brings.
+    Key("LOGIN_ACCOUNT_LIMIT", 5, "Failed logins per email within the window before refusing"),
+    Key(
+        "LOGIN_ADDRESS_LIMIT",
+        20,
+        "Failed logins per client address within the window before refusing",
+    ),
+    Key("LOGIN_WINDOW_MINUTES", 15, "The window failed logins are counted in, minutes"),
+    Key(
+        "PROXY_HOPS",
+        0,
+        "Proxies in front of the app whose X-Forwarded-For is trusted for the client "
+        "address (login throttling, the audit log); 0: the connecting address is the client",
+    ),
+    # Sessions end on their own after this long unused, or this long after the login,
+    # checked on the server from the times kept in the session.
+    Key("SESSION_IDLE_MINUTES", 480, "A session unused this long ends, minutes"),
+    Key("SESSION_MAX_HOURS", 168, "A session ends this long after its login, hours"),
+    Key(
+        "PASSWORD_LINK_HOURS",
+        24,
+        "How long an invitation's or a reset's one-time password link works, hours",
+    ),
     Key("MAIL_HOST", "", "SMTP host; empty: mail goes to the demo mail sink"),
     Key("MAIL_PORT", 587, "SMTP port"),
     Key("MAIL_SECURITY", "starttls", "none | starttls | ssl"),

@@ -32,6 +32,7 @@ pytest_plugins = [
 ]
 
 TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+SESSION_FOREVER_HOURS = 50 * 366 * 24
 
 
 def _test_database_url(tmp_root: Path) -> str:
@@ -50,6 +51,10 @@ def app_config(tmp_root: Path, **overrides) -> dict:
         "DOCUMENT_STORAGE": str(tmp_root / "documents"),
         "INSTANCE_PATH": str(tmp_root / "instance"),
         "LOG_LEVEL": "WARNING",
+        # Tests move the clock by days and months while a client stays logged in, so here
+        # sessions outlive any such move; tests/test_sessions.py sets the real lifetimes.
+        "SESSION_IDLE_MINUTES": SESSION_FOREVER_HOURS * 60,
+        "SESSION_MAX_HOURS": SESSION_FOREVER_HOURS,
     }
     # The emulators and receivers the tests start listen on loopback; production refuses that.
     if overrides.get("ENV", config["ENV"]) != "production":

@@ -36,9 +36,22 @@ BEFORE = [
 ]
 # Not pages a person opens: where an OAuth provider sends the browser back.
 REDIRECT_TARGETS = {"integrations.teamleader_callback", "exact.callback"}
-# Not the finance UI: the JSON API, login, the customers' payment pages, webhooks.
-OTHER_BLUEPRINTS = {"api", "auth", "pay", "static", "provider_webhooks", "teamleader_webhooks"}
-ADMIN_ONLY = {"Upload mandates": "/mandates/uploads/new", "New collection run": "/collections/new"}
+# Not the finance UI: the JSON API, login and its password pages (forgot, choose one), the
+# customers' payment pages, webhooks.
+OTHER_BLUEPRINTS = {
+    "api",
+    "auth",
+    "password",
+    "pay",
+    "static",
+    "provider_webhooks",
+    "teamleader_webhooks",
+}
+ADMIN_ONLY = {
+    "Upload mandates": "/mandates/uploads/new",
+    "New collection run": "/collections/new",
+    "Users": "/settings/users/",
+}
 
 
 def menu_of(client, path: str) -> list[tuple[str, str, bool]]:

@@ -26,7 +26,8 @@ from collector.accounts.models import User
 
 _signals = Namespace()
 
-# A notice must go out. Sender: the recipient's address; ``kind``, ``subject``, ``text``.
+# A notice must go out. Sender: the recipient's address; ``kind``, ``subject``, ``text``,
+# and ``kept_text``: what the mail log keeps instead of the text (None: the text itself).
 # Its receiver returns False when the delivery failed.
 notice = _signals.signal("notice")
 
@@ -34,12 +35,20 @@ notice = _signals.signal("notice")
 Letter = Callable[[], tuple[str, str]]
 
 
-def notify(recipient: str, *, kind: str, subject: str, text: str) -> bool:
+# What the mail log keeps of a mail instead of a one-time link it carried.
+LINK_LEFT_OUT = "[one-time link left out of the log]"
+
+
+def notify(
+    recipient: str, *, kind: str, subject: str, text: str, secret: str | None = None
+) -> bool:
     """Email ``recipient``; False when the delivery failed (the mail log shows it either way).
+    A ``secret`` in the text (a one-time link) goes out but is left out of the mail log.
 
     Raises when nothing sends notices: the app was not made with ``create_app``.
     """
-    results = notice.send(recipient, kind=kind, subject=subject, text=text)
+    kept = text.replace(secret, LINK_LEFT_OUT) if secret else None
+    results = notice.send(recipient, kind=kind, subject=subject, text=text, kept_text=kept)
     if not results:
         raise RuntimeError("nothing sends notices: build the app with create_app")
     return all(sent for _receiver, sent in results)
@@ -50,11 +59,11 @@ def locale_of(user: User) -> str:
     return languages.normalize(user.locale) or languages.DEFAULT
 
 
-def notify_user(user: User, *, kind: str, letter: Letter) -> bool:
+def notify_user(user: User, *, kind: str, letter: Letter, secret: str | None = None) -> bool:
     """Email ``user`` what ``letter`` writes, in their language; False when it failed."""
     with force_locale(locale_of(user)):
         subject, text = letter()
-    return notify(user.email, kind=kind, subject=subject, text=text)
+    return notify(user.email, kind=kind, subject=subject, text=text, secret=secret)
 
 
 def alert_admins(*, kind: str, letter: Letter) -> None:

@@ -1,4 +1,4 @@
-"""The forms of logging in and of the company settings."""
+"""The forms of logging in, of passwords and users, and of the company settings."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from collector.accounts import creditor_details
+from collector.accounts import creditor_details, languages
 from collector.accounts.creditor import grouped
 from collector.accounts.models.creditor import PAIN_VERSIONS
 from collector.core import clock
@@ -26,6 +26,62 @@ from collector.runtime.forms import strip_text
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice; the service checks its length."""
+
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    repeat = PasswordField(
+        _l("New password, once more"), validators=[DataRequired(), Length(max=200)]
+    )
+
+    def to_data(self) -> dict:
+        return {"password": self.password.data or "", "repeated": self.repeat.data or ""}
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+
+    def to_data(self) -> dict:
+        return {"current": self.current.data or "", **super().to_data()}
+
+
+def role_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("viewer", _l("Viewer: looks, changes nothing")),
+        SelectChoice("admin", _l("Admin: changes anything")),
+    ]
+
+
+class InviteForm(FlaskForm):
+    """A new user: their email, role and the language of their invitation."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=role_choices, default="viewer")
+    locale = SelectField(_l("Language of the invitation"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locale.choices = [SelectChoice(tag, name) for tag, name in languages.LOCALES.items()]
+
+    def to_data(self) -> dict:
+        return {
+            "email": self.email.data or "",
+            "role": self.role.data or "",
+            "locale": self.locale.data or "",
+        }
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+    def to_data(self) -> dict:
+        return {"role": self.role.data or ""}
 
 
 class CreditorForm(FlaskForm):

@@ -3,14 +3,14 @@
 import secrets
 from datetime import timedelta
 
-from collector.accounts import languages
+from collector.accounts import languages, passwords
 from collector.accounts.models import ApiKey, Role, User
 from collector.accounts.models.api_key import hash_key
+from collector.accounts.passwords import MIN_PASSWORD
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid
 from collector.extensions import db
 
-MIN_PASSWORD = 10
 LAST_USED_STEP = timedelta(minutes=1)
 
 
@@ -36,10 +36,10 @@ def create_user(email: str, password: str, role: str = "viewer") -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
-    email = (email or "").strip().lower()
-    user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
-    if user is None or not user.active or not user.check_password(password or ""):
+    """The active user with these credentials, or None: one password check either way.
+    The login page goes through ``logins.log_in``, which also throttles and audits."""
+    user, _reason = passwords.credentials(email, password)
+    if user is None:
         return None
     user.last_login_at = utcnow()
     db.session.commit()

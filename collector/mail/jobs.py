@@ -136,7 +136,9 @@ def _pdfs_fetched(_actor: str, *, invoice_ids: list[int]) -> int:
     return _deliver(invitations.deliverable(utcnow(), invoice_ids=invoice_ids))
 
 
-def _send_notice(recipient: str, *, kind: str, subject: str, text: str) -> bool:
+def _send_notice(
+    recipient: str, *, kind: str, subject: str, text: str, kept_text: str | None = None
+) -> bool:
     message = send_mail(
         mail_setup.mailer(current_app),
         mail_setup.sender(current_app),
@@ -144,6 +146,7 @@ def _send_notice(recipient: str, *, kind: str, subject: str, text: str) -> bool:
         recipient=recipient,
         subject=subject,
         text=text,
+        kept_text=kept_text,
     )
     return message.status != MailStatus.FAILED
 

@@ -23,8 +23,11 @@ def send_mail(
     text: str,
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
+    kept_text: str | None = None,
 ) -> MailMessage:
     """Record one email, try to deliver it once, and return the row with the outcome.
+    ``kept_text`` is what the row keeps instead of ``text`` when that holds a secret (a
+    one-time link to choose a password).
 
     A delivery failure does not raise: the row's status is ``failed`` and ``error`` says
     why. A bad address or a header injection attempt raises ValueError before any row is
@@ -37,7 +40,7 @@ def send_mail(
         kind=kind,
         recipient=recipient,
         subject=subject,
-        body_text=text,
+        body_text=text if kept_text is None else kept_text,
         body_html=html,
         attachments=[
             {"filename": name, "mimetype": mimetype, "size": len(content)}

@@ -9,8 +9,8 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-from collector.accounts.models import User
-from collector.extensions import db, login_manager
+from collector.accounts.views import login
+from collector.extensions import login_manager
 from collector.runtime.views import content_security_policy
 from collector.web import errors, filters, i18n
 
@@ -41,7 +41,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.session_protection = "strong"
-    login_manager.user_loader(_load_user)
+    login_manager.user_loader(login.load_user)
 
     for bp in blueprints():
         app.register_blueprint(bp)
@@ -49,13 +49,6 @@ def register_web(app: Flask) -> None:
     i18n.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
-
-
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
 
 
 def _http_error(exc: HTTPException):

@@ -75,6 +75,7 @@ MENU = (
             Item(_l("Callbacks"), "callbacks.index"),
             Item(_l("Upcoming mail"), "mail.upcoming"),
             Item(_l("Outbox"), "outbox.index", when="mail_sink"),
+            Item(_l("Users"), "users.index", admin_only=True),
             Item(_l("Settings"), "settings.creditor_settings"),
         ),
     ),

@@ -27,12 +27,20 @@ class User(UserMixin, db.Model):
     # The UI locale this person picked ("nl_BE", see accounts.languages); None follows
     # their browser.
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    # Stored in each session at login and compared on every request: bumping it (logout,
+    # a new password, deactivation) ends every session of this person at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        """False for a person invited who has not chosen a password yet."""
+        return bool(self.password_hash)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -1,5 +1,5 @@
-"""The accounts pages: logging in and out, the company settings."""
+"""The accounts pages: logging in and out, passwords, users, the company settings."""
 
-from collector.accounts.views import login, settings
+from collector.accounts.views import login, password, settings, users
 
-BLUEPRINTS = (login.bp, settings.bp)
+BLUEPRINTS = (login.bp, password.bp, settings.bp, users.bp)

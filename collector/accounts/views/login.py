@@ -1,13 +1,28 @@
-"""Log in and out."""
+"""Log in and out; the check every request makes that its session still stands."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from collector.accounts import languages, users
+from collector.accounts import languages, logins, sessions, users
+from collector.accounts import setup as accounts_setup
 from collector.accounts.forms import LoginForm
+from collector.accounts.models import User
+from collector.core import clock
+from collector.extensions import db
 from collector.runtime.forms import ConfirmForm
 
 bp = Blueprint("auth", __name__)
@@ -16,29 +31,80 @@ bp = Blueprint("auth", __name__)
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("Unknown email or wrong password."))
-        else:
-            picked = session.get("locale")
-            session.clear()  # a fresh session on every login (no fixation)
-            if picked:
-                session["locale"] = picked  # the language chosen on the login page stays
-            login_user(user)
+        attempt = logins.log_in(
+            form.email.data,
+            form.password.data,
+            address=request.remote_addr,
+            throttle=accounts_setup.login_throttle(current_app),
+            now=clock.now(),
+        )
+        if attempt.user is not None:
+            _begin_session(attempt.user)
             return redirect(_safe_next(request.args.get("next")))
-    status = 400 if form.errors else 200
+        if attempt.wait is not None:
+            form.password.errors.append(too_many(attempt.wait))
+            status = 429
+        else:
+            form.password.errors.append(_("Unknown email or wrong password."))
+    if status == 200 and form.errors:
+        status = 400
     return render_template("accounts/auth/login.html", form=form), status
+
+
+def too_many(wait) -> str:
+    """ "Too many attempts; try again in N minutes", rounded up."""
+    minutes = logins.minutes(wait)
+    return ngettext(
+        "Too many attempts; try again in %(num)d minute.",
+        "Too many attempts; try again in %(num)d minutes.",
+        minutes,
+    )
+
+
+def _begin_session(user: User) -> None:
+    picked = session.get("locale")
+    session.clear()  # a fresh session on every login (no fixation)
+    if picked:
+        session["locale"] = picked  # the language chosen on the login page stays
+    login_user(user)
+    sessions.begin(session, user, clock.now())
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     if ConfirmForm().validate_on_submit():
+        logins.log_out(current_user._get_current_object())
         logout_user()
-        session.clear()
+        _end_session()
         flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+def _end_session() -> None:
+    picked = session.get("locale")
+    session.clear()
+    if picked:
+        session["locale"] = picked
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the session's user, if the session still stands (same
+    generation, not idle or old past its lifetimes) and the user is active."""
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    limits = accounts_setup.lifetimes(current_app)
+    if (
+        user is None
+        or not user.active
+        or not sessions.still_valid(session, user, clock.now(), limits)
+    ):
+        _end_session()
+        return None
+    return user
 
 
 @bp.post("/language")
