@@ -97,14 +97,11 @@ SENTENCES = (
 
 
 def lock(invoice_id: int) -> Invoice | None:
-    """The document, locked for this transaction (PostgreSQL), so concurrent payments
-    on it are applied one after the other. Its Teamleader sync row comes in the same
-    read (what is due counts what Teamleader holds of ours); only the document's row is
-    locked (``of``: PostgreSQL locks no row of an outer join's nullable side)."""
-    query = for_update(Invoice, Invoice.id == invoice_id).options(
-        sa.orm.joinedload(Invoice.teamleader_sync)
-    )
-    return db.session.scalars(query.with_for_update(of=Invoice)).unique().one_or_none()
+    """The document, locked for this transaction (PostgreSQL), so concurrent payments on
+    it are applied one after the other; read with its Teamleader sync row (not locked)."""
+    query = for_update(Invoice, Invoice.id == invoice_id).with_for_update(of=Invoice)
+    sync = sa.orm.joinedload(Invoice.teamleader_sync)
+    return db.session.scalars(query.options(sync)).unique().one_or_none()
 
 
 def open_state(invoice: Invoice, today: date) -> InvoiceState:
@@ -156,8 +153,7 @@ def settle(
         recompute_due(invoice)
         return
     credited = credited_total(invoice)  # one query for both readings below
-    # The overpayment first: its read flushes what is pending, and the due and the state
-    # set after it then reach the database in one UPDATE of the document.
+    # The overpayment first: the due and the state set after its read are one UPDATE.
     overpayments.track(invoice, overpaid(invoice, credited), actor=actor)
     recompute_due(invoice, credited)
     if invoice.state == InvoiceState.ARCHIVED:

@@ -211,8 +211,7 @@ def refresh(
 
     ``handled(online)`` runs in the transaction that applies the fetch, before it commits:
     the webhook's job marks its notification handled there, one commit instead of two.
-    ``note_answer=False``: the caller tells ``provider_status`` the key works itself (a
-    drain does, once for its batch)."""
+    ``note_answer=False``: the caller notes that the key works (a drain, once a batch)."""
     if not PAYMENT_ID.match(provider_id or ""):
         log.warning("provider webhook with a malformed payment id ignored")
         return None
@@ -222,9 +221,8 @@ def refresh(
     if online is None:
         log.warning("provider webhook for unknown payment %s ignored", provider_id)
         return None
-    # A payment never paid has no reversal in the ledger: no need to look.
-    paid_before = online.paid_at is not None or online.status == "paid"
-    known_kinds = reversals_in_ledger(provider_id) if paid_before else set()
+    paid_before = online.paid_at is not None or online.status == "paid"  # else no reversal
+    known_kinds = amounts.reversal_kinds(f"provider:{provider_id}") if paid_before else set()
     try:
         record = provider.get_payment(
             provider_id,
@@ -244,15 +242,6 @@ def refresh(
     if note_answer:
         provider_status.answered()
     return online
-
-
-def reversals_in_ledger(provider_id: str) -> set[PaymentKind]:
-    """The kinds of reversal (refund, chargeback) the ledger holds for the payment, even
-    cancelled ones: their lists are read again whatever the provider's totals say, so a
-    reversed chargeback or a cancelled refund reaches the ledger."""
-    paid = db.select(Payment.id).where(Payment.key == f"provider:{provider_id}")
-    query = db.select(Payment.kind).where(Payment.reverses_id.in_(paid)).distinct()
-    return set(db.session.scalars(query))
 
 
 def apply(
@@ -289,8 +278,7 @@ def _apply_paid(
     invoice: Invoice, online: OnlinePayment, record: dict, *, paid_before: bool = True
 ) -> None:
     key = f"provider:{online.provider_id}"
-    # Read (under the document's lock) before writing only when it may have been
-    # recorded: the ledger refuses a key twice anyway, and then it is read below.
+    # Read first only if it may be recorded: the ledger refuses a key twice anyway.
     known = amounts.by_key(key) if paid_before else None
     payment = known or ledger.record_payment(
         invoice,
