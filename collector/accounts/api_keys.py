@@ -61,7 +61,12 @@ def create_api_key(
     audit.record(
         "api_key.created",
         target=f"api_key:{key.id}",
-        details={"name": name, "prefix": key.prefix, "scopes": chosen, "expires_on": _iso(expires_on)},
+        details={
+            "name": name,
+            "prefix": key.prefix,
+            "scopes": chosen,
+            "expires_on": _iso(expires_on),
+        },
         actor=actor,
     )
     db.session.commit()
@@ -94,7 +99,9 @@ class Listed:
 def list_api_keys() -> list[Listed]:
     """Every key, live ones first, newest first within each, with its state today."""
     today = clock.local_today()
-    keys = db.session.scalars(db.select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc()))
+    keys = db.session.scalars(
+        db.select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+    )
     listed = [Listed(key, state_of(key, today)) for key in keys]
     return sorted(listed, key=lambda row: row.state != ACTIVE)
 
