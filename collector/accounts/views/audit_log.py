@@ -65,10 +65,14 @@ def target_url(target: str) -> str | None:
     """The page of an event's target ("invoice:12"), or None when it has none."""
     kind, _sep, ident = (target or "").partition(":")
     page = TARGET_PAGES.get(kind)
-    if page is None or not ident.isdigit():
+    if page is None or not ident:
         return None
     endpoint, argument = page
+    if kind != "department":
+        if not ident.isdigit():
+            return None
+        ident = int(ident)
     try:
-        return url_for(endpoint, **{argument: int(ident)})
+        return url_for(endpoint, **{argument: ident})
     except BuildError:
         return None
