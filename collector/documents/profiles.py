@@ -86,7 +86,8 @@ def _save(profile: Profile, data: dict) -> Profile:
     try:
         db.session.flush()
         if new:
-            audit.record("profile.created", target=f"profile:{profile.id}", details=merged)
+            details = audit_changes.snapshot(profile, FIELDS)
+            audit.record("profile.created", target=f"profile:{profile.id}", details=details)
         else:
             target = f"profile:{profile.id}"
             audit_changes.record_changes("profile.changed", before, profile, target=target)
