@@ -31,7 +31,10 @@ from tests.test_collection_runs import TODAY, UNTIL, announced
 
 ACTOR = "user:admin@example.com"
 SUBJECT = "Relance {{ number }}"
-BODY = "Bonjour {{ customer_name }},\n\nPayez ici : {{ payment_link }}\n\nCommunication : {{ structured_reference }}"
+BODY = (
+    "Bonjour {{ customer_name }},\n\nPayez ici : {{ payment_link }}\n\n"
+    "Communication : {{ structured_reference }}"
+)
 
 
 def rows(action: str | None = None) -> list[AuditEvent]:
