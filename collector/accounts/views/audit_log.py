@@ -48,8 +48,8 @@ def index():
     )
 
 
-@bp.get("/export.csv")
-def export():
+@bp.get("/export.<any(csv):file_format>")
+def export(file_format: str):
     try:
         rows = audit_log.rows_for_export(request.args)
     except Invalid:
