@@ -56,6 +56,14 @@ def test_the_page_speaks_the_readers_language(admin_client, app):
     assert "Document gearchiveerd" in html
 
 
+def test_newest_first_is_by_time_whatever_order_rows_came_in(admin_client, app):
+    add("hold.lifted", at=T0 + timedelta(hours=2))
+    add("hold.placed", at=T0)
+    add("invoice.archived", at=T0 + timedelta(hours=1))
+    html = admin_client.get("/settings/audit").get_data(as_text=True)
+    assert shown(html) == ["hold.lifted", "invoice.archived", "hold.placed"]
+
+
 def test_filters_by_group_and_actor(admin_client, app):
     add("api_key.created", actor="user:ann@example.com")
     add("hold.placed", actor="user:bob@example.com")

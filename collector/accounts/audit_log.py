@@ -2,9 +2,9 @@
 date range), newest first, a page at a time by keyset, since the table only grows; and
 the same rows as a CSV file.
 
-Pages are cut by row id, not by offset: "older than row N" stays one index range scan
-however deep the reader pages, and a row added meanwhile does not shift the next page.
-The ids grow in the order rows were committed, which is the log's order.
+Pages are cut by the last row shown (its time, then its id), not by offset: "older than
+row N" stays one range scan of the time index however deep the reader pages, and a row
+added meanwhile does not shift the next page.
 """
 
 from __future__ import annotations
@@ -56,22 +56,37 @@ def search(args: Mapping[str, str]) -> AuditPage:
     """One page of the rows ``args`` ask for, newest first; Invalid on a bad argument."""
     data = load_args(args_schema, args)
     query = sa.select(AuditEvent).where(*conditions(data))
-    after = data.get("after")
-    if after is not None:
+    if data.get("after") is not None:
         # The page just newer than ``after``: the oldest PER_PAGE above it, shown newest first.
-        rows = db.session.scalars(
-            query.where(AuditEvent.id > after).order_by(AuditEvent.id.asc()).limit(PER_PAGE + 1)
-        ).all()
-        more_newer = len(rows) > PER_PAGE
+        above = _beyond(data["after"], newer=True)
+        rows = db.session.scalars(query.where(above).order_by(*OLDEST_FIRST).limit(PER_PAGE + 1))
+        rows = rows.all()
         events = list(reversed(rows[:PER_PAGE]))
+        more_newer = len(rows) > PER_PAGE
         return AuditPage(events, older=_last_id(events), newer=events[0].id if more_newer else None)
-    if data.get("before") is not None:
-        query = query.where(AuditEvent.id < data["before"])
-    rows = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(PER_PAGE + 1)).all()
+    paging = data.get("before") is not None
+    if paging:
+        query = query.where(_beyond(data["before"], newer=False))
+    rows = db.session.scalars(query.order_by(*NEWEST_FIRST).limit(PER_PAGE + 1)).all()
     events = list(rows[:PER_PAGE])
     older = events[-1].id if len(rows) > PER_PAGE else None
-    newer = events[0].id if events and data.get("before") is not None else None
+    newer = events[0].id if events and paging else None
     return AuditPage(events, older=older, newer=newer)
+
+
+NEWEST_FIRST = (AuditEvent.at.desc(), AuditEvent.id.desc())
+OLDEST_FIRST = (AuditEvent.at.asc(), AuditEvent.id.asc())
+
+
+def _beyond(row_id: int, *, newer: bool) -> sa.ColumnElement[bool]:
+    """Rows after (``newer``) or before row ``row_id`` in the log's order (time, then id);
+    nothing when that row does not exist."""
+    at = db.session.scalar(sa.select(AuditEvent.at).where(AuditEvent.id == row_id))
+    if at is None:
+        return sa.false()
+    if newer:
+        return sa.or_(AuditEvent.at > at, sa.and_(AuditEvent.at == at, AuditEvent.id > row_id))
+    return sa.or_(AuditEvent.at < at, sa.and_(AuditEvent.at == at, AuditEvent.id < row_id))
 
 
 def _last_id(events: list[AuditEvent]) -> int | None:
@@ -101,7 +116,7 @@ def start_of(day: date) -> datetime:
 def rows_for_export(args: Mapping[str, str]) -> Iterator[AuditEvent]:
     """Every row the filter in ``args`` matches (paging ignored), newest first."""
     data = load_args(args_schema, {k: v for k, v in args.items() if k not in ("before", "after")})
-    query = sa.select(AuditEvent).where(*conditions(data)).order_by(AuditEvent.id.desc())
+    query = sa.select(AuditEvent).where(*conditions(data)).order_by(*NEWEST_FIRST)
     return iter(db.session.scalars(query.execution_options(yield_per=CSV_CHUNK_ROWS)))
 
 

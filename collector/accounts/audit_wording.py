@@ -100,6 +100,8 @@ def details_text(details: dict[str, Any] | None) -> str:
     """The details as one line: ``name: value; …`` (lists joined by commas)."""
     parts = []
     for name, value in (details or {}).items():
+        if value is None:
+            continue
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
