@@ -120,7 +120,7 @@ class ApiKeyForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.scopes.choices = [(scope, str(label)) for scope, label in SCOPE_LABELS.items()]
+        self.scopes.choices = [SelectChoice(s, str(label)) for s, label in SCOPE_LABELS.items()]
         if self.scopes.data is None:  # a blank form: reading only, to start from the least
             self.scopes.data = [READ]
 

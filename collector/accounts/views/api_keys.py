@@ -61,4 +61,5 @@ def _page(form: ApiKeyForm, status: int = 200, created: dict | None = None):
         scope_labels=SCOPE_LABELS,
         created=created,
         confirm=ConfirmForm(),
+        auth_header="Authorization: Bearer ck_…",
     ), status
