@@ -6,14 +6,23 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import flask_migrate
 import pytest
+import sqlalchemy as sa
 
+from collector import create_app
 from collector.accounts import api_keys
 from collector.accounts.models import ApiKey, AuditEvent
-from collector.accounts.models.api_key import READ, SCOPES, WRITE_IMPORTS, WRITE_PAYMENTS
+from collector.accounts.models.api_key import (
+    READ,
+    SCOPES,
+    WRITE_IMPORTS,
+    WRITE_PAYMENTS,
+    hash_key,
+)
 from collector.core.errors import Invalid
 from collector.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import app_config, csrf_token
 from tests.support.factories import make_invoice
 
 # Every write the API has, with a body it accepts and the scope it needs.
@@ -206,3 +215,38 @@ def test_viewers_cannot_see_or_make_keys(viewer_client, app):
     assert viewer_client.get("/settings/api-keys").status_code == 403
     assert viewer_client.post("/settings/api-keys", data={"name": "x"}).status_code in (400, 403)
     assert db.session.scalars(db.select(ApiKey)).all() == []
+
+
+# --- the migration ----------------------------------------------------------------------
+
+
+def test_keys_made_before_scopes_keep_every_scope(tmp_path):
+    url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    app = create_app(app_config(tmp_path, DATABASE_URL=url))
+    plain = "ck_made-before-scopes"
+    with app.app_context():
+        flask_migrate.upgrade(revision="d20000000001")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO api_key (id, name, prefix, key_hash, created_at)"
+                    " VALUES (1, 'ERP', 'ck_made-bef', :hash, '2026-11-01 10:00:00+00:00')"
+                ),
+                {"hash": hash_key(plain)},
+            )
+        flask_migrate.upgrade(revision="d20b00000003")
+        key = db.session.get(ApiKey, 1)
+        assert key.scopes == list(SCOPES) and key.expires_on is None
+        client = app.test_client()
+        for path, body in (
+            ("/api/v1/profiles", {"name": "ERP", "allow_bank_transfer": True}),
+            ("/api/v1/imports/9/resume", {}),
+        ):
+            answer = client.post(path, json=body, headers=auth(plain))
+            assert answer.status_code in (201, 404), answer.json  # let through, not 403
+        db.session.remove()
+        flask_migrate.downgrade(revision="d20000000001")
+        with db.engine.connect() as conn:
+            columns = [row[1] for row in conn.execute(sa.text("PRAGMA table_info(api_key)"))]
+        assert "scopes" not in columns and "expires_on" not in columns
+        db.engine.dispose()
