@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import responses
 import sqlalchemy as sa
 
 from collector.accounts import api_keys, company, creditor, entities
@@ -28,6 +29,8 @@ from sandbox import bank
 from tests.support.bank import make_creditor, pain008_for
 from tests.support.factories import make_collection, make_invoice, make_mandate, make_profile
 from tests.test_collection_runs import TODAY, UNTIL, announced
+from tests.test_teamleader_connection import API as TL_API
+from tests.test_teamleader_connection import mock_account, start
 
 ACTOR = "user:admin@example.com"
 SUBJECT = "Relance {{ number }}"
@@ -279,3 +282,27 @@ def test_callback_endpoints_added_changed_and_removed_are_recorded(app, dns):
     assert secret not in str(added.details) and "abc" not in str(added.details)
     assert changed.details == {"fields": ["active"], "new": {"active": False}}
     assert removed.action == "callback_endpoint.deleted"
+
+
+@pytest.fixture
+def teamleader_mock(app):
+    app.config.update(
+        TEAMLEADER_CLIENT_ID="cid",
+        TEAMLEADER_CLIENT_SECRET="csecret",
+        PUBLIC_BASE_URL="https://collector.example",
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def test_a_teamleader_connect_is_recorded_and_a_failed_one_is_not(admin_client, teamleader_mock):
+    rsps = teamleader_mock
+    mock_account(rsps)
+    rsps.post(f"{TL_API}/webhooks.register", json={"errors": [{"title": "boom"}]}, status=500)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={start(admin_client)}")
+    assert rows("teamleader.connected") == []
+    rsps.replace(responses.POST, f"{TL_API}/webhooks.register", status=204)
+    admin_client.get(f"/integrations/teamleader/callback?code=abc&state={start(admin_client)}")
+    [row] = rows("teamleader.connected")
+    assert row.actor == "user:admin@example.com"
+    assert row.details["account"] and "abc" not in str(row.details)
