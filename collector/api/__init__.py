@@ -37,7 +37,8 @@ def _authenticate():
     if state == api_keys.REVOKED:
         return _unauthorized("This API key was revoked.")
     if state == api_keys.EXPIRED:
-        return _unauthorized(f"This API key expired after {api_key.expires_on.isoformat()}.")
+        last_day = api_key.expires_on.isoformat()
+        return _unauthorized(f"This API key expired: its last day was {last_day}.")
     api_keys.mark_used(api_key)
     g.api_key = api_key
     return _authorize(api_key)
@@ -58,10 +59,10 @@ def requires(scope: str) -> Callable:
 
 def _authorize(api_key):
     view = current_app.view_functions.get(request.endpoint or "")
-    default = READ if request.method in SAFE_METHODS else None
-    needed = getattr(view, "api_scope", default)
     if view is None:
         return None  # an unknown URL: the 404 handler answers
+    default = READ if request.method in SAFE_METHODS else None
+    needed = getattr(view, "api_scope", default)
     if needed is None:
         return error("This endpoint is not open to API keys.", 403)
     if not api_key.allows(needed):
