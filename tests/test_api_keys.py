@@ -59,6 +59,21 @@ def test_a_read_key_cannot_write(client, app, path, body, scope):
     assert db.session.get(type(invoice), invoice.id).payments == []
 
 
+def test_every_api_write_names_its_scope(app):
+    """A write without ``@requires`` would be refused to every key; this says which."""
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    }
+    assert writes  # the API has writes: the check below is not vacuous
+    unscoped = {e for e in writes if getattr(app.view_functions[e], "api_scope", None) is None}
+    assert unscoped == set()
+    assert {p.split("/")[1] for p, _b, _s in WRITES} == {"invoices", "imports", "profiles"}
+    scopes = {app.view_functions[e].api_scope for e in writes}
+    assert scopes == set(SCOPES) - {READ}
+
+
 def test_a_write_key_without_read_cannot_list(client, app):
     _key, plain = api_keys.create_api_key("payer", [WRITE_PAYMENTS])
     response = client.get("/api/v1/invoices", headers=auth(plain))
