@@ -39,11 +39,14 @@ def test_the_link_is_in_the_settings_navigation_for_admins_only(admin_client, ap
 def test_newest_first_worded_with_the_target_linked(admin_client, app):
     invoice = make_invoice()
     add("profile.created", target="profile:999")
+    add("api_key.created", target="api_key:3", at=T0 - timedelta(hours=1))
     add("invoice.marked_paid", target=f"invoice:{invoice.id}", reason="cash")
     html = admin_client.get("/settings/audit").get_data(as_text=True)
-    assert shown(html) == ["invoice.marked_paid", "profile.created"]
+    assert shown(html) == ["invoice.marked_paid", "profile.created", "api_key.created"]
     assert "Marked paid by hand" in html
     assert f'href="/invoices/{invoice.id}"' in html
+    assert '<a href="/profiles/999">profile:999</a>' in html
+    assert '<a href="/settings/api-keys">api_key:3</a>' in html
     assert "reason: cash" in html
 
 

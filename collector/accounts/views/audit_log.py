@@ -13,7 +13,7 @@ from collector.runtime.views import list_args, list_page, protect
 bp = protect(Blueprint("audit", __name__, url_prefix="/settings/audit"))
 
 # A target "kind:id" links to the page of that thing.
-TARGET_PAGES = {
+TARGET_PAGES: dict[str, tuple[str, str | None]] = {
     "invoice": ("invoices.detail", "invoice_id"),
     "customer": ("customers.detail", "customer_id"),
     "profile": ("profiles.edit", "profile_id"),
@@ -23,6 +23,7 @@ TARGET_PAGES = {
     "bank_file": ("bank_files.detail", "file_id"),
     "callback_endpoint": ("callbacks.detail", "endpoint_id"),
     "department": ("entities.edit", "department_id"),
+    "api_key": ("api_keys.index", None),  # the list: a key has no page of its own
     # The users' pages come with user management; until then a user target is plain text.
     "user": ("users.edit", "user_id"),
 }
@@ -68,6 +69,8 @@ def target_url(target: str) -> str | None:
     if page is None or not ident:
         return None
     endpoint, argument = page
+    if argument is None:
+        return url_for(endpoint)
     if kind != "department":
         if not ident.isdigit():
             return None
