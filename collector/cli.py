@@ -9,8 +9,9 @@ from flask import Flask, current_app, has_app_context
 from flask.cli import ScriptInfo
 
 from collector import config as config_module
-from collector.accounts import creditor, users
+from collector.accounts import api_keys, creditor, users
 from collector.accounts.models import User
+from collector.accounts.models.api_key import SCOPES
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid
 from collector.documents import profiles
@@ -58,10 +59,17 @@ def create_user(email: str, password: str, role: str) -> None:
 
 @click.command("create-api-key")
 @click.argument("name")
-def create_api_key(name: str) -> None:
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(SCOPES),
+    help="What the key may do; repeat for several. Default: every scope.",
+)
+def create_api_key(name: str, scopes: tuple[str, ...]) -> None:
     """Create an API key and print it (it is shown only this once)."""
     try:
-        _key, plain = users.create_api_key(name)
+        _key, plain = api_keys.create_api_key(name, scopes or None, actor="cli")
     except Invalid as exc:
         _fail(exc)
     click.echo(plain)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
+from collector.accounts import audit_changes
 from collector.accounts.models import Company
 from collector.core import clock
 from collector.core.errors import Invalid
@@ -55,7 +56,9 @@ def set_time_zone(name: str) -> Company:
         unknown = _("Unknown time zone: %(name)s.", name=(name or "").strip() or "—")
         raise Invalid({"time_zone": [unknown]}) from exc
     company = current()
+    before = audit_changes.snapshot(company, ("time_zone",))
     company.time_zone, company.time_zone_chosen = zone.key, True
+    audit_changes.record_changes("settings.changed", before, company, area="company")
     db.session.commit()
     forget_time_zone()
     return company

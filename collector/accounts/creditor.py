@@ -13,7 +13,7 @@ from schwifty import exceptions as bank
 from stdnum import exceptions as stdnum_errors
 from stdnum.eu import at_02
 
-from collector.accounts import creditor_details
+from collector.accounts import audit_changes, creditor_details
 from collector.accounts.models import Creditor
 from collector.accounts.models.creditor import DEFAULT_PRENOTIFICATION_DAYS, PAIN_VERSIONS
 from collector.core.errors import Invalid
@@ -104,6 +104,7 @@ def update(
     if errors:
         raise Invalid(errors)
     creditor = current() if department_id is None else _own_row(department_id)
+    before = audit_changes.snapshot(creditor, AUDITED_FIELDS)
     for field, value in shown.items():
         if field in details:  # a caller that names none of them keeps what is stored
             setattr(creditor, field, value)
@@ -111,8 +112,30 @@ def update(
     creditor.creditor_identifier = identifier
     creditor.prenotification_days = prenotification_days
     creditor.pain_version = pain_version
+    _record(before, creditor)
     db.session.commit()
     return creditor
+
+
+AUDITED_FIELDS = (
+    "name",
+    "iban",
+    "bic",
+    "creditor_identifier",
+    "prenotification_days",
+    "pain_version",
+    *creditor_details.FIELDS,
+)
+
+
+def _record(before: dict, creditor: Creditor) -> None:
+    if creditor.department_id is None:
+        audit_changes.record_changes("settings.changed", before, creditor, area="creditor")
+    else:
+        target = f"department:{creditor.department_id}"
+        audit_changes.record_changes(
+            "settings.changed", before, creditor, area="entity", target=target
+        )
 
 
 def _own_row(department_id: str) -> Creditor:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from collector.accounts import creditor_details
+from collector.accounts import audit, creditor_details
 from collector.accounts.creditor import default
 from collector.accounts.models import Creditor
 from collector.core.errors import NotFound
@@ -93,6 +93,11 @@ def use_default(department_id: str) -> bool:
     if row is None:
         return False
     db.session.delete(row)
+    audit.record(
+        "settings.changed",
+        target=f"department:{department_id}",
+        details={"area": "entity", "own_creditor": False},
+    )
     db.session.commit()
     return True
 
@@ -102,6 +107,7 @@ def set_logo(payee: Creditor, content: bytes, store: DocumentStore) -> Creditor:
     (nothing stored) for anything but a small PNG or JPEG. Commits."""
     media_type = creditor_details.logo_type(content)
     payee.logo_key, payee.logo_type = store.put(content), media_type
+    _record_logo(payee, media_type)
     db.session.commit()
     return payee
 
@@ -109,8 +115,14 @@ def set_logo(payee: Creditor, content: bytes, store: DocumentStore) -> Creditor:
 def remove_logo(payee: Creditor) -> Creditor:
     """The creditor shows no logo any more. Commits."""
     payee.logo_key = payee.logo_type = None
+    _record_logo(payee, None)
     db.session.commit()
     return payee
+
+
+def _record_logo(payee: Creditor, media_type: str | None) -> None:
+    target = f"department:{payee.department_id}" if payee.department_id else ""
+    audit.record("settings.changed", target=target, details={"area": "logo", "logo": media_type})
 
 
 def logo(payee: Creditor | None, store: DocumentStore) -> tuple[bytes, str] | None:

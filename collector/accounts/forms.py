@@ -1,4 +1,4 @@
-"""The forms of logging in, of passwords and users, and of the company settings."""
+"""The forms of logging in, of passwords, users and API keys, and of the company settings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -18,9 +19,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from collector.accounts import creditor_details, languages
 from collector.accounts.creditor import grouped
+from collector.accounts.models.api_key import READ, WRITE_IMPORTS, WRITE_PAYMENTS, WRITE_PROFILES
 from collector.accounts.models.creditor import PAIN_VERSIONS
 from collector.core import clock
-from collector.runtime.forms import strip_text
+from collector.runtime.forms import MultiCheckboxField, strip_text
 
 
 class LoginForm(FlaskForm):
@@ -161,3 +163,34 @@ class CompanyForm(FlaskForm):
 
     def to_data(self) -> dict:
         return {"name": self.time_zone.data or ""}
+
+
+class ApiKeyForm(FlaskForm):
+    """A new API key: its name, what it may do and, optionally, its last day."""
+
+    name = StringField(
+        _l("Name (who or what uses it)"), validators=[Length(max=100)], filters=[strip_text]
+    )
+    scopes = MultiCheckboxField(_l("What the key may do"), choices=[])
+    expires_on = DateField(_l("Last day it works (empty: until revoked)"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scopes.choices = [SelectChoice(s, str(label)) for s, label in SCOPE_LABELS.items()]
+        if self.scopes.data is None:  # a blank form: reading only, to start from the least
+            self.scopes.data = [READ]
+
+    def to_data(self) -> dict:
+        return {
+            "name": self.name.data or "",
+            "scopes": list(self.scopes.data or []),
+            "expires_on": self.expires_on.data,
+        }
+
+
+SCOPE_LABELS = {
+    READ: _l("Read: documents, payments, customers, profiles and imports"),
+    WRITE_PAYMENTS: _l("Mark documents paid and archive them"),
+    WRITE_IMPORTS: _l("Start and resume imports from Teamleader"),
+    WRITE_PROFILES: _l("Create payment profiles"),
+}

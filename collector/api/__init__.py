@@ -1,21 +1,27 @@
 """The JSON API under /api/v1, authenticated by API key (``Authorization: Bearer``).
 
 Every answer is JSON, errors included: ``{"message": ..., "errors": {field: [...]}}``.
+A key may only do what its scopes allow: reading needs ``read``, each write names its own
+scope with ``@requires``; a write that names none is refused to every key (fail closed).
 """
+
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from collector.accounts import users
+from collector.accounts import api_keys
+from collector.accounts.models.api_key import READ
+from collector.core import clock
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def error(message: str, status: int, errors: dict | None = None):
-    return jsonify(message=message, errors=errors or {}), status
+def error(message: str, status: int, errors: dict | None = None, **extra):
+    return jsonify(message=message, errors=errors or {}, **extra), status
 
 
 @bp.before_request
@@ -24,10 +30,47 @@ def _authenticate():
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
-    api_key = users.key_for(key.strip())
-    if api_key is None:
-        return _unauthorized("Unknown or revoked API key.")
+    api_key = api_keys.find_key(key.strip())
+    state = api_keys.state_of(api_key, clock.local_today()) if api_key else None
+    if state is None:
+        return _unauthorized("Unknown API key.")
+    if state == api_keys.REVOKED:
+        return _unauthorized("This API key was revoked.")
+    if state == api_keys.EXPIRED:
+        last_day = api_key.expires_on.isoformat()
+        return _unauthorized(f"This API key expired: its last day was {last_day}.")
+    api_keys.mark_used(api_key)
     g.api_key = api_key
+    return _authorize(api_key)
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def requires(scope: str) -> Callable:
+    """Mark a view that writes as needing ``scope`` on the caller's key."""
+
+    def mark(view):
+        view.api_scope = scope
+        return view
+
+    return mark
+
+
+def _authorize(api_key):
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return None  # an unknown URL: the 404 handler answers
+    default = READ if request.method in SAFE_METHODS else None
+    needed = getattr(view, "api_scope", default)
+    if needed is None:
+        return error("This endpoint is not open to API keys.", 403)
+    if not api_key.allows(needed):
+        return error(
+            f"This API key lacks the scope '{needed}'; create a key that has it.",
+            403,
+            missing_scope=needed,
+        )
     return None
 
 

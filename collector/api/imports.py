@@ -2,7 +2,8 @@
 
 from flask import jsonify, url_for
 
-from collector.api import bp, json_body
+from collector.accounts.models.api_key import WRITE_IMPORTS
+from collector.api import bp, json_body, requires
 from collector.api.schemas import ImportRequestSchema, ImportSchema
 from collector.extensions import db
 from collector.teamleader import imports
@@ -14,6 +15,7 @@ schema = ImportSchema()
 
 
 @bp.post("/imports")
+@requires(WRITE_IMPORTS)
 def start_import():
     data = request_schema.load(json_body())
     imp = imports.create_import(ImportSource.API, **data)
@@ -30,6 +32,7 @@ def get_import(import_id: int):
 
 
 @bp.post("/imports/<int:import_id>/resume")
+@requires(WRITE_IMPORTS)
 def resume_import(import_id: int):
     imp = db.get_or_404(DocumentImport, import_id, description="No import with this id.")
     teamleader_jobs.start_import(imports.resume_import(imp))

@@ -4,7 +4,8 @@ payments, and marking it paid or archiving it."""
 from flask import g, jsonify, request
 from marshmallow import ValidationError
 
-from collector.api import bp, error, json_body, paged
+from collector.accounts.models.api_key import WRITE_PAYMENTS
+from collector.api import bp, error, json_body, paged, requires
 from collector.api.schemas import (
     ArchiveSchema,
     InvoiceEventSchema,
@@ -47,6 +48,7 @@ def list_payments(invoice_id: int):
 
 
 @bp.post("/invoices/<int:invoice_id>/mark-paid")
+@requires(WRITE_PAYMENTS)
 def mark_paid(invoice_id: int):
     return _change(
         mark_paid_schema,
@@ -55,6 +57,7 @@ def mark_paid(invoice_id: int):
 
 
 @bp.post("/invoices/<int:invoice_id>/archive")
+@requires(WRITE_PAYMENTS)
 def archive(invoice_id: int):
     return _change(
         archive_schema,

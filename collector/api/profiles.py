@@ -2,7 +2,8 @@
 
 from flask import jsonify, url_for
 
-from collector.api import bp, json_body
+from collector.accounts.models.api_key import WRITE_PROFILES
+from collector.api import bp, json_body, requires
 from collector.api.schemas import ProfileSchema
 from collector.documents import profiles
 from collector.documents.models import Profile
@@ -23,6 +24,7 @@ def get_profile(profile_id: int):
 
 
 @bp.post("/profiles")
+@requires(WRITE_PROFILES)
 def create_profile():
     data = schema.load(json_body())
     profile = profiles.create_profile(data)

@@ -27,6 +27,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy.exc import IntegrityError
 
+from collector.accounts import audit
 from collector.accounts.creditor import grouped
 from collector.accounts.models import Creditor
 from collector.core import clock
@@ -106,6 +107,10 @@ def upload(
         bank_file.summary = applying.summary()
         if others:
             bank_file.summary["other_account_names"] = others
+        details = {"file": bank_file.filename, "kind": bank_file.kind.value, **applying.counts}
+        audit.record(
+            "bank_file.imported", target=f"bank_file:{bank_file.id}", details=details, actor=actor
+        )
         db.session.commit()
     except IntegrityError:
         # Another upload of this very file won the race on the unique SHA-256.

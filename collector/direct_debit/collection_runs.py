@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
+from collector.accounts import audit
 from collector.accounts.models import Creditor
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
@@ -112,6 +113,14 @@ def create_runs(
         db.session.rollback()
         raise Conflict(
             _("Another run or a payment took these documents meanwhile: nothing is left.")
+        )
+    for run in runs:
+        details = {"scheme": plan.scheme.value, "until": until, "collections": len(run.collections)}
+        audit.record(
+            "collection_run.approved",
+            target=f"collection_run:{run.id}",
+            details=details,
+            actor=actor,
         )
     db.session.commit()
     return runs
@@ -287,6 +296,7 @@ def mark_sent(run: CollectionRun, actor: str) -> CollectionRun:
         )
     run.status = CollectionRunStatus.SENT
     run.sent_at, run.sent_by = utcnow(), actor[:128]
+    audit.record("collection_run.sent", target=f"collection_run:{run.id}", actor=actor)
     db.session.commit()
     return run
 
@@ -320,6 +330,10 @@ def cancel(run: CollectionRun, reason: str, actor: str, today: date) -> Collecti
         direct_debit.refresh_use(mandate)
     run.status = CollectionRunStatus.CANCELLED
     run.cancelled_at, run.cancelled_by, run.cancel_reason = utcnow(), actor[:128], reason
+    details = {"reason": reason, "collections": len(run.collections)}
+    audit.record(
+        "collection_run.cancelled", target=f"collection_run:{run.id}", details=details, actor=actor
+    )
     db.session.commit()
     return run
 

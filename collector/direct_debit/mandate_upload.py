@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from collector.accounts import audit
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import ContentTooLarge, DocumentStore
@@ -104,6 +105,13 @@ def commit(upload_id: int, store: DocumentStore, *, today: date, actor: str) -> 
         upload.status = MandateUploadStatus.COMMITTED
         upload.created_count = tally.new
         upload.committed_at, upload.committed_by = utcnow(), actor
+        details = {"file": upload.filename, "created": tally.new, "unchanged": tally.unchanged}
+        audit.record(
+            "mandate.upload_committed",
+            target=f"mandate_upload:{upload.id}",
+            details=details,
+            actor=actor,
+        )
     else:
         upload.status = MandateUploadStatus.INVALID
     db.session.commit()  # the mandates and the upload's new state together

@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from collector.accounts import audit
 from collector.accounts.creditor import BankDetailError, read_bic, read_iban
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
@@ -208,6 +209,12 @@ def revoke(mandate_id: int, reason: str, actor: str) -> Mandate:
     mandate.status = MandateStatus.REVOKED
     mandate.status_reason = f"{reason} ({actor})"[:REASON_LENGTH]
     mandate.status_changed_at = utcnow()
+    audit.record(
+        "mandate.revoked",
+        target=f"mandate:{mandate.id}",
+        details={"reference": mandate.reference, "reason": reason},
+        actor=actor,
+    )
     db.session.commit()
     return mandate
 

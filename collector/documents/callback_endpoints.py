@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from collector.accounts import audit, audit_changes
 from collector.core.crypto import TokenCipher
 from collector.core.errors import Invalid
 from collector.core.outbound import OutboundGuard, OutboundRefused, Unresolved
@@ -65,6 +66,8 @@ def add_endpoint(
         created_by_id=getattr(user, "id", None),
     )
     db.session.add(endpoint)
+    db.session.flush()
+    _record("callback_endpoint.created", endpoint, url=_shown_url(url), description=description)
     db.session.commit()
     return endpoint, secret
 
@@ -73,6 +76,7 @@ def update_endpoint(
     endpoint: CallbackEndpoint, *, description: str | None = None, active: bool | None = None
 ) -> CallbackEndpoint:
     """Change the description and/or switch the endpoint on or off. Commits."""
+    before = audit_changes.snapshot(endpoint, ("description", "active"))
     if description is not None:
         description = description.strip()
         errors = _description_errors(description)
@@ -84,6 +88,8 @@ def update_endpoint(
         if active:
             # Deliveries held while it was off may be due already.
             doorbell.wake(doorbell.CALLBACKS)
+    target = f"callback_endpoint:{endpoint.id}"
+    audit_changes.record_changes("callback_endpoint.changed", before, endpoint, target=target)
     db.session.commit()
     return endpoint
 
@@ -92,14 +98,27 @@ def rotate_secret(endpoint: CallbackEndpoint, cipher: TokenCipher) -> str:
     """Give ``endpoint`` a new secret and return it; owed deliveries are signed with it."""
     secret = _new_secret()
     endpoint.secret_enc = cipher.encrypt(secret)
+    _record("callback_endpoint.changed", endpoint, fields=["signing key"])
     db.session.commit()
     return secret
 
 
 def delete_endpoint(endpoint: CallbackEndpoint) -> None:
     """Delete ``endpoint`` and its delivery log. Commits."""
+    _record("callback_endpoint.deleted", endpoint, url=_shown_url(endpoint.url))
     db.session.delete(endpoint)
     db.session.commit()
+
+
+def _record(action: str, endpoint: CallbackEndpoint, **details) -> None:
+    audit.record(action, target=f"callback_endpoint:{endpoint.id}", details=details)
+
+
+def _shown_url(url: str) -> str:
+    """The URL without its query or user part, which may carry the receiver's own token."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def list_endpoints() -> list[EndpointOverview]:

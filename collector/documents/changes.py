@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from collector.accounts import audit
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid, NotFound, ServiceError
 from collector.documents import ledger, overpayments
@@ -21,6 +22,7 @@ def mark_paid(invoice_id: int, reason: str, actor: str, paid_at: datetime | None
         if paid_at is not None and paid_at > utcnow():
             raise Invalid({"paid_at": ["A payment cannot be dated in the future."]})
         ledger.mark_paid(invoice, reason, actor=actor, paid_at=paid_at)
+        _record("invoice.marked_paid", invoice, reason, actor, paid_at=paid_at)
     return invoice
 
 
@@ -28,6 +30,7 @@ def archive(invoice_id: int, reason: str, actor: str) -> Invoice:
     """An admin closes the document without (further) payment, with a reason. Commits."""
     with changing(invoice_id) as invoice:
         ledger.archive(invoice, reason, actor=actor)
+        _record("invoice.archived", invoice, reason, actor)
     return invoice
 
 
@@ -35,7 +38,13 @@ def keep_overpayment(invoice_id: int, reason: str, actor: str) -> Invoice:
     """An admin keeps the document's overpayment, with a reason. Commits."""
     with changing(invoice_id) as invoice:
         overpayments.keep(invoice, reason, actor=actor)
+        _record("invoice.overpayment_kept", invoice, reason, actor)
     return invoice
+
+
+def _record(action: str, invoice: Invoice, reason: str, actor: str, **details) -> None:
+    facts = {"number": invoice.number, "reason": reason, **details}
+    audit.record(action, target=f"invoice:{invoice.id}", details=facts, actor=actor)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from collector.accounts import audit, audit_changes
 from collector.core.errors import Conflict, Invalid
 from collector.documents import signals
 from collector.documents.models import Customer, Invoice, Profile
@@ -63,6 +64,7 @@ def delete_profile(profile: Profile) -> None:
             f"Profile “{profile.name}” is used by {usage.customers} customer(s) and "
             f"{usage.documents} document(s); move them to another profile first."
         )
+    audit.record("profile.deleted", target=f"profile:{profile.id}", details={"name": profile.name})
     db.session.delete(profile)
     db.session.commit()
 
@@ -76,10 +78,19 @@ def _save(profile: Profile, data: dict) -> Profile:
     errors = _check(profile, merged)
     if errors:
         raise Invalid(errors)
+    new = profile.id is None
+    before = audit_changes.snapshot(profile, FIELDS)
     for name, value in merged.items():
         setattr(profile, name, value)
     db.session.add(profile)
     try:
+        db.session.flush()
+        if new:
+            details = audit_changes.snapshot(profile, FIELDS)
+            audit.record("profile.created", target=f"profile:{profile.id}", details=details)
+        else:
+            target = f"profile:{profile.id}"
+            audit_changes.record_changes("profile.changed", before, profile, target=target)
         db.session.commit()
     except IntegrityError as exc:  # two requests racing for the same name
         db.session.rollback()

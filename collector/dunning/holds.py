@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from collector.accounts import audit
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.documents import ledger, timeline
@@ -75,6 +76,7 @@ def hold_documents(
         db.session.add(hold)
         timeline.record(invoice, timeline.HOLD_PLACED, _placed_text(hold), actor=actor)
         placed.append(hold)
+    _record_placed([i.id for i in invoices], reason, until)
     db.session.commit()
     return placed
 
@@ -92,6 +94,8 @@ def hold_customer(
     db.session.add(hold)
     for invoice in open_invoices(customer.id):
         timeline.record(invoice, timeline.HOLD_PLACED, _placed_text(hold), actor=actor)
+    details = {"reason": str(reason), "until": until}
+    audit.record("hold.placed", target=f"customer:{customer.id}", details=details)
     db.session.commit()
     return hold
 
@@ -107,6 +111,11 @@ def lift(hold_id: int, actor: str, note: str = "") -> Hold:
     if len(note) > NOTE_LIMIT:
         raise Invalid({"note": [_("Keep it under %(num)s characters.", num=NOTE_LIMIT)]})
     _lift(hold, actor, note)
+    if hold.invoice_id is not None:
+        target = f"invoice:{hold.invoice_id}"
+    else:
+        target = f"customer:{hold.customer_id}"
+    audit.record("hold.lifted", target=target, details={"hold": hold.id, "note": note})
     db.session.commit()
     return hold
 
@@ -120,8 +129,28 @@ def lift_documents(invoice_ids: list[int], actor: str) -> int:
     ).all()
     for hold in rows:
         _lift(hold, actor, "")
+    if rows:
+        ids = [hold.invoice_id for hold in rows]
+        target = f"invoice:{ids[0]}" if len(ids) == 1 else ""
+        details = {"count": len(ids), "invoice_ids": ids[:AUDIT_IDS]}
+        audit.record("hold.lifted", target=target, details=details)
     db.session.commit()
     return len(rows)
+
+
+# A bulk change lists at most this many document ids in its audit row (and counts all).
+AUDIT_IDS = 200
+
+
+def _record_placed(invoice_ids: list[int], reason, until: date | None) -> None:
+    target = f"invoice:{invoice_ids[0]}" if len(invoice_ids) == 1 else ""
+    details = {
+        "reason": str(reason),
+        "until": until,
+        "count": len(invoice_ids),
+        "invoice_ids": invoice_ids[:AUDIT_IDS],
+    }
+    audit.record("hold.placed", target=target, details=details)
 
 
 def tell_resumed(today: date) -> int:

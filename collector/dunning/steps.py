@@ -3,6 +3,7 @@ day once, at most one hand-off and nothing after it."""
 
 from __future__ import annotations
 
+from collector.accounts import audit
 from collector.core.errors import Invalid
 from collector.documents.models import Profile
 from collector.dunning.models import DunningStep, StepKind
@@ -17,6 +18,7 @@ def replace_steps(profile: Profile, wanted: list[tuple[StepKind, int]]) -> list[
     its row, so its edited texts and the mails already owed for it stand; a step removed
     takes its texts with it. Raises ``Invalid`` and changes nothing on bad input. Commits."""
     _check(wanted)
+    before = _schedule(profile.dunning_steps)
     by_days = {step.days: step for step in profile.dunning_steps}
     days = {d for _, d in wanted}
     for step in list(profile.dunning_steps):
@@ -28,9 +30,23 @@ def replace_steps(profile: Profile, wanted: list[tuple[StepKind, int]]) -> list[
             profile.dunning_steps.append(DunningStep(kind=kind, days=day))
         else:
             step.kind = kind
+    after = _schedule(profile.dunning_steps)
+    if after != before:
+        audit.record(
+            "dunning.steps_changed",
+            target=f"profile:{profile.id}",
+            details={"before": before, "after": after},
+        )
     db.session.commit()
     db.session.refresh(profile)
     return list(profile.dunning_steps)
+
+
+def _schedule(steps) -> list[str]:
+    """A schedule as the log shows it: "reminder@7" per step, by day."""
+    return [
+        f"{StepKind(step.kind).value}@{step.days}" for step in sorted(steps, key=lambda s: s.days)
+    ]
 
 
 def _check(wanted: list[tuple[StepKind, int]]) -> None:

@@ -22,6 +22,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from collector.accounts import audit
 from collector.accounts.models import User
 from collector.core.crypto import TokenCipher
 from collector.core.oauth import ConnectionStatus
@@ -100,6 +101,7 @@ def complete_connect(
         connection.division_name = None
     oauth_connection.mark_connected(connection, pair, cipher, user)
     db.session.add(connection)
+    audit.record("exact.connected", details={"country": country, "as": connection.user_email})
     db.session.commit()
     return connection
 
@@ -118,6 +120,7 @@ def disconnect(connection: ExactConnection) -> None:
     """Forget the tokens; bookings made so far stay recorded (and in Exact)."""
     oauth_connection.forget_tokens(connection)
     connection.forwarding = False
+    audit.record("exact.disconnected", details={"division": connection.division})
     db.session.commit()
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from collector.accounts import audit, audit_changes
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid
 from collector.exact import ExactClient
@@ -69,6 +70,8 @@ def choose_division(
     if division not in divisions:
         raise Invalid({"division": [_("Choose one of the administrations this user may use.")]})
     if connection.division != division:
+        details = {"area": "exact", "fields": ["division"], "division": division}
+        audit.record("settings.changed", details=details)
         connection.invoice_journal = connection.credit_note_journal = None
         connection.vat_codes, connection.gl_accounts, connection.payment_conditions = {}, {}, {}
         connection.forwarding = False
@@ -149,6 +152,24 @@ def note_term(connection: ExactConnection, key: str) -> None:
         connection.choices = {**(connection.choices or {}), "payment_terms": [*terms, key]}
 
 
+SETTINGS_FIELDS = (
+    "invoice_journal",
+    "credit_note_journal",
+    "sync_credit_notes",
+    "department_ids",
+    "vat_codes",
+    "gl_accounts",
+    "payment_conditions",
+    "only_sent",
+    "start_date",
+    "skip_email_match",
+    "entry_numbers",
+    "read_payments",
+    "alert_after",
+    "forwarding",
+)
+
+
 def save_settings(
     connection: ExactConnection, data: dict, teamleader: TeamleaderConnection | None
 ) -> ExactConnection:
@@ -205,6 +226,7 @@ def save_settings(
         errors["alert_after"] = [_("Give a number of runs between 1 and 50.")]
     if errors:
         raise Invalid(errors)
+    before = audit_changes.snapshot(connection, SETTINGS_FIELDS)
     connection.invoice_journal = invoice_journal
     connection.credit_note_journal = credit_journal
     connection.sync_credit_notes = sync_credit_notes
@@ -219,6 +241,7 @@ def save_settings(
     connection.read_payments = bool(data.get("read_payments"))
     connection.alert_after = alert_after
     connection.forwarding = True
+    audit_changes.record_changes("settings.changed", before, connection, area="exact")
     db.session.commit()
     return connection
 

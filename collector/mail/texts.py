@@ -21,6 +21,7 @@ from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from collector.accounts import audit
 from collector.core.errors import Invalid
 from collector.dunning.models import INVITATION_SLOT, MailText
 from collector.dunning.models.texts import MAX_BODY, MAX_SUBJECT
@@ -254,8 +255,17 @@ def save_text(
     row = stored_text(profile_id, slot, language) or MailText(
         profile_id=profile_id, slot=slot, step_id=step_id, language=language
     )
+    fields = [
+        name for name, new in (("subject", subject), ("body", body)) if getattr(row, name) != new
+    ]
     row.subject, row.body, row.updated_by = subject, body, actor[:128]
     db.session.add(row)
+    if fields:
+        audit.record(
+            "mail_text.changed",
+            target=f"profile:{profile_id}",
+            details={"slot": slot, "language": language, "fields": fields, "subject": subject},
+        )
     db.session.commit()
     return row
 
@@ -265,5 +275,10 @@ def reset_text(profile_id: int, slot: str, language: str) -> bool:
     row = stored_text(profile_id, slot, language)
     if row is not None:
         db.session.delete(row)
+        audit.record(
+            "mail_text.reset",
+            target=f"profile:{profile_id}",
+            details={"slot": slot, "language": language},
+        )
         db.session.commit()
     return row is not None

@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from collector.accounts import company
+from collector.accounts import audit, audit_changes, company
 from collector.accounts.models import User
 from collector.core.crypto import TokenCipher
 from collector.core.errors import Invalid
@@ -128,6 +128,8 @@ def complete_connect(
         connection.import_department_ids = [d["id"] for d in departments]
     oauth_connection.mark_connected(connection, pair, cipher, user)
     db.session.add(connection)
+    details = {"account": connection.account_id, "as": connection.user_email}
+    audit.record("teamleader.connected", details=details)
     db.session.commit()
     if old_url and old_url != url:
         _unregister_webhooks(client, old_url)
@@ -168,6 +170,7 @@ def disconnect(connection: TeamleaderConnection, client: TeamleaderClient | None
         _unregister_webhooks(client, connection.webhook_url)
     oauth_connection.forget_tokens(connection)
     connection.webhook_url = None
+    audit.record("teamleader.disconnected", details={"account": connection.account_id})
     db.session.commit()
 
 
@@ -179,6 +182,18 @@ class DbTokenSource(StoredTokenSource):
     reconnect_note = "Teamleader refused the refresh token; connect again."
     failure_message = "the Teamleader connection must be reconnected"
     every_refusal_is_auth_error = False
+
+
+SETTINGS_FIELDS = (
+    "import_department_ids",
+    "default_profile_id",
+    "auto_import",
+    "invoice_profile_field_id",
+    "subscription_profile_field_id",
+    "strict_mode_confirmed",
+    "payment_method_id",
+    "hold_mail_after_days",
+)
 
 
 def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderConnection:
@@ -211,6 +226,7 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
         errors["hold_mail_after_days"] = ["Give a number of days from 0 to 365."]
     if errors:
         raise Invalid(errors)
+    before = audit_changes.snapshot(connection, SETTINGS_FIELDS)
     connection.import_department_ids = departments
     connection.default_profile_id = profile_id
     connection.auto_import = bool(data.get("auto_import"))
@@ -219,6 +235,7 @@ def update_settings(connection: TeamleaderConnection, data: dict) -> TeamleaderC
     connection.strict_mode_confirmed = bool(data.get("strict_mode_confirmed"))
     connection.payment_method_id = method_id
     connection.hold_mail_after_days = hold_days
+    audit_changes.record_changes("settings.changed", before, connection, area="teamleader")
     db.session.commit()
     return connection
 

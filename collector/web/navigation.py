@@ -100,8 +100,8 @@ class Section:
 
 
 # Blueprints whose pages sit under another blueprint's menu item: the company entities
-# (Teamleader's domain) are a page of Settings.
-UNDER = {"entities": "settings"}
+# (Teamleader's domain), the API keys and the audit log are pages of Settings.
+UNDER = {"entities": "settings", "api_keys": "settings", "audit": "settings"}
 
 
 def current_item(endpoint: str | None, items: list[Item]) -> Item | None:
