@@ -8,11 +8,23 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import sqlalchemy as sa
+
 from collector.accounts.models import AuditEvent
 from collector.extensions import db
 from tests.support.factories import make_invoice
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def admin_client(admin_client):
+    """The admin's client, without the audit row of its own login: each test sees the
+    rows it adds."""
+    db.session.execute(sa.delete(AuditEvent))
+    db.session.commit()
+    return admin_client
 
 
 def add(action: str, *, actor: str = "user:ann@example.com", at: datetime = T0, **kw) -> AuditEvent:

@@ -43,15 +43,7 @@ from collector.documents.models import (
     PaymentSource,
 )
 from collector.extensions import db
-from collector.runtime.wordings import (
-    N_,
-    Sentence,
-    date_value,
-    english_of,
-    money_value,
-    says,
-    word,
-)
+from collector.runtime.wordings import N_, Sentence, date_value, english_of, money_value, says, word
 
 OPEN = (InvoiceState.BOOKED, InvoiceState.EXPIRED)
 PAYABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
