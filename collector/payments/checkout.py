@@ -35,6 +35,7 @@ from collector.payments import (
     ProviderClient,
     ProviderError,
     provider_status,
+    split,
     wording,
 )
 from collector.payments.models import OnlinePayment
@@ -244,7 +245,7 @@ def reversals_in_ledger(provider_id: str) -> set[PaymentKind]:
     """The kinds of reversal (refund, chargeback) the ledger holds for the payment, even
     cancelled ones: their lists are read again whatever the provider's totals say, so a
     reversed chargeback or a cancelled refund reaches the ledger."""
-    paid = db.select(Payment.id).where(Payment.key == f"provider:{provider_id}")
+    paid = db.select(Payment.id).where(split.keys_of(provider_id))  # every share of several
     query = db.select(Payment.kind).where(Payment.reverses_id.in_(paid)).distinct()
     return set(db.session.scalars(query))
 
@@ -255,7 +256,7 @@ def apply(
     """Apply a fetched provider record to its document, under the document's lock (and
     ``handled``, see ``refresh``, before the commit)."""
     online = db.session.get(OnlinePayment, online_id)
-    invoice = ledger.lock(online.invoice_id)
+    invoice = split.lock_documents(online) if online.documents else ledger.lock(online.invoice_id)
     db.session.refresh(online)
     before = online.status
     online.status = record["status"]
@@ -279,6 +280,9 @@ def apply(
 
 
 def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict) -> None:
+    if online.documents:  # several documents paid at once from the portal
+        split.record_paid(online, record)
+        return
     key = f"provider:{online.provider_id}"
     payment = amounts.by_key(key) or ledger.record_payment(
         invoice,

@@ -13,7 +13,7 @@ import re
 
 # The routes whose last path segment is a secret: /webhooks/teamleader/<token>,
 # /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf].
-SECRET_PATHS = re.compile(r"(/webhooks/(?:teamleader|provider)/|/pay/)[^/?#\s\"']+")
+SECRET_PATHS = re.compile(r"(/webhooks/(?:teamleader|provider)/|/pay/|/portal/)[^/?#\s\"']+")
 MASK = "***"
 # The servers' request lines, and Flask's "Exception on <path>" (the app's logger).
 MASKED_LOGGERS = ("gunicorn.access", "werkzeug", "collector")
