@@ -29,7 +29,7 @@ from collector.dunning import holds
 from collector.dunning.models import Hold, HoldReason
 from collector.extensions import db
 
-ACTOR = "customer"  # who placed the hold, as the timeline names them
+ACTOR = holds.CUSTOMER  # who placed the hold, as the timeline names them
 PAYMENT_ARRIVES = timedelta(days=7)  # a transfer's days on the way, with a margin
 OLDEST_PAYMENT = timedelta(days=120)  # "paid" that long ago is not a transfer under way
 DAILY_LIMIT = 10
