@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 from rq import SimpleWorker
 
-from collector.documents import ledger
-from collector.documents.models import DocumentKind, Invoice, InvoiceState, Payment
+from collector.documents.models import Invoice, InvoiceState, Payment
 from collector.extensions import db
 from collector.payments.models import OnlinePayment
 from collector.payments.split import in_order
@@ -40,31 +39,6 @@ def run_jobs(app, redis_conn):
 def refreshed(invoice) -> Invoice:
     db.session.expire_all()
     return db.session.get(Invoice, invoice.id)
-
-
-@pytest.fixture
-def three_open(open_invoice, sandbox):
-    """Three open invoices of one customer, none paid in Teamleader: the first imported
-    one's customer gets two more of the sandbox's open invoices moved to them."""
-    customer = open_invoice.customer
-    others = db.session.scalars(
-        db.select(Invoice)
-        .where(
-            Invoice.kind == DocumentKind.INVOICE,
-            Invoice.state.in_(ledger.OPEN),
-            Invoice.amount_due > 0,
-            Invoice.id != open_invoice.id,
-            Invoice.currency == open_invoice.currency,
-        )
-        .order_by(Invoice.id)
-    ).all()
-    untouched = [i for i in others if not sandbox.data.invoices[i.teamleader_id]["payments"]]
-    assert len(untouched) >= 2
-    for invoice in untouched[:2]:
-        invoice.customer = customer
-        invoice.profile = open_invoice.profile
-    db.session.commit()
-    return [open_invoice, *untouched[:2]]
 
 
 def test_two_of_three_invoices_paid_in_one_checkout(
