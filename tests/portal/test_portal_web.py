@@ -224,3 +224,25 @@ def test_a_customer_may_say_it_only_so_often(client, customer, clock):
         for n in range(said.DAILY_LIMIT + 1)
     ]
     assert codes == [200] * said.DAILY_LIMIT + [429]
+
+
+def test_an_invitation_links_to_the_portal(customer, clock, smtp_server, tmp_path):
+    postman = invitations.Postman(
+        mailer=SmtpMailer(smtp_server.host, smtp_server.port, "none"),
+        sender="Acme billing <billing@acme.example>",
+        store=FolderStore(tmp_path / "documents"),
+        payment_base_url="https://collector.example/pay/",
+        creditors={},
+        portal_base_url="https://collector.example/portal/",
+    )
+    invoice = make_invoice(customer=customer, profile=make_profile(reminder_days=[7]))
+    invitations.queue_invitation(invoice, actor="user:ann@example.com")
+    db.session.commit()
+    for mail_id in invitations.deliverable(clock.now()):
+        invitations.deliver(mail_id, postman, clock.now())
+    [message] = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    address = f"https://collector.example/portal/{customer.portal_token}"
+    assert "Al uw openstaande facturen vindt u op één pagina:" in text
+    assert address in text and address in html
