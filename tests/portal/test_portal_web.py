@@ -16,6 +16,7 @@ from collector.documents.models import DocumentKind, DocumentMail, InvoiceState
 from collector.dunning.models import Hold, HoldReason
 from collector.extensions import db
 from collector.mail import invitations, reminders
+from collector.mail.models import MailMessage
 from collector.mail.smtp import SmtpMailer
 from collector.portal import said
 from tests.support.factories import make_customer, make_invoice, make_profile
@@ -246,3 +247,15 @@ def test_an_invitation_links_to_the_portal(customer, clock, smtp_server, tmp_pat
     address = f"https://collector.example/portal/{customer.portal_token}"
     assert "Al uw openstaande facturen vindt u op één pagina:" in text
     assert address in text and address in html
+
+
+def test_an_admin_mails_the_portal_address_to_the_customer(admin_client, customer):
+    page = admin_client.get(f"/customers/{customer.id}")
+    answer = admin_client.post(
+        f"/customers/{customer.id}/portal/send", data={"csrf_token": csrf(page)}
+    )
+    assert answer.status_code == 302
+    mail = db.session.scalars(sa.select(MailMessage).filter_by(kind="portal_link")).one()
+    assert mail.recipient == customer.email
+    assert mail.subject == "Uw facturen en betalingen"  # the customer's language
+    assert f"/portal/{customer.portal_token}" in mail.body_text
