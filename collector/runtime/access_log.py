@@ -12,7 +12,7 @@ import logging
 import re
 
 # The routes whose last path segment is a secret: /webhooks/teamleader/<token>,
-# /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf].
+# /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf], /portal/<token>[/…].
 SECRET_PATHS = re.compile(r"(/webhooks/(?:teamleader|provider)/|/pay/|/portal/)[^/?#\s\"']+")
 MASK = "***"
 # The servers' request lines, and Flask's "Exception on <path>" (the app's logger).
