@@ -35,6 +35,7 @@ from collector.documents import balances, customers, statements
 from collector.documents.models import Customer, Invoice
 from collector.extensions import db
 from collector.payments import checkout, several
+from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment, OnlinePaymentDocument
 from collector.payments.views import CHOICES, chosen_language, private_headers
@@ -218,8 +219,8 @@ bp.after_request(private_headers)
 def _render(customer: Customer, *, problem=None, notice=None, said_errors=None, status=200):
     provider = payments_setup.provider(current_app)
     view = page.view(customer, online_available=provider is not None)
-    if notice is None and request.args.get("r") == "1":
-        notice = _("Thank you. Your payment is being processed.")
+    if notice is None and problem is None and request.args.get("r") == "1":
+        notice, problem = _back_from_checkout(customer)
     return render_template(
         "portal/index.html",
         view=view,
@@ -233,6 +234,16 @@ def _render(customer: Customer, *, problem=None, notice=None, said_errors=None, 
         ],
         pay_form=PayForm(formdata=None),
     ), status
+
+
+def _back_from_checkout(customer: Customer) -> tuple[str | None, str | None]:
+    """(notice, problem) after the provider's checkout, as its last fetch says."""
+    latest = _latest_payment(customer)
+    if latest is not None and latest.status in payment_page.NOT_THROUGH:
+        return None, str(payment_page.NOT_THROUGH_NOTICE)
+    if latest is not None and latest.status == "paid":
+        return _("Thank you. We received your payment."), None
+    return _("Thank you. Your payment is being processed."), None
 
 
 def _latest_payment(customer: Customer) -> OnlinePayment | None:

@@ -97,3 +97,26 @@ def test_two_of_three_invoices_paid_in_one_checkout(
     back = client.get(f"/portal/{customer.portal_token}")
     html = back.get_data(as_text=True)
     assert 'data-state="paid"' in html
+
+
+def test_a_failed_checkout_says_so_and_pays_nothing(
+    paying_app, three_open, client, provider, sandbox, redis_conn
+):
+    customer = three_open[0].customer
+    page = client.get(f"/portal/{customer.portal_token}?lang=en")
+    token = CSRF.search(page.get_data(as_text=True)).group(1)
+    response = client.post(
+        f"/portal/{customer.portal_token}/pay?lang=en",
+        data={"csrf_token": token, "invoice": [str(i.id) for i in three_open]},
+    )
+    answer = provider.http.post(
+        response.headers["Location"], data={"action": "failed"}, allow_redirects=False
+    )
+    back = client.get(answer.headers["Location"].replace(paying_app.config["PUBLIC_BASE_URL"], ""))
+    assert back.status_code == 303
+    shown = client.get(back.headers["Location"]).get_data(as_text=True)
+    assert "The payment did not go through. You can try again." in shown
+    run_jobs(paying_app, redis_conn)
+    assert db.session.scalars(db.select(Payment)).all() == []
+    for invoice in three_open:
+        assert refreshed(invoice).state != InvoiceState.PAID
