@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from collector.accounts import alerts, languages
 from collector.core.errors import Conflict, Invalid
+from collector.direct_debit import statement_lines
 from collector.documents import balances, customers, statements
 from collector.documents.models import Customer, Invoice
 from collector.extensions import db
@@ -147,7 +148,9 @@ def statement(customer: Customer):
     currency = request.args.get("currency") or balances.currencies(customer.id)[0]
     if currency not in balances.currencies(customer.id):
         abort(404, _("There is no such document."))
-    shown = statements.statement(customer.id, currency)
+    shown = statements.statement(
+        customer.id, currency, more=statement_lines.collection_lines(customer.id)
+    )
     return download_response(
         statements.statement_csv(shown), f"statement-{currency}.csv", "text/csv"
     )

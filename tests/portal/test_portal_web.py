@@ -259,3 +259,16 @@ def test_an_admin_mails_the_portal_address_to_the_customer(admin_client, custome
     assert mail.recipient == customer.email
     assert mail.subject == "Uw facturen en betalingen"  # the customer's language
     assert f"/portal/{customer.portal_token}" in mail.body_text
+
+
+def test_the_statement_is_the_customers_own_in_their_language(client, customer):
+    mine = make_invoice(customer=customer, number="2026/077")
+    make_invoice(number="2026/078")
+    answer = client.get(f"/portal/{customer.portal_token}/statement.csv")
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    body = answer.get_data(as_text=True)
+    assert f"invoice,{mine.number},Factuur" in body and "2026/078" not in body
+    assert (
+        client.get(f"/portal/{customer.portal_token}/statement.csv?currency=USD").status_code == 404
+    )
