@@ -267,13 +267,7 @@ def apply(
     if record.get("paid_at") is not None:
         _apply_paid(invoice, online, record)
     elif record["status"] != before and record["status"] in ("failed", "canceled", "expired"):
-        timeline.record(
-            invoice,
-            timeline.ONLINE_PAYMENT,
-            says(wording.ENDED[record["status"]], online=online.provider_id),
-            actor="provider",
-            provider_id=online.provider_id,
-        )
+        split.tell_ended(online, invoice, record["status"])
     if handled is not None:
         handled(online)
     db.session.commit()

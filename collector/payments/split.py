@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from collector.core.columns import utcnow
 from collector.core.money import ZERO
-from collector.documents import amounts, ledger
+from collector.documents import amounts, ledger, timeline
 from collector.documents.models import Invoice, Payment, PaymentKind, PaymentSource
 from collector.extensions import db
 from collector.payments import wording
@@ -171,6 +171,21 @@ def _reverse(online, item: dict, kind: PaymentKind, *, stands: bool, reason, cod
         left -= take
         if left <= ZERO:
             break
+
+
+def tell_ended(online: OnlinePayment, invoice: Invoice, status: str) -> None:
+    """Tell the timeline of every document the payment was for (``invoice`` when it was
+    for one) that it failed, was cancelled or expired."""
+    documents = [part.invoice for part in online.documents] or [invoice]
+    text = says(wording.ENDED[status], online=online.provider_id)
+    for document in documents:
+        timeline.record(
+            document,
+            timeline.ONLINE_PAYMENT,
+            text,
+            actor="provider",
+            provider_id=online.provider_id,
+        )
 
 
 def started_text(online: OnlinePayment):

@@ -119,4 +119,7 @@ def test_a_failed_checkout_says_so_and_pays_nothing(
     run_jobs(paying_app, redis_conn)
     assert db.session.scalars(db.select(Payment)).all() == []
     for invoice in three_open:
-        assert refreshed(invoice).state != InvoiceState.PAID
+        invoice = refreshed(invoice)
+        assert invoice.state != InvoiceState.PAID
+        told = [e.message for e in invoice.events if e.kind == "online_payment"]
+        assert any("failed" in text for text in told), told
