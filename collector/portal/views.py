@@ -35,7 +35,7 @@ from collector.direct_debit import statement_lines
 from collector.documents import balances, customers, statements
 from collector.documents.models import Customer, Invoice
 from collector.extensions import db
-from collector.payments import checkout, several
+from collector.payments import ProviderError, checkout, several
 from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment, OnlinePaymentDocument
@@ -53,6 +53,7 @@ from collector.runtime.views import (
 from collector.teamleader import pdfs
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
+ROW_ID_LIMIT = 2**31  # a database integer: anything larger names no document
 admin_bp = protect(Blueprint("portal_admin", __name__))
 
 
@@ -107,6 +108,8 @@ def pay(customer: Customer):
         ids = [int(value) for value in request.form.getlist("invoice")]
     except ValueError:
         abort(400)
+    if not all(0 < i < ROW_ID_LIMIT for i in ids):
+        abort(400)
     try:
         url = several.start(
             provider,
@@ -127,7 +130,7 @@ def returned(customer: Customer):
     latest = _latest_payment(customer)
     if provider is not None and latest is not None:
         # A provider outage only leaves the status as last fetched; its webhook follows.
-        with suppress(Exception):
+        with suppress(ProviderError):
             checkout.refresh(provider, latest.provider_id)
     return redirect(url_for("portal.index", token=customer.portal_token, r=1, **_keep()), 303)
 

@@ -74,6 +74,7 @@ def test_a_credit_note_or_nothing_ticked_is_refused(client, customer, online):
     )
     assert pay(client, customer, [note.id]).status_code == 409
     assert pay(client, customer, []).status_code == 400
+    assert pay(client, customer, [2**40]).status_code == 400
     assert no_payment() and len(responses.calls) == 0
 
 
