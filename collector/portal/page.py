@@ -30,6 +30,7 @@ from collector.payments.split import order_key
 from collector.portal import links
 from collector.teamleader.connection import department_names
 
+ROW_ID_LIMIT = 2**31
 # Paid documents stay on the portal this long after they were settled.
 RECENTLY_PAID = timedelta(days=90)
 
@@ -232,6 +233,8 @@ def _mandates(customer_id: int) -> list[MandateLine]:
 
 def document_of(customer: Customer, invoice_id: int) -> Invoice | None:
     """One of the customer's documents by id, or None (another customer's is None too)."""
+    if not 0 < invoice_id < ROW_ID_LIMIT:
+        return None  # no database integer holds it
     invoice = db.session.get(Invoice, invoice_id)
     return invoice if invoice is not None and invoice.customer_id == customer.id else None
 

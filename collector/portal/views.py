@@ -53,7 +53,6 @@ from collector.runtime.views import (
 from collector.teamleader import pdfs
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
-ROW_ID_LIMIT = 2**31  # a database integer: anything larger names no document
 admin_bp = protect(Blueprint("portal_admin", __name__))
 
 
@@ -108,7 +107,7 @@ def pay(customer: Customer):
         ids = [int(value) for value in request.form.getlist("invoice")]
     except ValueError:
         abort(400)
-    if not all(0 < i < ROW_ID_LIMIT for i in ids):
+    if not all(0 < i < page.ROW_ID_LIMIT for i in ids):
         abort(400)
     try:
         url = several.start(

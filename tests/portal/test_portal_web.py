@@ -272,3 +272,7 @@ def test_the_statement_is_the_customers_own_in_their_language(client, customer):
     assert (
         client.get(f"/portal/{customer.portal_token}/statement.csv?currency=USD").status_code == 404
     )
+
+
+def test_a_document_id_beyond_any_row_is_a_404(client, customer):
+    assert client.get(f"/portal/{customer.portal_token}/documents/{2**40}.pdf").status_code == 404
