@@ -9,8 +9,10 @@ company entity has a contact address, by mail.
   reminder; chasing resumes by itself after it.
 - "I dispute this, because …": a disputed hold, standing until a person lifts it.
 
-The portal is public, so each customer may say this ``DAILY_LIMIT`` times in a day; more is
-refused (``TooMany``) before anything is written.
+A hold the team placed on the document stands: what the customer says is then kept as a
+note beside it (and mailed), never replacing it. The portal is public, so each customer
+may say this ``DAILY_LIMIT`` times in a day; more is refused (``TooMany``) before
+anything is written.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from collector.accounts import alerts, entities, languages
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid
 from collector.documents.models import Customer, DocumentKind, Invoice
-from collector.dunning import holds
-from collector.dunning.models import Hold, HoldReason
+from collector.dunning import holds, notes, policy
+from collector.dunning.models import Hold, HoldReason, Note
 from collector.extensions import db
 
 ACTOR = holds.CUSTOMER  # who placed the hold, as the timeline names them
@@ -75,15 +77,29 @@ def said_disputed(customer: Customer, invoice: Invoice, reason: str) -> Hold:
 
 
 def said_today(customer: Customer) -> int:
-    """How many holds the customer placed from the portal in the last day."""
-    query = (
+    """How often the customer spoke from the portal in the last day (holds and notes)."""
+    since = clock.now() - timedelta(days=1)
+    mine = sa.select(Invoice.id).where(Invoice.customer_id == customer.id)
+    holds_placed = (
         sa.select(sa.func.count())
         .select_from(Hold)
-        .join(Invoice, Hold.invoice_id == Invoice.id)
-        .where(Invoice.customer_id == customer.id, Hold.placed_by == ACTOR)
-        .where(Hold.placed_at >= clock.now() - timedelta(days=1))
+        .where(Hold.invoice_id.in_(mine), Hold.placed_by == ACTOR, Hold.placed_at >= since)
     )
-    return db.session.scalar(query) or 0
+    notes_kept = (
+        sa.select(sa.func.count())
+        .select_from(Note)
+        .where(Note.invoice_id.in_(mine), Note.author == ACTOR, Note.created_at >= since)
+    )
+    return (db.session.scalar(holds_placed) or 0) + (db.session.scalar(notes_kept) or 0)
+
+
+def _team_hold(invoice: Invoice, today: date) -> Hold | None:
+    """A hold the team placed on the document that still stands: the customer's word
+    never replaces it (a promise would end it in a week)."""
+    query = sa.select(Hold).where(
+        Hold.invoice_id == invoice.id, policy.standing(today), Hold.placed_by != ACTOR
+    )
+    return db.session.scalars(query.limit(1)).first()
 
 
 def _hold(customer, invoice, reason: HoldReason, until: date | None, note: str) -> Hold:
@@ -94,12 +110,18 @@ def _hold(customer, invoice, reason: HoldReason, until: date | None, note: str) 
     today = clock.local_today()
     if said_today(customer) >= DAILY_LIMIT:
         raise TooMany(_("You have told us a lot today: please contact us directly."))
+    kept = _team_hold(invoice, today)
+    if kept is not None:
+        # The team's hold stays; what the customer said is kept beside it, as a note.
+        notes.note_document(invoice.id, note, ACTOR)
+        _tell_team(customer, invoice, note)
+        return kept
     [hold] = holds.hold_documents([invoice.id], reason.value, until, note, ACTOR, today)
-    _tell_team(customer, invoice, hold)
+    _tell_team(customer, invoice, hold.note)
     return hold
 
 
-def _tell_team(customer: Customer, invoice: Invoice, hold: Hold) -> None:
+def _tell_team(customer: Customer, invoice: Invoice, said_text: str) -> None:
     """Mail the entity's contact address, when it has one (the dashboard shows it anyway)."""
     payee = entities.creditor_of(invoice.department_id)
     address = payee.contact_email if payee is not None else ""
@@ -109,7 +131,7 @@ def _tell_team(customer: Customer, invoice: Invoice, hold: Hold) -> None:
         subject = _(
             "%(customer)s about invoice %(number)s", customer=customer.name, number=invoice.number
         )
-        text = f"{hold.note}\n\n" + _(
+        text = f"{said_text}\n\n" + _(
             "Reminders and direct debits of this invoice are paused. See the holds in "
             "collector to lift the hold or keep it."
         )

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from collector.core.storage import FolderStore
 from collector.documents.models import DocumentKind, DocumentMail, InvoiceState
-from collector.dunning.models import Hold, HoldReason
+from collector.dunning import holds
+from collector.dunning.models import Hold, HoldReason, Note
 from collector.extensions import db
 from collector.mail import invitations, reminders
 from collector.mail.models import MailMessage
@@ -276,3 +277,20 @@ def test_the_statement_is_the_customers_own_in_their_language(client, customer):
 
 def test_a_document_id_beyond_any_row_is_a_404(client, customer):
     assert client.get(f"/portal/{customer.portal_token}/documents/{2**40}.pdf").status_code == 404
+
+
+def test_the_customers_word_never_replaces_the_teams_hold(client, customer, clock):
+    invoice = make_invoice(customer=customer)
+    holds.hold_documents(
+        [invoice.id], "payment_plan", None, "6 instalments", "user:ann@example.com", clock.today()
+    )
+    page = portal(client, customer)
+    answer = client.post(
+        f"/portal/{customer.portal_token}/documents/{invoice.id}/paid",
+        data={"csrf_token": csrf(page), "paid_on": clock.today().isoformat()},
+    )
+    assert answer.status_code == 200
+    [hold] = db.session.scalars(sa.select(Hold)).all()
+    assert hold.reason == HoldReason.PAYMENT_PLAN and hold.lifted_at is None
+    [note] = db.session.scalars(sa.select(Note)).all()
+    assert note.author == "customer" and "says they paid" in note.text
