@@ -1,4 +1,4 @@
-"""Webhook and payment-page tokens never reach the access logs: the request lines of
+"""Webhook, payment-page and portal tokens never reach the access logs: the request lines of
 werkzeug's server (the demo) and gunicorn's (production, the fault suite) are masked."""
 
 from __future__ import annotations
@@ -24,15 +24,17 @@ def test_werkzeug_request_lines_show_no_token(app, live_server, caplog):
         requests.post(f"{live_server}/webhooks/provider/{provider_token}", timeout=5)
         requests.get(f"{live_server}/pay/{PAY_TOKEN}?r=1", timeout=5)
         requests.get(f"{live_server}/pay/{PAY_TOKEN}/document.pdf", timeout=5)
+        requests.get(f"{live_server}/portal/{PAY_TOKEN}?lang=fr", timeout=5)
 
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
-    assert len(lines) == 4
+    assert len(lines) == 5
     for token in (TEAMLEADER_TOKEN, provider_token, PAY_TOKEN):
         assert token not in caplog.text
     assert "POST /webhooks/teamleader/*** HTTP/1.1" in lines[0]
     assert "POST /webhooks/provider/*** HTTP/1.1" in lines[1]
     assert "GET /pay/***?r=1 HTTP/1.1" in lines[2]
     assert "GET /pay/***/document.pdf HTTP/1.1" in lines[3]
+    assert "GET /portal/***?lang=fr HTTP/1.1" in lines[4]
 
 
 def test_gunicorn_access_lines_show_no_token(app, tmp_path):

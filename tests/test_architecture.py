@@ -29,6 +29,18 @@ ALLOWED: dict[str, set[str]] = {
     "mail": {"core", "runtime", "accounts", "documents", "teamleader", "direct_debit", "dunning"},
     "payments": {"core", "runtime", "accounts", "documents", "teamleader", "direct_debit"},
     "exact": {"core", "runtime", "accounts", "documents", "teamleader"},
+    # The customer's own pages: everything the customer sees or says, over the domains.
+    "portal": {
+        "core",
+        "runtime",
+        "accounts",
+        "documents",
+        "teamleader",
+        "direct_debit",
+        "dunning",
+        "payments",
+        "mail",
+    },
 }
 OPEN_TO_ALL = {"extensions", "config"}
 DOMAINS = (

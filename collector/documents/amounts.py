@@ -17,11 +17,12 @@ def by_key(key: str) -> Payment | None:
     return db.session.scalars(sa.select(Payment).where(Payment.key == key)).one_or_none()
 
 
-def reversal_kinds(key: str) -> set[PaymentKind]:
-    """The kinds of reversal (refund, chargeback) the ledger holds for the payment with
-    ``key``, even cancelled ones: the provider's lists of them are read again whatever
-    its totals say, so a reversed chargeback or a cancelled refund reaches the ledger."""
-    paid = sa.select(Payment.id).where(Payment.key == key)
+def reversal_kinds(keys: sa.ColumnElement[bool]) -> set[PaymentKind]:
+    """The kinds of reversal (refund, chargeback) the ledger holds for the payments that
+    match ``keys``, even cancelled ones: the provider's lists of them are read again
+    whatever its totals say, so a reversed chargeback or a cancelled refund reaches the
+    ledger."""
+    paid = sa.select(Payment.id).where(keys)
     query = sa.select(Payment.kind).where(Payment.reverses_id.in_(paid)).distinct()
     return set(db.session.scalars(query))
 

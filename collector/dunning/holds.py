@@ -29,6 +29,9 @@ NOTE_LIMIT = 500
 # A dispute or a payment plan this old is shown on the dashboard for a person to review.
 REVIEW_AFTER = timedelta(days=30)
 MAX_SELECTED = 500
+# Who placed a hold the customer asked for themselves (the portal's "I have paid" and
+# "I dispute this"); the team reviews those while they stand.
+CUSTOMER = "customer"
 
 
 def check_hold(reason: str, until: date | None, note: str, today: date) -> tuple:
@@ -265,7 +268,12 @@ def for_review(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-SHOWS = ("standing", "lapsed", "review")
+def from_customers(today: date) -> sa.ColumnElement[bool]:
+    """Standing holds the customers placed themselves, from their portal: a person looks."""
+    return standing(today) & (Hold.placed_by == CUSTOMER)
+
+
+SHOWS = ("standing", "lapsed", "review", "customers")
 
 
 # What a list of holds shows of each: its document and that document's customer, or its
@@ -278,7 +286,12 @@ def _shown_with() -> tuple:
 
 def list_holds(show: str, today: date, now: datetime) -> list[Hold]:
     """The holds a person asked for: standing ones, lapsed promises, or those to review."""
-    where = {"standing": standing(today), "lapsed": lapsed(today), "review": for_review(now)}
+    where = {
+        "standing": standing(today),
+        "lapsed": lapsed(today),
+        "review": for_review(now),
+        "customers": from_customers(today),
+    }
     if show not in where:
         raise Invalid({"show": [_("Unknown list.")]})
     return list(

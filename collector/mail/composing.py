@@ -30,13 +30,17 @@ class Postman:
     store: DocumentStore
     payment_base_url: str  # ends with "/pay/"
     creditors: dict[str, str]  # Teamleader department id → the company's name
+    portal_base_url: str | None = None  # ends with "/portal/"; None: no portal link
 
 
 def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
     """The letter owed by ``row`` and its attachments (the PDF, when we have it)."""
     pdf = pdfs.read_pdf(postman.store, invoice)
     facts = document_facts(invoice, postman.payment_base_url, postman.creditors, pdf is not None)
-    facts = replace(facts, direct_debit=announce(row, invoice, today))
+    portal = (
+        postman.portal_base_url + invoice.customer.portal_token if postman.portal_base_url else None
+    )
+    facts = replace(facts, direct_debit=announce(row, invoice, today), portal_url=portal)
     letter = _letter(row, invoice, facts, today)
     attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
     return letter, attachments

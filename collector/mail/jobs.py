@@ -122,6 +122,7 @@ def _postman() -> Postman:
         store=runtime_setup.document_store(current_app),
         payment_base_url=mail_setup.payment_base_url(current_app),
         creditors=department_names(),
+        portal_base_url=mail_setup.portal_base_url(current_app),
     )
 
 

@@ -63,6 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "U kunt de factuur ook online bekijken:",
         "view_button": "Bekijk de factuur",
+        "portal": "Al uw openstaande facturen vindt u op één pagina:",
         "sign_off": "Met vriendelijke groeten,",
     },
     "fr": {
@@ -108,6 +109,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "Vous pouvez aussi consulter la facture en ligne\u00a0:",
         "view_button": "Voir la facture",
+        "portal": "Toutes vos factures ouvertes sont sur une seule page\u00a0:",
         "sign_off": "Cordialement,",
     },
     "en": {
@@ -143,6 +145,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "You can also view the invoice online:",
         "view_button": "View the invoice",
+        "portal": "See all your open invoices on one page:",
         "sign_off": "Kind regards,",
     },
 }
@@ -185,6 +188,8 @@ class DocumentFacts:
     has_pdf: bool
     # Set when the document will be collected by direct debit: the mail announces it.
     direct_debit: DirectDebitFacts | None = None
+    # The customer's portal (all their open invoices), when the mail links to it.
+    portal_url: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.amount_due, Decimal):
@@ -192,6 +197,8 @@ class DocumentFacts:
         # The link becomes a button's href: never a javascript: or data: URL.
         if urlsplit(self.payment_url).scheme not in ("http", "https"):
             raise ValueError(f"payment_url must be an http(s) address: {self.payment_url!r}")
+        if self.portal_url and urlsplit(self.portal_url).scheme not in ("http", "https"):
+            raise ValueError(f"portal_url must be an http(s) address: {self.portal_url!r}")
 
 
 def language_of(value: str | None) -> str:

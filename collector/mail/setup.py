@@ -35,3 +35,8 @@ def sender(app: Flask) -> str:
 def payment_base_url(app: Flask) -> str:
     """The address the payment links in letters start with: the payment page's, /pay/."""
     return runtime_setup.public_url(app, "/pay/")
+
+
+def portal_base_url(app: Flask) -> str:
+    """The address the portal links in letters start with: the customer portal's, /portal/."""
+    return runtime_setup.public_url(app, "/portal/")

@@ -35,6 +35,7 @@ from collector.payments import (
     ProviderClient,
     ProviderError,
     provider_status,
+    split,
     wording,
 )
 from collector.payments.models import OnlinePayment
@@ -222,7 +223,7 @@ def refresh(
         log.warning("provider webhook for unknown payment %s ignored", provider_id)
         return None
     paid_before = online.paid_at is not None or online.status == "paid"  # else no reversal
-    known_kinds = amounts.reversal_kinds(f"provider:{provider_id}") if paid_before else set()
+    known_kinds = amounts.reversal_kinds(split.keys_of(provider_id)) if paid_before else set()
     try:
         record = provider.get_payment(
             provider_id,
@@ -250,7 +251,7 @@ def apply(
     """Apply a fetched provider record to its document, under the document's lock (and
     ``handled``, see ``refresh``, before the commit)."""
     online = db.session.get(OnlinePayment, online_id)
-    invoice = ledger.lock(online.invoice_id)
+    invoice = split.lock_documents(online) if online.documents else ledger.lock(online.invoice_id)
     db.session.refresh(online)
     before = online.status
     paid_before = online.paid_at is not None or before == "paid"
@@ -260,23 +261,18 @@ def apply(
     online.amount_charged_back = record.get("amount_charged_back") or ZERO
     online.fetched_at = utcnow()
     if record.get("paid_at") is not None:
-        _apply_paid(invoice, online, record, paid_before=paid_before)
+        _apply_paid(invoice, online, record, paid_before)
     elif record["status"] != before and record["status"] in ("failed", "canceled", "expired"):
-        timeline.record(
-            invoice,
-            timeline.ONLINE_PAYMENT,
-            says(wording.ENDED[record["status"]], online=online.provider_id),
-            actor="provider",
-            provider_id=online.provider_id,
-        )
+        split.tell_ended(online, invoice, record["status"])
     if handled is not None:
         handled(online)
     db.session.commit()
 
 
-def _apply_paid(
-    invoice: Invoice, online: OnlinePayment, record: dict, *, paid_before: bool = True
-) -> None:
+def _apply_paid(invoice: Invoice, online: OnlinePayment, record: dict, paid_before: bool) -> None:
+    if online.documents:  # several documents paid at once from the portal
+        split.record_paid(online, record)
+        return
     key = f"provider:{online.provider_id}"
     # Read first only if it may be recorded: the ledger refuses a key twice anyway.
     known = amounts.by_key(key) if paid_before else None

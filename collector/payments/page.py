@@ -104,6 +104,8 @@ class PaymentView:
     token: str
     # An online payment the customer made is still being processed by the provider.
     processing: bool = False
+    # The customer's portal (all their open documents), for the page's link to it.
+    portal_token: str | None = None
 
     @property
     def state(self) -> str:
@@ -175,6 +177,7 @@ def view(
         processing=standing != PAID and online is not None and online.status in PROCESSING,
         has_pdf=invoice.pdf_available,
         token=invoice.payment_token,
+        portal_token=invoice.customer.portal_token if invoice.customer else None,
     )
 
 

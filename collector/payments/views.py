@@ -148,7 +148,8 @@ def logo(invoice: Invoice):
 
 
 @bp.after_request
-def _private(response):
+def private_headers(response):
+    """The payment page's headers; the customer portal answers with the same."""
     # The address is the secret: keep it out of shared caches, other sites' Referer
     # headers and search engines.
     response.headers["Cache-Control"] = "private, no-store"

@@ -12,9 +12,11 @@ import logging
 import re
 
 # The routes whose last path segment is a secret: /webhooks/teamleader/<token>,
-# /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf], and the one-time
-# links to choose a password, /password/new/<token>.
-SECRET_PATHS = re.compile(r"(/webhooks/(?:teamleader|provider)/|/pay/|/password/new/)[^/?#\s\"']+")
+# /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf], /portal/<token>[/…],
+# and the one-time links to choose a password, /password/new/<token>.
+SECRET_PATHS = re.compile(
+    r"(/webhooks/(?:teamleader|provider)/|/pay/|/portal/|/password/new/)[^/?#\s\"']+"
+)
 MASK = "***"
 # The servers' request lines, and Flask's "Exception on <path>" (the app's logger).
 MASKED_LOGGERS = ("gunicorn.access", "werkzeug", "collector")

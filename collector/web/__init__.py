@@ -25,6 +25,7 @@ VIEWS = (
     "collector.dunning.hold_views",
     "collector.exact.views",
     "collector.mail.views",
+    "collector.portal.views",
     "collector.web.pages",
 )
 

@@ -1,7 +1,6 @@
 """Customers as accounts: the list with what each has open, one customer's balance and
 statement (also as CSV), profile and number for admins, the mandates CSV export."""
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -14,18 +13,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
 from collector.core import clock
 from collector.core.errors import Invalid
-from collector.direct_debit.models import Collection, CollectionStatus
+from collector.direct_debit import statement_lines
 from collector.direct_debit.unmandated import customers_without_mandate
 from collector.documents import balances, customers, profiles, statements
 from collector.documents.forms import CustomerForm
-from collector.documents.models import Customer, Invoice
+from collector.documents.models import Customer
 from collector.dunning import hold_views as dunning_views
-from collector.extensions import db
 from collector.runtime.listing import Page
 from collector.runtime.views import download_response, list_args, list_page, or_404, protect, saved
 
@@ -33,12 +30,6 @@ bp = protect(Blueprint("customers", __name__))
 
 # The first click on a column sorts it this way; the next click turns it round.
 FIRST_SORT = {"name": "name", "balance": "-balance"}
-COLLECTION_DETAILS = {
-    CollectionStatus.PENDING: _l("in a collection file"),
-    CollectionStatus.SETTLED: _l("collected"),
-    CollectionStatus.REJECTED: _l("refused by the bank"),
-    CollectionStatus.RETURNED: _l("returned by the bank"),
-}
 NO_PERIOD = {"currency": None, "date_from": None, "date_to": None}
 
 
@@ -124,32 +115,14 @@ def _account(customer: Customer, currency, date_from, date_to) -> dict:
     held = balances.currencies(customer.id)
     currency = currency or held[0]
     shown = statements.statement(
-        customer.id, currency, date_from, date_to, more=_collection_lines(customer.id)
+        customer.id,
+        currency,
+        date_from,
+        date_to,
+        more=statement_lines.collection_lines(customer.id),
     )
     owed = balances.balance(customer.id, currency, clock.local_today())
     return {"currencies": held, "balance": owed, "statement": shown}
-
-
-def _collection_lines(customer_id: int) -> list[statements.StatementLine]:
-    # The documents domain may not read direct debits (README › Architecture): the shell
-    # hands the customer's collections to the statement, for information.
-    rows = db.session.execute(
-        sa.select(Collection, Invoice.number)
-        .join(Invoice, Collection.invoice_id == Invoice.id)
-        .where(Invoice.customer_id == customer_id)
-        .where(Collection.status.in_(COLLECTION_DETAILS))
-    )
-    return [
-        statements.StatementLine(
-            on=collection.collection_date,
-            kind=statements.COLLECTION,
-            number=number,
-            invoice_id=collection.invoice_id,
-            currency=collection.currency,
-            detail=COLLECTION_DETAILS[collection.status],
-        )
-        for collection, number in rows
-    ]
 
 
 def _sort_links() -> dict[str, str]:

@@ -30,7 +30,7 @@ from collector.documents.models import (
 )
 from collector.extensions import db
 from collector.payments import checkout
-from collector.payments.models import OnlinePayment
+from collector.payments.models import OnlinePayment, OnlinePaymentDocument
 from collector.teamleader.models import NEEDS_A_PERSON, SyncStatus
 from collector.web import history, states
 
@@ -188,7 +188,15 @@ def invoice_detail(invoice_id: int) -> InvoiceDetail:
     )
     online = db.session.scalars(
         sa.select(OnlinePayment)
-        .where(OnlinePayment.invoice_id == invoice.id)
+        .where(
+            # Its own, and the portal's payments of several that include it.
+            (OnlinePayment.invoice_id == invoice.id)
+            | OnlinePayment.id.in_(
+                sa.select(OnlinePaymentDocument.online_payment_id).where(
+                    OnlinePaymentDocument.invoice_id == invoice.id
+                )
+            )
+        )
         .order_by(OnlinePayment.created_at, OnlinePayment.id)
     )
     collections = db.session.scalars(

@@ -96,6 +96,15 @@ TEXTS = {
         "holds.index",
         args=(("show", "lapsed"),),
     ),
+    "customer_said": Text(
+        _l("Customers who said they paid or dispute an invoice"),
+        _l(
+            "They told us on their portal; reminders and direct debits of those invoices "
+            "wait. Check each, then lift the hold or keep it."
+        ),
+        "holds.index",
+        args=(("show", "customers"),),
+    ),
     "holds_to_review": Text(
         _l("Disputes and payment plans on hold for over 30 days"),
         _l("Check each still stands: they pause reminders and direct debits."),
@@ -255,6 +264,7 @@ def _questions() -> dict[str, tuple]:
         "unmatched": (BankTransaction, unmatched, count, money_sum(BankTransaction.amount)),
         "promise_passed": (Hold, holds.lapsed(clock.local_today()), count, None),
         "holds_to_review": (Hold, holds.for_review(clock.now()), count, None),
+        "customer_said": (Hold, holds.from_customers(clock.local_today()), count, None),
         "overpayments": (
             Overpayment,
             Overpayment.status == OverpaymentStatus.OPEN,

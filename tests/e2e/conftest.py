@@ -146,3 +146,28 @@ def open_invoice(tl_app, connection, sandbox):
     untouched = [i for i in open_here if not sandbox.data.invoices[i.teamleader_id]["payments"]]
     assert untouched, "the sandbox seed should give an open invoice without payments"
     return untouched[0]
+
+
+@pytest.fixture
+def three_open(open_invoice, sandbox):
+    """Three open invoices of one customer, none paid in Teamleader: the first imported
+    one's customer gets two more of the sandbox's open invoices moved to them."""
+    customer = open_invoice.customer
+    others = db.session.scalars(
+        db.select(Invoice)
+        .where(
+            Invoice.kind == DocumentKind.INVOICE,
+            Invoice.state.in_(ledger.OPEN),
+            Invoice.amount_due > 0,
+            Invoice.id != open_invoice.id,
+            Invoice.currency == open_invoice.currency,
+        )
+        .order_by(Invoice.id)
+    ).all()
+    untouched = [i for i in others if not sandbox.data.invoices[i.teamleader_id]["payments"]]
+    assert len(untouched) >= 2
+    for invoice in untouched[:2]:
+        invoice.customer = customer
+        invoice.profile = open_invoice.profile
+    db.session.commit()
+    return [open_invoice, *untouched[:2]]

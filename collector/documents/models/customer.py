@@ -1,6 +1,7 @@
 """A customer, linked one-to-one to a Teamleader contact or company."""
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from collector.core.columns import UTCDateTime, enum_type, utcnow
 from collector.core.vat import problem_text, read_vat
 from collector.extensions import db
+
+
+def new_portal_token() -> str:
+    """256 random bits, URL-safe: the only key to a customer's portal (``/portal/<token>``)."""
+    return secrets.token_urlsafe(32)
 
 
 class CustomerKind(enum.StrEnum):
@@ -52,6 +58,12 @@ class Customer(db.Model):
     # Chosen here, never by an import (except the default a new customer gets).
     profile_id: Mapped[int | None] = mapped_column(sa.ForeignKey("profile.id"), index=True)
     teamleader_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # The secret in the customer's portal address (/portal/<token>): unguessable, one per
+    # customer, kept as is (like a document's payment token) because mails carry it.
+    # Rotating it (``portal.links.rotate``) makes the old address a 404.
+    portal_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=lambda: new_portal_token()
+    )
     teamleader_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -2,6 +2,7 @@
 webhook calls as they arrived, and the state of the connection to it."""
 
 from collector.payments.models.online_payment import OnlinePayment
+from collector.payments.models.online_payment_document import OnlinePaymentDocument
 from collector.payments.models.provider_notification import (
     NotificationStatus,
     ProviderNotification,
@@ -11,6 +12,7 @@ from collector.payments.models.provider_status import ProviderProblem, ProviderS
 __all__ = [
     "NotificationStatus",
     "OnlinePayment",
+    "OnlinePaymentDocument",
     "ProviderNotification",
     "ProviderProblem",
     "ProviderStatus",

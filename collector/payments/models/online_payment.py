@@ -35,7 +35,14 @@ class OnlinePayment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
+    # The document it pays; for a portal payment of several, the first of them in the
+    # split's order, and ``documents`` lists them all (empty for a single document).
     invoice = relationship("Invoice")
+    documents = relationship(
+        "OnlinePaymentDocument",
+        back_populates="online_payment",
+        order_by="OnlinePaymentDocument.position",
+    )
 
     def __repr__(self) -> str:
         return f"<OnlinePayment {self.provider_id} {self.status}>"
