@@ -21,6 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict
@@ -216,9 +217,9 @@ def refresh(
     if not PAYMENT_ID.match(provider_id or ""):
         log.warning("provider webhook with a malformed payment id ignored")
         return None
-    online = db.session.scalars(
-        db.select(OnlinePayment).where(OnlinePayment.provider_id == provider_id)
-    ).one_or_none()
+    query = db.select(OnlinePayment).where(OnlinePayment.provider_id == provider_id)
+    documents = joinedload(OnlinePayment.documents)  # in the same read
+    online = db.session.scalars(query.options(documents)).unique().one_or_none()
     if online is None:
         log.warning("provider webhook for unknown payment %s ignored", provider_id)
         return None
@@ -252,7 +253,9 @@ def apply(
     ``handled``, see ``refresh``, before the commit)."""
     online = db.session.get(OnlinePayment, online_id)
     invoice = split.lock_documents(online) if online.documents else ledger.lock(online.invoice_id)
-    db.session.refresh(online)
+    # What a concurrent apply may have changed, read again under the lock (its list of
+    # documents is fixed when it is made: not read again).
+    db.session.refresh(online, ["status", "paid_at", "amount_refunded", "amount_charged_back"])
     before = online.status
     paid_before = online.paid_at is not None or before == "paid"
     online.status = record["status"]
