@@ -10,6 +10,7 @@ from collector.direct_debit.models.bank_transaction import (
 from collector.direct_debit.models.collection import Collection, CollectionStatus
 from collector.direct_debit.models.collection_run import CollectionRun, CollectionRunStatus
 from collector.direct_debit.models.mandate import Mandate, MandateScheme, MandateStatus
+from collector.direct_debit.models.mandate_signing import MandateSignature, SigningLink
 from collector.direct_debit.models.mandate_upload import MandateUpload, MandateUploadStatus
 
 __all__ = [
@@ -24,7 +25,9 @@ __all__ = [
     "CollectionStatus",
     "Mandate",
     "MandateScheme",
+    "MandateSignature",
     "MandateStatus",
     "MandateUpload",
     "MandateUploadStatus",
+    "SigningLink",
 ]
