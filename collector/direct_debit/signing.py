@@ -99,6 +99,8 @@ REVOKED = N_("Mandate %(reference)s revoked online by the customer.")
 _signals = Namespace()
 # A mandate was signed online (committed). Sender: the ``MandateSignature`` id.
 signed = _signals.signal("mandate_signed")
+# A team member asked to mail the customer their signing link. Sender: the customer id.
+link_requested = _signals.signal("signing_link_requested")
 
 
 class TextChanged(Exception):
@@ -115,22 +117,55 @@ def find(token: str) -> SigningLink | None:
     return db.session.scalars(sa.select(SigningLink).where(SigningLink.token == token)).first()
 
 
-def ensure_link(customer: Customer, actor: str = "system") -> SigningLink:
-    """The customer's signing link, made (and committed) when they have none yet."""
-    query = sa.select(SigningLink).where(SigningLink.customer_id == customer.id)
-    link = db.session.scalars(query).first()
+def ensure_link(customer: Customer, actor: str = "system", *, commit: bool = True) -> SigningLink:
+    """The customer's signing link, made when they have none yet: committed, or with
+    ``commit=False`` only written into the caller's transaction (a mail being composed
+    is committed with its row before it is sent)."""
+    link = existing_link(customer.id)
     if link is not None:
         return link
     link = SigningLink(
         customer_id=customer.id, token=secrets.token_urlsafe(32), created_by=actor[:128]
     )
-    db.session.add(link)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(link)
     except IntegrityError:  # another request made it first: use theirs
-        db.session.rollback()
-        return db.session.scalars(query).one()
+        return existing_link(customer.id)
+    if commit:
+        db.session.commit()
     return link
+
+
+def existing_link(customer_id: int) -> SigningLink | None:
+    query = sa.select(SigningLink).where(SigningLink.customer_id == customer_id)
+    return db.session.scalars(query).first()
+
+
+def send_link(customer: Customer, actor: str) -> None:
+    """Have the customer's signing link mailed to them (the mail domain sends it);
+    ``Conflict`` when they have no email address or nothing to sign."""
+    if not customer.email:
+        raise Conflict(_("This customer has no email address to send the link to."))
+    if not schemes_for(customer):
+        raise Conflict(_("The customer's profile does not collect by direct debit."))
+    ensure_link(customer, actor)
+    link_requested.send(customer.id)
+
+
+def offer_for(invoice: Invoice, *, commit: bool = True) -> str | None:
+    """The path of the customer's signing page, for the invitation and payment page of
+    ``invoice``: when the document's profile is the customer's and collects by direct
+    debit, a creditor can collect, and the customer has no active mandate on it yet (the
+    link is made then, committed); else None."""
+    customer = invoice.customer
+    if customer is None or customer.profile_id != invoice.profile_id:
+        return None
+    if not schemes_for(customer) or creditor_of(customer) is None:
+        return None
+    if mandates.active_mandate(customer.id, customer.profile_id) is not None:
+        return None
+    return path_for(ensure_link(customer, commit=commit))
 
 
 def path_for(link: SigningLink) -> str:

@@ -63,6 +63,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "U kunt de factuur ook online bekijken:",
         "view_button": "Bekijk de factuur",
+        "sign_mandate": (
+            "Betaalt u voortaan liever via domiciliëring? Onderteken dan online een mandaat:"
+        ),
         "sign_off": "Met vriendelijke groeten,",
     },
     "fr": {
@@ -108,6 +111,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "Vous pouvez aussi consulter la facture en ligne\u00a0:",
         "view_button": "Voir la facture",
+        "sign_mandate": (
+            "Vous préférez désormais payer par domiciliation ? Signez un mandat en ligne :"
+        ),
         "sign_off": "Cordialement,",
     },
     "en": {
@@ -143,6 +149,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "You can also view the invoice online:",
         "view_button": "View the invoice",
+        "sign_mandate": "Pay by direct debit from now on: sign a mandate online:",
         "sign_off": "Kind regards,",
     },
 }
@@ -185,6 +192,8 @@ class DocumentFacts:
     has_pdf: bool
     # Set when the document will be collected by direct debit: the mail announces it.
     direct_debit: DirectDebitFacts | None = None
+    # The customer's page to sign a mandate on, when they could pay by direct debit.
+    mandate_url: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.amount_due, Decimal):
@@ -192,6 +201,8 @@ class DocumentFacts:
         # The link becomes a button's href: never a javascript: or data: URL.
         if urlsplit(self.payment_url).scheme not in ("http", "https"):
             raise ValueError(f"payment_url must be an http(s) address: {self.payment_url!r}")
+        if self.mandate_url and urlsplit(self.mandate_url).scheme not in ("http", "https"):
+            raise ValueError(f"mandate_url must be an http(s) address: {self.mandate_url!r}")
 
 
 def language_of(value: str | None) -> str:

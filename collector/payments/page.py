@@ -14,6 +14,7 @@ from collector.accounts import creditor, entities
 from collector.accounts.models import Creditor
 from collector.core import clock
 from collector.core.attributes import from_attributes
+from collector.direct_debit import signing
 from collector.direct_debit.debits import (
     announcement,
     creditor_for,
@@ -104,6 +105,8 @@ class PaymentView:
     token: str
     # An online payment the customer made is still being processed by the provider.
     processing: bool = False
+    # The customer's signing page, when they could pay by direct debit from now on.
+    mandate_link: str | None = None
 
     @property
     def state(self) -> str:
@@ -175,6 +178,7 @@ def view(
         processing=standing != PAID and online is not None and online.status in PROCESSING,
         has_pdf=invoice.pdf_available,
         token=invoice.payment_token,
+        mandate_link=signing.offer_for(invoice) if due and debit_on is None else None,
     )
 
 

@@ -117,8 +117,7 @@ def sign(link: SigningLink):
         return _render(link, signing.situation(link), values=data, errors=exc.errors, status=400)
     except signing.TextChanged:
         notice = _(
-            "The mandate text changed since the page was opened. Read it again and sign "
-            "below."
+            "The mandate text changed since the page was opened. Read it again and sign below."
         )
         return _render(link, signing.situation(link), values=data, problem=notice, status=409)
     except Conflict as exc:
@@ -272,9 +271,7 @@ def _render(
 def _countries(language: str) -> list[tuple[str, str]]:
     """(code, name in the page's language) of every SEPA country, by name."""
     names = Locale.parse(language).territories
-    return sorted(
-        ((code, names.get(code, code)) for code in signing.COUNTRIES), key=lambda c: c[1]
-    )
+    return sorted(((code, names.get(code, code)) for code in signing.COUNTRIES), key=lambda c: c[1])
 
 
 def _language_links(token: str, endpoint: str, **values) -> list[tuple[str, str, str]]:
