@@ -224,7 +224,9 @@ def test_signing_records_the_mandate_and_its_evidence(app, client, customer):
     assert pdf.startswith(b"%PDF-")
 
     # The team reads it on the open document's timeline.
-    event = db.session.scalars(sa.select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id)).one()
+    event = db.session.scalars(
+        sa.select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id)
+    ).one()
     assert event.kind == timeline.MANDATE_SIGNED and event.actor == signing.ACTOR
 
     # The confirmation page shows the mandate and its PDF, in the customer's language.
@@ -293,9 +295,7 @@ def test_a_profile_without_direct_debit_offers_nothing_to_sign(app, client, paye
 
 def test_a_text_that_changed_since_it_was_shown_is_shown_again(app, client, customer):
     body = page_of(client, customer).get_data(as_text=True)
-    creditor.update(
-        "Acme Group NV", "BE71 0961 2345 6769", "GKCCBEBB", "BE69ZZZ050D000000008"
-    )
+    creditor.update("Acme Group NV", "BE71 0961 2345 6769", "GKCCBEBB", "BE69ZZZ050D000000008")
     url = signing.link_for(customer).removeprefix(PUBLIC)
     response = client.post(f"{url}/sign", data=filled(body))
     assert response.status_code == 409

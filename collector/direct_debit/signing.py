@@ -55,7 +55,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from collector.accounts import entities
+from collector.accounts import alerts, entities
 from collector.accounts.creditor import BankDetailError, grouped, read_iban
 from collector.accounts.models import Creditor
 from collector.core import clock
@@ -454,7 +454,27 @@ def revoke(link: SigningLink, mandate_id: int, who: Request) -> Mandate:
             link.customer_id, timeline.MANDATE_REVOKED, sentence, mandate_id=mandate.id
         )
     # Locks, checks it is active (rolling the above back if not) and commits it all.
-    return mandates.revoke(mandate.id, REVOKED_REASON, ACTOR)
+    revoked = mandates.revoke(mandate.id, REVOKED_REASON, ACTOR)
+    pending = mandates.pending_collections(revoked.id)
+    if pending:
+        # A run not yet sent to the bank still holds a collection on it: only a person
+        # can take it out (cancel the run), so every admin hears of it.
+        reference, customer = revoked.reference, link.customer.name
+
+        def letter() -> tuple[str, str]:
+            subject = _("A customer revoked mandate %(reference)s", reference=reference)
+            text = _(
+                "%(customer)s revoked mandate %(reference)s on their signing page, while "
+                "%(num)s collection(s) on it are in a run not yet sent to the bank. Cancel "
+                "that run to keep them out of the file.",
+                customer=customer,
+                reference=reference,
+                num=pending,
+            )
+            return subject, text
+
+        alerts.alert_admins(kind="mandate_revoked", letter=letter)
+    return revoked
 
 
 def pdf_of(signature: MandateSignature, store: DocumentStore) -> bytes:
