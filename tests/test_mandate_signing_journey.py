@@ -53,7 +53,7 @@ def test_from_the_invitation_to_a_signed_mandate_to_paid_by_the_next_run(app, cl
     mail_jobs.deliver_mail()
     (invitation,) = smtp_server.messages
     text = invitation.get_body(("plain",)).get_content()
-    assert "onderteken dan online een mandaat" in text
+    assert "Onderteken dan online een mandaat" in text
     link = re.search(re.escape(PUBLIC) + r"/mandate/[A-Za-z0-9_-]{43}", text).group()
     assert link == signing.link_for(customer)
 

@@ -33,9 +33,8 @@ showed, and signing refuses when the text it would store differs (the creditor's
 details changed, the day turned, the reference was taken) — the page then shows the
 new text to sign.
 
-Revocation from the same page (after a confirmation step) ends the mandate with the
-rules every revocation follows (``mandates.revoke``): no run uses it again. Both events
-are written on the timeline of each of the customer's open documents for the team.
+Revocation from the same page, after a confirmation step, is ``signing_revoke``. Both
+events are written on the timelines of the customer's open documents for the team.
 
 ``signed`` is sent after a signature is committed; the mail domain connects to it and
 mails the signatory a copy with the PDF (``mail.mandate_copy``).
@@ -44,7 +43,6 @@ mails the signatory a copy with the PDF (``mail.mandate_copy``).
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,14 +53,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from collector.accounts import alerts, entities
-from collector.accounts.creditor import BankDetailError, grouped, read_iban
+from collector.accounts import entities
+from collector.accounts.creditor import grouped
 from collector.accounts.models import Creditor
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import DocumentStore
-from collector.direct_debit import mandate_pdf, mandate_text, mandates
+from collector.direct_debit import mandate_pdf, mandate_text, mandates, signing_form
 from collector.direct_debit.models import (
     Mandate,
     MandateScheme,
@@ -81,16 +79,6 @@ ACTOR = "customer:online"
 PATH = "/mandate/"
 # The documents whose timelines hear of a signature or a revocation: those still open.
 OPEN_STATES = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
-# SEPA countries a debtor may live in (the address is printed on the mandate).
-# fmt: off
-COUNTRIES = (
-    "AD", "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB",
-    "GI", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MC", "MT", "NL",
-    "NO", "PL", "PT", "RO", "SE", "SI", "SK", "SM", "VA",
-)
-# fmt: on
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-LIMITS = {"account_holder": 70, "signatory": 70, "street": 140, "postal_code": 16, "city": 70}
 REVOKED_REASON = "Revoked by the customer on their signing page"
 
 SIGNED = N_("Mandate %(reference)s signed online by %(name)s.")
@@ -292,50 +280,6 @@ class Request:
     language: str  # nl, fr or en: the page's
 
 
-def check(data: dict, situation: Situation) -> tuple[dict, mandates.Account]:
-    """The form's values cleaned, or ``Invalid`` with a translated reason per field."""
-    values = {name: " ".join(str(data.get(name) or "").split()) for name in LIMITS}
-    errors: dict[str, list[str]] = {}
-    for name, most in LIMITS.items():
-        if not values[name]:
-            errors[name] = [_("Fill this in.")]
-        elif len(values[name]) > most:
-            errors[name] = [_("At most %(most)s characters.", most=most)]
-    country = str(data.get("country") or "").strip().upper()
-    if country not in COUNTRIES:
-        errors["country"] = [_("Choose the country of the address.")]
-    email = str(data.get("email") or "").strip()
-    if not EMAIL.fullmatch(email) or len(email) > 254:
-        errors["email"] = [_("Enter a valid email address: the copy of the mandate goes there.")]
-    scheme = str(data.get("scheme") or mandate_text.CORE)
-    if scheme not in situation.schemes:
-        errors["scheme"] = [_("This kind of mandate cannot be signed for this account.")]
-    account = mandates.check_account(str(data.get("iban") or ""), "")
-    if account.problems:
-        errors["iban"] = [_iban_problem(str(data.get("iban") or ""))]
-    if data.get("consent") not in ("1", "on", "yes", True):
-        errors["consent"] = [_("Tick the box to confirm that you sign this mandate.")]
-    if errors:
-        raise Invalid(errors)
-    return {**values, "country": country, "email": email, "scheme": scheme}, account
-
-
-def _iban_problem(text: str) -> str:
-    """Why the IBAN is refused, for the customer (the shared rules speak to the team)."""
-    if not text.strip():
-        return _("Enter the IBAN of the account to debit.")
-    try:
-        iban = read_iban(text)
-    except BankDetailError:  # schwifty's reasons are technical: say it plainly
-        return _("This is not a valid IBAN: check it against your bank statement.")
-    if not iban.in_sepa_zone:
-        return _(
-            "Accounts in %(country)s are outside SEPA and cannot be debited.",
-            country=iban.country_code,
-        )
-    return _("The bank of this IBAN is not known; ask us for another way to pay.")
-
-
 def sign(
     link: SigningLink,
     data: dict,
@@ -361,7 +305,7 @@ def sign(
         db.session.rollback()
         raise Conflict(_("Direct debit cannot be set up for this account at the moment."))
     try:
-        values, account = check(data, found)
+        values, account = signing_form.check(data, found.schemes)
     except Invalid:
         db.session.rollback()
         raise
@@ -427,54 +371,10 @@ def sign(
     )
     db.session.add(signature)
     sentence = Sentence(SIGNED, {"reference": reference, "name": values["signatory"]})
-    _tell_open_documents(customer.id, timeline.MANDATE_SIGNED, sentence, mandate_id=mandate.id)
+    tell_open_documents(customer.id, timeline.MANDATE_SIGNED, sentence, mandate_id=mandate.id)
     db.session.commit()
     signed.send(signature.id)
     return signature
-
-
-# -- revoking ------------------------------------------------------------------------------
-
-
-def revoke(link: SigningLink, mandate_id: int, who: Request) -> Mandate:
-    """The customer revokes their active mandate ``mandate_id`` from their page: it ends
-    as every revocation does (``mandates.revoke``), and the team reads it on the
-    timelines. ``Conflict`` when it is not theirs or not active. Commits."""
-    mandate = db.session.get(Mandate, mandate_id)
-    if mandate is None or mandate.customer_id != link.customer_id:
-        raise Conflict(_("There is no such mandate for this account."))
-    signature = signature_of(mandate.id)
-    if signature is not None and mandate.status == MandateStatus.ACTIVE:
-        signature.revoked_at = utcnow()
-        signature.revoked_ip_address = who.ip_address[:45]
-        signature.revoked_user_agent = who.user_agent[:500]
-    if mandate.status == MandateStatus.ACTIVE:
-        sentence = Sentence(REVOKED, {"reference": mandate.reference})
-        _tell_open_documents(
-            link.customer_id, timeline.MANDATE_REVOKED, sentence, mandate_id=mandate.id
-        )
-    # Locks, checks it is active (rolling the above back if not) and commits it all.
-    revoked = mandates.revoke(mandate.id, REVOKED_REASON, ACTOR)
-    pending = mandates.pending_collections(revoked.id)
-    if pending:
-        # A run not yet sent to the bank still holds a collection on it: only a person
-        # can take it out (cancel the run), so every admin hears of it.
-        reference, customer = revoked.reference, link.customer.name
-
-        def letter() -> tuple[str, str]:
-            subject = _("A customer revoked mandate %(reference)s", reference=reference)
-            text = _(
-                "%(customer)s revoked mandate %(reference)s on their signing page, while "
-                "%(num)s collection(s) on it are in a run not yet sent to the bank. Cancel "
-                "that run to keep them out of the file.",
-                customer=customer,
-                reference=reference,
-                num=pending,
-            )
-            return subject, text
-
-        alerts.alert_admins(kind="mandate_revoked", letter=letter)
-    return revoked
 
 
 def pdf_of(signature: MandateSignature, store: DocumentStore) -> bytes:
@@ -485,7 +385,8 @@ def pdf_filename(signature: MandateSignature) -> str:
     return f"mandate-{signature.mandate.reference}.pdf"
 
 
-def _tell_open_documents(customer_id: int, kind: str, sentence: Sentence, **details) -> None:
+def tell_open_documents(customer_id: int, kind: str, sentence: Sentence, **details) -> None:
+    """Write the event on the timeline of each of the customer's open documents."""
     query = (
         sa.select(Invoice)
         .where(

@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from collector.accounts import entities, languages
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import StoredDocumentMissing
-from collector.direct_debit import mandate_text, signing
+from collector.direct_debit import mandate_text, signing, signing_form, signing_revoke
 from collector.direct_debit.models import SigningLink
 from collector.runtime import setup as runtime_setup
 from collector.runtime.views import content_security_policy, pdf_response
@@ -159,7 +159,7 @@ def confirm_revoke(link: SigningLink):
 def revoke(link: SigningLink):
     try:
         mandate_id = int(request.form.get("mandate_id", ""))
-        signing.revoke(link, mandate_id, _who())
+        signing_revoke.revoke(link, mandate_id, _who())
     except (ValueError, Conflict) as exc:
         problem = str(exc) if isinstance(exc, Conflict) else _("There is no such mandate.")
         return _render(link, signing.situation(link), problem=problem, status=409)
@@ -271,7 +271,9 @@ def _render(
 def _countries(language: str) -> list[tuple[str, str]]:
     """(code, name in the page's language) of every SEPA country, by name."""
     names = Locale.parse(language).territories
-    return sorted(((code, names.get(code, code)) for code in signing.COUNTRIES), key=lambda c: c[1])
+    return sorted(
+        ((code, names.get(code, code)) for code in signing_form.COUNTRIES), key=lambda c: c[1]
+    )
 
 
 def _language_links(token: str, endpoint: str, **values) -> list[tuple[str, str, str]]:

@@ -1,34 +1,15 @@
-"""Mandates signed online: the customer's signing link and what was recorded at signing.
-
-``SigningLink``: one unguessable token per customer, the address of their signing page
-(``/mandate/<token>``); it stays the same until a new one is made, so the mails that carry
-it keep working. ``MandateSignature``: the evidence of one online signature — when (UTC),
-from which IP address and browser, who signed, the exact mandate text they were shown
-and its language, the creditor it was given to and the PDF made of it — and, when the
-customer revoked the mandate from the same page, when and from where.
-"""
+"""The evidence of a mandate signed online: when (UTC), from which IP address and
+browser, who signed, the exact mandate text they were shown and its language, the
+creditor it was given to and the PDF made of it — and, when the customer revoked it from
+the same page, when and from where."""
 
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from collector.core.columns import UTCDateTime, utcnow
+from collector.core.columns import UTCDateTime
 from collector.extensions import db
-
-
-class SigningLink(db.Model):
-    customer_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("customer.id", ondelete="CASCADE"), unique=True
-    )
-    token: Mapped[str] = mapped_column(sa.String(43), unique=True)
-    created_by: Mapped[str] = mapped_column(sa.String(128), default="system")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    customer = relationship("Customer")
-
-    def __repr__(self) -> str:
-        return f"<SigningLink customer={self.customer_id}>"
 
 
 class MandateSignature(db.Model):
