@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from collector.accounts import creditor
+from collector.accounts.models import AuditEvent
 from collector.core import clock as core_clock
 from collector.direct_debit import mandate_text, mandates, signing
 from collector.direct_debit.models import (
@@ -28,7 +29,8 @@ from collector.extensions import db
 from collector.mail import jobs as mail_jobs
 from collector.mail.models import MailMessage
 from collector.runtime import setup as runtime_setup
-from tests.conftest import csrf_token
+from collector.runtime.models import JobRun
+from tests.conftest import csrf_token, login
 from tests.support.factories import make_customer, make_invoice, make_mandate, make_profile
 
 PUBLIC = "https://pay.example.com"
@@ -416,3 +418,79 @@ def test_the_pdf_of_another_customers_mandate_is_not_served(app, client, custome
     stranger = make_customer(profile=customer.profile)
     url = signing.link_for(stranger).removeprefix(PUBLIC)
     assert client.get(f"{url}/mandate-{signature.mandate_id}.pdf").status_code == 404
+
+
+# -- where the link is offered -------------------------------------------------------------
+
+
+def test_the_payment_page_offers_the_mandate_until_one_is_signed(app, client, customer):
+    invoice = make_invoice(customer=customer, profile=customer.profile)
+    body = client.get(f"/pay/{invoice.payment_token}").get_data(as_text=True)
+    link = signing.link_for(customer).removeprefix(PUBLIC)
+    assert f'id="sign-mandate-link" href="{link}"' in body
+    assert sign(client, customer).status_code == 303
+    body = client.get(f"/pay/{invoice.payment_token}").get_data(as_text=True)
+    assert 'id="sign-mandate-link"' not in body
+
+
+def test_no_offer_where_the_profile_does_not_debit(app, client, payee):
+    profile = make_profile(allow_direct_debit=False)
+    invoice = make_invoice(customer=make_customer(language="en", profile=profile), profile=profile)
+    body = client.get(f"/pay/{invoice.payment_token}").get_data(as_text=True)
+    assert 'id="sign-mandate-link"' not in body
+    assert db.session.scalar(sa.select(sa.func.count(SigningLink.id))) == 0
+
+
+def test_an_admin_makes_and_mails_the_link_from_the_customers_page(
+    app, admin_client, customer, smtp_server
+):
+    app.config.update(
+        MAIL_HOST=smtp_server.host,
+        MAIL_PORT=smtp_server.port,
+        MAIL_SECURITY="none",
+        MAIL_FROM="billing@collector.example",
+    )
+    page = admin_client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert 'id="make-signing-link"' in page and 'id="signing-url"' not in page
+    token = csrf_token(admin_client, f"/customers/{customer.id}")
+    response = admin_client.post(
+        f"/mandates/signing-link/{customer.id}", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    page = admin_client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert f'id="signing-url">{signing.link_for(customer)}</code>' in page
+    actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert "mandate.signing_link" in actions
+
+    response = admin_client.post(
+        f"/mandates/signing-link/{customer.id}/send", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    run = db.session.scalars(sa.select(JobRun).where(JobRun.name == "send_signing_link")).one()
+    assert run.args == [customer.id]
+    assert "mandate.signing_link_sent" in db.session.scalars(sa.select(AuditEvent.action)).all()
+    mail_jobs.send_signing_link(customer.id)
+    (message,) = smtp_server.messages
+    assert message["To"] == customer.email
+    assert signing.link_for(customer) in message.get_body(("plain",)).get_content()
+
+
+def test_a_viewer_cannot_make_the_link(app, viewer_client, customer):
+    token = csrf_token(viewer_client, f"/customers/{customer.id}")
+    response = viewer_client.post(
+        f"/mandates/signing-link/{customer.id}", data={"csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(SigningLink.id))) == 0
+
+
+def test_the_team_sees_the_signature_and_downloads_its_pdf(app, client, viewer, customer):
+    assert sign(client, customer).status_code == 303
+    signature = db.session.scalars(sa.select(MandateSignature)).one()
+    login(client, viewer.email)
+    page = client.get(f"/mandates/{signature.mandate_id}").get_data(as_text=True)
+    assert 'id="signature"' in page and CUSTOMER_IP in page and BROWSER in page
+    assert "Jan Peeters" in page
+    response = client.get(f"/mandates/{signature.mandate_id}/signed.pdf")
+    assert response.status_code == 200
+    assert response.data == runtime_setup.document_store(app).get(signature.pdf_key)

@@ -26,6 +26,7 @@ from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.runtime import setup as runtime_setup
 from sandbox import bank
+from tests.support.browser import log_in
 from tests.support.factories import make_customer, make_invoice, make_profile
 from tests.support.sepa import sequence_types
 
@@ -160,3 +161,31 @@ def test_the_signing_page_in_three_languages_fits(page, live_server, invoice, wi
     expect(page.locator("#revoke-button")).to_be_visible()
     no_sideways_scroll(page)
     shoot(page, f"revoke-{lang}-{width}")
+
+
+@pytest.mark.parametrize("width", (1366, 390))
+def test_the_team_makes_the_link_and_reads_the_signature(page, live_server, admin, invoice, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/customers/{invoice.customer_id}")
+    page.locator("#make-signing-link").click()
+    expect(page.locator("#signing-url")).to_have_text(signing.link_for(invoice.customer))
+    page.locator("#mandates").scroll_into_view_if_needed()
+    shoot(page, f"customer-link-{width}")
+
+    # The customer signs in English; the team reads the evidence on the mandate's page.
+    page.goto(f"{signing.link_for(invoice.customer)}?lang=en")
+    page.locator("#f-iban").fill("BE71 0961 2345 6769")
+    page.locator("#f-street").fill("Markt 3")
+    page.locator("#f-postal_code").fill("9000")
+    page.locator("#f-city").fill("Gent")
+    page.locator("#f-signatory").fill("Jan Peeters")
+    page.locator("#f-consent").check()
+    page.locator("#sign-button").click()
+    expect(page.locator("#signed-notice")).to_be_visible()
+    mandate = mandates.active_mandate(invoice.customer_id, invoice.profile_id)
+    page.goto(f"{live_server}/mandates/{mandate.id}")
+    expect(page.locator('[data-signature="signatory"]')).to_contain_text("Jan Peeters")
+    expect(page.locator('[data-signature="ip"]')).to_have_text("127.0.0.1")
+    no_sideways_scroll(page)
+    shoot(page, f"mandate-signed-{width}")
