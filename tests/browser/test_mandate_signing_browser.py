@@ -82,6 +82,8 @@ def test_invitation_link_to_signed_mandate_to_paid_by_the_next_run(
 
     # The payment page the invitation links to offers the mandate.
     page.goto(payment_link)
+    expect(page.locator("#sign-mandate")).to_be_visible()
+    shoot(page, "pay-offers-mandate")
     page.locator("#sign-mandate-link").click()
     expect(page.locator("h1")).to_have_text("Domiciliëringsmandaat")
     expect(page.locator("#mandate-text")).to_contain_text("BE69ZZZ050D000000008")
