@@ -360,6 +360,9 @@ def test_the_signatory_gets_a_copy_with_the_pdf(app, client, customer, smtp_serv
     assert attachment.get_content() == stored
     row = db.session.scalars(sa.select(MailMessage)).one()
     assert row.kind == "mandate_copy"
+    # The job run again (its worker stopped after sending) sends no second copy.
+    mail_jobs.send_mandate_copy(signature.id)
+    assert len(smtp_server.messages) == 1
 
 
 # -- revoking ------------------------------------------------------------------------------

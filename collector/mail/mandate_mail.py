@@ -8,6 +8,7 @@ the customer's. Sent from the creditor's sender where it has one.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 
 from collector.accounts import entities
@@ -100,13 +101,25 @@ def send_copy(signature_id: int) -> MailMessage:
             f"{says['sign_off']}\n{{creditor}}",
         ]
     ).format(**values)
+    subject = says["copy_subject"].format(**values)
+    # A job run again (its worker stopped) sends no second copy of one that went out.
+    sent = db.session.scalars(
+        sa.select(MailMessage).where(
+            MailMessage.kind == COPY_KIND,
+            MailMessage.recipient == signature.signatory_email,
+            MailMessage.subject == subject,
+            MailMessage.status.in_((MailStatus.SENT, MailStatus.STORED)),
+        )
+    ).first()
+    if sent is not None:
+        return sent
     content = signing.pdf_of(signature, runtime_setup.document_store(current_app))
     return send_mail(
         mail_setup.mailer(current_app),
         entities.sender_of(payee, mail_setup.sender(current_app)),
         kind=COPY_KIND,
         recipient=signature.signatory_email,
-        subject=says["copy_subject"].format(**values),
+        subject=subject,
         text=text,
         attachments=[(signing.pdf_filename(signature), content, "application/pdf")],
     )
@@ -138,7 +151,3 @@ def send_link(customer_id: int) -> MailMessage:
         subject=says["link_subject"].format(**values),
         text=text,
     )
-
-
-def delivered(message: MailMessage) -> bool:
-    return message.status != MailStatus.FAILED
