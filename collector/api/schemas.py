@@ -51,6 +51,7 @@ class ProfileSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     allow_direct_debit = fields.Boolean(load_default=False)
+    allow_b2b_mandates = fields.Boolean(load_default=False)
     allow_payment_link = fields.Boolean(load_default=False)
     allow_bank_transfer = fields.Boolean(load_default=False)
     send_invitation_on_import = fields.Boolean(load_default=False)

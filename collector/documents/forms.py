@@ -18,6 +18,7 @@ from collector.runtime.forms import NONE, strip_text
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     allow_direct_debit = BooleanField(_l("SEPA direct debit (signed mandate)"))
+    allow_b2b_mandates = BooleanField(_l("…and customers may sign a B2B mandate online"))
     allow_payment_link = BooleanField(_l("Pay online (payment link)"))
     allow_bank_transfer = BooleanField(_l("Bank transfer with structured reference"))
     send_invitation_on_import = BooleanField(

@@ -14,6 +14,7 @@ from collector.extensions import db
 FIELDS = (
     "name",
     "allow_direct_debit",
+    "allow_b2b_mandates",
     "allow_payment_link",
     "allow_bank_transfer",
     "send_invitation_on_import",

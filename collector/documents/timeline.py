@@ -44,6 +44,8 @@ HOLD_PLACED = "hold_placed"  # no reminders, no direct debits (its own or its cu
 HOLD_LIFTED = "hold_lifted"  # dunning: chasing and debiting resume
 CHASING_RESUMED = "chasing_resumed"  # dunning: a promise to pay's day passed
 NOTE_ADDED = "note_added"  # a person's note on the document
+MANDATE_SIGNED = "mandate_signed"  # its customer signed a mandate online
+MANDATE_REVOKED = "mandate_revoked"  # its customer revoked a mandate online
 
 # Events that say nothing happened *to* the document: deleting its import may remove it.
 # Fetching a PDF is housekeeping; an email to the customer is not.

@@ -12,7 +12,7 @@ from datetime import date
 
 from collector.accounts import entities
 from collector.core.storage import DocumentStore
-from collector.direct_debit import debits
+from collector.direct_debit import debits, signing
 from collector.documents.models import Customer, DocumentMail, DocumentMailKind, Invoice
 from collector.dunning import schedule
 from collector.dunning.models import INVITATION_SLOT, MailText, step_slot
@@ -41,6 +41,8 @@ def compose(row: DocumentMail, invoice: Invoice, postman: Postman, today: date):
         postman.portal_base_url + invoice.customer.portal_token if postman.portal_base_url else None
     )
     facts = replace(facts, direct_debit=announce(row, invoice, today), portal_url=portal)
+    if row.kind == DocumentMailKind.INVITATION and facts.direct_debit is None:
+        facts = replace(facts, mandate_url=mandate_url(invoice, postman.payment_base_url))
     letter = _letter(row, invoice, facts, today)
     attachments = [(pdfs.pdf_filename(invoice), pdf, "application/pdf")] if pdf else []
     return letter, attachments
@@ -108,6 +110,14 @@ def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.Direct
         account=debits.masked_iban(debit.mandate.iban),
         creditor_identifier=creditor.creditor_identifier,
     )
+
+
+def mandate_url(invoice: Invoice, payment_base_url: str) -> str | None:
+    """The customer's signing page, when the invitation offers to sign a mandate."""
+    path = signing.offer_for(invoice, commit=False)
+    if path is None:
+        return None
+    return payment_base_url.removesuffix("/").removesuffix("/pay") + path
 
 
 def sender_for(invoice: Invoice, postman: Postman) -> str:

@@ -13,10 +13,11 @@ from flask import current_app
 from collector.accounts import alerts
 from collector.core import clock
 from collector.core.columns import utcnow
+from collector.direct_debit import signing
 from collector.documents.models import DocumentMail, DocumentMailStatus
 from collector.dunning import hand_offs
 from collector.extensions import db
-from collector.mail import invitations, reminders
+from collector.mail import invitations, mandate_mail, reminders
 from collector.mail import setup as mail_setup
 from collector.mail.composing import Postman
 from collector.mail.models import MailStatus
@@ -137,6 +138,28 @@ def _pdfs_fetched(_actor: str, *, invoice_ids: list[int]) -> int:
     return _deliver(invitations.deliverable(utcnow(), invoice_ids=invoice_ids))
 
 
+@tracked
+def send_mandate_copy(signature_id: int, *, progress: Progress) -> str:
+    """The signatory's copy of the mandate they signed online, its PDF attached."""
+    message = mandate_mail.send_copy(int(signature_id))
+    return f"mandate copy {message.status.value} to {message.recipient}"
+
+
+@tracked
+def send_signing_link(customer_id: int, *, progress: Progress) -> str:
+    """A team member sends a customer the link to sign a mandate online."""
+    message = mandate_mail.send_link(int(customer_id))
+    return f"signing link {message.status.value} to {message.recipient}"
+
+
+def _mandate_signed(signature_id: int, **_details) -> None:
+    current_app.extensions["jobs"].enqueue(send_mandate_copy, signature_id)
+
+
+def _signing_link_requested(customer_id: int, **_details) -> None:
+    current_app.extensions["jobs"].enqueue(send_signing_link, customer_id)
+
+
 def _send_notice(
     recipient: str, *, kind: str, subject: str, text: str, kept_text: str | None = None
 ) -> bool:
@@ -173,5 +196,7 @@ def connect() -> None:
     signals.changes_read.connect(_deliver_soon, weak=False)
     signals.pdfs_fetched.connect(_pdfs_fetched, weak=False)
     alerts.notice.connect(_send_notice, weak=False)
+    signing.signed.connect(_mandate_signed, weak=False)
+    signing.link_requested.connect(_signing_link_requested, weak=False)
     # A mail whose worker stopped mid-send is "uncertain" as soon as recovery sees it.
     runtime_jobs.recover_along("mails uncertain", lambda: invitations.mark_stalled(utcnow()))

@@ -64,6 +64,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "view_online": "U kunt de factuur ook online bekijken:",
         "view_button": "Bekijk de factuur",
         "portal": "Al uw openstaande facturen vindt u op één pagina:",
+        "sign_mandate": (
+            "Betaalt u voortaan liever via domiciliëring? Onderteken dan online een mandaat:"
+        ),
         "sign_off": "Met vriendelijke groeten,",
     },
     "fr": {
@@ -110,6 +113,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "view_online": "Vous pouvez aussi consulter la facture en ligne\u00a0:",
         "view_button": "Voir la facture",
         "portal": "Toutes vos factures ouvertes sont sur une seule page\u00a0:",
+        "sign_mandate": (
+            "Vous préférez désormais payer par domiciliation ? Signez un mandat en ligne :"
+        ),
         "sign_off": "Cordialement,",
     },
     "en": {
@@ -146,6 +152,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "view_online": "You can also view the invoice online:",
         "view_button": "View the invoice",
         "portal": "See all your open invoices on one page:",
+        "sign_mandate": "Pay by direct debit from now on: sign a mandate online:",
         "sign_off": "Kind regards,",
     },
 }
@@ -190,6 +197,8 @@ class DocumentFacts:
     direct_debit: DirectDebitFacts | None = None
     # The customer's portal (all their open invoices), when the mail links to it.
     portal_url: str | None = None
+    # The customer's page to sign a mandate on, when they could pay by direct debit.
+    mandate_url: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.amount_due, Decimal):
@@ -199,6 +208,8 @@ class DocumentFacts:
             raise ValueError(f"payment_url must be an http(s) address: {self.payment_url!r}")
         if self.portal_url and urlsplit(self.portal_url).scheme not in ("http", "https"):
             raise ValueError(f"portal_url must be an http(s) address: {self.portal_url!r}")
+        if self.mandate_url and urlsplit(self.mandate_url).scheme not in ("http", "https"):
+            raise ValueError(f"mandate_url must be an http(s) address: {self.mandate_url!r}")
 
 
 def language_of(value: str | None) -> str:

@@ -14,6 +14,7 @@ from collector.accounts import creditor, entities
 from collector.accounts.models import Creditor
 from collector.core import clock
 from collector.core.attributes import from_attributes
+from collector.direct_debit import signing
 from collector.direct_debit.debits import (
     announcement,
     creditor_for,
@@ -106,6 +107,8 @@ class PaymentView:
     processing: bool = False
     # The customer's portal (all their open documents), for the page's link to it.
     portal_token: str | None = None
+    # The customer's signing page, when they could pay by direct debit from now on.
+    mandate_link: str | None = None
 
     @property
     def state(self) -> str:
@@ -178,6 +181,7 @@ def view(
         has_pdf=invoice.pdf_available,
         token=invoice.payment_token,
         portal_token=invoice.customer.portal_token if invoice.customer else None,
+        mandate_link=signing.offer_for(invoice) if due and debit_on is None else None,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from collector.accounts import audit
+from collector.direct_debit import signing
 from collector.documents.models import Customer
 from collector.documents.models.customer import new_portal_token
 from collector.extensions import db
@@ -43,9 +44,6 @@ def rotate(customer: Customer, actor: str) -> Customer:
 
 
 def mandate_link(customer: Customer) -> str | None:
-    """The address at which ``customer`` signs a direct-debit mandate online, or None.
-
-    None for now: wired to direct_debit.signing.link_for at merge (another change builds
-    online signing; the portal shows "Sign a direct-debit mandate" once this returns an
-    address)."""
-    return None
+    """Where ``customer`` signs a direct-debit mandate online, when their profile collects
+    by direct debit and they have none yet (``direct_debit.signing``); else None."""
+    return signing.offer_to(customer)

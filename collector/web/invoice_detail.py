@@ -83,6 +83,8 @@ EVENT_LABELS = {
     timeline.HOLD_LIFTED: _l("hold lifted"),
     timeline.CHASING_RESUMED: _l("chasing resumed"),
     timeline.NOTE_ADDED: _l("note"),
+    timeline.MANDATE_SIGNED: _l("mandate signed"),
+    timeline.MANDATE_REVOKED: _l("mandate revoked"),
 }
 SYNC_BADGES = {
     SyncStatus.SYNCED: "synced",

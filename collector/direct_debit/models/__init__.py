@@ -10,7 +10,9 @@ from collector.direct_debit.models.bank_transaction import (
 from collector.direct_debit.models.collection import Collection, CollectionStatus
 from collector.direct_debit.models.collection_run import CollectionRun, CollectionRunStatus
 from collector.direct_debit.models.mandate import Mandate, MandateScheme, MandateStatus
+from collector.direct_debit.models.mandate_signature import MandateSignature
 from collector.direct_debit.models.mandate_upload import MandateUpload, MandateUploadStatus
+from collector.direct_debit.models.signing_link import SigningLink
 
 __all__ = [
     "BankFile",
@@ -24,7 +26,9 @@ __all__ = [
     "CollectionStatus",
     "Mandate",
     "MandateScheme",
+    "MandateSignature",
     "MandateStatus",
     "MandateUpload",
     "MandateUploadStatus",
+    "SigningLink",
 ]

@@ -12,8 +12,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
+from collector.accounts import audit
 from collector.accounts.creditor import grouped
-from collector.direct_debit import exports, mandate_list, mandate_upload, mandates
+from collector.core.errors import Conflict
+from collector.core.storage import StoredDocumentMissing
+from collector.direct_debit import exports, mandate_list, mandate_upload, mandates, signing
 from collector.direct_debit import jobs as direct_debit_jobs
 from collector.direct_debit.collection_outcomes import REASONS
 from collector.direct_debit.mandate_problems import FILE_ERRORS, PROBLEMS
@@ -21,6 +24,8 @@ from collector.direct_debit.models import MandateScheme, MandateStatus, MandateU
 from collector.direct_debit.views.lists import csv_download, worked_list
 from collector.direct_debit.wording import state_word
 from collector.documents import profiles
+from collector.documents.models import Customer
+from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm, strip_text
 from collector.runtime.views import (
@@ -29,6 +34,7 @@ from collector.runtime.views import (
     download_response,
     form_change,
     or_404,
+    pdf_response,
     protect,
     saved,
 )
@@ -63,6 +69,21 @@ class RevokeForm(FlaskForm):
 def customer_mandates(customer_id: int):
     """A customer's mandates, for the customer's page."""
     return mandates.customer_mandates(customer_id)
+
+
+@bp.app_template_global()
+def signing_link_of(customer_id: int) -> str | None:
+    """The customer's signing page address, if a link was made for them."""
+    link = signing.existing_link(customer_id)
+    if link is None:
+        return None
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + signing.path_for(link)
+
+
+@bp.app_template_global()
+def signature_of(mandate_id: int):
+    """How the mandate was signed online, if it was."""
+    return signing.signature_of(mandate_id)
 
 
 # The words of a state inside a sentence or an option label, in the reader's language.
@@ -110,6 +131,59 @@ def revoke(mandate_id: int):
         lambda: _revoked(mandate_id),
         functools.partial(_detail_page, mandate_id),
     )
+
+
+@bp.get("/<int:mandate_id>/signed.pdf")
+def signed_pdf(mandate_id: int):
+    """The PDF made when the customer signed the mandate online."""
+    signature = signing.signature_of(mandate_id)
+    if signature is None:
+        abort(404, _("This mandate was not signed online."))
+    try:
+        content = runtime_setup.document_store(current_app).get(signature.pdf_key)
+    except StoredDocumentMissing:
+        abort(404, _("The PDF of this mandate is no longer stored."))
+    return pdf_response(content, signing.pdf_filename(signature))
+
+
+@bp.post("/signing-link/<int:customer_id>")
+def signing_link(customer_id: int):
+    """Make the customer's signing link (or show the one they have) to pass on to them."""
+    customer = _customer_or_404(customer_id)
+    back = url_for("customers.detail", customer_id=customer.id) + "#mandates"
+    if not confirmed():
+        return redirect(back)
+    audit.record("mandate.signing_link", target=f"customer:{customer.id}")
+    signing.ensure_link(customer, f"user:{current_user.email}")
+    db.session.commit()
+    flash(_("The signing link is below: pass it on to the customer."), "success")
+    return redirect(back)
+
+
+@bp.post("/signing-link/<int:customer_id>/send")
+def send_signing_link(customer_id: int):
+    """Mail the customer their signing link."""
+    customer = _customer_or_404(customer_id)
+    back = url_for("customers.detail", customer_id=customer.id) + "#mandates"
+    if not confirmed():
+        return redirect(back)
+    try:
+        audit.record("mandate.signing_link_sent", target=f"customer:{customer.id}")
+        signing.send_link(customer, f"user:{current_user.email}")
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The signing link is being mailed to %(email)s.", email=customer.email), "success")
+    return redirect(back)
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        abort(404, _("No customer with id %(id)s.", id=customer_id))
+    return customer
 
 
 def _revoked(mandate_id: int):

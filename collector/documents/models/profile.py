@@ -12,6 +12,8 @@ from collector.extensions import db
 class Profile(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     allow_direct_debit: Mapped[bool] = mapped_column(default=False)
+    # Customers may sign a SEPA B2B mandate online (businesses only: no refund right).
+    allow_b2b_mandates: Mapped[bool] = mapped_column(default=False)
     allow_payment_link: Mapped[bool] = mapped_column(default=False)
     allow_bank_transfer: Mapped[bool] = mapped_column(default=True)
     send_invitation_on_import: Mapped[bool] = mapped_column(default=False)
