@@ -11,6 +11,7 @@ from collector.direct_debit.models.collection import Collection, CollectionStatu
 from collector.direct_debit.models.collection_run import CollectionRun, CollectionRunStatus
 from collector.direct_debit.models.mandate import Mandate, MandateScheme, MandateStatus
 from collector.direct_debit.models.mandate_upload import MandateUpload, MandateUploadStatus
+from collector.direct_debit.models.return_rule import ReturnAction, ReturnRule
 
 __all__ = [
     "BankFile",
@@ -27,4 +28,6 @@ __all__ = [
     "MandateStatus",
     "MandateUpload",
     "MandateUploadStatus",
+    "ReturnAction",
+    "ReturnRule",
 ]
