@@ -30,7 +30,7 @@ from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
 from collector.core.locking import for_update
 from collector.core.storage import DocumentStore
-from collector.direct_debit import collection_outcomes
+from collector.direct_debit import collection_outcomes, failed_debits
 from collector.direct_debit import debits as direct_debit
 from collector.direct_debit.collection_preview import Candidate, account_key, preview
 from collector.direct_debit.files import pain008
@@ -209,6 +209,7 @@ def _collection(run: CollectionRun, invoice: Invoice, mandate: Mandate, on: date
         collection_date=on,
         end_to_end_id=f"DD-{run.id}-{invoice.id}",
         status=CollectionStatus.PENDING,
+        attempt=failed_debits.next_attempt(invoice.id),
     )
 
 

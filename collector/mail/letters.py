@@ -63,6 +63,14 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "U kunt de factuur ook online bekijken:",
         "view_button": "Bekijk de factuur",
+        "subject_mandate_unusable": "Factuur {number}: uw domiciliëring werd niet uitgevoerd",
+        "mandate_unusable_intro": (
+            "Uw bank heeft de SEPA-domiciliëring van factuur {number} niet uitgevoerd, en wij "
+            "kunnen uw mandaat daarom niet meer gebruiken."
+        ),
+        "new_mandate": (
+            "Wilt u verder via domiciliëring betalen? Onderteken dan online een nieuw mandaat:"
+        ),
         "sign_off": "Met vriendelijke groeten,",
     },
     "fr": {
@@ -108,6 +116,15 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "Vous pouvez aussi consulter la facture en ligne\u00a0:",
         "view_button": "Voir la facture",
+        "subject_mandate_unusable": "Facture {number}\u00a0: votre domiciliation n’a pas abouti",
+        "mandate_unusable_intro": (
+            "Votre banque n’a pas exécuté la domiciliation SEPA de la facture {number}\u00a0; "
+            "nous ne pouvons donc plus utiliser votre mandat."
+        ),
+        "new_mandate": (
+            "Vous souhaitez continuer à payer par domiciliation\u00a0? Signez un nouveau mandat "
+            "en ligne\u00a0:"
+        ),
         "sign_off": "Cordialement,",
     },
     "en": {
@@ -143,6 +160,12 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "view_online": "You can also view the invoice online:",
         "view_button": "View the invoice",
+        "subject_mandate_unusable": "Invoice {number}: your direct debit did not go through",
+        "mandate_unusable_intro": (
+            "Your bank did not pay the SEPA direct debit for invoice {number}, so we can no "
+            "longer use your mandate."
+        ),
+        "new_mandate": "Would you like to keep paying by direct debit? Sign a new mandate online:",
         "sign_off": "Kind regards,",
     },
 }
