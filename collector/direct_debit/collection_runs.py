@@ -174,12 +174,16 @@ def _collect(
         and policy.debit_blocker(invoice, today) is None
     ]
     mandates = _lock_mandates(c.mandate_id for _, c in taken)
+    # Read before any collection is made: a retry is its failed one's attempt plus one.
+    attempts = {invoice.id: failed_debits.next_attempt(invoice.id) for invoice, _ in taken}
     collections = []
     for invoice, candidate in taken:
         mandate = mandates[candidate.mandate_id]
         if not mandate.active:
             continue  # revoked since the preview
-        collections.append(_collection(run, invoice, mandate, candidate.collection_date))
+        collection = _collection(run, invoice, mandate, candidate.collection_date)
+        collection.attempt = attempts[invoice.id]
+        collections.append(collection)
     db.session.add_all(collections)
     for collection in collections:
         ledger.start_collection(collection.invoice, _start_reason(run, collection), actor=actor)
@@ -209,7 +213,6 @@ def _collection(run: CollectionRun, invoice: Invoice, mandate: Mandate, on: date
         collection_date=on,
         end_to_end_id=f"DD-{run.id}-{invoice.id}",
         status=CollectionStatus.PENDING,
-        attempt=failed_debits.next_attempt(invoice.id),
     )
 
 
