@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from collector.accounts import audit
 from collector.core.errors import Invalid
 from collector.direct_debit import reason_codes
 from collector.direct_debit.models import ReturnAction, ReturnRule
@@ -107,8 +108,18 @@ def save(profile: Profile, actions: dict[str, str], retries, delay, actor: str) 
             db.session.add(
                 ReturnRule(profile_id=profile.id, code=code, action=action, updated_by=actor[:128])
             )
+    changed = [code for code, action in parsed.items() if before.get(code) != action]
+    audit.record(
+        "profile.failed_debits_saved",
+        target=f"profile:{profile.id}",
+        details={
+            "changed": {code: parsed[code].value for code in changed},
+            "retries": [profile.debit_retries, retries],
+            "retry_days": [profile.debit_retry_days, delay],
+        },
+    )
     profile.debit_retries, profile.debit_retry_days = retries, delay
-    return [code for code, action in parsed.items() if before.get(code) != action]
+    return changed
 
 
 def _parsed(actions: dict[str, str]) -> dict[str, ReturnAction]:

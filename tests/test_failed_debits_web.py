@@ -1,0 +1,81 @@
+"""The profile's page of what failed direct debits lead to: admins only, saved with an
+audit row, refused whole on bad input, in every language."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from collector.accounts.models import AuditEvent
+from collector.direct_debit import return_rules
+from collector.direct_debit.models import ReturnAction, ReturnRule
+from collector.extensions import db
+from tests.conftest import csrf_token
+from tests.support.factories import make_profile
+
+
+@pytest.fixture
+def profile(app):
+    return make_profile(allow_direct_debit=True, name="Domiciliëring")
+
+
+def path(profile) -> str:
+    return f"/profiles/{profile.id}/failed-debits/"
+
+
+def form(client, profile, **changes) -> dict:
+    data = {"csrf_token": csrf_token(client, path(profile)), "retries": "1", "delay": "7"}
+    data |= {f"action-{row.code}": row.action.value for row in return_rules.table(profile)}
+    return data | changes
+
+
+def test_an_admin_changes_what_a_code_leads_to(admin_client, profile):
+    page = admin_client.get(path(profile)).get_data(as_text=True)
+    assert 'data-code="AM04"' in page and "insufficient funds" in page
+    response = admin_client.post(
+        path(profile), data=form(admin_client, profile, **{"action-MS03": "retry", "delay": "5"})
+    )
+    assert response.status_code == 302
+    assert return_rules.action_for(profile.id, "MS03") == ReturnAction.RETRY
+    db.session.refresh(profile)
+    assert profile.debit_retry_days == 5
+    # Only the difference from the defaults is stored.
+    assert db.session.scalars(sa.select(ReturnRule.code)).all() == ["MS03"]
+    [event] = db.session.scalars(sa.select(AuditEvent)).all()
+    assert event.action == "profile.failed_debits_saved"
+    assert event.target == f"profile:{profile.id}" and event.actor == "user:admin@example.com"
+    assert event.details["changed"] == {"MS03": "retry"}
+
+
+def test_bad_input_is_refused_whole_and_said(admin_client, profile):
+    data = form(admin_client, profile, **{"action-MS03": "retry", "retries": "12"})
+    response = admin_client.post(path(profile), data=data)
+    assert response.status_code == 400
+    assert "A whole number from 0 to 3." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(ReturnRule.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
+
+
+def test_a_viewer_cannot_see_or_change_it(viewer_client, profile):
+    assert viewer_client.get(path(profile)).status_code == 403
+    token = csrf_token(viewer_client, "/profiles/")
+    data = {"csrf_token": token, "retries": "3"}
+    assert viewer_client.post(path(profile), data=data).status_code == 403
+    db.session.refresh(profile)
+    assert profile.debit_retries == 1
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(admin_client, profile):
+    data = form(admin_client, profile, **{"action-MS03": "retry"})
+    data.pop("csrf_token")
+    assert admin_client.post(path(profile), data=data).status_code == 400
+    assert return_rules.action_for(profile.id, "MS03") == ReturnAction.BACK_TO_COLLECT
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("nl", "Mislukte domiciliëringen"), ("fr", "Prélèvements échoués"), ("en", "Failed direct")],
+)
+def test_the_page_speaks_the_readers_language(admin_client, profile, language, heading):
+    page = admin_client.get(path(profile), headers={"Accept-Language": language})
+    assert heading in page.get_data(as_text=True)
