@@ -3,6 +3,8 @@ audit row, refused whole on bad input, in every language."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -79,3 +81,29 @@ def test_a_post_without_the_csrf_token_changes_nothing(admin_client, profile):
 def test_the_page_speaks_the_readers_language(admin_client, profile, language, heading):
     page = admin_client.get(path(profile), headers={"Accept-Language": language})
     assert heading in page.get_data(as_text=True)
+
+
+def test_the_list_the_run_and_the_timeline_show_the_reason_and_the_next_step(
+    viewer_client, app, clock
+):
+    from collector.direct_debit import collection_outcomes
+    from tests.support.factories import make_collection
+
+    clock.set("2026-11-15T10:00:00Z")
+    collection = make_collection()
+    collection_outcomes.reject(collection, "AM04", "bank file", clock.today())
+    db.session.commit()
+    invoice = collection.invoice
+    english = {"Accept-Language": "en"}
+
+    listing = viewer_client.get("/invoices/", headers=english).get_data(as_text=True)
+    assert 'data-failed-debit="AM04" data-step="retry"' in listing
+    assert re.search(r"AM04 · retry from [^<]*22[^<]*</span>", listing)
+    assert "retries so far: 0" in listing
+
+    run = viewer_client.get(f"/collections/{collection.run_id}", headers=english)
+    page = run.get_data(as_text=True)
+    assert 'data-next-step="retry"' in page and "from " in page
+
+    detail = viewer_client.get(f"/invoices/{invoice.id}", headers=english).get_data(as_text=True)
+    assert "direct debit failed" in detail and "retry 1 of 1" in detail

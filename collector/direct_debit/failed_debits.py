@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from collector.core.columns import utcnow
 from collector.direct_debit import reason_codes, return_rules
@@ -22,7 +23,7 @@ from collector.direct_debit.models import (
     MandateStatus,
     ReturnAction,
 )
-from collector.direct_debit.wording import N_, english
+from collector.direct_debit.wording import N_, date_text, english
 from collector.documents import timeline
 from collector.dunning.models import Note
 from collector.extensions import db
@@ -135,3 +136,37 @@ def retry_day(invoice_id: int) -> date | None:
     """The first day a document being retried may be collected again, if it is."""
     last = last_came_back(invoice_id)
     return last.retry_on if last is not None and last.next_step == ReturnAction.RETRY else None
+
+
+def latest_failures(invoice_ids: list[int]) -> dict[int, Collection]:
+    """Per document among ``invoice_ids``: its latest collection that came back (one
+    query, for a list's page)."""
+    if not invoice_ids:
+        return {}
+    latest = (
+        sa.select(sa.func.max(Collection.id))
+        .where(Collection.invoice_id.in_(invoice_ids), Collection.status.in_(CAME_BACK))
+        .group_by(Collection.invoice_id)
+    )
+    rows = db.session.scalars(sa.select(Collection).where(Collection.id.in_(latest)))
+    return {row.invoice_id: row for row in rows}
+
+
+def label(collection: Collection) -> str:
+    """A list's badge for a failed debit, in the reader's language: "AM04 · retry from
+    12 Dec 2026", "AC04 · mandate unusable"."""
+    code = collection.reason_code or "—"
+    step = collection.next_step or ReturnAction.BACK_TO_COLLECT
+    if step == ReturnAction.RETRY and collection.retry_on is not None:
+        day = date_text(collection.retry_on)
+        return gettext("%(code)s · retry from %(day)s", code=code, day=day)
+    return f"{code} · {gettext(return_rules.ACTION_WORDS[step])}"
+
+
+def title(collection: Collection) -> str:
+    """What the badge says on hover: the reason's meaning and the retries so far."""
+    return gettext(
+        "%(meaning)s; retries so far: %(count)s",
+        meaning=reason_codes.shown(collection.reason_code),
+        count=collection.attempt - 1,
+    )

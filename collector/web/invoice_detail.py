@@ -83,6 +83,9 @@ EVENT_LABELS = {
     timeline.HOLD_LIFTED: _l("hold lifted"),
     timeline.CHASING_RESUMED: _l("chasing resumed"),
     timeline.NOTE_ADDED: _l("note"),
+    timeline.DEBIT_FAILED: _l("direct debit failed"),
+    timeline.MANDATE_MAIL_SENT: _l("mandate unusable mail sent"),
+    timeline.DOUBLE_PAYMENT: _l("possible double payment"),
 }
 SYNC_BADGES = {
     SyncStatus.SYNCED: "synced",
