@@ -41,15 +41,18 @@ from tests.support.sepa import sequence_types
 
 
 @pytest.fixture
-def world(app, smtp_server, clock, tmp_path):
+def world(app, smtp_server, clock, tmp_path, monkeypatch):
+    """A direct-debit customer with an invoice, mail to the SMTP test server (the app's
+    configuration restored afterwards), a creditor that collects."""
     clock.set("2026-11-02T09:00:00Z")
-    app.config.update(
+    for name, value in dict(
         MAIL_HOST=smtp_server.host,
         MAIL_PORT=smtp_server.port,
         MAIL_SECURITY="none",
         MAIL_FROM="billing@collector.example",
         PUBLIC_BASE_URL="https://pay.collector.example",
-    )
+    ).items():
+        monkeypatch.setitem(app.config, name, value)
     make_creditor()
     mandate = make_mandate()
     invoice = make_invoice(customer=mandate.customer, profile=mandate.profile)
@@ -256,3 +259,30 @@ def test_a_profiles_table_refuses_bad_input_and_writes_nothing(app):
         db.session.rollback()
     assert all(not row.changed for row in return_rules.table(profile))
     assert db.session.scalar(sa.select(sa.func.count(Collection.id))) == 0
+
+
+def test_the_teams_own_text_for_an_unusable_mandate_goes_out(world):
+    from collector.dunning.models.texts import MANDATE_UNUSABLE_SLOT
+    from collector.mail import texts
+
+    profile = world["mandate"].profile
+    body = (
+        "Beste {{ customer_name }}, uw mandaat werkt niet meer. Betaal via {{ payment_link }} "
+        "of met mededeling {{ structured_reference }}."
+    )
+    texts.save_text(
+        profile.id,
+        MANDATE_UNUSABLE_SLOT,
+        None,
+        "nl",
+        {"subject": "Mandaat {{ number }}", "body": body},
+        "user:admin@example.com",
+    )
+    db.session.commit()
+    collection = make_collection(mandate=world["mandate"])
+    collection_outcomes.reject(collection, "AC06", "bank file", local_today())
+    db.session.commit()
+    mail_jobs.deliver_mail()
+    message = world["smtp"].messages[-1]
+    assert message["Subject"] == f"Mandaat {collection.invoice.number}"
+    assert "uw mandaat werkt niet meer" in message.get_body(("plain",)).get_content()

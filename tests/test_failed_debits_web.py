@@ -107,3 +107,13 @@ def test_the_list_the_run_and_the_timeline_show_the_reason_and_the_next_step(
 
     detail = viewer_client.get(f"/invoices/{invoice.id}", headers=english).get_data(as_text=True)
     assert "direct debit failed" in detail and "retry 1 of 1" in detail
+
+
+def test_the_unusable_mandate_mail_has_its_text_per_language(admin_client, profile):
+    steps = admin_client.get(f"/profiles/{profile.id}/dunning/", headers={"Accept-Language": "en"})
+    assert 'data-slot="mandate-unusable"' in steps.get_data(as_text=True)
+    page = admin_client.get(f"/profiles/{profile.id}/dunning/texts/mandate-unusable/fr")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "nous ne pouvons donc plus utiliser votre mandat" in html
+    assert "new_mandate_link" in html
