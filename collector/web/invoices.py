@@ -183,6 +183,7 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         event_text=history.event_text,
         actor_text=history.actor_text,
         reason_text=history.reason_text,
+        failed_debit_label=failed_debits.label,
         credit_notes=found.credit_notes,
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),

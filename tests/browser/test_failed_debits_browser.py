@@ -64,7 +64,7 @@ def test_admin_keeps_a_double_payment_reached_from_the_dashboard(
     page.get_by_role("link", name="Possible double payments").click()
     double = page.locator(f'[data-double="{row.id}"]')
     expect(double).to_contain_text("2026 / 42")
-    double.locator('input[id^="keep-"]').fill("Credit for the next invoice")
+    double.get_by_label("Reason").fill("Credit for the next invoice")
     double.get_by_role("button", name="Keep as credit").click()
     expect(page.get_by_role("status")).to_contain_text("kept as a credit for the customer")
     db.session.refresh(row)
