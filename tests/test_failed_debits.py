@@ -34,6 +34,7 @@ from collector.extensions import db
 from collector.mail import invitations
 from collector.mail import jobs as mail_jobs
 from collector.runtime import setup as runtime_setup
+from collector.web.needs_attention import needs_attention
 from sandbox import bank
 from tests.support.bank import make_creditor
 from tests.support.factories import make_collection, make_invoice, make_mandate, make_profile
@@ -152,6 +153,8 @@ def test_an_am04_return_is_retried_once_after_the_delay_and_a_second_am04_is_not
     assert len(smtp.messages) == received
     later = collection_preview.preview(local_today(), local_today() + timedelta(days=90), "CORE")
     assert invoice.id not in {c.invoice_id for c in later.candidates}
+    # No retry left: now a person is asked about it.
+    assert "came_back" in {item.key for item in needs_attention()}
 
 
 def test_an_ac04_reject_ends_the_mandate_and_mails_the_customer_instead(world):
@@ -286,3 +289,27 @@ def test_the_teams_own_text_for_an_unusable_mandate_goes_out(world):
     message = world["smtp"].messages[-1]
     assert message["Subject"] == f"Mandaat {collection.invoice.number}"
     assert "uw mandaat werkt niet meer" in message.get_body(("plain",)).get_content()
+
+
+def test_a_return_read_from_the_end_of_day_camt053_is_handled_by_its_reason(world):
+    invoice = world["invoice"]
+    invitations.request_invitations([invoice.id], actor="test")
+    mail_jobs.deliver_mail()
+    run, content = run_now(world)
+    [collection] = run.collections
+    world["clock"].set_local(
+        collection.collection_date + timedelta(days=1), world["clock"].now().timetz()
+    )
+    upload(world, bank.settle(content, collection.collection_date), "settled.xml")
+    # Only the statement tells of the return (the bank sent no camt.054 for it).
+    notice = bank.returns(content, {collection.end_to_end_id: "AM04"}, local_today())
+    statement = bank.statement(run.creditor_iban, local_today(), repeat=[notice])
+    upload(world, statement, "camt053.xml")
+    db.session.refresh(collection)
+    assert collection.status == CollectionStatus.RETURNED
+    assert collection.next_step == ReturnAction.RETRY
+    # Retried on its own: nobody is asked about it on the dashboard.
+    assert "came_back" not in {item.key for item in needs_attention()}
+    # The same return in a later camt.054 changes nothing.
+    upload(world, notice, "camt054.xml")
+    assert len(events(invoice, timeline.DEBIT_FAILED)) == 1

@@ -13,6 +13,7 @@ Each row's key is unique per document, so each is owed exactly once.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from collector.direct_debit import failed_debits
 from collector.direct_debit.models import Collection, ReturnAction
@@ -49,7 +50,10 @@ def owe_notices(actor: str = "system") -> int:
 
 
 def _waiting() -> list[Collection]:
-    """Collections whose step calls for a mail no row was made for yet."""
+    """Collections whose step calls for a mail no row was made for yet, on documents
+    still owed money and with no later collection: a small set, however long the
+    history (documents paid since never fill the batch)."""
+    later = aliased(Collection)
     conditions = [
         sa.and_(
             Collection.next_step == action,
@@ -62,7 +66,12 @@ def _waiting() -> list[Collection]:
     ]
     query = (
         sa.select(Collection)
+        .join(Invoice, Invoice.id == Collection.invoice_id)
         .where(Collection.status.in_(failed_debits.CAME_BACK), sa.or_(*conditions))
+        .where(Invoice.state.in_(invitations.INVITABLE), Invoice.amount_due > 0)
+        .where(
+            ~sa.exists().where(later.invoice_id == Collection.invoice_id, later.id > Collection.id)
+        )
         .order_by(Collection.id)
         .limit(LIMIT)
     )
