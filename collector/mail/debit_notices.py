@@ -59,7 +59,8 @@ def _waiting() -> list[Collection]:
             Collection.next_step == action,
             ~sa.exists().where(
                 DocumentMail.invoice_id == Collection.invoice_id,
-                DocumentMail.key == sa.func.concat(prefix + ":", Collection.id),
+                # ``||`` on PostgreSQL and SQLite alike (SQLite has no concat()).
+                DocumentMail.key == sa.literal(prefix + ":") + sa.cast(Collection.id, sa.String),
             ),
         )
         for action, (prefix, _kind) in KEYS.items()
