@@ -211,4 +211,9 @@ def test_unmatched_money_is_assigned_by_hand_from_the_dashboard(app, store, admi
     assert response.status_code == 302
     db.session.refresh(invoice)
     assert invoice.state == InvoiceState.PAID
+    matched = [e for e in invoice.events if e.kind == timeline.PAYMENT_RECEIVED][-1]
+    assert "matched by hand" in matched.message
+    [audit] = db.session.scalars(sa.select(AuditEvent)).all()
+    assert (audit.action, audit.actor) == ("bank_transaction.matched", "user:admin@example.com")
+    assert audit.details["invoice"] == "2026 / 900"
     assert 'data-item="unmatched"' not in admin_client.get("/").get_data(as_text=True)
