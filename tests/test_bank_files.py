@@ -338,21 +338,22 @@ def test_a_transfer_is_matched_by_teamleaders_or_our_reference(app, creditor, st
 
 
 @pytest.mark.parametrize(
-    ("state", "amount", "note"),
+    ("state", "amount", "status", "note"),
     [
-        (InvoiceState.PAID, "121.00", "is PAID already: paid twice?"),
-        (InvoiceState.PENDING, "121.00", "being collected by direct debit"),
-        (InvoiceState.BOOKED, "150.00", "€150.00 is more than the €121.00 due"),
+        # A paid document's reference: a possible double payment (tests/test_double_payments).
+        (InvoiceState.PAID, "121.00", "double_payment", "is paid already: a possible double"),
+        (InvoiceState.PENDING, "121.00", "unmatched", "being collected by direct debit"),
+        (InvoiceState.BOOKED, "150.00", "unmatched", "€150.00 is more than the €121.00 due"),
     ],
 )
 def test_a_transfer_that_cannot_simply_pay_its_document_waits_for_a_person(
-    app, creditor, store, state, amount, note
+    app, creditor, store, state, amount, status, note
 ):
     invoice = make_invoice(state=state)
     transfer = bank.Transfer(Decimal(amount), reference=references.structured_reference(invoice))
     done = upload(store, bank.notification(CREDITOR_IBAN, SETTLED_ON, [transfer]))
     (row,) = done.transactions
-    assert row.status == BankTransactionStatus.UNMATCHED and note in row.note
+    assert row.status == BankTransactionStatus(status) and note in row.note
     assert invoice.payments == []
 
 

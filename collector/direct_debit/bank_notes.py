@@ -53,6 +53,10 @@ BEING_COLLECTED = N_("%(number)s is being collected by direct debit: paid twice?
 CLOSED = N_("%(number)s is %(state)s already: paid twice?")
 OTHER_CURRENCY = N_("%(number)s is in %(currency)s, the transfer in %(received)s.")
 MORE_THAN_DUE = N_("%(amount)s is more than the %(due)s due on %(number)s.")
+DOUBLE_PAYMENT = N_(
+    "%(number)s is paid already: a possible double payment. Refund it to the payer or keep "
+    "it as a credit for the customer."
+)
 
 NOTES = Wordings(
     ALREADY,
@@ -69,6 +73,7 @@ NOTES = Wordings(
     CLOSED,
     OTHER_CURRENCY,
     MORE_THAN_DUE,
+    DOUBLE_PAYMENT,
     values={
         "status": STATE_WORDS,
         "state": STATE_WORDS,

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from collector.direct_debit import bank_notes as notes
-from collector.direct_debit import collection_outcomes
+from collector.direct_debit import collection_outcomes, double_payments
 from collector.direct_debit.bank_transactions import (
     MAX_REASON,
     TRANSFER_FROM,
@@ -267,6 +267,12 @@ def _transfer(applying: Applying, entry: CamtEntry, tx: CamtTransaction) -> None
         return
     invoice, problem = document_for(tx)
     if problem is not None:
+        paid = double_payments.paid_document(tx)
+        if paid is not None:
+            # Never a payment on its own: a person refunds it or keeps it as a credit.
+            double_payments.flag(row, paid, applying.actor)
+            applying.count("unmatched")
+            return
         _leave_unmatched(applying, row, problem)
         return
     payment = ledger.record_payment(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from stdnum import iso11649
 from stdnum.be import ogm_vcs
 
+from collector.accounts import audit
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid, required_reason
@@ -227,6 +228,7 @@ def match(tx: BankTransaction, invoice: Invoice, actor: str) -> Payment:
         raise Conflict(_("This bank transaction was recorded as a payment already."))
     tx.status, tx.invoice_id, tx.payment_id = BankTransactionStatus.MATCHED, invoice.id, payment.id
     _resolved(tx, actor)
+    _audit(tx, "matched", invoice=invoice.number)
     db.session.commit()
     return payment
 
@@ -237,6 +239,7 @@ def dismiss(tx: BankTransaction, reason: str, actor: str) -> None:
     _still_unmatched(tx)
     tx.status, tx.note = BankTransactionStatus.DISMISSED, reason
     _resolved(tx, actor)
+    _audit(tx, "dismissed", reason=reason)
     db.session.commit()
 
 
@@ -251,6 +254,15 @@ def _still_unmatched(tx: BankTransaction) -> None:
 
 def _resolved(tx: BankTransaction, actor: str) -> None:
     tx.resolved_by, tx.resolved_at = actor[:128], utcnow()
+
+
+def _audit(tx: BankTransaction, how: str, **details) -> None:
+    """The person's decision on unmatched money, in the audit log."""
+    audit.record(
+        f"bank_transaction.{how}",
+        target=f"bank_transaction:{tx.id}",
+        details={"amount": str(tx.amount), "currency": tx.currency, **details},
+    )
 
 
 # -- lists ----------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ caller's transaction:
   for) — the payment reversed (PAID → BOOKED/EXPIRED, Teamleader told), the collection
   RETURNED.
 
+A reject or a return is then handled by its reason (``failed_debits``): retried, its
+mandate ended, a note for the team, or back to collect.
+
 A collection is settled or returned only by the amount and currency it was collected
 for: money of another amount is a question for a person, never a payment (``mismatch``).
 
@@ -27,7 +30,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from collector.core.columns import utcnow
-from collector.direct_debit import debits, reason_codes
+from collector.direct_debit import debits, failed_debits, reason_codes
 from collector.direct_debit.models import Collection, CollectionStatus
 from collector.direct_debit.wording import N_, english, money_text
 from collector.documents import amounts, ledger
@@ -143,6 +146,7 @@ def reject(collection: Collection, code: str | None, actor: str, today: date) ->
     ended = says(ledger.ENDED, sentence=reason)
     ledger.collection_failed(invoice, ended, actor=actor, today=today)
     debits.refresh_use(collection.mandate)
+    failed_debits.handle(collection, code, actor, today)
     return True
 
 
@@ -180,6 +184,7 @@ def return_(
     reason = english(REVERSED_BY_BANK[kind], reason=reason_codes.describe(code))
     _close(collection, CollectionStatus.RETURNED, code, reason)
     debits.refresh_use(collection.mandate)
+    failed_debits.handle(collection, code, actor, today or booked_on)
     return True
 
 

@@ -31,7 +31,7 @@ from collector.core.columns import utcnow
 from collector.core.errors import Conflict, NotFound, required_reason
 from collector.core.locking import for_update
 from collector.core.storage import DocumentStore
-from collector.direct_debit import collection_outcomes
+from collector.direct_debit import collection_outcomes, failed_debits
 from collector.direct_debit import debits as direct_debit
 from collector.direct_debit.collection_preview import Candidate, account_key, preview
 from collector.direct_debit.files import pain008
@@ -183,12 +183,16 @@ def _collect(
         and policy.debit_blocker(invoice, today) is None
     ]
     mandates = _lock_mandates(c.mandate_id for _, c in taken)
+    # Read before any collection is made: a retry is its failed one's attempt plus one.
+    attempts = {invoice.id: failed_debits.next_attempt(invoice.id) for invoice, _ in taken}
     collections = []
     for invoice, candidate in taken:
         mandate = mandates[candidate.mandate_id]
         if not mandate.active:
             continue  # revoked since the preview
-        collections.append(_collection(run, invoice, mandate, candidate.collection_date))
+        collection = _collection(run, invoice, mandate, candidate.collection_date)
+        collection.attempt = attempts[invoice.id]
+        collections.append(collection)
     db.session.add_all(collections)
     for collection in collections:
         ledger.start_collection(collection.invoice, _start_reason(run, collection), actor=actor)

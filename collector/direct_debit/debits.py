@@ -19,7 +19,7 @@ from dateutil.easter import easter
 from collector.accounts import entities
 from collector.accounts.creditor import grouped
 from collector.accounts.models import Creditor
-from collector.direct_debit import mandates
+from collector.direct_debit import failed_debits, mandates
 from collector.direct_debit.models import Collection, CollectionStatus, Mandate, MandateStatus
 from collector.documents.models import (
     DocumentKind,
@@ -161,6 +161,8 @@ def _debit_day(invoice: Invoice, mandate: Mandate, notice_days: int, notice_day:
     if standing and previous.on >= earliest_collection(notice_day):
         return previous.on
     not_before = max(notice_day + timedelta(days=notice_days), came_back_day + timedelta(days=1))
+    # A debit being retried (``failed_debits``) waits for its delay as well.
+    not_before = max(not_before, failed_debits.retry_day(invoice.id) or date.min)
     return next_business_day(max(invoice.due_date or invoice.invoice_date, not_before))
 
 

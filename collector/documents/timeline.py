@@ -46,6 +46,11 @@ CHASING_RESUMED = "chasing_resumed"  # dunning: a promise to pay's day passed
 NOTE_ADDED = "note_added"  # a person's note on the document
 MANDATE_SIGNED = "mandate_signed"  # its customer signed a mandate online
 MANDATE_REVOKED = "mandate_revoked"  # its customer revoked a mandate online
+# A direct debit failed: its reason and what follows (a retry, the mandate ended…).
+DEBIT_FAILED = "debit_failed"
+MANDATE_MAIL_SENT = "mandate_mail_sent"  # the customer told their mandate is unusable
+# A transfer for a document already paid: flagged, then refunded or kept by a person.
+DOUBLE_PAYMENT = "double_payment"
 
 # Events that say nothing happened *to* the document: deleting its import may remove it.
 # Fetching a PDF is housekeeping; an email to the customer is not.

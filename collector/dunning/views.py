@@ -65,7 +65,9 @@ def steps(profile_id: int):
 def _slots(profile: Profile) -> list[tuple[str, DunningStep | None]]:
     """The texts there are: the invitation's, then each mail step's, as URL slots."""
     steps = [(f"step-{s.id}", s) for s in profile.dunning_steps if s.sends_mail]
-    return [("invitation", None), *steps]
+    # A direct-debit profile also mails a customer whose mandate a failed debit ended.
+    unusable = [("mandate-unusable", None)] if profile.allow_direct_debit else []
+    return [("invitation", None), *steps, *unusable]
 
 
 BLUEPRINTS = (bp,)

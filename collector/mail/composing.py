@@ -16,7 +16,8 @@ from collector.direct_debit import debits, signing
 from collector.documents.models import Customer, DocumentMail, DocumentMailKind, Invoice
 from collector.dunning import schedule
 from collector.dunning.models import INVITATION_SLOT, MailText, step_slot
-from collector.mail import letters, texts
+from collector.dunning.models.texts import MANDATE_UNUSABLE_SLOT
+from collector.mail import debit_notices, letters, texts
 from collector.mail.smtp import Mailer
 from collector.teamleader import pdfs
 
@@ -72,6 +73,8 @@ def document_facts(
 def _letter(row: DocumentMail, invoice: Invoice, facts: letters.DocumentFacts, today: date):
     """The team's text for the document's profile, step and language, else today's letter."""
     language = letters.language_of(invoice.customer.language)
+    if row.kind == DocumentMailKind.MANDATE_UNUSABLE:
+        return _mandate_unusable(invoice, facts, language)
     days = None if row.kind == DocumentMailKind.INVITATION else overdue_days(invoice, today)
     edited = edited_text(row, invoice, language)
     if edited is not None:
@@ -81,6 +84,21 @@ def _letter(row: DocumentMail, invoice: Invoice, facts: letters.DocumentFacts, t
     if days is None:
         return letters.invitation(facts, language)
     return letters.reminder(facts, language, days)
+
+
+def _mandate_unusable(invoice: Invoice, facts: letters.DocumentFacts, language: str):
+    """The mail about an unusable mandate: the team's text, else the default one."""
+    edited = None
+    if invoice.profile_id is not None:
+        edited = texts.stored_text(invoice.profile_id, MANDATE_UNUSABLE_SLOT, language)
+    subject, body = (
+        (edited.subject, edited.body)
+        if edited is not None
+        else texts.default_text(MANDATE_UNUSABLE_SLOT, language)
+    )
+    values = texts.values_of(facts, language, None)
+    values["new_mandate_link"] = debit_notices.new_mandate_link(invoice.customer) or ""
+    return texts.render(subject, body, values, language)
 
 
 def edited_text(row: DocumentMail, invoice: Invoice, language: str) -> MailText | None:
@@ -96,7 +114,9 @@ def edited_text(row: DocumentMail, invoice: Invoice, language: str) -> MailText 
 def announce(row: DocumentMail, invoice: Invoice, today: date) -> letters.DirectDebitFacts | None:
     """The SEPA pre-notification the mail carries, if the document is to be debited;
     the row records it, and a collection run never collects before the day it names."""
-    debit = planned_announcement(invoice, today)
+    # The mail about an unusable mandate announces nothing: it asks for another way.
+    unusable = row.kind == DocumentMailKind.MANDATE_UNUSABLE
+    debit = None if unusable else planned_announcement(invoice, today)
     creditor = debits.creditor_for(invoice)
     if debit is None:
         row.direct_debit_on = row.direct_debit_mandate_id = row.direct_debit_amount = None

@@ -63,6 +63,12 @@ STALE_AFTER = timedelta(minutes=10)  # far beyond an SMTP timeout: the worker is
 INVITABLE = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 OPEN = (DocumentMailStatus.WAITING, DocumentMailStatus.SENDING, DocumentMailStatus.FAILED)
 HELD = DocumentMailStatus.HELD
+# The timeline event a sent mail of each kind is.
+SENT_EVENTS = {
+    DocumentMailKind.INVITATION: timeline.INVITATION_SENT,
+    DocumentMailKind.REMINDER: timeline.REMINDER_SENT,
+    DocumentMailKind.MANDATE_UNUSABLE: timeline.MANDATE_MAIL_SENT,
+}
 
 
 # -- queueing ---------------------------------------------------------------------------
@@ -251,11 +257,7 @@ def deliver(mail_id: int, postman: Postman, now: datetime | None = None) -> Docu
     if message.status == MailStatus.FAILED:
         return _failed(row, message.error or "refused", now)
     row.sent_at = now
-    kind = (
-        timeline.INVITATION_SENT
-        if row.kind == DocumentMailKind.INVITATION
-        else timeline.REMINDER_SENT
-    )
+    kind = SENT_EVENTS[row.kind]
     return _finish(row, DocumentMailStatus.SENT, kind, _sent_text(row, attachments), now)
 
 
@@ -282,7 +284,7 @@ def not_owed(kind: DocumentMailKind, invoice: Invoice, today: date) -> Sentence 
     if invoice.kind != DocumentKind.INVOICE:
         return says(wording.CREDIT_NOTE)
     # Checked again at send time: paid, archived or credited since the row was queued.
-    allowed = INVITABLE if kind == DocumentMailKind.INVITATION else schedule.CHASEABLE
+    allowed = schedule.CHASEABLE if kind == DocumentMailKind.REMINDER else INVITABLE
     if invoice.state not in allowed or invoice.amount_due <= 0:
         due = money_value(invoice.amount_due, invoice.currency)
         state = word(STATE_WORDS[invoice.state.value], english=invoice.state.value)

@@ -17,7 +17,7 @@ from collector.direct_debit import signing
 from collector.documents.models import DocumentMail, DocumentMailStatus
 from collector.dunning import hand_offs
 from collector.extensions import db
-from collector.mail import invitations, mandate_mail, reminders
+from collector.mail import debit_notices, invitations, mandate_mail, reminders
 from collector.mail import setup as mail_setup
 from collector.mail.composing import Postman
 from collector.mail.models import MailStatus
@@ -84,6 +84,9 @@ def deliver_mail(*, progress: Progress) -> str:
     """Send every owed invitation and reminder whose time has come; retry failed ones."""
     now = utcnow()
     stalled = invitations.mark_stalled(now)
+    # What failed direct debits call for (a new pre-notification, a mandate unusable).
+    debit_notices.owe_notices()
+    db.session.commit()
     ids = invitations.deliverable(now)
     progress.total(len(ids))
     sent = _deliver(ids, progress)

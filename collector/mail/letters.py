@@ -67,6 +67,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_mandate": (
             "Betaalt u voortaan liever via domiciliëring? Onderteken dan online een mandaat:"
         ),
+        "subject_mandate_unusable": "Factuur {number}: uw domiciliëring werd niet uitgevoerd",
+        "mandate_unusable_intro": (
+            "Uw bank heeft de SEPA-domiciliëring van factuur {number} niet uitgevoerd, en wij "
+            "kunnen uw mandaat daarom niet meer gebruiken."
+        ),
+        "new_mandate": (
+            "Wilt u verder via domiciliëring betalen? Onderteken dan online een nieuw mandaat:"
+        ),
         "sign_off": "Met vriendelijke groeten,",
     },
     "fr": {
@@ -116,6 +124,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_mandate": (
             "Vous préférez désormais payer par domiciliation ? Signez un mandat en ligne :"
         ),
+        "subject_mandate_unusable": "Facture {number}\u00a0: votre domiciliation n’a pas abouti",
+        "mandate_unusable_intro": (
+            "Votre banque n’a pas exécuté la domiciliation SEPA de la facture {number}\u00a0; "
+            "nous ne pouvons donc plus utiliser votre mandat."
+        ),
+        "new_mandate": (
+            "Vous souhaitez continuer à payer par domiciliation\u00a0? Signez un nouveau mandat "
+            "en ligne\u00a0:"
+        ),
         "sign_off": "Cordialement,",
     },
     "en": {
@@ -153,6 +170,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "view_button": "View the invoice",
         "portal": "See all your open invoices on one page:",
         "sign_mandate": "Pay by direct debit from now on: sign a mandate online:",
+        "subject_mandate_unusable": "Invoice {number}: your direct debit did not go through",
+        "mandate_unusable_intro": (
+            "Your bank did not pay the SEPA direct debit for invoice {number}, so we can no "
+            "longer use your mandate."
+        ),
+        "new_mandate": "Would you like to keep paying by direct debit? Sign a new mandate online:",
         "sign_off": "Kind regards,",
     },
 }

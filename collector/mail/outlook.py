@@ -103,6 +103,8 @@ def _retries(outlook: Outlook, now: datetime) -> None:
 
 
 def _add(outlook: Outlook, row: DocumentMail, at: datetime) -> None:
+    if row.kind == DocumentMailKind.MANDATE_UNUSABLE:
+        return  # not an invitation or a reminder: it goes out within minutes of being owed
     invoice = row.invoice
     today = clock.local_date(at)
     if invitations.not_owed(row.kind, invoice, today) is not None:

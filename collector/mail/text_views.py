@@ -11,6 +11,7 @@ from flask_login import current_user
 from collector.core.errors import Invalid
 from collector.documents.models import Invoice, Profile
 from collector.dunning.models import INVITATION_SLOT, DunningStep, step_slot
+from collector.dunning.models.texts import MANDATE_UNUSABLE_SLOT
 from collector.dunning.views import LANGUAGE_NAMES
 from collector.extensions import db
 from collector.mail import setup as mail_setup
@@ -39,6 +40,8 @@ BODY_HINT = lazy_gettext(
     "Write {{ name }} for a variable, and {% if name %}…{% endif %} for a part that depends "
     "on one. Blank lines separate paragraphs."
 )
+# The URL slot of the mail to a customer whose mandate a failed debit made unusable.
+MANDATE_UNUSABLE_URL = "mandate-unusable"
 VARIABLE_HELP = {name: lazy_gettext(text) for name, text in texts.VARIABLES.items()}
 
 
@@ -46,7 +49,7 @@ VARIABLE_HELP = {name: lazy_gettext(text) for name, text in texts.VARIABLES.item
 def text(profile_id: int, slot: str, language: str):
     profile = db.get_or_404(Profile, profile_id)
     step = _step_of(profile, slot)
-    stored_slot = step_slot(step.id) if step else INVITATION_SLOT
+    stored_slot = _stored_slot(slot, step)
     stored = texts.stored_text(profile.id, stored_slot, language)
     form = MailTextForm()
     if not form.is_submitted():
@@ -79,6 +82,7 @@ def text(profile_id: int, slot: str, language: str):
         profile=profile,
         step=step,
         slot=slot,
+        mandate_unusable=slot == MANDATE_UNUSABLE_URL,
         language=language,
         language_names=LANGUAGE_NAMES,
         form=form,
@@ -101,7 +105,7 @@ def reset(profile_id: int, slot: str, language: str):
     step = _step_of(profile, slot)
     back = url_for("mail_texts.text", profile_id=profile.id, slot=slot, language=language)
     if confirmed():
-        texts.reset_text(profile.id, step_slot(step.id) if step else INVITATION_SLOT, language)
+        texts.reset_text(profile.id, _stored_slot(slot, step), language)
         flash(_("Back to the default text."), "success")
     return redirect(back)
 
@@ -131,8 +135,15 @@ def _translated(save):
     return wrapped
 
 
+def _stored_slot(slot: str, step: DunningStep | None) -> str:
+    """The slot a text is stored under for the URL's ``slot``."""
+    if step is not None:
+        return step_slot(step.id)
+    return MANDATE_UNUSABLE_SLOT if slot == MANDATE_UNUSABLE_URL else INVITATION_SLOT
+
+
 def _step_of(profile: Profile, slot: str) -> DunningStep | None:
-    if slot == "invitation":
+    if slot in ("invitation", MANDATE_UNUSABLE_URL):
         return None
     found = [s for s in profile.dunning_steps if f"step-{s.id}" == slot and s.sends_mail]
     if not found:

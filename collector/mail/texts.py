@@ -24,7 +24,7 @@ from markupsafe import Markup
 from collector.accounts import audit
 from collector.core.errors import Invalid
 from collector.dunning.models import INVITATION_SLOT, MailText
-from collector.dunning.models.texts import MAX_BODY, MAX_SUBJECT
+from collector.dunning.models.texts import MANDATE_UNUSABLE_SLOT, MAX_BODY, MAX_SUBJECT
 from collector.extensions import db
 from collector.mail import letters
 from collector.runtime.wordings import N_
@@ -48,6 +48,9 @@ VARIABLES = {
     "debit_account": N_("The debited account, masked"),
     "mandate_reference": N_("The mandate's reference"),
     "creditor_identifier": N_("Our SEPA creditor identifier"),
+    "new_mandate_link": N_(
+        "The link to sign a new mandate online (empty where online signing is not offered)"
+    ),
 }
 REQUIRED = ("payment_link", "structured_reference")
 # The letters' placeholders under the names the editor documents.
@@ -82,6 +85,8 @@ def _environment(html: bool) -> SandboxedEnvironment:
 def default_text(slot: str, language: str) -> tuple[str, str]:
     """(subject, body) of today's letter for ``slot`` as an editable template."""
     t = {key: _placeholders(text) for key, text in letters.TEXTS[language].items()}
+    if slot == MANDATE_UNUSABLE_SLOT:
+        return _mandate_unusable_text(t)
     if slot == INVITATION_SLOT:
         subject = t["subject_invitation"]
         lead = [
@@ -121,6 +126,33 @@ def default_text(slot: str, language: str) -> tuple[str, str]:
         body += ["{% if not direct_debit %}", "", t["already_paid"], "{% endif %}"]
     body += ["", t["sign_off"], "{{ creditor_name }}"]
     return subject, "\n".join(body)
+
+
+def _mandate_unusable_text(t: dict[str, str]) -> tuple[str, str]:
+    """The mail to a customer whose mandate can no longer be used: pay by the link or
+    by transfer, or sign a new mandate where that is offered."""
+    body = [
+        t["greeting"],
+        "",
+        t["mandate_unusable_intro"],
+        f"{{% if due_date %}}{t['amount_due_by']}{{% else %}}{t['amount_due']}{{% endif %}}",
+        "",
+        t["pay_online"],
+        "{{ payment_link }}",
+        "{% if structured_reference %}",
+        "",
+        t["bank_transfer"],
+        "{% endif %}",
+        "{% if new_mandate_link %}",
+        "",
+        t["new_mandate"],
+        "{{ new_mandate_link }}",
+        "{% endif %}",
+        "",
+        t["sign_off"],
+        "{{ creditor_name }}",
+    ]
+    return t["subject_mandate_unusable"], "\n".join(body)
 
 
 def _placeholders(text: str) -> str:
@@ -220,6 +252,10 @@ def render(subject: str, body: str, values: dict, language: str) -> letters.Lett
     text = _tidy(text_env.from_string(body).render(values)) + "\n"
     link = values["payment_link"]
     html_values = {**values, "payment_link": Markup('<a href="{0}">{0}</a>').format(link)}
+    if values.get("new_mandate_link"):
+        html_values["new_mandate_link"] = Markup('<a href="{0}">{0}</a>').format(
+            values["new_mandate_link"]
+        )
     html_body = html_env.from_string(body).render(html_values)
     # The body came out of autoescape, with ``safe`` taken away: every value in it is
     # escaped already, so its lines are markup as they are.

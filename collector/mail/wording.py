@@ -11,6 +11,7 @@ from collector.runtime.wordings import N_, Sentence, says, word
 
 INVITATION = DocumentMailKind.INVITATION
 REMINDER = DocumentMailKind.REMINDER
+MANDATE_UNUSABLE = DocumentMailKind.MANDATE_UNUSABLE
 
 # Sent, by kind and by whether the PDF went with it.
 SENT = {
@@ -21,6 +22,14 @@ SENT = {
     ),
     (REMINDER, False): N_(
         "Reminder (%(days)s days after the due date) sent to %(recipient)s, without a PDF."
+    ),
+    (MANDATE_UNUSABLE, True): N_(
+        "Mail about the unusable mandate sent to %(recipient)s (payment link, new mandate), "
+        "with the PDF."
+    ),
+    (MANDATE_UNUSABLE, False): N_(
+        "Mail about the unusable mandate sent to %(recipient)s (payment link, new mandate), "
+        "without a PDF."
     ),
 }
 # A dunning step's mail: its kind (STEP_WORDS), its place in the schedule and its day.
@@ -45,6 +54,7 @@ GAVE_UP = N_("Email to %(recipient)s failed %(attempts)s times: %(error)s. Not r
 NOT_SENT = {
     INVITATION: N_("Invitation not sent: %(reason)s."),
     REMINDER: N_("Reminder not sent: %(reason)s."),
+    MANDATE_UNUSABLE: N_("Mail about the unusable mandate not sent: %(reason)s."),
 }
 UNCERTAIN = {
     INVITATION: N_(
@@ -54,6 +64,10 @@ UNCERTAIN = {
     REMINDER: N_(
         "The reminder to %(email)s may or may not have gone out: the worker stopped while "
         "sending it. Check the mail log; send again if needed."
+    ),
+    MANDATE_UNUSABLE: N_(
+        "The mail about the unusable mandate to %(email)s may or may not have gone out: the "
+        "worker stopped while sending it. Check the mail log."
     ),
 }
 # Why a mail is no longer owed.

@@ -85,6 +85,9 @@ EVENT_LABELS = {
     timeline.NOTE_ADDED: _l("note"),
     timeline.MANDATE_SIGNED: _l("mandate signed"),
     timeline.MANDATE_REVOKED: _l("mandate revoked"),
+    timeline.DEBIT_FAILED: _l("direct debit failed"),
+    timeline.MANDATE_MAIL_SENT: _l("mandate unusable mail sent"),
+    timeline.DOUBLE_PAYMENT: _l("possible double payment"),
 }
 SYNC_BADGES = {
     SyncStatus.SYNCED: "synced",

@@ -26,6 +26,7 @@ from flask_login import current_user
 from collector.core import clock
 from collector.core.columns import utcnow
 from collector.core.errors import Invalid
+from collector.direct_debit import failed_debits
 from collector.documents import changes, profiles
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState
 from collector.dunning import hold_views as dunning_views
@@ -113,6 +114,8 @@ def _overview(result, totals, sort: str, errors: dict, customer: Customer | None
         facts=overview.row_facts(items),
         held=policy.holds_on([d.id for d in items], clock.local_today()) if items else {},
         hold_reasons=dunning_wording.REASONS,
+        failed_debit_label=failed_debits.label,
+        failed_debit_title=failed_debits.title,
         invitations=invitations.invitations_of([d.id for d in items]),
         today=clock.local_today(),
         next_steps=schedule.next_steps(items, clock.local_today()),
@@ -180,6 +183,7 @@ def _detail_page(invoice_id: int, status: int = 200, **forms):
         event_text=history.event_text,
         actor_text=history.actor_text,
         reason_text=history.reason_text,
+        failed_debit_label=failed_debits.label,
         credit_notes=found.credit_notes,
         department=_departments().get(invoice.department_id, invoice.department_id),
         import_url=_import_url(invoice),

@@ -24,6 +24,7 @@ from collector.direct_debit.models import (
     BankTransactionStatus,
     Collection,
     CollectionStatus,
+    ReturnAction,
 )
 from collector.documents.models import (
     CallbackDelivery,
@@ -115,6 +116,15 @@ TEXTS = {
         _l("Money in the bank that matches no invoice"),
         _l("Match each transfer to its invoice, or dismiss it with a reason."),
         "bank_files.unmatched",
+    ),
+    "double_payments": Text(
+        _l("Possible double payments"),
+        _l(
+            "Transfers for invoices that are paid already. Refund each to the payer, or keep "
+            "it as a credit for the customer."
+        ),
+        "bank_files.unmatched",
+        anchor="double-payments",
     ),
     "overpayments": Text(
         _l("Money paid beyond what was due"),
@@ -249,8 +259,10 @@ def _questions() -> dict[str, tuple]:
         Invoice.state.in_((InvoiceState.BOOKED, InvoiceState.EXPIRED)),
         Invoice.amount_due > 0,
     )
+    # A debit presented again on its own (``failed_debits``) needs nobody.
     came_back = sa.select(Collection.invoice_id).where(
-        Collection.status.in_((CollectionStatus.REJECTED, CollectionStatus.RETURNED))
+        Collection.status.in_((CollectionStatus.REJECTED, CollectionStatus.RETURNED)),
+        Collection.next_step.is_distinct_from(ReturnAction.RETRY),
     )
     count = sa.func.count()
     unmatched = BankTransaction.status == BankTransactionStatus.UNMATCHED
@@ -262,6 +274,12 @@ def _questions() -> dict[str, tuple]:
             money_sum(Invoice.amount_due),
         ),
         "unmatched": (BankTransaction, unmatched, count, money_sum(BankTransaction.amount)),
+        "double_payments": (
+            BankTransaction,
+            BankTransaction.status == BankTransactionStatus.DOUBLE_PAYMENT,
+            count,
+            money_sum(BankTransaction.amount),
+        ),
         "promise_passed": (Hold, holds.lapsed(clock.local_today()), count, None),
         "holds_to_review": (Hold, holds.for_review(clock.now()), count, None),
         "customer_said": (Hold, holds.from_customers(clock.local_today()), count, None),

@@ -14,6 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from collector.core import clock
 from collector.core.columns import Money
+from collector.direct_debit import failed_debits
+from collector.direct_debit.models import Collection
 from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceState, Profile
 from collector.exact.models import ExactBooking
 from collector.extensions import db
@@ -37,6 +39,8 @@ from collector.web.invoice_query import (
 )
 from collector.web.invoice_query import parse_query as parse_query
 
+# Documents whose failed direct debit the list still shows: those left to collect.
+TO_COLLECT = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
 EXPORT_BATCH = 1_000  # rows per fetch of an export: bounded memory, few round trips
 
 
@@ -136,6 +140,8 @@ class RowFacts:
 
     days_overdue: int | None
     partly_paid: bool
+    # The latest direct debit that came back, while the document is still to collect.
+    failed_debit: Collection | None = None
 
 
 def row_facts(documents: Iterable[Invoice], today: date | None = None) -> dict[int, RowFacts]:
@@ -144,7 +150,8 @@ def row_facts(documents: Iterable[Invoice], today: date | None = None) -> dict[i
     today = today or clock.local_today()
     documents = list(documents)
     received = _received([d.id for d in documents])
-    return {d.id: _facts(d, received.get(d.id, 0), today) for d in documents}
+    failed = failed_debits.latest_failures([d.id for d in documents if d.state in TO_COLLECT])
+    return {d.id: _facts(d, received.get(d.id, 0), today, failed.get(d.id)) for d in documents}
 
 
 def _received(ids: list[int]) -> dict[int, Decimal]:
@@ -154,10 +161,11 @@ def _received(ids: list[int]) -> dict[int, Decimal]:
     return dict(db.session.execute(query).all())
 
 
-def _facts(d: Invoice, received: Decimal, today: date) -> RowFacts:
+def _facts(d: Invoice, received: Decimal, today: date, failed: Collection | None) -> RowFacts:
     return RowFacts(
         days_overdue=days_overdue(d.kind, d.state, d.amount_due, d.due_date, today),
         partly_paid=partly_paid(d.kind, d.state, d.amount_due, received),
+        failed_debit=failed,
     )
 
 

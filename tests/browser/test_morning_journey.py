@@ -176,7 +176,7 @@ def follow_the_returned_debit(page: Page, camera: Camera, morning: Morning) -> N
     run.locator(f'a[href$="/collections/{morning.returned_run_id}"]').click()
     row = page.locator(f'tr[data-collection="{morning.returned_e2e}"]')
     expect(row.locator(".badge-returned")).to_be_visible()
-    expect(row).to_contain_text("AM04")
+    expect(row).to_contain_text("MS02")
     camera.look("collection-run")
 
     row.locator(f'a[href$="/invoices/{returned.id}"]').click()

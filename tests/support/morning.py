@@ -3,7 +3,8 @@
 Eight Belgian customers with names and Teamleader ids, invoices owed at the edges of
 every aging bucket (due today, 1, 30, 31, 60, 61, 90 and 91 days ago, and none), a
 partly paid invoice, a linked and an unapplied credit note, a paid and an archived
-invoice, a direct debit under way, one the bank returned (AM04) and a direct-debit
+invoice, a direct debit under way, one the bank returned (MS02, refused by the debtor: it
+waits for a person, where an AM04 would be retried on its own) and a direct-debit
 customer without a mandate. Everything is dated from the test clock's today, and money
 moves through the project's own ledger and collection outcomes, as in production.
 
@@ -283,7 +284,7 @@ class _Seeder:
         collection_outcomes.settle(collection, back.amount_due, settled_on, "bank")
         db.session.commit()
         amount = collection.amount
-        collection_outcomes.return_(collection, "AM04", amount, returned_on, "bank", self.today)
+        collection_outcomes.return_(collection, "MS02", amount, returned_on, "bank", self.today)
         db.session.commit()
         self.morning.returned = self._owed(back, "peeters", 25)
         self.morning.returned_run_id = collection.run_id

@@ -12,6 +12,7 @@ from collector.direct_debit.models.collection_run import CollectionRun, Collecti
 from collector.direct_debit.models.mandate import Mandate, MandateScheme, MandateStatus
 from collector.direct_debit.models.mandate_signature import MandateSignature
 from collector.direct_debit.models.mandate_upload import MandateUpload, MandateUploadStatus
+from collector.direct_debit.models.return_rule import ReturnAction, ReturnRule
 from collector.direct_debit.models.signing_link import SigningLink
 
 __all__ = [
@@ -30,5 +31,7 @@ __all__ = [
     "MandateStatus",
     "MandateUpload",
     "MandateUploadStatus",
+    "ReturnAction",
+    "ReturnRule",
     "SigningLink",
 ]

@@ -28,6 +28,10 @@ class BankTransactionStatus(enum.StrEnum):
     MATCHED = "matched"  # applied to a document
     UNMATCHED = "unmatched"  # waiting for an admin to match it by hand
     DISMISSED = "dismissed"  # an admin said it is not for a document here
+    # A transfer naming a document already paid: a person decides (refund or keep).
+    DOUBLE_PAYMENT = "double_payment"
+    REFUNDED = "refunded"  # a double payment a person sends back to the payer
+    KEPT = "kept"  # a double payment kept as a credit for the customer
 
 
 class BankTransaction(db.Model):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.core.columns import Money, UTCDateTime, enum_type, utcnow
+from collector.direct_debit.models.return_rule import ReturnAction
 from collector.extensions import db
 
 
@@ -56,6 +57,12 @@ class Collection(db.Model):
     # The ledger row its settlement wrote.
     payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment.id", ondelete="SET NULL"))
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which presentation of the document this is: 1, then 2 for its first retry...
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    # What its failure led to (``direct_debit.return_rules``), and for a retry the first
+    # day it may be collected again.
+    next_step: Mapped[ReturnAction | None] = mapped_column(enum_type(ReturnAction))
+    retry_on: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -25,7 +25,13 @@ from wtforms import StringField
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import StoredDocumentMissing
-from collector.direct_debit import bank_file_list, bank_files, bank_transactions, reason_codes
+from collector.direct_debit import (
+    bank_file_list,
+    bank_files,
+    bank_transactions,
+    double_payments,
+    reason_codes,
+)
 from collector.direct_debit.bank_notes import NOTES
 from collector.direct_debit.files.reading import MAX_BYTES
 from collector.direct_debit.models import BankFile, BankFileKind, BankTransaction
@@ -209,6 +215,35 @@ def dismiss(tx_id: int):
     return _resolve(tx, "dismiss", form, form.reason, apply)
 
 
+@bp.post("/transactions/<int:tx_id>/refund")
+def refund(tx_id: int):
+    tx = db.get_or_404(BankTransaction, tx_id)
+    form = DismissForm()
+
+    def apply(actor: str) -> str:
+        double_payments.refund(tx, form.reason.data or "", actor)
+        return _(
+            "%(amount)s to be refunded to the payer.", amount=money_text(tx.amount, tx.currency)
+        )
+
+    return _resolve(tx, "refund", form, form.reason, apply)
+
+
+@bp.post("/transactions/<int:tx_id>/keep")
+def keep(tx_id: int):
+    tx = db.get_or_404(BankTransaction, tx_id)
+    form = DismissForm()
+
+    def apply(actor: str) -> str:
+        double_payments.keep(tx, form.reason.data or "", actor)
+        return _(
+            "%(amount)s kept as a credit for the customer.",
+            amount=money_text(tx.amount, tx.currency),
+        )
+
+    return _resolve(tx, "keep", form, form.reason, apply)
+
+
 def _resolve(tx: BankTransaction, name: str, form: FlaskForm, field, apply):
     """Match or dismiss ``tx`` by ``apply(actor)``, which returns what to tell. A refusal
     is shown on the row's form under ``field`` (400); a transaction resolved meanwhile
@@ -235,7 +270,10 @@ def _unmatched_page(status: int = 200, failed: BankTransaction | None = None, **
     return render_template(
         "direct_debit/bank_files/unmatched.html",
         transactions=bank_transactions.unmatched(),
+        doubles=double_payments.waiting(),
         failed=failed.id if failed is not None else None,
+        refund_form=forms.get("refund") or DismissForm(formdata=None),
+        keep_form=forms.get("keep") or DismissForm(formdata=None),
         match_form=forms.get("match") or MatchForm(formdata=None),
         dismiss_form=forms.get("dismiss") or DismissForm(formdata=None),
         note_text=NOTES.shown,

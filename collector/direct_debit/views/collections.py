@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import StoredDocumentMissing
-from collector.direct_debit import collection_runs, exports, run_list
+from collector.direct_debit import collection_runs, exports, return_rules, run_list
 from collector.direct_debit.collection_outcomes import REASONS
 from collector.direct_debit.models import CollectionRun, CollectionRunStatus, MandateScheme
 from collector.direct_debit.views.lists import csv_download, worked_list
@@ -133,6 +133,7 @@ def _detail_page(run: CollectionRun, status: int = 200, cancel_form=None):
         collections=collection_runs.collections_of(run),
         open=run.status == CollectionRunStatus.CREATED,
         collection_reason=REASONS.shown,
+        step_words=return_rules.ACTION_WORDS,
         confirm=ConfirmForm(),
         cancel_form=cancel_form or CancelForm(),
     ), status

@@ -20,6 +20,9 @@ from collector.extensions import db
 class DocumentMailKind(enum.StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
+    # A direct debit came back for a reason that ends its mandate (``direct_debit.
+    # return_rules``): the customer is asked to pay another way or sign a new mandate.
+    MANDATE_UNUSABLE = "mandate_unusable"
 
 
 class DocumentMailStatus(enum.StrEnum):

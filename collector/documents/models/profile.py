@@ -18,6 +18,10 @@ class Profile(db.Model):
     allow_bank_transfer: Mapped[bool] = mapped_column(default=True)
     send_invitation_on_import: Mapped[bool] = mapped_column(default=False)
     invitation_requires_pdf: Mapped[bool] = mapped_column(default=False)
+    # A direct debit refused for a reason worth retrying (``direct_debit.return_rules``)
+    # is presented again at most this many times, this many days after it came back.
+    debit_retries: Mapped[int] = mapped_column(default=1, server_default="1")
+    debit_retry_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # The dunning schedule is ``dunning_steps`` (collector.dunning.models.DunningStep).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -11,6 +11,8 @@ from collector.core.columns import UTCDateTime, utcnow
 from collector.extensions import db
 
 INVITATION_SLOT = "invitation"
+# The mail to a customer whose mandate a failed direct debit showed unusable.
+MANDATE_UNUSABLE_SLOT = "mandate_unusable"
 LANGUAGES = ("nl", "fr", "en")  # a text per language the letters speak
 MAX_SUBJECT = 300
 MAX_BODY = 10_000
