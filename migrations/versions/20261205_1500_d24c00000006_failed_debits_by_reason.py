@@ -89,6 +89,9 @@ def downgrade():
     op.execute("DELETE FROM document_mail WHERE kind = 'mandate_unusable'")
     _check("document_mail", "ck_document_mail_documentmailkind", "kind", MAIL_KINDS)
     with op.batch_alter_table("collection", schema=None) as batch_op:
+        # The enum's CHECK names the column: gone first, or SQLite's copy of the table
+        # would keep a constraint on a column it no longer has.
+        batch_op.drop_constraint(op.f("ck_collection_returnaction"), type_="check")
         batch_op.drop_column("retry_on")
         batch_op.drop_column("next_step")
         batch_op.drop_column("attempt")
