@@ -11,7 +11,6 @@ It speaks the customer's language, never the one a staff user picked for the fin
 entity as its creditor shows itself: name, logo (``/logo``), address and contact details.
 """
 
-import functools
 from contextlib import suppress
 
 from flask import (
@@ -24,66 +23,30 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from flask_babel import lazy_gettext as _l
 
-from collector.accounts import languages
+from collector.accounts import customer_pages
+from collector.accounts.customer_pages import keep, language_links, public_url
 from collector.documents.models import Invoice
 from collector.payments import checkout, settings_views, webhooks
 from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
 from collector.runtime import setup as runtime_setup
-from collector.runtime.views import content_security_policy, pdf_response
+from collector.runtime.views import pdf_response
 from collector.teamleader import pdfs
 
 bp = Blueprint("pay", __name__, url_prefix="/pay")
 
-# The languages a customer can switch the page to, each named in itself.
-CHOICES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
+
+def _spoken(invoice: Invoice) -> str | None:
+    return invoice.customer.language if invoice.customer is not None else None
 
 
-def customer_locale(invoice: Invoice | None) -> str:
-    """The locale the customer reads the page in: the one they picked with the page's
-    language links, else their own language as the mails choose it (the customer's
-    Teamleader language: nl, fr or en), else their browser's. A staff user opening the
-    link sees what the customer sees."""
-    customer = invoice.customer if invoice is not None else None
-    spoken = languages.normalize(customer.language) if customer is not None else None
-    chosen = chosen_language()
-    if chosen and (spoken is None or languages.language_of(spoken) != chosen):
-        return languages.BY_LANGUAGE[chosen]
-    return spoken or languages.from_browser(request.accept_languages)
-
-
-def chosen_language() -> str | None:
-    """The language picked with the page's links (``?lang=``), if it is one we speak."""
-    chosen = request.args.get("lang", "")
-    return chosen if chosen in CHOICES else None
-
-
-def _keep() -> dict[str, str]:
-    """What every link of the page carries so the picked language stays."""
-    chosen = chosen_language()
-    return {"lang": chosen} if chosen else {}
-
-
-def in_customer_language(view):
-    """``view(invoice)`` for the token's document, rendered in ``customer_locale`` — its error
-    page too (an unknown token is a 404 in the browser's language)."""
-
-    @functools.wraps(view)
-    def wrapped(token: str):
-        invoice = payment_page.find(token)
-        with force_locale(customer_locale(invoice)):
-            try:
-                if invoice is None:
-                    abort(404, _("There is no such payment page."))
-                return view(invoice)
-            except HTTPException as exc:
-                return current_app.handle_http_exception(exc)
-
-    return wrapped
+# ``view(invoice)`` for the token's document, in its customer's language (errors too).
+in_customer_language = customer_pages.for_token(
+    payment_page.find, _spoken, _l("There is no such payment page.")
+)
 
 
 @bp.get("/<token>")
@@ -107,7 +70,7 @@ def online(invoice: Invoice):
         checkout_url = checkout.start_checkout(
             provider,
             invoice,
-            redirect_url=_public_url("pay.returned", token=invoice.payment_token, **_keep()),
+            redirect_url=public_url("pay.returned", token=invoice.payment_token, **keep()),
             webhook_url=payments_setup.webhook_url(current_app),
         )
     except checkout.CheckoutRefused as exc:
@@ -123,7 +86,7 @@ def returned(invoice: Invoice):
         # A provider outage only leaves the status as last fetched; its webhook follows.
         with suppress(checkout.CheckoutRefused):
             checkout.refresh_latest(provider, invoice)
-    return redirect(url_for("pay.page", token=invoice.payment_token, r=1, **_keep()), code=303)
+    return redirect(url_for("pay.page", token=invoice.payment_token, r=1, **keep()), code=303)
 
 
 @bp.get("/<token>/document.pdf")
@@ -149,18 +112,8 @@ def logo(invoice: Invoice):
 
 @bp.after_request
 def private_headers(response):
-    """The payment page's headers; the customer portal answers with the same."""
-    # The address is the secret: keep it out of shared caches, other sites' Referer
-    # headers and search engines.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    # The PDF keeps its own policy (the browser's PDF viewer needs it).
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        content_security_policy(form_targets=_checkout_sources(), oauth_hosts=False),
-    )
-    return response
+    """The payment page's headers: its forms may send the customer to the checkout only."""
+    return customer_pages.private_headers(response, form_targets=_checkout_sources())
 
 
 def _render(view: payment_page.PaymentView, *, problem: str | None = None, status: int = 200):
@@ -168,20 +121,9 @@ def _render(view: payment_page.PaymentView, *, problem: str | None = None, statu
         "payments/page.html",
         view=view,
         problem=problem,
-        keep=_keep(),
-        languages=_language_links(view.token),
+        keep=keep(),
+        languages=language_links("pay.page", token=view.token),
     ), status
-
-
-def _language_links(token: str) -> list[tuple[str, str, str]]:
-    """(code, name, address) of each language the page can be read in."""
-    return [
-        (code, name, url_for("pay.page", token=token, lang=code)) for code, name in CHOICES.items()
-    ]
-
-
-def _public_url(endpoint: str, **values) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def _checkout_sources() -> str:

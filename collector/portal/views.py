@@ -9,7 +9,6 @@ Also the admins' side on the customer's page: rotate the address, mail it to the
 
 from __future__ import annotations
 
-import functools
 from contextlib import suppress
 
 import sqlalchemy as sa
@@ -26,10 +25,11 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
-from collector.accounts import alerts, languages
+from collector.accounts import alerts, customer_pages, languages
+from collector.accounts.customer_pages import keep, language_links, public_url
 from collector.core.errors import Conflict, Invalid
 from collector.direct_debit import statement_lines
 from collector.documents import balances, customers, statements
@@ -39,7 +39,7 @@ from collector.payments import ProviderError, checkout, several
 from collector.payments import page as payment_page
 from collector.payments import setup as payments_setup
 from collector.payments.models import OnlinePayment, OnlinePaymentDocument
-from collector.payments.views import CHOICES, chosen_language, private_headers
+from collector.payments.views import private_headers
 from collector.portal import links, page, said
 from collector.portal.forms import DisputeForm, PaidForm, PayForm
 from collector.runtime import setup as runtime_setup
@@ -56,36 +56,12 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 admin_bp = protect(Blueprint("portal_admin", __name__))
 
 
-def customer_locale(customer: Customer | None) -> str:
-    """The customer's language: the one picked with the page's links, else their own
-    (Teamleader's), else their browser's."""
-    spoken = languages.normalize(customer.language) if customer is not None else None
-    chosen = chosen_language()
-    if chosen and (spoken is None or languages.language_of(spoken) != chosen):
-        return languages.BY_LANGUAGE[chosen]
-    return spoken or languages.from_browser(request.accept_languages)
+def _spoken(customer: Customer) -> str | None:
+    return customer.language
 
 
-def _keep() -> dict[str, str]:
-    chosen = chosen_language()
-    return {"lang": chosen} if chosen else {}
-
-
-def for_customer(view):
-    """``view(customer, …)`` for the token's customer, in their language; a 404 else."""
-
-    @functools.wraps(view)
-    def wrapped(token: str, **kwargs):
-        customer = links.find(token)
-        with force_locale(customer_locale(customer)):
-            try:
-                if customer is None:
-                    abort(404, _("There is no such page."))
-                return view(customer, **kwargs)
-            except HTTPException as exc:
-                return current_app.handle_http_exception(exc)
-
-    return wrapped
+# ``view(customer, …)`` for the token's customer, in their language; a 404 else.
+for_customer = customer_pages.for_token(links.find, _spoken, _l("There is no such page."))
 
 
 @bp.get("/<token>")
@@ -114,7 +90,7 @@ def pay(customer: Customer):
             provider,
             customer.id,
             ids,
-            redirect_url=_public_url("portal.returned", token=customer.portal_token, **_keep()),
+            redirect_url=public_url("portal.returned", token=customer.portal_token, **keep()),
             webhook_url=payments_setup.webhook_url(current_app),
         )
     except checkout.CheckoutRefused as exc:
@@ -131,7 +107,7 @@ def returned(customer: Customer):
         # A provider outage only leaves the status as last fetched; its webhook follows.
         with suppress(ProviderError):
             checkout.refresh(provider, latest.provider_id)
-    return redirect(url_for("portal.index", token=customer.portal_token, r=1, **_keep()), 303)
+    return redirect(url_for("portal.index", token=customer.portal_token, r=1, **keep()), 303)
 
 
 @bp.get("/<token>/documents/<int:invoice_id>.pdf")
@@ -232,11 +208,8 @@ def _render(customer: Customer, *, problem=None, notice=None, said_errors=None, 
         problem=problem,
         notice=notice,
         said_errors=said_errors or {},
-        keep=_keep(),
-        languages=[
-            (code, name, url_for("portal.index", token=customer.portal_token, lang=code))
-            for code, name in CHOICES.items()
-        ],
+        keep=keep(),
+        languages=language_links("portal.index", token=customer.portal_token),
         pay_form=PayForm(formdata=None),
     ), status
 
@@ -260,10 +233,6 @@ def _latest_payment(customer: Customer) -> OnlinePayment | None:
     return db.session.scalars(
         sa.select(OnlinePayment).where(OnlinePayment.id.in_(mine)).order_by(OnlinePayment.id.desc())
     ).first()
-
-
-def _public_url(endpoint: str, **values) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 # -- the admins' buttons on the customer's page -----------------------------------------------

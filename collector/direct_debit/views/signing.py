@@ -12,8 +12,6 @@ shows itself: name, logo, address.
 
 from __future__ import annotations
 
-import functools
-
 from babel import Locale
 from flask import (
     Blueprint,
@@ -25,22 +23,21 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from flask_babel import lazy_gettext as _l
 
-from collector.accounts import entities, languages
+from collector.accounts import customer_pages, entities
+from collector.accounts.customer_pages import keep, language_links
 from collector.core.errors import Conflict, Invalid
 from collector.core.storage import StoredDocumentMissing
 from collector.direct_debit import mandate_text, signing, signing_form, signing_revoke
 from collector.direct_debit.models import SigningLink
 from collector.runtime import setup as runtime_setup
-from collector.runtime.views import content_security_policy, pdf_response
+from collector.runtime.views import pdf_response
 
 bp = Blueprint("mandate_signing", __name__, url_prefix="/mandate")
 
-# The languages a customer can switch the page to, each named in itself.
-CHOICES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
 FIELDS = (
     "account_holder",
     "iban",
@@ -53,46 +50,19 @@ FIELDS = (
 )
 
 
-def customer_locale(link: SigningLink | None) -> str:
-    """The picked language (``?lang=``), else the customer's own, else the browser's."""
-    customer = link.customer if link is not None else None
-    spoken = languages.normalize(customer.language) if customer is not None else None
-    chosen = chosen_language()
-    if chosen and (spoken is None or languages.language_of(spoken) != chosen):
-        return languages.BY_LANGUAGE[chosen]
-    return spoken or languages.from_browser(request.accept_languages)
-
-
-def chosen_language() -> str | None:
-    chosen = request.values.get("lang", "")
-    return chosen if chosen in CHOICES else None
-
-
-def _keep() -> dict[str, str]:
-    chosen = chosen_language()
-    return {"lang": chosen} if chosen else {}
-
-
 def _language() -> str:
     """nl, fr or en: the language the page speaks now."""
     return mandate_text.language_of(str(get_locale() or "en"))
 
 
-def in_customer_language(view):
-    """``view(link)`` for the token's customer, in ``customer_locale`` (its errors too)."""
+def _spoken(link: SigningLink) -> str | None:
+    return link.customer.language if link.customer is not None else None
 
-    @functools.wraps(view)
-    def wrapped(token: str, **kwargs):
-        link = signing.find(token)
-        with force_locale(customer_locale(link)):
-            try:
-                if link is None:
-                    abort(404, _("There is no such mandate page."))
-                return view(link, **kwargs)
-            except HTTPException as exc:
-                return current_app.handle_http_exception(exc)
 
-    return wrapped
+# ``view(link, …)`` for the token's customer, in their language (errors too); a 404 else.
+in_customer_language = customer_pages.for_token(
+    signing.find, _spoken, _l("There is no such mandate page.")
+)
 
 
 @bp.get("/<token>")
@@ -122,7 +92,7 @@ def sign(link: SigningLink):
         return _render(link, signing.situation(link), values=data, problem=notice, status=409)
     except Conflict as exc:
         return _render(link, signing.situation(link), problem=str(exc), status=409)
-    return redirect(url_for("mandate_signing.page", token=link.token, signed=1, **_keep()), 303)
+    return redirect(url_for("mandate_signing.page", token=link.token, signed=1, **keep()), 303)
 
 
 @bp.get("/<token>/mandate-<int:mandate_id>.pdf")
@@ -143,14 +113,14 @@ def pdf(link: SigningLink, mandate_id: int):
 def confirm_revoke(link: SigningLink):
     found = signing.situation(link)
     if found.active is None:
-        return redirect(url_for("mandate_signing.page", token=link.token, **_keep()), 303)
+        return redirect(url_for("mandate_signing.page", token=link.token, **keep()), 303)
     return render_template(
         "direct_debit/signing/revoke.html",
         link=link,
         situation=found,
         payee=_payee(found),
-        keep=_keep(),
-        languages=_language_links(link.token, "mandate_signing.confirm_revoke"),
+        keep=keep(),
+        languages=language_links("mandate_signing.confirm_revoke", token=link.token),
     )
 
 
@@ -163,7 +133,7 @@ def revoke(link: SigningLink):
     except (ValueError, Conflict) as exc:
         problem = str(exc) if isinstance(exc, Conflict) else _("There is no such mandate.")
         return _render(link, signing.situation(link), problem=problem, status=409)
-    return redirect(url_for("mandate_signing.page", token=link.token, revoked=1, **_keep()), 303)
+    return redirect(url_for("mandate_signing.page", token=link.token, revoked=1, **keep()), 303)
 
 
 @bp.get("/<token>/logo")
@@ -180,15 +150,7 @@ def logo(link: SigningLink):
 
 @bp.after_request
 def _private(response):
-    # The address is the secret: keep it out of shared caches, other sites' Referer
-    # headers and search engines. No form leaves this site.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers.setdefault(
-        "Content-Security-Policy", content_security_policy(oauth_hosts=False)
-    )
-    return response
+    return customer_pages.private_headers(response)  # no form leaves this site
 
 
 def _store():
@@ -262,8 +224,8 @@ def _render(
         just_signed=request.args.get("signed") == "1",
         just_revoked=request.args.get("revoked") == "1",
         countries=_countries(language),
-        keep=_keep(),
-        languages=_language_links(link.token, "mandate_signing.page", scheme=scheme),
+        keep=keep(),
+        languages=language_links("mandate_signing.page", token=link.token, scheme=scheme),
     )
     return page, status
 
@@ -274,10 +236,3 @@ def _countries(language: str) -> list[tuple[str, str]]:
     return sorted(
         ((code, names.get(code, code)) for code in signing_form.COUNTRIES), key=lambda c: c[1]
     )
-
-
-def _language_links(token: str, endpoint: str, **values) -> list[tuple[str, str, str]]:
-    return [
-        (code, name, url_for(endpoint, token=token, lang=code, **values))
-        for code, name in CHOICES.items()
-    ]
