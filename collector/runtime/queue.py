@@ -13,8 +13,9 @@ import contextlib
 import contextvars
 import functools
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,10 +27,11 @@ from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.registry import clean_registries
 
-from collector.core import ratelimit
+from collector.core import metrics, ratelimit
 from collector.core.columns import utcnow
 from collector.core.errors import TryLater
 from collector.extensions import db
+from collector.runtime import request_ids, structured_log
 from collector.runtime.models import JobRun, JobStatus
 
 log = logging.getLogger(__name__)
@@ -130,30 +132,8 @@ def tracked(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args):
-        run = _start_run(_current_job_id(), func.__name__)
-        token = _current_run.set(run.id)
-        try:
-            with ratelimit.patience(PATIENCE):
-                result = func(*args, progress=Progress(run))
-        except TryLater as exc:
-            db.session.rollback()
-            if not _may_wait(run, exc):
-                _fail(run, exc)
-                raise
-            _defer(run, args, exc)
-            return run.message
-        except Exception as exc:
-            db.session.rollback()
-            _fail(run, exc)
-            raise
-        finally:
-            _current_run.reset(token)
-        run.status = JobStatus.FINISHED
-        run.finished_at = utcnow()
-        if isinstance(result, str):
-            run.message = result[:500]
-        db.session.commit()
-        return result
+        with request_ids.using(_request_id()), _observed(func.__name__) as outcome:
+            return _run_tracked(func, args, outcome)
 
     wrapper.job_name = func.__name__
     known = JOBS.get(func.__name__)
@@ -164,6 +144,69 @@ def tracked(func: Callable) -> Callable:
         raise ValueError(f"two jobs are named {func.__name__!r}")
     JOBS[func.__name__] = wrapper
     return wrapper
+
+
+def _run_tracked(func: Callable, args: tuple, outcome: dict) -> object:
+    job_id = _current_job_id()
+    outcome["job_id"] = job_id
+    run = _start_run(job_id, func.__name__)
+    token = _current_run.set(run.id)
+    try:
+        with ratelimit.patience(PATIENCE):
+            result = func(*args, progress=Progress(run))
+    except TryLater as exc:
+        db.session.rollback()
+        if not _may_wait(run, exc):
+            _fail(run, exc)
+            raise
+        _defer(run, args, exc)
+        outcome["outcome"] = DEFERRED
+        return run.message
+    except Exception as exc:
+        db.session.rollback()
+        _fail(run, exc)
+        raise
+    finally:
+        _current_run.reset(token)
+    run.status = JobStatus.FINISHED
+    run.finished_at = utcnow()
+    if isinstance(result, str):
+        run.message = result[:500]
+    db.session.commit()
+    outcome["outcome"] = FINISHED
+    return result
+
+
+@contextlib.contextmanager
+def _observed(name: str) -> Iterator[dict]:
+    """Time the job in the block, count it by its outcome and write its log line: finished,
+    deferred (to run again after a rate limit or an outage), else failed."""
+    outcome = {"outcome": FAILED, "job_id": None}
+    started = time.perf_counter()
+    try:
+        yield outcome
+    finally:
+        seconds = time.perf_counter() - started
+        metrics.JOBS.labels(name, outcome["outcome"]).inc()
+        metrics.JOB_SECONDS.labels(name, outcome["outcome"]).observe(seconds)
+        structured_log.write(
+            current_app.config,
+            "job",
+            job=name,
+            job_id=outcome["job_id"],
+            outcome=outcome["outcome"],
+            duration_ms=round(seconds * 1000, 1),
+            request_id=request_ids.current(),
+        )
+
+
+def _request_id() -> str | None:
+    """The id of the request that started the running job (rq: in its meta; in-process: set
+    by the backend), or of the request running it inline."""
+    rq_job = get_current_job()
+    if rq_job is not None and rq_job.meta.get(request_ids.META_KEY):
+        return rq_job.meta[request_ids.META_KEY]
+    return request_ids.current()
 
 
 def current_run_id() -> int | None:
@@ -262,6 +305,7 @@ def bind_job_class(app) -> type[AppJob]:
 WAITING = "waiting"  # queued, scheduled, deferred: it will run
 RUNNING = "running"
 FINISHED, FAILED = "finished", "failed"  # it ended; it raised
+DEFERRED = "deferred"  # a job's outcome: it gave its worker back, to run again later
 ABANDONED = "abandoned"  # its worker stopped and it will not be run again
 MISSING = "missing"  # the backend does not know it (Redis lost it, never reached it)
 
@@ -276,12 +320,14 @@ class RQBackend:
         return Queue(name, connection=self.connection, job_class=AppJob)
 
     def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
-        self._queue(queue).enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO)
+        self._queue(queue).enqueue(
+            func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=_meta()
+        )
 
     def submit_at(self, at: datetime, app, job_id: str, queue: str, func, args: tuple) -> None:
         """Run the job at ``at`` (rq's scheduler: workers run with ``with_scheduler``)."""
         self._queue(queue).enqueue_at(
-            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO
+            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=_meta()
         )
 
     def clean(self) -> None:
@@ -293,6 +339,12 @@ class RQBackend:
     def states(self, job_ids: list[str]) -> dict[str, str]:
         jobs = Job.fetch_many(job_ids, connection=self.connection) if job_ids else []
         return {job_id: _rq_state(job) for job_id, job in zip(job_ids, jobs, strict=True)}
+
+
+def _meta() -> dict:
+    """What a job carries of the request that starts it: its id, for the job's log line."""
+    request_id = request_ids.current()
+    return {request_ids.META_KEY: request_id} if request_id else {}
 
 
 def _rq_state(job: Job | None) -> str:

@@ -1,0 +1,101 @@
+"""What the service counts for Prometheus: the metrics every process moves.
+
+Each process (a gunicorn worker, an rq worker and its work horses) moves the metrics
+defined here; ``/metrics`` (``collector.web.metrics``) shows them, with what it reads at
+scrape time (queues, outboxes). With ``PROMETHEUS_MULTIPROC_DIR`` set in the environment
+before the process starts, prometheus_client keeps every value in a file of that folder,
+one set per process, and the scrape adds them up: that is how the workers' jobs reach the
+web's ``/metrics``. Without it each process counts in memory (``make run``, the tests).
+
+Labels are names from a short list (a Flask endpoint, a job name, an outcome): never a
+path, an address or anything a request brings, so no token reaches a label. No Flask.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+# Seconds: a page or a webhook is quick; an import or a batch of PDFs may take minutes.
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+JOB_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800)
+
+REQUEST_SECONDS = Histogram(
+    "collector_http_request_duration_seconds",
+    "Time to answer an HTTP request, by Flask endpoint and status class (2xx, 4xx…)",
+    ("endpoint", "method", "status"),
+    buckets=REQUEST_BUCKETS,
+)
+JOBS = Counter(
+    "collector_jobs",
+    "Background jobs ended, by job name and outcome (finished, failed, deferred)",
+    ("name", "outcome"),
+)
+JOB_SECONDS = Histogram(
+    "collector_job_duration_seconds",
+    "Time a background job ran, by job name and outcome",
+    ("name", "outcome"),
+    buckets=JOB_BUCKETS,
+)
+UPSTREAM_CALLS = Counter(
+    "collector_upstream_calls",
+    "HTTP calls to Teamleader, Exact Online and the payment provider, by service and "
+    "outcome (ok, rate_limited = 429, client_error, server_error, network_error)",
+    ("service", "outcome"),
+)
+IMPORTS = Counter(
+    "collector_imports_ended",
+    "Teamleader imports ended, by outcome (finished, failed)",
+    ("outcome",),
+)
+PAYMENTS = Counter(
+    "collector_payments_recorded",
+    "Payments recorded on documents, by source (provider, bank, teamleader, manual, exact)",
+    ("source",),
+)
+COLLECTIONS = Counter(
+    "collector_collection_outcomes",
+    "Direct-debit collections answered by the bank, by outcome (settled, rejected, returned)",
+    ("outcome",),
+)
+
+
+def status_class(status: int) -> str:
+    """``2xx`` for 204: the label of a status, a handful of values whatever the answer."""
+    return f"{status // 100}xx"
+
+
+def upstream_outcome(status: int | None) -> str:
+    """What one HTTP call to an upstream came to, for ``UPSTREAM_CALLS``."""
+    if status is None:
+        return "network_error"
+    if status == 429:
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    if status >= 400:
+        return "client_error"
+    return "ok"
+
+
+# -- counted once the transaction that did it commits -------------------------------------
+
+PENDING = "collector.metrics.pending"
+
+
+def count_on_commit(session: Session, counter) -> None:
+    """Increment ``counter`` (a labelled child) when ``session`` commits what it counts,
+    and not at all if it rolls back: a payment counted is a payment kept."""
+    session.info.setdefault(PENDING, []).append(counter)
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(session: Session) -> None:
+    for counter in session.info.pop(PENDING, ()):
+        counter.inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(PENDING, None)
