@@ -28,6 +28,7 @@ from collector.runtime.queue import QUEUES, bind_job_class, tracked
 from collector.teamleader.models import SyncStatus, TeamleaderSync
 from collector.teamleader.transport import TeamleaderTransport
 from tests.support import jobs as test_jobs
+from tests.conftest import app_config
 from tests.support.factories import make_invoice
 from tests.test_http import ERRORS
 
@@ -182,39 +183,99 @@ def test_without_a_token_only_this_machine_reads_metrics(client):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
 
 
-COUNT_IN_A_PROCESS = textwrap.dedent(
+# A process of the service, as a gunicorn worker is: the app made, requests answered.
+SERVE_IN_A_PROCESS = textwrap.dedent(
     """
-    import sys
-    from collector.core import metrics
-    for _ in range(int(sys.argv[1])):
-        metrics.JOBS.labels("from_a_process", "finished").inc()
-        metrics.REQUEST_SECONDS.labels("from.a.process", "GET", "2xx").observe(0.01)
+    import json, sys
+    from collector import create_app
+    app = create_app(json.loads(sys.argv[1]))
+    client = app.test_client()
+    for _ in range(int(sys.argv[2])):
+        assert client.get("/login").status_code == 200
+    if sys.argv[2] == "0":
+        sys.stdout.write(client.get("/metrics").get_data(as_text=True))
     """
 )
 
 
-def test_multiprocess_mode_adds_up_what_each_process_counted(client, tmp_path, monkeypatch):
+def test_multiprocess_mode_adds_up_what_each_process_counted(app, tmp_root, tmp_path):
     folder = tmp_path / "prometheus"
     folder.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
-    for times in (2, 3):  # two processes, as two workers would be
-        subprocess.run(
-            [sys.executable, "-c", COUNT_IN_A_PROCESS, str(times)],
+    config = json.dumps(app_config(tmp_root))
+
+    def serve(requests: int) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", SERVE_IN_A_PROCESS, config, str(requests)],
             env=env,
             cwd=ROOT,
             check=True,
-            timeout=60,
+            timeout=120,
+            capture_output=True,
+            text=True,
         )
-    assert len(list(folder.glob("counter_*.db"))) == 2  # one file per process
+        return done.stdout
 
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
-    samples = scrape(client)
+    serve(2)
+    serve(3)  # two processes, as two gunicorn workers would be
+    assert len(list(folder.glob("histogram_*.db"))) == 2  # one file each
+    text = serve(0)  # a third answers the scrape
 
-    assert value(samples, "collector_jobs_total", name="from_a_process", outcome="finished") == 5
-    labels = {"endpoint": "from.a.process", "method": "GET", "status": "2xx"}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    labels = {"endpoint": "auth.login", "method": "GET", "status": "2xx"}
     assert value(samples, "collector_http_request_duration_seconds_count", **labels) == 5
     # What is read at scrape time is there too.
     assert value(samples, "collector_scrape_source_up", source="database") == 1
+
+
+# rq's forking worker, as ``worker.py``'s general lane runs it: a work horse per job.
+WORK_IN_A_PROCESS = textwrap.dedent(
+    """
+    import json, sys
+    import redis
+    from rq import Worker
+    from collector import create_app
+    from collector.runtime.queue import QUEUES, bind_job_class
+    app = create_app(json.loads(sys.argv[1]))
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    Worker(QUEUES, connection=connection, job_class=bind_job_class(app)).work(burst=True)
+    """
+)
+
+
+def test_work_horses_count_in_their_workers_files(app, tmp_root, tmp_path):
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    config = json.dumps(app_config(tmp_root))
+    for _ in range(3):
+        app.extensions["jobs"].enqueue(test_jobs.linger, 0)
+
+    def run(script: str, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, config, *args],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            timeout=120,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout
+
+    run(WORK_IN_A_PROCESS)
+    # Three jobs, three work horses, one set of files: the worker's.
+    assert [path.name.startswith("counter_rq-") for path in folder.glob("counter_*.db")] == [True]
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(run(SERVE_IN_A_PROCESS, "0"))
+        for sample in family.samples
+    }
+    assert value(samples, "collector_jobs_total", name="linger", outcome="finished") == 3
 
 
 def exported_names(client) -> set[str]:

@@ -13,9 +13,28 @@ path, an address or anything a request brings, so no token reaches a label. No F
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+import re
+
+from prometheus_client import Counter, Histogram, values
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+
+def process_identity() -> str:
+    """The name of this process's files in multiprocess mode. rq's general worker forks a
+    work horse per job: named by its pid, each job would leave files of its own, and every
+    scrape reads them all. A work horse is named after its worker instead (rq puts the
+    worker's name in ``RQ_WORKER_ID``): a worker runs one horse at a time, and each horse
+    goes on counting in the files of the one before. Any other process by its pid."""
+    worker = os.environ.get("RQ_WORKER_ID")
+    if worker:
+        return "rq-" + re.sub(r"[^A-Za-z0-9-]", "-", worker)
+    return str(os.getpid())
+
+
+if values.ValueClass is not values.MutexValue:  # PROMETHEUS_MULTIPROC_DIR is set
+    values.ValueClass = values.MultiProcessValue(process_identifier=process_identity)
 
 # Seconds: a page or a webhook is quick; an import or a batch of PDFs may take minutes.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

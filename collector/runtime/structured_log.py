@@ -77,6 +77,12 @@ def event_level(config) -> int:
 
 def write(config, message: str, **fields) -> None:
     """One request or job line with ``fields`` (names and numbers, never a secret)."""
-    level = event_level(config)
-    if log.isEnabledFor(level):
+    chosen = log_format(config)
+    level = logging.INFO if chosen == JSON else logging.DEBUG
+    if not log.isEnabledFor(level):
+        return
+    if chosen == JSON:
         log.log(level, message, extra=fields)
+    else:  # the fields in the line, for a person running with LOG_LEVEL=DEBUG
+        said = " ".join(f"{name}={value}" for name, value in fields.items())
+        log.log(level, "%s %s", message, said, extra=fields)

@@ -23,13 +23,18 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import os
 from datetime import UTC, datetime
 
 import redis
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from rq import Queue
@@ -50,7 +55,6 @@ from collector.teamleader.models import SyncStatus, TeamleaderSync
 
 log = logging.getLogger(__name__)
 
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 FORWARDED = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 # Each outbox: its table, the time its age is counted from, the statuses still owed.
@@ -109,12 +113,18 @@ def _from_this_machine() -> bool:
 
 def exposition() -> bytes:
     """The text Prometheus reads: the processes' metrics, then what is read now."""
-    if os.environ.get(MULTIPROC_DIR):
+    if multiprocess_mode():
         counted = CollectorRegistry()
-        MultiProcessCollector(counted)
+        MultiProcessCollector(counted)  # every process's files in PROMETHEUS_MULTIPROC_DIR
     else:
         counted = REGISTRY
     return generate_latest(counted) + generate_latest(ScrapeTime())
+
+
+def multiprocess_mode() -> bool:
+    """Whether prometheus_client keeps the values in files: it decided when first imported,
+    from ``PROMETHEUS_MULTIPROC_DIR`` in the environment (its setting, not ours)."""
+    return values.ValueClass is not values.MutexValue
 
 
 class ScrapeTime:
