@@ -13,9 +13,8 @@ import contextlib
 import contextvars
 import functools
 import logging
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,11 +26,14 @@ from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.registry import clean_registries
 
-from collector.core import metrics, ratelimit
+from collector.core import ratelimit
 from collector.core.columns import utcnow
 from collector.core.errors import TryLater
 from collector.extensions import db
-from collector.runtime import request_ids, structured_log
+from collector.runtime import job_log
+# What a job reports as it goes; imported from here by every domain's jobs.
+from collector.runtime.progress import Progress as Progress
+from collector.runtime.progress import QuietProgress as QuietProgress
 from collector.runtime.models import JobRun, JobStatus
 
 log = logging.getLogger(__name__)
@@ -62,40 +64,6 @@ _current_run: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "inline_job_id", default=None
 )
-
-
-class Progress:
-    """What a running job tells the UI: how far it is and what it counted."""
-
-    def __init__(self, run: JobRun):
-        self.run = run
-
-    def total(self, total: int) -> None:
-        self.run.progress_total = total
-        db.session.commit()
-
-    def advance(self, step: int = 1, **counts: int) -> None:
-        self.run.progress_done += step
-        merged = dict(self.run.counts or {})
-        for name, n in counts.items():
-            merged[name] = merged.get(name, 0) + n
-        self.run.counts = merged
-        db.session.commit()
-
-    def say(self, message: str) -> None:
-        self.run.message = message[:500]
-        db.session.commit()
-
-
-class QuietProgress:
-    """Progress for work run outside a job (the CLI, a sweep, a test): it is told
-    everything ``Progress`` is told and keeps none of it."""
-
-    def total(self, total: int) -> None: ...
-
-    def advance(self, step: int = 1, **counts: int) -> None: ...
-
-    def say(self, message: str) -> None: ...
 
 
 def _current_job_id() -> str:
@@ -132,7 +100,7 @@ def tracked(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args):
-        with request_ids.using(_request_id()), _observed(func.__name__) as outcome:
+        with job_log.observed(func.__name__) as outcome:
             return _run_tracked(func, args, outcome)
 
     wrapper.job_name = func.__name__
@@ -160,7 +128,7 @@ def _run_tracked(func: Callable, args: tuple, outcome: dict) -> object:
             _fail(run, exc)
             raise
         _defer(run, args, exc)
-        outcome["outcome"] = DEFERRED
+        outcome["outcome"] = job_log.DEFERRED
         return run.message
     except Exception as exc:
         db.session.rollback()
@@ -173,40 +141,8 @@ def _run_tracked(func: Callable, args: tuple, outcome: dict) -> object:
     if isinstance(result, str):
         run.message = result[:500]
     db.session.commit()
-    outcome["outcome"] = FINISHED
+    outcome["outcome"] = job_log.FINISHED
     return result
-
-
-@contextlib.contextmanager
-def _observed(name: str) -> Iterator[dict]:
-    """Time the job in the block, count it by its outcome and write its log line: finished,
-    deferred (to run again after a rate limit or an outage), else failed."""
-    outcome = {"outcome": FAILED, "job_id": None}
-    started = time.perf_counter()
-    try:
-        yield outcome
-    finally:
-        seconds = time.perf_counter() - started
-        metrics.JOBS.labels(name, outcome["outcome"]).inc()
-        metrics.JOB_SECONDS.labels(name, outcome["outcome"]).observe(seconds)
-        structured_log.write(
-            current_app.config,
-            "job",
-            job=name,
-            job_id=outcome["job_id"],
-            outcome=outcome["outcome"],
-            duration_ms=round(seconds * 1000, 1),
-            request_id=request_ids.current(),
-        )
-
-
-def _request_id() -> str | None:
-    """The id of the request that started the running job (rq: in its meta; in-process: set
-    by the backend), or of the request running it inline."""
-    rq_job = get_current_job()
-    if rq_job is not None and rq_job.meta.get(request_ids.META_KEY):
-        return rq_job.meta[request_ids.META_KEY]
-    return request_ids.current()
 
 
 def current_run_id() -> int | None:
@@ -305,7 +241,6 @@ def bind_job_class(app) -> type[AppJob]:
 WAITING = "waiting"  # queued, scheduled, deferred: it will run
 RUNNING = "running"
 FINISHED, FAILED = "finished", "failed"  # it ended; it raised
-DEFERRED = "deferred"  # a job's outcome: it gave its worker back, to run again later
 ABANDONED = "abandoned"  # its worker stopped and it will not be run again
 MISSING = "missing"  # the backend does not know it (Redis lost it, never reached it)
 
@@ -321,13 +256,13 @@ class RQBackend:
 
     def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
         self._queue(queue).enqueue(
-            func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=_meta()
+            func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=job_log.meta()
         )
 
     def submit_at(self, at: datetime, app, job_id: str, queue: str, func, args: tuple) -> None:
         """Run the job at ``at`` (rq's scheduler: workers run with ``with_scheduler``)."""
         self._queue(queue).enqueue_at(
-            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=_meta()
+            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=job_log.meta()
         )
 
     def clean(self) -> None:
@@ -339,12 +274,6 @@ class RQBackend:
     def states(self, job_ids: list[str]) -> dict[str, str]:
         jobs = Job.fetch_many(job_ids, connection=self.connection) if job_ids else []
         return {job_id: _rq_state(job) for job_id, job in zip(job_ids, jobs, strict=True)}
-
-
-def _meta() -> dict:
-    """What a job carries of the request that starts it: its id, for the job's log line."""
-    request_id = request_ids.current()
-    return {request_ids.META_KEY: request_id} if request_id else {}
 
 
 def _rq_state(job: Job | None) -> str:
