@@ -27,8 +27,8 @@ from collector.extensions import db
 from collector.runtime.queue import QUEUES, bind_job_class, tracked
 from collector.teamleader.models import SyncStatus, TeamleaderSync
 from collector.teamleader.transport import TeamleaderTransport
-from tests.support import jobs as test_jobs
 from tests.conftest import app_config
+from tests.support import jobs as test_jobs
 from tests.support.factories import make_invoice
 from tests.test_http import ERRORS
 
@@ -52,8 +52,8 @@ def scrape(client, **headers) -> dict:
     return found
 
 
-def value(samples: dict, name: str, **labels) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+def value(samples: dict, metric: str, /, **labels) -> float:
+    return samples.get((metric, tuple(sorted(labels.items()))), 0.0)
 
 
 def drain(app, redis_conn) -> None:
@@ -136,9 +136,12 @@ def test_a_payment_is_counted_once_committed_and_not_when_rolled_back(app, clien
     db.session.commit()
     assert pay("metrics:2") is not None
     db.session.rollback()  # never kept, never counted
+    assert pay("metrics:3") is not None
+    assert pay("metrics:3") is None  # its savepoint rolled back, not the payment before it
+    db.session.commit()
 
     after = value(scrape(client), "collector_payments_recorded_total", source="manual")
-    assert after == before + 1
+    assert after == before + 2
 
 
 @responses.activate

@@ -12,6 +12,7 @@ from rq import SimpleWorker
 
 from collector import create_app
 from collector.accounts import users
+from collector.extensions import csrf
 from collector.runtime import request_ids, structured_log
 from collector.runtime.queue import QUEUES, bind_job_class
 from tests.conftest import app_config, csrf_token
@@ -31,6 +32,7 @@ def json_app(tmp_root):
     app = create_app(app_config(tmp_root, LOG_FORMAT="json"))
 
     @app.post("/test-start-a-job")
+    @csrf.exempt
     def start_a_job():
         run = current_app.extensions["jobs"].enqueue(test_jobs.linger, 0)
         return {"job_id": run.job_id}
@@ -63,9 +65,7 @@ def test_production_logs_json_and_development_text():
 
 def test_a_request_line_and_its_job_line_share_the_request_id(json_app, json_client, caplog):
     with caplog.at_level(logging.INFO, logger=structured_log.EVENTS):
-        response = json_client.post(
-            "/test-start-a-job", headers={request_ids.HEADER: ASKED_ID}
-        )
+        response = json_client.post("/test-start-a-job", headers={request_ids.HEADER: ASKED_ID})
         assert response.status_code == 200
         assert response.headers[request_ids.HEADER] == ASKED_ID
         redis_conn = json_app.extensions["jobs"].backend.connection
@@ -95,9 +95,7 @@ def test_a_request_line_and_its_job_line_share_the_request_id(json_app, json_cli
     assert isinstance(job["duration_ms"], float)
 
 
-@pytest.mark.parametrize(
-    "asked", ["", "short", "has spaces in it", "x" * 129, "é" * 10]
-)
+@pytest.mark.parametrize("asked", ["", "short", "has spaces in it", "x" * 129, "é" * 10])
 def test_an_unusable_request_id_is_replaced(json_client, asked):
     response = json_client.get("/login", headers={request_ids.HEADER: asked})
     given = response.headers[request_ids.HEADER]

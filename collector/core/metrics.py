@@ -18,7 +18,7 @@ import re
 
 from prometheus_client import Counter, Histogram, values
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 
 def process_identity() -> str:
@@ -103,18 +103,35 @@ def upstream_outcome(status: int | None) -> str:
 PENDING = "collector.metrics.pending"
 
 
-def count_on_commit(session: Session, counter) -> None:
-    """Increment ``counter`` (a labelled child) when ``session`` commits what it counts,
-    and not at all if it rolls back: a payment counted is a payment kept."""
-    session.info.setdefault(PENDING, []).append(counter)
+def count_on_commit(session: Session | scoped_session, counter) -> None:
+    """Increment ``counter`` (a labelled child) when ``session`` commits what it counts, and
+    not at all if that is rolled back: a payment counted is a payment kept. A savepoint
+    rolled back forgets only what was counted inside it."""
+    if isinstance(session, scoped_session):
+        session = session()
+    inner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append((inner, counter))
 
 
 @event.listens_for(Session, "after_commit")
 def _count_committed(session: Session) -> None:
-    for counter in session.info.pop(PENDING, ()):
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: the transaction around it may still roll back
+    for _, counter in session.info.pop(PENDING, ()):
         counter.inc()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    pending = session.info.get(PENDING)
+    if pending:
+        kept = [(tx, c) for tx, c in pending if not _within(tx, previous_transaction)]
+        session.info[PENDING] = kept
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

@@ -31,10 +31,11 @@ from collector.core.columns import utcnow
 from collector.core.errors import TryLater
 from collector.extensions import db
 from collector.runtime import job_log
+from collector.runtime.models import JobRun, JobStatus
+
 # What a job reports as it goes; imported from here by every domain's jobs.
 from collector.runtime.progress import Progress as Progress
 from collector.runtime.progress import QuietProgress as QuietProgress
-from collector.runtime.models import JobRun, JobStatus
 
 log = logging.getLogger(__name__)
 

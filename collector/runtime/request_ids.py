@@ -20,9 +20,7 @@ HEADER = "X-Request-ID"
 META_KEY = "request_id"  # in an rq job's meta
 VALID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "request_id", default=None
-)
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 def new() -> str:

@@ -29,7 +29,7 @@ import redis
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     generate_latest,
@@ -87,17 +87,17 @@ def metrics():
     token = current_app.config["METRICS_TOKEN"]
     if token:
         if not _bearer_matches(request.headers.get("Authorization", ""), token):
-            abort(Response(status=401, headers={"WWW-Authenticate": "Bearer"}))
+            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
     elif not _from_this_machine():
         abort(403)
-    return Response(exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    # The classic text format, which every Prometheus reads (what prometheus_client's own
+    # server answers a scraper that asks for nothing newer).
+    return Response(exposition(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
 
 def _bearer_matches(header: str, token: str) -> bool:
     scheme, _, sent = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        sent.strip().encode(), token.encode()
-    )
+    return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
 
 
 def _from_this_machine() -> bool:
