@@ -172,8 +172,11 @@ def queue_families(now: datetime) -> list:
     for name in QUEUES:
         queue = Queue(name, connection=backend.connection)
         jobs.add_metric([name, "queued"], queue.count)
-        jobs.add_metric([name, "started"], StartedJobRegistry(queue=queue).count)
-        jobs.add_metric([name, "scheduled"], ScheduledJobRegistry(queue=queue).count)
+        # Counted as they stand: a scrape changes nothing (rq's cleanup is recovery's).
+        started = StartedJobRegistry(queue=queue).get_job_count(cleanup=False)
+        scheduled = ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False)
+        jobs.add_metric([name, "started"], started)
+        jobs.add_metric([name, "scheduled"], scheduled)
         oldest.add_metric([name], _oldest_age(queue, now))
     return [jobs, oldest]
 
