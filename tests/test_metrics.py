@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,16 +20,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import SimpleWorker
 
 from collector.core import http
+from collector.direct_debit import collection_outcomes
 from collector.documents import ledger
 from collector.documents.models import PaymentSource
 from collector.exact.transport import ExactTransport
 from collector.extensions import db
 from collector.runtime.queue import QUEUES, bind_job_class, tracked
-from collector.teamleader.models import SyncStatus, TeamleaderSync
+from collector.teamleader import imports
+from collector.teamleader.models import ImportSource, SyncStatus, TeamleaderSync
 from collector.teamleader.transport import TeamleaderTransport
 from tests.conftest import app_config
 from tests.support import jobs as test_jobs
-from tests.support.factories import make_invoice
+from tests.support.factories import make_collection, make_invoice
 from tests.test_http import ERRORS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -142,6 +144,32 @@ def test_a_payment_is_counted_once_committed_and_not_when_rolled_back(app, clien
 
     after = value(scrape(client), "collector_payments_recorded_total", source="manual")
     assert after == before + 2
+
+
+def test_the_banks_answers_are_counted_by_outcome(app, client, clock):
+    clock.set("2026-11-15T10:00:00Z")  # make_collection's documents: due 2026-12-01
+    before = scrape(client)
+    paid, refused = make_collection(), make_collection()
+    collection_outcomes.settle(paid, paid.amount, date(2026, 12, 3), "bank file")
+    collection_outcomes.reject(refused, "AM04", "bank file", date(2026, 11, 25))
+    db.session.commit()
+    collection_outcomes.settle(paid, paid.amount, date(2026, 12, 3), "bank file")  # again
+    db.session.commit()
+
+    after = scrape(client)
+    for outcome in ("settled", "rejected"):
+        was = value(before, "collector_collection_outcomes_total", outcome=outcome)
+        assert value(after, "collector_collection_outcomes_total", outcome=outcome) == was + 1
+    was = value(before, "collector_payments_recorded_total", source="bank")
+    assert value(after, "collector_payments_recorded_total", source="bank") == was + 1
+
+
+def test_an_ended_import_is_counted_by_outcome(app, client):
+    before = value(scrape(client), "collector_imports_ended_total", outcome="failed")
+    imp = imports.create_import(ImportSource.WEBHOOK, subjects=[{"type": "invoice", "id": "x"}])
+    imports.mark_failed(imp, RuntimeError("Teamleader went away"))
+    after = value(scrape(client), "collector_imports_ended_total", outcome="failed")
+    assert after == before + 1
 
 
 @responses.activate
