@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from collector import config as config_module
 from collector.core.outbound import OutboundGuard
 from collector.extensions import csrf, db, login_manager, migrate
-from collector.runtime import access_log
+from collector.runtime import access_log, request_log, structured_log
 from collector.runtime.queue import AppJob
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     # The mt-940 library logs a line it cannot parse whole: names and IBANs stay out of logs.
     logging.getLogger("mt940").setLevel(logging.CRITICAL)
     access_log.install()
+    structured_log.configure(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -55,12 +56,16 @@ def create_app(config: dict | None = None) -> Flask:
     from collector.runtime import doorbell
     from collector.runtime.queue import init_jobs
     from collector.web import register_web
+    from collector.web.metrics import bp as metrics_bp
 
     # Business dates are the company's local dates (its zone lives in the database).
     clock.use_zone_lookup(company.time_zone)
     init_jobs(app)
     doorbell.install()
+    # First of the app's hooks: every request gets its id before anything else answers.
+    request_log.install(app)
     register_web(app)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     register_commands(app)

@@ -202,6 +202,18 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("INSTANCE_PATH", "", "Folder for the SQLite file and demo files. Default: instance/"),
     Key("LOG_LEVEL", "INFO", "Python log level"),
+    Key(
+        "LOG_FORMAT",
+        "",
+        "json: one JSON object a line (a line per request and per job, with its request "
+        "id); text: lines for people. Empty: json in production, text otherwise",
+    ),
+    Key(
+        "METRICS_TOKEN",
+        "",
+        "Bearer token Prometheus sends to read /metrics. Empty: /metrics answers only "
+        "requests from this machine (loopback) that no proxy forwarded",
+    ),
 )
 
 _DEFAULTS = {key.name: key.default for key in KEYS}

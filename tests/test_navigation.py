@@ -37,9 +37,10 @@ BEFORE = [
 # Not pages a person opens: where an OAuth provider sends the browser back.
 REDIRECT_TARGETS = {"integrations.teamleader_callback", "exact.callback"}
 # Not the finance UI: the JSON API, login and its password pages (forgot, choose one), the
-# customers' payment pages, webhooks.
+# customers' payment pages, webhooks, Prometheus's /metrics.
 OTHER_BLUEPRINTS = {
     "api",
+    "metrics",
     "auth",
     "password",
     "pay",

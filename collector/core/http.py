@@ -32,6 +32,7 @@ import requests
 import urllib3
 from marshmallow import Schema
 
+from collector.core import metrics
 from collector.core.fields import load_with
 from collector.core.tokens import TokenSource
 
@@ -254,7 +255,10 @@ class Transport:
     """Sends one client's calls and counts them per endpoint in ``calls`` (retries and pages
     included: what upstream rate limits count). A client subclasses it for what is its own:
     ``observe`` reads the rate-limit headers of every answer, ``rate_limit_wait`` says how
-    long a 429 waits, ``decode`` reads a 2xx body."""
+    long a 429 waits, ``decode`` reads a 2xx body. Every attempt is also counted for
+    Prometheus by ``service`` and outcome (``collector.core.metrics.UPSTREAM_CALLS``)."""
+
+    service = "other"  # the upstream's name in the metrics: a client's subclass says its own
 
     def __init__(
         self,
@@ -271,7 +275,10 @@ class Transport:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         idempotency_header: str | None = None,
+        service: str | None = None,
     ) -> None:
+        if service is not None:
+            self.service = service
         self.base_url = base_url.rstrip("/")
         self.errors = errors
         self.limiter = limiter
@@ -331,12 +338,15 @@ class Transport:
                 timeout=self._timeout,
             )
         except NETWORK_ERRORS as exc:
+            metrics.UPSTREAM_CALLS.labels(self.service, metrics.upstream_outcome(None)).inc()
             # Only the class name: a requests message may quote the URL and its query.
             return self.errors.unavailable(
                 f"{call.endpoint}: {type(exc).__name__}",
                 endpoint=call.endpoint,
                 maybe_applied=may_have_arrived(exc) and not call.is_idempotent(),
             )
+        outcome = metrics.upstream_outcome(response.status_code)
+        metrics.UPSTREAM_CALLS.labels(self.service, outcome).inc()
         self.observe(response)
         if response.ok:
             return response

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from collector.core import metrics
 from collector.core.columns import utcnow
 from collector.direct_debit import debits, failed_debits, reason_codes
 from collector.direct_debit.models import Collection, CollectionStatus
@@ -127,6 +128,7 @@ def settle(
     )
     payment = payment or amounts.by_key(key)
     collection.status = CollectionStatus.SETTLED
+    metrics.count_on_commit(db.session, metrics.COLLECTIONS.labels(collection.status.value))
     collection.payment = payment
     collection.settled_at = booked_at(booked_on)
     debits.refresh_use(collection.mandate)
@@ -189,6 +191,7 @@ def return_(
 
 
 def _close(collection: Collection, status: CollectionStatus, code: str | None, reason: str):
+    metrics.count_on_commit(db.session, metrics.COLLECTIONS.labels(status.value))
     collection.status = status
     collection.reason_code = code.upper()[:8] if code else None
     collection.reason = reason[:300]

@@ -27,7 +27,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from collector.core import clock
+from collector.core import clock, metrics
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
 from collector.core.locking import for_update
@@ -252,7 +252,7 @@ def record_payment(
     label = word(SOURCE_LABELS[source])
     told = {"amount": money_value(amount, invoice.currency), "source": label}
     text = says(RECEIVED_BECAUSE, **told, reason=reason) if reason else says(RECEIVED, **told)
-    return _enter(
+    entered = _enter(
         payment,
         invoice,
         timeline.PAYMENT_RECEIVED,
@@ -261,6 +261,9 @@ def record_payment(
         source=source.value,
         amount=str(amount),
     )
+    if entered is not None:
+        metrics.count_on_commit(db.session, metrics.PAYMENTS.labels(source.value))
+    return entered
 
 
 def record_reversal(

@@ -44,6 +44,8 @@ MAX_PAGES = 10_000  # a runaway __next chain must end (60 rows a page: 600 000 r
 class ExactTransport(http.Transport):
     """Sends calls for ``ExactClient`` and follows the ``__next`` pages of lists."""
 
+    service = "exact"
+
     limiter: Pacer | None
 
     def __init__(

@@ -90,6 +90,7 @@ class ProviderClient:
             "headers": {"Authorization": f"Bearer {api_key}", "Accept": ACCEPT},
             "timeout": timeout,
             "idempotency_header": IDEMPOTENCY_HEADER,
+            "service": "provider",
             **options,
         }
         self._http = http.Transport(session, base_url, max_retries=write_retries, **settings)

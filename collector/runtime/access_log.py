@@ -13,9 +13,10 @@ import re
 
 # The routes whose last path segment is a secret: /webhooks/teamleader/<token>,
 # /webhooks/provider/<token>, /pay/<token>[/online|/return|/document.pdf], /portal/<token>[/…],
+# the customer's signing page, /mandate/<token>[/sign|/revoke|…] (not the list, /mandates/),
 # and the one-time links to choose a password, /password/new/<token>.
 SECRET_PATHS = re.compile(
-    r"(/webhooks/(?:teamleader|provider)/|/pay/|/portal/|/password/new/)[^/?#\s\"']+"
+    r"(/webhooks/(?:teamleader|provider)/|/pay/|/portal/|/mandate/|/password/new/)[^/?#\s\"']+"
 )
 MASK = "***"
 # The servers' request lines, and Flask's "Exception on <path>" (the app's logger).

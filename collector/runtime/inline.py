@@ -15,6 +15,7 @@ from croniter import croniter
 
 from collector.core.columns import utcnow
 from collector.extensions import db
+from collector.runtime import request_ids
 from collector.runtime.queue import MISSING, WAITING, inline_job_id
 
 log = logging.getLogger(__name__)
@@ -33,19 +34,23 @@ class InlineBackend:
     def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
         with self._lock:
             self.active.add(job_id)
-        self.pool.submit(self._run, app, job_id, func, args)
+        self.pool.submit(self._run, app, job_id, func, args, request_ids.current())
 
     def submit_at(self, at: datetime, app, job_id: str, queue: str, func, args: tuple) -> None:
         with self._lock:
             self.active.add(job_id)
         delay = max(0.0, (at - utcnow()).total_seconds())
-        timer = threading.Timer(delay, self.pool.submit, (self._run, app, job_id, func, args))
+        run = (self._run, app, job_id, func, args, request_ids.current())
+        timer = threading.Timer(delay, self.pool.submit, run)
         timer.daemon = True
         timer.start()
 
-    def _run(self, app, job_id: str, func: Callable, args: tuple) -> None:
+    def _run(self, app, job_id: str, func: Callable, args: tuple, request_id=None) -> None:
+        # A thread of the pool does not inherit the submitter's context: the id of the
+        # request that started the job is handed over, as rq's job meta does.
         try:
-            run_inline(app, job_id, func, args)
+            with request_ids.using(request_id):
+                run_inline(app, job_id, func, args)
         finally:
             with self._lock:
                 self.active.discard(job_id)

@@ -30,7 +30,12 @@ from collector.core import ratelimit
 from collector.core.columns import utcnow
 from collector.core.errors import TryLater
 from collector.extensions import db
+from collector.runtime import job_log
 from collector.runtime.models import JobRun, JobStatus
+
+# What a job reports as it goes; imported from here by every domain's jobs.
+from collector.runtime.progress import Progress as Progress
+from collector.runtime.progress import QuietProgress as QuietProgress
 
 log = logging.getLogger(__name__)
 
@@ -60,40 +65,6 @@ _current_run: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "inline_job_id", default=None
 )
-
-
-class Progress:
-    """What a running job tells the UI: how far it is and what it counted."""
-
-    def __init__(self, run: JobRun):
-        self.run = run
-
-    def total(self, total: int) -> None:
-        self.run.progress_total = total
-        db.session.commit()
-
-    def advance(self, step: int = 1, **counts: int) -> None:
-        self.run.progress_done += step
-        merged = dict(self.run.counts or {})
-        for name, n in counts.items():
-            merged[name] = merged.get(name, 0) + n
-        self.run.counts = merged
-        db.session.commit()
-
-    def say(self, message: str) -> None:
-        self.run.message = message[:500]
-        db.session.commit()
-
-
-class QuietProgress:
-    """Progress for work run outside a job (the CLI, a sweep, a test): it is told
-    everything ``Progress`` is told and keeps none of it."""
-
-    def total(self, total: int) -> None: ...
-
-    def advance(self, step: int = 1, **counts: int) -> None: ...
-
-    def say(self, message: str) -> None: ...
 
 
 def _current_job_id() -> str:
@@ -130,30 +101,8 @@ def tracked(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args):
-        run = _start_run(_current_job_id(), func.__name__)
-        token = _current_run.set(run.id)
-        try:
-            with ratelimit.patience(PATIENCE):
-                result = func(*args, progress=Progress(run))
-        except TryLater as exc:
-            db.session.rollback()
-            if not _may_wait(run, exc):
-                _fail(run, exc)
-                raise
-            _defer(run, args, exc)
-            return run.message
-        except Exception as exc:
-            db.session.rollback()
-            _fail(run, exc)
-            raise
-        finally:
-            _current_run.reset(token)
-        run.status = JobStatus.FINISHED
-        run.finished_at = utcnow()
-        if isinstance(result, str):
-            run.message = result[:500]
-        db.session.commit()
-        return result
+        with job_log.observed(func.__name__) as outcome:
+            return _run_tracked(func, args, outcome)
 
     wrapper.job_name = func.__name__
     known = JOBS.get(func.__name__)
@@ -164,6 +113,37 @@ def tracked(func: Callable) -> Callable:
         raise ValueError(f"two jobs are named {func.__name__!r}")
     JOBS[func.__name__] = wrapper
     return wrapper
+
+
+def _run_tracked(func: Callable, args: tuple, outcome: dict) -> object:
+    job_id = _current_job_id()
+    outcome["job_id"] = job_id
+    run = _start_run(job_id, func.__name__)
+    token = _current_run.set(run.id)
+    try:
+        with ratelimit.patience(PATIENCE):
+            result = func(*args, progress=Progress(run))
+    except TryLater as exc:
+        db.session.rollback()
+        if not _may_wait(run, exc):
+            _fail(run, exc)
+            raise
+        _defer(run, args, exc)
+        outcome["outcome"] = job_log.DEFERRED
+        return run.message
+    except Exception as exc:
+        db.session.rollback()
+        _fail(run, exc)
+        raise
+    finally:
+        _current_run.reset(token)
+    run.status = JobStatus.FINISHED
+    run.finished_at = utcnow()
+    if isinstance(result, str):
+        run.message = result[:500]
+    db.session.commit()
+    outcome["outcome"] = job_log.FINISHED
+    return result
 
 
 def current_run_id() -> int | None:
@@ -276,12 +256,14 @@ class RQBackend:
         return Queue(name, connection=self.connection, job_class=AppJob)
 
     def submit(self, app, job_id: str, queue: str, func: Callable, args: tuple) -> None:
-        self._queue(queue).enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO)
+        self._queue(queue).enqueue(
+            func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=job_log.meta()
+        )
 
     def submit_at(self, at: datetime, app, job_id: str, queue: str, func, args: tuple) -> None:
         """Run the job at ``at`` (rq's scheduler: workers run with ``with_scheduler``)."""
         self._queue(queue).enqueue_at(
-            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO
+            at, func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT, retry=REDO, meta=job_log.meta()
         )
 
     def clean(self) -> None:

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from collector.accounts.models import User
-from collector.core import clock
+from collector.core import clock, metrics
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, Invalid
 from collector.core.ratelimit import RateLimited
@@ -230,6 +230,7 @@ def end_at_rate_limit(imp: DocumentImport, limited: RateLimited) -> None:
     the reset and brings the rest in an import of its own."""
     imp.status, imp.finished_at = ImportStatus.FINISHED, utcnow()
     imp.error = f"Stopped at {limited.what}; the rest comes with the next automatic import."
+    metrics.count_on_commit(db.session, metrics.IMPORTS.labels(imp.status.value))
     db.session.commit()
 
 
@@ -248,6 +249,7 @@ def mark_failed(
 def _finish(imp: DocumentImport, client: TeamleaderClient | None, before: Counter) -> None:
     _count_calls(imp, client, before)
     imp.finished_at = utcnow()
+    metrics.count_on_commit(db.session, metrics.IMPORTS.labels(imp.status.value))
     db.session.commit()
 
 

@@ -43,6 +43,8 @@ BATCH_SIZE = 100
 class TeamleaderTransport(http.Transport):
     """Sends calls for ``TeamleaderClient`` and unwraps envelopes and pages."""
 
+    service = "teamleader"
+
     limiter: RateLimiter | None
 
     def __init__(
