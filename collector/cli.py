@@ -13,9 +13,9 @@ from collector.accounts import api_keys, creditor, users
 from collector.accounts.models import User
 from collector.accounts.models.api_key import SCOPES
 from collector.core import clock
+from collector.core.errors import Conflict, Invalid
 from collector.core.storage import FolderStore
 from collector.core.storage_copy import Copied, copy_documents
-from collector.core.errors import Conflict, Invalid
 from collector.documents import profiles
 from collector.documents.models import Profile
 from collector.dunning import steps as dunning_steps
@@ -269,8 +269,6 @@ def copy_to_s3(source: Path | None) -> None:
     done = copy_documents(folder, target, progress)
     for key in done.damaged:
         click.echo(f"damaged (content does not match its name, not copied): {key}", err=True)
-    click.echo(
-        f"{done.copied} copied, {done.present} already there, {len(done.damaged)} damaged"
-    )
+    click.echo(f"{done.copied} copied, {done.present} already there, {len(done.damaged)} damaged")
     if done.damaged:
         raise click.exceptions.Exit(1)

@@ -248,8 +248,8 @@ def test_the_folder_lists_its_documents_and_nothing_else(folder):
     misplaced.mkdir(parents=True)
     (misplaced / KEY).write_bytes(PDF)  # a valid name in the wrong folder
 
-    assert set(folder.keys()) == keys
-    assert list(FolderStore(folder.root / "absent").keys()) == []
+    assert set(folder.stored_keys()) == keys
+    assert list(FolderStore(folder.root / "absent").stored_keys()) == []
 
 
 # -- the S3 store ---------------------------------------------------------------------------

@@ -173,9 +173,7 @@ def test_a_reachable_bucket_and_a_writable_folder_are_no_problem(app, s3_app):
     assert runtime_setup.storage_problem(s3_app) is None
 
 
-def test_a_missing_bucket_or_an_unreachable_service_is_said_without_secrets(
-    s3_app, s3_settings
-):
+def test_a_missing_bucket_or_an_unreachable_service_is_said_without_secrets(s3_app, s3_settings):
     s3_app.config["S3_BUCKET"] = "collector-no-such-bucket"
     assert runtime_setup.storage_problem(s3_app) == (
         "S3 bucket collector-no-such-bucket does not exist."

@@ -12,8 +12,8 @@ import hashlib
 import os
 import re
 import tempfile
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 # Exactly what ``hashlib.sha256().hexdigest()`` produces: the key becomes a file path, so
@@ -162,7 +162,7 @@ class FolderStore:
         except FileNotFoundError:
             raise StoredDocumentMissing(key) from None
 
-    def keys(self) -> Iterator[str]:
+    def stored_keys(self) -> Iterator[str]:
         """The key of every document stored here (temporary files and anything else that
         is not a document in its place left out), in no particular order."""
         if not self.root.is_dir():
@@ -175,9 +175,9 @@ class FolderStore:
                     continue
                 for file in second.iterdir():
                     name = file.name
-                    if _KEY.fullmatch(name) and name[:2] == first.name and name[2:4] == second.name:
-                        if file.is_file():
-                            yield name
+                    placed = name[:2] == first.name and name[2:4] == second.name
+                    if _KEY.fullmatch(name) and placed and file.is_file():
+                        yield name
 
     @staticmethod
     def _copy_hashing(stream: BinaryIO, fd: int, max_bytes: int | None):

@@ -28,7 +28,7 @@ def copy_documents(
     deleted from ``source``. A file whose content does not hash to its name is reported,
     not copied under that name (the target then holds it only under its true key)."""
     done = Copied()
-    for key in source.keys():
+    for key in source.stored_keys():
         if target.exists(key):
             done.present += 1
         else:

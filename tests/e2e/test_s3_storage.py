@@ -117,7 +117,12 @@ def test_a_bank_file_is_kept_in_the_bucket_and_downloaded_from_it(
     assert admin_client.get(f"/bank-files/{bank_file.id}/download").status_code == 404
 
 
-def test_a_mandate_signed_online_keeps_its_pdf_in_the_bucket(s3_app, s3_settings, client, customer):
+def test_a_mandate_signed_online_keeps_its_pdf_in_the_bucket(
+    s3_app,
+    s3_settings,
+    client,
+    customer,  # noqa: F811 (the fixture)
+):
     response = sign(client, customer)
 
     assert response.status_code == 303
