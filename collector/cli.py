@@ -14,6 +14,8 @@ from collector.accounts.models import User
 from collector.accounts.models.api_key import SCOPES
 from collector.core import clock
 from collector.core.errors import Conflict, Invalid
+from collector.core.storage import FolderStore
+from collector.core.storage_copy import Copied, copy_documents
 from collector.documents import profiles
 from collector.documents.models import Profile
 from collector.dunning import steps as dunning_steps
@@ -21,6 +23,7 @@ from collector.dunning.models import StepKind
 from collector.extensions import db
 from collector.payments import config_check as payments_config_check
 from collector.payments import setup as payments_setup
+from collector.runtime import setup as runtime_setup
 from collector.teamleader import import_summary, imports
 from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.connection import current_connection, ensure_connected
@@ -37,6 +40,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(import_documents)
     app.cli.add_command(check_config)
+    app.cli.add_command(storage)
 
 
 def _fail(exc: Invalid) -> None:
@@ -136,7 +140,7 @@ def demo_setup() -> None:
 
 
 @click.command("check-config")
-@click.option("--offline", is_flag=True, help="do not call the payment provider")
+@click.option("--offline", is_flag=True, help="do not call the payment provider or the S3 bucket")
 @click.pass_context
 def check_config(ctx: click.Context, offline: bool) -> None:
     """Say what in the configuration will make things fail; exit 1 if anything will.
@@ -153,6 +157,8 @@ def check_config(ctx: click.Context, offline: bool) -> None:
             found += config_module.production_problems(app.config)
         provider = None if offline else payments_setup.provider(app)
         found += payments_config_check.problems(app.config, provider)
+        if not offline and (problem := runtime_setup.storage_problem(app)):
+            found.append(problem)
     if found:
         _warn(found)
     click.echo("The configuration looks right.")
@@ -229,3 +235,40 @@ def import_documents(days: int, date_from, date_to, mail_old: bool) -> None:
     click.echo(import_summary.summary(imp)[1])
     if failed is not None:
         raise SystemExit(1)
+
+
+@click.group("storage")
+def storage() -> None:
+    """Where documents are kept (STORAGE, DOCUMENT_STORAGE, S3_*)."""
+
+
+@storage.command("copy-to-s3")
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="the folder store to copy; default: DOCUMENT_STORAGE",
+)
+def copy_to_s3(source: Path | None) -> None:
+    """Copy the folder store's documents into the S3_BUCKET (S3_* settings), skipping
+    what is there already: run it before and after switching to STORAGE=s3, and again
+    after an interruption. Nothing is deleted. Exit 1 if a file no longer matches its key."""
+    app = current_app._get_current_object()
+    folder = FolderStore(source or Path(app.config["DOCUMENT_STORAGE"]))
+    try:
+        settings = runtime_setup.s3_settings(app)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: set the S3_* settings first.") from None
+    target = runtime_setup.s3_store(app, settings)
+    click.echo(f"Copying {folder.root} to s3://{settings.bucket}/{settings.folder}", err=True)
+
+    def progress(done: Copied) -> None:
+        if done.seen % 1000 == 0:
+            click.echo(f"  {done.seen} documents", err=True)
+
+    done = copy_documents(folder, target, progress)
+    for key in done.damaged:
+        click.echo(f"damaged (content does not match its name, not copied): {key}", err=True)
+    click.echo(f"{done.copied} copied, {done.present} already there, {len(done.damaged)} damaged")
+    if done.damaged:
+        raise click.exceptions.Exit(1)

@@ -200,6 +200,22 @@ KEYS: tuple[Key, ...] = (
         "",
         "Folder for PDFs (content-addressed). Default: documents/ in the instance folder",
     ),
+    Key(
+        "STORAGE",
+        "folder",
+        "Where PDFs and uploaded files are kept: folder (DOCUMENT_STORAGE, one machine or a "
+        "shared mount) | s3 (an S3-compatible bucket, shared by every machine)",
+    ),
+    Key("S3_BUCKET", "", "STORAGE=s3: the bucket"),
+    Key("S3_PREFIX", "", "STORAGE=s3: a folder in the bucket for our objects, e.g. collector/"),
+    Key(
+        "S3_ENDPOINT_URL",
+        "",
+        "STORAGE=s3: an S3-compatible service's https:// address; empty: AWS S3. "
+        "Credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role), never from these settings",
+    ),
+    Key("S3_REGION", "", "STORAGE=s3: the bucket's region, e.g. eu-west-1"),
     Key("INSTANCE_PATH", "", "Folder for the SQLite file and demo files. Default: instance/"),
     Key("LOG_LEVEL", "INFO", "Python log level"),
     Key(
@@ -272,8 +288,36 @@ def production_problems(settings: Mapping) -> list[str]:
         crypto.key_problem(str(settings["TOKEN_ENCRYPTION_KEY"]), str(settings["SECRET_KEY"])),
         public_url_problem(str(settings["PUBLIC_BASE_URL"])),
         outbound_problem(str(settings.get("OUTBOUND_ALLOWED_HOSTS") or "")),
+        *storage_problems(settings),
     ]
     return [problem for problem in found if problem]
+
+
+STORAGES = ("folder", "s3")
+
+
+def storage_problems(settings: Mapping) -> list[str]:
+    """What is wrong with the document storage settings: an unknown STORAGE, a bucket not
+    named, an endpoint reached without TLS."""
+    kind = str(settings.get("STORAGE") or "folder")
+    if kind not in STORAGES:
+        return [f"STORAGE ({kind}) must be folder or s3."]
+    if kind != "s3":
+        return []
+    found = []
+    if not str(settings.get("S3_BUCKET") or "").strip():
+        found.append("STORAGE=s3 needs S3_BUCKET: the bucket the documents are kept in.")
+    endpoint = str(settings.get("S3_ENDPOINT_URL") or "")
+    parts = urlsplit(endpoint)
+    if endpoint and not (
+        (parts.scheme == "https" and parts.hostname)
+        or (parts.scheme == "http" and _loopback(parts.hostname or ""))
+    ):
+        found.append(
+            f"S3_ENDPOINT_URL ({endpoint}) must be an https:// address: the documents and "
+            "the credentials' signatures travel over it."
+        )
+    return found
 
 
 def outbound_problem(entries: str) -> str | None:

@@ -2,7 +2,8 @@
 bytes, so storing the same PDF twice costs nothing and a key says nothing about its owner.
 
 ``DocumentStore`` is the interface the operations use; ``FolderStore`` keeps documents on a
-local (or mounted) folder. An object store can take its place by implementing the protocol.
+local (or mounted) folder, ``collector.core.object_store.S3Store`` in an S3-compatible bucket
+(``STORAGE=s3``), so web and workers on several machines share them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 # Exactly what ``hashlib.sha256().hexdigest()`` produces: the key becomes a file path, so
 # nothing else (separators, dots, upper case) may pass.
 _KEY = re.compile(r"[0-9a-f]{64}")
+_PART = re.compile(r"[0-9a-f]{2}")
 # How much of a streamed upload is read at a time.
 STREAM_CHUNK = 1024 * 1024
 
@@ -67,6 +70,20 @@ class DocumentStore(Protocol):
 def document_key(content: bytes) -> str:
     """The key of ``content``: its SHA-256 as 64 lowercase hex characters."""
     return hashlib.sha256(content).hexdigest()
+
+
+def copy_hashing(stream: BinaryIO, target: BinaryIO, max_bytes: int | None):
+    """Copy ``stream`` into ``target`` in chunks, hashing and counting on the way; return
+    (sha256 digest, size). Past ``max_bytes`` raise ContentTooLarge (the caller discards
+    what ``target`` received)."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(STREAM_CHUNK):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise ContentTooLarge(max_bytes)
+        digest.update(chunk)
+        target.write(chunk)
+    return digest, size
 
 
 def check_key(key: str) -> str:
@@ -145,16 +162,27 @@ class FolderStore:
         except FileNotFoundError:
             raise StoredDocumentMissing(key) from None
 
+    def stored_keys(self) -> Iterator[str]:
+        """The key of every document stored here (temporary files and anything else that
+        is not a document in its place left out), in no particular order."""
+        if not self.root.is_dir():
+            return
+        for first in self.root.iterdir():
+            if not (first.is_dir() and _PART.fullmatch(first.name)):
+                continue
+            for second in first.iterdir():
+                if not (second.is_dir() and _PART.fullmatch(second.name)):
+                    continue
+                for file in second.iterdir():
+                    name = file.name
+                    placed = name[:2] == first.name and name[2:4] == second.name
+                    if _KEY.fullmatch(name) and placed and file.is_file():
+                        yield name
+
     @staticmethod
     def _copy_hashing(stream: BinaryIO, fd: int, max_bytes: int | None):
-        digest, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as file:
-            while chunk := stream.read(STREAM_CHUNK):
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise ContentTooLarge(max_bytes)
-                digest.update(chunk)
-                file.write(chunk)
+            digest, size = copy_hashing(stream, file, max_bytes)
             file.flush()
             os.fsync(file.fileno())
         return digest, size

@@ -167,13 +167,14 @@ def detail(file_id: int):
 def download(file_id: int):
     bank_file = db.get_or_404(BankFile, file_id)
     try:
-        path = runtime_setup.document_store(current_app).path(bank_file.file_key)
-    except (ValueError, StoredDocumentMissing):
+        file = runtime_setup.document_store(current_app).open(bank_file.file_key)
+    except ValueError:
         abort(404)
-    if not path.is_file():
+    except StoredDocumentMissing:
         abort(404, _("The stored file is gone."))
+    # Streamed from the store (a folder or a bucket); the response closes the file.
     return send_file(
-        path,
+        file,
         mimetype=MIMETYPES.get(bank_file.kind, "application/xml"),
         as_attachment=True,
         download_name=bank_file.filename,
