@@ -34,6 +34,7 @@ from collector.extensions import db
 from collector.runtime.jobs import recover_now
 from collector.runtime.lane import PaymentLane
 from collector.runtime.queue import QUEUES, bind_job_class
+from collector.web import health
 
 log = logging.getLogger("worker")
 
@@ -51,6 +52,8 @@ def main(argv: list[str]) -> None:
     lanes = app.config["WORKER_LANES"]
     if lanes not in ("lanes", "single"):
         raise SystemExit(f"WORKER_LANES is 'lanes' or 'single', not {lanes!r}")
+    # Say which of /readyz's checks fail (it starts anyway: Redis may come back).
+    health.log_failures(app, "worker")
     with app.app_context():
         try:
             log.info(recover_now())

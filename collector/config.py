@@ -202,6 +202,12 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("INSTANCE_PATH", "", "Folder for the SQLite file and demo files. Default: instance/"),
     Key("LOG_LEVEL", "INFO", "Python log level"),
+    Key(
+        "READYZ_TOKEN",
+        "",
+        "Token that opens /readyz from other hosts (header X-Readyz-Token or ?token=); "
+        "empty: /readyz answers loopback only",
+    ),
 )
 
 _DEFAULTS = {key.name: key.default for key in KEYS}

@@ -41,6 +41,7 @@ REDIRECT_TARGETS = {"integrations.teamleader_callback", "exact.callback"}
 OTHER_BLUEPRINTS = {
     "api",
     "auth",
+    "health",
     "password",
     "pay",
     "static",
