@@ -11,7 +11,11 @@ def _int(name: str, default: int) -> int:
 
 
 # PORT is what platforms that read Procfiles (and honcho) hand each process.
-bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"  # noqa: S104 (behind a proxy)
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (the proxy in front reaches it; see README)
+bind = (
+    os.environ.get("GUNICORN_BIND")
+    or f"{os.environ.get('HOST', ALL_INTERFACES)}:{_int('PORT', 8000)}"
+)
 # Threads per worker: most of a request is waiting for PostgreSQL; each thread holds at
 # most one database connection, so workers × threads stays under PostgreSQL's limit.
 workers = _int("WEB_WORKERS", 2)

@@ -11,6 +11,7 @@ their own process group, so Ctrl-C stops this process only, and this process sto
 once, with SIGTERM (a second signal mid-stop made rq cron print a traceback).
 """
 
+import contextlib
 import logging
 import os
 import signal
@@ -82,6 +83,7 @@ def _start(argv: list[str], log: Path) -> subprocess.Popen:
 
 def _stop(children: list[subprocess.Popen]) -> None:
     """SIGTERM to each child's group (the worker's payment lane is in it), once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C waits for the stop
     for child in children:
         _signal_group(child, signal.SIGTERM)
     for child in children:
@@ -93,10 +95,8 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def _signal_group(child: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _quiet_terminal(web_log: Path) -> None:

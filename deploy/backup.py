@@ -25,10 +25,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from collector import config as config_module
 
-from collector import config as config_module  # noqa: E402 (after the path)
+ROOT = Path(__file__).resolve().parent.parent
 
 DUMP, DOCUMENTS, COUNTS = "database.dump", "documents.tar", "counts.json"
 
@@ -58,10 +57,10 @@ def counts(url: str, storage: Path) -> dict:
 
 def _rows(conn: psycopg.Connection) -> dict[str, int]:
     tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-            )
+        row[0]
+        for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
     ]
     return {
         table: conn.execute(
@@ -100,10 +99,8 @@ def backup(target: Path) -> dict:
 def restore(source: Path) -> None:
     url, storage = locations()
     _create_empty_database(url)
-    subprocess.run(  # noqa: S603 (fixed argv)
-        ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", url, str(source / DUMP)],
-        check=True,
-    )
+    restore_ = ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", url]
+    subprocess.run([*restore_, str(source / DUMP)], check=True)  # noqa: S603 (fixed argv)
     storage.mkdir(parents=True, exist_ok=True)
     with tarfile.open(source / DOCUMENTS) as tar:
         tar.extractall(storage, filter="data")

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     release = [str(BIN / "flask"), "--app", "collector", "db", "upgrade"]
     subprocess.run(release, cwd=ROOT, env=env, check=True)  # noqa: S603 (fixed argv)
     print(f" * starting {', '.join(PROCESSES)}; web on http://{args.host}:{args.port}/")
-    honcho = [str(BIN / "honcho"), "--no-colour", "start", "-f", str(ROOT / "Procfile")]
+    honcho = [str(BIN / "honcho"), "start", "--no-colour", "-f", str(ROOT / "Procfile")]
     os.chdir(ROOT)
     os.execve(honcho[0], [*honcho, "-d", str(ROOT), *PROCESSES], env)  # noqa: S606
     return 0  # not reached

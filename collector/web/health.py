@@ -28,6 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, jsonify, request
 from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import text
 
@@ -122,16 +123,22 @@ def queues(conn: redis.Redis | None, now: float) -> Check:
     try:
         for name in QUEUES:
             queue = Queue(name, connection=conn)
-            oldest = None
-            first = queue.get_job_ids(0, 0)
-            job = Job.fetch(first[0], connection=conn) if first else None
-            if job is not None and job.enqueued_at is not None:
-                enqueued = job.enqueued_at.replace(tzinfo=UTC).timestamp()
-                oldest = round(max(0.0, now - enqueued), 1)
-            found[name] = {"waiting": queue.count, "oldest_age_seconds": oldest}
-    except Exception as exc:  # a job gone between the two reads, Redis gone
+            found[name] = {"waiting": queue.count, "oldest_age_seconds": _oldest(queue, now)}
+    except redis.RedisError as exc:
         return Check("queues", False, _failure(exc), required=False)
     return Check("queues", True, found, required=False)
+
+
+def _oldest(queue: Queue, now: float) -> float | None:
+    """How long the job at the head of ``queue`` has waited, s (None: none waits)."""
+    first = queue.get_job_ids(0, 0)
+    try:
+        job = Job.fetch(first[0], connection=queue.connection) if first else None
+    except NoSuchJobError:  # taken (or expired) between the two reads
+        return None
+    if job is None or job.enqueued_at is None:
+        return None
+    return round(max(0.0, now - job.enqueued_at.replace(tzinfo=UTC).timestamp()), 1)
 
 
 def schedule(conn: redis.Redis | None, now: float) -> Check:
@@ -170,12 +177,20 @@ def readiness(app: Flask) -> list[Check]:
     """Every check ``/readyz`` reports, in the order it shows them."""
     now = time.time()
     found = [database()]
-    found.append(migrations() if found[0].ok else Check("migrations", False, {"error": "no db"}))
+    found.append(
+        migrations()
+        if found[0].ok
+        else Check("migrations", False, {"error": "the database does not answer"})
+    )
     conn = redis_client(app)
-    found.append(redis_check(conn))
-    redis_ok = found[-1].ok
-    found.append(queues(conn if redis_ok else None, now) if redis_ok else _skipped("queues"))
-    found.append(schedule(conn, now) if redis_ok else _skipped("schedule"))
+    try:
+        found.append(redis_check(conn))
+        redis_ok = found[-1].ok
+        found.append(queues(conn, now) if redis_ok else _skipped("queues"))
+        found.append(schedule(conn, now) if redis_ok else _skipped("schedule"))
+    finally:
+        if conn is not None:
+            conn.close()
     if found[0].ok:
         found.append(connection("teamleader", current_connection))
         found.append(connection("exact", current_exact))
