@@ -27,6 +27,7 @@ from tests.support.processes import (
     kill_session,
     scratch_database,
     session_members,
+    started_with,
     wait_status,
     wait_until,
 )
@@ -221,10 +222,17 @@ def test_make_run_ends_its_output_with_the_login_and_stops_quietly(tmp_path, req
         assert lines[-2] == f" * Demo login: {login}"
         assert "GET /login" not in terminal  # the request lines go to the log file
         assert len(lines) <= 8, terminal
+        if redis_server:  # the worker and the clock are up (they import for seconds)
+            conn = redis.Redis.from_url(redis_server.url)
+            wait_until(lambda: len(Worker.all(connection=conn)) == 2, 60, "the workers")
+            wait_until(lambda: conn.zcard("rq:cron_schedulers") == 1, 60, "the clock")
     finally:
         # Ctrl-C in a terminal: SIGINT to the foreground process group (the children
         # have groups of their own and are stopped by serve, once).
         code = stopped(proc, signal.SIGINT, 40)
+    # The sandbox, the worker (its payment lane and rq's scheduler) and the clock too.
+    mine = f"INSTANCE_PATH={instance}"
+    wait_until(lambda: not started_with(mine), 30, "every child stopped")
     logs = instance / "logs"
     assert "GET /login" in (logs / "web.log").read_text()
     everything = log.read_text() + "".join(p.read_text() for p in logs.glob("*.log"))
@@ -232,7 +240,6 @@ def test_make_run_ends_its_output_with_the_login_and_stops_quietly(tmp_path, req
     assert code == 0
     if redis_server:
         conn = redis.Redis.from_url(redis_server.url)
-        assert Worker.all(connection=conn) == []
         assert conn.zcard("rq:cron_schedulers") == 0  # the clock said goodbye
         assert "clock stopping" in (logs / "clock.log").read_text()
     assert os.path.exists(logs / "sandbox.log")

@@ -155,3 +155,21 @@ def _collector_keys() -> set[str]:
 
 
 _COLLECTOR_KEYS = _collector_keys()
+
+
+def started_with(setting: str) -> list[int]:
+    """Every live process whose environment holds ``setting`` (``KEY=value``): all the
+    processes a test started, whatever session or group they moved to."""
+    wanted = setting.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if wanted in environ and state != "Z":
+            found.append(int(entry.name))
+    return found
