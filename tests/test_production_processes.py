@@ -85,7 +85,7 @@ def test_make_serve_runs_the_procfile_to_a_green_readyz_and_stops_cleanly(tmp_pa
             assert ready["checks"]["migrations"]["ok"]
             conn = redis.Redis.from_url(private_redis.url)
             # One worker.py: the payment lane beside the general worker.
-            assert len(Worker.all(connection=conn)) == 2
+            wait_until(lambda: len(Worker.all(connection=conn)) == 2, 60, "two rq workers")
             assert (env_file.stat().st_mode & 0o777) == 0o600
             assert "ENV=production" in env_file.read_text()
             assert "Traceback" not in log.read_text()  # a clean start

@@ -27,6 +27,8 @@ import requests
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, jsonify, request
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -99,8 +101,13 @@ def redis_client(app: Flask) -> redis.Redis | None:
     """A short-timeout connection to the jobs' Redis, or None when jobs run in-process."""
     if app.extensions["jobs"].backend.name != "rq":
         return None
+    # One attempt: redis-py retries a refused connection with backoff by default, which
+    # would keep a probe waiting for seconds before it says what it knows.
     return redis.Redis.from_url(
-        app.config["REDIS_URL"], socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT
+        app.config["REDIS_URL"],
+        socket_connect_timeout=TIMEOUT,
+        socket_timeout=TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
     )
 
 

@@ -43,7 +43,7 @@ def wait_until(condition: Callable[[], object], seconds: float, what: str) -> ob
 def answer(url: str, **kwargs) -> requests.Response | None:
     """The response at ``url``, or None when nothing answers there yet."""
     try:
-        return requests.get(url, timeout=5, **kwargs)
+        return requests.get(url, timeout=15, **kwargs)
     except requests.RequestException:
         return None
 
@@ -51,9 +51,10 @@ def answer(url: str, **kwargs) -> requests.Response | None:
 def wait_status(url: str, status: int, seconds: float) -> requests.Response:
     def found():
         response = answer(url)
-        return response if response is not None and response.status_code == status else None
+        # In a list: a Response is falsy when its status is 4xx or 5xx.
+        return [response] if response is not None and response.status_code == status else None
 
-    return wait_until(found, seconds, f"{url} answers {status} (last: {_last(url)})")
+    return wait_until(found, seconds, f"{url} answers {status} (last: {_last(url)})")[0]
 
 
 def _last(url: str) -> str:
