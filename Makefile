@@ -9,7 +9,7 @@ TEST_DB ?= collector_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test test-moved-clock lint format worker migrate bench faults clean translations
+.PHONY: help install lock run serve backup restore test test-moved-clock lint format worker migrate bench faults clean translations
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,23 @@ DEMO_ENV := TEAMLEADER_AUTH_URL=$(SANDBOX)/teamleader TEAMLEADER_API_URL=$(SANDB
 run: migrate ## set everything up and start the demo on http://127.0.0.1:5000
 	$(FLASK) demo-setup
 	env $(DEMO_ENV) $(FLASK) serve --sandbox-port $(SANDBOX_PORT)
+
+# The production-like set of the Procfile (gunicorn, worker.py, the clock) under honcho, on
+# PostgreSQL and Redis; settings in SERVE_ENV (written with fresh secrets on the first run).
+SERVE_ENV ?= instance/serve.env
+SERVE_PORT ?= 8000
+serve: install ## the production-like set (Procfile: gunicorn, worker, clock) on PostgreSQL + Redis, at http://127.0.0.1:8000
+	$(BIN)/python deploy/serve.py --env-file $(SERVE_ENV) --port $(SERVE_PORT)
+
+# pg_dump of DATABASE_URL and a copy of the PDF folder store into BACKUP_DIR, with the
+# counts of rows and files; `make restore` puts them back into an empty database and checks.
+BACKUP_DIR ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+backup: install ## back up DATABASE_URL (PostgreSQL) and the PDF store into BACKUP_DIR
+	$(BIN)/python deploy/backup.py backup $(BACKUP_DIR)
+
+restore: install ## restore BACKUP_DIR into an empty DATABASE_URL and the PDF store, and compare counts
+	@test -n "$(RESTORE_DIR)" || { echo "say which backup: make restore RESTORE_DIR=backups/…"; exit 2; }
+	$(BIN)/python deploy/backup.py restore $(RESTORE_DIR)
 
 worker: install ## run an rq worker (needs Redis)
 	$(BIN)/python worker.py

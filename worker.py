@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 import redis
 from rq import Worker
@@ -34,6 +35,7 @@ from collector.extensions import db
 from collector.runtime.jobs import recover_now
 from collector.runtime.lane import PaymentLane
 from collector.runtime.queue import QUEUES, bind_job_class
+from collector.web import health
 
 log = logging.getLogger("worker")
 
@@ -43,6 +45,7 @@ HEARTBEAT = 10
 # rq's own registry cleanup, in each worker (recovery also runs it every minute).
 MAINTENANCE = 60
 PAYMENT_LANE = ("high",)
+REDIS_RETRY = 2  # seconds between attempts while Redis does not answer
 PR_SET_PDEATHSIG = 1  # Linux prctl(2): a signal for this process when its parent dies
 
 
@@ -51,6 +54,8 @@ def main(argv: list[str]) -> None:
     lanes = app.config["WORKER_LANES"]
     if lanes not in ("lanes", "single"):
         raise SystemExit(f"WORKER_LANES is 'lanes' or 'single', not {lanes!r}")
+    # Say which of /readyz's checks fail (it starts anyway: Redis may come back).
+    health.log_failures(app, "worker")
     with app.app_context():
         try:
             log.info(recover_now())
@@ -69,15 +74,39 @@ def main(argv: list[str]) -> None:
 
 
 def work(app, worker_class: type[Worker], queues) -> None:
-    """Run one rq worker of ``worker_class`` on ``queues`` until it is told to stop."""
-    worker = worker_class(
-        list(queues),
-        connection=redis.Redis.from_url(app.config["REDIS_URL"]),
-        job_class=bind_job_class(app),
-        job_monitoring_interval=HEARTBEAT,
-        maintenance_interval=MAINTENANCE,
-    )
-    worker.work(with_scheduler=True)
+    """Run one rq worker of ``worker_class`` on ``queues`` until it is told to stop.
+
+    rq's worker waits for Redis while it is idle, but ends with an error when Redis goes
+    away while it watches a job. Then this waits until Redis answers and starts a new
+    worker (the job is recovered as abandoned): one process outlives an outage, which
+    matters where one process that exits stops them all (honcho, ``make serve``)."""
+    while True:
+        worker = worker_class(
+            list(queues),
+            connection=redis.Redis.from_url(app.config["REDIS_URL"]),
+            job_class=bind_job_class(app),
+            job_monitoring_interval=HEARTBEAT,
+            maintenance_interval=MAINTENANCE,
+        )
+        try:
+            worker.work(with_scheduler=True)
+            return
+        except redis.ConnectionError as exc:
+            log.warning("Redis went away (%s); a new worker starts once it answers", exc)
+        # rq's handlers belong to the worker that ended: a stop now just stops.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _wait_for_redis(app.config["REDIS_URL"])
+
+
+def _wait_for_redis(url: str) -> None:
+    conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    while True:
+        try:
+            conn.ping()
+            return
+        except redis.RedisError:
+            time.sleep(REDIS_RETRY)
 
 
 def _die_with_parent() -> None:

@@ -41,6 +41,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_documents)
     app.cli.add_command(check_config)
     app.cli.add_command(storage)
+    app.cli.add_command(doctor)
 
 
 def _fail(exc: Invalid) -> None:
@@ -162,6 +163,44 @@ def check_config(ctx: click.Context, offline: bool) -> None:
     if found:
         _warn(found)
     click.echo("The configuration looks right.")
+
+
+@click.command("doctor")
+@click.option("--offline", is_flag=True, help="reach neither the mail server nor the upstreams")
+@click.pass_context
+def doctor(ctx: click.Context, offline: bool) -> None:
+    """Every setting missing or unsafe for production and every connection that fails
+    (database, migrations, Redis, the schedule, mail, Teamleader, Exact, the payment
+    provider); exit 1 if there is any. The same checks as /readyz.
+
+    Also a ``flask.commands`` plugin, so it answers when production refuses to start."""
+    from collector import create_app
+    from collector.web import health
+
+    refused: list[str] = []
+    try:
+        app = current_app._get_current_object() if has_app_context() else _load(ctx)
+    except config_module.UnsafeConfiguration as exc:
+        # Say why production refuses, then check the connections with the same settings.
+        refused = exc.problems
+        app = create_app({"ENV": "development"})
+    with app.app_context():
+        settings, checks = health.doctor(app, online=not offline, refused=refused)
+        provider = None if offline else payments_setup.provider(app)
+        settings += payments_config_check.problems(app.config, provider)
+    click.echo("Settings:")
+    for problem in settings or ["nothing missing or unsafe"]:
+        click.echo(f"  {'problem: ' if settings else ''}{problem}")
+    click.echo("Connections and state:")
+    for check in checks:
+        state = "ok  " if check.ok else "FAIL"
+        details = ", ".join(f"{k}={v}" for k, v in check.details.items())
+        click.echo(f"  {state} {check.name}: {details}")
+    failed = [check.name for check in checks if not check.ok]
+    if settings or failed:
+        click.echo(f"{len(settings)} setting problem(s), failing: {', '.join(failed) or 'none'}")
+        raise click.exceptions.Exit(1)
+    click.echo("Ready for production.")
 
 
 def _load(ctx: click.Context) -> Flask:

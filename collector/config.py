@@ -230,6 +230,12 @@ KEYS: tuple[Key, ...] = (
         "Bearer token Prometheus sends to read /metrics. Empty: /metrics answers only "
         "requests from this machine (loopback) that no proxy forwarded",
     ),
+    Key(
+        "READYZ_TOKEN",
+        "",
+        "Token that opens /readyz from other hosts (header X-Readyz-Token or ?token=); "
+        "empty: /readyz answers loopback only",
+    ),
 )
 
 _DEFAULTS = {key.name: key.default for key in KEYS}

@@ -93,7 +93,25 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
+            take_upgrade_lock(connection)
             context.run_migrations()
+
+
+# Any fixed number: the key of the advisory lock every `db upgrade` takes (README ›
+# Upgrades). Several processes upgrading at once (web processes of a deploy each running
+# the release step) take turns: the second waits for the first's commit, then reads the
+# revision it left and finds nothing to do.
+UPGRADE_LOCK = 7_203_120_001
+
+
+def take_upgrade_lock(connection):
+    """Hold PostgreSQL's transaction-level advisory lock until the migrations commit."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite: one process, one file; nothing runs beside it
+    from sqlalchemy import text
+
+    logger.info("Upgrade lock: waiting for any other upgrade to finish.")
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
 
 
 if context.is_offline_mode():

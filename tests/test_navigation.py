@@ -42,6 +42,7 @@ OTHER_BLUEPRINTS = {
     "api",
     "metrics",
     "auth",
+    "health",
     "password",
     "pay",
     "static",

@@ -27,6 +27,7 @@ VIEWS = (
     "collector.mail.views",
     "collector.portal.views",
     "collector.web.pages",
+    "collector.web.health",
 )
 
 
