@@ -271,7 +271,7 @@ MASTER_DATA = ("financial/Journals", "vat/VATCodes", "financial/GLAccounts")
 
 
 def by_endpoint(calls: list[dict]) -> Counter:
-    return Counter((c["method"], c["path"].split("?")[0].split("/", 4)[-1]) for c in calls)
+    return Counter((c["method"], c["path"].split("?")[0].split("/", 5)[-1]) for c in calls)
 
 
 def test_accounts_are_searched_once_per_batch_and_master_data_never(
