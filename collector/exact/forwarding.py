@@ -10,14 +10,8 @@ A document that cannot be booked (a VAT rate without a mapping, Exact refusing i
 with its reason and tried again next run; it never stops the others. An outage or a refused
 token ends the run: the next one resumes where it stopped. So does a rate limit the job will
 not wait for (``collector.core.ratelimit.RateLimited``), which is raised for the job to be
-started again at the reset: the document it met is left as it was.
-
-Calls per document: the entry, the PDF's document and its attachment (3), plus the journal
-searches (one per 40 references) and the customers' accounts: those without a stored link
-are searched together per batch of documents (``accounts.RunAccounts``, kept for the run
-only), and an account is created for each one Exact does not have. Journals, VAT codes and
-G/L accounts are never read during a run: entries are built from the mappings saved on the
-settings page (``entries``).
+started again at the reset: the document it met is left as it was. Customers without a
+stored account are searched per batch, for the run only (``accounts.RunAccounts``).
 
 A run never calls Exact or Teamleader with a write of its own uncommitted: a call may refresh
 a token, which stores the rotated pair in a transaction of its own under the lock on the
@@ -58,7 +52,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # renewed per document; a dead run's lease runs out
 HISTORY = timedelta(days=7)
-LOOKUP_BATCH = 40  # refs per journal search (ossobv's size: keeps the URL short)
 REASON_MAX = 1000
 
 
@@ -95,10 +88,8 @@ def forward(
     db.session.add(run)
     db.session.commit()
     calls_before = sum(exact.calls.values())
-    run_accounts = accounts.RunAccounts(connection, exact)  # this run's look-ups only
-    tried: set[int] = set()
-    newly_failing: list[ExactBooking] = []
-    limited = None
+    accts = accounts.RunAccounts(connection, exact)  # this run's look-ups only
+    tried, newly_failing, limited = set(), [], None
     try:
         while len(tried) < limit:
             batch = candidates(
@@ -107,24 +98,14 @@ def forward(
             if not batch:
                 break
             existing = existing_entries(exact, connection, batch)
-            # The batch's customers without a stored account, searched together: one call
-            # per 40 e-mails and VAT spellings instead of up to two per customer.
-            run_accounts.prefetch([i.customer for i in batch if not _waiting_reason(i)])
+            accts.prefetch([i.customer for i in batch if not _waiting_reason(i)])
             for invoice in batch:
                 tried.add(invoice.id)
                 renew_lease(connection.id, clock())
                 booking = booking_for(invoice, connection)
                 db.session.commit()  # nothing of ours held while Teamleader is asked
                 outcome = forward_one(
-                    invoice,
-                    booking,
-                    connection,
-                    exact,
-                    teamleader,
-                    store,
-                    existing,
-                    clock,
-                    run_accounts,
+                    invoice, booking, connection, exact, teamleader, store, existing, clock, accts
                 )
                 _count(run, booking, outcome)
                 if booking.failures >= connection.alert_after and not booking.alerted:
