@@ -154,7 +154,7 @@ def run_phases(names, url: str, folder: str, csv_path: Path, trace: bool) -> dic
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             results[name] = pool.submit(run_phase, phase).result()
         after = server_stats(url)
-        results[name]["server"] = {key: after[key] - before[key] for key in after}
+        results[name]["server"] = {key: float(after[key] - before[key]) for key in after}
     return results
 
 
@@ -178,10 +178,10 @@ def report(rows: int, size: int, timed: dict, traced: dict) -> None:
     for name, r in timed.items():
         w = r["server"]
         print(
-            f"    {name:<8} WAL {w['wal_bytes'] / 1e6:7.1f} MB, {w['wal_fpi']:,} full-page"
-            f" images, {w['wal_sync']:,} WAL flushes, {w['checkpoints']} checkpoint(s),"
-            f" {w['buffers_backend']:,} pages written by backends"
-            f" ({w['buffers_backend_fsync']} fsyncs)"
+            f"    {name:<8} WAL {w['wal_bytes'] / 1e6:7.1f} MB, {w['wal_fpi']:,.0f} full-page"
+            f" images, {w['wal_sync']:,.0f} WAL flushes, {w['checkpoints']:.0f} checkpoint(s),"
+            f" {w['buffers_backend']:,.0f} pages written by backends"
+            f" ({w['buffers_backend_fsync']:.0f} fsyncs)"
         )
 
 
