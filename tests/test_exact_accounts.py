@@ -150,7 +150,7 @@ def test_a_batch_of_customers_is_searched_once_for_the_run(rsps, client, connect
     rsps.post(ACCOUNTS, json={"d": account(NEW, None)}, status=201)
     run = exact_accounts.RunAccounts(connection, client)
 
-    run.prefetch([by_mail, by_vat, unknown, linked, by_mail])
+    run.expect([by_mail, by_vat, unknown, linked, by_mail])
     found = [
         exact_accounts.account_for(c, connection, client, run)
         for c in (by_mail, by_vat, unknown, linked, by_mail)
@@ -170,14 +170,14 @@ def test_the_next_run_searches_again(rsps, client, connection):
     customer = make_customer(country="BE", vat_number="BE 0477.472.701")
     rsps.get(ACCOUNTS, json=listed())  # nothing in Exact during the first run
     first = exact_accounts.RunAccounts(connection, client)
-    first.prefetch([customer])
+    first.expect([customer])
     assert first.found(customer) == (None, None)
+    assert first.found(customer) == (None, None)  # asked once in the run
 
     rsps.get(ACCOUNTS, json=listed(account(OURS, "BE0477472701")))  # added in Exact since
     second = exact_accounts.RunAccounts(connection, client)
-    second.prefetch([customer])
+    second.expect([customer])
 
-    assert second.found(customer)[0]["ID"] == OURS
     assert exact_accounts.account_for(customer, connection, client, second) == OURS
     assert len(rsps.calls) == 2
 
@@ -186,12 +186,12 @@ def test_a_search_that_fails_is_not_kept_as_nothing_found(rsps, client, connecti
     customer = make_customer(country="BE", vat_number="BE 0477.472.701")
     rsps.get(ACCOUNTS, json={"error": {"message": {"value": "down"}}}, status=503)
     run = exact_accounts.RunAccounts(connection, client)
+    run.expect([customer])
 
     with pytest.raises(ExactError):
-        run.prefetch([customer])
+        exact_accounts.account_for(customer, connection, client, run)
 
-    assert run.found(customer) is None  # not "no account": nothing is known
     rsps.get(ACCOUNTS, json=listed(account(OURS, "BE0477472701")))
-    # Searched again (here, one by one), so no second account is created for it.
+    # Searched again, not taken as "no account": no second account is created for it.
     assert exact_accounts.account_for(customer, connection, client, run) == OURS
     assert [c.request.method for c in rsps.calls] == ["GET", "GET"]

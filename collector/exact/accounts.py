@@ -21,44 +21,49 @@ CUSTOMER = "C"
 
 class RunAccounts:
     """One forwarding run's account look-ups in one administration: the customers of a
-    batch of documents without a stored link are searched together (``prefetch``: one
-    call per 40 e-mails and VAT spellings instead of up to two per customer), and what
-    was found is kept for this run only — the next run asks Exact again, so an account
-    added or changed there meanwhile is seen. A search that fails keeps nothing (and
-    stops the run, as any outage does): the next run searches again."""
+    batch of documents without a stored link are searched together when the first of them
+    needs its account (one call per 40 e-mails and VAT spellings instead of up to two per
+    customer), and what was found is kept for this run only — the next run asks Exact
+    again, so an account added or changed there meanwhile is seen. A search that fails
+    keeps nothing: the next document that needs an account searches again."""
 
     def __init__(self, connection: ExactConnection, exact: ExactClient):
         self.connection, self.exact = connection, exact
         self.division = connection.division
+        self._pending: dict[int, Customer] = {}
         self._found: dict[int, tuple[dict | None, str | None]] = {}
 
-    def prefetch(self, customers: list[Customer]) -> None:
-        """Search Exact once for every customer here without a stored link."""
-        unique = {c.id: c for c in customers if c.id not in self._found}
-        if not unique:
-            return
+    def expect(self, customers: list[Customer]) -> None:
+        """The customers of the next documents: searched together when one is needed."""
+        self._pending.update((c.id, c) for c in customers if c.id not in self._found)
+
+    def found(self, customer: Customer) -> tuple[dict | None, str | None] | None:
+        """What the batch's search found for ``customer`` (account or None, how), or None
+        when it was not searched for in this run."""
+        if customer.id in self._pending:
+            self._search(list(self._pending.values()))
+            self._pending.clear()  # only once the search answered
+        return self._found.get(customer.id)
+
+    def _search(self, customers: list[Customer]) -> None:
         linked = set(
             db.session.scalars(
                 db.select(ExactAccount.customer_id).where(
-                    ExactAccount.customer_id.in_(unique), ExactAccount.division == self.division
+                    ExactAccount.customer_id.in_([c.id for c in customers]),
+                    ExactAccount.division == self.division,
                 )
             )
         )
-        missing = [c for c in unique.values() if c.id not in linked]
+        missing = [c for c in customers if c.id not in linked]
         emails = [c.email for c in missing if c.email and not self.connection.skip_email_match]
         vats = [v for c in missing if c.vat_compact for v in vat_spellings(c)]
-        if not (emails or vats):
-            self._found.update({c.id: (None, None) for c in missing})
-            return
-        # Raises on an outage like the one-by-one search would; nothing is kept then.
-        found = self.exact.find_accounts_of_any(emails=emails, vat_numbers=vats)
+        found = (
+            self.exact.find_accounts_of_any(emails=emails, vat_numbers=vats)
+            if (emails or vats)
+            else []
+        )
         for customer in missing:
             self._found[customer.id] = _pick(customer, self.connection, found)
-
-    def found(self, customer: Customer) -> tuple[dict | None, str | None] | None:
-        """What ``prefetch`` found for ``customer`` (account or None, how), or None when it
-        was not searched for in this run."""
-        return self._found.get(customer.id)
 
 
 def account_for(

@@ -98,7 +98,7 @@ def forward(
             if not batch:
                 break
             existing = existing_entries(exact, connection, batch)
-            accts.prefetch([i.customer for i in batch if not _waiting_reason(i)])
+            accts.expect([i.customer for i in batch if not _waiting_reason(i)])
             for invoice in batch:
                 tried.add(invoice.id)
                 renew_lease(connection.id, clock())
