@@ -311,6 +311,13 @@ def report(outcome: dict, calls: list[dict], window: float, args) -> None:
     print(f"calls: {total}, {per_document:.3f} per document:")
     for endpoint, count in per_endpoint.most_common():
         print(f"  {endpoint:<32}{count:>6}{count / documents:>8.3f} per document")
+    accounts = Counter(c["method"] for c in calls if "/crm/Accounts" in c["path"])
+    searches, created = accounts.get("GET", 0), accounts.get("POST", 0)
+    print(
+        f"  of the accounts: {searches} searches, {created} created (one per customer Exact"
+        f" did not have); once every customer is linked a document costs"
+        f" {(total - searches - created) / documents:.3f} calls"
+    )
     print(
         f"429s from the sandbox: {statuses.get(429, 0)}; calls per {window:g} s window:"
         f" busiest {max(counts)}, mean {sum(inner) / len(inner):.1f} (of {EXACT_MINUTE_LIMIT};"

@@ -37,6 +37,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import flask_migrate
+import psycopg
 import sqlalchemy as sa
 from common import SERVER, analyze, scratch_database
 
@@ -127,29 +128,61 @@ def write_csv(path: Path, numbers: list[str], prefix: str = "MD") -> int:
     return path.stat().st_size
 
 
+# What the server did meanwhile (cluster-wide: other databases' work counts too): WAL
+# written and its full-page images (more after each checkpoint), WAL flushes waited on,
+# checkpoints, and pages a backend had to write out itself for want of a clean buffer.
+SERVER_STATS = """
+    SELECT w.wal_bytes, w.wal_fpi, w.wal_sync,
+           b.checkpoints_timed + b.checkpoints_req AS checkpoints,
+           b.buffers_backend, b.buffers_backend_fsync
+    FROM pg_stat_wal w, pg_stat_bgwriter b
+"""
+
+
+def server_stats(url: str) -> dict:
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        cursor = conn.execute(SERVER_STATS)
+        names = [column.name for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
 def run_phases(names, url: str, folder: str, csv_path: Path, trace: bool) -> dict[str, dict]:
     results = {}
     for name in names:
         phase = Phase(name, url, folder, str(csv_path), trace)
+        before = server_stats(url)
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             results[name] = pool.submit(run_phase, phase).result()
+        after = server_stats(url)
+        results[name]["server"] = {key: float(after[key] - before[key]) for key in after}
     return results
 
 
 def report(rows: int, size: int, timed: dict, traced: dict) -> None:
     print(f"{rows:,} rows, {size / 1e6:.1f} MB")
     print(
-        f"  {'phase':<8} {'seconds':>8} {'rows/s':>9} {'max RSS':>9} {'tracemalloc':>12}  outcome"
+        f"  {'phase':<8} {'seconds':>8} {'rows/s':>9} {'max RSS':>9} {'tracemalloc':>12}"
+        f" {'stmts/1k':>9} {'trips/1k':>9}  outcome"
     )
     for name, r in timed.items():
         peak = traced.get(name, {}).get("peak_mb")
         peak = f"{peak:.1f} MB" if peak is not None else "—"
         print(
             f"  {name:<8} {r['seconds']:8.2f} {rows / r['seconds']:9,.0f} "
-            f"{r['rss_mb']:6.1f} MB {peak:>12}  {r['outcome']}"
+            f"{r['rss_mb']:6.1f} MB {peak:>12} {r['statements'] * 1000 / rows:9.1f}"
+            f" {r['round_trips'] * 1000 / rows:9.1f}  {r['outcome']}"
         )
     for name, r in traced.items():
         print(f"  traced {name}: {r['seconds']:.1f} s, {r['outcome']}")
+    print("  server meanwhile (cluster-wide):")
+    for name, r in timed.items():
+        w = r["server"]
+        print(
+            f"    {name:<8} WAL {w['wal_bytes'] / 1e6:7.1f} MB, {w['wal_fpi']:,.0f} full-page"
+            f" images, {w['wal_sync']:,.0f} WAL flushes, {w['checkpoints']:.0f} checkpoint(s),"
+            f" {w['buffers_backend']:,.0f} pages written by backends"
+            f" ({w['buffers_backend_fsync']:.0f} fsyncs)"
+        )
 
 
 # -- the child: one phase ----------------------------------------------------------------------
@@ -161,6 +194,8 @@ def run_phase(phase: Phase) -> dict:
     with app.app_context():
         if phase.trace:
             tracemalloc.start()
+        counted = {"round_trips": 0, "statements": 0}
+        sa.event.listen(db.engine, "before_cursor_execute", _counter(counted))
         started = time.perf_counter()
         outcome = PHASES[phase.name](app, phase)
         seconds = time.perf_counter() - started
@@ -168,7 +203,27 @@ def run_phase(phase: Phase) -> dict:
         tracemalloc.stop()
         db.engine.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"name": phase.name, "seconds": seconds, "peak_mb": peak, "rss_mb": rss, **outcome}
+    return {
+        "name": phase.name,
+        "seconds": seconds,
+        "peak_mb": peak,
+        "rss_mb": rss,
+        **counted,
+        **outcome,
+    }
+
+
+def _counter(counted: dict):
+    """Counts what the phase sends PostgreSQL: a call to the driver is a round trip (psycopg
+    pipelines an executemany's rows, so they share one), each row of an executemany is a
+    statement the server plans and runs. Load does not change these numbers."""
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        counted["round_trips"] += 1
+        many = executemany and isinstance(parameters, list | tuple)
+        counted["statements"] += len(parameters) if many else 1
+
+    return count
 
 
 def _upload(app, phase: Phase) -> dict:

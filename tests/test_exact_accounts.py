@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from collector.exact import ExactClient, StaticTokenSource, build_session
+from collector.exact import ExactClient, ExactError, StaticTokenSource, build_session
 from collector.exact import accounts as exact_accounts
 from collector.exact.models import ExactAccount, ExactConnection
 from collector.extensions import db
@@ -123,3 +123,75 @@ def test_e_mail_first_then_the_vat_number(rsps, client, connection):
     assert vat_filter(rsps.calls[1]) == (
         "(VATNumber eq 'NL004495445B01' or VATNumber eq '004495445B01')"
     )
+
+
+# -- one search per batch, kept for the run only (issue 22) ---------------------------------
+
+OTHER = "44444444-4444-4444-8444-444444444444"
+
+
+def test_a_batch_of_customers_is_searched_once_for_the_run(rsps, client, connection):
+    connection.skip_email_match = False
+    by_mail = make_customer(email="pay@mail.example", country="BE", vat_number=None)
+    by_vat = make_customer(email=None, country="BE", vat_number="BE 0477.472.701")
+    unknown = make_customer(email="new@nowhere.example", country="BE", vat_number=None)
+    linked = make_customer(email="linked@acme.example")
+    db.session.add(
+        ExactAccount(customer_id=linked.id, division=DIVISION, account_id=OTHER, matched_by="x")
+    )
+    db.session.commit()
+    rsps.get(
+        ACCOUNTS,
+        json=listed(
+            account(OURS, None, Email="PAY@mail.example"),
+            account(DUTCH, "BE0477472701"),
+        ),
+    )
+    rsps.post(ACCOUNTS, json={"d": account(NEW, None)}, status=201)
+    run = exact_accounts.RunAccounts(connection, client)
+
+    run.expect([by_mail, by_vat, unknown, linked, by_mail])
+    found = [
+        exact_accounts.account_for(c, connection, client, run)
+        for c in (by_mail, by_vat, unknown, linked, by_mail)
+    ]
+
+    assert found == [OURS, DUTCH, NEW, OTHER, OURS]
+    assert [c.request.method for c in rsps.calls] == ["GET", "POST"]  # one search, one create
+    terms = vat_filter(rsps.calls[0])
+    assert "Email eq 'pay@mail.example'" in terms and "Email eq 'new@nowhere.example'" in terms
+    assert "VATNumber eq 'BE0477472701'" in terms and "linked@acme.example" not in terms
+    links = {a.customer_id: a.matched_by for a in db.session.scalars(db.select(ExactAccount))}
+    assert links[by_mail.id] == "email" and links[by_vat.id] == "vat"
+    assert links[unknown.id] == "created"
+
+
+def test_the_next_run_searches_again(rsps, client, connection):
+    customer = make_customer(country="BE", vat_number="BE 0477.472.701")
+    rsps.get(ACCOUNTS, json=listed())  # nothing in Exact during the first run
+    first = exact_accounts.RunAccounts(connection, client)
+    first.expect([customer])
+    assert first.found(customer) == (None, None)
+    assert first.found(customer) == (None, None)  # asked once in the run
+
+    rsps.get(ACCOUNTS, json=listed(account(OURS, "BE0477472701")))  # added in Exact since
+    second = exact_accounts.RunAccounts(connection, client)
+    second.expect([customer])
+
+    assert exact_accounts.account_for(customer, connection, client, second) == OURS
+    assert len(rsps.calls) == 2
+
+
+def test_a_search_that_fails_is_not_kept_as_nothing_found(rsps, client, connection):
+    customer = make_customer(country="BE", vat_number="BE 0477.472.701")
+    rsps.get(ACCOUNTS, json={"error": {"message": {"value": "down"}}}, status=503)
+    run = exact_accounts.RunAccounts(connection, client)
+    run.expect([customer])
+
+    with pytest.raises(ExactError):
+        exact_accounts.account_for(customer, connection, client, run)
+
+    rsps.get(ACCOUNTS, json=listed(account(OURS, "BE0477472701")))
+    # Searched again, not taken as "no account": no second account is created for it.
+    assert exact_accounts.account_for(customer, connection, client, run) == OURS
+    assert [c.request.method for c in rsps.calls] == ["GET", "GET"]

@@ -6,8 +6,9 @@
   problems: READY when no row has an error, INVALID otherwise (nothing is stored).
 - ``commit`` claims a READY upload (a conditional UPDATE, so a second commit of the
   same upload finds nothing to claim), reads the file again, checks every row again
-  against what is stored *now*, and inserts the new mandates in one transaction that
-  also marks the upload COMMITTED; one error anywhere and nothing is stored.
+  against what is stored *now*, and inserts the new mandates (one statement per chunk of
+  1,000 rows, ``mandate_insert``) in one transaction that also marks the upload
+  COMMITTED; one error anywhere and nothing is stored.
 
 A mandate already stored under a row's reference for the same customer is "unchanged":
 the same file uploaded again creates nothing.
@@ -31,8 +32,9 @@ from collector.core.errors import Conflict, Invalid, NotFound
 from collector.core.storage import ContentTooLarge, DocumentStore
 from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import COLUMNS
+from collector.direct_debit.mandate_insert import insert_chunk
 from collector.direct_debit.mandate_scan import Tally, scan
-from collector.direct_debit.models import Mandate, MandateUpload, MandateUploadStatus
+from collector.direct_debit.models import MandateUpload, MandateUploadStatus
 from collector.direct_debit.wording import english
 from collector.extensions import db
 from collector.runtime.listing import latest
@@ -135,11 +137,10 @@ def _claim(upload_id: int) -> None:
 
 
 def _store(upload: MandateUpload, store: DocumentStore, today: date, actor: str) -> Tally:
+    now = utcnow()
+
     def insert(rows: list[dict]) -> None:
-        values = [{**row, "upload_id": upload.id, "actor": actor} for row in rows]
-        # render_nulls: otherwise the ORM groups rows by which columns are NULL (an empty
-        # BIC, no email) and sends a chunk as many small batches instead of one.
-        db.session.execute(sa.insert(Mandate).execution_options(render_nulls=True), values)
+        insert_chunk(rows, upload_id=upload.id, actor=actor, now=now)
 
     try:
         tally = scan(upload.file_key, upload.size, store, today, insert=insert)

@@ -19,14 +19,67 @@ from collector.extensions import db
 CUSTOMER = "C"
 
 
-def account_for(customer: Customer, connection: ExactConnection, exact: ExactClient) -> str:
+class RunAccounts:
+    """One forwarding run's account look-ups in one administration: the customers of a
+    batch of documents without a stored link are searched together when the first of them
+    needs its account (one call per 40 e-mails and VAT spellings instead of up to two per
+    customer), and what was found is kept for this run only — the next run asks Exact
+    again, so an account added or changed there meanwhile is seen. A search that fails
+    keeps nothing: the next document that needs an account searches again."""
+
+    def __init__(self, connection: ExactConnection, exact: ExactClient):
+        self.connection, self.exact = connection, exact
+        self.division = connection.division
+        self._pending: dict[int, Customer] = {}
+        self._found: dict[int, tuple[dict | None, str | None]] = {}
+
+    def expect(self, customers: list[Customer]) -> None:
+        """The customers of the next documents: searched together when one is needed."""
+        self._pending.update((c.id, c) for c in customers if c.id not in self._found)
+
+    def found(self, customer: Customer) -> tuple[dict | None, str | None] | None:
+        """What the batch's search found for ``customer`` (account or None, how), or None
+        when it was not searched for in this run."""
+        if customer.id in self._pending:
+            self._search(list(self._pending.values()))
+            self._pending.clear()  # only once the search answered
+        return self._found.get(customer.id)
+
+    def _search(self, customers: list[Customer]) -> None:
+        linked = set(
+            db.session.scalars(
+                db.select(ExactAccount.customer_id).where(
+                    ExactAccount.customer_id.in_([c.id for c in customers]),
+                    ExactAccount.division == self.division,
+                )
+            )
+        )
+        missing = [c for c in customers if c.id not in linked]
+        emails = [c.email for c in missing if c.email and not self.connection.skip_email_match]
+        vats = [v for c in missing if c.vat_compact for v in vat_spellings(c)]
+        found = (
+            self.exact.find_accounts_of_any(emails=emails, vat_numbers=vats)
+            if (emails or vats)
+            else []
+        )
+        for customer in missing:
+            self._found[customer.id] = _pick(customer, self.connection, found)
+
+
+def account_for(
+    customer: Customer,
+    connection: ExactConnection,
+    exact: ExactClient,
+    run: RunAccounts | None = None,
+) -> str:
     """The Exact account id of ``customer`` in the connection's administration."""
     link = db.session.scalars(
         db.select(ExactAccount).filter_by(customer_id=customer.id, division=connection.division)
     ).first()
     if link is not None:
         return link.account_id
-    account, matched_by = _find(customer, connection, exact)
+    searched = run.found(customer) if run is not None else None
+    account, matched_by = searched or _find(customer, connection, exact)
     if account is None:
         account, matched_by = exact.create_account(account_fields(customer)), "created"
     code = (account.get("Code") or "").strip() or None
@@ -76,6 +129,21 @@ def _find(customer: Customer, connection: ExactConnection, exact: ExactClient):
     if customer.vat_compact:
         found = exact.find_accounts(vat_numbers=vat_spellings(customer))
         account = _best([a for a in found if _same_vat(a, customer)])
+        if account is not None:
+            return account, "vat"
+    return None, None
+
+
+def _pick(customer: Customer, connection: ExactConnection, accounts: list[dict]):
+    """Among the accounts found for many customers, ``customer``'s, in ``_find``'s order:
+    e-mail first (Exact compares it ignoring case), then the VAT number."""
+    if customer.email and not connection.skip_email_match:
+        email = customer.email.lower()
+        account = _best([a for a in accounts if (a.get("Email") or "").lower() == email])
+        if account is not None:
+            return account, "email"
+    if customer.vat_compact:
+        account = _best([a for a in accounts if _same_vat(a, customer)])
         if account is not None:
             return account, "vat"
     return None, None

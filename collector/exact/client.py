@@ -21,6 +21,7 @@ from collector.core.tokens import TokenSource
 from collector.exact import schemas
 from collector.exact.errors import MalformedResponse, NotFound
 from collector.exact.odata import (
+    BATCH_SIZE,
     any_of,
     chunks,
     guid,
@@ -179,6 +180,26 @@ class ExactClient:
         return list(
             self._api.pages(ACCOUNTS, self._url(ACCOUNTS, params), None, schemas.AccountSchema)
         )
+
+    def find_accounts_of_any(
+        self, *, emails: Iterable[str] = (), vat_numbers: Iterable[str] = ()
+    ) -> list[dict]:
+        """Return the accounts with any of ``emails`` or any of ``vat_numbers``: one call
+        (plus pages) per 40 values, for the customers of many documents at once."""
+        terms = [f"Email eq {literal(email)}" for email in dict.fromkeys(e for e in emails if e)]
+        terms += [
+            f"VATNumber eq {literal(vat)}" for vat in dict.fromkeys(v for v in vat_numbers if v)
+        ]
+        found: dict[str, dict] = {}
+        for start in range(0, len(terms), BATCH_SIZE):
+            params = {
+                "$filter": "(" + " or ".join(terms[start : start + BATCH_SIZE]) + ")",
+                "$select": select(schemas.AccountSchema),
+            }
+            url = self._url(ACCOUNTS, params)
+            for account in self._api.pages(ACCOUNTS, url, None, schemas.AccountSchema):
+                found.setdefault(str(account["ID"]).lower(), account)
+        return list(found.values())
 
     def create_account(self, fields: dict) -> dict:
         """Create an account (send ``Status: "C"`` to invoice it) and return it."""

@@ -10,7 +10,8 @@ A document that cannot be booked (a VAT rate without a mapping, Exact refusing i
 with its reason and tried again next run; it never stops the others. An outage or a refused
 token ends the run: the next one resumes where it stopped. So does a rate limit the job will
 not wait for (``collector.core.ratelimit.RateLimited``), which is raised for the job to be
-started again at the reset: the document it met is left as it was.
+started again at the reset: the document it met is left as it was. Customers without a
+stored account are searched per batch, for the run only (``accounts.RunAccounts``).
 
 A run never calls Exact or Teamleader with a write of its own uncommitted: a call may refresh
 a token, which stores the rotated pair in a transaction of its own under the lock on the
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # renewed per document; a dead run's lease runs out
 HISTORY = timedelta(days=7)
-LOOKUP_BATCH = 40  # refs per journal search (ossobv's size: keeps the URL short)
 REASON_MAX = 1000
 
 
@@ -88,9 +88,8 @@ def forward(
     db.session.add(run)
     db.session.commit()
     calls_before = sum(exact.calls.values())
-    tried: set[int] = set()
-    newly_failing: list[ExactBooking] = []
-    limited = None
+    accts = accounts.RunAccounts(connection, exact)  # this run's look-ups only
+    tried, newly_failing, limited = set(), [], None
     try:
         while len(tried) < limit:
             batch = candidates(
@@ -99,13 +98,14 @@ def forward(
             if not batch:
                 break
             existing = existing_entries(exact, connection, batch)
+            accts.expect([i.customer for i in batch if not _waiting_reason(i)])
             for invoice in batch:
                 tried.add(invoice.id)
                 renew_lease(connection.id, clock())
                 booking = booking_for(invoice, connection)
                 db.session.commit()  # nothing of ours held while Teamleader is asked
                 outcome = forward_one(
-                    invoice, booking, connection, exact, teamleader, store, existing, clock
+                    invoice, booking, connection, exact, teamleader, store, existing, clock, accts
                 )
                 _count(run, booking, outcome)
                 if booking.failures >= connection.alert_after and not booking.alerted:
@@ -151,6 +151,7 @@ def forward_one(
     store: DocumentStore,
     existing: dict[tuple[str, str], list[dict]],
     clock: Callable[[], datetime],
+    run_accounts: accounts.RunAccounts | None = None,
 ) -> Outcome:
     """Book one document; a problem of this document only is recorded on its booking.
 
@@ -176,7 +177,7 @@ def forward_one(
         journal = journal_for(invoice, connection)
         # Built (and the mappings checked) before spending a single call to Exact on it.
         body = entry_body(invoice, document, connection)
-        account_id = accounts.account_for(invoice.customer, connection, exact)
+        account_id = accounts.account_for(invoice.customer, connection, exact, run_accounts)
         match = _already_booked(existing.get((journal, invoice.number)) or [], invoice, account_id)
         if match is not None:
             _booked(booking, match, journal, account_id, clock)

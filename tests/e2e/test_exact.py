@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -25,7 +26,13 @@ from collector.documents.models import DocumentKind, Invoice
 from collector.exact import forwarding, settings
 from collector.exact import jobs as exact_jobs
 from collector.exact import setup as exact_setup
-from collector.exact.models import BookingStatus, ExactBooking, ExactConnection, ExactSyncRun
+from collector.exact.models import (
+    BookingStatus,
+    ExactAccount,
+    ExactBooking,
+    ExactConnection,
+    ExactSyncRun,
+)
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import imports
@@ -256,3 +263,62 @@ def _forward(app, **kwargs) -> ExactSyncRun:
         trigger=SyncTrigger.MANUAL,
         **kwargs,
     )
+
+
+# -- calls per document (issue 22) ------------------------------------------------------------
+
+MASTER_DATA = ("financial/Journals", "vat/VATCodes", "financial/GLAccounts")
+
+
+def by_endpoint(calls: list[dict]) -> Counter:
+    return Counter((c["method"], c["path"].split("?")[0].split("/", 5)[-1]) for c in calls)
+
+
+def test_accounts_are_searched_once_per_batch_and_master_data_never(
+    exact_app, exact_sandbox, imported, mapped
+):
+    exact_sandbox.control("DELETE", "calls")
+
+    run = _forward(exact_app)
+
+    documents = len(imported)
+    assert (run.booked, run.failed, run.problem) == (documents, 0, None)
+    calls = exact_sandbox.control("GET", "calls")
+    counted = by_endpoint(calls)
+    assert not [c for c in calls if any(m in c["path"] for m in MASTER_DATA)]
+    assert counted[("POST", "salesentry/SalesEntries")] == documents
+    assert counted[("POST", "documents/Documents")] == documents
+    assert counted[("POST", "documents/DocumentAttachments")] == documents
+    customers = {i.customer_id for i in imported}
+    assert len(customers) > 3, "the seed spreads the documents over customers"
+    created = counted[("POST", "crm/Accounts")]
+    assert created == db.session.scalar(db.select(db.func.count(ExactAccount.id))) > 0
+    # One search per 40 e-mails and VAT spellings of a batch (≤ 6 terms a customer),
+    # where one by one it was up to two per customer.
+    searches = counted[("GET", "crm/Accounts")]
+    assert 1 <= searches <= math.ceil(len(customers) * 6 / 40) < 2 * len(customers)
+    assert run.calls == len(calls)
+    assert all(
+        db.session.get(Invoice, i.id).exact_booking.status == BookingStatus.BOOKED for i in imported
+    )
+
+
+def test_a_search_that_fails_is_searched_again_and_creates_no_twin(
+    exact_app, exact_sandbox, imported, mapped
+):
+    # The batch's account search is refused once (a 400 is not retried): the document
+    # that asked fails; the next one searches again.
+    spec = {"method": "GET", "path_contains": "crm/Accounts", "status": 400, "count": 1}
+    exact_sandbox.control("POST", "faults", json=spec)
+
+    first = _forward(exact_app)
+
+    assert (first.booked, first.failed, first.problem) == (len(imported) - 1, 1, None)
+    second = _forward(exact_app)
+    assert (second.booked, second.failed, second.problem) == (1, 0, None)
+    calls = exact_sandbox.control("GET", "calls")
+    created = [c for c in calls if c["method"] == "POST" and "crm/Accounts" in c["path"]]
+    links = list(db.session.scalars(db.select(ExactAccount)))
+    assert len({link.customer_id for link in links}) == len(links)
+    assert len({link.account_id for link in links}) == len(links)  # one account each
+    assert len(created) == sum(link.matched_by == "created" for link in links)
