@@ -62,6 +62,14 @@ def test_newest_first_worded_with_the_target_linked(admin_client, app):
     assert "reason: cash" in html
 
 
+def test_who_is_said_as_the_timeline_says_it(admin_client, app):
+    add("hold.placed", actor="api:ERP")
+    add("settings.changed", actor="system", at=T0 + timedelta(hours=1))
+    html = admin_client.get("/settings/audit").get_data(as_text=True)
+    assert "API key ERP" in html and "the system" in html
+    assert "api:ERP" not in html
+
+
 def test_the_page_speaks_the_readers_language(admin_client, app):
     add("invoice.archived")
     html = admin_client.get("/settings/audit", headers={"Accept-Language": "nl"}).get_data(
