@@ -15,6 +15,9 @@ from collector.extensions import db
 from tests.conftest import csrf_token
 from tests.support.factories import make_profile
 
+# The client's own login is an audit row too; these tests look at the rest.
+NOT_LOGINS = ~AuditEvent.action.startswith("login.")
+
 
 @pytest.fixture
 def profile(app):
@@ -43,7 +46,7 @@ def test_an_admin_changes_what_a_code_leads_to(admin_client, profile):
     assert profile.debit_retry_days == 5
     # Only the difference from the defaults is stored.
     assert db.session.scalars(sa.select(ReturnRule.code)).all() == ["MS03"]
-    [event] = db.session.scalars(sa.select(AuditEvent)).all()
+    [event] = db.session.scalars(sa.select(AuditEvent).where(NOT_LOGINS)).all()
     assert event.action == "profile.failed_debits_saved"
     assert event.target == f"profile:{profile.id}" and event.actor == "user:admin@example.com"
     assert event.details["changed"] == {"MS03": "retry"}
@@ -55,7 +58,7 @@ def test_bad_input_is_refused_whole_and_said(admin_client, profile):
     assert response.status_code == 400
     assert "A whole number from 0 to 3." in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(ReturnRule.id))) == 0
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(NOT_LOGINS)) == 0
 
 
 def test_a_viewer_cannot_see_or_change_it(viewer_client, profile):

@@ -40,8 +40,8 @@ CUSTOMER_IP = "203.0.113.7"
 
 
 @pytest.fixture
-def payee(app):
-    app.config["PUBLIC_BASE_URL"] = PUBLIC
+def payee(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", PUBLIC)  # put back after the test
     return creditor.update(
         "Acme NV",
         "BE71 0961 2345 6769",
@@ -337,13 +337,21 @@ def test_a_second_signature_is_refused_while_a_mandate_is_active(app, client, cu
 # -- the copy by mail ----------------------------------------------------------------------
 
 
-def test_the_signatory_gets_a_copy_with_the_pdf(app, client, customer, smtp_server):
-    app.config.update(
-        MAIL_HOST=smtp_server.host,
-        MAIL_PORT=smtp_server.port,
-        MAIL_SECURITY="none",
-        MAIL_FROM="billing@collector.example",
-    )
+@pytest.fixture
+def mailing(app, smtp_server, monkeypatch):
+    """Mail to the SMTP test server; the app's settings are put back afterwards (the app
+    outlives the test)."""
+    for name, value in (
+        ("MAIL_HOST", smtp_server.host),
+        ("MAIL_PORT", smtp_server.port),
+        ("MAIL_SECURITY", "none"),
+        ("MAIL_FROM", "billing@collector.example"),
+    ):
+        monkeypatch.setitem(app.config, name, value)
+    return smtp_server
+
+
+def test_the_signatory_gets_a_copy_with_the_pdf(app, client, customer, mailing, smtp_server):
     assert sign(client, customer, "?lang=nl").status_code == 303
     signature = db.session.scalars(sa.select(MandateSignature)).one()
     mail_jobs.send_mandate_copy(signature.id)
@@ -445,14 +453,8 @@ def test_no_offer_where_the_profile_does_not_debit(app, client, payee):
 
 
 def test_an_admin_makes_and_mails_the_link_from_the_customers_page(
-    app, admin_client, customer, smtp_server
+    app, admin_client, customer, mailing, smtp_server
 ):
-    app.config.update(
-        MAIL_HOST=smtp_server.host,
-        MAIL_PORT=smtp_server.port,
-        MAIL_SECURITY="none",
-        MAIL_FROM="billing@collector.example",
-    )
     page = admin_client.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert 'id="make-signing-link"' in page and 'id="signing-url"' not in page
     token = csrf_token(admin_client, f"/customers/{customer.id}")
