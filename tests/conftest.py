@@ -28,7 +28,6 @@ pytest_plugins = [
     "tests.support.clock",
     "tests.support.dns",
     "tests.support.markers",
-    "tests.support.s3",
     "tests.support.smtp",
 ]
 
@@ -100,16 +99,11 @@ def _app(tmp_root):
 
 @pytest.fixture
 def app(_app, redis_conn):
-    """The app, with empty tables, inside an app context; its settings as they were after
-    the test (the app outlives each test: a setting one test changes must not reach the
-    next, whatever order they run in)."""
-    saved = dict(_app.config)
+    """The app, with empty tables, inside an app context."""
     with _app.app_context():
         empty_tables()
         yield _app
         empty_tables()
-    _app.config.clear()
-    _app.config.update(saved)
 
 
 @pytest.fixture

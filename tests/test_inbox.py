@@ -124,7 +124,7 @@ def test_rows_given_back_are_taken_at_once_and_the_take_is_not_counted(app):
 
 def test_a_drain_that_ran_long_enough_leaves_the_rest_to_another(app, redis_conn, monkeypatch):
     monkeypatch.setattr(payments_jobs, "DRAIN_SECONDS", 0)
-    for n in range(7):
+    for n in range(payments_jobs.BATCH + 2):
         notifications.receive(f"tr_{n}")
     # No provider is configured here: each call is marked ignored.
     assert payments_jobs.handle_provider_webhook() == f"{payments_jobs.BATCH} ignored"

@@ -32,14 +32,17 @@ CREDITOR_IBAN = "BE62 5100 0754 7061"
 SCHEMA = sepa.schema()
 
 
-def test_from_the_invitation_to_a_signed_mandate_to_paid_by_the_next_run(app, client, smtp_server):
-    app.config.update(
+def test_from_the_invitation_to_a_signed_mandate_to_paid_by_the_next_run(
+    app, client, smtp_server, monkeypatch
+):
+    for name, value in dict(
         MAIL_HOST=smtp_server.host,
         MAIL_PORT=smtp_server.port,
         MAIL_SECURITY="none",
         MAIL_FROM="billing@collector.example",
         PUBLIC_BASE_URL=PUBLIC,
-    )
+    ).items():
+        monkeypatch.setitem(app.config, name, value)  # put back after the test
     creditor.update(
         "Acme NV", CREDITOR_IBAN, "VAPEBE22", "BE69ZZZ050D000000008", address="Kerkstraat 1"
     )

@@ -20,6 +20,14 @@ LINK = re.compile(r"http://\S+/password/new/[A-Za-z0-9_-]+")
 NEUTRAL = "If this address has a login, a link to choose a new password is on its way."
 
 
+@pytest.fixture(autouse=True)
+def plain_settings(app, monkeypatch):
+    """The links these tests read are http, and no mail server is set unless a test asks
+    (``mailing``): whatever settings tests before left on the app."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    monkeypatch.setitem(app.config, "MAIL_HOST", "")
+
+
 @pytest.fixture
 def mailing(app, smtp_server):
     """Mail to the SMTP test server (the app's configuration is restored afterwards)."""

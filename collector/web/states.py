@@ -68,6 +68,7 @@ LABELS: dict[str, LazyString] = {
     "matched": _l("matched"),
     "unmatched": _l("unmatched"),
     "dismissed": _l("dismissed"),
+    "double_payment": _l("possible double payment"),
     # Bookings in Exact Online.
     "booked": _l("booked"),
     # Overpayments; online payments (the provider's words: Mollie's "canceled").
