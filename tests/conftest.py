@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.support.clock",
     "tests.support.dns",
     "tests.support.markers",
+    "tests.support.s3",
     "tests.support.smtp",
 ]
 
