@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from collector.accounts.models import AuditEvent
+from collector.core.columns import utcnow
 from collector.core.storage import FolderStore
 from collector.direct_debit import bank_files
 from collector.direct_debit.models import BankTransaction, BankTransactionStatus
@@ -51,7 +52,7 @@ def paid_invoice():
         invoice,
         key="manual:first",
         amount=invoice.amount_due,
-        occurred_at=ledger.utcnow(),
+        occurred_at=utcnow(),  # the one clock (the clock fixture sets it)
         source=PaymentSource.MANUAL,
         actor="test",
         reason="Paid by card at the desk.",

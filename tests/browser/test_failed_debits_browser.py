@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from collector.core.columns import utcnow
 from collector.core.storage import FolderStore
 from collector.direct_debit import bank_files, return_rules
 from collector.direct_debit.models import BankTransactionStatus, ReturnAction
@@ -46,7 +47,7 @@ def test_admin_keeps_a_double_payment_reached_from_the_dashboard(
         invoice,
         key="manual:desk",
         amount=invoice.amount_due,
-        occurred_at=ledger.utcnow(),
+        occurred_at=utcnow(),  # the one clock (the clock fixture sets it)
         source=PaymentSource.MANUAL,
         actor="test",
         reason="Paid at the desk.",
