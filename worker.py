@@ -20,6 +20,7 @@ Before it takes its first job it recovers what a worker that stopped left behind
 also runs rq's scheduler, which starts jobs that wait for a time (retries, rate limits).
 """
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -29,12 +30,14 @@ import time
 
 import redis
 from rq import Worker
+from rq.exceptions import StopRequested
 
 from collector import create_app
 from collector.extensions import db
 from collector.runtime.jobs import recover_now
 from collector.runtime.lane import PaymentLane
 from collector.runtime.queue import QUEUES, bind_job_class
+from collector.runtime.workers import GeneralWorker
 from collector.web import health
 
 log = logging.getLogger("worker")
@@ -65,21 +68,23 @@ def main(argv: list[str]) -> None:
         # connections (two processes on one PostgreSQL session collide).
         db.engine.dispose()
     if argv or lanes == "single":
-        work(app, Worker, argv or QUEUES)
+        work(app, GeneralWorker, argv or QUEUES)
     elif os.fork() == 0:
         _die_with_parent()
         work(app, PaymentLane, PAYMENT_LANE)
     else:
-        work(app, Worker, QUEUES)
+        work(app, GeneralWorker, QUEUES)
 
 
 def work(app, worker_class: type[Worker], queues) -> None:
     """Run one rq worker of ``worker_class`` on ``queues`` until it is told to stop.
 
-    rq's worker waits for Redis while it is idle, but ends with an error when Redis goes
-    away while it watches a job. Then this waits until Redis answers and starts a new
-    worker (the job is recovered as abandoned): one process outlives an outage, which
-    matters where one process that exits stops them all (honcho, ``make serve``)."""
+    rq's worker waits for Redis while it is idle, but ends when Redis goes away while it
+    writes (a heartbeat, a job's result): with an error, or quietly when Redis is back
+    before its teardown. Either way, unless a stop was asked for, this waits until Redis
+    answers and starts a new worker (a job it held is recovered as abandoned): one process
+    outlives an outage, which matters where one process that exits stops them all
+    (honcho, ``make serve``)."""
     while True:
         worker = worker_class(
             list(queues),
@@ -90,13 +95,33 @@ def work(app, worker_class: type[Worker], queues) -> None:
         )
         try:
             worker.work(with_scheduler=True)
+        except StopRequested:
+            # The stop came while the worker was already ending (rq's teardown waits up to
+            # a second for its scheduler, with the worker's handlers still in place): it
+            # ends here, as it would have; its Redis entry goes as in a teardown.
+            _forget(worker)
             return
         except redis.ConnectionError as exc:
             log.warning("Redis went away (%s); a new worker starts once it answers", exc)
+        else:
+            if _stop_asked(worker):
+                return
+            log.warning("the rq worker ended on its own (see above); a new one starts")
         # rq's handlers belong to the worker that ended: a stop now just stops.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _wait_for_redis(app.config["REDIS_URL"])
+
+
+def _stop_asked(worker: Worker) -> bool:
+    # rq notes the time of a warm shutdown request (SIGTERM, SIGINT) on the worker; there
+    # is no public accessor in rq 2.x, hence the attribute, read tolerantly.
+    return getattr(worker, "_shutdown_requested_date", None) is not None
+
+
+def _forget(worker: Worker) -> None:
+    with contextlib.suppress(redis.RedisError):  # else the entry expires with its TTL
+        worker.register_death()
 
 
 def _wait_for_redis(url: str) -> None:

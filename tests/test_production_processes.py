@@ -95,10 +95,9 @@ def test_make_serve_runs_the_procfile_to_a_green_readyz_and_stops_cleanly(tmp_pa
             assert "redis" in down["failed"]
 
             private_redis.start()
-            # Known defect (issue 23, open): after Redis comes back empty, /readyz does not
-            # reliably turn green again within 90 s (the clock's heartbeat check; seen in the
-            # full suite, 2026-12-04). Until it is fixed the test asserts the way down only.
-            wait_status(f"{base}/healthz", 200, 30)
+            # Redis came back empty: the workers start again and the clock beats again.
+            wait_status(f"{base}/readyz", 200, 90)
+            wait_until(lambda: len(Worker.all(connection=conn)) == 2, 60, "two rq workers again")
             # (rq's scheduler, inside worker.py, logs a traceback when Redis goes away and
             # is started again by its worker: what follows must be clean.)
             before_stop = len(log.read_text())

@@ -167,3 +167,27 @@ def test_single_runs_one_forking_worker_on_every_queue(app, redis_conn, stop):
 def test_an_unknown_lanes_setting_stops_worker_py_with_the_reason(app):
     proc = start_worker(app, WORKER_LANES="many")
     assert proc.wait(timeout=60) != 0
+
+
+@pytest.mark.parametrize("worker_class", ["GeneralWorker", "PaymentLane"])
+def test_a_worker_that_redis_forgot_registers_again_at_its_next_beat(redis_conn, worker_class):
+    from collector.runtime.lane import PaymentLane
+    from collector.runtime.workers import GeneralWorker
+
+    cls = {"GeneralWorker": GeneralWorker, "PaymentLane": PaymentLane}[worker_class]
+    worker = cls(["high"], connection=redis_conn)
+    worker.register_birth()
+    worker.heartbeat()  # a beat while registered changes nothing
+    assert [w.name for w in Worker.all(connection=redis_conn)] == [worker.name]
+    born = redis_conn.hget(worker.key, "birth")
+
+    redis_conn.flushdb()  # Redis restarted empty
+    assert Worker.all(connection=redis_conn) == []
+    worker.heartbeat()
+
+    again = Worker.all(connection=redis_conn)
+    assert [w.name for w in again] == [worker.name]
+    assert [q.name for q in again[0].queues] == ["high"]
+    assert redis_conn.hget(worker.key, "birth") == born  # the same worker, not a new one
+    assert redis_conn.ttl(worker.key) > 0
+    worker.register_death()

@@ -18,10 +18,12 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import BaseWorker, WorkerStatus
 
+from collector.runtime.workers import StaysRegistered
+
 log = logging.getLogger(__name__)
 
 
-class PaymentLane(SimpleWorker):
+class PaymentLane(StaysRegistered, SimpleWorker):
     """A ``SimpleWorker`` whose running job keeps beating (see the module)."""
 
     def get_heartbeat_ttl(self, job: Job) -> int:
