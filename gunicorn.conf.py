@@ -47,3 +47,13 @@ def when_ready(server):
     from collector.web import health
 
     health.log_failures(create_app(), "web")
+
+
+def child_exit(server, worker):
+    """A web worker that ended (recycled, killed) leaves its counts in the metrics folder,
+    where they keep adding up; prometheus_client is told, for any gauge that counts only
+    the living."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -7,7 +7,9 @@ mode 600, ENV=production, PostgreSQL database ``collector_serve`` and Redis data
 this machine) with the process environment on top. It creates the database if it is
 missing, runs the Procfile's ``release`` step (the migrations) once, then hands over to
 honcho, which runs the Procfile's ``web`` (gunicorn), ``worker`` and ``clock`` and stops
-them all on Ctrl-C or SIGTERM.
+them all on Ctrl-C or SIGTERM. All three count their metrics in one folder
+(``PROMETHEUS_MULTIPROC_DIR``, by default ``instance/prometheus``, emptied at each start),
+so the web's ``/metrics`` shows the jobs the worker ran.
 """
 
 from __future__ import annotations
@@ -58,6 +60,19 @@ def settings(env_file: Path, host: str, port: int) -> dict[str, str]:
     return env
 
 
+def metrics_folder(env: dict[str, str]) -> Path:
+    """One folder where every process of this host counts its metrics, so the web's
+    ``/metrics`` adds up the workers' jobs (README › Metrics and logs). Emptied here,
+    before any of them starts: files of an earlier run would add to the new counts."""
+    instance = Path(env.get("INSTANCE_PATH") or ROOT / "instance")
+    folder = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or instance / "prometheus")
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob("*.db"):
+        leftover.unlink()
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
 def ensure_database(url: str) -> None:
     """Create the PostgreSQL database of ``url`` when it is missing."""
     if not url.startswith(("postgresql", "postgres:")):
@@ -81,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(env["DATABASE_URL"])
     release = [str(BIN / "flask"), "--app", "collector", "db", "upgrade"]
     subprocess.run(release, cwd=ROOT, env=env, check=True)  # noqa: S603 (fixed argv)
+    metrics_folder(env)
     print(f" * starting {', '.join(PROCESSES)}; web on http://{args.host}:{args.port}/")
     honcho = [str(BIN / "honcho"), "start", "--no-colour", "-f", str(ROOT / "Procfile")]
     os.chdir(ROOT)

@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+import requests
 from rq import Worker
 
 from tests.support.processes import (
@@ -89,6 +90,10 @@ def test_make_serve_runs_the_procfile_to_a_green_readyz_and_stops_cleanly(tmp_pa
             assert (env_file.stat().st_mode & 0o777) == 0o600
             assert "ENV=production" in env_file.read_text()
             assert "Traceback" not in log.read_text()  # a clean start
+            # The jobs the worker runs (the clock's first rounds) add up in the web's
+            # /metrics: every process counts in one folder (PROMETHEUS_MULTIPROC_DIR).
+            wait_until(lambda: worker_jobs_in(f"{base}/metrics"), 90, "a worker's job in /metrics")
+            assert list((tmp_path / "instance" / "prometheus").glob("*.db"))
 
             private_redis.stop()
             down = wait_status(f"{base}/readyz", 503, 30).json()
@@ -109,6 +114,15 @@ def test_make_serve_runs_the_procfile_to_a_green_readyz_and_stops_cleanly(tmp_pa
         assert "Running upgrade" in output  # the release step ran first
         assert "Traceback" not in output[before_stop:], output[before_stop:]
         assert code in (0, 2, -signal.SIGTERM), output[-3000:]
+
+
+def worker_jobs_in(url: str) -> bool:
+    """True when /metrics counts a job that finished (only workers run jobs here)."""
+    text = requests.get(url, timeout=10).text
+    return any(
+        line.startswith("collector_jobs_total{") and 'outcome="finished"' in line
+        for line in text.splitlines()
+    )
 
 
 UPGRADE_LOCK = 7_203_120_001  # migrations/env.py's
