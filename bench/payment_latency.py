@@ -54,8 +54,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import flask_migrate
+import psycopg
 import redis
 import requests
+from cpu import Meter, backends, children
 from import_throughput import (
     RANGE_DAYS,
     Job,
@@ -138,6 +140,7 @@ class Result:
     first_error: str | None = None
     syncs: Counter = field(default_factory=Counter)
     beside: Import | None = None  # the import running beside the payments
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU s by role, t0 → settled
 
     @property
     def measured(self) -> list[float]:
@@ -159,6 +162,9 @@ class Result:
 # -- the services: sandbox, app, workers ---------------------------------------------------
 
 
+SERVED: dict[str, int] = {}  # base URL → the pid of the process serving it
+
+
 @contextmanager
 def serving(app, ready=None, after_fork=None):
     """Serve ``app`` on a free port in a child process of its own, as the real services
@@ -171,6 +177,7 @@ def serving(app, ready=None, after_fork=None):
         ready(url)
     child = get_context("fork").Process(target=_serve, args=(server, after_fork), daemon=True)
     child.start()
+    SERVED[url] = child.pid
     server.socket.close()
     try:
         yield url
@@ -438,6 +445,8 @@ def run_scenario(scenario: Scenario, env: dict, targets: list[Target], args) -> 
     requests.delete(f"{sandbox_url}/provider/_control/calls", timeout=10)
     pairs = list(zip(targets, start_checkouts(app, env["app_url"], targets), strict=True))
     started = utcnow()
+    meter = Meter()
+    meter.begin(process_roles(env))
     beside = start_import(app, args.import_size) if scenario.with_import else None
     provider_url = f"{sandbox_url}/provider"
     if scenario.interval is not None:
@@ -448,6 +457,7 @@ def run_scenario(scenario: Scenario, env: dict, targets: list[Target], args) -> 
     if beside is not None:
         wait_for_import(beside, args.timeout)
     settle(connection)  # a late second registerPayment would show in the counts
+    cpu = meter.end(process_roles(env))
     registrations = get_data(f"{sandbox_url}/teamleader/_control/registrations")
     result = Result(
         scenario=scenario.title,
@@ -458,10 +468,37 @@ def run_scenario(scenario: Scenario, env: dict, targets: list[Target], args) -> 
         stages={},
     )
     result.beside = beside
+    result.cpu = cpu
     with app.app_context():
         read_jobs(result, started)
         db.session.remove()
     return result
+
+
+def process_roles(env: dict) -> dict[str, list[int]]:
+    """The processes of a scenario by role: each ``worker.py`` with its payment lane (rq's
+    work horses count in their worker once reaped), our web server, the sandbox, the
+    scratch database's PostgreSQL backends, and this process (it sends the webhooks)."""
+    workers = [pid for pid in children(os.getpid()) if _is_worker(pid)]
+    roles = {
+        "workers": workers + [lane for pid in workers for lane in children(pid)],
+        "our web": [SERVED[env["app_url"]]],
+        "sandbox": [SERVED[env["sandbox_url"]]],
+        "bench": [os.getpid()],
+    }
+    server, _, name = env["database_url"].rpartition("/")
+    if server.startswith("postgresql"):
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            roles["PostgreSQL"] = backends(conn, name)
+    return roles
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"worker.py" in cmdline.read()
+    except FileNotFoundError:
+        return False
 
 
 def start_import(app, size: int) -> Import:
@@ -632,6 +669,14 @@ def _details(r: Result, title: str) -> None:
     print(f"  jobs: {jobs} ({r.idle_pushes} push_teamleader runs found Teamleader in line)")
     print(f"  job time per payment: {r.job_seconds / per:.3f} s (started → finished)")
     print(f"  Teamleader sync rows: {dict(r.syncs)}")
+    if r.cpu:
+        total = sum(r.cpu.values())
+        roles = ", ".join(f"{k} {v / per * 1000:.1f}" for k, v in r.cpu.items())
+        print(
+            f"  CPU per payment, ms (t0 → settled): {roles}; all {total / per * 1000:.1f};"
+            f" on {os.cpu_count()} cores at best {total / (os.cpu_count() or 1):.2f} s for the"
+            f" {per}"
+        )
     _warnings(r)
 
 
@@ -711,7 +756,13 @@ def run(args, scenario: Scenario, seed: int) -> Result:
             targets = prepare(app, args.payments)
             db.session.remove()
         stack.enter_context(workers(scenario, app, tmp, connection))
-        env = {"app": app, "app_url": app_url, "sandbox_url": sandbox_url, "redis": connection}
+        env = {
+            "app": app,
+            "app_url": app_url,
+            "sandbox_url": sandbox_url,
+            "redis": connection,
+            "database_url": database_url.replace("+psycopg", ""),
+        }
         return run_scenario(scenario, env, targets, args)
 
 
