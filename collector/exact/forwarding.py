@@ -133,7 +133,7 @@ def forward(
 
 def _tell_admins(booking: ExactBooking, invoice: Invoice, now: datetime) -> None:
     """A document failed ``alert_after`` runs in a row: the admins' next digest tells of
-    it, once a streak (a booking that succeeds is ``alerted`` no more)."""
+    it, once (``alerted`` stays set; a booked document does not fail again)."""
     booking.alerted = True
     reason = booking.reason or "failed"
     operator_alerts.record(operator_alerts.EXACT_REFUSED, invoice.number, reason, PAGE, now=now)
