@@ -227,3 +227,30 @@ def test_no_admin_no_digest_the_alerts_wait(app):
 def test_the_digest_is_on_the_schedule():
     [entry] = [p for p in SCHEDULE if p.func is accounts_jobs.send_operator_digest]
     assert entry.interval == accounts_jobs.CHECK_EVERY and entry.queue == "default"
+
+
+def test_an_admin_made_inactive_before_their_mail_is_skipped(app, staff):
+    refused()
+    digest.start()
+    staff["nl"].active = False
+    db.session.commit()
+
+    accounts_jobs.send_operator_digest()
+
+    assert set(digests()) == {"fr@example.com", "en@example.com"}
+    assert digest.owed() == []
+
+
+def test_the_count_and_times_read_in_the_admins_language(app, staff, clock):
+    clock.set("2026-03-02T08:15:00Z")
+    refused()
+    clock.set("2026-03-02T08:45:00Z")
+    refused(error="payment_method_id is still invalid")
+
+    accounts_jobs.send_operator_digest()
+
+    [french] = digests()["fr@example.com"]
+    assert "- 2026/0042: payment_method_id is still invalid (×2, du " in french.body_text
+    assert "Depuis le dernier récapitulatif" in french.body_text
+    [dutch] = digests()["nl@example.com"]
+    assert "(×2, van " in dutch.body_text and "U ontvangt dit overzicht" in dutch.body_text
