@@ -13,8 +13,9 @@ from collector.accounts import digest, users
 from collector.accounts import jobs as accounts_jobs
 from collector.extensions import db
 from collector.mail.models import MailMessage, MailStatus
+from collector.runtime import jobs as runtime_jobs
 from collector.runtime import operator_alerts
-from collector.runtime.models import DigestRecipient, JobRun, JobStatus
+from collector.runtime.models import DigestRecipient, JobRun, JobStatus, OperatorAlert
 from collector.runtime.queue import tracked
 from collector.schedule import SCHEDULE
 
@@ -254,3 +255,15 @@ def test_the_count_and_times_read_in_the_admins_language(app, staff, clock):
     assert "Depuis le dernier récapitulatif" in french.body_text
     [dutch] = digests()["nl@example.com"]
     assert "(×2, van " in dutch.body_text and "U ontvangt dit overzicht" in dutch.body_text
+
+
+def test_housekeeping_prunes_old_digests_and_keeps_what_waits(app, staff, clock):
+    refused("2026/0001")
+    accounts_jobs.send_operator_digest()
+    clock.advance(days=91)
+    refused("2026/0002")
+
+    assert "1 operator digests" in runtime_jobs.prune_job_runs()
+
+    assert [a.subject for a in db.session.scalars(db.select(OperatorAlert))] == ["2026/0002"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(DigestRecipient)) == 0

@@ -9,6 +9,8 @@ from datetime import timedelta
 from flask import current_app, url_for
 
 from collector.accounts import digest
+from collector.runtime import jobs as runtime_jobs
+from collector.runtime import operator_alerts
 from collector.runtime import setup as runtime_setup
 from collector.runtime.queue import Periodic, Progress, tracked
 
@@ -32,3 +34,8 @@ def _link(endpoint: str) -> str:
 
 
 PERIODIC: tuple[Periodic, ...] = (Periodic(send_operator_digest, "default", interval=CHECK_EVERY),)
+
+
+def connect() -> None:
+    """Prune old digests, and the alerts they took, with the job history."""
+    runtime_jobs.prune_along("digests", "operator digests", operator_alerts.prune_digests)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from collector.core.columns import utcnow
 from collector.extensions import db
+from collector.runtime import housekeeping
 from collector.runtime.models import JobRun, OperatorAlert, OperatorDigest
 
 # The kinds, in the order a digest lists them.
@@ -121,3 +122,9 @@ def of_digest(digest_id: int) -> list[OperatorAlert]:
         .order_by(OperatorAlert.first_seen, OperatorAlert.id)
     ).all()
     return sorted(rows, key=lambda row: KINDS.index(row.kind))
+
+
+def prune_digests(keep_days: int = 90) -> int:
+    """Delete the digests older than ``keep_days`` with the alerts they took and who they
+    were owed to (alerts no digest took stay); return how many digests. Commits."""
+    return housekeeping.prune_older(OperatorDigest.created_at, keep_days)
