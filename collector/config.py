@@ -139,6 +139,12 @@ KEYS: tuple[Key, ...] = (
     Key("MAIL_PASSWORD", "", "SMTP password"),
     Key("MAIL_FROM", "collector@localhost", "Sender address of every email"),
     Key(
+        "OPERATOR_DIGEST_MINUTES",
+        60,
+        "Admins get what needs a person (connections, refused documents, failed jobs) as one "
+        "mail at most this often, minutes",
+    ),
+    Key(
         "REMINDER_CONFIRM_DAYS",
         7,
         "“Send reminder now” asks first when the document was reminded in these last days",

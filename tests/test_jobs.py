@@ -52,7 +52,7 @@ def test_job_runs_on_rq_and_records_its_outcome(app, redis_conn):
     db.session.expire_all()
     run = db.session.scalars(db.select(JobRun).filter_by(job_id=run.job_id)).one()
     assert run.status == JobStatus.FINISHED
-    assert run.counts == {"deleted": 2, "deliveries": 0, "notifications": 0}  # none old
+    assert run.counts == {"deleted": 2, "deliveries": 0, "notifications": 0, "digests": 0}
     assert run.percent == 100
     remaining = set(db.session.scalars(db.select(JobRun.job_id)))
     assert remaining == {"old-still-running", "recent", run.job_id}

@@ -17,6 +17,7 @@ from collector.exact.auth import ExactOAuth
 from collector.exact.connection import ExactTokenSource
 from collector.exact.models import ExactConnection
 from collector.extensions import db
+from collector.runtime import operator_alerts
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import errors as tl_errors
 from collector.teamleader.auth import TeamleaderOAuth
@@ -166,8 +167,16 @@ def test_a_refused_refresh_token_needs_a_reconnect(service, rsps):
     assert stored["status"] == ConnectionStatus.RECONNECT_NEEDED
     assert stored["last_error"].startswith(note) and "connect again" in stored["last_error"]
     assert stored["refresh"] == "r1"
+    # The admins' next digest tells of it, written in the transaction that marked the row.
+    [alert] = operator_alerts.waiting()
+    assert (alert.kind, alert.subject) == (
+        operator_alerts.CONNECTION,
+        service.source().oauth.service,
+    )
+    assert alert.fact.startswith(note) and "connect again" in alert.fact
     with pytest.raises(service.errors.AuthError, match="is not connected"):
         service.source().access_token()
+    assert len(operator_alerts.waiting()) == 1  # not connected now: no more refusals
 
 
 def test_another_refusal_keeps_the_connection(service, rsps):

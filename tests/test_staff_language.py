@@ -9,10 +9,8 @@ import re
 from datetime import date
 
 import pytest
-from flask import has_request_context
 
 from collector.accounts import users
-from collector.core.columns import utcnow
 from collector.direct_debit.models import (
     BankTransactionStatus,
     CollectionRunStatus,
@@ -29,8 +27,7 @@ from collector.documents.models import (
 from collector.exact.models import BookingStatus
 from collector.extensions import db
 from collector.mail.models import MailMessage, MailStatus
-from collector.payments import provider_status
-from collector.payments.models import NotificationStatus, ProviderProblem, ProviderStatus
+from collector.payments.models import NotificationStatus
 from collector.runtime.models import JobRun, JobStatus
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader.models import (
@@ -38,14 +35,11 @@ from collector.teamleader.models import (
     DocumentImport,
     ImportSource,
     ImportStatus,
-    SyncStatus,
-    TeamleaderSync,
 )
 from collector.web import states
 from collector.web.filters import status_badge
 from collector.web.invoice_detail import SYNC_BADGES
 from tests.conftest import csrf_token, login
-from tests.support.factories import make_invoice
 
 FRENCH = {"Accept-Language": "fr-BE"}
 DUTCH = {"Accept-Language": "nl-BE"}
@@ -69,25 +63,6 @@ def staff(app):
 # -- mails to staff, written in a job (an app context, no request) -------------------------
 
 
-def test_each_admin_gets_the_sync_alert_in_their_language_and_viewers_none(app, staff):
-    invoice = make_invoice(number="2026/0042")
-    sync = TeamleaderSync(invoice=invoice, wanted=1, status=SyncStatus.FAILED)
-    db.session.add(sync)
-    db.session.commit()
-    assert not has_request_context()
-
-    teamleader_jobs._report_sync_problem(sync.id, "payment_method_id is invalid")
-
-    sent = mails("sync_problem")
-    assert set(sent) == {"fr@example.com", "en@example.com"}
-    french, english = sent["fr@example.com"], sent["en@example.com"]
-    assert french.subject == "Teamleader a refusé le statut de paiement de 2026/0042"
-    assert "Plus rien ne sera envoyé pour elle" in french.body_text
-    assert "payment_method_id is invalid" in french.body_text  # Teamleader's words, as said
-    assert english.subject == "Teamleader refused the payment status of 2026/0042"
-    assert "Nothing will be sent for it until someone looks" in english.body_text
-
-
 def test_the_import_summary_speaks_the_language_of_who_started_it(app, staff):
     counts = {"imported": 3, "invoices": 2, "credit_notes": 1, "skipped": 0, "failed": 0}
     imp = DocumentImport(
@@ -109,20 +84,6 @@ def test_the_import_summary_speaks_the_language_of_who_started_it(app, staff):
     # The values still line up under the longest (French) label.
     assert re.search(r"^Importés :\s+3 \(2 factures, 1 notes de crédit", mail.body_text, re.M)
     assert imp.summary_sent_at is not None
-
-
-def test_the_provider_alert_is_french_for_a_french_admin(app, staff):
-    row = ProviderStatus(id=provider_status.ROW_ID, detail="Missing authentication")
-    row.problem, row.since = ProviderProblem.KEY_REJECTED, utcnow()
-    db.session.add(row)
-    db.session.commit()
-
-    assert provider_status.alert_if_owed("https://collector.example/sync-problems/")
-
-    sent = mails(provider_status.ALERT_KIND)
-    assert "Le prestataire a répondu : Missing authentication" in sent["fr@example.com"].body_text
-    assert "Voir https://collector.example/sync-problems/" in sent["fr@example.com"].body_text
-    assert "The provider said: Missing authentication" in sent["en@example.com"].body_text
 
 
 # -- state badges ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Emails to people about work that needs them, for every domain to send: an import's
-summary to whoever started it, and alerts to every admin ("a document keeps failing in
-Exact Online", "Teamleader refused the payment status of a document").
+summary to whoever started it, the operators' digest (``accounts.digest``), and the rare
+notice every admin must read at once ("a customer revoked a mandate a run still collects
+on"). Failures that need a person are not mailed from here one by one: they are recorded
+(``runtime.operator_alerts``) and go out in the digest.
 
 Each is written in its reader's language: the locale they picked in the UI, else English
 (a browser's language is not known outside a request). The sender passes a ``letter``, a
@@ -67,6 +69,7 @@ def notify_user(user: User, *, kind: str, letter: Letter, secret: str | None = N
 
 
 def alert_admins(*, kind: str, letter: Letter) -> None:
-    """Email every admin about something a person must look at, each in their language."""
+    """Email every active admin, now, about something that cannot wait for the digest,
+    each in their language."""
     for admin in users.admins():
         notify_user(admin, kind=kind, letter=letter)

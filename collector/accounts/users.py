@@ -51,6 +51,6 @@ def set_locale(user: User, tag: str | None) -> User:
 
 
 def admins() -> list[User]:
-    """Who problems a person must fix are reported to."""
-    query = db.select(User).where(User.role == Role.ADMIN).order_by(User.id)
+    """Who problems a person must fix are reported to: the active admins."""
+    query = db.select(User).where(User.role == Role.ADMIN, User.active).order_by(User.id)
     return list(db.session.scalars(query))

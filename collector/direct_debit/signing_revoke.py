@@ -39,7 +39,8 @@ def revoke(link: SigningLink, mandate_id: int, who: signing.Request) -> Mandate:
     pending = mandates.pending_collections(revoked.id)
     if pending:
         # A run not yet sent to the bank still holds a collection on it: only a person
-        # can take it out (cancel the run), so every admin hears of it.
+        # can take it out (cancel the run), so every admin hears of it now, not in the
+        # hourly digest: by then the run may have gone to the bank.
         reference, customer = revoked.reference, link.customer.name
 
         def letter() -> tuple[str, str]:

@@ -137,6 +137,7 @@ class ExactTokenSource(StoredTokenSource):
     model = ExactConnection
     reconnect_note = "Exact Online refused the refresh token: {error}; connect again."
     failure_message = "Exact Online token refresh failed: {error}"
+    settings_page = "exact.index"
     every_refusal_is_auth_error = True
     lock_wait = TOKEN_LOCK_WAIT
 

@@ -43,6 +43,7 @@ from collector.exact.models import (
 )
 from collector.exact.settings import note_term, term_key
 from collector.extensions import db
+from collector.runtime import operator_alerts
 from collector.teamleader import TeamleaderClient, TeamleaderError
 from collector.teamleader.errors import NotFound as TeamleaderNotFound
 from collector.teamleader.errors import ValidationFailed as TeamleaderRefused
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # renewed per document; a dead run's lease runs out
 HISTORY = timedelta(days=7)
+PAGE = "exact.index"  # the sync history, where a failing document's attempts are read
 REASON_MAX = 1000
 
 
@@ -77,7 +79,6 @@ def forward(
     trigger: SyncTrigger,
     limit: int = 500,
     invoice_ids: Iterable[int] | None = None,
-    alert: Callable[[list[ExactBooking]], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> ExactSyncRun:
     """Book what is due in Exact (``invoice_ids``: only those) and record the run; a rate
@@ -89,7 +90,7 @@ def forward(
     db.session.commit()
     calls_before = sum(exact.calls.values())
     accts = accounts.RunAccounts(connection, exact)  # this run's look-ups only
-    tried, newly_failing, limited = set(), [], None
+    tried, limited = set(), None
     try:
         while len(tried) < limit:
             batch = candidates(
@@ -109,7 +110,7 @@ def forward(
                 )
                 _count(run, booking, outcome)
                 if booking.failures >= connection.alert_after and not booking.alerted:
-                    newly_failing.append(booking)
+                    _tell_admins(booking, invoice, clock())
                 db.session.commit()
     except RateLimited as exc:
         # Nobody's fault: the document it met is left as it was, the job resumes at the reset.
@@ -125,21 +126,17 @@ def forward(
         run.finished_at = clock()
         db.session.commit()
         release_lease(connection.id)
-    _alert_once(newly_failing, alert)
     if limited is not None:
         raise limited
     return run
 
 
-def _alert_once(
-    bookings: list[ExactBooking], alert: Callable[[list[ExactBooking]], None] | None
-) -> None:
-    """Tell of documents that started failing run after run, once each."""
-    if bookings and alert is not None:
-        alert(bookings)
-        for booking in bookings:
-            booking.alerted = True
-        db.session.commit()
+def _tell_admins(booking: ExactBooking, invoice: Invoice, now: datetime) -> None:
+    """A document failed ``alert_after`` runs in a row: the admins' next digest tells of
+    it, once (``alerted`` stays set; a booked document does not fail again)."""
+    booking.alerted = True
+    reason = booking.reason or "failed"
+    operator_alerts.record(operator_alerts.EXACT_REFUSED, invoice.number, reason, PAGE, now=now)
 
 
 def forward_one(

@@ -8,10 +8,7 @@ its JobRun. Documents are booked on events (an import ended, PDFs arrived:
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import ngettext
 
-from collector.accounts import alerts
 from collector.core.columns import utcnow
 from collector.exact import connection as exact_connection
 from collector.exact import forwarding, payment_status
@@ -49,7 +46,6 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
             runtime_setup.document_store(current_app),
             trigger=trigger,
             limit=current_app.config["EXACT_BATCH_SIZE"],
-            alert=_alert_failures,
         )
     except forwarding.RunBusy:
         return "Another Exact Online run is in progress."
@@ -61,24 +57,6 @@ def forward_to_exact(trigger: str = "schedule", *, progress: Progress) -> str:
     progress.advance(booked=run.booked, failed=run.failed)
     summary = f"{run.booked} booked, {run.found} found, {run.failed} failed, {run.waiting} waiting"
     return summary + (f"; {run.problem}" if run.problem else "")
-
-
-def _alert_failures(bookings) -> None:
-    """Documents that failed ``alert_after`` runs in a row: one email to the admins."""
-    listing = "\n".join(f"  {b.invoice.number}: {b.reason}" for b in bookings)
-    page = runtime_setup.public_url(current_app, "/integrations/exact")
-
-    def letter() -> tuple[str, str]:
-        subject = ngettext(
-            "%(num)s document keeps failing in Exact Online",
-            "%(num)s documents keep failing in Exact Online",
-            len(bookings),
-        )
-        failing = _("These documents could not be booked in Exact Online, run after run:")
-        again = _("They are tried again at every run. The sync history shows each attempt:")
-        return subject, f"{failing}\n\n{listing}\n\n{again}\n{page}\n"
-
-    alerts.alert_admins(kind="exact_failures", letter=letter)
 
 
 def _forward_soon(_sender, **_details) -> None:

@@ -17,6 +17,7 @@ KINDS = {
     "sync_problem": _l("Teamleader refusal"),
     "exact_failures": _l("Exact Online failures"),
     "provider_refused": _l("Payment provider refusal"),
+    "operator_digest": _l("Admins' digest"),
     "user_invitation": _l("Invitation to log in"),
     "password_reset": _l("Password reset"),
 }

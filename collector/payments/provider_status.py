@@ -4,9 +4,9 @@ A refused API key (401) or a webhook address the provider refuses to call (422 o
 ``webhookUrl``) stops online payment for every customer at once. The customer is asked to
 try again in a few minutes; admins find it here: recorded when a call is refused
 (``refused``), re-checked by the schedule with the cheapest authenticated call
-(``check``), shown on the sync problems and settings pages, mailed to admins once per
-outage (``alert_if_owed``), and cleared when a call succeeds again (``answered``,
-``created``).
+(``check``), shown on the sync problems and settings pages, handed to the admins' digest
+once per outage (``runtime.operator_alerts``, in the transaction that records it), and
+cleared when a call succeeds again (``answered``, ``created``).
 """
 
 from __future__ import annotations
@@ -14,21 +14,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from collector.accounts import alerts
 from collector.core.columns import utcnow
 from collector.extensions import db
 from collector.payments import AuthError, ProviderClient, ProviderError, ValidationFailed
 from collector.payments.models import ProviderProblem, ProviderStatus
 from collector.payments.models import provider_status as model
+from collector.runtime import operator_alerts
 
 log = logging.getLogger(__name__)
 
 ROW_ID = 1  # one provider account, one row
-ALERT_KIND = "provider_refused"
+# The alert's subject in the admins' digest: kept in English, said in each reader's language.
+SUBJECT = _l("Payment provider")
+PAGE = "problems.index"  # where admins see the problem and what to do
 HEADLINES = model.HEADLINES  # in English, for the log
 
 
@@ -61,8 +63,13 @@ def refused(exc: ProviderError) -> ProviderProblem | None:
     detail = " — ".join(part for part in (exc.title, exc.detail) if part) or str(exc)
     row = _row()
     if row.problem != found:
+        # A new outage: the admins' next digest tells of it (a repeat while it lasts is
+        # the same outage, so it is recorded once).
         log.error("payment provider: %s (%s)", HEADLINES[found], detail)
-        row.problem, row.since, row.alerted_at = found, utcnow(), None
+        row.problem, row.since, row.alerted_at = found, utcnow(), utcnow()
+        with force_locale("en"):
+            subject, fact = str(SUBJECT), f"{HEADLINES[found]} ({detail})"
+        operator_alerts.record(operator_alerts.CONNECTION, subject, fact, PAGE)
     row.detail = detail[:300]
     db.session.commit()
     return found
@@ -92,35 +99,6 @@ def check(provider: ProviderClient, now: datetime | None = None) -> ProviderStat
     row.checked_at = now or utcnow()
     db.session.commit()
     return row
-
-
-def alert_if_owed(where: str) -> bool:
-    """Mail every admin about the current problem unless they were mailed about it
-    already; ``where`` is the page to look at. True when mailed. At most once: the claim
-    is committed before the mail goes out."""
-    claim = (
-        sa.update(ProviderStatus)
-        .where(
-            ProviderStatus.id == ROW_ID,
-            ProviderStatus.problem.is_not(None),
-            ProviderStatus.alerted_at.is_(None),
-        )
-        .values(alerted_at=utcnow())
-    )
-    if db.session.execute(claim).rowcount != 1:
-        db.session.rollback()
-        return False
-    db.session.commit()
-    row = current()
-
-    def letter() -> tuple[str, str]:
-        headline, to_do = row.problem.headline, row.problem.to_do
-        said = _("The provider said: %(detail)s", detail=row.detail or "—")
-        see = _("See %(page)s", page=where)
-        return headline, f"{headline}.\n\n{to_do}\n\n{said}\n\n{see}\n"
-
-    alerts.alert_admins(kind=ALERT_KIND, letter=letter)
-    return True
 
 
 def _clear(*problems: ProviderProblem) -> None:

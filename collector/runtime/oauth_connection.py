@@ -24,6 +24,7 @@ from collector.core.crypto import TokenCipher
 from collector.core.errors import Conflict, ServiceError
 from collector.core.oauth import LONG_AGO, ConnectionStatus, OAuth2Client, TokenPair
 from collector.extensions import db
+from collector.runtime import operator_alerts
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class StoredTokenSource:
     reconnect_note: ClassVar[str]
     # The AuthError raised when a refresh fails; ``{error}`` is the refusal.
     failure_message: ClassVar[str]
+    # The endpoint of the page where a user connects again (the admins' digest links it).
+    settings_page: ClassVar[str]
     # Whether every refusal of a refresh becomes the client's AuthError, or only the ones
     # that need a reconnect (the others are raised as the client's OAuth error).
     every_refusal_is_auth_error: ClassVar[bool]
@@ -182,6 +185,14 @@ class StoredTokenSource:
         if self.oauth.needs_reconnect(exc):
             row.status = ConnectionStatus.RECONNECT_NEEDED
             row.last_error = self.reconnect_note.format(error=exc)
+            # The admins' next digest tells of it, kept in the block that marks the row.
+            operator_alerts.record(
+                operator_alerts.CONNECTION,
+                self.oauth.service,
+                row.last_error,
+                self.settings_page,
+                session=Session.object_session(row),
+            )
         elif not self.every_refusal_is_auth_error:
             return exc
         log.warning("%s token refresh failed: %s", self.oauth.service, exc)

@@ -30,7 +30,7 @@ from collector.core import ratelimit
 from collector.core.columns import utcnow
 from collector.core.errors import TryLater
 from collector.extensions import db
-from collector.runtime import job_log
+from collector.runtime import job_log, operator_alerts
 from collector.runtime.models import JobRun, JobStatus
 
 # What a job reports as it goes; imported from here by every domain's jobs.
@@ -161,6 +161,7 @@ def _fail(run: JobRun, exc: Exception) -> None:
     run.status = JobStatus.FAILED
     run.error = f"{type(exc).__name__}: {exc}"[:2000]
     run.finished_at = utcnow()
+    operator_alerts.failed_run(run)
     db.session.commit()
 
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from collector.core.columns import utcnow
 from collector.extensions import db
-from collector.runtime import queue
+from collector.runtime import operator_alerts, queue
 from collector.runtime.models import JobRun, JobStatus
 
 log = logging.getLogger(__name__)
@@ -112,4 +112,6 @@ def _settle(run: JobRun, status: JobStatus, error: str | None, now: datetime) ->
     if error:
         run.error = error
         log.warning("job %s (%s): %s", run.job_id, run.name, error)
+    if status == JobStatus.FAILED:
+        operator_alerts.failed_run(run, now)
     return "failed" if status == JobStatus.FAILED else "settled"

@@ -181,6 +181,7 @@ class DbTokenSource(StoredTokenSource):
     model = TeamleaderConnection
     reconnect_note = "Teamleader refused the refresh token; connect again."
     failure_message = "the Teamleader connection must be reconnected"
+    settings_page = "integrations.teamleader"
     every_refusal_is_auth_error = False
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from collector.accounts import alerts
 from collector.core.columns import utcnow
@@ -48,7 +47,6 @@ from collector.teamleader.models import (
     DocumentImport,
     ImportStatus,
     TeamleaderConnection,
-    TeamleaderSync,
     WebhookDelivery,
 )
 
@@ -223,8 +221,6 @@ def push_teamleader_now(
                 )
                 kind = "synced" if delivery.synced else "waiting"
                 counts["refused" if delivery.problem else kind] += 1
-                if delivery.problem:
-                    _report_sync_problem(sync_id, delivery.problem)
                 progress.advance()
         except BaseException:
             db.session.rollback()
@@ -235,23 +231,6 @@ def push_teamleader_now(
     if not claimed:
         return "Teamleader is in line."
     return ", ".join(f"{v} {k}" for k, v in counts.items())
-
-
-def _report_sync_problem(sync_id: int, problem: str) -> None:
-    """Teamleader refused a document: tell the admins once (the sync problems list
-    keeps it until someone acts)."""
-    number = db.session.get(TeamleaderSync, sync_id).invoice.number
-    page = runtime_setup.public_url(current_app, "/sync-problems")
-
-    def letter() -> tuple[str, str]:
-        refused = _("Teamleader refused the payment status of invoice %(number)s:", number=number)
-        looks = _(
-            "Nothing will be sent for it until someone looks. The sync problems page lists it:"
-        )
-        subject = _("Teamleader refused the payment status of %(number)s", number=number)
-        return subject, f"{refused}\n\n  {problem}\n\n{looks}\n{page}\n"
-
-    alerts.alert_admins(kind="sync_problem", letter=letter)
 
 
 # -- what runs on its own -----------------------------------------------------------------

@@ -21,7 +21,7 @@ from collector.core import errors, ratelimit
 from collector.documents import timeline
 from collector.documents.models import Invoice
 from collector.extensions import db
-from collector.runtime import doorbell
+from collector.runtime import doorbell, operator_alerts
 from collector.runtime.wordings import says, word
 from collector.teamleader import (
     AuthError,
@@ -54,6 +54,7 @@ from collector.teamleader.wording import (
 # Teamleader down or busy: try again after these many seconds, then hourly.
 BACKOFF = (10, 30, 60, 120, 300, 600, 1800)
 HOURLY = 3600
+PROBLEMS_PAGE = "problems.index"  # where a refused document waits for a person
 
 
 @dataclass
@@ -194,6 +195,10 @@ def _fail(sync: TeamleaderSync, error: str, now: datetime) -> Delivery:
     sync.last_error = error
     first = sync.notified_at is None
     sync.notified_at = sync.notified_at or now
+    if first:  # the admins' next digest tells of it, once per document
+        operator_alerts.record(
+            operator_alerts.SYNC_REFUSED, sync.invoice.number, error, PROBLEMS_PAGE, now=now
+        )
     timeline.record(
         sync.invoice,
         timeline.TEAMLEADER_SYNC_FAILED,

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rq import Queue, SimpleWorker
 
+from collector.accounts import digest
+from collector.accounts import jobs as accounts_jobs
 from collector.core.clock import local_today
 from collector.documents import ledger
 from collector.documents.models import DocumentKind, Invoice, InvoiceState, Payment, PaymentSource
@@ -33,7 +35,8 @@ from collector.exact.models import (
 )
 from collector.extensions import db
 from collector.mail.models import MailMessage
-from collector.runtime.models import JobRun, JobStatus
+from collector.runtime import operator_alerts
+from collector.runtime.models import JobRun, JobStatus, OperatorAlert
 from collector.runtime.queue import QUEUES, bind_job_class
 from collector.teamleader import imports
 from collector.teamleader import jobs as teamleader_jobs
@@ -368,13 +371,17 @@ def test_a_refused_document_never_blocks_the_rest_and_alerts_the_admins_once(
     assert [e["invoice_id"] for e in second.errors] == [failing.id]
     booking = booking_of(failing)
     assert booking.status == BookingStatus.FAILED and booking.failures == alert_after
+    [alert] = db.session.scalars(db.select(OperatorAlert)).all()
+    assert (alert.kind, alert.subject) == (operator_alerts.EXACT_REFUSED, failing.number)
+    assert reason in alert.fact and alert.count == 1
+    accounts_jobs.send_operator_digest()
     [mail] = db.session.scalars(db.select(MailMessage)).all()
-    assert mail.kind == "exact_failures" and mail.recipient == admin.email
+    assert mail.kind == digest.KIND and mail.recipient == admin.email
     assert failing.number in mail.body_text and reason in mail.body_text
 
-    assert refusing_run().failed == 1  # fails once more: no second email
+    assert refusing_run().failed == 1  # fails once more: not told again
     assert booking_of(failing).failures == alert_after + 1
-    assert db.session.scalar(db.select(db.func.count()).select_from(MailMessage)) == 1
+    assert operator_alerts.waiting() == []
 
     exact_jobs.forward_to_exact("schedule")  # the fault is gone
     assert (last_run().booked, last_run().failed) == (1, 0)

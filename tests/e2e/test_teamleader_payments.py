@@ -10,6 +10,7 @@ from collector.core.columns import utcnow
 from collector.documents import ledger, timeline
 from collector.documents.models import InvoiceState, PaymentKind, PaymentSource
 from collector.extensions import db
+from collector.runtime import operator_alerts
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import TeamleaderClient, build_session, payment_sync, reconciliation
 from collector.teamleader import jobs as teamleader_jobs
@@ -146,7 +147,7 @@ def test_strict_mode_off_sends_nothing_and_says_why(open_invoice, sandbox):
     assert timeline.TEAMLEADER_SYNC_SKIPPED in kinds
 
 
-def test_a_refusal_is_a_visible_problem_and_mails_the_admins(open_invoice, sandbox, admin):
+def test_a_refusal_is_a_visible_problem_and_told_in_the_admins_digest(open_invoice, sandbox, admin):
     # Teamleader refuses the payment method (a 400): no retry helps, a person must look.
     _connection().payment_method_id = "0f0f0f0f-dead-beef-0000-000000000000"
     db.session.commit()
@@ -156,12 +157,11 @@ def test_a_refusal_is_a_visible_problem_and_mails_the_admins(open_invoice, sandb
     db.session.refresh(sync)
     assert sync.status == SyncStatus.FAILED and "payment_method_id" in sync.last_error
     assert sync in payment_sync.problems()
-    from collector.mail.models import MailMessage
-
-    mails = db.session.scalars(db.select(MailMessage).where(MailMessage.kind == "sync_problem"))
-    assert [m.recipient for m in mails] == [admin.email]
-    push()  # not retried on its own, and no second email
-    assert db.session.query(MailMessage).filter_by(kind="sync_problem").count() == 1
+    [alert] = operator_alerts.waiting()  # for the admins' next digest
+    assert (alert.kind, alert.subject) == (operator_alerts.SYNC_REFUSED, open_invoice.number)
+    assert "payment_method_id" in alert.fact
+    push()  # not retried on its own, and not told again
+    assert [(a.id, a.count) for a in operator_alerts.waiting()] == [(alert.id, 1)]
 
 
 def test_a_chargeback_removes_it_and_keeps_the_rest(open_invoice, sandbox, tl_app):

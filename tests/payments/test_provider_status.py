@@ -1,5 +1,6 @@
 """A refused API key or webhook address is a state of the provider connection that admins
-see (sync problems, Settings › Online payments), are mailed about once per outage, and
+see (sync problems, Settings › Online payments), are told of once per outage in their
+digest, and
 that clears when the provider accepts a call again; the configuration check says what
 will be refused. The provider's API is ``responses`` (unknown calls fail)."""
 
@@ -11,10 +12,14 @@ import pytest
 import responses
 from responses import matchers
 
+from collector.accounts import digest
+from collector.accounts import jobs as accounts_jobs
 from collector.extensions import db
 from collector.mail.models import MailMessage
 from collector.payments import provider_jobs, provider_status, reachability
 from collector.payments.models import ProviderProblem
+from collector.runtime import operator_alerts
+from collector.runtime.models import OperatorAlert
 from tests.conftest import csrf_token
 from tests.support.factories import make_customer, make_invoice, make_profile
 
@@ -71,8 +76,13 @@ def page(client, path: str) -> str:
 
 
 def alerts_sent() -> int:
-    query = db.select(db.func.count()).where(MailMessage.kind == provider_status.ALERT_KIND)
-    return db.session.scalar(query)
+    """How often the admins' digest is told of a provider outage (a repeat before the
+    digest counts on the same line)."""
+    query = db.select(db.func.sum(OperatorAlert.count)).where(
+        OperatorAlert.kind == operator_alerts.CONNECTION,
+        OperatorAlert.subject == str(provider_status.SUBJECT),
+    )
+    return db.session.scalar(query) or 0
 
 
 def test_a_refused_key_is_shown_to_admins_and_the_customer_asked_to_try_again(
@@ -92,7 +102,7 @@ def test_a_refused_key_is_shown_to_admins_and_the_customer_asked_to_try_again(
     assert "test_x" not in page(admin_client, "/settings/online-payments/")
 
 
-def test_admins_are_mailed_once_per_outage_by_the_schedule(app, client, admin, provider):
+def test_admins_are_told_once_per_outage_in_their_digest(app, client, admin, provider):
     provider.post(f"{API}/payments", status=401, json=UNAUTHORIZED)
     for status in (401, 401, 200, 401):
         key_check(provider, status)
@@ -101,14 +111,16 @@ def test_admins_are_mailed_once_per_outage_by_the_schedule(app, client, admin, p
 
     assert provider_jobs.check_provider() == KEY_REJECTED
     assert provider_jobs.check_provider() == KEY_REJECTED
-    assert alerts_sent() == 1  # three clicks and two checks: one mail
+    assert alerts_sent() == 1  # three clicks and two checks: one line in the digest
+    accounts_jobs.send_operator_digest()
     mail = db.session.scalar(db.select(MailMessage).where(MailMessage.recipient == admin.email))
-    assert mail.subject == KEY_REJECTED
+    assert mail.kind == digest.KIND and KEY_REJECTED in mail.body_text
+    assert "/sync-problems/" in mail.body_text
 
     assert provider_jobs.check_provider() == "The key works."
     assert provider_status.problem() is None
 
-    assert provider_jobs.check_provider() == KEY_REJECTED  # a new outage: a new mail
+    assert provider_jobs.check_provider() == KEY_REJECTED  # a new outage: a new line
     assert alerts_sent() == 2
 
 

@@ -2,8 +2,8 @@
 
 A refused API key (401) or a webhook address the provider will not call (422 on
 ``webhookUrl``) stops online payment for every customer at once, so it is a state of the
-connection that admins see, not a log line per click. ``alerted_at`` is set when admins
-were mailed about the current problem, so they are mailed once per outage.
+connection that admins see, not a log line per click. ``alerted_at`` is when the current problem
+was handed to the admins' digest (``runtime.operator_alerts``): once per outage.
 """
 
 import enum
