@@ -280,7 +280,7 @@ def test_a_partial_refund_leaves_it_open_for_the_rest(
 # More invoices than the module's twelve: three must be open and unpaid on any day (on
 # the moved clock, the twelve left two).
 @pytest.mark.parametrize(
-    "sandbox_config", [{"SEED": 11, "INVOICE_COUNT": 40, "RATE_LIMIT": 100_000}]
+    "sandbox_config", [{"SEED": 11, "INVOICE_COUNT": 60, "RATE_LIMIT": 100_000}]
 )
 def test_a_burst_of_payments_costs_a_bounded_number_of_statements(
     paying_app, open_invoice, provider, sandbox, client, redis_conn
