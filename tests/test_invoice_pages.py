@@ -204,3 +204,15 @@ def test_sort_links_and_the_filter_form_drop_the_position(admin_client, ties):
     headers = re.findall(r'data-sort="\w+"[^>]*><a href="([^"]+)"', page)
     assert headers and not any(re.search(r"[?&](page|after)=", h) for h in headers)
     assert 'name="after"' not in page
+
+
+def test_a_profile_renamed_between_pages_goes_on_after_its_old_name(admin_client, app):
+    by_name = {n: make_profile(name=n) for n in ("Alpha", "Bravo", "Charlie")}
+    docs = {n: [make_invoice(profile=p).id for _ in range(2)] for n, p in by_name.items()}
+    first = admin_client.get("/invoices/?sort=profile&per_page=3")
+    assert shown(first) == [*docs["Alpha"], docs["Bravo"][0]]
+    by_name["Bravo"].name = "Zulu"
+    db.session.commit()
+    second = admin_client.get(link(NEXT, first))
+    assert second.status_code == 200
+    assert shown(second) == [*docs["Charlie"], docs["Bravo"][0]]

@@ -193,6 +193,8 @@ def keys_from(
     """(id, sort value) of the page that starts after ``position`` (from the start when
     None), or ends before it; in ``sort`` order, ties by id."""
     key = SORTS[sort.removeprefix("-")]
+    if key.join is Profile:
+        return _by_profile(where, sort, per_page, position)
     backwards = position is not None and position.before
     rows: list[tuple[int, object]] = []
     started = position is None
@@ -238,6 +240,53 @@ def _beyond(column, part: _Part, position: Position, own: bool):
     if part.value_desc:
         return sa.and_(column <= value, sa.or_(column < value, id_beyond))
     return sa.and_(column >= value, sa.or_(column > value, id_beyond))
+
+
+def _by_profile(
+    where: list, sort: str, per_page: int, position: Position | None
+) -> list[tuple[int, object]]:
+    """``keys_from`` for the sort by profile: profile by profile in name order (names are
+    unique), each profile's documents in id order from (profile_id, id), those without a
+    profile last — where one statement would sort a whole profile's documents."""
+    descending = sort.startswith("-")
+    backwards = position is not None and position.before
+    named = db.session.execute(sa.select(Profile.id, Profile.name).order_by(Profile.name)).all()
+    parts = [*(named[::-1] if descending else named), (None, None)]
+    here = _rank(parts, position, descending) if position is not None else -0.5
+    # The parts from the position's on (back to it, for Previous), the position's own
+    # read from the position's id.
+    ranked = list(enumerate(parts))
+    if backwards:
+        ahead = [(rank, part) for rank, part in ranked[::-1] if rank <= here]
+    else:
+        ahead = [(rank, part) for rank, part in ranked if rank >= here]
+    id_desc = descending != backwards
+    rows: list[tuple[int, object]] = []
+    for rank, (profile_id, name) in ahead:
+        mine = (
+            Invoice.profile_id.is_(None) if profile_id is None else Invoice.profile_id == profile_id
+        )
+        query = sa.select(Invoice.id).where(*where, mine)
+        if rank == here:
+            query = query.where(Invoice.id < position.id if id_desc else Invoice.id > position.id)
+        query = query.order_by(Invoice.id.desc() if id_desc else Invoice.id.asc())
+        rows += [(i, name) for i in db.session.scalars(query.limit(per_page - len(rows)))]
+        if len(rows) == per_page:
+            break
+    return rows[::-1] if backwards else rows
+
+
+def _rank(parts: list, position: Position, descending: bool) -> float:
+    """Where ``position`` lies among the profile ``parts`` (their index; between two: a
+    half, as when its profile was renamed or removed since the link was made)."""
+    if position.value is None:
+        return len(parts) - 1
+    for rank, (_profile_id, name) in enumerate(parts[:-1]):
+        if name == position.value:
+            return rank
+        if (name < position.value) if descending else (name > position.value):
+            return rank - 0.5
+    return len(parts) - 1.5
 
 
 def keys_at(where: list, sort: str, page: int, per_page: int) -> list[tuple[int, object]]:
