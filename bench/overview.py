@@ -117,6 +117,7 @@ def list_cases() -> list[tuple[str, InvoiceFilter, str, int, Link]]:
         ("Next to page 1000 by customer", InvoiceFilter(), "customer", 1000, ("after", deep)),
         ("Next to page 1000 most overdue", InvoiceFilter(), "-overdue", 1000, ("after", deep)),
         ("Next to page 1000 by profile", InvoiceFilter(), "profile", 1000, ("after", deep)),
+        ("Next to page 1000 by state", InvoiceFilter(), "-state", 1000, ("after", deep)),
         ("Previous to page 999 by due", InvoiceFilter(), "due_date", 999, ("before", deep + 1)),
         ("Next to page 10000 by due", InvoiceFilter(), "due_date", 10_000, ("after", deeper)),
         ("name word, by amount due", InvoiceFilter(q="brouwerij"), "-amount_due", 1, None),

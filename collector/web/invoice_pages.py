@@ -126,14 +126,15 @@ class InvoiceListArgsSchema(InvoiceQueryArgsSchema):
 
     @post_load
     def _position(self, data, **_kwargs):
+        # Reported on "page": the link as a whole is what a person can make sense of.
         if "after" in data and "before" in data:
-            raise ValidationError(str(BAD_POSITION), "before")
+            raise ValidationError(str(BAD_POSITION), "page")
         for name in ("after", "before"):
             if name in data:
                 try:
                     data[name] = decode(data[name], data["sort"], before=name == "before")
                 except ValueError:
-                    raise ValidationError(str(BAD_POSITION), name) from None
+                    raise ValidationError(str(BAD_POSITION), "page") from None
         return data
 
 
