@@ -44,6 +44,7 @@ def page_plan(sort: str, position: Position | None = None) -> str:
     statement, parameters = next((s, p) for s, p in seen if "LIMIT" in s and "invoice" in s)
     with db.engine.connect() as conn:  # rolled back on close, and the settings with it
         conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL enable_incremental_sort = off")
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         return "\n".join(row[0] for row in rows)
