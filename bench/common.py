@@ -10,6 +10,8 @@ Imported by ``bench/overview.py``, ``bench/dashboard.py`` and ``bench/mandates_c
 from __future__ import annotations
 
 import argparse
+import enum
+import itertools
 import logging
 import math
 import random
@@ -17,7 +19,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
@@ -52,6 +54,7 @@ def arguments(description: str, database: str) -> argparse.ArgumentParser:
     """The options every bench takes: the server, and keeping or reusing its database."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--server", default=SERVER)
+    parser.add_argument("--database", default=database, help="the scratch database's name")
     parser.add_argument("--keep", action="store_true", help=f"keep the {database} database")
     parser.add_argument(
         "--reuse", action="store_true", help=f"time a {database} kept by --keep, unseeded again"
@@ -86,7 +89,8 @@ def bench_app(args: argparse.Namespace, database: str, seed: Callable[[], None])
     """The app on the scratch ``database`` (``arguments``' options), migrated to the
     head, seeded by ``seed`` with the bench's user added (unless reused), analyzed."""
     logging.disable(logging.INFO)  # alembic's migration chatter
-    with scratch_database(args.server, database, args.keep, args.reuse) as (url, new):
+    name = getattr(args, "database", None) or database  # ``arguments``' --database
+    with scratch_database(args.server, name, args.keep, args.reuse) as (url, new):
         settings = {
             "DATABASE_URL": url,
             "INSTANCE_PATH": tempfile.mkdtemp(prefix="collector-bench-"),
@@ -127,7 +131,6 @@ STATES = [
     (InvoiceState.PENDING, 0.05),
     (InvoiceState.ARCHIVED, 0.10),
 ]
-CHUNK = 5_000
 # Customers are named from these, so a word of a name is shared by about one in twelve.
 NAME_WORDS = [
     "Acme", "Brouwerij", "Cafe", "Dakwerken", "Elektro", "Fietsen",
@@ -140,7 +143,8 @@ STEPS = [(StepKind.REMINDER, 7), (StepKind.FINAL_NOTICE, 21), (StepKind.HAND_OFF
 def seed_documents(n_invoices: int, n_customers: int, rng: random.Random) -> None:
     """Five profiles with a dunning schedule (reminder +7, final notice +21, hand-off +45),
     ``n_customers`` customers and ``n_invoices`` documents dated from START to TODAY,
-    inserted CHUNK rows at a time."""
+    streamed in with COPY while the documents' secondary indexes are away (built once
+    afterwards, rather than kept up row by row under INSERTs)."""
     profiles = [Profile(name=f"Profile {i}", allow_bank_transfer=True) for i in range(5)]
     db.session.add_all(profiles)
     db.session.commit()
@@ -149,16 +153,65 @@ def seed_documents(n_invoices: int, n_customers: int, rng: random.Random) -> Non
     db.session.commit()
     profile_ids = [p.id for p in profiles] + [None]
     customer_rows = [_customer(i, rng.choice(profile_ids)) for i in range(n_customers)]
-    db.session.execute(sa.insert(Customer), customer_rows)
+    copy_rows(Customer, customer_rows)
     customers = db.session.execute(sa.select(Customer.id, Customer.profile_id)).all()
     days = (TODAY - START).days
-    for first in range(0, n_invoices, CHUNK):
-        rows = [
-            _invoice(i, rng.choice(customers), START + timedelta(days=rng.randrange(days)), rng)
-            for i in range(first, min(first + CHUNK, n_invoices))
-        ]
-        db.session.execute(sa.insert(Invoice), rows)
+    rows = (
+        _invoice(i, rng.choice(customers), START + timedelta(days=rng.randrange(days)), rng)
+        for i in range(n_invoices)
+    )
+    with indexes_away(Invoice):
+        copy_rows(Invoice, rows)
     db.session.commit()
+
+
+def copy_rows(model, rows: Iterable[dict]) -> None:
+    """``rows`` (column name → value; every row the same names) into ``model``'s table with
+    PostgreSQL's COPY, in the session's transaction; the columns' Python-side defaults
+    filled in as the ORM would, enums by value."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    table = model.__table__
+    defaults = {
+        c.name: c.default
+        for c in table.columns
+        if c.default is not None and not c.primary_key and c.name not in first
+    }
+    names = [*first, *defaults]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in itertools.chain([first], rows):
+            values = [*row.values(), *(_default(d) for d in defaults.values())]
+            copy.write_row([v.value if isinstance(v, enum.Enum) else v for v in values])
+
+
+def _default(default):
+    return default.arg(None) if default.is_callable else default.arg
+
+
+@contextmanager
+def indexes_away(model):
+    """Drop ``model``'s table's plain indexes (not those of its keys and unique
+    constraints) for the block, and build them again after it."""
+    table = model.__table__.name
+    found = db.session.execute(
+        sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :table"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ),
+        {"table": table},
+    ).all()
+    for name, _definition in found:
+        db.session.connection().exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    db.session.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for _name, definition in found:
+        db.session.connection().exec_driver_sql(definition)
 
 
 def _pick(rng: random.Random, weighted: list[tuple]) -> object:

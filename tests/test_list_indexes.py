@@ -5,23 +5,32 @@ PostgreSQL serves an ORDER BY from an index only when the expression is the inde
 bound parameters included; a change to ``SIGNED_AMOUNT`` or the "overdue" sort key made
 without its index would quietly sort every document for each page again (50 ms at
 100,000 documents, ``bench/overview.py``). With sorting and sequential scans priced out,
-only a matching index gives the order; without one the plan names no index of ours."""
+only a matching index gives the order; without one the plan names no index of ours.
+
+The other sorts read theirs too (``ix_invoice_kind_id``, ``ix_invoice_state_id``,
+``ix_invoice_pdf_id`` on the "PDF available" expression), and a Next link's page starts
+in the index at its position (``web.invoice_pages``)."""
 
 from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from collector.documents.models import InvoiceState
 from collector.extensions import db
+from collector.web.invoice_pages import Position
 from collector.web.invoice_query import InvoiceFilter
 from collector.web.overview import list_invoices
 
 pytestmark = pytest.mark.postgres
 
 
-def page_plan(sort: str) -> str:
-    """PostgreSQL's plan of the list's page statement for ``sort``, sent as the app
-    sends it (the same SQL and bound parameters)."""
+def page_plan(sort: str, position: Position | None = None) -> str:
+    """PostgreSQL's plan of the list's page statement for ``sort`` (from ``position``, a
+    Next link's), sent as the app sends it (the same SQL and bound parameters)."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -29,12 +38,13 @@ def page_plan(sort: str) -> str:
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        list_invoices(InvoiceFilter(), 1, 50, sort)
+        list_invoices(InvoiceFilter(), 1, 50, sort, position=position)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     statement, parameters = next((s, p) for s, p in seen if "LIMIT" in s and "invoice" in s)
     with db.engine.connect() as conn:  # rolled back on close, and the settings with it
         conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL enable_incremental_sort = off")
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         return "\n".join(row[0] for row in rows)
@@ -46,8 +56,28 @@ def page_plan(sort: str) -> str:
         ("-amount", "ix_invoice_signed_amount_id"),
         ("amount", "ix_invoice_signed_amount_id"),
         ("-overdue", "ix_invoice_overdue_id"),
+        ("overdue", "ix_invoice_overdue_id"),
+        ("-due_date", "ix_invoice_due_date_id"),
+        ("kind", "ix_invoice_kind_id"),
+        ("-state", "ix_invoice_state_id"),
+        ("pdf", "ix_invoice_pdf_id"),
     ],
 )
 def test_the_sort_reads_the_index_on_its_expression(app, sort, index):
     plan = page_plan(sort)
     assert index in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("sort", "value", "index"),
+    [
+        ("-invoice_date", date(2026, 5, 1), "ix_invoice_invoice_date_id"),
+        ("state", InvoiceState.EXPIRED, "ix_invoice_state_id"),
+        ("-amount", Decimal("10.00"), "ix_invoice_signed_amount_id"),
+    ],
+)
+def test_a_next_page_starts_in_the_index_at_its_position(app, sort, value, index):
+    # The position is the index scan's start (an Index Cond), not a filter on every row
+    # before it: page 10,000 costs what page 1 does.
+    plan = page_plan(sort, Position(value, 1234))
+    assert index in plan and "Index Cond: (ROW(" in plan, plan

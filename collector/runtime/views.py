@@ -123,9 +123,14 @@ def confirmed_change(change: Callable[[], str], back: str, page: Callable[[int],
     return redirect(back)
 
 
+# What names a page rather than the list: a page link sets these itself.
+PAGING = ("page", "after", "before")
+
+
 def list_args() -> dict[str, str]:
-    """The filled-in query arguments but the page: what a page link must carry."""
-    return {k: v for k, v in request.args.items() if k != "page" and v.strip()}
+    """The filled-in query arguments but the page and a page's position (``after``,
+    ``before``): what a page link must carry."""
+    return {k: v for k, v in request.args.items() if k not in PAGING and v.strip()}
 
 
 def list_page(template: str, search: Callable[[Mapping[str, str]], object], **context):

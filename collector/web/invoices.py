@@ -50,7 +50,15 @@ from collector.runtime.views import (
 from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import jobs as teamleader_jobs
 from collector.teamleader import pdfs
-from collector.web import exports, history, invoice_detail, overview, selection, states
+from collector.web import (
+    exports,
+    history,
+    invoice_detail,
+    invoice_pages,
+    overview,
+    selection,
+    states,
+)
 from collector.web.forms import (
     ArchiveForm,
     KeepOverpaymentForm,
@@ -83,7 +91,7 @@ REFUND = "refund"
 @bp.get("/")
 def index():
     try:
-        args = overview.parse_query(request.args)
+        args = invoice_pages.parse_list_query(request.args)
     except Invalid as exc:
         return _overview(None, None, overview.DEFAULT_SORT, exc.errors), 400
     customer_id = args["criteria"].customer_id

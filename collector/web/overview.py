@@ -20,6 +20,7 @@ from collector.documents.models import Customer, DocumentKind, Invoice, InvoiceS
 from collector.exact.models import ExactBooking
 from collector.extensions import db
 from collector.runtime.listing import DEFAULT_PER_PAGE, Page, paginate
+from collector.web import invoice_pages
 
 # ``X as X``: names the API and the problems page have always read from this module.
 from collector.web.invoice_detail import SYNC_BADGES as SYNC_BADGES
@@ -30,6 +31,7 @@ from collector.web.invoice_query import (
     DEFAULT_SORT,
     RECEIVED,
     SIGNED_AMOUNT,
+    SORTS,
     InvoiceFilter,
     conditions,
     days_overdue,
@@ -83,32 +85,64 @@ def list_invoices(
     per_page: int = DEFAULT_PER_PAGE,
     sort: str = DEFAULT_SORT,
     today: date | None = None,
-) -> tuple[Page, Totals]:
-    """The overview's page, as ``search_invoices``, and the totals of every document the
-    filter matches (their count is the page's total: one scan, not two)."""
+    position: invoice_pages.Position | None = None,
+) -> tuple[invoice_pages.ListPage, Totals]:
+    """The overview's page (``list_page``) and the totals of every document the filter
+    matches (their count is the page's total: one scan, not two)."""
     where = conditions(criteria, today or clock.local_today())
     totals = _totals(where)
-    # The page's ids first, then its documents: the ids come from the sort's index alone
-    # however many rows the OFFSET skips, where whole rows were read for each of them
-    # (page 500 by due date at 100,000 documents: 28 → 3 ms in PostgreSQL).
-    ids = _ordered(sa.select(Invoice.id).where(*where), sort)
-    ids = ids.limit(per_page).offset((page - 1) * per_page).correlate(None)
-    items = list(db.session.scalars(_page_query([Invoice.id.in_(ids)], sort)))
-    return Page(items=items, total=totals.count, page=page, per_page=per_page), totals
+    return list_page(where, totals.count, page, per_page, sort, position), totals
+
+
+def list_totals(criteria: InvoiceFilter, today: date | None = None) -> Totals:
+    """The totals of every document ``criteria`` matches (as ``list_invoices``)."""
+    return _totals(conditions(criteria, today or clock.local_today()))
+
+
+def list_page(
+    where: list,
+    total: int,
+    page: int,
+    per_page: int,
+    sort: str,
+    position: invoice_pages.Position | None = None,
+) -> invoice_pages.ListPage:
+    """The page of the documents ``where`` selects — the first, the one next to
+    ``position`` (a Previous or Next link's), or page ``page`` counted by OFFSET — with
+    their customer, profile, Teamleader sync and Exact booking loaded."""
+    if position is not None:
+        keys = invoice_pages.keys_from(where, sort, per_page, position)
+        if position.before and len(keys) < per_page:
+            page, keys = 1, invoice_pages.keys_from(where, sort, per_page, None)
+    elif page == 1:
+        keys = invoice_pages.keys_from(where, sort, per_page, None)
+    else:
+        keys = invoice_pages.keys_at(where, sort, page, per_page)
+    # The page's ids and sort values first, from the sort's index alone, then its
+    # documents: whole rows are read for the page only.
+    ids = [i for i, _ in keys]
+    found = {d.id: d for d in db.session.scalars(_page_query([Invoice.id.in_(ids)]))}
+    ends = [invoice_pages.encode(sort, value, i) for i, value in (keys[:1] + keys[-1:])]
+    return invoice_pages.ListPage(
+        items=[found[i] for i in ids],
+        total=total,
+        page=page,
+        per_page=per_page,
+        first=ends[0] if ends else None,
+        last=ends[-1] if ends else None,
+    )
 
 
 def _ordered(query: sa.Select, sort: str) -> sa.Select:
     """``query`` in ``sort`` order, with the table that order needs joined."""
-    order, join = ordering(sort)
-    if join is Customer:
-        query = query.join(Customer, Invoice.customer_id == Customer.id)
-    elif join is Profile:
-        query = query.outerjoin(Profile, Invoice.profile_id == Profile.id)
-    return query.order_by(*order)
+    order, _join = ordering(sort)
+    return invoice_pages.joined(query, SORTS[sort.removeprefix("-")]).order_by(*order)
 
 
-def _page_query(where: list, sort: str) -> sa.Select:
-    query = _ordered(sa.select(Invoice).where(*where), sort)
+def _page_query(where: list, sort: str | None = None) -> sa.Select:
+    query = sa.select(Invoice).where(*where)
+    if sort is not None:
+        query = _ordered(query, sort)
     # selectin: one extra query per page for each, however deep the page (a join would
     # be made for every row the OFFSET skips).
     return query.options(

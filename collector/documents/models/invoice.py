@@ -47,6 +47,7 @@ PDF_REFUSED = "pdf_key IS NULL AND pdf_failures > 0"
 SIGNED_AMOUNT = (
     "(\nCASE\n    WHEN kind = 'credit_note' THEN - total_incl_vat\n    ELSE total_incl_vat\nEND)"
 )
+PDF = "(pdf_key IS NOT NULL)"
 OVERDUE = (
     "(\nCASE\n    WHEN kind = 'invoice' AND (state = ANY (ARRAY['BOOKED', 'EXPIRED', 'PENDING']))"
     " AND amount_due > 0.00 THEN due_date\n    ELSE NULL\nEND)"
@@ -85,6 +86,12 @@ class Invoice(db.Model):
         sa.Index("ix_invoice_amount_due_id", "amount_due", "id"),
         sa.Index("ix_invoice_signed_amount_id", sa.text(SIGNED_AMOUNT), "id"),
         sa.Index("ix_invoice_overdue_id", sa.text(OVERDUE), sa.text("id DESC")),
+        # The list's other sorts, paged by position: (value, id) in one index each; the
+        # sort by profile reads each profile's documents in id order.
+        sa.Index("ix_invoice_kind_id", "kind", "id"),
+        sa.Index("ix_invoice_state_id", "state", "id"),
+        sa.Index("ix_invoice_pdf_id", sa.text(PDF), "id"),
+        sa.Index("ix_invoice_profile_id_id", "profile_id", "id"),
         # The dashboard's invoices still owed (aging, announced debits) and the list's
         # totals of them, from the index alone.
         sa.Index(
@@ -134,7 +141,7 @@ class Invoice(db.Model):
     teamleader_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     department_id: Mapped[str | None] = mapped_column(sa.String(64))
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
-    profile_id: Mapped[int | None] = mapped_column(sa.ForeignKey("profile.id"), index=True)
+    profile_id: Mapped[int | None] = mapped_column(sa.ForeignKey("profile.id"))
     credited_invoice_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("invoice.id", ondelete="SET NULL"), index=True
     )
