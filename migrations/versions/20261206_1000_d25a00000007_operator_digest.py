@@ -1,7 +1,7 @@
 """what needs a person, and the digests that tell the admins of it
 
 Revision ID: d25a00000007
-Revises: d24c00000006
+Revises: d22a00000007
 Create Date: 2026-12-06 10:00:00
 
 ``operator_alert``: a row per thing that needs a person (a connection to fix, a document
@@ -17,7 +17,7 @@ from collector.core.columns import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "d25a00000007"
-down_revision = "d24c00000006"
+down_revision = "d22a00000007"
 branch_labels = None
 depends_on = None
 
