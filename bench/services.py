@@ -98,7 +98,8 @@ def workers(count: int, lanes: str, app, log_dir: str, connection: redis.Redis):
                 proc.wait()
 
 
-def _wait_for_workers(count, connection, procs, logs, timeout: float = 30) -> None:
+def _wait_for_workers(count, connection, procs, logs, timeout: float = 120) -> None:
+    # Generous: eight rq processes importing the app on two busy cores take a while.
     deadline = time.monotonic() + timeout
     while len(Worker.all(connection=connection)) < count:
         exited = [p for p in procs if p.poll() is not None]

@@ -326,7 +326,11 @@ def main() -> None:
     for n in range(args.runs):
         for path in paths:
             for count in counts:
-                new = measure(args, path, count, seed=7 + n)
+                try:
+                    new = measure(args, path, count, seed=7 + n)
+                except RuntimeError as exc:  # a row that failed; the others still count
+                    print(f"  ! {PATHS[path]}, {count} worker(s): {exc}", file=sys.stderr)
+                    continue
                 rows += new
                 done = "; ".join(f"{r.done} in {r.wall:.1f} s, {r.calls} calls" for r in new)
                 print(f"  … {PATHS[path]}, {count} worker(s), run {n + 1}: {done}", file=sys.stderr)
