@@ -100,7 +100,7 @@ format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## measure: the shared Teamleader rate budget; import calls and pace; PDFs per minute; the overview and the dashboard at 100,000 invoices; the mandates, collection runs and bank files lists at 50,000 mandates; payment → Teamleader latency; a 100,000-row mandates CSV checked and committed; documents booked per Exact Online minute against its limit
+bench: install ## measure: the shared Teamleader rate budget; import calls and pace; PDFs per minute; the overview and the dashboard at 100,000 invoices; the mandates, collection runs and bank files lists at 50,000 mandates; payment → Teamleader latency; a 100,000-row mandates CSV checked and committed; documents booked per Exact Online minute against its limit; an import and a payment burst on 1, 2 and 4 workers
 	$(BIN)/python bench/teamleader_rate.py
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/pdf_throughput.py --server $(PG_URL)
@@ -110,6 +110,7 @@ bench: install ## measure: the shared Teamleader rate budget; import calls and p
 	$(BIN)/python bench/payment_latency.py --server $(PG_URL)
 	$(BIN)/python bench/mandates_csv.py --server $(PG_URL)
 	$(BIN)/python bench/exact_forwarding.py --server $(PG_URL)
+	$(BIN)/python bench/worker_scaling.py --server $(PG_URL)
 
 # Real processes on loopback (PostgreSQL database collector_faults, Redis on port 6390, ports
 # 5601-5603); `python -m faults --only 3,8 --keep` runs some scenarios and keeps the logs.

@@ -237,18 +237,19 @@ def booked_documents(sandbox_app) -> int:
 
 
 @contextmanager
-def scratch_database(server: str | None):
-    """(database URL, temp dir): SQLite in the temp dir, or a fresh PostgreSQL database."""
+def scratch_database(server: str | None, database: str = DATABASE):
+    """(database URL, temp dir): SQLite in the temp dir, or a fresh PostgreSQL database
+    named ``database`` (a bench running beside another gives its own name)."""
     with tempfile.TemporaryDirectory(prefix="collector-bench-import-") as tmp:
         if server is None:
             yield f"sqlite:///{tmp}/bench.sqlite3", tmp
             return
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            name = sql.Identifier(DATABASE)
+            name = sql.Identifier(database)
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
         try:
-            yield f"{server}/{DATABASE}", tmp
+            yield f"{server}/{database}", tmp
         finally:
             with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))

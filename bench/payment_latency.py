@@ -41,24 +41,21 @@ import math
 import os
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
-from multiprocessing import get_context
-from pathlib import Path
 
 import flask_migrate
 import psycopg
-import redis
 import requests
 from cpu import Meter, backends, children
 from import_throughput import (
+    DATABASE,
     RANGE_DAYS,
     Job,
     app_config,
@@ -66,12 +63,10 @@ from import_throughput import (
     connect,
     scratch_database,
 )
-from rq import Queue, Worker
-from werkzeug.serving import make_server
+from services import SERVED, dispose, scratch_redis, serving, settle, workers
 
 import sandbox
 from collector import create_app
-from collector.config import KEYS
 from collector.core.columns import utcnow
 from collector.documents import profiles
 from collector.documents.ledger import PAYABLE
@@ -80,7 +75,6 @@ from collector.extensions import db
 from collector.payments import checkout
 from collector.payments.models import ProviderNotification
 from collector.runtime.models import JobRun, JobStatus
-from collector.runtime.queue import QUEUES
 from collector.teamleader import connection as teamleader_connection
 from collector.teamleader import imports
 from collector.teamleader import jobs as teamleader_jobs
@@ -88,7 +82,6 @@ from collector.teamleader import setup as teamleader_setup
 from collector.teamleader.models import DocumentImport, ImportSource, TeamleaderSync
 from sandbox.provider.emulator import DEFAULTS as PROVIDER_DEFAULTS
 
-ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/8"  # the tests use 15, the other benches 14
 RATE_LIMIT = 100_000  # calls per minute, sandbox and ours: never the bottleneck here
 BURST_THREADS = 16
@@ -159,122 +152,22 @@ class Result:
         return [s for s in self.sent if s.received is None]
 
 
-# -- the services: sandbox, app, workers ---------------------------------------------------
+# -- the settings ----------------------------------------------------------------------------
 
 
-SERVED: dict[str, int] = {}  # base URL → the pid of the process serving it
-
-
-@contextmanager
-def serving(app, ready=None, after_fork=None):
-    """Serve ``app`` on a free port in a child process of its own, as the real services
-    and our web server have their own processes (one process serving the sandbox, our
-    webhooks and the bench would measure its own lock instead); yields its base URL.
-    ``ready(url)`` runs before the child is forked, ``after_fork()`` first in the child."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    if ready is not None:
-        ready(url)
-    child = get_context("fork").Process(target=_serve, args=(server, after_fork), daemon=True)
-    child.start()
-    SERVED[url] = child.pid
-    server.socket.close()
-    try:
-        yield url
-    finally:
-        child.terminate()
-        child.join(timeout=10)
-
-
-def _serve(server, after_fork) -> None:
-    if after_fork is not None:
-        after_fork()
-    server.serve_forever()
-
-
-@contextmanager
-def scratch_redis():
-    """Redis db 8, empty before and after."""
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    try:
-        yield connection
-    finally:
-        connection.flushdb()
-
-
-def collector_config(sandbox_url: str, database_url: str, tmp: str) -> dict:
-    """The import benchmark's settings, plus the provider, Redis db 8 and no rate limit."""
+def collector_config(
+    sandbox_url: str, database_url: str, tmp: str, redis_url: str = REDIS_URL
+) -> dict:
+    """The import benchmark's settings, plus the provider, ``redis_url`` and no rate limit."""
     job = Job(f"{sandbox_url}/teamleader", database_url, tmp, 60.0, False)
     return {
         **app_config(job),
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "TEAMLEADER_RATE_LIMIT": RATE_LIMIT,
         "PAYMENT_PROVIDER_URL": f"{sandbox_url}/provider/v2",
         "PAYMENT_PROVIDER_API_KEY": PROVIDER_DEFAULTS["API_KEY"],
         "MAIL_HOST": "",  # the mail sink, whatever a .env says
     }
-
-
-@contextmanager
-def workers(scenario: Scenario, app, log_dir: str, connection: redis.Redis):
-    """The scenario's ``worker.py`` processes with the app's settings (each two rq workers,
-    unless WORKER_LANES is single)."""
-    env = {**os.environ, **{key.name: str(app.config[key.name]) for key in KEYS}}
-    logs = [Path(log_dir, f"worker-{i}.log") for i in range(scenario.workers)]
-    procs = []
-    try:
-        for path in logs:
-            with path.open("wb") as out:
-                procs.append(
-                    subprocess.Popen(  # noqa: S603  (our own interpreter and script)
-                        [sys.executable, str(ROOT / "worker.py")],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        per_process = 1 if scenario.lanes == "single" else 2
-        _wait_for_workers(scenario.workers * per_process, connection, procs, logs)
-        yield logs
-    finally:
-        for proc in procs:
-            proc.terminate()  # rq's warm shutdown: the job in hand finishes first
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _wait_for_workers(count, connection, procs, logs, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while len(Worker.all(connection=connection)) < count:
-        exited = [p for p in procs if p.poll() is not None]
-        if exited or time.monotonic() > deadline:
-            tail = logs[0].read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the rq workers did not start; worker-0.log ends:\n{tail}")
-        time.sleep(0.1)
-
-
-def settle(connection: redis.Redis, timeout: float = 120, quiet: float = 1.0) -> None:
-    """Wait until no job has been queued or running for ``quiet`` seconds (the Teamleader
-    sandbox's own webhooks keep adding jobs for a moment after the last payment)."""
-    queues = [Queue(name, connection=connection) for name in QUEUES]
-    deadline = time.monotonic() + timeout
-    idle_since = None
-    while time.monotonic() < deadline:
-        busy = any(q.count or q.started_job_registry.count for q in queues)
-        if busy:
-            idle_since = None
-        elif idle_since is None:
-            idle_since = time.monotonic()
-        elif time.monotonic() - idle_since >= quiet:
-            return
-        time.sleep(0.1)
-    print(f"  ! jobs still queued or running after {timeout:g} s", file=sys.stderr)
 
 
 # -- setup: connected, configured, imported ---------------------------------------------------
@@ -730,7 +623,9 @@ def main():
     report(results, args)
 
 
-def run(args, scenario: Scenario, seed: int) -> Result:
+def run(
+    args, scenario: Scenario, seed: int, database: str = DATABASE, redis_url: str = REDIS_URL
+) -> Result:
     """One scenario on a world of its own: the sandbox, a scratch database and Redis db,
     the recent invoices imported, then the workers."""
     # The sandbox spreads its invoices over 90 days; about half are open and payable. The
@@ -741,21 +636,21 @@ def run(args, scenario: Scenario, seed: int) -> Result:
     sandbox_settings = {"teamleader": sandbox_config, "provider": {"ALLOW_LOCAL_WEBHOOKS": True}}
     with ExitStack() as stack:
         sandbox_url = stack.enter_context(serving(sandbox.create_app(sandbox_settings)))
-        connection = stack.enter_context(scratch_redis())
-        database_url, tmp = stack.enter_context(scratch_database(args.server))
-        app = create_app(collector_config(sandbox_url, database_url, tmp))
+        connection = stack.enter_context(scratch_redis(redis_url))
+        database_url, tmp = stack.enter_context(scratch_database(args.server, database))
+        app = create_app(collector_config(sandbox_url, database_url, tmp, redis_url))
         app.config["WORKER_LANES"] = scenario.lanes
-        stack.callback(_dispose, app)
-        _dispose(app)  # the web server's process must not share this one's connections
+        stack.callback(dispose, app)
+        dispose(app)  # the web server's process must not share this one's connections
 
         def public(url: str) -> None:  # known once the server has its port
             app.config["PUBLIC_BASE_URL"] = url
 
-        app_url = stack.enter_context(serving(app, public, lambda: _dispose(app)))
+        app_url = stack.enter_context(serving(app, public, lambda: dispose(app)))
         with app.app_context():
             targets = prepare(app, args.payments)
             db.session.remove()
-        stack.enter_context(workers(scenario, app, tmp, connection))
+        stack.enter_context(workers(scenario.workers, scenario.lanes, app, tmp, connection))
         env = {
             "app": app,
             "app_url": app_url,
@@ -764,11 +659,6 @@ def run(args, scenario: Scenario, seed: int) -> Result:
             "database_url": database_url.replace("+psycopg", ""),
         }
         return run_scenario(scenario, env, targets, args)
-
-
-def _dispose(app) -> None:
-    with app.app_context():
-        db.engine.dispose()
 
 
 if __name__ == "__main__":
