@@ -65,14 +65,17 @@ def no_sideways_scroll(page) -> None:
 
 
 def test_invitation_link_to_signed_mandate_to_paid_by_the_next_run(
-    page, live_server, app, invoice, smtp_server
+    page, live_server, app, invoice, smtp_server, monkeypatch
 ):
-    app.config.update(
-        MAIL_HOST=smtp_server.host,
-        MAIL_PORT=smtp_server.port,
-        MAIL_SECURITY="none",
-        MAIL_FROM="billing@collector.example",
-    )
+    # Set for this test only: the app is the session's, and the tests after this one
+    # would mail to an SMTP server that is gone.
+    for key, value in {
+        "MAIL_HOST": smtp_server.host,
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_SECURITY": "none",
+        "MAIL_FROM": "billing@collector.example",
+    }.items():
+        monkeypatch.setitem(app.config, key, value)
     invitations.request_invitations([invoice.id], actor="test")
     mail_jobs.deliver_mail()
     (invitation,) = smtp_server.messages

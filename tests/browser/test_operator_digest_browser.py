@@ -29,6 +29,8 @@ READS = {
 
 def test_the_digest_in_the_outbox_in_each_language(app, live_server, browser, clock, monkeypatch):
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://collector.example")
+    # The mail sink, whatever SMTP server a test before this one left configured.
+    monkeypatch.setitem(app.config, "MAIL_HOST", "")
     admins = {
         short: users.set_locale(
             users.create_user(f"{short}@example.com", "correct horse battery", "admin"),
