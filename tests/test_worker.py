@@ -3,10 +3,12 @@ job) beside a general forking worker, tied together so neither outlives the othe
 job of either lane whose process is killed is run again."""
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from rq.registry import StartedJobRegistry
 
 from collector.extensions import db
 from collector.runtime.models import JobRun
+from tests.conftest import app_config
 from tests.support import jobs as test_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,3 +194,39 @@ def test_a_worker_that_redis_forgot_registers_again_at_its_next_beat(redis_conn,
     assert redis_conn.hget(worker.key, "birth") == born  # the same worker, not a new one
     assert redis_conn.ttl(worker.key) > 0
     worker.register_death()
+
+
+# The general lane as worker.py runs it (its scheduler in a process of its own), with a
+# stop that reaches a new work horse while it is still in the worker's process group: the
+# horse sends itself the group's SIGTERM, and its worker its own, at the horse's start.
+STOPPED_WHILE_FORKING = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    import worker
+    from collector import create_app
+    from collector.runtime.workers import GeneralWorker
+
+    class StoppedWhileForking(GeneralWorker):
+        def main_work_horse(self, job, queue):
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getppid(), signal.SIGTERM)
+            super().main_work_horse(job, queue)
+
+    worker.work(create_app(json.loads(sys.argv[1])), StoppedWhileForking, ["default"])
+    """
+)
+
+
+def test_a_stop_for_the_group_while_a_horse_forks_is_the_workers_alone(app, tmp_root):
+    run = app.extensions["jobs"].enqueue(test_jobs.linger, 1, queue="default")
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", STOPPED_WHILE_FORKING, json.dumps(app_config(tmp_root))],
+        cwd=ROOT,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    # The horse finished its job; the worker stopped after it, as a warm stop does.
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert run_of(run.job_id, "done lingering", seconds=5)
