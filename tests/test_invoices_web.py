@@ -150,7 +150,7 @@ def test_page_past_the_end_is_empty_but_knows_the_total(admin_client, docs):
         ({"date_from": "2026-12-01", "date_to": "2026-11-01"}, "date_to", "before the start"),
         ({"state": "LOST"}, "state", "Must be one of"),
         ({"date_from": "yesterday"}, "date_from", "Not a valid date"),
-        ({"colour": "red"}, "colour", "Unknown field"),
+        ({"colour": "red"}, "colour", "does not know this parameter"),
     ],
 )
 def test_bad_filter_is_explained(admin_client, docs, args, field, message):

@@ -14,7 +14,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from collector.core import formatting
-from collector.web import history, i18n, navigation, states
+from collector.web import history, i18n, navigation, query_labels, states
 
 
 def ui_locale() -> str:
@@ -95,3 +95,5 @@ def register(app) -> None:
     app.add_template_filter(external_url, "external_url")
     # The layout's menu is template machinery too: one helper marks the current page.
     app.add_template_global(navigation.main_menu, "main_menu")
+    app.add_template_global(query_labels.query_label, "query_label")
+    app.add_template_global(query_labels.query_message, "query_message")

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from collector.documents import ledger
@@ -29,6 +30,7 @@ from collector.runtime.listing import (
     PageArgsSchema,
     QueryArgsSchema,
     contains,
+    dates_in_order,
     load_args,
 )
 from collector.teamleader.models import NEEDS_A_PERSON, TeamleaderSync
@@ -135,17 +137,14 @@ class InvoiceFilterSchema(QueryArgsSchema):
 
     @validates_schema
     def _dates_in_order(self, data, **_kwargs):
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise ValidationError(
-                f"The end date comes before the start date ({start.isoformat()}).", "date_to"
-            )
+        dates_in_order(data, "date_from", "date_to")
 
     @validates_schema
     def _days_in_order(self, data, **_kwargs):
         low, high = data.get("overdue_from"), data.get("overdue_to")
         if low is not None and high is not None and low > high:
-            raise ValidationError(f"The last day comes before the first ({low}).", "overdue_to")
+            later = gettext("The last day comes before the first (%(day)s).", day=low)
+            raise ValidationError(later, "overdue_to")
 
 
 def _known_sort(value: str) -> None:
