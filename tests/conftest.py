@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.support.browser",
     "tests.support.clock",
     "tests.support.dns",
+    "tests.support.exclusive",
     "tests.support.markers",
     "tests.support.s3",
     "tests.support.smtp",
