@@ -81,3 +81,9 @@ def test_a_bad_date_in_the_invoice_filter_is_said_with_the_forms_words(admin_cli
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'data-field="date_from">Factuurdatum vanaf: Geen geldige datum.</p>' in page
+
+
+def test_an_unknown_sort_of_the_invoice_list_is_said_in_dutch(admin_client):
+    response = admin_client.get("/invoices/?sort=colour", headers={"Accept-Language": "nl"})
+    assert response.status_code == 400
+    assert 'data-field="sort">Sortering: Sorteer op ' in response.get_data(as_text=True)

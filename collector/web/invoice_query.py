@@ -96,7 +96,6 @@ SORTS = {
     "pdf": SortKey(Invoice.pdf_key.is_not(None)),
 }
 DEFAULT_SORT = "-invoice_date"  # "-" in front: high to low
-BAD_SORT = "Sort by one of: {keys}; a - in front sorts the other way round."
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,12 @@ class InvoiceFilterSchema(QueryArgsSchema):
 
 def _known_sort(value: str) -> None:
     if value.removeprefix("-") not in SORTS:
-        raise ValidationError(BAD_SORT.format(keys=", ".join(SORTS)))
+        raise ValidationError(
+            gettext(
+                "Sort by one of: %(keys)s; a - in front sorts the other way round.",
+                keys=", ".join(SORTS),
+            )
+        )
 
 
 class InvoiceQueryArgsSchema(InvoiceFilterSchema, PageArgsSchema):
