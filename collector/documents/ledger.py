@@ -25,11 +25,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from collector.core import clock, metrics
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
+from collector.core.inserts import insert_unless_exists
 from collector.core.locking import for_update
 from collector.core.money import ZERO
 from collector.documents import callbacks, overpayments, signals, timeline
@@ -368,7 +369,8 @@ def _enter(
     """Add ``row`` to ``invoice``'s ledger, unless its key was recorded before (then None),
     and follow it up: the ``event`` on the timeline, the state settled ``because`` of it,
     the change announced. A reversal is told as a change to the payment it takes from."""
-    if not _insert(row, invoice):
+    row = _insert(row, invoice)
+    if row is None:
         return None
     payment = row.reverses or row
     if row.reverses is not None:
@@ -379,16 +381,18 @@ def _enter(
     return row
 
 
-def _insert(row: Payment, invoice: Invoice) -> bool:
-    """Add ``row`` to ``invoice`` unless its key exists; a savepoint keeps the caller's
-    transaction."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            row.invoice = invoice
-    except IntegrityError:
-        return False
-    return True
+def _insert(row: Payment, invoice: Invoice) -> Payment | None:
+    """Write ``row`` on ``invoice`` unless its key exists (then None): one statement, and
+    the caller's transaction is kept either way. The row written joins the document's
+    payments if they were read."""
+    if invoice.id is None:
+        db.session.flush()
+    row.invoice_id = invoice.id
+    row.reverses_id = row.reverses.id if row.reverses is not None else None
+    written = insert_unless_exists(db.session, row, "key")
+    if written is not None and "payments" in sa.inspect(invoice).dict:
+        set_committed_value(invoice, "payments", [*invoice.payments, written])
+    return written
 
 
 def _announce(invoice: Invoice, entry: Payment) -> None:
