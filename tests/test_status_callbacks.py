@@ -251,9 +251,7 @@ def test_without_active_endpoints_nothing_is_owed_and_no_bell_rings(app):
     assert doorbell.take_wakeups(db.session) == set()
 
 
-def test_a_batch_reads_the_endpoints_once_and_owes_every_state_change_to_each(
-    app, cipher, erp
-):
+def test_a_batch_reads_the_endpoints_once_and_owes_every_state_change_to_each(app, cipher, erp):
     endpoint, _ = erp
     reads = []
 
