@@ -25,15 +25,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 
 from collector.core import clock, metrics
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
-from collector.core.inserts import insert_unless_exists
 from collector.core.locking import for_update
 from collector.core.money import ZERO
-from collector.documents import callbacks, overpayments, signals, timeline
+from collector.documents import callbacks, ledger_rows, overpayments, signals, timeline
 from collector.documents.amounts import credited_total, net, overpaid, recompute_due
 from collector.documents.models import (
     DocumentKind,
@@ -147,7 +145,10 @@ def settle(
         return
     credited = credited_total(invoice)  # one query for both readings below
     # The overpayment first: the due and the state set after its read are one UPDATE.
-    overpayments.track(invoice, overpaid(invoice, credited), actor=actor)
+    # A ledger empty until now has no overpayment rows to read.
+    rows = [] if invoice.ledger_empty else None
+    overpayments.track(invoice, overpaid(invoice, credited), actor=actor, rows=rows)
+    invoice.ledger_empty = False
     recompute_due(invoice, credited)
     if invoice.state == InvoiceState.ARCHIVED:
         return
@@ -369,7 +370,7 @@ def _enter(
     """Add ``row`` to ``invoice``'s ledger, unless its key was recorded before (then None),
     and follow it up: the ``event`` on the timeline, the state settled ``because`` of it,
     the change announced. A reversal is told as a change to the payment it takes from."""
-    row = _insert(row, invoice)
+    row = ledger_rows.write(row, invoice)
     if row is None:
         return None
     payment = row.reverses or row
@@ -379,20 +380,6 @@ def _enter(
     settle(invoice, because, actor=row.actor)
     _announce(invoice, payment)
     return row
-
-
-def _insert(row: Payment, invoice: Invoice) -> Payment | None:
-    """Write ``row`` on ``invoice`` unless its key exists (then None): one statement, and
-    the caller's transaction is kept either way. The row written joins the document's
-    payments if they were read."""
-    if invoice.id is None:
-        db.session.flush()
-    row.invoice_id = invoice.id
-    row.reverses_id = row.reverses.id if row.reverses is not None else None
-    written = insert_unless_exists(db.session, row, "key")
-    if written is not None and "payments" in sa.inspect(invoice).dict:
-        set_committed_value(invoice, "payments", [*invoice.payments, written])
-    return written
 
 
 def _announce(invoice: Invoice, entry: Payment) -> None:
