@@ -136,14 +136,21 @@ def transition(
 
 
 def settle(
-    invoice: Invoice, reason: str | Sentence, *, actor: str, today: date | None = None
+    invoice: Invoice,
+    reason: str | Sentence,
+    *,
+    actor: str,
+    today: date | None = None,
+    credited: Decimal | None = None,
 ) -> None:
     """Recompute what is due and move the state to match: PAID when nothing is left,
-    back to open when a PAID document is owed money again."""
+    back to open when a PAID document is owed money again. ``credited``: what its credit
+    notes credit, when the caller read it."""
     if invoice.kind == DocumentKind.CREDIT_NOTE:
         recompute_due(invoice)
         return
-    credited = credited_total(invoice)  # one query for both readings below
+    if credited is None:
+        credited = credited_total(invoice)  # one query for both readings below
     # The overpayment first: the due and the state set after its read are one UPDATE.
     # A ledger empty until now has no overpayment rows to read.
     rows = [] if invoice.ledger_empty else None
@@ -376,8 +383,10 @@ def _enter(
     payment = row.reverses or row
     if row.reverses is not None:
         details = {"reversal_id": row.id, **details}
+    # Read before the event is added: it is then written with the state's, one INSERT.
+    credited = credited_total(invoice) if invoice.kind == DocumentKind.INVOICE else None
     timeline.record(invoice, event, text, actor=row.actor, payment_id=payment.id, **details)
-    settle(invoice, because, actor=row.actor)
+    settle(invoice, because, actor=row.actor, credited=credited)
     _announce(invoice, payment)
     return row
 
