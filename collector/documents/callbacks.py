@@ -96,9 +96,10 @@ def queue_test_event(endpoint: CallbackEndpoint, now: datetime | None = None) ->
 @contextmanager
 def endpoints_read_once() -> Iterator[None]:
     """Inside: the active endpoints are read at the first state change and kept for the
-    rest (a drain's batch of payments, under a second): one read a batch, not one a
+    rest (a drain's batch of payments, ten at most): one read a batch, not one a
     payment. An endpoint added or disabled meanwhile counts from the next batch on, as
-    if the change had committed a moment later."""
+    if the change had committed a moment later; one deleted meanwhile fails the state
+    changes still owed to it (a foreign key), which the drain leaves for its next pass."""
     token = _batch_endpoints.set([])
     try:
         yield
