@@ -86,9 +86,23 @@ def messages(invoice: Invoice, kind: str) -> list[str]:
     return [e.message for e in db.session.get(Invoice, invoice.id).events if e.kind == kind]
 
 
-@pytest.fixture
-def invoice(app):
-    return make_invoice(number="2026/0042")
+# Every test runs on a document made here (its ledger is read) and on one as an import
+# makes it (``ledger_empty``: its first payment reads no payment nor overpayment rows).
+@pytest.fixture(params=[False, True], ids=["ledger read", "ledger empty"])
+def invoice(app, request):
+    return make_invoice(number="2026/0042", ledger_empty=request.param)
+
+
+def test_a_first_payment_beyond_the_due_is_an_overpayment_on_an_empty_ledger(invoice):
+    pay(invoice, "provider:tr_1", "150.00")
+    assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("29.00"))]
+    invoice = db.session.get(Invoice, invoice.id)
+    assert invoice.ledger_empty is False  # the next one reads them
+    pay(invoice, "provider:tr_2", "10.00")
+    assert rows(invoice) == [(OverpaymentStatus.OPEN, Decimal("39.00"))]
+    invoice = db.session.get(Invoice, invoice.id)
+    assert [p.key for p in invoice.payments] == ["provider:tr_1", "provider:tr_2"]
+    assert pay(invoice, "provider:tr_1", "150.00") is None  # a repeated webhook
 
 
 # -- found from the ledger ----------------------------------------------------------------------

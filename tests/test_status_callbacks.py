@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 import requests
 import responses
+import sqlalchemy as sa
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -248,6 +249,28 @@ def test_without_active_endpoints_nothing_is_owed_and_no_bell_rings(app):
         == 0
     )
     assert doorbell.take_wakeups(db.session) == set()
+
+
+def test_a_batch_reads_the_endpoints_once_and_owes_every_state_change_to_each(app, cipher, erp):
+    endpoint, _ = erp
+    reads = []
+
+    def count(conn, cursor, statement, *args):
+        reads.extend(["endpoints"] if "FROM callback_endpoint" in statement else [])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with callbacks.endpoints_read_once():
+            assert state_change(make_invoice()) == 1
+            assert state_change(make_invoice()) == 1
+        assert len(reads) == 1  # once for the batch (its commits between)
+        second, _ = callback_endpoints.add_endpoint("https://bi.example/in", "", None, cipher)
+        assert state_change(make_invoice()) == 2  # after the batch: read again
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    rows = db.session.scalars(db.select(CallbackDelivery).order_by(CallbackDelivery.id)).all()
+    assert [r.endpoint_id for r in rows] == [endpoint.id] * 3 + [second.id]
+    assert len({r.invoice_id for r in rows}) == 3
 
 
 def test_a_test_event_is_a_ping_and_needs_an_active_endpoint(app, erp):

@@ -12,11 +12,14 @@ are registered and managed in ``documents.callback_endpoints``.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -50,6 +53,11 @@ LOG_SIZE = 10
 ERROR_CHARS = 200
 OPEN = (CallbackStatus.PENDING, CallbackStatus.RETRYING)
 
+# Inside ``endpoints_read_once``: the active endpoints' ids once read ([] before that).
+_batch_endpoints: contextvars.ContextVar[list[tuple[int, ...]] | None] = contextvars.ContextVar(
+    "batch_endpoints", default=None
+)
+
 
 # -- queueing ---------------------------------------------------------------------------
 
@@ -72,7 +80,7 @@ def queue_state_change(
         "reason": reason,
         "actor": actor,
     }
-    return len(_queue(STATE_CHANGED, data, occurred_at, _active_endpoints(), invoice))
+    return len(_queue(STATE_CHANGED, data, occurred_at, _active_endpoint_ids(), invoice))
 
 
 def queue_test_event(endpoint: CallbackEndpoint, now: datetime | None = None) -> CallbackDelivery:
@@ -80,21 +88,41 @@ def queue_test_event(endpoint: CallbackEndpoint, now: datetime | None = None) ->
     if not endpoint.active:
         raise Conflict("This callback URL is disabled; enable it to send a test event.")
     data = {"message": "A test event from collector: the signature tells it is us."}
-    [row] = _queue(PING, data, now or utcnow(), [endpoint], None)
+    [row] = _queue(PING, data, now or utcnow(), [endpoint.id], None)
     db.session.commit()
     return row
 
 
-def _active_endpoints() -> list[CallbackEndpoint]:
-    query = sa.select(CallbackEndpoint).where(CallbackEndpoint.active.is_(True))
-    return list(db.session.scalars(query.order_by(CallbackEndpoint.id)))
+@contextmanager
+def endpoints_read_once() -> Iterator[None]:
+    """Inside: the active endpoints are read at the first state change and kept for the
+    rest (a drain's batch of payments, ten at most): one read a batch, not one a
+    payment. An endpoint added or disabled meanwhile counts from the next batch on, as
+    if the change had committed a moment later; one deleted meanwhile fails the state
+    changes still owed to it (a foreign key), which the drain leaves for its next pass."""
+    token = _batch_endpoints.set([])
+    try:
+        yield
+    finally:
+        _batch_endpoints.reset(token)
+
+
+def _active_endpoint_ids() -> tuple[int, ...]:
+    kept = _batch_endpoints.get()
+    if kept:
+        return kept[0]
+    query = sa.select(CallbackEndpoint.id).where(CallbackEndpoint.active.is_(True))
+    ids = tuple(db.session.scalars(query.order_by(CallbackEndpoint.id)))
+    if kept is not None:
+        kept.append(ids)
+    return ids
 
 
 def _queue(
     event: str,
     data: dict,
     occurred_at: datetime,
-    endpoints: list[CallbackEndpoint],
+    endpoint_ids: tuple[int, ...] | list[int],
     invoice: Invoice | None,
 ) -> list[CallbackDelivery]:
     # One event id for all receivers: it names the event, and stays across retries.
@@ -102,14 +130,14 @@ def _queue(
     payload = {"id": event_id, "type": event, "created_at": _iso(occurred_at), "data": data}
     rows = [
         CallbackDelivery(
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint_id,
             invoice=invoice,
             event_id=event_id,
             event=event,
             payload=payload,
             status=CallbackStatus.PENDING,
         )
-        for endpoint in endpoints
+        for endpoint_id in endpoint_ids
     ]
     db.session.add_all(rows)
     if rows:

@@ -25,14 +25,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from collector.core import clock, metrics
 from collector.core.columns import utcnow
 from collector.core.errors import Conflict, required_reason
 from collector.core.locking import for_update
 from collector.core.money import ZERO
-from collector.documents import callbacks, overpayments, signals, timeline
+from collector.documents import callbacks, ledger_rows, overpayments, signals, timeline
 from collector.documents.amounts import credited_total, net, overpaid, recompute_due
 from collector.documents.models import (
     DocumentKind,
@@ -137,16 +136,26 @@ def transition(
 
 
 def settle(
-    invoice: Invoice, reason: str | Sentence, *, actor: str, today: date | None = None
+    invoice: Invoice,
+    reason: str | Sentence,
+    *,
+    actor: str,
+    today: date | None = None,
+    credited: Decimal | None = None,
 ) -> None:
     """Recompute what is due and move the state to match: PAID when nothing is left,
-    back to open when a PAID document is owed money again."""
+    back to open when a PAID document is owed money again. ``credited``: what its credit
+    notes credit, when the caller read it."""
     if invoice.kind == DocumentKind.CREDIT_NOTE:
         recompute_due(invoice)
         return
-    credited = credited_total(invoice)  # one query for both readings below
+    if credited is None:
+        credited = credited_total(invoice)  # one query for both readings below
     # The overpayment first: the due and the state set after its read are one UPDATE.
-    overpayments.track(invoice, overpaid(invoice, credited), actor=actor)
+    # A ledger empty until now has no overpayment rows to read.
+    rows = [] if invoice.ledger_empty else None
+    overpayments.track(invoice, overpaid(invoice, credited), actor=actor, rows=rows)
+    invoice.ledger_empty = False
     recompute_due(invoice, credited)
     if invoice.state == InvoiceState.ARCHIVED:
         return
@@ -368,27 +377,18 @@ def _enter(
     """Add ``row`` to ``invoice``'s ledger, unless its key was recorded before (then None),
     and follow it up: the ``event`` on the timeline, the state settled ``because`` of it,
     the change announced. A reversal is told as a change to the payment it takes from."""
-    if not _insert(row, invoice):
+    row = ledger_rows.write(row, invoice)
+    if row is None:
         return None
     payment = row.reverses or row
     if row.reverses is not None:
         details = {"reversal_id": row.id, **details}
+    # Read before the event is added: it is then written with the state's, one INSERT.
+    credited = credited_total(invoice) if invoice.kind == DocumentKind.INVOICE else None
     timeline.record(invoice, event, text, actor=row.actor, payment_id=payment.id, **details)
-    settle(invoice, because, actor=row.actor)
+    settle(invoice, because, actor=row.actor, credited=credited)
     _announce(invoice, payment)
     return row
-
-
-def _insert(row: Payment, invoice: Invoice) -> bool:
-    """Add ``row`` to ``invoice`` unless its key exists; a savepoint keeps the caller's
-    transaction."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            row.invoice = invoice
-    except IntegrityError:
-        return False
-    return True
 
 
 def _announce(invoice: Invoice, entry: Payment) -> None:

@@ -68,10 +68,13 @@ def waiting(limit: int = LIMIT) -> list[Overpayment]:
     return list(db.session.scalars(query))
 
 
-def track(invoice: Invoice, overpaid: Decimal, *, actor: str) -> Overpayment | None:
+def track(
+    invoice: Invoice, overpaid: Decimal, *, actor: str, rows: list[Overpayment] | None = None
+) -> Overpayment | None:
     """Bring the document's open overpayment in line with ``overpaid`` less what admins
-    kept before: opened, changed or cleared, each with an event. Returns the open one."""
-    rows = of(invoice)
+    kept before: opened, changed or cleared, each with an event. Returns the open one.
+    ``rows``: the document's overpayments when the caller knows them (none), else read."""
+    rows = of(invoice) if rows is None else rows
     kept = sum((r.amount for r in rows if r.status == OverpaymentStatus.KEPT), ZERO)
     surplus = max(ZERO, overpaid - kept)
     current = next((r for r in rows if r.status == OverpaymentStatus.OPEN), None)

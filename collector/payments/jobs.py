@@ -16,6 +16,7 @@ from flask import current_app
 
 from collector.core.columns import utcnow
 from collector.core.errors import TryLater
+from collector.documents import callbacks
 from collector.extensions import db
 from collector.payments import (
     checkout,
@@ -51,7 +52,8 @@ def handle_provider_webhook(notification_id: int | None = None, *, progress: Pro
     outcomes: Counter[str] = Counter()
     until = time.monotonic() + DRAIN_SECONDS
     while ids := inbox.take(PROVIDER, BATCH):
-        with doorbell.deliver_here():
+        # The status callbacks' endpoints are read once a batch, not once a payment.
+        with doorbell.deliver_here(), callbacks.endpoints_read_once():
             for n, row_id in enumerate(ids):
                 try:
                     outcomes[_handle(provider, row_id, quiet=True, note_answer=False)] += 1

@@ -97,6 +97,7 @@ class DraftMaker:
                 "invoice_date": record["invoice_date"],
                 "due_date": record.get("due_on"),
                 "amount_due": amount_due,
+                "ledger_empty": True,  # a first payment reads no ledger rows
                 "payable": payable,
                 "payment_reference": record.get("payment_reference"),
                 "state": state,

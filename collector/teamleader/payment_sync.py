@@ -92,12 +92,17 @@ def deliver_claimed(
     Teamleader's budget is spent for longer than the job will wait.
     """
     version = claimed.version
-    sync = db.session.scalars(
-        db.select(TeamleaderSync)
-        .options(joinedload(TeamleaderSync.invoice))
-        .where(TeamleaderSync.id == sync_id)
-        .execution_options(populate_existing=True)
-    ).one()
+    # The document and its payments (which ``reconcile`` compares) in the same read.
+    sync = (
+        db.session.scalars(
+            db.select(TeamleaderSync)
+            .options(joinedload(TeamleaderSync.invoice).joinedload(Invoice.payments))
+            .where(TeamleaderSync.id == sync_id)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one()
+    )
     invoice = sync.invoice
     set_committed_value(invoice, "teamleader_sync", sync)  # the row just read, not again
     reason = _not_sent_because(invoice, connection)

@@ -163,6 +163,10 @@ class Invoice(db.Model):
     payable: Mapped[Decimal | None] = mapped_column(Money())
     # What is still to be collected: the total less payments and credit notes.
     amount_due: Mapped[Decimal] = mapped_column(Money())
+    # True: no payment nor overpayment row was ever written for it (set at import, cleared
+    # by the ledger's first settling), so a first payment skips reading them. False: not
+    # known (made by other means, or settled once): they are read.
+    ledger_empty: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     payment_reference: Mapped[str | None] = mapped_column(sa.String(64))
     # What Teamleader said last (list shape: status, total.due, paid_at, updated_at):
     # the import decides from it, change detection compares against it, and the
