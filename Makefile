@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432
 TEST_DB ?= collector_test
 # Not the db a bare `pytest` uses (15): a developer's run beside `make test` never meets it
 # (tests/support/exclusive.py stops a second session on the same db or database).
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
 .DEFAULT_GOAL := help
 .PHONY: help install lock run serve backup restore test test-moved-clock lint format worker migrate bench faults clean translations
