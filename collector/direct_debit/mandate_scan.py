@@ -1,6 +1,11 @@
 """One pass over a stored mandates CSV, a chunk of rows at a time: one query for the
 chunk's customers, one for its references, one for its customers' active mandates,
-never one per row; only the references seen stay in memory for the whole file."""
+never one per row; only the references seen stay in memory for the whole file.
+
+On PostgreSQL a chunk's keys go to those queries as one array (``= ANY(:keys)``), not as
+an ``IN`` of 1,000 parameters: the statement is then the same for every chunk, compiled
+by SQLAlchemy and parsed by psycopg once per pass instead of once per chunk (a quarter
+of the check's Python time went there)."""
 
 from __future__ import annotations
 
@@ -10,12 +15,13 @@ from datetime import date
 from itertools import islice
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from collector.core.storage import DocumentStore, StoredDocumentMissing
 from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
 from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict
-from collector.direct_debit.mandates import reference_key
+from collector.direct_debit.mandates import Banks, reference_key
 from collector.direct_debit.models import Mandate, MandateStatus
 from collector.direct_debit.wording import english
 from collector.documents.models import Customer, Profile
@@ -79,6 +85,7 @@ class RowChecker:
     def __init__(self, today: date):
         self.today = today
         self.profiles = Profiles()
+        self.banks = Banks()
         self.seen: dict[str, int] = {}  # reference key → the row it was first on
 
     def check_chunk(self, rows: list[Row]) -> list[Verdict]:
@@ -143,7 +150,7 @@ def _customers(numbers: set[str]) -> dict:
     if not numbers:
         return {}
     query = sa.select(Customer.id, Customer.customer_number, Customer.name, Customer.profile_id)
-    rows = db.session.execute(query.where(Customer.customer_number.in_(numbers)))
+    rows = db.session.execute(query.where(_among(Customer.customer_number, numbers)))
     return {row.customer_number: row for row in rows}
 
 
@@ -164,7 +171,7 @@ def _stored(keys: set[str]) -> dict:
             Mandate.status,
         )
         .join(Customer, Mandate.customer_id == Customer.id)
-        .where(Mandate.reference_key.in_(keys))
+        .where(_among(Mandate.reference_key, keys))
     )
     return {row.reference_key: row for row in db.session.execute(query)}
 
@@ -175,7 +182,15 @@ def _active(customer_ids: set[int]) -> dict:
         return {}
     query = (
         sa.select(Mandate.customer_id, Mandate.profile_id, Mandate.reference, Mandate.signed_on)
-        .where(Mandate.customer_id.in_(customer_ids), Mandate.status == MandateStatus.ACTIVE)
+        .where(_among(Mandate.customer_id, customer_ids), Mandate.status == MandateStatus.ACTIVE)
         .order_by(Mandate.signed_on)
     )
     return {(row.customer_id, row.profile_id): row for row in db.session.execute(query)}
+
+
+def _among(column, values: set):
+    """``column`` is one of ``values``: one array parameter on PostgreSQL, an ``IN`` list
+    elsewhere (SQLite has no arrays)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
