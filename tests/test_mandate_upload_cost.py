@@ -5,6 +5,7 @@ new mandates go to PostgreSQL as array texts built in one join."""
 
 from __future__ import annotations
 
+import gc
 import io
 from datetime import date
 
@@ -144,3 +145,20 @@ def test_names_with_quotes_commas_braces_and_backslashes_are_stored_as_written(s
         "ODD-2": "NULL",
         "ODD-3": people[3].name,
     }
+
+
+def test_the_collector_leaves_the_objects_from_before_the_pass_alone(store, people, monkeypatch):
+    frozen, real = [], mandate_scan.RowChecker.check_chunk
+
+    def check_chunk(checker, rows):
+        frozen.append(gc.get_freeze_count())
+        return real(checker, rows)
+
+    monkeypatch.setattr(mandate_scan.RowChecker, "check_chunk", check_chunk)
+    rows = [f"{p.customer_number},GC-{i},{IBAN},,2024-01-01" for i, p in enumerate(people)]
+
+    upload = checked(store, rows)
+
+    assert upload.status == MandateUploadStatus.READY
+    assert frozen and frozen[0] > 0  # the app's objects, set aside during the pass…
+    assert gc.get_freeze_count() == 0  # …and handed back after it
