@@ -162,3 +162,42 @@ def test_the_collector_leaves_the_objects_from_before_the_pass_alone(store, peop
     assert upload.status == MandateUploadStatus.READY
     assert frozen and frozen[0] > 0  # the app's objects, set aside during the pass…
     assert gc.get_freeze_count() == 0  # …and handed back after it
+
+
+class Told:
+    def __init__(self):
+        self.calls = []
+
+    def total(self, total):
+        self.size = total
+
+    def advance(self, step=1, **counts):
+        self.calls.append((step, counts))
+
+
+def test_progress_is_told_at_most_once_a_second_and_all_of_it(store, people, monkeypatch):
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)  # three chunks
+    rows = [f"{p.customer_number},TOLD-{i},{IBAN},,2024-01-01" for i, p in enumerate(people)]
+    rows[4] = rows[4].replace(IBAN, "BE00")
+    content = ("\r\n".join([HEADER, *rows]) + "\r\n").encode()
+    upload = mandate_upload.receive(io.BytesIO(content), "mandates.csv", store, actor=ACTOR)
+    told = Told()
+
+    mandate_upload.check(upload.id, store, today=local_today(), progress=told)
+
+    assert len(told.calls) == 1  # the pass took less than a second: once, at its end
+    assert told.calls == [(told.size, {"rows": 6, "errors": 1})]
+
+
+def test_progress_of_a_long_pass_is_told_on_the_way(store, people, monkeypatch):
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(mandate_scan, "PROGRESS_SECONDS", 0)  # every chunk is late
+    rows = [f"{p.customer_number},WAY-{i},{IBAN},,2024-01-01" for i, p in enumerate(people)]
+    content = ("\r\n".join([HEADER, *rows]) + "\r\n").encode()
+    upload = mandate_upload.receive(io.BytesIO(content), "mandates.csv", store, actor=ACTOR)
+    told = Told()
+
+    mandate_upload.check(upload.id, store, today=local_today(), progress=told)
+
+    assert [counts["rows"] for _, counts in told.calls] == [2, 2, 2, 0]
+    assert sum(step for step, _ in told.calls) == told.size
