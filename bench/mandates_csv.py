@@ -19,11 +19,18 @@ the peak of Python allocations is measured in a second pass: a second file (othe
 references, the same customers) checked and committed under tracemalloc. A peak that
 does not grow with --rows is what streaming means.
 
+CPU seconds per 1,000 rows are the figure the machine's load does not change: the
+child's own (user + system, from getrusage) and its PostgreSQL backends' (from /proc,
+read when the server runs on this machine). --profile DIR writes each phase's cProfile
+statistics there (DIR/check.prof…; ``python -m pstats``), which slows Python down.
+
     python bench/mandates_csv.py [--rows 100000] [--no-tracemalloc] [--keep]
+                                 [--profile DIR]
                                  [--server postgresql://postgres@127.0.0.1:5432]
 """
 
 import argparse
+import cProfile
 import csv
 import logging
 import resource
@@ -40,6 +47,7 @@ import flask_migrate
 import psycopg
 import sqlalchemy as sa
 from common import SERVER, analyze, scratch_database
+from cpu import cpu_seconds
 
 from collector import create_app
 from collector.direct_debit import jobs as direct_debit_jobs
@@ -66,6 +74,7 @@ class Phase:
     folder: str
     csv_path: str
     trace: bool
+    profile: str | None = None
 
 
 # -- the parent: database, file, report ----------------------------------------------------
@@ -146,10 +155,12 @@ def server_stats(url: str) -> dict:
         return dict(zip(names, cursor.fetchone(), strict=True))
 
 
-def run_phases(names, url: str, folder: str, csv_path: Path, trace: bool) -> dict[str, dict]:
+def run_phases(
+    names, url: str, folder: str, csv_path: Path, trace: bool, profile: str | None = None
+) -> dict[str, dict]:
     results = {}
     for name in names:
-        phase = Phase(name, url, folder, str(csv_path), trace)
+        phase = Phase(name, url, folder, str(csv_path), trace, profile)
         before = server_stats(url)
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             results[name] = pool.submit(run_phase, phase).result()
@@ -174,6 +185,11 @@ def report(rows: int, size: int, timed: dict, traced: dict) -> None:
         )
     for name, r in traced.items():
         print(f"  traced {name}: {r['seconds']:.1f} s, {r['outcome']}")
+    print("  CPU seconds per 1,000 rows (the child's own, its PostgreSQL backends'):")
+    for name, r in timed.items():
+        backend = r["backend_cpu"]
+        backend = f"{backend * 1000 / rows:6.3f}" if backend is not None else "     —"
+        print(f"    {name:<8} bench {r['cpu'] * 1000 / rows:6.3f}  backends {backend}")
     print("  server meanwhile (cluster-wide):")
     for name, r in timed.items():
         w = r["server"]
@@ -196,11 +212,22 @@ def run_phase(phase: Phase) -> dict:
             tracemalloc.start()
         counted = {"round_trips": 0, "statements": 0}
         sa.event.listen(db.engine, "before_cursor_execute", _counter(counted))
+        backends: list[int] = []
+        sa.event.listen(db.engine, "connect", _backend_pid(backends))
+        profiler = cProfile.Profile() if phase.profile else None
+        cpu_before = _own_cpu()
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         outcome = PHASES[phase.name](app, phase)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(Path(phase.profile) / f"{phase.name}.prof")
         seconds = time.perf_counter() - started
+        cpu = _own_cpu() - cpu_before
         peak = tracemalloc.get_traced_memory()[1] / 2**20 if phase.trace else None
         tracemalloc.stop()
+        backend_cpu = _backends_cpu(backends)
         db.engine.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {
@@ -208,6 +235,8 @@ def run_phase(phase: Phase) -> dict:
         "seconds": seconds,
         "peak_mb": peak,
         "rss_mb": rss,
+        "cpu": cpu,
+        "backend_cpu": backend_cpu,
         **counted,
         **outcome,
     }
@@ -224,6 +253,36 @@ def _counter(counted: dict):
         counted["statements"] += len(parameters) if many else 1
 
     return count
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_pid(pids: list[int]):
+    """Notes the server process of each new connection, for its CPU time."""
+
+    def connected(dbapi_connection, record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+
+    return connected
+
+
+def _backends_cpu(pids: list[int]) -> float | None:
+    """CPU seconds of the phase's backends (all their life: they start with the phase);
+    None when the server is not on this machine."""
+    total = [cpu_seconds(pid) if _is_postgres(pid) else None for pid in pids]
+    return None if None in total or not total else sum(total)
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().startswith("postgres")
+    except OSError:
+        return False
 
 
 def _upload(app, phase: Phase) -> dict:
@@ -265,6 +324,7 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracing")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database")
+    parser.add_argument("--profile", metavar="DIR", help="write each phase's cProfile here")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # alembic's migration chatter
     with (
@@ -278,7 +338,7 @@ def main():
             db.engine.dispose()
         csv_path = Path(folder) / "mandates.csv"
         size = write_csv(csv_path, numbers)
-        timed = run_phases(PHASES, url, folder, csv_path, trace=False)
+        timed = run_phases(PHASES, url, folder, csv_path, trace=False, profile=args.profile)
         traced = {}
         if not args.no_tracemalloc:
             second = Path(folder) / "second.csv"

@@ -22,9 +22,6 @@ from collector.runtime.csv_cells import FORMULA_STARTS
 REQUIRED = ("customerNumber", "mandateNumber", "iban", "bic", "signDate")
 OPTIONAL = ("name", "email", "profile", "scheme")
 COLUMNS = REQUIRED + OPTIONAL
-# A row of the customers export whose mandate columns are all empty is a customer
-# without a mandate, not a mistake: it is skipped.
-MANDATE_COLUMNS = ("mandateNumber", "iban", "bic", "signDate")
 SEPARATORS = (",", ";")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -62,7 +59,14 @@ class Row:
 
     @property
     def has_mandate(self) -> bool:
-        return any(self.cells[name] for name in MANDATE_COLUMNS)
+        return has_mandate(self.cells)
+
+
+def has_mandate(cells: dict[str, str]) -> bool:
+    """Whether any mandate column of a row's cells is filled: a row of the customers
+    export whose mandate columns are all empty is a customer without a mandate, not a
+    mistake, and is skipped."""
+    return bool(cells["mandateNumber"] or cells["iban"] or cells["bic"] or cells["signDate"])
 
 
 class MandateCsv:
@@ -87,9 +91,9 @@ class MandateCsv:
         number = self._first_row - 1
         try:
             for number, cells in enumerate(reader, start=self._first_row):
-                row = Row(number, self._known(cells))
-                if row.has_mandate:
-                    yield row
+                known = self._known(cells)
+                if has_mandate(known):
+                    yield Row(number, known)
                 else:
                     self.skipped += 1
         except UnicodeDecodeError as exc:

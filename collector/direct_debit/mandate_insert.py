@@ -9,6 +9,10 @@ and runs each one, and the commit of 100,000 rows waited on 100,000 statements).
 Other databases (SQLite: tests and small installs) keep the ORM's executemany: row by
 row, but in the same transaction, so just as all-or-nothing.
 
+Each column goes as the text of a PostgreSQL array (``{"a","b",NULL}``), built here in
+one join: psycopg adapts a list element by element in Python, which was a quarter of the
+commit's Python time (10 columns × 1,000 elements a chunk).
+
 A plain INSERT, not ``ON CONFLICT``: a reference another upload stored after this pass
 read the stored ones breaks the unique key and raises ``IntegrityError``, which the
 commit answers with a second pass (``mandate_upload._store``), as before.
@@ -16,7 +20,8 @@ commit answers with a second pass (``mandate_upload._store``), as before.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import Enum
 
 import sqlalchemy as sa
 
@@ -58,16 +63,32 @@ def insert_chunk(rows: list[dict], *, upload_id: int, actor: str, now: datetime)
 
 
 def _arrays(rows: list[dict], upload_id: int, actor: str, now: datetime) -> dict:
-    params = {name: [_plain(row[name]) for row in rows] for name, _type in ROW_COLUMNS}
+    params = {name: array_text([row[name] for row in rows]) for name, _type in ROW_COLUMNS}
     params.update(
         status=MandateStatus.ACTIVE.value, used=False, upload_id=upload_id, actor=actor, now=now
     )
     return params
 
 
-def _plain(value):
-    # An enum member goes in as its stored value (enum_type stores values), not its name.
-    return value.value if hasattr(value, "value") else value
+def array_text(values: list) -> str:
+    """``values`` as the text of a PostgreSQL array: each element quoted (a backslash and
+    a double quote escaped), None as NULL; a date in ISO form, an enum member as its
+    stored value (enum_type stores values, not names)."""
+    return "{" + ",".join(_element(value) for value in values) + "}"
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, date):
+        value = value.isoformat()
+    elif not isinstance(value, str):
+        value = str(value)
+    if "\\" in value or '"' in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{value}"'
 
 
 def _unnest_insert_statement() -> sa.TextClause:

@@ -88,7 +88,7 @@ class RowCheck:
                 customer=existing.customer_number,
             )
             self.error("mandateNumber", problem)
-        account = check_account(self.cells["iban"], self.cells["bic"])
+        account = check_account(self.cells["iban"], self.cells["bic"], self.checker.banks)
         for column, message in account.problems.items():
             self.error(column, message)
         details = {

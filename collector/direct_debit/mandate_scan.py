@@ -1,21 +1,32 @@
 """One pass over a stored mandates CSV, a chunk of rows at a time: one query for the
 chunk's customers, one for its references, one for its customers' active mandates,
-never one per row; only the references seen stay in memory for the whole file."""
+never one per row; only the references seen stay in memory for the whole file.
+
+On PostgreSQL a chunk's keys go to those queries as one array (``= ANY(:keys)``), not
+as an ``IN`` of 1,000 parameters. That statement's text was the same for every chunk,
+so psycopg prepared it and PostgreSQL could settle on a generic plan that scanned the
+mandates comparing each row with the 1,000 parameters one by one: in the commit's
+transaction, as the table grew, up to 1.5 s per chunk. SQLAlchemy also rendered and
+psycopg parsed 1,000 parameters per chunk (a quarter of the check's Python time)."""
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from collector.core.storage import DocumentStore, StoredDocumentMissing
 from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
 from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict
-from collector.direct_debit.mandates import reference_key
+from collector.direct_debit.mandates import Banks, reference_key
 from collector.direct_debit.models import Mandate, MandateStatus
 from collector.direct_debit.wording import english
 from collector.documents.models import Customer, Profile
@@ -23,6 +34,7 @@ from collector.extensions import db
 
 CHUNK_ROWS = 1000
 PROBLEMS_KEPT = 500
+PROGRESS_SECONDS = 1.0
 
 
 @dataclass
@@ -79,6 +91,7 @@ class RowChecker:
     def __init__(self, today: date):
         self.today = today
         self.profiles = Profiles()
+        self.banks = Banks()
         self.seen: dict[str, int] = {}  # reference key → the row it was first on
 
     def check_chunk(self, rows: list[Row]) -> list[Verdict]:
@@ -97,7 +110,7 @@ def scan(
     no error has been found."""
     tally = Tally()
     try:
-        with store.open(file_key) as binary:
+        with store.open(file_key) as binary, _old_objects_left_alone():
             _pass(MandateCsv(binary), RowChecker(today), tally, size, progress, insert)
     except StoredDocumentMissing:
         tally.file_error = english(texts.NO_LONGER_STORED)
@@ -111,9 +124,8 @@ def scan(
 def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress, insert) -> None:
     if progress is not None:
         progress.total(max(size, 1))
-    read = 0
+    told = Told()
     for chunk in _chunks(reader, CHUNK_ROWS):
-        before = (tally.rows, tally.errors)
         verdicts = checker.check_chunk(chunk)
         for verdict in verdicts:
             tally.add(verdict)
@@ -121,15 +133,45 @@ def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress,
             new = [verdict.values for verdict in verdicts if verdict.values is not None]
             if new:
                 insert(new)
-        if progress is not None:
-            position = reader.position()
-            progress.advance(
-                position - read, rows=tally.rows - before[0], errors=tally.errors - before[1]
-            )
-            read = position
+        if progress is not None and told.due():
+            told.tell(progress, reader.position(), tally)
     tally.skipped = reader.skipped
     if progress is not None:
-        progress.advance(max(size, 1) - read)
+        told.tell(progress, max(size, 1), tally)
+
+
+@dataclass
+class Told:
+    """What the job's progress has been told; it is told at most once a second (each
+    time an UPDATE and a commit), not after every chunk of 1,000 rows."""
+
+    bytes: int = 0
+    rows: int = 0
+    errors: int = 0
+    at: float = field(default_factory=time.monotonic)
+
+    def due(self) -> bool:
+        return time.monotonic() - self.at >= PROGRESS_SECONDS
+
+    def tell(self, progress, position: int, tally: Tally) -> None:
+        rows, errors = tally.rows - self.rows, tally.errors - self.errors
+        progress.advance(position - self.bytes, rows=rows, errors=errors)
+        self.bytes, self.rows, self.errors = position, tally.rows, tally.errors
+        self.at = time.monotonic()
+
+
+@contextmanager
+def _old_objects_left_alone():
+    """The pass makes a few objects per row, and every few hundred of them Python's
+    collector runs; its full collections went through every object the process held
+    before the pass too (the app, SQLAlchemy's metadata, schwifty's bank registry): a
+    tenth of the pass's CPU. Those are set aside (``gc.freeze``) for the pass and handed
+    back to the collector after it."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -143,7 +185,7 @@ def _customers(numbers: set[str]) -> dict:
     if not numbers:
         return {}
     query = sa.select(Customer.id, Customer.customer_number, Customer.name, Customer.profile_id)
-    rows = db.session.execute(query.where(Customer.customer_number.in_(numbers)))
+    rows = db.session.execute(query.where(_among(Customer.customer_number, numbers)))
     return {row.customer_number: row for row in rows}
 
 
@@ -164,7 +206,7 @@ def _stored(keys: set[str]) -> dict:
             Mandate.status,
         )
         .join(Customer, Mandate.customer_id == Customer.id)
-        .where(Mandate.reference_key.in_(keys))
+        .where(_among(Mandate.reference_key, keys))
     )
     return {row.reference_key: row for row in db.session.execute(query)}
 
@@ -175,7 +217,18 @@ def _active(customer_ids: set[int]) -> dict:
         return {}
     query = (
         sa.select(Mandate.customer_id, Mandate.profile_id, Mandate.reference, Mandate.signed_on)
-        .where(Mandate.customer_id.in_(customer_ids), Mandate.status == MandateStatus.ACTIVE)
+        .where(_among(Mandate.customer_id, customer_ids), Mandate.status == MandateStatus.ACTIVE)
         .order_by(Mandate.signed_on)
     )
     return {(row.customer_id, row.profile_id): row for row in db.session.execute(query)}
+
+
+def _among(column, values: set):
+    """``column`` is one of ``values``: one array parameter on PostgreSQL, an ``IN`` list
+    elsewhere (SQLite has no arrays)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    # A list, which psycopg sends as an array value: the planner sees its elements (it
+    # hashes them for a scan). The text of an array cast to one would hide them from it,
+    # and a 30,000-row bench spent 0.9 s of the server's CPU per 1,000 rows.
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
