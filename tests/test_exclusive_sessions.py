@@ -6,16 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import redis
-
 from tests.conftest import TEST_REDIS_URL
-from tests.support.exclusive import lease_names
+from tests.support.exclusive import lease_names, lease_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_this_session_holds_its_redis_db_and_database():
-    server = redis.Redis.from_url(TEST_REDIS_URL, db=0)
+def test_this_session_holds_its_redis_db_and_database(redis_conn):
+    # redis_conn: the test's own Redis db, emptied around it; the leases are elsewhere.
+    server = lease_server(TEST_REDIS_URL)
     names = lease_names(TEST_REDIS_URL, os.environ.get("DATABASE_URL", ""))
     me = f"{socket.gethostname()}:{os.getpid()}".encode()
     assert [server.get(name) for name in names] == [me] * len(names)

@@ -25,6 +25,14 @@ RENEW = 10
 PATIENCE = LEASE + 5  # a lease older than this is not a killed session's (env: the tests')
 
 
+def lease_server(redis_url: str) -> redis.Redis:
+    """Database 0 of the server ``redis_url`` names (``from_url``'s own ``db`` argument
+    loses to the URL's path)."""
+    settings = dict(redis.Redis.from_url(redis_url).connection_pool.connection_kwargs)
+    settings["db"] = 0
+    return redis.Redis(**settings)
+
+
 def lease_names(redis_url: str, database_url: str) -> list[str]:
     names = [
         f"collector:test-session:redis:{redis.Redis.from_url(redis_url).get_connection_kwargs()['db']}"
@@ -39,7 +47,7 @@ def lease_names(redis_url: str, database_url: str) -> list[str]:
 def exclusive_services():
     from tests.conftest import TEST_REDIS_URL
 
-    server = redis.Redis.from_url(TEST_REDIS_URL, db=0)
+    server = lease_server(TEST_REDIS_URL)
     names = lease_names(TEST_REDIS_URL, os.environ.get("DATABASE_URL", ""))
     me = f"{socket.gethostname()}:{os.getpid()}"
     deadline = time.monotonic() + float(os.environ.get("TEST_SESSION_PATIENCE", PATIENCE))
@@ -63,8 +71,14 @@ def exclusive_services():
     def renew() -> None:
         while not stop.wait(RENEW):
             for name in held:
-                if server.get(name) == me.encode():
-                    server.expire(name, LEASE)
+                try:  # a moment without Redis (a test's doing) must not end the lease
+                    if (
+                        not server.set(name, me, nx=True, ex=LEASE)
+                        and server.get(name) == me.encode()
+                    ):
+                        server.expire(name, LEASE)
+                except redis.RedisError:
+                    pass
 
     renewer = threading.Thread(target=renew, name="test-session-lease", daemon=True)
     renewer.start()
