@@ -19,11 +19,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not batch mode: on SQLite a batch that drops a column copies the
+# table, and the copy loses the expression indexes SQLAlchemy cannot reflect
+# (ix_invoice_pdf_id and the like), which later downgrades then fail to drop. SQLite has
+# ADD and DROP COLUMN itself (3.35+).
+
+
 def upgrade():
-    with op.batch_alter_table("invoice", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("ledger_empty", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    op.add_column(
+        "invoice",
+        sa.Column("ledger_empty", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.execute(
         "UPDATE invoice SET ledger_empty = true"
         " WHERE NOT EXISTS (SELECT 1 FROM payment WHERE payment.invoice_id = invoice.id)"
@@ -32,5 +38,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("invoice", schema=None) as batch_op:
-        batch_op.drop_column("ledger_empty")
+    op.drop_column("invoice", "ledger_empty")
