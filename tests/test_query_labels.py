@@ -87,3 +87,19 @@ def test_an_unknown_sort_of_the_invoice_list_is_said_in_dutch(admin_client):
     response = admin_client.get("/invoices/?sort=colour", headers={"Accept-Language": "nl"})
     assert response.status_code == 400
     assert 'data-field="sort">Sortering: Sorteer op ' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("nl", "Dagen te laat tot: Moet tussen 0 en 36.500 liggen."),
+        ("fr", "36\u202f500"),
+        ("en", "from 0 to 36,500"),
+    ],
+)
+def test_a_bound_in_a_refusal_is_written_the_readers_way(admin_client, language, said):
+    response = admin_client.get(
+        "/invoices/?overdue_to=40000", headers={"Accept-Language": language}
+    )
+    assert response.status_code == 400
+    assert said in response.get_data(as_text=True)

@@ -62,8 +62,8 @@ def money(amount: Decimal | int | None, currency: str = "EUR", *, locale: str | 
     return babel_numbers.format_currency(Decimal(amount), currency, locale=locale_of(locale))
 
 
-def number(value: int, *, locale: str | None = None) -> str:
-    """A whole number with the locale's thousands separator: "12,345", "12.345", "12 345"."""
+def number(value: int | Decimal, *, locale: str | None = None) -> str:
+    """A number with the locale's separators: "12,345", "12.345", "12 345"; "0,5"."""
     return babel_numbers.format_decimal(value, locale=locale_of(locale))
 
 

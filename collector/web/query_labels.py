@@ -8,9 +8,13 @@ are said in that language too.
 """
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from marshmallow.error_store import SCHEMA
+
+from collector.core import formatting
+from collector.runtime.wordings import reader_locale
 
 LABELS = {
     "actor": _l("Who"),
@@ -83,6 +87,18 @@ def query_message(text: str) -> str:
     for pattern, said in _PATTERNS:
         found = pattern.fullmatch(text)
         if found:
-            values = found.groupdict()
+            values = {name: _number(value) for name, value in found.groupdict().items()}
             return str(said) % values if values else str(said)
     return text
+
+
+def _number(text: str) -> str:
+    """A bound marshmallow wrote the Python way ("36500", "0.01") as the reader writes it
+    ("36.500", "0,01"); the choices of a OneOf and anything else are kept as they are."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not value.is_finite():
+        return text
+    return formatting.number(value, locale=reader_locale())
