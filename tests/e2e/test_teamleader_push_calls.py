@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from collector.core.columns import utcnow
-from collector.documents import ledger, timeline
+from collector.documents import changes, ledger, timeline
 from collector.documents.models import PaymentSource
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
@@ -114,6 +114,24 @@ def test_partial_payments_cost_one_call_each(open_invoice, sandbox):
     assert open_invoice.teamleader_due == there["total"]["due"]["amount"] == due - Decimal("35.50")
     assert open_invoice.teamleader_status == there["status"] == "outstanding"
     assert open_invoice.amount_due == due - Decimal("35.50")
+
+
+def test_marking_paid_by_hand_costs_one_call_too(open_invoice, sandbox):
+    """An admin's "mark as paid" is a payment like any other for the outbox: Teamleader
+    is told with one ``registerPayment``, without reading the invoice first."""
+    due = open_invoice.amount_due
+    pay(open_invoice, Decimal("10.00"), "provider:tr_before")
+    teamleader_jobs.push_teamleader()
+    sandbox.reset_calls()
+
+    changes.mark_paid(open_invoice.id, "Paid in cash at the desk", actor="user:admin@example.com")
+    teamleader_jobs.push_teamleader()
+
+    assert calls(sandbox) == {REGISTER: 1}
+    assert teamleader_amounts(sandbox, open_invoice) == sorted(
+        [Decimal("10.00"), due - Decimal("10.00")]
+    )
+    assert sandbox.data.invoices[open_invoice.teamleader_id]["status"] == "matched"
 
 
 class Died(BaseException):
