@@ -5,10 +5,11 @@ sandbox through its OAuth page, chooses the first administration and maps every 
 the Belgian department, gives the first --documents Belgian documents a stored PDF
 (--pdf-kb each), then times one forwarding run of exactly those, in a child process as an rq
 worker runs it: the app's own client, paced through the Redis budget shared per
-administration (57 of Exact's 60 per minute). Exact's minute is scaled down --time-scale
-times on both sides (60 calls per 60/N s), so a run takes seconds, not a quarter of an hour;
-the Teamleader limit is raised out of the way. Calls per document come from the client's
-``calls`` counter, 429s and the fixed windows from the Exact sandbox's own call log.
+administration (the app's default, 59 of Exact's 60 per minute). Exact's minute is scaled
+down --time-scale times on both sides (60 calls per 60/N s), so a run takes seconds, not a
+quarter of an hour; the Teamleader limit is raised out of the way. Calls per document come
+from the client's ``calls`` counter, 429s and the fixed windows from the Exact sandbox's own
+call log.
 
     python bench/exact_forwarding.py [--documents 300] [--time-scale 60] [--pdf-kb 40]
                                      [--server postgresql://postgres@127.0.0.1:5432]
@@ -43,6 +44,7 @@ from collector.exact import forwarding as exact_forwarding
 from collector.exact import settings as exact_settings
 from collector.exact import setup as exact_setup
 from collector.exact.models import SyncTrigger
+from collector.exact.ratelimit import DEFAULT_MINUTE_LIMIT
 from collector.extensions import db
 from collector.runtime import setup as runtime_setup
 from collector.teamleader import connection as teamleader_connection
@@ -57,7 +59,7 @@ from sandbox.teamleader.structure import DEPARTMENT_IDS
 
 EXACT_MINUTE_LIMIT = 60  # Exact: calls per minute per administration (reference §3)
 EXACT_DAILY_LIMIT = 5000  # Exact: calls per day per administration
-OUR_LIMIT = 57  # collector's default EXACT_RATE_LIMIT
+OUR_LIMIT = DEFAULT_MINUTE_LIMIT  # collector's default EXACT_RATE_LIMIT
 UNLIMITED = 100_000
 REDIS_URL = "redis://127.0.0.1:6379/14"
 DATABASE = "collector_bench_exact"

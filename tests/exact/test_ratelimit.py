@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from collector import config
 from collector.core.errors import TryLater
 from collector.exact import ExactClient, ExactRateLimiter, StaticTokenSource, build_session
 from collector.exact.errors import DailyLimitReached
+from collector.exact.ratelimit import DEFAULT_MINUTE_LIMIT, EXACT_MINUTE_LIMIT
 
 from .support import DIVISION, HOST, payload, url
 
@@ -48,7 +50,7 @@ def test_for_division_keys_and_default_safety_margins(ex_redis):
     assert limiter.minute.pause_key == limiter.pause_key
     assert limiter.pause_key == f"collector:exact-rate:{DIVISION}:pause"
     assert limiter.day.pause_key == f"collector:exact-rate:{DIVISION}:daily"
-    assert (limiter.minute.limit, limiter.minute.window_ms) == (57, 60_000)  # of Exact's 60
+    assert (limiter.minute.limit, limiter.minute.window_ms) == (59, 60_000)  # of Exact's 60
     assert (limiter.day.limit, limiter.day.window_ms) == (4900, 86_400_000)  # of 5 000
     configured = ExactRateLimiter.for_division(ex_redis, DIVISION, 5, 0.5, 100)
     assert (configured.minute.limit, configured.minute.window_ms) == (5, 500)
@@ -198,3 +200,11 @@ def test_the_client_waits_through_the_shared_pause_after_a_429(ex_redis, rsps):
     assert client_sleeps == []  # the pacer waited, not the client
     assert clock.sleeps == [pytest.approx(9)]
     assert sum(client.calls.values()) == 2
+
+
+def test_the_apps_default_budget_is_the_pacers_and_within_97_percent_of_exacts():
+    """DESIGN asks for at least 97 % of Exact's ceiling: a budget of 57 of 60 could never
+    reach it. The setting's default and the pacer's are one figure."""
+    default = {key.name: key.default for key in config.KEYS}["EXACT_RATE_LIMIT"]
+    assert default == DEFAULT_MINUTE_LIMIT == EXACT_MINUTE_LIMIT - 1
+    assert default / EXACT_MINUTE_LIMIT >= 0.97
