@@ -53,8 +53,15 @@ LOG_SIZE = 10
 ERROR_CHARS = 200
 OPEN = (CallbackStatus.PENDING, CallbackStatus.RETRYING)
 
-# Inside ``endpoints_read_once``: the active endpoints' ids once read ([] before that).
-_batch_endpoints: contextvars.ContextVar[list[tuple[int, ...]] | None] = contextvars.ContextVar(
+
+@dataclass
+class _Endpoints:
+    """Inside ``endpoints_read_once``: the active endpoints' ids, once read."""
+
+    ids: tuple[int, ...] | None = None
+
+
+_batch_endpoints: contextvars.ContextVar[_Endpoints | None] = contextvars.ContextVar(
     "batch_endpoints", default=None
 )
 
@@ -100,7 +107,7 @@ def endpoints_read_once() -> Iterator[None]:
     payment. An endpoint added or disabled meanwhile counts from the next batch on, as
     if the change had committed a moment later; one deleted meanwhile fails the state
     changes still owed to it (a foreign key), which the drain leaves for its next pass."""
-    token = _batch_endpoints.set([])
+    token = _batch_endpoints.set(_Endpoints())
     try:
         yield
     finally:
@@ -108,13 +115,13 @@ def endpoints_read_once() -> Iterator[None]:
 
 
 def _active_endpoint_ids() -> tuple[int, ...]:
-    kept = _batch_endpoints.get()
-    if kept:
-        return kept[0]
+    batch = _batch_endpoints.get()
+    if batch is not None and batch.ids is not None:
+        return batch.ids
     query = sa.select(CallbackEndpoint.id).where(CallbackEndpoint.active.is_(True))
     ids = tuple(db.session.scalars(query.order_by(CallbackEndpoint.id)))
-    if kept is not None:
-        kept.append(ids)
+    if batch is not None:
+        batch.ids = ids
     return ids
 
 
