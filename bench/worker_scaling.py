@@ -55,7 +55,9 @@ from import_throughput import (
     scratch_database,
 )
 from import_throughput import Result as ImportResult
-from payment_latency import Scenario, collector_config, percentile
+from latency_report import percentile
+from payment_latency import Scenario
+from payment_world import collector_config
 from services import dispose, scratch_redis, serving, workers
 
 import sandbox
