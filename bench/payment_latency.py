@@ -28,9 +28,13 @@ Rate limits are raised out of the way (RATE_LIMIT calls per minute, sandbox and 
 the figure is our path, not Teamleader's budget. Calls per payment are printed, and
 what Teamleader's 200 per minute allows at that many.
 
-    python bench/payment_latency.py [--payments 200] [--interval 0.5] [--workers 1]
-                                    [--no-burst] [--quick]
+    python bench/payment_latency.py [--payments 200] [--runs 3] [--scenarios paced,burst-2]
+                                    [--import-size 5000] [--timeout 180] [--quick]
                                     [--server postgresql://postgres@127.0.0.1:5432]
+                                    [--database NAME] [--redis URL]
+
+Scenarios (``SCENARIOS``): paced, paced-import, paced-250, paced-single, burst-2,
+burst-1-import, burst-2-import, burst-4-import; each runs on a world of its own.
 """
 
 from __future__ import annotations
