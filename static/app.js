@@ -46,3 +46,29 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The invoice list's totals and page count: a sum over the whole filter, so a request of
+// its own after the rows (invoices.totals). Without this, or when it fails, the
+// placeholder's link leads to that page.
+document.addEventListener("DOMContentLoaded", () => {
+  const slot = document.querySelector("[data-totals-from]");
+  if (slot) fillTotals(slot);
+});
+
+async function fillTotals(slot) {
+  let page;
+  try {
+    const response = await fetch(slot.dataset.totalsFrom, { headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    page = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch {
+    return;
+  }
+  // A login page (the session ended) has no totals: the link stays.
+  const totals = page.querySelector("section.totals[data-totals]");
+  if (!totals) return;
+  slot.replaceChildren(document.importNode(totals, true));
+  const position = document.querySelector('.pager [data-pager="position"]');
+  const counted = [...page.querySelectorAll('[data-pager="position"], [data-pager="count"]')];
+  if (position && counted.length) position.replaceWith(...counted.map((node) => document.importNode(node, true)));
+}

@@ -56,10 +56,17 @@ class Position:
 
 @dataclass(frozen=True)
 class ListPage(Page):
-    """A page of the overview, with the positions its Previous and Next links carry."""
+    """A page of the overview, with the positions its Previous and Next links carry and
+    whether a row follows it (``more``); ``total`` is None: not counted (the totals are
+    their own request)."""
 
     first: str | None = None
     last: str | None = None
+    more: bool = False
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.more else None
 
 
 # -- positions in a link --------------------------------------------------------------------
@@ -290,11 +297,13 @@ def _rank(parts: list, position: Position, descending: bool) -> float:
     return len(parts) - 1.5
 
 
-def keys_at(where: list, sort: str, page: int, per_page: int) -> list[tuple[int, object]]:
+def keys_at(
+    where: list, sort: str, page: int, per_page: int, extra: int = 0
+) -> list[tuple[int, object]]:
     """(id, sort value) of page ``page`` counted from the start: an OFFSET, for a page
-    number typed in."""
+    number typed in; and ``extra`` rows after it (1: whether a Next page exists)."""
     key = SORTS[sort.removeprefix("-")]
     order, _join = ordering(sort)
     query = joined(sa.select(Invoice.id, key.expression).where(*where), key).order_by(*order)
-    query = query.limit(per_page).offset((page - 1) * per_page)
+    query = query.limit(per_page + extra).offset((page - 1) * per_page)
     return db.session.execute(query).all()

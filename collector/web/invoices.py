@@ -37,6 +37,7 @@ from collector.mail import invitations, reminders
 from collector.mail import jobs as mail_jobs
 from collector.payments import refunds
 from collector.payments import setup as payments_setup
+from collector.runtime.listing import Page
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
 from collector.runtime.views import (
@@ -93,20 +94,42 @@ def index():
     try:
         args = invoice_pages.parse_list_query(request.args)
     except Invalid as exc:
-        return _overview(None, None, overview.DEFAULT_SORT, exc.errors), 400
+        return _overview(None, overview.DEFAULT_SORT, exc.errors), 400
     customer_id = args["criteria"].customer_id
     customer = db.session.get(Customer, customer_id) if customer_id else None
-    result, totals = overview.list_invoices(**args)
-    return _overview(result, totals, args["sort"], {}, customer)
+    return _overview(overview.list_invoices(**args), args["sort"], {}, customer)
 
 
-def _overview(result, totals, sort: str, errors: dict, customer: Customer | None = None) -> str:
+@bp.get("/totals")
+def totals():
+    """The totals of the list the same query shows, and its page count: a page of its own,
+    which the list's script puts in place once the rows are shown (a sum over every
+    document of the filter, where the list reads its page alone)."""
+    try:
+        args = invoice_pages.parse_list_query(request.args)
+    except Invalid as exc:
+        page = render_template("invoices/totals.html", totals=None, errors=exc.errors)
+        return _private(page, 400)
+    counted = overview.list_totals(args["criteria"])
+    pager = Page(items=[], total=counted.count, page=args["page"], per_page=args["per_page"])
+    page = render_template(
+        "invoices/totals.html", totals=counted, pager=pager, errors={}, query=list_args()
+    )
+    return _private(page, 200)
+
+
+def _private(page: str, status: int) -> Response:
+    response = Response(page, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _overview(result, sort: str, errors: dict, customer: Customer | None = None) -> str:
     items = result.items if result else []
     query = list_args()
     return render_template(
         "invoices/index.html",
         result=result,
-        totals=totals,
         errors=errors,
         values=request.args,
         query=query,

@@ -86,22 +86,21 @@ def list_invoices(
     sort: str = DEFAULT_SORT,
     today: date | None = None,
     position: invoice_pages.Position | None = None,
-) -> tuple[invoice_pages.ListPage, Totals]:
-    """The overview's page (``list_page``) and the totals of every document the filter
-    matches (their count is the page's total: one scan, not two)."""
+) -> invoice_pages.ListPage:
+    """The overview's page (``list_page``) of the documents ``criteria`` matches. Their
+    totals are a request of their own (``list_totals``): at a million documents a sum over
+    the whole filter costs ten pages."""
     where = conditions(criteria, today or clock.local_today())
-    totals = _totals(where)
-    return list_page(where, totals.count, page, per_page, sort, position), totals
+    return list_page(where, page, per_page, sort, position)
 
 
 def list_totals(criteria: InvoiceFilter, today: date | None = None) -> Totals:
-    """The totals of every document ``criteria`` matches (as ``list_invoices``)."""
+    """The totals of every document ``criteria`` matches, one line per currency."""
     return _totals(conditions(criteria, today or clock.local_today()))
 
 
 def list_page(
     where: list,
-    total: int,
     page: int,
     per_page: int,
     sort: str,
@@ -109,15 +108,22 @@ def list_page(
 ) -> invoice_pages.ListPage:
     """The page of the documents ``where`` selects — the first, the one next to
     ``position`` (a Previous or Next link's), or page ``page`` counted by OFFSET — with
-    their customer, profile, Teamleader sync and Exact booking loaded."""
-    if position is not None:
+    their customer, profile, Teamleader sync and Exact booking loaded. Whether a Next page
+    exists is read, not counted: one key beyond the page."""
+    if position is not None and position.before:
+        # Back from a page that was there: a Next page follows (that page, at least).
         keys = invoice_pages.keys_from(where, sort, per_page, position)
-        if position.before and len(keys) < per_page:
-            page, keys = 1, invoice_pages.keys_from(where, sort, per_page, None)
-    elif page == 1:
-        keys = invoice_pages.keys_from(where, sort, per_page, None)
+        more = True
+        if len(keys) < per_page:
+            page, keys = 1, invoice_pages.keys_from(where, sort, per_page + 1, None)
+            more = len(keys) > per_page
+    elif position is not None or page == 1:
+        keys = invoice_pages.keys_from(where, sort, per_page + 1, position)
+        more = len(keys) > per_page
     else:
-        keys = invoice_pages.keys_at(where, sort, page, per_page)
+        keys = invoice_pages.keys_at(where, sort, page, per_page, extra=1)
+        more = len(keys) > per_page
+    keys = keys[:per_page]
     # The page's ids and sort values first, from the sort's index alone, then its
     # documents: whole rows are read for the page only.
     ids = [i for i, _ in keys]
@@ -125,11 +131,12 @@ def list_page(
     ends = [invoice_pages.encode(sort, value, i) for i, value in (keys[:1] + keys[-1:])]
     return invoice_pages.ListPage(
         items=[found[i] for i in ids],
-        total=total,
+        total=None,
         page=page,
         per_page=per_page,
         first=ends[0] if ends else None,
         last=ends[-1] if ends else None,
+        more=more,
     )
 
 
