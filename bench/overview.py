@@ -5,12 +5,20 @@ with COPY) with --documents documents spread over three years and 3 customers pe
 of them, then times
 ``search_invoices`` for the overview's usual questions (p50/p95 of RUNS, each on a
 fresh session, so nothing comes from the identity map), the finance team's list —
-sorted, searched and totalled (``list_invoices``, p50/p95 of LIST_RUNS), then its page
-alone and its totals alone; deep pages as their Next and Previous links read them — and the
-rendered /invoices page through the test client; then exports every document as CSV
-and as XLSX through the views, with the time taken and the memory used (the process's
-peak RSS above where it started, and the peak of Python's heap under tracemalloc).
-With --explain it prints PostgreSQL's plan of every statement of every case.
+sorted and searched, as the browser first gets it (``list_invoices``: the page of 50 and
+whether a Next page follows, read as one key more; p50/p95 of LIST_RUNS), deep pages as
+their Next and Previous links read them — then the totals of each filter, the request the
+list's script makes right after (``list_totals``), and the rendered /invoices pages and
+/invoices/totals pages through the test client; then exports every document as CSV and
+as XLSX through the views, with the time taken and the memory used (the process's peak
+RSS above where it started, and the peak of Python's heap under tracemalloc). With
+--explain it prints PostgreSQL's plan of every statement of every case.
+
+Until 2026-12-05 the list's page also summed the totals of the whole filter in the same
+request ("the whole list as the page shows it" was a page of 50 plus those totals, and
+"the page of 50 alone" was timed apart). The totals are now a request of their own
+(GET /invoices/totals): the first section is the page alone, as the list answers it, and
+the totals section is that second request.
 
     python bench/overview.py [--server postgresql://postgres@127.0.0.1:5432]
                              [--database collector_bench_overview]
@@ -45,7 +53,6 @@ from collector.web.invoice_query import conditions
 from collector.web.overview import (
     InvoiceFilter,
     list_invoices,
-    list_page,
     list_totals,
     search_invoices,
 )
@@ -166,24 +173,12 @@ def _position(criteria: InvoiceFilter, sort: str, link: Link) -> Position | None
 
 
 def list_question(criteria: InvoiceFilter, sort: str, page: int, link: Link):
-    """The whole list as the page shows it: its page of 50 and the totals of the filter."""
+    """The list as the browser first gets it: its page of 50 (ids by the sort's index, then
+    the documents) and whether a Next page follows; no totals."""
     position = _position(criteria, sort, link)
 
     def question():
-        result, totals = list_invoices(criteria, page, 50, sort, position=position)
-        [(i.customer.name, i.profile and i.profile.name) for i in result.items]
-        return result, totals
-
-    return question
-
-
-def page_question(criteria: InvoiceFilter, sort: str, page: int, link: Link):
-    """The page of 50 alone (ids by the sort's index, then the documents)."""
-    position = _position(criteria, sort, link)
-
-    def question():
-        where = conditions(criteria, TODAY)
-        result = list_page(where, 0, page, 50, sort, position)
+        result = list_invoices(criteria, page, 50, sort, position=position)
         [(i.customer.name, i.profile and i.profile.name) for i in result.items]
         return result
 
@@ -202,13 +197,9 @@ def _shown_page(result) -> str:
 
 
 def _shown_list(result) -> str:
-    page, totals = result
-    return f"{len(page.items)} of {totals.count}"
-
-
-def _shown_items(result) -> str:
     first = result.items[0].id if result.items else "-"
-    return f"{len(result.items)} rows, first id {first}"
+    more = "a Next page" if result.more else "no Next page"
+    return f"{len(result.items)} rows, first id {first}, {more}"
 
 
 def _shown_totals(totals) -> str:
@@ -220,6 +211,8 @@ PAGES = [
     "/invoices/?q=brouwerij&sort=-amount_due",
     "/invoices/?overdue_from=31&overdue_to=60&sort=customer",
 ]
+# The request the list's script makes right after each of PAGES: its totals.
+TOTALS_PAGES = [path.replace("/invoices/?", "/invoices/totals?") for path in PAGES]
 
 
 def _deep_link() -> str:
@@ -302,15 +295,17 @@ def main():
         try:
             with app.app_context():
                 listed = list_cases()
-                print(f"list_invoices (page of 50 + totals), p50 p95 of {args.list_runs}:")
+                print(
+                    "list_invoices (the page of 50 as the browser first gets it, no totals), "
+                    f"p50 p95 of {args.list_runs}:"
+                )
                 questions = [(n, list_question(c, s, p, k)) for n, c, s, p, k in listed]
-                worst = max(time_questions(questions, args.list_runs, False, _shown_list))
+                worst = max(time_questions(questions, args.list_runs, args.explain, _shown_list))
                 print(f"  worst p95: {worst:.1f} ms (target < 50 ms at a million)")
-                print(f"the page of 50 alone, p50 p95 of {args.list_runs}:")
-                questions = [(n, page_question(c, s, p, k)) for n, c, s, p, k in listed]
-                worst = max(time_questions(questions, args.list_runs, args.explain, _shown_items))
-                print(f"  worst p95: {worst:.1f} ms")
-                print(f"the totals of the whole filter alone, p50 p95 of {args.list_runs}:")
+                print(
+                    "the totals of the whole filter, their own request (list_totals), "
+                    f"p50 p95 of {args.list_runs}:"
+                )
                 filters: dict[str, tuple[str, InvoiceFilter]] = {}
                 for n, c, _s, _p, _k in listed:  # each filter once, named by its first case
                     filters.setdefault(repr(c), (n.split(",")[0], c))
@@ -318,8 +313,10 @@ def main():
                 worst = max(time_questions(questions, args.list_runs, args.explain, _shown_totals))
                 print(f"  worst p95: {worst:.1f} ms")
                 deep = _deep_link()
-            print(f"rendered list pages, p50 p95 of {args.list_runs}:")
+            print(f"rendered list pages (no totals), p50 p95 of {args.list_runs}:")
             time_pages(app, [*PAGES, deep], args.list_runs)
+            print(f"rendered totals pages (the script's request), p50 p95 of {args.list_runs}:")
+            time_pages(app, TOTALS_PAGES, args.list_runs)
             if not args.no_export:
                 print(f"export of all {args.documents} documents through the views:")
                 measure_exports(app)

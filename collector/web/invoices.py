@@ -37,9 +37,9 @@ from collector.mail import invitations, reminders
 from collector.mail import jobs as mail_jobs
 from collector.payments import refunds
 from collector.payments import setup as payments_setup
-from collector.runtime.listing import Page
 from collector.runtime import setup as runtime_setup
 from collector.runtime.forms import ConfirmForm
+from collector.runtime.listing import Page
 from collector.runtime.views import (
     confirmed,
     form_change,

@@ -105,8 +105,10 @@ def amount(locator) -> Decimal:
 
 
 def list_totals(page: Page) -> tuple[int, Decimal]:
-    """The invoice list's totals of its whole filtered set: documents, amount due (EUR)."""
-    totals = page.locator("section.totals")
+    """The invoice list's totals of its whole filtered set: documents, amount due (EUR);
+    they come in their own request after the rows (static/app.js), so they are waited for."""
+    totals = page.locator("section.totals[data-totals]")
+    totals.wait_for()
     count = int(totals.get_attribute("data-totals"))
     due = totals.locator('[data-currency="EUR"] [data-total="amount_due"]')
     return count, Decimal(due.get_attribute("data-value")) if count else Decimal("0.00")
