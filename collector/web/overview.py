@@ -40,6 +40,7 @@ from collector.web.invoice_query import (
     signed_amount,
 )
 from collector.web.invoice_query import parse_query as parse_query
+from collector.web.invoice_search import page_conditions
 
 # Documents whose failed direct debit the list still shows: those left to collect.
 TO_COLLECT = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
@@ -89,8 +90,10 @@ def list_invoices(
 ) -> tuple[invoice_pages.ListPage, Totals]:
     """The overview's page (``list_page``) and the totals of every document the filter
     matches (their count is the page's total: one scan, not two)."""
-    where = conditions(criteria, today or clock.local_today())
-    totals = _totals(where)
+    today = today or clock.local_today()
+    totals = _totals(conditions(criteria, today))
+    # The page's own WHERE: the same documents, its search's customers read first.
+    where = page_conditions(criteria, today, sort)
     return list_page(where, totals.count, page, per_page, sort, position), totals
 
 
