@@ -42,6 +42,7 @@ from collector.extensions import db
 from collector.web import invoice_pages
 from collector.web.invoice_pages import Position
 from collector.web.invoice_query import conditions
+from collector.web.invoice_search import page_conditions
 from collector.web.overview import (
     InvoiceFilter,
     list_invoices,
@@ -93,6 +94,8 @@ def cases() -> list[tuple[str, InvoiceFilter, int]]:
 # before it. ``None``: the page counted by OFFSET, as a typed-in page number is.
 Link = tuple[str, int] | None
 DEEP = 999 * 50 - 1  # the last row of page 999: Next from there is page 1000
+WORD: Link = ("after", 9 * 50 - 1)  # a search's page 10 by its Next link
+BACK: Link = ("before", 9 * 50)  # and page 9 by its Previous link (from page 10)
 
 
 def list_cases() -> list[tuple[str, InvoiceFilter, str, int, Link]]:
@@ -143,6 +146,13 @@ def list_cases() -> list[tuple[str, InvoiceFilter, str, int, Link]]:
             1,
             None,
         ),
+        ("name word, Next to page 10 by name", InvoiceFilter(q="kapsalon"), "customer", 10, WORD),
+        ("name word, Previous to page 9, Z-A", InvoiceFilter(q="kapsalon"), "-customer", 9, BACK),
+        ("name word, page 10 by amount due", InvoiceFilter(q="brouwerij"), "-amount_due", 10, None),
+        # "nv": 6,000 customers (two letters: no trigram); "v": 24,000, past the bound.
+        ("a form in 1 of 5 names, by name", InvoiceFilter(q="nv"), "customer", 1, None),
+        ("a letter in 4 of 5 names, by name", InvoiceFilter(q="v"), "customer", 1, None),
+        ("a letter in 4 of 5 names, by amount", InvoiceFilter(q="v"), "-amount_due", 1, None),
     ]
 
 
@@ -182,7 +192,7 @@ def page_question(criteria: InvoiceFilter, sort: str, page: int, link: Link):
     position = _position(criteria, sort, link)
 
     def question():
-        where = conditions(criteria, TODAY)
+        where = page_conditions(criteria, TODAY, sort)
         result = list_page(where, 0, page, 50, sort, position)
         [(i.customer.name, i.profile and i.profile.name) for i in result.items]
         return result
