@@ -41,47 +41,52 @@ def page_conditions(criteria: InvoiceFilter, today: date, sort: str) -> list:
         return conditions(criteria, today)
     by_document, by_customer = search_terms(q)
     rest = conditions(replace(criteria, q=None), today)
-    customers = _customers(sa.select(Customer.id, Customer.name).where(by_customer))
-    if customers == {}:
+    # In name order (the database's collation): the first and last bound a walk by name.
+    named = _customers(
+        sa.select(Customer.id, Customer.name).where(by_customer).order_by(Customer.name)
+    )
+    if named == []:
         return [*rest, by_document]
     search = None
-    if customers is not None:
+    if named is not None:
+        customers = [row.id for row in named]
+        by_ids = [sa.or_(by_document, _one_of(Invoice.customer_id, customers))]
         by_name = SORTS[sort.removeprefix("-")].join is Customer
-        theirs = [sa.or_(by_document, _one_of(Invoice.customer_id, customers))]
-        search = _walk(customers, by_document) if by_name else theirs
+        search = _walk(named, by_document) if by_name else by_ids
     if search is None:  # past the bound
         matching = sa.select(Customer.id).where(by_customer)
         search = [sa.or_(by_document, Invoice.customer_id.in_(matching))]
     return [*rest, *search]
 
 
-def _walk(customers: dict[int, str], by_document) -> list | None:
-    """The sort by customer's search: the customers walked in name order — the word's,
-    and those of the documents whose own number or Teamleader id matches (none, for a
-    word of a name) — and which of their documents match; None past the bound."""
-    theirs = _customers(
-        sa.select(Customer.id, Customer.name)
-        .join(Invoice, Invoice.customer_id == Customer.id)
-        .where(by_document)
-        .distinct()
-    )
-    if theirs is None or len(walked := {**customers, **theirs}) > MAX_CUSTOMERS:
+def _walk(named: list, by_document) -> list | None:
+    """The sort by customer's search: the customers walked in name order — the word's
+    (``named``, in name order), and those of the documents whose own number or
+    Teamleader id matches (none, for a word of a name) — and which of their documents
+    match; None past the bound."""
+    customers = [row.id for row in named]
+    theirs = _customers(sa.select(Invoice.customer_id).where(by_document).distinct())
+    if theirs is None:
         return None
-    names = walked.values()
-    # Their names bound the walk: it starts at the first of them, not at "A".
-    where = [_one_of(Customer.id, walked), Customer.name.between(min(names), max(names))]
-    if not theirs:
-        # Every document of the word's customers matches: said again on the document,
-        # the planner would count one in twelve of theirs, expect to walk twelve times
-        # the customers it needs, and hand the walk to parallel workers.
-        return where
-    return [*where, sa.or_(by_document, _one_of(Invoice.customer_id, customers))]
+    walked = {*customers, *(row.customer_id for row in theirs)}
+    if len(walked) > MAX_CUSTOMERS:
+        return None
+    if theirs:
+        # Rare (a part of a number that is also in names): walked from the first name.
+        search = sa.or_(by_document, _one_of(Invoice.customer_id, customers))
+        return [_one_of(Customer.id, walked), search]
+    # Every document of the word's customers matches: said again on the document, the
+    # planner would count one in twelve of theirs, expect to walk twelve times the
+    # customers it needs, and hand the walk to parallel workers. Their names bound the
+    # walk: it starts at the first of them, not at "A".
+    first, last = named[0].name, named[-1].name
+    return [_one_of(Customer.id, customers), Customer.name.between(first, last)]
 
 
-def _customers(query: sa.Select) -> dict[int, str] | None:
-    """The (id, name) ``query`` selects; None when there are more than MAX_CUSTOMERS."""
+def _customers(query: sa.Select) -> list | None:
+    """The rows ``query`` selects; None when there are more than MAX_CUSTOMERS."""
     rows = db.session.execute(query.limit(MAX_CUSTOMERS + 1)).all()
-    return None if len(rows) > MAX_CUSTOMERS else dict(rows)
+    return None if len(rows) > MAX_CUSTOMERS else rows
 
 
 def _one_of(column, ids) -> sa.ColumnElement:
