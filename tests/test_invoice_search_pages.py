@@ -26,6 +26,7 @@ SEARCHES = {
     "a word": InvoiceFilter(q="kapsalon"),
     "a word + EXPIRED": InvoiceFilter(q="kapsalon", state=InvoiceState.EXPIRED),
     "a number's part": InvoiceFilter(q="zuid"),
+    "two letters": InvoiceFilter(q="an"),
 }
 
 

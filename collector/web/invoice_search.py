@@ -31,6 +31,10 @@ from collector.web.invoice_query import SORTS, InvoiceFilter, conditions, search
 # Customers a search writes out as a constant: ~60 KB of SQL at most. A word of a name
 # shared by one customer in twelve is 2,500 of 30,000.
 MAX_CUSTOMERS = 10_000
+# Shorter, a search's trigram index cannot narrow the documents' numbers: the walk by
+# name would first read every number for the customers of those matching (0.7 s for
+# "nv" at a million). The hashed IN walks from the first name instead (0.14 s).
+TRIGRAM = 3
 
 
 def page_conditions(criteria: InvoiceFilter, today: date, sort: str) -> list:
@@ -45,11 +49,12 @@ def page_conditions(criteria: InvoiceFilter, today: date, sort: str) -> list:
     if matching is not None and not matching.ids:
         return [*rest, by_document]
     search = None
-    if matching is not None:
-        by_ids = [sa.or_(by_document, _one_of(Invoice.customer_id, matching.ids))]
-        by_name = SORTS[sort.removeprefix("-")].join is Customer
-        search = _walk(matching, by_document) if by_name else by_ids
-    if search is None:  # past the bound
+    by_name = SORTS[sort.removeprefix("-")].join is Customer
+    if matching is not None and not by_name:
+        search = [sa.or_(by_document, _one_of(Invoice.customer_id, matching.ids))]
+    elif matching is not None and len(q) >= TRIGRAM:
+        search = _walk(matching, by_document)
+    if search is None:  # past the bound, or too short a word to walk by name
         found = sa.select(Customer.id).where(by_customer)
         search = [sa.or_(by_document, Invoice.customer_id.in_(found))]
     return [*rest, *search]
