@@ -100,6 +100,8 @@ def cases() -> list[tuple[str, InvoiceFilter, int]]:
 # before it. ``None``: the page counted by OFFSET, as a typed-in page number is.
 Link = tuple[str, int] | None
 DEEP = 999 * 50 - 1  # the last row of page 999: Next from there is page 1000
+WORD: Link = ("after", 9 * 50 - 1)  # a search's page 10 by its Next link
+BACK: Link = ("before", 9 * 50)  # and page 9 by its Previous link (from page 10)
 
 
 def list_cases() -> list[tuple[str, InvoiceFilter, str, int, Link]]:
@@ -150,6 +152,9 @@ def list_cases() -> list[tuple[str, InvoiceFilter, str, int, Link]]:
             1,
             None,
         ),
+        ("name word, Next to page 10 by name", InvoiceFilter(q="kapsalon"), "customer", 10, WORD),
+        ("name word, Previous to page 9, Z-A", InvoiceFilter(q="kapsalon"), "-customer", 9, BACK),
+        ("name word, page 10 by amount due", InvoiceFilter(q="brouwerij"), "-amount_due", 10, None),
     ]
 
 

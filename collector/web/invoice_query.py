@@ -219,6 +219,13 @@ def conditions(criteria: InvoiceFilter, today: date) -> list:
 def _search(q: str):
     """Documents whose number or customer's name contains ``q``, or whose own or
     customer's Teamleader id, or customer number, is ``q``."""
+    by_document, by_customer = search_terms(q)
+    return sa.or_(by_document, _customer_in(sa.select(Customer.id).where(by_customer)))
+
+
+def search_terms(q: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """The search for ``q`` as (the document's own terms, the customer's terms): a
+    document matches when its own do, or its customer's do."""
     by_document = Invoice.teamleader_id == q
     by_customer = sa.or_(Customer.customer_number == q, Customer.teamleader_id == q)
     if not _is_uuid(q):
@@ -227,7 +234,7 @@ def _search(q: str):
         pattern = contains(q)
         by_document = sa.or_(by_document, Invoice.number.ilike(pattern, escape="\\"))
         by_customer = sa.or_(by_customer, Customer.name.ilike(pattern, escape="\\"))
-    return sa.or_(by_document, _customer_in(sa.select(Customer.id).where(by_customer)))
+    return by_document, by_customer
 
 
 def _customer_in(customers: sa.Select):

@@ -33,13 +33,13 @@ from collector.web.invoice_query import (
     SIGNED_AMOUNT,
     SORTS,
     InvoiceFilter,
-    conditions,
     days_overdue,
     ordering,
     partly_paid,
     signed_amount,
 )
 from collector.web.invoice_query import parse_query as parse_query
+from collector.web.invoice_search import search_conditions
 
 # Documents whose failed direct debit the list still shows: those left to collect.
 TO_COLLECT = (InvoiceState.BOOKED, InvoiceState.EXPIRED, InvoiceState.PENDING)
@@ -55,8 +55,10 @@ def search_invoices(
 ) -> Page:
     """One page of the documents matching ``criteria`` in ``sort`` order (newest invoice
     date first by default), with their customer, profile and Teamleader sync loaded."""
-    where = conditions(criteria, today or clock.local_today())
-    count = sa.select(sa.func.count()).select_from(Invoice).where(*where)
+    today = today or clock.local_today()
+    where = search_conditions(criteria, today, sort)
+    counted = search_conditions(criteria, today, None)
+    count = sa.select(sa.func.count()).select_from(Invoice).where(*counted)
     return paginate(_page_query(where, sort), count, page, per_page)
 
 
@@ -90,13 +92,14 @@ def list_invoices(
     """The overview's page (``list_page``) of the documents ``criteria`` matches. Their
     totals are a request of their own (``list_totals``): at a million documents a sum over
     the whole filter costs ten pages."""
-    where = conditions(criteria, today or clock.local_today())
-    return list_page(where, page, per_page, sort, position)
+    today = today or clock.local_today()
+    # The page's own WHERE: the same documents, its search's customers read first.
+    return list_page(search_conditions(criteria, today, sort), page, per_page, sort, position)
 
 
 def list_totals(criteria: InvoiceFilter, today: date | None = None) -> Totals:
     """The totals of every document ``criteria`` matches, one line per currency."""
-    return _totals(conditions(criteria, today or clock.local_today()))
+    return _totals(search_conditions(criteria, today or clock.local_today(), None))
 
 
 def list_page(
@@ -242,7 +245,7 @@ def export_rows(
     nothing accumulates in the session)."""
     today = today or clock.local_today()
     order, _join = ordering(sort)
-    where = conditions(criteria, today)
+    where = search_conditions(criteria, today, sort)
     if ids is not None:
         where = [*where, Invoice.id.in_(list(ids))]
     query = (
