@@ -346,3 +346,28 @@ def test_a_mandate_of_the_chunk_before_counts_as_active_though_not_yet_inserted(
         (4, english(mandate_problems.REPLACES, reference="FIRST-A")),
         (5, english(mandate_problems.SIGNED_LATER, reference="FIRST-B")),
     ]
+
+
+@pytest.mark.postgres  # psycopg's prepared statements
+def test_the_look_ups_are_planned_for_their_keys_every_time(store, people, monkeypatch):
+    # A prepared look-up could run on a generic plan made while the mandates table was
+    # small, scanning it whole for every chunk as the commit grows it.
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 1)  # six chunks: psycopg prepares at 5
+    upload = checked(store, rows_of(people, "PLAN"))
+    prepared, thresholds, real_insert = set(), [], mandate_insert.insert_chunk
+
+    def insert(rows, **kwargs):
+        driver = db.session.connection().connection.driver_connection
+        thresholds.append(driver.prepare_threshold)
+        query = sa.text("SELECT statement FROM pg_prepared_statements")
+        prepared.update(db.session.scalars(query))
+        real_insert(rows, **kwargs)
+
+    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert upload.status == MandateUploadStatus.COMMITTED
+    assert not [s for s in prepared if "ANY" in s and "INSERT" not in s]
+    # Only the look-ups: the insert (and the rest of the connection's life) still may be.
+    assert thresholds and set(thresholds) == {5}
