@@ -1,24 +1,43 @@
 """What a pass over a mandates CSV costs per row (issue 22): the chunk look-ups are the
 same statements whatever the chunk's size (one array parameter on PostgreSQL), and a
 bank is looked up in schwifty's registry once per pass, not once per row, and a chunk's
-new mandates go to PostgreSQL as array texts built in one join."""
+new mandates go to PostgreSQL as array texts built in one join, inserted beside the
+checks of the next chunk — still all or nothing, and a failed insert fails the job."""
 
 from __future__ import annotations
 
 import gc
 import io
+import threading
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from rq import SimpleWorker
 from schwifty import IBAN as SchwiftyIBAN
 
 from collector.core.clock import local_today
 from collector.core.storage import FolderStore
-from collector.direct_debit import mandate_insert, mandate_scan, mandate_upload, mandates
-from collector.direct_debit.models import Mandate, MandateScheme, MandateUploadStatus
+from collector.direct_debit import jobs as direct_debit_jobs
+from collector.direct_debit import (
+    mandate_insert,
+    mandate_problems,
+    mandate_scan,
+    mandate_upload,
+    mandates,
+)
+from collector.direct_debit.models import (
+    Mandate,
+    MandateScheme,
+    MandateUpload,
+    MandateUploadStatus,
+)
+from collector.direct_debit.wording import english
 from collector.extensions import db
-from tests.support.factories import make_customer, make_profile
+from collector.runtime import setup as runtime_setup
+from collector.runtime.models import JobRun, JobStatus
+from collector.runtime.queue import QUEUES, bind_job_class
+from tests.support.factories import make_customer, make_mandate, make_profile
 
 HEADER = "customerNumber,mandateNumber,iban,bic,signDate"
 IBAN = "BE71096123456769"  # bank 096: GKCCBEBB
@@ -148,13 +167,13 @@ def test_names_with_quotes_commas_braces_and_backslashes_are_stored_as_written(s
 
 
 def test_the_collector_leaves_the_objects_from_before_the_pass_alone(store, people, monkeypatch):
-    frozen, real = [], mandate_scan.RowChecker.check_chunk
+    frozen, real = [], mandate_scan.RowChecker.verdicts
 
-    def check_chunk(checker, rows):
+    def verdicts(checker, rows, found):
         frozen.append(gc.get_freeze_count())
-        return real(checker, rows)
+        return real(checker, rows, found)
 
-    monkeypatch.setattr(mandate_scan.RowChecker, "check_chunk", check_chunk)
+    monkeypatch.setattr(mandate_scan.RowChecker, "verdicts", verdicts)
     rows = [f"{p.customer_number},GC-{i},{IBAN},,2024-01-01" for i, p in enumerate(people)]
 
     upload = checked(store, rows)
@@ -201,3 +220,154 @@ def test_progress_of_a_long_pass_is_told_on_the_way(store, people, monkeypatch):
 
     assert [counts["rows"] for _, counts in told.calls] == [2, 2, 2, 0]
     assert sum(step for step, _ in told.calls) == told.size
+
+
+# -- the inserts beside the checks -----------------------------------------------------------
+
+
+def rows_of(people, prefix: str, signed: str = "2024-01-01") -> list[str]:
+    return [f"{p.customer_number},{prefix}-{i},{IBAN},,{signed}" for i, p in enumerate(people)]
+
+
+def references() -> set[str]:
+    return set(db.session.scalars(sa.select(Mandate.reference)))
+
+
+def test_the_commit_inserts_a_chunk_while_it_checks_the_next(store, people, monkeypatch):
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)  # three chunks
+    upload = checked(store, rows_of(people, "BESIDE"))
+    checking_next = threading.Event()
+    inserts = []
+    real_insert, real_verdicts = mandate_insert.insert_chunk, mandate_scan.RowChecker.verdicts
+
+    def insert(rows, **kwargs):
+        # The first chunk's insert waits until the pass checks the second chunk: one
+        # after the other, it would wait in vain.
+        overlapped = checking_next.wait(timeout=5) if not inserts else None
+        inserts.append((threading.get_ident(), len(rows), overlapped))
+        real_insert(rows, **kwargs)
+
+    def verdicts(checker, rows, found):
+        if rows[0].number == 4:  # the second chunk (the header is row 1)
+            checking_next.set()
+        return real_verdicts(checker, rows, found)
+
+    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+    monkeypatch.setattr(mandate_scan.RowChecker, "verdicts", verdicts)
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert (upload.status, upload.created_count) == (MandateUploadStatus.COMMITTED, 6)
+    main = threading.get_ident()
+    assert [(thread != main, n, overlapped) for thread, n, overlapped in inserts] == [
+        (True, 2, True),  # beside the second chunk's checks
+        (True, 2, None),  # beside the third's
+        (False, 2, None),  # the last chunk: nothing left to check beside it
+    ]
+    assert len(references()) == 6
+
+
+def test_an_error_in_a_later_chunk_takes_back_the_chunks_inserted_before(
+    store, people, monkeypatch
+):
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
+    upload = checked(store, rows_of(people, "LATER"))
+    # After the check, another customer's mandate takes the last row's reference.
+    make_mandate(customer=make_customer(), reference="LATER-5")
+    inserted, real_insert = [], mandate_insert.insert_chunk
+
+    def insert(rows, **kwargs):
+        real_insert(rows, **kwargs)
+        inserted.append((threading.get_ident(), len(rows)))
+
+    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert upload.status == MandateUploadStatus.INVALID
+    assert [(p["row"], p["column"], p["level"]) for p in upload.problems] == [
+        (7, "mandateNumber", "error")
+    ]
+    # The first two chunks were written by the writer, then taken back with the rest.
+    assert [(thread != threading.get_ident(), n) for thread, n in inserted] == [
+        (True, 2),
+        (True, 2),
+    ]
+    assert references() == {"LATER-5"}
+
+
+def test_an_insert_that_fails_beside_the_checks_fails_the_job(app, people, monkeypatch, redis_conn):
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
+    upload = checked(runtime_setup.document_store(app), rows_of(people, "BROKEN"))
+    threads, real_insert = [], mandate_insert.insert_chunk
+
+    def insert(rows, **kwargs):
+        threads.append(threading.get_ident())
+        real_insert(rows, **kwargs)
+        if len(threads) == 2:
+            raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+
+    direct_debit_jobs.start_mandate_job(direct_debit_jobs.commit_mandate_upload, upload.id, ACTOR)
+    SimpleWorker(QUEUES, connection=redis_conn, job_class=bind_job_class(app)).work(burst=True)
+
+    db.session.expire_all()
+    run = db.session.scalars(sa.select(JobRun).where(JobRun.name == "commit_mandate_upload")).one()
+    assert run.status == JobStatus.FAILED
+    assert "the disk is full" in run.error
+    upload = db.session.get(MandateUpload, upload.id)
+    assert upload.status == MandateUploadStatus.FAILED
+    assert "the disk is full" in upload.file_error
+    assert references() == set()
+    assert threading.get_ident() not in threads  # it failed in the writer's thread
+
+
+def test_a_mandate_of_the_chunk_before_counts_as_active_though_not_yet_inserted(
+    store, people, monkeypatch
+):
+    # The next chunk's look-ups run before the writer inserts the chunk before it; its
+    # new mandates count as active as if they were stored, so the warnings are the same.
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
+    a, b = people[:2]
+    rows = [
+        f"{a.customer_number},FIRST-A,{IBAN},,2024-03-01",
+        f"{b.customer_number},FIRST-B,{IBAN},,2024-03-01",
+        f"{a.customer_number},SECOND-A,{IBAN},,2024-04-01",  # signed after FIRST-A
+        f"{b.customer_number},SECOND-B,{IBAN},,2024-02-01",  # signed before FIRST-B
+    ]
+    upload = checked(store, rows)
+    assert upload.problems == []  # the check stores nothing: no mandate is active yet
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert upload.status == MandateUploadStatus.COMMITTED
+    assert [(p["row"], p["message"]) for p in upload.problems] == [
+        (4, english(mandate_problems.REPLACES, reference="FIRST-A")),
+        (5, english(mandate_problems.SIGNED_LATER, reference="FIRST-B")),
+    ]
+
+
+@pytest.mark.postgres  # psycopg's prepared statements
+def test_the_look_ups_are_planned_for_their_keys_every_time(store, people, monkeypatch):
+    # A prepared look-up could run on a generic plan made while the mandates table was
+    # small, scanning it whole for every chunk as the commit grows it.
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 1)  # six chunks: psycopg prepares at 5
+    upload = checked(store, rows_of(people, "PLAN"))
+    prepared, thresholds, real_insert = set(), [], mandate_insert.insert_chunk
+
+    def insert(rows, **kwargs):
+        driver = db.session.connection().connection.driver_connection
+        thresholds.append(driver.prepare_threshold)
+        query = sa.text("SELECT statement FROM pg_prepared_statements")
+        prepared.update(db.session.scalars(query))
+        real_insert(rows, **kwargs)
+
+    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert upload.status == MandateUploadStatus.COMMITTED
+    assert not [s for s in prepared if "ANY" in s and "INSERT" not in s]
+    # Only the look-ups: the insert (and the rest of the connection's life) still may be.
+    assert thresholds and set(thresholds) == {5}

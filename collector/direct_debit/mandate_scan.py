@@ -3,11 +3,13 @@ chunk's customers, one for its references, one for its customers' active mandate
 never one per row; only the references seen stay in memory for the whole file.
 
 On PostgreSQL a chunk's keys go to those queries as one array (``= ANY(:keys)``), not
-as an ``IN`` of 1,000 parameters. That statement's text was the same for every chunk,
-so psycopg prepared it and PostgreSQL could settle on a generic plan that scanned the
-mandates comparing each row with the 1,000 parameters one by one: in the commit's
-transaction, as the table grew, up to 1.5 s per chunk. SQLAlchemy also rendered and
-psycopg parsed 1,000 parameters per chunk (a quarter of the check's Python time)."""
+as an ``IN`` of 1,000 parameters (which SQLAlchemy rendered and psycopg parsed: a
+quarter of the check's Python time), and the queries are never prepared
+(``_planned_for_the_keys``): each is planned with its keys as a constant.
+
+In the commit the insert of a chunk runs beside the checks of the next
+(``mandate_writer``): the next chunk's look-ups run first, and count the chunk about to
+be inserted as stored."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -26,6 +29,7 @@ from collector.core.storage import DocumentStore, StoredDocumentMissing
 from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
 from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict
+from collector.direct_debit.mandate_writer import Writer
 from collector.direct_debit.mandates import Banks, reference_key
 from collector.direct_debit.models import Mandate, MandateStatus
 from collector.direct_debit.wording import english
@@ -94,20 +98,61 @@ class RowChecker:
         self.banks = Banks()
         self.seen: dict[str, int] = {}  # reference key → the row it was first on
 
-    def check_chunk(self, rows: list[Row]) -> list[Verdict]:
-        """A verdict per row of ``rows``, in order."""
-        customers = _customers({row.cells["customerNumber"] for row in rows})
-        keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
-        stored = _stored(keys - {""})
-        active = _active({c.id for c in customers.values()})
+    def look_up(self, rows: list[Row], unwritten: list[dict] = ()) -> Found:
+        """What is stored about ``rows``: their customers, their references, and their
+        customers' active mandates, counting ``unwritten`` (the previous chunk's new
+        mandates, not inserted yet) as stored, as they will be by then."""
+        with _planned_for_the_keys():
+            customers = _customers({row.cells["customerNumber"] for row in rows})
+            keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
+            stored = _stored(keys - {""})
+            ids = {c.id for c in customers.values()}
+            active = _active(ids)
+        for values in unwritten:
+            if values["customer_id"] in ids:
+                _count_active(active, values)
+        return Found(customers, stored, active)
+
+    def verdicts(self, rows: list[Row], found: Found) -> list[Verdict]:
+        """A verdict per row of ``rows``, in order; Python only, no statement."""
+        customers, stored, active = found.customers, found.stored, found.active
         return [RowCheck(self, row, customers, stored, active).verdict() for row in rows]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one chunk's three look-ups found."""
+
+    customers: dict
+    stored: dict
+    active: dict
+
+
+class Active(NamedTuple):
+    """An active mandate as a row's checks read it (``mandate_rows._replacing``)."""
+
+    reference: str
+    signed_on: date
+
+
+def _count_active(active: dict, values: dict) -> None:
+    """Counts a new mandate among the active ones as ``_active`` would once stored: the
+    latest signed of a customer's on a profile (``>=``: the file's, on a tie)."""
+    key = (values["customer_id"], values["profile_id"])
+    held = active.get(key)
+    if held is None or values["signed_on"] >= held.signed_on:
+        active[key] = Active(values["reference"], values["signed_on"])
 
 
 def scan(
     file_key: str, size: int, store: DocumentStore, today: date, *, progress=None, insert=None
 ) -> Tally:
     """One pass over the stored file; ``insert`` is given each chunk's new mandates while
-    no error has been found."""
+    no error has been found, in a thread of its own (``mandate_writer``) while the pass
+    checks the next chunk. The last chunk's are inserted before it returns."""
+    if progress is not None and insert is not None:
+        # Telling progress commits the session: it would commit a part of the inserts.
+        raise ValueError("A pass that inserts tells no progress.")
     tally = Tally()
     try:
         with store.open(file_key) as binary, _old_objects_left_alone():
@@ -125,19 +170,30 @@ def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress,
     if progress is not None:
         progress.total(max(size, 1))
     told = Told()
-    for chunk in _chunks(reader, CHUNK_ROWS):
-        verdicts = checker.check_chunk(chunk)
-        for verdict in verdicts:
-            tally.add(verdict)
-        if insert is not None and tally.ok:
-            new = [verdict.values for verdict in verdicts if verdict.values is not None]
-            if new:
-                insert(new)
-        if progress is not None and told.due():
-            told.tell(progress, reader.position(), tally)
+    # A check starts no insert, so its writer never starts a thread.
+    with Writer(insert) as writer:
+        unwritten: list[dict] = []  # the last chunk's new mandates, to insert next
+        for chunk in _chunks(reader, CHUNK_ROWS):
+            writer.wait()  # the connection is the look-ups' again
+            found = checker.look_up(chunk, unwritten)
+            if unwritten:
+                writer.start(unwritten)  # inserted while this chunk is checked
+            verdicts = checker.verdicts(chunk, found)
+            for verdict in verdicts:
+                tally.add(verdict)
+            unwritten = _new(verdicts) if insert is not None and tally.ok else []
+            if progress is not None and told.due():
+                told.tell(progress, reader.position(), tally)
+        writer.wait()
+        if unwritten:
+            insert(unwritten)
     tally.skipped = reader.skipped
     if progress is not None:
         told.tell(progress, max(size, 1), tally)
+
+
+def _new(verdicts: list[Verdict]) -> list[dict]:
+    return [verdict.values for verdict in verdicts if verdict.values is not None]
 
 
 @dataclass
@@ -178,6 +234,30 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+@contextmanager
+def _planned_for_the_keys():
+    """On PostgreSQL, the chunk's look-ups are not prepared: each is planned for its keys.
+
+    psycopg prepares a statement after five runs, and PostgreSQL may then settle on a
+    generic plan, made for the mandates table as its statistics saw it. In the commit the
+    table grows by the file's rows, which no ANALYZE sees before the commit ends: a
+    generic plan made while it was small scans it whole for every chunk, comparing each
+    row with each of the 1,000 keys one by one (a parameter, not a constant array it
+    could hash). After a table of 100,000 mandates was emptied, a commit of 100,000 rows
+    took 25 to 376 s, up to 182 s of it the server's CPU. Only the look-ups: forcing
+    custom plans for the whole transaction (``plan_cache_mode``) also re-planned the
+    foreign-key checks of every inserted row, and doubled the insert's CPU."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    driver = db.session.connection().connection.driver_connection
+    threshold, driver.prepare_threshold = driver.prepare_threshold, None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def _customers(numbers: set[str]) -> dict:
@@ -228,7 +308,8 @@ def _among(column, values: set):
     elsewhere (SQLite has no arrays)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return column.in_(values)
-    # A list, which psycopg sends as an array value: the planner sees its elements (it
-    # hashes them for a scan). The text of an array cast to one would hide them from it,
-    # and a 30,000-row bench spent 0.9 s of the server's CPU per 1,000 rows.
+    # A list, which psycopg sends as an array value: unprepared, the planner sees its
+    # elements (it hashes them for a scan). The text of an array cast to one stays an
+    # expression (array_in is only stable), compared element by element: with the
+    # mandates' statistics saying empty, 1.6 s a look-up of 100,000 stored rows.
     return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
