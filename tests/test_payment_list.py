@@ -265,7 +265,7 @@ def test_dates_are_the_companys_local_days(viewer_client, app, clock):
         ({"date_from": "2027-03-10", "date_to": "2027-03-01"}, "date_to", "end date comes before"),
         ({"date_from": "yesterday"}, "date_from", "Not a valid date"),
         ({"currency": "euro"}, "currency", "Three capitals."),
-        ({"customer_id": "99999999999"}, "customer_id", "Must be from 1 to 2147483647."),
+        ({"customer_id": "99999999999"}, "customer_id", "Must be from 1 to 2,147,483,647."),
         ({"colour": "red"}, "colour", "does not know this parameter"),
     ],
 )
