@@ -262,9 +262,42 @@ def test_the_commit_inserts_a_chunk_while_it_checks_the_next(store, people, monk
     assert [(thread != main, n, overlapped) for thread, n, overlapped in inserts] == [
         (True, 2, True),  # beside the second chunk's checks
         (True, 2, None),  # beside the third's
-        (False, 2, None),  # the last chunk: nothing left to check beside it
+        (True, 2, None),  # the last chunk, waited for before the commit
     ]
     assert len(references()) == 6
+
+
+@pytest.mark.postgres  # SQLite's look-ups share the session's connection
+def test_the_next_chunks_look_ups_do_not_wait_for_the_insert(store, people, monkeypatch):
+    # One connection runs one statement at a time: on the session's, the next chunk's
+    # customers and references were looked up only once the chunk before was inserted.
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
+    upload = checked(store, rows_of(people, "APART"))
+    looked_up_next = threading.Event()
+    inserts, backends = [], {}
+    real_insert, real_stored = mandate_insert.insert_chunk, mandate_scan._stored
+
+    def insert(rows, **kwargs):
+        overlapped = looked_up_next.wait(timeout=5) if not inserts else None
+        inserts.append(overlapped)
+        backends["insert"] = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        real_insert(rows, **kwargs)
+
+    def stored(connection, keys):
+        found = real_stored(connection, keys)  # on the connection, while the insert runs
+        if "APART-2" in keys:
+            backends["look-up"] = connection.scalar(sa.text("SELECT pg_backend_pid()"))
+            looked_up_next.set()
+        return found
+
+    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+    monkeypatch.setattr(mandate_scan, "_stored", stored)
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert (upload.status, upload.created_count) == (MandateUploadStatus.COMMITTED, 6)
+    assert inserts == [True, None, None]
+    assert backends["look-up"] != backends["insert"]
 
 
 def test_an_error_in_a_later_chunk_takes_back_the_chunks_inserted_before(
@@ -323,11 +356,10 @@ def test_an_insert_that_fails_beside_the_checks_fails_the_job(app, people, monke
     assert threading.get_ident() not in threads  # it failed in the writer's thread
 
 
-def test_a_mandate_of_the_chunk_before_counts_as_active_though_not_yet_inserted(
-    store, people, monkeypatch
-):
-    # The next chunk's look-ups run before the writer inserts the chunk before it; its
-    # new mandates count as active as if they were stored, so the warnings are the same.
+def test_a_mandate_of_the_chunk_before_is_active_for_the_next(store, people, monkeypatch):
+    # The next chunk's customers are looked up beside the insert of the chunk before, but
+    # their active mandates only once it is stored: the warnings are those of one chunk
+    # after the other.
     monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
     a, b = people[:2]
     rows = [
@@ -348,26 +380,39 @@ def test_a_mandate_of_the_chunk_before_counts_as_active_though_not_yet_inserted(
     ]
 
 
-@pytest.mark.postgres  # psycopg's prepared statements
+@pytest.mark.postgres  # psycopg's prepared statements, PostgreSQL's planner
 def test_the_look_ups_are_planned_for_their_keys_every_time(store, people, monkeypatch):
     # A prepared look-up could run on a generic plan made while the mandates table was
-    # small, scanning it whole for every chunk as the commit grows it.
+    # small, scanning it whole for every chunk as the commit grows it; and planned for
+    # its keys, a look-up of 1,000 references still scanned a table of 100,000 mandates.
     monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 1)  # six chunks: psycopg prepares at 5
     upload = checked(store, rows_of(people, "PLAN"))
-    prepared, thresholds, real_insert = set(), [], mandate_insert.insert_chunk
+    seen = []
 
-    def insert(rows, **kwargs):
-        driver = db.session.connection().connection.driver_connection
-        thresholds.append(driver.prepare_threshold)
-        query = sa.text("SELECT statement FROM pg_prepared_statements")
-        prepared.update(db.session.scalars(query))
-        real_insert(rows, **kwargs)
+    def watched(look_up):
+        def run(connection, keys):
+            driver = connection.connection.driver_connection
+            scans = connection.scalar(sa.text("SELECT current_setting('enable_seqscan')"))
+            seen.append((look_up.__name__, driver.prepare_threshold, scans))
+            found = look_up(connection, keys)
+            query = sa.text("SELECT statement FROM pg_prepared_statements")
+            prepared = [s for s in connection.scalars(query) if "ANY" in s]
+            assert not [s for s in prepared if "INSERT" not in s]
+            return found
 
-    monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
+        return run
+
+    for name in ("_customers", "_stored", "_active"):
+        monkeypatch.setattr(mandate_scan, name, watched(getattr(mandate_scan, name)))
 
     upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
 
     assert upload.status == MandateUploadStatus.COMMITTED
-    assert not [s for s in prepared if "ANY" in s and "INSERT" not in s]
-    # Only the look-ups: the insert (and the rest of the connection's life) still may be.
-    assert thresholds and set(thresholds) == {5}
+    assert {name for name, _, _ in seen} == {"_customers", "_stored", "_active"}
+    assert len(seen) == 18
+    assert {(threshold, scans) for _, threshold, scans in seen} == {(None, "off")}
+    # Only the look-ups: the insert (and the rest of the connection's life) still may be
+    # prepared, and may scan.
+    driver = db.session.connection().connection.driver_connection
+    assert driver.prepare_threshold == 5
+    assert db.session.scalar(sa.text("SELECT current_setting('enable_seqscan')")) == "on"

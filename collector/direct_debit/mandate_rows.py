@@ -1,6 +1,10 @@
 """Checking one row of a mandates CSV against the rules and what is stored (looked up for
 its chunk by ``mandate_scan``): its problems, and the new mandate's columns. Problems are
-stored in English (``mandate_problems``)."""
+stored in English (``mandate_problems``).
+
+A new mandate's warning that it replaces (or is replaced by) an active one is a step of
+its own, ``warn_replacing``: the active mandates are looked up once the rows are checked,
+after the chunks before are stored (``mandate_scan``)."""
 
 from __future__ import annotations
 
@@ -66,9 +70,9 @@ class Verdict:
 class RowCheck:
     """One row's checks, each adding its problems to the verdict."""
 
-    def __init__(self, checker, row: Row, customers, stored, active):
+    def __init__(self, checker, row: Row, customers, stored):
         self.checker, self.row, self.cells = checker, row, row.cells
-        self.customers, self.stored, self.active = customers, stored, active
+        self.customers, self.stored = customers, stored
         self.problems: list[Problem] = []
 
     def error(self, column: str, message: str) -> None:
@@ -111,9 +115,6 @@ class RowCheck:
         profile = details.pop("profile")
         if not profile.allow_direct_debit:
             self.warn("profile", english(texts.PROFILE_WITHOUT_DEBIT, profile=profile.name))
-        other = self.active.get((customer.id, profile.id))
-        if other is not None:
-            self.warn("mandateNumber", _replacing(other, details["signed_on"]))
         return {
             **details,
             "reference": reference,
@@ -219,6 +220,17 @@ class RowCheck:
                 texts.STORED_INACTIVE, reference=existing.reference, status=existing.status.value
             )
             self.warn("mandateNumber", problem)
+
+
+def warn_replacing(row: Row, verdict: Verdict, active: dict) -> None:
+    """Warns on a new mandate's row when its customer has an active mandate on the same
+    profile: ``active`` is (customer id, profile id) → the latest signed one."""
+    if verdict.values is None:
+        return
+    other = active.get((verdict.values["customer_id"], verdict.values["profile_id"]))
+    if other is not None:
+        message = _replacing(other, verdict.values["signed_on"])
+        verdict.problems.append(Problem(row.number, "mandateNumber", message, WARNING))
 
 
 def _replacing(other, signed_on: date) -> str:

@@ -5,22 +5,22 @@ never one per row; only the references seen stay in memory for the whole file.
 On PostgreSQL a chunk's keys go to those queries as one array (``= ANY(:keys)``), not
 as an ``IN`` of 1,000 parameters (which SQLAlchemy rendered and psycopg parsed: a
 quarter of the check's Python time), and the queries are never prepared
-(``_planned_for_the_keys``): each is planned with its keys as a constant.
+(``_planned_for_the_keys``): each is planned with its keys as a constant, and reads its
+index.
 
-In the commit the insert of a chunk runs beside the checks of the next
-(``mandate_writer``): the next chunk's look-ups run first, and count the chunk about to
-be inserted as stored."""
+In the commit the insert of a chunk runs beside the look-ups and checks of the next
+(``mandate_writer``), its customers and references looked up on a connection of their
+own (``_look_ups``); the next chunk's active mandates are read once it is stored."""
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from collector.core.storage import DocumentStore, StoredDocumentMissing
 from collector.direct_debit import mandate_problems as texts
 from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
-from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict
+from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict, warn_replacing
 from collector.direct_debit.mandate_writer import Writer
 from collector.direct_debit.mandates import Banks, reference_key
 from collector.direct_debit.models import Mandate, MandateStatus
@@ -98,50 +98,38 @@ class RowChecker:
         self.banks = Banks()
         self.seen: dict[str, int] = {}  # reference key → the row it was first on
 
-    def look_up(self, rows: list[Row], unwritten: list[dict] = ()) -> Found:
-        """What is stored about ``rows``: their customers, their references, and their
-        customers' active mandates, counting ``unwritten`` (the previous chunk's new
-        mandates, not inserted yet) as stored, as they will be by then."""
-        with _planned_for_the_keys():
-            customers = _customers({row.cells["customerNumber"] for row in rows})
+    def look_up(self, rows: list[Row], connection: sa.Connection) -> Found:
+        """What is stored about ``rows``: their customers and their references."""
+        with _planned_for_the_keys(connection):
+            customers = _customers(connection, {row.cells["customerNumber"] for row in rows})
             keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
-            stored = _stored(keys - {""})
-            ids = {c.id for c in customers.values()}
-            active = _active(ids)
-        for values in unwritten:
-            if values["customer_id"] in ids:
-                _count_active(active, values)
-        return Found(customers, stored, active)
+            stored = _stored(connection, keys - {""})
+        return Found(customers, stored)
 
     def verdicts(self, rows: list[Row], found: Found) -> list[Verdict]:
         """A verdict per row of ``rows``, in order; Python only, no statement."""
-        customers, stored, active = found.customers, found.stored, found.active
-        return [RowCheck(self, row, customers, stored, active).verdict() for row in rows]
+        customers, stored = found.customers, found.stored
+        return [RowCheck(self, row, customers, stored).verdict() for row in rows]
+
+    def warn_replacing(self, rows: list[Row], verdicts: list[Verdict]) -> None:
+        """Warns on the rows whose new mandate meets an active one of its customer on the
+        same profile, as stored in the session's transaction (with the chunks before)."""
+        ids = {verdict.values["customer_id"] for verdict in verdicts if verdict.values}
+        if not ids:
+            return
+        connection = db.session.connection()
+        with _planned_for_the_keys(connection):
+            active = _active(connection, ids)
+        for row, verdict in zip(rows, verdicts, strict=True):
+            warn_replacing(row, verdict, active)
 
 
 @dataclass(frozen=True)
 class Found:
-    """What one chunk's three look-ups found."""
+    """What one chunk's look-ups found."""
 
     customers: dict
     stored: dict
-    active: dict
-
-
-class Active(NamedTuple):
-    """An active mandate as a row's checks read it (``mandate_rows._replacing``)."""
-
-    reference: str
-    signed_on: date
-
-
-def _count_active(active: dict, values: dict) -> None:
-    """Counts a new mandate among the active ones as ``_active`` would once stored: the
-    latest signed of a customer's on a profile (``>=``: the file's, on a tie)."""
-    key = (values["customer_id"], values["profile_id"])
-    held = active.get(key)
-    if held is None or values["signed_on"] >= held.signed_on:
-        active[key] = Active(values["reference"], values["signed_on"])
 
 
 def scan(
@@ -171,22 +159,20 @@ def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress,
         progress.total(max(size, 1))
     told = Told()
     # A check starts no insert, so its writer never starts a thread.
-    with Writer(insert) as writer:
-        unwritten: list[dict] = []  # the last chunk's new mandates, to insert next
+    with Writer(insert) as writer, _look_ups(apart=insert is not None) as look_ups:
         for chunk in _chunks(reader, CHUNK_ROWS):
-            writer.wait()  # the connection is the look-ups' again
-            found = checker.look_up(chunk, unwritten)
-            if unwritten:
-                writer.start(unwritten)  # inserted while this chunk is checked
-            verdicts = checker.verdicts(chunk, found)
+            if look_ups.shared:
+                writer.wait()  # the connection is the look-ups' again
+            verdicts = checker.verdicts(chunk, checker.look_up(chunk, look_ups.connection()))
+            writer.wait()  # the chunk before is stored: its mandates are active
+            checker.warn_replacing(chunk, verdicts)
             for verdict in verdicts:
                 tally.add(verdict)
-            unwritten = _new(verdicts) if insert is not None and tally.ok else []
+            new = _new(verdicts) if insert is not None and tally.ok else []
+            if new:
+                writer.start(new)  # inserted while the next chunk is looked up and checked
             if progress is not None and told.due():
                 told.tell(progress, reader.position(), tally)
-        writer.wait()
-        if unwritten:
-            insert(unwritten)
     tally.skipped = reader.skipped
     if progress is not None:
         told.tell(progress, max(size, 1), tally)
@@ -236,9 +222,38 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
+@dataclass
+class LookUps:
+    """Where a pass looks its chunks' customers and references up: the session's
+    connection, or one of its own (``shared`` False)."""
+
+    connection: Callable[[], sa.Connection]
+    shared: bool
+
+
 @contextmanager
-def _planned_for_the_keys():
-    """On PostgreSQL, the chunk's look-ups are not prepared: each is planned for its keys.
+def _look_ups(apart: bool) -> Iterator[LookUps]:
+    """A commit on PostgreSQL looks customers and references up on a connection of its
+    own, while the session's inserts the chunk before: one after the other on one
+    connection, the look-ups waited for every insert, a second of a 100,000-row commit.
+
+    Nothing the commit inserted could change what they find: the customers are not
+    written, and a reference twice in the file is an error that stops the inserts. What
+    the inserts do change, the active mandates, is still read in the session's
+    transaction (``RowChecker.warn_replacing``). A check, and SQLite, use the session's."""
+    if not apart or db.session.get_bind().dialect.name != "postgresql":
+        yield LookUps(db.session.connection, shared=True)
+        return
+    with db.engine.connect() as connection:
+        try:
+            yield LookUps(lambda: connection, shared=False)
+        finally:
+            connection.rollback()  # it only read
+
+
+@contextmanager
+def _planned_for_the_keys(connection: sa.Connection):
+    """On PostgreSQL, the chunk's look-ups are not prepared, and they read the indexes.
 
     psycopg prepares a statement after five runs, and PostgreSQL may then settle on a
     generic plan, made for the mandates table as its statistics saw it. In the commit the
@@ -248,28 +263,45 @@ def _planned_for_the_keys():
     could hash). After a table of 100,000 mandates was emptied, a commit of 100,000 rows
     took 25 to 376 s, up to 182 s of it the server's CPU. Only the look-ups: forcing
     custom plans for the whole transaction (``plan_cache_mode``) also re-planned the
-    foreign-key checks of every inserted row, and doubled the insert's CPU."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    foreign-key checks of every inserted row, and doubled the insert's CPU.
+
+    Planned for its keys, a look-up of 1,000 references in a table of 100,000 mandates
+    still scans the whole table (11 ms), where the unique index finds them in 1 to 2 ms:
+    the planner prices 1,000 index probes above reading a table of 1,200 pages, on any
+    server up to a few hundred thousand mandates. A file of 100,000 rows makes 100
+    chunks, each with two look-ups in that table. Each of the three look-ups has its
+    index (``customer_number``, ``reference_key``, ``customer_id, status``), so they
+    run with sequential scans off, and the setting is put back after them."""
+    if connection.dialect.name != "postgresql":
         yield
         return
-    driver = db.session.connection().connection.driver_connection
+    driver = connection.connection.driver_connection
     threshold, driver.prepare_threshold = driver.prepare_threshold, None
+    scans = connection.scalar(SEQUENTIAL_SCANS_OFF)
     try:
         yield
     finally:
         driver.prepare_threshold = threshold
+        connection.execute(SEQUENTIAL_SCANS_BACK, {"scans": scans})
 
 
-def _customers(numbers: set[str]) -> dict:
+# Local to the transaction, as SET LOCAL; the first returns the setting it replaces.
+SEQUENTIAL_SCANS_OFF = sa.text(
+    "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+)
+SEQUENTIAL_SCANS_BACK = sa.text("SELECT set_config('enable_seqscan', :scans, true)")
+
+
+def _customers(connection: sa.Connection, numbers: set[str]) -> dict:
     numbers.discard("")
     if not numbers:
         return {}
     query = sa.select(Customer.id, Customer.customer_number, Customer.name, Customer.profile_id)
-    rows = db.session.execute(query.where(_among(Customer.customer_number, numbers)))
+    rows = connection.execute(query.where(_among(connection, Customer.customer_number, numbers)))
     return {row.customer_number: row for row in rows}
 
 
-def _stored(keys: set[str]) -> dict:
+def _stored(connection: sa.Connection, keys: set[str]) -> dict:
     if not keys:
         return {}
     query = (
@@ -286,27 +318,30 @@ def _stored(keys: set[str]) -> dict:
             Mandate.status,
         )
         .join(Customer, Mandate.customer_id == Customer.id)
-        .where(_among(Mandate.reference_key, keys))
+        .where(_among(connection, Mandate.reference_key, keys))
     )
-    return {row.reference_key: row for row in db.session.execute(query)}
+    return {row.reference_key: row for row in connection.execute(query)}
 
 
-def _active(customer_ids: set[int]) -> dict:
+def _active(connection: sa.Connection, customer_ids: set[int]) -> dict:
     """(customer id, profile id) → the latest signed active mandate."""
     if not customer_ids:
         return {}
     query = (
         sa.select(Mandate.customer_id, Mandate.profile_id, Mandate.reference, Mandate.signed_on)
-        .where(_among(Mandate.customer_id, customer_ids), Mandate.status == MandateStatus.ACTIVE)
+        .where(
+            _among(connection, Mandate.customer_id, customer_ids),
+            Mandate.status == MandateStatus.ACTIVE,
+        )
         .order_by(Mandate.signed_on)
     )
-    return {(row.customer_id, row.profile_id): row for row in db.session.execute(query)}
+    return {(row.customer_id, row.profile_id): row for row in connection.execute(query)}
 
 
-def _among(column, values: set):
+def _among(connection: sa.Connection, column, values: set):
     """``column`` is one of ``values``: one array parameter on PostgreSQL, an ``IN`` list
     elsewhere (SQLite has no arrays)."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         return column.in_(values)
     # A list, which psycopg sends as an array value: unprepared, the planner sees its
     # elements (it hashes them for a scan). The text of an array cast to one stays an
