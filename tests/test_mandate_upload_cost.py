@@ -233,6 +233,7 @@ def references() -> set[str]:
     return set(db.session.scalars(sa.select(Mandate.reference)))
 
 
+@pytest.mark.postgres  # SQLite's look-ups share the session's connection: one at a time
 def test_the_commit_inserts_a_chunk_while_it_checks_the_next(store, people, monkeypatch):
     monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)  # three chunks
     upload = checked(store, rows_of(people, "BESIDE"))
@@ -267,7 +268,7 @@ def test_the_commit_inserts_a_chunk_while_it_checks_the_next(store, people, monk
     assert len(references()) == 6
 
 
-@pytest.mark.postgres  # SQLite's look-ups share the session's connection
+@pytest.mark.postgres  # as above
 def test_the_next_chunks_look_ups_do_not_wait_for_the_insert(store, people, monkeypatch):
     # One connection runs one statement at a time: on the session's, the next chunk's
     # customers and references were looked up only once the chunk before was inserted.

@@ -162,7 +162,7 @@ def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress,
     with Writer(insert) as writer, _look_ups(apart=insert is not None) as look_ups:
         for chunk in _chunks(reader, CHUNK_ROWS):
             if look_ups.shared:
-                writer.wait()  # the connection is the look-ups' again
+                writer.wait()  # the connection is the look-ups' again (SQLite)
             verdicts = checker.verdicts(chunk, checker.look_up(chunk, look_ups.connection()))
             writer.wait()  # the chunk before is stored: its mandates are active
             checker.warn_replacing(chunk, verdicts)
