@@ -114,6 +114,34 @@ def test_a_pass_looks_each_bank_up_once(store, people, monkeypatch):
     assert [(p["row"], p["column"], p["level"]) for p in upload.problems] == [(7, "bic", "warning")]
 
 
+def test_the_commit_reads_the_ibans_its_check_found_valid_without_validating_them(
+    store, people, monkeypatch
+):
+    validated, real_validate = [], SchwiftyIBAN.validate
+
+    def validate(iban, *args, **kwargs):
+        validated.append(str(iban))
+        return real_validate(iban, *args, **kwargs)
+
+    monkeypatch.setattr(SchwiftyIBAN, "validate", validate)
+    bics = ["", "GKCCBEBB", "", "", "", "GEBABEBB"]  # the last names another bank
+    rows = [
+        f"{p.customer_number},READ-{i},{IBAN[:2]}{IBAN[2:].lower()},{bic},2024-01-01"
+        for i, (p, bic) in enumerate(zip(people, bics, strict=True))
+    ]
+    upload = checked(store, rows)
+    assert (upload.status, len(validated)) == (MandateUploadStatus.READY, 6)
+
+    upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
+
+    assert (upload.status, upload.created_count) == (MandateUploadStatus.COMMITTED, 6)
+    assert len(validated) == 6  # none again
+    stored = db.session.execute(sa.select(Mandate.reference, Mandate.iban, Mandate.bic))
+    assert {(r.iban, r.bic) for r in stored} == {(IBAN, "GKCCBEBB"), (IBAN, "GEBABEBB")}
+    # The bank's warning is the commit's too.
+    assert [(p["row"], p["column"], p["level"]) for p in upload.problems] == [(7, "bic", "warning")]
+
+
 def test_rows_with_the_same_wrong_bic_each_get_its_error(store, people):
     rows = [
         f"{p.customer_number},WRONG-{i},{IBAN},GKCC,2024-01-01" for i, p in enumerate(people[:3])

@@ -92,7 +92,12 @@ class RowCheck:
                 customer=existing.customer_number,
             )
             self.error("mandateNumber", problem)
-        account = check_account(self.cells["iban"], self.cells["bic"], self.checker.banks)
+        account = check_account(
+            self.cells["iban"],
+            self.cells["bic"],
+            self.checker.banks,
+            validated=self.checker.checked,
+        )
         for column, message in account.problems.items():
             self.error(column, message)
         details = {

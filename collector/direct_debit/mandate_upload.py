@@ -142,13 +142,18 @@ def _store(upload: MandateUpload, store: DocumentStore, today: date, actor: str)
     def insert(rows: list[dict]) -> None:
         insert_chunk(rows, upload_id=upload.id, actor=actor, now=now)
 
+    # Only a check that found no error makes an upload READY, and only a READY upload is
+    # claimed: its file's IBANs were all found valid.
+    def stored_pass() -> Tally:
+        return scan(upload.file_key, upload.size, store, today, insert=insert, checked=True)
+
     try:
-        tally = scan(upload.file_key, upload.size, store, today, insert=insert)
+        tally = stored_pass()
     except IntegrityError:
         # Another upload stored some of the same references after this pass read them
         # (the unique reference key stopped it); a second pass sees them as stored.
         db.session.rollback()
-        tally = scan(upload.file_key, upload.size, store, today, insert=insert)
+        tally = stored_pass()
     if not tally.ok:
         db.session.rollback()
     return tally

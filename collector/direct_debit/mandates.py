@@ -162,14 +162,17 @@ class Banks:
         return memo
 
 
-def check_account(iban_text: str, bic_text: str, banks: Banks | None = None) -> Account:
+def check_account(
+    iban_text: str, bic_text: str, banks: Banks | None = None, *, validated: bool = False
+) -> Account:
     """The account of ``iban_text`` (spaces, lower case fine) and ``bic_text`` (may be
     empty where schwifty derives it from the IBAN, or inside the EEA). ``banks`` keeps
-    the bank look-ups of a pass over many rows."""
+    the bank look-ups of a pass over many rows; ``validated`` says an earlier pass over
+    the very same text found the IBAN valid (``read_iban``)."""
     if not (iban_text or "").strip():
         return Account(problems={"iban": english(IBAN_REQUIRED)})
     try:
-        iban = read_iban(iban_text)
+        iban = read_iban(iban_text, validated=validated)
     except BankDetailError as exc:
         return Account(problems={"iban": str(exc)})
     if not iban.in_sepa_zone:
