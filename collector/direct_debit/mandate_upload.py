@@ -6,8 +6,9 @@
   problems: READY when no row has an error, INVALID otherwise (nothing is stored).
 - ``commit`` claims a READY upload (a conditional UPDATE, so a second commit of the
   same upload finds nothing to claim), reads the file again, checks every row again
-  against what is stored *now*, and inserts the new mandates (one statement per chunk of
-  1,000 rows, ``mandate_insert``) in one transaction that also marks the upload
+  against what is stored *now* (the IBANs the check found valid are not validated
+  again: ``mandate_scan.scan``), and inserts the new mandates (one statement per chunk
+  of 1,000 rows, ``mandate_insert``) in one transaction that also marks the upload
   COMMITTED; one error anywhere and nothing is stored.
 
 A mandate already stored under a row's reference for the same customer is "unchanged":

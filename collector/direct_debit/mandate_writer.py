@@ -5,8 +5,11 @@ A commit of 100,000 rows was about 3.8 s of Python (reading and checking the row
 in a thread of its own while the pass checks chunk k+1: psycopg lets go of the GIL while
 it waits on the server, so the two overlap.
 
-Still one transaction on one connection, used by one thread at a time: the pass calls
-``wait`` before each of its look-ups, and only then starts the next insert. A failed
+Still one transaction on one connection, used by one thread at a time: the pass looks
+the next chunk's customers and references up on a connection of its own, then calls
+``wait`` before it reads the active mandates in the session, and only then starts the
+next insert (``mandate_scan._pass``; on SQLite, which has one connection, it also waits
+before the look-ups). A failed
 insert is raised by the next ``wait`` in the pass's thread (so the commit fails, rolls
 back and says why, as when it ran there), and the pass never leaves — not even on an
 error of its own — while an insert is still running on the connection it would roll back.
