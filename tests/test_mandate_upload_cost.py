@@ -21,6 +21,7 @@ from collector.core.storage import FolderStore
 from collector.direct_debit import jobs as direct_debit_jobs
 from collector.direct_debit import (
     mandate_insert,
+    mandate_lookups,
     mandate_problems,
     mandate_scan,
     mandate_upload,
@@ -246,8 +247,39 @@ def test_progress_of_a_long_pass_is_told_on_the_way(store, people, monkeypatch):
 
     mandate_upload.check(upload.id, store, today=local_today(), progress=told)
 
-    assert [counts["rows"] for _, counts in told.calls] == [2, 2, 2, 0]
+    # A chunk is checked while the next one is looked up: the last one's rows are told
+    # with the end of the file.
+    assert [counts["rows"] for _, counts in told.calls] == [2, 2, 2]
     assert sum(step for step, _ in told.calls) == told.size
+
+
+@pytest.mark.postgres  # SQLite's look-ups share the session's connection: in turn
+def test_a_check_looks_the_next_chunk_up_while_it_checks_this_one(store, people, monkeypatch):
+    monkeypatch.setattr(mandate_scan, "CHUNK_ROWS", 2)
+    rows = [f"{p.customer_number},AHEAD-{i},{IBAN},,2024-01-01" for i, p in enumerate(people)]
+    content = ("\r\n".join([HEADER, *rows]) + "\r\n").encode()
+    upload = mandate_upload.receive(io.BytesIO(content), "mandates.csv", store, actor=ACTOR)
+    looked_up_next, overlapped = threading.Event(), []
+    real_stored, real_verdicts = mandate_lookups._stored, mandate_scan.RowChecker.verdicts
+
+    def stored(connection, keys):
+        found = real_stored(connection, keys)
+        if "AHEAD-2" in keys:  # the second chunk
+            looked_up_next.set()
+        return found
+
+    def verdicts(checker, rows, found):
+        if rows[0].number == 2:  # the first chunk waits for the second's look-ups
+            overlapped.append(looked_up_next.wait(timeout=5))
+        return real_verdicts(checker, rows, found)
+
+    monkeypatch.setattr(mandate_lookups, "_stored", stored)
+    monkeypatch.setattr(mandate_scan.RowChecker, "verdicts", verdicts)
+
+    upload = mandate_upload.check(upload.id, store, today=local_today())
+
+    assert (upload.status, upload.new_count) == (MandateUploadStatus.READY, 6)
+    assert overlapped == [True]
 
 
 # -- the inserts beside the checks -----------------------------------------------------------
@@ -304,7 +336,7 @@ def test_the_next_chunks_look_ups_do_not_wait_for_the_insert(store, people, monk
     upload = checked(store, rows_of(people, "APART"))
     looked_up_next = threading.Event()
     inserts, backends = [], {}
-    real_insert, real_stored = mandate_insert.insert_chunk, mandate_scan._stored
+    real_insert, real_stored = mandate_insert.insert_chunk, mandate_lookups._stored
 
     def insert(rows, **kwargs):
         overlapped = looked_up_next.wait(timeout=5) if not inserts else None
@@ -320,7 +352,7 @@ def test_the_next_chunks_look_ups_do_not_wait_for_the_insert(store, people, monk
         return found
 
     monkeypatch.setattr(mandate_upload, "insert_chunk", insert)
-    monkeypatch.setattr(mandate_scan, "_stored", stored)
+    monkeypatch.setattr(mandate_lookups, "_stored", stored)
 
     upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
 
@@ -432,7 +464,7 @@ def test_the_look_ups_are_planned_for_their_keys_every_time(store, people, monke
         return run
 
     for name in ("_customers", "_stored", "_active"):
-        monkeypatch.setattr(mandate_scan, name, watched(getattr(mandate_scan, name)))
+        monkeypatch.setattr(mandate_lookups, name, watched(getattr(mandate_lookups, name)))
 
     upload = mandate_upload.commit(upload.id, store, today=local_today(), actor=ACTOR)
 

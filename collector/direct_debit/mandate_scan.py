@@ -1,39 +1,35 @@
-"""One pass over a stored mandates CSV, a chunk of rows at a time: one query for the
-chunk's customers, one for its references, one for its customers' active mandates,
-never one per row; only the references seen stay in memory for the whole file.
+"""One pass over a stored mandates CSV, a chunk of 1,000 rows at a time: the chunk's
+customers, references and active mandates looked up in three queries
+(``mandate_lookups``), never one per row; only the references seen stay in memory for
+the whole file.
 
-On PostgreSQL a chunk's keys go to those queries as one array (``= ANY(:keys)``), not
-as an ``IN`` of 1,000 parameters (which SQLAlchemy rendered and psycopg parsed: a
-quarter of the check's Python time), and the queries are never prepared
-(``_planned_for_the_keys``): each is planned with its keys as a constant, and reads its
-index.
-
-In the commit the insert of a chunk runs beside the look-ups and checks of the next
-(``mandate_writer``), its customers and references looked up on a connection of their
-own (``_look_ups``); the next chunk's active mandates are read once it is stored."""
+The pass is a pipeline: the look-ups of chunk k+1 run beside the checks of chunk k, and
+in a commit the insert of chunk k beside the checks of chunk k+1 (``mandate_beside``);
+chunk k's active mandates are read once chunk k-1 is stored, so its warnings are those
+of one chunk after the other."""
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from collector.core.storage import DocumentStore, StoredDocumentMissing
+from collector.direct_debit import mandate_lookups
 from collector.direct_debit import mandate_problems as texts
+from collector.direct_debit.mandate_beside import Beside
 from collector.direct_debit.mandate_csv import FileProblem, MandateCsv, Row
+from collector.direct_debit.mandate_lookups import Found
 from collector.direct_debit.mandate_rows import ERROR, RowCheck, Verdict, warn_replacing
-from collector.direct_debit.mandate_writer import Writer
-from collector.direct_debit.mandates import Banks, reference_key
-from collector.direct_debit.models import Mandate, MandateStatus
+from collector.direct_debit.mandates import Banks
 from collector.direct_debit.wording import english
-from collector.documents.models import Customer, Profile
+from collector.documents.models import Profile
 from collector.extensions import db
 
 CHUNK_ROWS = 1000
@@ -99,14 +95,6 @@ class RowChecker:
         self.banks = Banks()
         self.seen: dict[str, int] = {}  # reference key → the row it was first on
 
-    def look_up(self, rows: list[Row], connection: sa.Connection) -> Found:
-        """What is stored about ``rows``: their customers and their references."""
-        with _planned_for_the_keys(connection):
-            customers = _customers(connection, {row.cells["customerNumber"] for row in rows})
-            keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
-            stored = _stored(connection, keys - {""})
-        return Found(customers, stored)
-
     def verdicts(self, rows: list[Row], found: Found) -> list[Verdict]:
         """A verdict per row of ``rows``, in order; Python only, no statement."""
         customers, stored = found.customers, found.stored
@@ -118,19 +106,9 @@ class RowChecker:
         ids = {verdict.values["customer_id"] for verdict in verdicts if verdict.values}
         if not ids:
             return
-        connection = db.session.connection()
-        with _planned_for_the_keys(connection):
-            active = _active(connection, ids)
+        active = mandate_lookups.active(ids)
         for row, verdict in zip(rows, verdicts, strict=True):
             warn_replacing(row, verdict, active)
-
-
-@dataclass(frozen=True)
-class Found:
-    """What one chunk's look-ups found."""
-
-    customers: dict
-    stored: dict
 
 
 def scan(
@@ -144,7 +122,7 @@ def scan(
     checked: bool = False,
 ) -> Tally:
     """One pass over the stored file; ``insert`` is given each chunk's new mandates while
-    no error has been found, in a thread of its own (``mandate_writer``) while the pass
+    no error has been found, in a thread of its own (``mandate_beside``) while the pass
     checks the next chunk. The last chunk's are inserted before it returns.
 
     ``checked``: a check passed over this file without an error, so its IBANs are read
@@ -174,23 +152,35 @@ def _pass(reader: MandateCsv, checker: RowChecker, tally: Tally, size, progress,
         progress.total(max(size, 1))
     told = Told()
     # A check starts no insert, so its writer never starts a thread.
-    with Writer(insert) as writer, _look_ups(apart=insert is not None) as look_ups:
+    with Beside(insert, "mandate-insert") as writer, mandate_lookups.look_ahead() as ahead:
+        checking: list[Row] = []  # the chunk whose look-ups are running
         for chunk in _chunks(reader, CHUNK_ROWS):
-            if look_ups.shared:
-                writer.wait()  # the connection is the look-ups' again (SQLite)
-            verdicts = checker.verdicts(chunk, checker.look_up(chunk, look_ups.connection()))
-            writer.wait()  # the chunk before is stored: its mandates are active
-            checker.warn_replacing(chunk, verdicts)
-            for verdict in verdicts:
-                tally.add(verdict)
-            new = _new(verdicts) if insert is not None and tally.ok else []
-            if new:
-                writer.start(new)  # inserted while the next chunk is looked up and checked
-            if progress is not None and told.due():
-                told.tell(progress, reader.position(), tally)
+            if not ahead.background:
+                writer.wait()  # the session's connection is the look-ups' again (SQLite)
+            found = ahead.wait()
+            ahead.start(chunk)  # looked up while the chunk before is checked
+            if checking:
+                _check(checking, found, checker, tally, writer, insert)
+                if progress is not None and told.due():
+                    told.tell(progress, reader.position(), tally)
+            checking = chunk
+        if checking:
+            _check(checking, ahead.wait(), checker, tally, writer, insert)
     tally.skipped = reader.skipped
     if progress is not None:
         told.tell(progress, max(size, 1), tally)
+
+
+def _check(rows: list[Row], found: Found, checker, tally: Tally, writer: Beside, insert) -> None:
+    """Checks a chunk's rows, and (a commit without an error yet) starts their insert."""
+    verdicts = checker.verdicts(rows, found)
+    writer.wait()  # the chunk before is stored: its mandates are active
+    checker.warn_replacing(rows, verdicts)
+    for verdict in verdicts:
+        tally.add(verdict)
+    new = _new(verdicts) if insert is not None and tally.ok else []
+    if new:
+        writer.start(new)  # inserted while the next chunk is checked
 
 
 def _new(verdicts: list[Verdict]) -> list[dict]:
@@ -235,131 +225,3 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-@dataclass
-class LookUps:
-    """Where a pass looks its chunks' customers and references up: the session's
-    connection, or one of its own (``shared`` False)."""
-
-    connection: Callable[[], sa.Connection]
-    shared: bool
-
-
-@contextmanager
-def _look_ups(apart: bool) -> Iterator[LookUps]:
-    """A commit on PostgreSQL looks customers and references up on a connection of its
-    own, while the session's inserts the chunk before: one after the other on one
-    connection, the look-ups waited for every insert, a second of a 100,000-row commit.
-
-    Nothing the commit inserted could change what they find: the customers are not
-    written, and a reference twice in the file is an error that stops the inserts. What
-    the inserts do change, the active mandates, is still read in the session's
-    transaction (``RowChecker.warn_replacing``). A check, and SQLite, use the session's."""
-    if not apart or db.session.get_bind().dialect.name != "postgresql":
-        yield LookUps(db.session.connection, shared=True)
-        return
-    with db.engine.connect() as connection:
-        try:
-            yield LookUps(lambda: connection, shared=False)
-        finally:
-            connection.rollback()  # it only read
-
-
-@contextmanager
-def _planned_for_the_keys(connection: sa.Connection):
-    """On PostgreSQL, the chunk's look-ups are not prepared, and they read the indexes.
-
-    psycopg prepares a statement after five runs, and PostgreSQL may then settle on a
-    generic plan, made for the mandates table as its statistics saw it. In the commit the
-    table grows by the file's rows, which no ANALYZE sees before the commit ends: a
-    generic plan made while it was small scans it whole for every chunk, comparing each
-    row with each of the 1,000 keys one by one (a parameter, not a constant array it
-    could hash). After a table of 100,000 mandates was emptied, a commit of 100,000 rows
-    took 25 to 376 s, up to 182 s of it the server's CPU. Only the look-ups: forcing
-    custom plans for the whole transaction (``plan_cache_mode``) also re-planned the
-    foreign-key checks of every inserted row, and doubled the insert's CPU.
-
-    Planned for its keys, a look-up of 1,000 references in a table of 100,000 mandates
-    still scans the whole table (11 ms), where the unique index finds them in 1 to 2 ms:
-    the planner prices 1,000 index probes above reading a table of 1,200 pages, on any
-    server up to a few hundred thousand mandates. A file of 100,000 rows makes 100
-    chunks, each with two look-ups in that table. Each of the three look-ups has its
-    index (``customer_number``, ``reference_key``, ``customer_id, status``), so they
-    run with sequential scans off, and the setting is put back after them."""
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    driver = connection.connection.driver_connection
-    threshold, driver.prepare_threshold = driver.prepare_threshold, None
-    scans = connection.scalar(SEQUENTIAL_SCANS_OFF)
-    try:
-        yield
-    finally:
-        driver.prepare_threshold = threshold
-        connection.execute(SEQUENTIAL_SCANS_BACK, {"scans": scans})
-
-
-# Local to the transaction, as SET LOCAL; the first returns the setting it replaces.
-SEQUENTIAL_SCANS_OFF = sa.text(
-    "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
-)
-SEQUENTIAL_SCANS_BACK = sa.text("SELECT set_config('enable_seqscan', :scans, true)")
-
-
-def _customers(connection: sa.Connection, numbers: set[str]) -> dict:
-    numbers.discard("")
-    if not numbers:
-        return {}
-    query = sa.select(Customer.id, Customer.customer_number, Customer.name, Customer.profile_id)
-    rows = connection.execute(query.where(_among(connection, Customer.customer_number, numbers)))
-    return {row.customer_number: row for row in rows}
-
-
-def _stored(connection: sa.Connection, keys: set[str]) -> dict:
-    if not keys:
-        return {}
-    query = (
-        sa.select(
-            Mandate.reference_key,
-            Mandate.reference,
-            Mandate.customer_id,
-            Customer.customer_number,
-            Mandate.iban,
-            Mandate.bic,
-            Mandate.signed_on,
-            Mandate.profile_id,
-            Mandate.scheme,
-            Mandate.status,
-        )
-        .join(Customer, Mandate.customer_id == Customer.id)
-        .where(_among(connection, Mandate.reference_key, keys))
-    )
-    return {row.reference_key: row for row in connection.execute(query)}
-
-
-def _active(connection: sa.Connection, customer_ids: set[int]) -> dict:
-    """(customer id, profile id) → the latest signed active mandate."""
-    if not customer_ids:
-        return {}
-    query = (
-        sa.select(Mandate.customer_id, Mandate.profile_id, Mandate.reference, Mandate.signed_on)
-        .where(
-            _among(connection, Mandate.customer_id, customer_ids),
-            Mandate.status == MandateStatus.ACTIVE,
-        )
-        .order_by(Mandate.signed_on)
-    )
-    return {(row.customer_id, row.profile_id): row for row in connection.execute(query)}
-
-
-def _among(connection: sa.Connection, column, values: set):
-    """``column`` is one of ``values``: one array parameter on PostgreSQL, an ``IN`` list
-    elsewhere (SQLite has no arrays)."""
-    if connection.dialect.name != "postgresql":
-        return column.in_(values)
-    # A list, which psycopg sends as an array value: unprepared, the planner sees its
-    # elements (it hashes them for a scan). The text of an array cast to one stays an
-    # expression (array_in is only stable), compared element by element: with the
-    # mandates' statistics saying empty, 1.6 s a look-up of 100,000 stored rows.
-    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
