@@ -61,18 +61,22 @@ def look_ahead() -> Iterator[Beside]:
         return
     with db.engine.connect() as connection:
         try:
-            with Beside(lambda rows: find(rows, connection), "mandate-look-up") as ahead:
+            # Its transaction lasts the pass, and only the look-ups run on it.
+            with (
+                _planned_for_the_keys(connection),
+                Beside(lambda rows: find(rows, connection), "mandate-look-up") as ahead,
+            ):
                 yield ahead
         finally:
             connection.rollback()  # it only read
 
 
 def find(rows: list[Row], connection: sa.Connection) -> Found:
-    """The customers and the stored references of ``rows``, looked up on ``connection``."""
-    with _planned_for_the_keys(connection):
-        customers = _customers(connection, {row.cells["customerNumber"] for row in rows})
-        keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
-        stored = _stored(connection, keys - {""})
+    """The customers and the stored references of ``rows``, looked up on ``connection``
+    (on PostgreSQL, planned for their keys: ``look_ahead``)."""
+    customers = _customers(connection, {row.cells["customerNumber"] for row in rows})
+    keys = {reference_key(row.cells["mandateNumber"]) for row in rows}
+    stored = _stored(connection, keys - {""})
     return Found(customers, stored)
 
 
