@@ -27,6 +27,14 @@ def money(amount: Decimal | None, currency: str = "EUR", credit_note: bool = Fal
     return formatting.money(formatting.signed(amount, credit_note), currency, locale=ui_locale())
 
 
+def number(value: int | Decimal | None) -> str:
+    """A count as the reader writes it: 12,345 / 12.345 / 12 345; "" for None. Not for
+    ``data-*`` attributes, which scripts and tests read as plain digits."""
+    if value is None:
+        return ""
+    return formatting.number(value, locale=ui_locale())
+
+
 def document_amount(document, field: str = "total_incl_vat") -> str:
     """One amount of an invoice or credit note in its currency, a credit note's negative:
     ``{{ invoice | document_amount("amount_due") }}``."""
@@ -86,6 +94,7 @@ def per_reader(function: Callable) -> Callable:
 
 def register(app) -> None:
     app.add_template_filter(per_reader(money), "money")
+    app.add_template_filter(per_reader(number), "number")
     app.add_template_filter(per_reader(document_amount), "document_amount")
     app.add_template_filter(per_reader(format_date), "date")
     app.add_template_filter(per_reader(format_datetime), "datetime")

@@ -13,6 +13,7 @@ process): there is no compiled ``.mo`` to build, ship or forget to rebuild.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 
 from collector.accounts import languages
+from collector.core import formatting
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 SESSION_KEY = "locale"
@@ -86,8 +89,22 @@ def html_lang() -> str:
     return ui_locale().replace("_", "-")
 
 
+def counted(ngettext: Callable) -> Callable:
+    """The templates' ``ngettext`` with its count written the reader's way: "1.250
+    documenten", "1 250 documents", "1,250 documents" (Jinja puts the bare number in
+    ``%(num)s``). A template that passes ``num`` itself keeps it."""
+
+    @pass_context
+    def plural(context, singular: str, plural_text: str, count: int, /, **variables):
+        variables.setdefault("num", formatting.number(count, locale=ui_locale()))
+        return ngettext(context, singular, plural_text, count, **variables)
+
+    return plural
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale=languages.DEFAULT, locale_selector=select_locale)
+    app.jinja_env.globals["ngettext"] = counted(app.jinja_env.globals["ngettext"])
     app.add_template_global(html_lang, "html_lang")
     app.add_template_global(ui_locale, "ui_locale")
     app.add_template_global(languages.LOCALES, "ui_locales")
